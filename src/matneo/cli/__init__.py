@@ -1,0 +1,1 @@
+"""The ``matneo`` command-line tool."""

@@ -1,0 +1,266 @@
+"""``matneo``: generate, load, inspect and serve. A thin layer over the domain packages."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from matneo.config import get_settings
+
+app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
+reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+console = Console()
+errors = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class FileFormat(str, Enum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+def parse_years(spec: str) -> list[int]:
+    """'2010-2024' → [2010, …, 2024]; '2019' → [2019]."""
+    try:
+        if "-" in spec:
+            first, last = (int(part) for part in spec.split("-", 1))
+        else:
+            first = last = int(spec)
+    except ValueError:
+        raise typer.BadParameter(f"{spec!r} is not a year or a range like 2010-2024") from None
+    if not 2000 <= first <= last <= 2100:
+        raise typer.BadParameter(f"{spec!r} must be years between 2000 and 2100, first ≤ last")
+    return list(range(first, last + 1))
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="Directory to write one file per year into.")],
+    years: Annotated[str, typer.Option(help="Year or range, e.g. 2010-2024.")] = "2010-2024",
+    scale: Annotated[float, typer.Option(min=0.0001, max=5.0, help="1.0 ≈ England's births per year.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Same seed → byte-identical files.")] = 7,
+    struggling: Annotated[
+        list[str] | None, typer.Option(help="TRUST:YYYY-MM:FACTOR — raise one trust's risk from a month on.")
+    ] = None,
+    file_format: Annotated[FileFormat, typer.Option("--format", help="File format.")] = FileFormat.parquet,
+) -> None:
+    """Generate a synthetic national birth-record dataset."""
+    from matneo.synth import parse_struggling, write_dataset
+
+    year_list = parse_years(years)
+    try:
+        plans = [parse_struggling(spec) for spec in struggling or []]
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--struggling") from None
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("Generating", total=len(year_list))
+        try:
+            paths = write_dataset(
+                out,
+                year_list,
+                scale=scale,
+                seed=seed,
+                struggling=plans,
+                fmt=file_format.value,
+                progress=lambda year: progress.advance(task),
+            )
+        except ValueError as error:
+            errors.print(f"[red]Error:[/red] {error}")
+            raise typer.Exit(2) from None
+    console.print(f"Wrote {len(paths)} files to {out} in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def load(paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files, or directories of them.")]) -> None:
+    """Validate and load birth-record files. Bad rows go to a rejection report; nothing is lost."""
+    from matneo.records.load import UnreadableInput, load_files, record_failure
+
+    settings = get_settings()
+    with _progress() as progress:
+        task = progress.add_task("Validating rows", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=f"{stage.capitalize()} ({done:,} rows)")
+
+        try:
+            result = load_files(paths, settings, progress=report)
+        except UnreadableInput as error:
+            record_failure(settings, error.path, error.problem)
+            errors.print(f"[red]Cannot load:[/red] {error}. Nothing was changed.")
+            raise typer.Exit(1) from None
+    table = Table(title=f"Load {result.batch_id}")
+    for column in ("file", "status", "rows read", "loaded", "rejected", "trust-months", "rows replaced"):
+        table.add_column(column, justify="right" if column not in ("file", "status") else "left")
+    for item in result.files:
+        status = "already loaded — skipped" if item.status == "duplicate" else item.status
+        table.add_row(
+            item.path.name,
+            status,
+            f"{item.rows_read:,}",
+            f"{item.rows_loaded:,}",
+            f"{item.rows_rejected:,}",
+            f"{sum(1 for tm in item.trust_months if tm[2]):,}",
+            f"{sum(tm[3] for tm in item.trust_months):,}",
+        )
+    console.print(table)
+    for item in result.files:
+        if item.rejection_file:
+            console.print(f"[yellow]{item.rows_rejected:,} rows rejected[/yellow] from {item.path.name}:")
+            for reason, n in item.top_reasons:
+                console.print(f"  {n:>8,}  {reason}")
+            console.print(f"  Full report: {item.rejection_file}")
+        if item.ignored_columns:
+            console.print(f"Ignored columns not in the birth record: {', '.join(item.ignored_columns)}")
+    if result.store_version:
+        console.print(f"Records store is now at version {result.store_version}.")
+
+
+@app.command()
+def orgs(
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    level: Annotated[str | None, typer.Option(help="Only this level: trust, lmns, region or england.")] = None,
+) -> None:
+    """List the organisation hierarchy: code, name, level and parent."""
+    from matneo.reference.organisations import LEVELS, ReferenceDataError, load_hierarchy
+
+    if level is not None and level not in LEVELS:
+        raise typer.BadParameter(f"level must be one of {', '.join(LEVELS)}", param_hint="--level")
+    try:
+        hierarchy = load_hierarchy()
+    except ReferenceDataError as error:
+        errors.print(f"[red]Reference data problem:[/red] {error}")
+        raise typer.Exit(1) from None
+    rows = [
+        {"code": o.code, "name": o.name, "level": o.level, "parent": o.parent_code}
+        for lvl in reversed(LEVELS)
+        if level in (None, lvl)
+        for o in hierarchy.at_level(lvl)
+    ]
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return
+    table = Table(title=f"Organisations (reference version {hierarchy.version})")
+    for column in ("code", "name", "level", "parent"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["code"], row["name"], row["level"], row["parent"] or "")
+    console.print(table)
+
+
+@app.command()
+def status(output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table) -> None:
+    """What is loaded: trusts, months, rows, the last loads and rejections."""
+    from matneo.records.status import store_status
+
+    summary = store_status(get_settings())
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(summary.to_dict(), indent=1) + "\n")
+        return
+    console.print(f"Data directory: {summary.home}")
+    console.print(
+        f"Records: {summary.rows:,} rows from {summary.trusts} trusts over {summary.months} months"
+        + (f" ({summary.first_month} to {summary.last_month})" if summary.months else "")
+        + f"; store version {summary.store_version}"
+    )
+    console.print(
+        f"Rejected rows: {summary.rows_rejected:,} (in {summary.rejection_reports} rejection reports)"
+    )
+    if summary.last_loads:
+        table = Table(title="Last loads")
+        for column in ("id", "file", "status", "loaded", "rejected", "finished"):
+            table.add_column(column)
+        for item in summary.last_loads:
+            table.add_row(
+                str(item.id),
+                Path(item.file_name).name,
+                item.status if not item.error else f"{item.status}: {item.error}",
+                f"{item.rows_loaded:,}",
+                f"{item.rows_rejected:,}",
+                item.finished_at or "",
+            )
+        console.print(table)
+
+
+@reference_app.command("install")
+def reference_install(
+    organisations: Annotated[Path, typer.Argument(help="CSV: code,name,level,parent_code")],
+    sites: Annotated[Path | None, typer.Option(help="CSV: code,name,trust_code,neonatal_unit_level")] = None,
+) -> None:
+    """Replace the packaged organisation hierarchy with your own extract (validated first)."""
+    from matneo.reference.organisations import ReferenceDataError, install_user_extract
+
+    settings = get_settings()
+    try:
+        hierarchy = install_user_extract(organisations, sites, settings.home)
+    except ReferenceDataError as error:
+        errors.print(f"[red]Not installed:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"Installed: {len(hierarchy.trusts())} trusts, version {hierarchy.version}.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app."""
+    import uvicorn
+
+    from matneo.web.app import create_app
+
+    console.print(f"MatNeo is running at http://{host}:{port}/ (Ctrl+C to stop)")
+    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(
+    years: Annotated[str, typer.Option(help="Years of synthetic data to generate if none is loaded.")] = "2010-2024",
+    scale: Annotated[float, typer.Option(help="Size of the synthetic dataset (1.0 ≈ England).")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed for the synthetic dataset.")] = 7,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the data, do not start the web app.")] = False,
+) -> None:
+    """Generate and load a synthetic national dataset if nothing is loaded, then serve the web app."""
+    from matneo.records.status import store_status
+
+    settings = get_settings()
+    if store_status(settings).rows == 0:
+        out = settings.home / "synthetic"
+        console.print(f"No records loaded: generating synthetic data for {years} into {out}")
+        synth(out=out, years=years, scale=scale, seed=seed, struggling=None, file_format=FileFormat.parquet)
+        load([out])
+    else:
+        console.print("Records already loaded; skipping generation (see `matneo status`).")
+    if not no_serve:
+        serve(host=host, port=port)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""The app store: organisations, users and the load ledger (SQLAlchemy 2, Alembic)."""

@@ -1,0 +1,87 @@
+"""The load ledger: which files were loaded, what they supplied, what they replaced.
+
+Writes happen in one transaction per batch. The records store's manifest carries the same
+batch description, so if a process dies between swapping the store and writing the ledger,
+:func:`reconcile` restores the missing ledger rows from the manifest on the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from matneo.db.models import Load, LoadTrustMonth
+from matneo.db.session import transaction
+
+
+def find_loaded(url: str, sha256: str) -> Load | None:
+    """The successful load of a file with this content hash, if any."""
+    with transaction(url) as session:
+        return session.scalars(
+            select(Load).where(Load.file_sha256 == sha256, Load.status == "loaded").order_by(Load.id).limit(1)
+        ).first()
+
+
+def batch_recorded(url: str, batch_id: str) -> bool:
+    with transaction(url) as session:
+        return session.scalars(select(Load.id).where(Load.batch_id == batch_id).limit(1)).first() is not None
+
+
+def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> list[int]:
+    """Write one ledger row per file of a batch, with its trust-months. Returns the load ids."""
+    started = dt.datetime.fromisoformat(batch["started_at"])
+    finished = dt.datetime.fromisoformat(batch["finished_at"])
+    ids = []
+    with transaction(url) as session:
+        for item in batch["files"]:
+            load = Load(
+                batch_id=batch["batch_id"],
+                file_name=item["file_name"],
+                file_sha256=item["sha256"],
+                file_format=item["format"],
+                file_bytes=item["bytes"],
+                status=item["status"],
+                error=item.get("error"),
+                rows_read=item["rows_read"],
+                rows_loaded=item["rows_loaded"],
+                rows_rejected=item["rows_rejected"],
+                rejection_file=item.get("rejection_file"),
+                store_version=store_version if item["status"] == "loaded" else None,
+                started_at=started,
+                finished_at=finished,
+            )
+            load.trust_months = [
+                LoadTrustMonth(
+                    trust_code=trust,
+                    month=dt.date.fromisoformat(month + "-01"),
+                    rows=rows,
+                    replaced_rows=replaced,
+                )
+                for trust, month, rows, replaced in item.get("trust_months", [])
+            ]
+            session.add(load)
+            session.flush()
+            ids.append(load.id)
+    return ids
+
+
+def reconcile(url: str, batch: dict[str, Any] | None, store_version: int) -> bool:
+    """Record the live version's batch if a crash kept it out of the ledger. True if it did."""
+    if not batch or batch_recorded(url, batch["batch_id"]):
+        return False
+    record_batch(url, batch, store_version)
+    return True
+
+
+def recent_loads(url: str, limit: int = 10) -> list[Load]:
+    with transaction(url) as session:
+        return list(session.scalars(select(Load).order_by(Load.id.desc()).limit(limit)))
+
+
+def rejection_totals(url: str) -> tuple[int, int]:
+    """(rows rejected over all loads, number of loads with a rejection report)."""
+    with transaction(url) as session:
+        loads = session.scalars(select(Load).where(Load.status == "loaded")).all()
+        return sum(load.rows_rejected for load in loads), sum(1 for load in loads if load.rejection_file)

@@ -1,0 +1,92 @@
+"""Tables of the app store.
+
+Small, transactional workflow data lives here; birth records live in the Parquet records
+store (see ``matneo.records.store``). Schema changes go through Alembic migrations in
+``matneo/db/migrations`` — never ``create_all`` outside tests of the migrations themselves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Organisation(Base):
+    """A node of the hierarchy trust → LMNS → region → England, synced from reference data."""
+
+    __tablename__ = "organisations"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16), index=True)
+    parent_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class User(Base):
+    """A person who signs in; belongs to exactly one organisation."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Load(Base):
+    """One input file offered to ``matneo load``: the content-hash ledger.
+
+    A file whose SHA-256 already appears with status ``loaded`` is skipped, which makes
+    re-loads idempotent. Failed loads are kept too, so users can see what went wrong.
+    """
+
+    __tablename__ = "loads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(40), index=True)
+    file_name: Mapped[str] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_format: Mapped[str] = mapped_column(String(16))
+    file_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(16))  # loaded | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_loaded: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejection_file: Mapped[str | None] = mapped_column(String(500))
+    store_version: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    trust_months: Mapped[list[LoadTrustMonth]] = relationship(back_populates="load", cascade="all, delete-orphan")
+
+
+class LoadTrustMonth(Base):
+    """The trust-months a load supplied, and how many earlier rows each replaced."""
+
+    __tablename__ = "load_trust_months"
+    __table_args__ = (UniqueConstraint("load_id", "trust_code", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("loads.id", ondelete="CASCADE"), index=True)
+    trust_code: Mapped[str] = mapped_column(String(16), index=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    replaced_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    load: Mapped[Load] = relationship(back_populates="trust_months")

@@ -1,0 +1,1 @@
+"""Birth records: the schema, validated loading and the partitioned Parquet store."""

@@ -1,0 +1,79 @@
+"""What is loaded: one summary shared by ``matneo status`` and the web app."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from matneo.config import Settings
+from matneo.db import ledger
+from matneo.db.session import migrate
+from matneo.records.store import RecordStore
+
+
+@dataclass
+class LoadSummary:
+    id: int
+    file_name: str
+    status: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rejection_file: str | None
+    error: str | None
+    finished_at: str | None
+
+
+@dataclass
+class StoreStatus:
+    """Counts only: no row-level data, so it is safe to show to any signed-in user."""
+
+    home: str
+    store_version: int
+    rows: int
+    trusts: int
+    months: int
+    first_month: str | None
+    last_month: str | None
+    rows_rejected: int
+    rejection_reports: int
+    last_loads: list[LoadSummary] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def store_status(settings: Settings, last: int = 10) -> StoreStatus:
+    """Summarise the live store version and the most recent ledger entries."""
+    settings.ensure_dirs()
+    migrate(settings.database_url)
+    store = RecordStore(settings.records_dir)
+    manifest = store.manifest()
+    months = manifest.months
+    rejected, reports = ledger.rejection_totals(settings.database_url)
+    loads = [
+        LoadSummary(
+            id=load.id,
+            file_name=load.file_name,
+            status=load.status,
+            rows_read=load.rows_read,
+            rows_loaded=load.rows_loaded,
+            rows_rejected=load.rows_rejected,
+            rejection_file=load.rejection_file,
+            error=load.error,
+            finished_at=load.finished_at.isoformat(timespec="seconds") if load.finished_at else None,
+        )
+        for load in ledger.recent_loads(settings.database_url, last)
+    ]
+    return StoreStatus(
+        home=str(settings.home),
+        store_version=manifest.version,
+        rows=manifest.total_rows,
+        trusts=len(manifest.trusts),
+        months=len(months),
+        first_month=months[0] if months else None,
+        last_month=months[-1] if months else None,
+        rows_rejected=rejected,
+        rejection_reports=reports,
+        last_loads=loads,
+    )

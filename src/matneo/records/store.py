@@ -1,0 +1,205 @@
+"""The records store: immutable versions of year/month-partitioned Parquet, read with DuckDB.
+
+Layout under ``$MATNEO_HOME/records``::
+
+    CURRENT                         the live version's name, e.g. "v000003" (replaced atomically)
+    versions/v000003/manifest.json  rows per trust per month, and the load batch that made it
+    versions/v000003/year=2019/month=6/data_0.parquet
+
+Why versions: a load must never leave the store half-changed. A load writes only the
+partitions it touches into staging, builds the next version beside the live one (untouched
+partitions are hard links, so this costs nothing), and then swaps ``CURRENT`` with one
+atomic ``os.replace``. A crash or kill at any point before the swap leaves the old version
+live; leftovers are swept up by the next writer. Readers open whatever ``CURRENT`` names
+and never see a partial load.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from matneo.records.faults import fault_point
+from matneo.records.schema import FIELDS
+
+Partition = tuple[int, int]  # (year, month)
+
+
+def _partition_name(partition: Partition) -> str:
+    return f"year={partition[0]}/month={partition[1]}"
+
+
+def _parse_partition(path: Path) -> Partition:
+    return int(path.parent.name.split("=")[1]), int(path.name.split("=")[1])
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Manifest:
+    """What a version holds: rows per trust per month, and the load batch that produced it."""
+
+    version: int
+    partitions: dict[str, dict[str, int]] = field(default_factory=dict)  # "2019-06" -> {trust: rows}
+    batch: dict[str, Any] | None = None
+
+    @property
+    def total_rows(self) -> int:
+        return sum(sum(trusts.values()) for trusts in self.partitions.values())
+
+    @property
+    def trusts(self) -> list[str]:
+        return sorted({trust for trusts in self.partitions.values() for trust in trusts})
+
+    @property
+    def months(self) -> list[str]:
+        return sorted(self.partitions)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"version": self.version, "partitions": self.partitions, "batch": self.batch}, indent=1, sort_keys=True
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        return cls(version=data["version"], partitions=data["partitions"], batch=data.get("batch"))
+
+
+def empty_births_sql() -> str:
+    """A zero-row relation with the birth-record columns, for a store with nothing loaded."""
+    columns = ", ".join(f'CAST(NULL AS {f.sql_type}) AS "{f.name}"' for f in FIELDS)
+    return f"SELECT {columns}, CAST(NULL AS BIGINT) AS year, CAST(NULL AS BIGINT) AS month WHERE FALSE"
+
+
+class RecordStore:
+    """Read and (through :meth:`commit`) replace versions of the birth-record store."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions_dir = root / "versions"
+
+    # -- reading -------------------------------------------------------------------------
+    def current_version(self) -> int | None:
+        try:
+            name = (self.root / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        return int(name.removeprefix("v"))
+
+    def version_dir(self, version: int) -> Path:
+        return self.versions_dir / f"v{version:06d}"
+
+    def manifest(self) -> Manifest:
+        version = self.current_version()
+        if version is None:
+            return Manifest(version=0)
+        return Manifest.from_json((self.version_dir(version) / "manifest.json").read_text())
+
+    def partition_files(self, partitions: set[Partition] | None = None) -> list[Path]:
+        """Parquet files of the live version, optionally only for some (year, month) partitions."""
+        version = self.current_version()
+        if version is None:
+            return []
+        files = sorted(self.version_dir(version).glob("year=*/month=*/*.parquet"))
+        if partitions is None:
+            return files
+        return [f for f in files if _parse_partition(f.parent) in partitions]
+
+    def births_sql(self, partitions: set[Partition] | None = None) -> str:
+        """SQL for the live birth records (with ``year`` and ``month`` partition columns)."""
+        files = self.partition_files(partitions)
+        if not files:
+            return empty_births_sql()
+        listing = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        return f"SELECT * FROM read_parquet([{listing}], hive_partitioning = true)"
+
+    def connect(self, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with a ``births`` view over the live version."""
+        con = duckdb.connect()
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"CREATE VIEW births AS {self.births_sql()}")
+        return con
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """One writer at a time per store; sweeps up what a killed writer left behind."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                self._sweep()
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _sweep(self) -> None:
+        """Remove versions that are neither live nor the one before it, and unfinished builds."""
+        if not self.versions_dir.exists():
+            return
+        live = self.current_version()
+        keep = {self.version_dir(v).name for v in (live, (live or 0) - 1) if v}
+        for entry in self.versions_dir.iterdir():
+            if entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def commit(self, staged: Path, replaced: set[Partition], manifest: Manifest) -> int:
+        """Make a new live version: the staged partitions plus every other live partition.
+
+        ``staged`` holds ``year=Y/month=M`` directories written by the loader; ``replaced``
+        lists the live partitions they supersede (a live partition listed in ``replaced``
+        but absent from ``staged`` is dropped: all its rows were replaced). Call while
+        holding :meth:`write_lock`. Returns the new version number.
+        """
+        previous = self.current_version()
+        version = (previous or 0) + 1
+        building = self.versions_dir / f".building-v{version:06d}"
+        shutil.rmtree(building, ignore_errors=True)
+        building.mkdir(parents=True)
+        if previous is not None:
+            for source in self.partition_files():
+                partition = _parse_partition(source.parent)
+                if partition in replaced:
+                    continue
+                target = building / _partition_name(partition) / source.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, target)
+        for month_dir in sorted(staged.glob("year=*/month=*")):
+            target = building / _partition_name(_parse_partition(month_dir))
+            if target.exists():
+                raise RuntimeError(f"staged partition {target.name} is also kept from the live version")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(month_dir, target)
+        manifest.version = version
+        (building / "manifest.json").write_text(manifest.to_json())
+        for directory in [building, *building.glob("year=*/month=*"), *building.glob("year=*")]:
+            _fsync_dir(directory)
+        final = self.version_dir(version)
+        os.rename(building, final)
+        _fsync_dir(self.versions_dir)
+        fault_point("before_swap")
+        pointer = self.root / "CURRENT.tmp"
+        with open(pointer, "w") as handle:
+            handle.write(final.name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(pointer, self.root / "CURRENT")
+        _fsync_dir(self.root)
+        return version

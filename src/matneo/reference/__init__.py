@@ -1,0 +1,1 @@
+"""Reference data: the organisation hierarchy, code lists and ambition targets."""
