@@ -46,9 +46,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     """Settings for an isolated instance, once with SQLite and once with PostgreSQL."""
     home = tmp_path / "home"
     monkeypatch.setenv("MATNEO_HOME", str(home))
-    if request.param == "sqlite":
-        url = f"sqlite:///{home / 'matneo.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+    sqlite_url = f"sqlite:///{home / 'matneo.db'}"
+    url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     monkeypatch.setenv("MATNEO_DATABASE_URL", url)
     return Settings(home=home, database_url=url)

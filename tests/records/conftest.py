@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rowbuilder import valid_row
 
 from matneo.records.schema import FIELD_NAMES
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
@@ -27,55 +28,7 @@ def trusts(hierarchy: OrgHierarchy) -> list[tuple[str, str]]:
 def make_row(trusts: list[tuple[str, str]]) -> Callable[..., dict[str, str]]:
     """A valid term singleton live birth as CSV text; keyword arguments override fields."""
     counter = iter(range(1, 1_000_000))
-
-    def build(**changes: str) -> dict[str, str]:
-        n = next(counter)
-        trust, site = trusts[0]
-        row = {
-            "record_id": f"REC{n:06d}",
-            "trust_code": trust,
-            "site_code": site,
-            "lmns_code": "",
-            "region_code": "",
-            "birth_datetime": "2019-06-15 10:30:00",
-            "gestation_weeks": "39",
-            "gestation_days": "2",
-            "birth_weight_g": "3400",
-            "plurality": "1",
-            "birth_order": "1",
-            "sex": "female",
-            "outcome": "live_birth",
-            "stillbirth_timing": "",
-            "onset_of_labour": "spontaneous",
-            "mode_of_delivery": "spontaneous_vertex",
-            "neonatal_death_datetime": "",
-            "brain_injury": "false",
-            "hie_grade": "",
-            "therapeutic_cooling": "false",
-            "maternal_age": "31",
-            "ethnic_category": "A",
-            "imd_decile": "5",
-            "smoking_at_delivery": "false",
-            "parity": "1",
-            "booking_gestation_weeks": "10",
-            "continuity_of_carer": "false",
-            "mother_id": f"M{n:06d}",
-            "maternal_death_datetime": "",
-            "maternal_death_cause_class": "",
-            "mgso4_within_24h": "",
-            "antenatal_steroids": "",
-            "birth_site_level": "LNU",
-            "nnu_admission": "false",
-            "apgar_5min": "9",
-            "pph_ml": "350",
-            "perineal_tear_degree": "1",
-        }
-        unknown = set(changes) - set(row)
-        assert not unknown, f"unknown fields {unknown}"
-        row.update(changes)
-        return row
-
-    return build
+    return lambda **changes: valid_row(trusts, next(counter), **changes)
 
 
 def _write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:

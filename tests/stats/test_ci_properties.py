@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -12,7 +12,7 @@ from matneo.stats import poisson_exact_ci, proportion_ci, rate_ci, rate_ratio_ci
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-PROFILE = settings(deadline=None, max_examples=200)
+PROFILE = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 
 confidences = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99, 0.998, 0.9999]) | st.floats(0.01, 0.9999)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,12 +23,12 @@ console = Console()
 errors = Console(stderr=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
 
 
-class FileFormat(str, Enum):
+class FileFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
 
@@ -107,7 +107,7 @@ def load(paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files,
     for column in ("file", "status", "rows read", "loaded", "rejected", "trust-months", "rows replaced"):
         table.add_column(column, justify="right" if column not in ("file", "status") else "left")
     for item in result.files:
-        status = "already loaded — skipped" if item.status == "duplicate" else item.status
+        status = "skipped" if item.status == "duplicate" else item.status
         table.add_row(
             item.path.name,
             status,
@@ -119,6 +119,9 @@ def load(paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files,
         )
     console.print(table)
     for item in result.files:
+        if item.status == "duplicate":
+            earlier = f" (load {item.duplicate_of})" if item.duplicate_of else " (earlier in this batch)"
+            console.print(f"{item.path.name} was already loaded{earlier}; skipped, nothing added.")
         if item.rejection_file:
             console.print(f"[yellow]{item.rows_rejected:,} rows rejected[/yellow] from {item.path.name}:")
             for reason, n in item.top_reasons:
@@ -163,7 +166,9 @@ def orgs(
 
 
 @app.command()
-def status(output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table) -> None:
+def status(
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
     """What is loaded: trusts, months, rows, the last loads and rejections."""
     from matneo.records.status import store_status
 
@@ -177,9 +182,7 @@ def status(output: Annotated[OutputFormat, typer.Option("--format", help="Output
         + (f" ({summary.first_month} to {summary.last_month})" if summary.months else "")
         + f"; store version {summary.store_version}"
     )
-    console.print(
-        f"Rejected rows: {summary.rows_rejected:,} (in {summary.rejection_reports} rejection reports)"
-    )
+    console.print(f"Rejected rows: {summary.rows_rejected:,} (in {summary.rejection_reports} rejection reports)")
     if summary.last_loads:
         table = Table(title="Last loads")
         for column in ("id", "file", "status", "loaded", "rejected", "finished"):

@@ -120,9 +120,7 @@ def discover(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
-            )
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet")))
         else:
             found.append(path)
     return found
@@ -292,6 +290,8 @@ class Loader:
             raise UnreadableInput(Path(", ".join(str(p) for p in paths)), "contains no CSV or Parquet files")
         inputs = [inspect(path) for path in files]
         with self.store.write_lock():
+            for leftover in self.settings.staging_dir.iterdir():  # a killed writer's work; we hold the lock
+                shutil.rmtree(leftover, ignore_errors=True)
             ledger.reconcile(self.settings.database_url, self.store.manifest().batch, self.store.current_version() or 0)
             return self._run_locked(inputs)
 
@@ -449,7 +449,9 @@ class Loader:
                 removed[(trust, f"{year:04d}-{month:02d}")] = n
                 replaced.add((int(year), int(month)))
             replaced |= {(int(y), int(m)) for y, m in con.execute("SELECT DISTINCT year, month FROM new_tm").fetchall()}
-            live_partitions = {(int(y), int(m)) for y, m in con.execute("SELECT DISTINCT year, month FROM live").fetchall()}
+            live_partitions = {
+                (int(y), int(m)) for y, m in con.execute("SELECT DISTINCT year, month FROM live").fetchall()
+            }
             replaced &= live_partitions
             if replaced:
                 kept = self.store.births_sql(replaced)

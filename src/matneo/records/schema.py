@@ -39,7 +39,7 @@ ANTENATAL_STEROIDS = ("full_course_within_7d", "partial", "none")
 NEONATAL_UNIT_LEVELS = ("NICU", "LNU", "SCU", "none")
 # NHS Data Dictionary ETHNIC CATEGORY (2001 census) codes, plus Z (not stated) and
 # 99 (not known), which MSDS submissions also carry.
-ETHNIC_CATEGORY_CODES = tuple("ABCDEFGHJKLMNPRSZ") + ("99",)
+ETHNIC_CATEGORY_CODES = (*tuple("ABCDEFGHJKLMNPRSZ"), "99")
 
 
 @dataclass(frozen=True)
@@ -84,33 +84,93 @@ FIELDS: tuple[Field, ...] = (
     Field("trust_code", "string", True, "ODS code of the trust where the baby was born."),
     Field("site_code", "string", False, "ODS code of the site of birth; must belong to the trust."),
     Field("lmns_code", "string", False, "LMNS of the trust; filled from reference data, checked if given."),
-    Field("region_code", "string", False, "NHS England region of the trust; filled from reference data, checked if given."),
+    Field(
+        "region_code", "string", False, "NHS England region of the trust; filled from reference data, checked if given."
+    ),
     Field("birth_datetime", "datetime", True, "Date and time of birth (ISO 8601, local time)."),
     Field("gestation_weeks", "int", True, "Completed weeks of gestation at birth.", minimum=20, maximum=44),
     Field("gestation_days", "int", True, "Days beyond the completed weeks (0–6).", minimum=0, maximum=6),
     Field("birth_weight_g", "int", False, "Birth weight in grams.", minimum=200, maximum=7000),
     Field("plurality", "int", True, "Number of babies born in this delivery (1 = singleton).", minimum=1, maximum=8),
-    Field("birth_order", "int", True, "Order of this baby within the delivery (1 for a singleton).", minimum=1, maximum=8),
+    Field(
+        "birth_order", "int", True, "Order of this baby within the delivery (1 for a singleton).", minimum=1, maximum=8
+    ),
     Field("sex", "code", False, "Phenotypic sex.", codes=SEXES),
     Field("outcome", "code", True, "Pregnancy outcome for this baby.", codes=OUTCOMES),
-    Field("stillbirth_timing", "code", False, "Timing of a stillbirth; required for stillbirths only.", codes=STILLBIRTH_TIMINGS),
+    Field(
+        "stillbirth_timing",
+        "code",
+        False,
+        "Timing of a stillbirth; required for stillbirths only.",
+        codes=STILLBIRTH_TIMINGS,
+    ),
     Field("onset_of_labour", "code", False, "How labour started.", codes=ONSETS_OF_LABOUR),
-    Field("mode_of_delivery", "code", False, "Method of delivery (MSDS DeliveryMethodCode in words).", codes=MODES_OF_DELIVERY),
-    Field("neonatal_death_datetime", "datetime", False, "Date and time of death if the baby died within 28 days of birth."),
-    Field("brain_injury", "bool", False, "Brain injury during or soon after birth, per the national (Imperial NDAU) definition."),
+    Field(
+        "mode_of_delivery",
+        "code",
+        False,
+        "Method of delivery (MSDS DeliveryMethodCode in words).",
+        codes=MODES_OF_DELIVERY,
+    ),
+    Field(
+        "neonatal_death_datetime", "datetime", False, "Date and time of death if the baby died within 28 days of birth."
+    ),
+    Field(
+        "brain_injury",
+        "bool",
+        False,
+        "Brain injury during or soon after birth, per the national (Imperial NDAU) definition.",
+    ),
     Field("hie_grade", "int", False, "Hypoxic-ischaemic encephalopathy grade (1–3), if any.", minimum=1, maximum=3),
     Field("therapeutic_cooling", "bool", False, "Baby received therapeutic hypothermia."),
     Field("maternal_age", "int", False, "Mother's age in completed years at the birth.", minimum=10, maximum=65),
-    Field("ethnic_category", "code", False, "Mother's ethnic category (NHS Data Dictionary 2001 code).", codes=ETHNIC_CATEGORY_CODES),
-    Field("imd_decile", "int", False, "Index of Multiple Deprivation decile of residence (1 = most deprived).", minimum=1, maximum=10),
+    Field(
+        "ethnic_category",
+        "code",
+        False,
+        "Mother's ethnic category (NHS Data Dictionary 2001 code).",
+        codes=ETHNIC_CATEGORY_CODES,
+    ),
+    Field(
+        "imd_decile",
+        "int",
+        False,
+        "Index of Multiple Deprivation decile of residence (1 = most deprived).",
+        minimum=1,
+        maximum=10,
+    ),
     Field("smoking_at_delivery", "bool", False, "Mother smoking at the time of delivery."),
-    Field("parity", "int", False, "Number of previous births (live or still) before this pregnancy.", minimum=0, maximum=20),
-    Field("booking_gestation_weeks", "int", False, "Completed weeks of gestation at the booking appointment.", minimum=0, maximum=44),
+    Field(
+        "parity",
+        "int",
+        False,
+        "Number of previous births (live or still) before this pregnancy.",
+        minimum=0,
+        maximum=20,
+    ),
+    Field(
+        "booking_gestation_weeks",
+        "int",
+        False,
+        "Completed weeks of gestation at the booking appointment.",
+        minimum=0,
+        maximum=44,
+    ),
     Field("continuity_of_carer", "bool", False, "Mother was placed on a Continuity of Carer pathway at booking."),
     Field("mother_id", "string", True, "Pseudonymised identifier of the mother; babies of one delivery share it."),
-    Field("maternal_death_datetime", "datetime", False, "Date and time of the mother's death, if she died within a year of the birth."),
+    Field(
+        "maternal_death_datetime",
+        "datetime",
+        False,
+        "Date and time of the mother's death, if she died within a year of the birth.",
+    ),
     Field("maternal_death_cause_class", "code", False, "Class of maternal death.", codes=MATERNAL_DEATH_CAUSE_CLASSES),
-    Field("mgso4_within_24h", "bool", False, "Magnesium sulphate given within 24 h before birth (recorded for births <30 weeks)."),
+    Field(
+        "mgso4_within_24h",
+        "bool",
+        False,
+        "Magnesium sulphate given within 24 h before birth (recorded for births <30 weeks).",
+    ),
     Field("antenatal_steroids", "code", False, "Antenatal corticosteroids before birth.", codes=ANTENATAL_STEROIDS),
     Field("birth_site_level", "code", False, "Neonatal unit level at the place of birth.", codes=NEONATAL_UNIT_LEVELS),
     Field("nnu_admission", "bool", False, "Baby admitted to a neonatal unit."),

@@ -80,7 +80,9 @@ def _field_rules(field: Field) -> list[Rule]:
         rules.append(Rule(f"{name}_required", name, f"{name} is required but is empty", f"{raw} IS NULL"))
     if field.type in _TYPE_REASONS:
         rules.append(
-            Rule(f"{name}_type", name, f"{name} {_TYPE_REASONS[field.type]}", f"{raw} IS NOT NULL AND {_q(name)} IS NULL")
+            Rule(
+                f"{name}_type", name, f"{name} {_TYPE_REASONS[field.type]}", f"{raw} IS NOT NULL AND {_q(name)} IS NULL"
+            )
         )
     if field.codes:
         allowed = ", ".join(_text(code) for code in field.codes)
@@ -113,7 +115,9 @@ CROSS_FIELD_RULES: tuple[Rule, ...] = (
         "birth_datetime must be on or after 2000-01-01 and not in the future",
         "birth_datetime < TIMESTAMP '2000-01-01' OR birth_datetime > load_time + INTERVAL 1 DAY",
     ),
-    Rule("trust_unknown", "trust_code", "trust_code is not a trust in the organisation reference", "NOT ref_trust_known"),
+    Rule(
+        "trust_unknown", "trust_code", "trust_code is not a trust in the organisation reference", "NOT ref_trust_known"
+    ),
     Rule(
         "site_not_of_trust",
         "site_code",
@@ -367,14 +371,14 @@ def cross_row_violations_sql(table: str) -> str:
             WHERE d.n_plurality > 1 OR d.n > d.max_plurality OR d.repeats > 0
         )
         SELECT t._file, t._row, {_text(dup.id)} AS rule, {_text(dup.field)} AS field, t.record_id AS value,
-               {_text(dup.reason + ' (')} || d.n || ' rows)' AS reason
+               {_text(dup.reason + " (")} || d.n || ' rows)' AS reason
         FROM {table} AS t JOIN dup_ids AS d USING (record_id)
         UNION ALL
         SELECT _file, _row, {_text(plur.id)}, {_text(plur.field)}, CAST(plurality AS VARCHAR), {_text(plur.reason)}
         FROM multi WHERE n_plurality > 1
         UNION ALL
         SELECT _file, _row, {_text(more.id)}, {_text(more.field)}, CAST(plurality AS VARCHAR),
-               {_text(more.reason + ' (')} || n || ' babies, plurality ' || max_plurality || ')'
+               {_text(more.reason + " (")} || n || ' babies, plurality ' || max_plurality || ')'
         FROM multi WHERE n_plurality = 1 AND n > max_plurality
         UNION ALL
         SELECT _file, _row, {_text(order.id)}, {_text(order.field)}, CAST(birth_order AS VARCHAR), {_text(order.reason)}

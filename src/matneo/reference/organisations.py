@@ -60,6 +60,10 @@ class ReferenceDataError(ValueError):
         where = f"{self.source}, line {line}" if line is not None else self.source
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple[type[ReferenceDataError], tuple[str, str, int | None]]:
+        # Rebuild from the parts, so the error survives pickling (e.g. from a worker process).
+        return (type(self), (self.source, self.problem, self.line))
+
 
 @dataclass(frozen=True)
 class Organisation:
@@ -129,8 +133,8 @@ def _check_structure(
         if parent[0].level != wanted:
             raise ReferenceDataError(
                 org_source,
-                f"{org.level} {org.code!r} has parent {parent[0].code!r}, which is a {parent[0].level}; "
-                f"the parent of a {org.level} must be a {wanted}",
+                f"{org.level} {org.code!r} has parent {parent[0].code!r}, which is {_a(parent[0].level)}; "
+                f"the parent of {_a(org.level)} must be {_a(wanted)}",
                 line,
             )
 
@@ -152,9 +156,14 @@ def _check_structure(
         if owner[0].level != "trust":
             raise ReferenceDataError(
                 site_source,
-                f"site {site.code!r} has trust_code {site.trust_code!r}, which is a {owner[0].level}, not a trust",
+                f"site {site.code!r} has trust_code {site.trust_code!r}, which is {_a(owner[0].level)}, not a trust",
                 line,
             )
+
+
+def _a(level: str) -> str:
+    """A level with its article, for readable messages: 'an lmns', 'a trust'."""
+    return f"an {level}" if level in ("lmns", "england") else f"a {level}"
 
 
 def _first_seen(line: int | None) -> str:
@@ -276,7 +285,7 @@ class OrgHierarchy:
         for ancestor in self.ancestors(code):
             if ancestor.level == level:
                 return ancestor
-        raise ValueError(f"{org.level} {code!r} has no {level} above it: a {level} is not above a {org.level}")
+        raise ValueError(f"{org.level} {code!r} has no {level} above it: {_a(level)} is not above {_a(org.level)}")
 
     def trusts_under(self, code: str) -> list[Organisation]:
         """Every trust at or below this organisation, sorted by code."""
@@ -294,7 +303,7 @@ class OrgHierarchy:
         """The sites of a trust, sorted by code. ValueError if the code is not a trust."""
         org = self.get(trust_code)
         if org.level != "trust":
-            raise ValueError(f"{trust_code!r} is a {org.level}, not a trust; only trusts have sites")
+            raise ValueError(f"{trust_code!r} is {_a(org.level)}, not a trust; only trusts have sites")
         return list(self._sites_by_trust.get(trust_code, []))
 
     def trust_lookup(self) -> pyarrow.Table:

@@ -62,7 +62,7 @@ SITE_LEVEL_PRETERM_WEIGHT = {
 }
 IMD_SPREAD = 2.3  # sd of a trust's IMD decile distribution around its centre
 TRUST_SIZE_SIGMA = 0.3  # lognormal sd of trust size; z clipped so sizes stay ~2k–10k at scale 1
-TRUST_SIZE_Z_RANGE = (-2.2, 1.8)
+TRUST_SIZE_Z_RANGE = (-2.2, 1.7)
 
 
 class HierarchyLike(Protocol):

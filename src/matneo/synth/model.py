@@ -53,7 +53,7 @@ NEONATAL_WEEK = _by_week({
     34: 1.7, 35: 1.3, 36: 0.9, 37: 0.4, 38: 0.1, 39: 0.0, 40: 0.0, 41: 0.05, 42: 0.2, 43: 0.4, 44: 0.5,
 })
 # Brain injury (NDAU definition) among live births: IVH/PVL in very preterm babies, HIE,
-# seizures and stroke at term; about 40% of cases are preterm.
+# seizures and stroke at term; about a third of cases are preterm.
 BRAIN_INJURY_WEEK = _by_week({
     22: 4.5, 23: 4.3, 24: 4.0, 25: 3.8, 26: 3.5, 27: 3.2, 28: 2.8, 29: 2.5, 30: 2.1, 31: 1.8,
     32: 1.3, 33: 1.0, 34: 0.7, 35: 0.4, 36: 0.2, 37: 0.1, 38: 0.0, 39: 0.0, 40: 0.0, 41: 0.1,

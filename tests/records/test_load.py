@@ -1,0 +1,211 @@
+"""Loading as a whole: unreadable files, idempotent re-loads, trust-month replacement, the ledger.
+
+Runs against both app-store backends (the ``settings`` fixture is parametrised over the
+embedded SQLite and the real PostgreSQL server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import select
+
+from matneo.config import Settings
+from matneo.db.models import Load, LoadTrustMonth
+from matneo.db.session import transaction
+from matneo.records.load import UnreadableInput, load_files
+from matneo.records.schema import FIELD_NAMES
+from matneo.records.status import store_status
+from matneo.records.store import RecordStore
+
+
+def stored(settings: Settings, sql: str = "SELECT record_id FROM births ORDER BY record_id") -> list[tuple]:
+    return RecordStore(settings.records_dir).connect().execute(sql).fetchall()
+
+
+def ledger_rows(settings: Settings) -> list[Load]:
+    with transaction(settings.database_url) as session:
+        return list(session.scalars(select(Load).order_by(Load.id)))
+
+
+def test_good_file_loads_and_is_counted(settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
+    rows = [make_row(), make_row(birth_datetime="2019-07-01 03:00:00"), make_row(gestation_weeks="50")]
+    result = load_files([write_csv(tmp_path / "june.csv", rows)], settings)
+    (item,) = result.files
+    assert (item.rows_read, item.rows_loaded, item.rows_rejected) == (3, 2, 1)
+    assert sorted((t, m, n) for t, m, n, _ in item.trust_months) == [
+        (rows[0]["trust_code"], "2019-06", 1),
+        (rows[0]["trust_code"], "2019-07", 1),
+    ]
+    assert [r[0] for r in stored(settings)] == [rows[0]["record_id"], rows[1]["record_id"]]
+    (load,) = ledger_rows(settings)
+    assert (load.status, load.rows_loaded, load.rows_rejected, load.store_version) == ("loaded", 2, 1, 1)
+    summary = store_status(settings)
+    assert (summary.rows, summary.trusts, summary.months, summary.rows_rejected) == (2, 1, 2, 1)
+
+
+def test_same_file_twice_adds_nothing(settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [make_row(), make_row()])
+    first = load_files([path], settings)
+    copy = tmp_path / "renamed copy.csv"
+    copy.write_bytes(path.read_bytes())
+    second = load_files([path, copy], settings)
+    assert [f.status for f in second.files] == ["duplicate", "duplicate"]
+    assert second.files[0].duplicate_of == first.ledger_ids[0]
+    assert second.store_version == first.store_version
+    assert len(stored(settings)) == 2
+    assert len(ledger_rows(settings)) == 1
+
+
+def test_resubmitted_trust_month_replaces_earlier_rows(
+    settings: Settings, make_row, write_csv, tmp_path: Path, trusts: list[tuple[str, str]]
+) -> None:
+    other_trust, other_site = trusts[1]
+    june = [make_row(record_id="J1"), make_row(record_id="J2")]
+    july = [make_row(record_id="K1", birth_datetime="2019-07-02 08:00:00")]
+    neighbour = [make_row(record_id="N1", trust_code=other_trust, site_code=other_site)]
+    load_files([write_csv(tmp_path / "first.csv", june + july + neighbour)], settings)
+
+    corrected_june = [make_row(record_id="J1", birth_weight_g="3500"), make_row(record_id="J3")]
+    result = load_files([write_csv(tmp_path / "june-v2.csv", corrected_june)], settings)
+
+    assert [r[0] for r in stored(settings)] == ["J1", "J3", "K1", "N1"]
+    assert stored(settings, "SELECT birth_weight_g FROM births WHERE record_id = 'J1'") == [(3500,)]
+    (item,) = result.files
+    assert item.trust_months == [(trusts[0][0], "2019-06", 2, 2)]
+    with transaction(settings.database_url) as session:
+        month = session.scalars(select(LoadTrustMonth).where(LoadTrustMonth.load_id == result.ledger_ids[0])).one()
+        assert (month.trust_code, month.month, month.rows, month.replaced_rows) == (
+            trusts[0][0],
+            dt.date(2019, 6, 1),
+            2,
+            2,
+        )
+    assert store_status(settings).rows == 4
+
+
+def test_resubmitted_record_in_another_month_is_not_double_counted(
+    settings: Settings, make_row, write_csv, tmp_path: Path
+) -> None:
+    load_files([write_csv(tmp_path / "june.csv", [make_row(record_id="X1"), make_row(record_id="X2")])], settings)
+    moved = make_row(record_id="X1", birth_datetime="2019-08-01 00:30:00")
+    result = load_files([write_csv(tmp_path / "august.csv", [moved])], settings)
+    assert stored(settings, "SELECT record_id, month FROM births ORDER BY record_id") == [("X1", 8), ("X2", 6)]
+    assert result.rows_replaced == 1
+
+
+def test_a_month_emptied_by_moves_disappears(settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
+    load_files([write_csv(tmp_path / "june.csv", [make_row(record_id="Y1")])], settings)
+    load_files(
+        [write_csv(tmp_path / "aug.csv", [make_row(record_id="Y1", birth_datetime="2019-08-03 01:00")])], settings
+    )
+    assert store_status(settings).months == 1
+    assert stored(settings, "SELECT record_id, month FROM births") == [("Y1", 8)]
+
+
+def test_parquet_input_loads_like_csv(settings: Settings, make_row, tmp_path: Path) -> None:
+    rows = [make_row(), make_row(birth_weight_g="99999")]
+    table = pa.table({name: [row[name] or None for row in rows] for name in FIELD_NAMES})
+    table = table.set_column(
+        table.schema.get_field_index("gestation_weeks"), "gestation_weeks", pa.array([39, 40], pa.int16())
+    )
+    pq.write_table(table, tmp_path / "births.parquet")
+    result = load_files([tmp_path / "births.parquet"], settings)
+    (item,) = result.files
+    assert (item.rows_loaded, item.rows_rejected) == (1, 1)
+    rejection = item.rejection_file.read_text()
+    # Parquet has no header row, so the second record is row 2.
+    assert ",2,birth_weight_g,99999," in rejection.splitlines()[1]
+
+
+def test_directory_loads_its_data_files(settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
+    folder = tmp_path / "drop"
+    write_csv(folder / "a.csv", [make_row()])
+    write_csv(folder / "sub" / "b.csv", [make_row()])
+    (folder / "README.txt").write_text("not data")
+    result = load_files([folder], settings)
+    assert [f.path.name for f in result.files] == ["a.csv", "b.csv"]
+    assert result.rows_loaded == 2
+
+
+def test_extra_columns_are_ignored_not_stored(settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
+    rows = [dict(make_row(), nhs_number="9434765919")]
+    path = write_csv(tmp_path / "extra.csv", rows, columns=[*FIELD_NAMES, "nhs_number"])
+    result = load_files([path], settings)
+    assert result.files[0].ignored_columns == ["nhs_number"]
+    columns = [c[0] for c in RecordStore(settings.records_dir).connect().execute("DESCRIBE births").fetchall()]
+    assert "nhs_number" not in columns
+
+
+def test_optional_derived_columns_may_be_absent(settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
+    columns = [c for c in FIELD_NAMES if c not in ("lmns_code", "region_code")]
+    result = load_files([write_csv(tmp_path / "lean.csv", [make_row()], columns=columns)], settings)
+    assert result.rows_loaded == 1
+    ((lmns, region),) = stored(settings, "SELECT lmns_code, region_code FROM births")
+    assert lmns and region
+
+
+# -- files that cannot be loaded at all: one clear error, nothing changes ------------------
+def _unreadable_cases(tmp_path: Path, make_row, write_csv) -> dict[str, tuple[Path, str]]:
+    latin1 = tmp_path / "latin1.csv"
+    header = ",".join(FIELD_NAMES)
+    values = ",".join(make_row(mother_id="Zoë")[n] for n in FIELD_NAMES)
+    latin1.write_bytes((header + "\n" + values + "\n").encode("latin-1"))
+    missing = write_csv(tmp_path / "missing.csv", [make_row()], columns=[c for c in FIELD_NAMES if c != "outcome"])
+    excel = tmp_path / "births.xlsx"
+    excel.write_bytes(b"PK\x03\x04 not really a spreadsheet")
+    fake_parquet = tmp_path / "fake.parquet"
+    fake_parquet.write_text("record_id\n1\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    duplicated = tmp_path / "dupcols.csv"
+    duplicated.write_text(",".join([*FIELD_NAMES, "outcome"]) + "\n")
+    return {
+        "wrong encoding": (latin1, "is not UTF-8 text"),
+        "missing column": (missing, "is missing required columns: outcome"),
+        "not csv or parquet": (excel, "is not a CSV (.csv) or Parquet (.parquet) file"),
+        "fake parquet": (fake_parquet, "is not a Parquet file"),
+        "empty": (empty, "is empty"),
+        "duplicated columns": (duplicated, "has duplicated column names: outcome"),
+        "absent": (tmp_path / "nowhere.csv", "does not exist"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["wrong encoding", "missing column", "not csv or parquet", "fake parquet", "empty", "duplicated columns", "absent"],
+)
+def test_unreadable_file_changes_nothing(
+    case: str, sqlite_settings: Settings, make_row, write_csv, tmp_path: Path
+) -> None:
+    settings = sqlite_settings
+    good = write_csv(tmp_path / "good.csv", [make_row()])
+    load_files([good], settings)
+    before = (RecordStore(settings.records_dir).current_version(), stored(settings), len(ledger_rows(settings)))
+    path, message = _unreadable_cases(tmp_path, make_row, write_csv)[case]
+    also_good = write_csv(tmp_path / "also-good.csv", [make_row()])
+    with pytest.raises(UnreadableInput, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        load_files([also_good, path], settings)
+    after = (RecordStore(settings.records_dir).current_version(), stored(settings), len(ledger_rows(settings)))
+    assert after == before
+    assert list(settings.staging_dir.iterdir()) == []
+
+
+def test_status_of_an_empty_instance(settings: Settings) -> None:
+    summary = store_status(settings)
+    assert (summary.rows, summary.trusts, summary.months, summary.last_loads) == (0, 0, 0, [])
+    assert stored(settings) == []
+
+
+def test_two_instances_side_by_side(tmp_path: Path, make_row, write_csv) -> None:
+    one = Settings(home=tmp_path / "one", database_url=f"sqlite:///{tmp_path / 'one' / 'matneo.db'}")
+    two = Settings(home=tmp_path / "two", database_url=f"sqlite:///{tmp_path / 'two' / 'matneo.db'}")
+    path = write_csv(tmp_path / "a.csv", [make_row()])
+    load_files([path], one)
+    assert store_status(one).rows == 1
+    assert store_status(two).rows == 0
+    assert load_files([path], two).files[0].status == "loaded"
