@@ -95,29 +95,39 @@ def _big_csv(path: Path, make_row, rows: int) -> Path:
 
 
 @pytest.mark.slow
-def test_kill_while_busy_changes_nothing(sqlite_settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
+def test_kill_at_any_moment_leaves_all_or_nothing(
+    sqlite_settings: Settings, make_row, write_csv, tmp_path: Path
+) -> None:
+    """SIGKILL a real load at several moments while it works: never a partial store."""
     settings = sqlite_settings
     load_files(
         [write_csv(tmp_path / "base.csv", [make_row(record_id="B1", birth_datetime="2018-01-05 09:00")])], settings
     )
     before = snapshot(settings)
-    big = _big_csv(tmp_path / "big.csv", make_row, 400_000)
+    big = _big_csv(tmp_path / "big.csv", make_row, 600_000)
     env = dict(os.environ, MATNEO_HOME=str(settings.home), MATNEO_DATABASE_URL=settings.database_url)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "matneo.cli.main", "load", str(big)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not any(settings.staging_dir.glob("*/work.duckdb")):
-        assert child.poll() is None, "the load finished before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.3)
-    assert child.poll() is None, "the load finished before it could be killed"
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    assert snapshot(settings) == before
+    killed_midway = 0
+    for delay in (0.0, 0.1, 0.3, 0.6):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "matneo.cli.main", "load", str(big)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while not any(settings.staging_dir.glob("*")) and child.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        time.sleep(delay)
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+        child.wait()
+        if child.returncode == -signal.SIGKILL:
+            after = snapshot(settings)
+            assert after == before or store_status(settings).rows == 600_001, "a partial load is visible"
+            killed_midway += after == before
+        if store_status(settings).rows == 600_001:
+            break
+    assert killed_midway >= 1, "no kill landed while the load was working; make the file bigger"
     assert run_load(settings, big).returncode == 0
-    assert store_status(settings).rows == 400_001
+    assert store_status(settings).rows == 600_001

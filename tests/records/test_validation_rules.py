@@ -10,15 +10,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import defaultdict
+from pathlib import Path
 
 import pytest
-from rowbuilder import valid_row
 
 from matneo.config import Settings
 from matneo.records.load import BatchResult, load_files
+from matneo.records.reference_doc import render
 from matneo.records.store import RecordStore
 from matneo.records.validation import CROSS_ROW_RULES, row_rules
 from matneo.reference.organisations import OrgHierarchy
+from rowbuilder import valid_row
 
 LOAD_TIME = dt.datetime(2026, 11, 21, 12, 0, 0)
 
@@ -417,3 +419,8 @@ def test_counts_add_up_and_only_good_rows_are_stored(outcome) -> None:
         "SELECT DISTINCT lmns_code, region_code FROM births WHERE lmns_code IS NOT NULL"
     ).fetchall()[0]
     assert lmns.startswith("Q") and region.startswith("Y")
+
+
+def test_birth_record_reference_doc_is_current() -> None:
+    committed = (Path(__file__).parents[2] / "docs" / "birth-record.md").read_text(encoding="utf-8")
+    assert committed == render(), "regenerate: python -m matneo.records.reference_doc > docs/birth-record.md"

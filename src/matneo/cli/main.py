@@ -170,9 +170,13 @@ def status(
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """What is loaded: trusts, months, rows, the last loads and rejections."""
+    from matneo.db.session import prepare
     from matneo.records.status import store_status
 
-    summary = store_status(get_settings())
+    settings = get_settings()
+    settings.ensure_dirs()
+    prepare(settings.database_url)
+    summary = store_status(settings)
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(summary.to_dict(), indent=1) + "\n")
         return
@@ -240,9 +244,12 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the data, do not start the web app.")] = False,
 ) -> None:
     """Generate and load a synthetic national dataset if nothing is loaded, then serve the web app."""
+    from matneo.db.session import prepare
     from matneo.records.status import store_status
 
     settings = get_settings()
+    settings.ensure_dirs()
+    prepare(settings.database_url)
     if store_status(settings).rows == 0:
         out = settings.home / "synthetic"
         console.print(f"No records loaded: generating synthetic data for {years} into {out}")

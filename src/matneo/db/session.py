@@ -41,6 +41,15 @@ def migrate(url: str) -> None:
         command.upgrade(config, "head")
 
 
+def prepare(url: str) -> None:
+    """Migrate the app store and bring its organisations in line with the reference data."""
+    from matneo.db.organisations import sync_organisations
+    from matneo.reference.organisations import load_hierarchy
+
+    migrate(url)
+    sync_organisations(url, load_hierarchy())
+
+
 @contextmanager
 def transaction(url: str) -> Iterator[Session]:
     """A session whose work commits together at the end of the block, or not at all."""

@@ -1,17 +1,21 @@
 """Loading birth-record files: validate every row, quarantine bad rows, replace atomically.
 
-One call of :func:`load_files` is one *batch*. For each input file it:
+One call of :func:`load_files` is one *batch* of files. First every file is checked to be
+loadable at all — CSV or Parquet, UTF-8, every required column — and if any is not, the
+batch stops with one clear :class:`UnreadableInput` error before anything changes. Then,
+file by file, in order, each as one atomic step:
 
-1. checks the file can be read at all — CSV or Parquet, UTF-8, every required column —
-   and stops the whole batch with one clear :class:`UnreadableInput` error if not
-   (nothing is changed);
-2. skips files whose SHA-256 is already in the ledger (idempotent re-loads);
-3. streams the rows through the validation rules in DuckDB (see ``validation.py``),
-   writing every broken rule of every bad row to a rejection report;
-4. treats each file as the authoritative submission for every trust-month it contains:
-   earlier rows for those trust-months are replaced (MSDS-style refresh), and an earlier
-   copy of any record id it resubmits is removed wherever it was;
-5. builds the next store version aside and swaps it in atomically, then writes the ledger.
+1. a file whose SHA-256 is already in the ledger is skipped (idempotent re-loads);
+2. every row is parsed and checked against the validation rules (``parse.py``,
+   ``validation.py``); every broken rule of every bad row goes to a rejection report;
+3. the file is the authoritative submission for every trust-month it contains: earlier rows
+   for those trust-months are replaced (MSDS-style refresh), and an earlier copy of any
+   record id it resubmits is removed wherever it was;
+4. the next store version is built aside and swapped in atomically; then the ledger row
+   is written.
+
+A batch killed part-way leaves the files before it loaded and the rest untouched; running
+the same command again skips what is loaded and carries on.
 
 Nothing here logs row contents: only counts, file names and rule ids.
 """
@@ -26,24 +30,23 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import numpy as np
+import polars as pl
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from matneo.config import Settings
 from matneo.db import ledger
-from matneo.db.session import migrate
+from matneo.db.session import prepare
 from matneo.records.faults import fault_point
-from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES, FIELDS
+from matneo.records.parse import STORE_SCHEMA, read_csv, read_parquet
+from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
 from matneo.records.store import Manifest, Partition, RecordStore
-from matneo.records.validation import checked_rows_sql, cross_row_violations_sql, violations_sql
+from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 
 log = logging.getLogger(__name__)
@@ -199,74 +202,26 @@ def inspect(path: Path) -> InputFile:
     return InputFile(path=path, format=file_format, sha256=sha256, size=path.stat().st_size, columns=columns)
 
 
-# -- streaming rows into DuckDB -------------------------------------------------------------
-_TEXT_SCHEMA = pa.schema(
-    [pa.field("_file", pa.int32()), pa.field("_row", pa.int64())] + [pa.field(n, pa.string()) for n in FIELD_NAMES]
-)
-
-
-def _text_batches(index: int, item: InputFile, on_rows: Callable[[int], None]) -> Iterator[pa.RecordBatch]:
-    """Batches of the file as text, with the source file index and spreadsheet row number.
-
-    Rows are numbered as a spreadsheet shows them: for CSV the header is row 1, so the
-    first record is row 2; for Parquet the first record is row 1.
-    """
-    present = [n for n in FIELD_NAMES if n in item.columns]
-    if item.format == "csv":
-        reader = pacsv.open_csv(
-            item.path,
-            read_options=pacsv.ReadOptions(block_size=16 * 1024 * 1024, encoding="utf8"),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in item.columns},
-                include_columns=present,
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-        batches: Iterator[pa.RecordBatch] = iter(reader)
-        first_row = 2
-    else:
-        batches = pq.ParquetFile(item.path).iter_batches(batch_size=256 * 1024, columns=present)
-        first_row = 1
-    row = first_row
-    try:
-        for batch in batches:
-            n = batch.num_rows
-            arrays = [pa.array(np.full(n, index, dtype=np.int32)), pa.array(np.arange(row, row + n, dtype=np.int64))]
-            for name in FIELD_NAMES:
-                if name in present:
-                    column = batch.column(batch.schema.get_field_index(name))
-                    arrays.append(column if column.type == pa.string() else column.cast(pa.string()))
-                else:
-                    arrays.append(pa.nulls(n, pa.string()))
-            row += n
-            on_rows(n)
-            yield pa.RecordBatch.from_arrays(arrays, schema=_TEXT_SCHEMA)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise UnreadableInput(item.path, f"cannot be read near row {row}: {error}") from None
-
-
-def _literal_timestamp(moment: dt.datetime) -> str:
-    return f"TIMESTAMP '{moment.strftime('%Y-%m-%d %H:%M:%S')}'"
-
-
-def _register_reference(con: duckdb.DuckDBPyConnection, hierarchy: OrgHierarchy) -> None:
-    lookup = hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"])
-    sites = pa.table(
+# -- one file -----------------------------------------------------------------------------
+def _reference_frames(hierarchy: OrgHierarchy) -> tuple[pl.DataFrame, pl.DataFrame]:
+    lookup = pl.from_arrow(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
+    trust_ref = lookup.rename({"lmns_code": "_ref_lmns_code", "region_code": "_ref_region_code"})
+    site_ref = pl.DataFrame(
         {
             "site_code": [s.code for s in hierarchy.sites.values()],
-            "trust_code": [s.trust_code for s in hierarchy.sites.values()],
+            "_ref_site_trust": [s.trust_code for s in hierarchy.sites.values()],
         },
-        schema=pa.schema([("site_code", pa.string()), ("trust_code", pa.string())]),
+        schema={"site_code": pl.String, "_ref_site_trust": pl.String},
     )
-    con.register("trust_ref", lookup)
-    con.register("site_ref", sites)
+    return trust_ref, site_ref  # type: ignore[return-value]
 
 
-# -- the batch ----------------------------------------------------------------------------
+def _month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
 class Loader:
-    """Runs one batch in its own staging directory; see the module docstring for the steps."""
+    """Loads files one at a time, each atomically; see the module docstring for the steps."""
 
     def __init__(
         self,
@@ -281,212 +236,169 @@ class Loader:
         self.now = now or dt.datetime.now()
         self.batch_id = self.now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.store = RecordStore(settings.records_dir)
+        self.trust_ref, self.site_ref = _reference_frames(self.hierarchy)
 
     def run(self, paths: Sequence[Path]) -> BatchResult:
         self.settings.ensure_dirs()
-        migrate(self.settings.database_url)
+        prepare(self.settings.database_url)
         files = discover(paths)
         if not files:
             raise UnreadableInput(Path(", ".join(str(p) for p in paths)), "contains no CSV or Parquet files")
         inputs = [inspect(path) for path in files]
+        results: list[FileResult] = []
+        ledger_ids: list[int] = []
         with self.store.write_lock():
             for leftover in self.settings.staging_dir.iterdir():  # a killed writer's work; we hold the lock
                 shutil.rmtree(leftover, ignore_errors=True)
             ledger.reconcile(self.settings.database_url, self.store.manifest().batch, self.store.current_version() or 0)
-            return self._run_locked(inputs)
+            seen: set[str] = set()
+            for index, item in enumerate(inputs):
+                self.progress(f"loading {item.path.name}", index, len(inputs))
+                earlier = ledger.find_loaded(self.settings.database_url, item.sha256)
+                if earlier is not None or item.sha256 in seen:
+                    results.append(FileResult(item.path, "duplicate", duplicate_of=earlier.id if earlier else None))
+                    continue
+                seen.add(item.sha256)
+                result, load_id = self._load_one(index, item)
+                results.append(result)
+                ledger_ids.append(load_id)
+            self.progress("done", len(inputs), len(inputs))
+        return BatchResult(self.batch_id, results, self.store.current_version(), ledger_ids)
 
-    def _run_locked(self, inputs: list[InputFile]) -> BatchResult:
-        results: dict[Path, FileResult] = {}
-        fresh: list[InputFile] = []
-        seen: dict[str, Path] = {}
-        for item in inputs:
-            earlier = ledger.find_loaded(self.settings.database_url, item.sha256)
-            if earlier is not None or item.sha256 in seen:
-                results[item.path] = FileResult(item.path, "duplicate", duplicate_of=earlier.id if earlier else None)
-            else:
-                seen[item.sha256] = item.path
-                fresh.append(item)
-        if not fresh:
-            return BatchResult(self.batch_id, [results[i.path] for i in inputs], self.store.current_version())
-
-        staging = self.settings.staging_dir / self.batch_id
+    def _load_one(self, index: int, item: InputFile) -> tuple[FileResult, int]:
+        file_batch = f"{self.batch_id}-{index}"
+        staging = self.settings.staging_dir / file_batch
         staging.mkdir(parents=True)
         try:
-            version, batch = self._stage_and_commit(fresh, staging, results)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        fault_point("after_swap")
-        ids = ledger.record_batch(self.settings.database_url, batch, version)
-        return BatchResult(self.batch_id, [results[i.path] for i in inputs], version, ids)
-
-    def _connect(self, staging: Path) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(str(staging / "work.duckdb"))
-        con.execute(f"SET memory_limit = '{os.environ.get('MATNEO_LOAD_MEMORY_LIMIT', '1GB')}'")
-        con.execute(f"SET temp_directory = '{staging / 'spill'}'")
-        con.execute("SET preserve_insertion_order = false")
-        _register_reference(con, self.hierarchy)
-        return con
-
-    def _stage_and_commit(
-        self, fresh: list[InputFile], staging: Path, results: dict[Path, FileResult]
-    ) -> tuple[int | None, dict[str, Any]]:
-        con = self._connect(staging)
-        total_bytes = sum(item.size for item in fresh)
-        try:
-            self._validate(con, fresh, total_bytes)
+            good, result = self._validate(item, staging)
             fault_point("after_validation")
-            self._write_rejections(con, fresh, staging, results)
             out = staging / "out"
-            replaced, removed = self._stage_partitions(con, out)
+            replaced, removed = self._stage_partitions(good, out)
             fault_point("after_staging")
-            self._summarise(con, fresh, results, removed)
-            has_change = con.execute("SELECT count(*) FROM good").fetchone()[0] > 0 or bool(removed)
-            manifest = self._next_manifest(con, out, replaced) if has_change else None
-        finally:
-            con.close()
-        for item in fresh:  # keep reports before the swap: an orphan report beats a lost one
-            result = results[item.path]
-            if result.rejection_file is not None:
+            self._summarise(good, result, removed)
+            manifest = self._next_manifest(out, replaced) if len(good) or removed else None
+            if result.rejection_file is not None:  # keep reports before the swap: an orphan beats a loss
                 final = self.settings.rejections_dir / result.rejection_file.name
                 os.replace(result.rejection_file, final)
                 result.rejection_file = final
-        batch = self._batch_record(fresh, results)
-        if manifest is None:
-            return self.store.current_version(), batch
-        manifest.batch = batch
-        return self.store.commit(out, replaced, manifest), batch
-
-    def _validate(self, con: duckdb.DuckDBPyConnection, fresh: list[InputFile], total_bytes: int) -> None:
-        done = {"rows": 0}
-
-        def on_rows(n: int) -> None:
-            done["rows"] += n
-            self.progress("validating", done["rows"], 0)
-
-        def all_batches() -> Iterator[pa.RecordBatch]:
-            for index, item in enumerate(fresh):
-                yield from _text_batches(index, item, on_rows)
-
-        stream = pa.RecordBatchReader.from_batches(_TEXT_SCHEMA, all_batches())
-        con.register("incoming", stream)
-        load_time = _literal_timestamp(self.now)
-        try:
-            con.execute(f"CREATE TABLE checked AS {checked_rows_sql('incoming', load_time)}")
-        except duckdb.Error as error:
-            cause = error.__cause__ or error
-            if isinstance(cause, UnreadableInput):
-                raise cause from None
-            raise
+            batch = self._batch_record(file_batch, item, result)
+            version = self.store.current_version()
+            if manifest is not None:
+                manifest.batch = batch
+                version = self.store.commit(out, replaced, manifest)
         finally:
-            con.unregister("incoming")
-        con.execute(
-            f"CREATE TABLE violations AS {violations_sql('(SELECT * FROM checked WHERE _bad)', load_time)} "
-            f"UNION ALL SELECT * FROM ({cross_row_violations_sql('checked')})"
-        )
-        columns = ", ".join(f'"{name}"' for name in FIELD_NAMES)
-        con.execute(
-            f"""CREATE TABLE good AS
-                SELECT _file, {columns}, year, month FROM checked
-                WHERE NOT _bad AND NOT EXISTS (
-                    SELECT 1 FROM violations AS v WHERE v._file = checked._file AND v._row = checked._row)"""
-        )
+            shutil.rmtree(staging, ignore_errors=True)
+        fault_point("after_swap")
+        (load_id,) = ledger.record_batch(self.settings.database_url, batch, version)
+        return result, load_id
 
-    def _write_rejections(
-        self, con: duckdb.DuckDBPyConnection, fresh: list[InputFile], staging: Path, results: dict[Path, FileResult]
-    ) -> None:
-        counts = dict(con.execute("SELECT _file, count(*) FROM checked GROUP BY _file").fetchall())
-        rejected = dict(con.execute("SELECT _file, count(DISTINCT _row) FROM violations GROUP BY _file").fetchall())
-        stamp = self.now.strftime("%Y%m%dT%H%M%S")
-        for index, item in enumerate(fresh):
-            result = FileResult(item.path, "loaded", rows_read=counts.get(index, 0))
-            result.rows_rejected = rejected.get(index, 0)
-            result.ignored_columns = [c for c in item.columns if c not in FIELD_NAMES]
-            results[item.path] = result
-            if not result.rows_rejected:
-                continue
-            result.top_reasons = [
-                (reason, n)
-                for reason, n in con.execute(
-                    "SELECT reason, count(*) AS n FROM violations WHERE _file = ? GROUP BY reason "
-                    "ORDER BY n DESC, reason LIMIT 5",
-                    [index],
-                ).fetchall()
-            ]
-            target = staging / f"{stamp}-{self.batch_id[-8:]}-{item.path.stem}-rejections.csv"
-            source_name = str(item.path).replace("'", "''")
-            con.execute(
-                f"""COPY (SELECT '{source_name}' AS source_file, _row AS row, field, value, reason, rule
-                          FROM violations WHERE _file = {index} ORDER BY _row, rule)
-                    TO '{target}' (FORMAT csv, HEADER true)"""
+    def _validate(self, item: InputFile, staging: Path) -> tuple[pl.DataFrame, FileResult]:
+        """Parse and check every row; write the rejection report; return the good rows."""
+        try:
+            parsed = (
+                read_csv(item.path, item.columns) if item.format == "csv" else read_parquet(item.path, item.columns)
             )
-            result.rejection_file = target
+        except (pl.exceptions.PolarsError, OSError) as error:
+            raise UnreadableInput(item.path, f"cannot be read: {error}") from None
+        frame = with_context(parsed.typed, self.trust_ref, self.site_ref, self.now)
+        frame = frame.with_columns(_bad=flag_bad_rows(frame))
+        violations = pl.concat([explain(frame.filter(pl.col("_bad")), parsed.text), cross_row_violations(frame)])
+        rejected = violations.select("_row").unique()
+        good = frame.filter(~pl.col("_bad")).join(rejected, on="_row", how="anti")
+        result = FileResult(item.path, "loaded", rows_read=len(frame), rows_rejected=len(rejected))
+        result.ignored_columns = [c for c in item.columns if c not in FIELD_NAMES]
+        self.progress(f"validated {item.path.name}", len(frame), len(frame))
+        if len(violations):
+            counts = violations.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
+            result.top_reasons = [(reason, n) for reason, n in counts.head(5).iter_rows()]
+            report = (
+                staging / f"{self.now.strftime('%Y%m%dT%H%M%S')}-{self.batch_id[-8:]}-{item.path.stem}-rejections.csv"
+            )
+            violations.sort(["_row", "rule"]).select(
+                pl.lit(str(item.path)).alias("source_file"),
+                pl.col("_row").alias("row"),
+                "field",
+                "value",
+                "reason",
+                "rule",
+            ).write_csv(report)
+            result.rejection_file = report
+        ordered = [pl.col(name).cast(dtype) for name, dtype in STORE_SCHEMA.items()]
+        lmns_region = [
+            pl.coalesce("lmns_code", "_ref_lmns_code").alias("lmns_code"),
+            pl.coalesce("region_code", "_ref_region_code").alias("region_code"),
+        ]
+        good = good.with_columns(*lmns_region).select(
+            *ordered,
+            year=pl.col("birth_datetime").dt.year().cast(pl.Int32),
+            month=pl.col("birth_datetime").dt.month().cast(pl.Int32),
+        )
+        return good, result
 
-    def _stage_partitions(
-        self, con: duckdb.DuckDBPyConnection, out: Path
-    ) -> tuple[set[Partition], dict[tuple[str, str], int]]:
-        """Write every partition the batch changes into ``out``; return them and rows removed.
+    def _stage_partitions(self, good: pl.DataFrame, out: Path) -> tuple[set[Partition], dict[tuple[str, str], int]]:
+        """Write every partition this file changes into ``out``; return them and the rows removed.
 
         Removed rows are counted per (trust, YYYY-MM) of the row that goes: either its
-        trust-month is resubmitted, or its record id is resubmitted elsewhere.
+        trust-month is resubmitted, or its record id is resubmitted in another month.
         """
-        columns = ", ".join(f'CAST("{f.name}" AS {f.sql_type}) AS "{f.name}"' for f in FIELDS)
-        con.execute("CREATE TABLE new_tm AS SELECT DISTINCT trust_code, year, month FROM good")
+        keys = ["trust_code", "year", "month"]
+        new_tm = good.select(keys).unique()
         live_files = self.store.partition_files()
         removed: dict[tuple[str, str], int] = {}
-        kept_sql = ""
         replaced: set[Partition] = set()
-        if live_files:
-            con.execute(f"CREATE VIEW live AS {self.store.births_sql()}")
-            con.execute("CREATE TABLE new_ids AS SELECT DISTINCT trust_code, record_id FROM good")
-            gone = """
-                EXISTS (SELECT 1 FROM new_tm AS n
-                        WHERE n.trust_code = l.trust_code AND n.year = l.year AND n.month = l.month)
-                OR EXISTS (SELECT 1 FROM new_ids AS i WHERE i.trust_code = l.trust_code AND i.record_id = l.record_id)
-            """
-            for trust, year, month, n in con.execute(
-                f"SELECT trust_code, year, month, count(*) FROM live AS l WHERE {gone} GROUP BY ALL"
-            ).fetchall():
-                removed[(trust, f"{year:04d}-{month:02d}")] = n
-                replaced.add((int(year), int(month)))
-            replaced |= {(int(y), int(m)) for y, m in con.execute("SELECT DISTINCT year, month FROM new_tm").fetchall()}
-            live_partitions = {
-                (int(y), int(m)) for y, m in con.execute("SELECT DISTINCT year, month FROM live").fetchall()
-            }
+        combined = good
+        if live_files and len(good):
+            live = pl.scan_parquet(live_files, hive_partitioning=True).with_columns(
+                pl.col("year").cast(pl.Int32), pl.col("month").cast(pl.Int32)
+            )
+            new_ids = good.select("trust_code", "record_id").unique()
+            live_keys = live.select("trust_code", "record_id", "year", "month")
+            gone = (
+                pl.concat(
+                    [
+                        live_keys.join(new_tm.lazy(), on=keys, how="semi"),
+                        live_keys.join(new_ids.lazy(), on=["trust_code", "record_id"], how="semi"),
+                    ]
+                )
+                .unique()
+                .group_by(keys)
+                .len()
+                .collect()
+            )
+            for trust, year, month, n in gone.iter_rows():
+                removed[(trust, _month_key(year, month))] = n
+            live_partitions = {_parse_partition_key(f) for f in live_files}
+            replaced = {(y, m) for _, y, m, _ in gone.iter_rows()} | set(new_tm.select("year", "month").iter_rows())
             replaced &= live_partitions
             if replaced:
-                kept = self.store.births_sql(replaced)
-                kept_sql = f"UNION ALL SELECT {columns}, year, month FROM ({kept}) AS l WHERE NOT ({gone})"
-        con.execute(
-            f"""COPY (SELECT {columns}, year, month FROM good {kept_sql})
-                TO '{out}' (FORMAT parquet, PARTITION_BY (year, month), COMPRESSION zstd)"""
-        )
+                kept = (
+                    pl.scan_parquet(self.store.partition_files(replaced), hive_partitioning=True)
+                    .with_columns(pl.col("year").cast(pl.Int32), pl.col("month").cast(pl.Int32))
+                    .join(new_tm.lazy(), on=keys, how="anti")
+                    .join(new_ids.lazy(), on=["trust_code", "record_id"], how="anti")
+                    .select(good.columns)
+                    .collect()
+                )
+                combined = pl.concat([good, kept])
+        if len(combined):
+            combined.write_parquet(out, partition_by=["year", "month"], compression="zstd")
         return replaced, removed
 
-    def _summarise(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        fresh: list[InputFile],
-        results: dict[Path, FileResult],
-        removed: dict[tuple[str, str], int],
-    ) -> None:
-        rows = con.execute(
-            "SELECT _file, trust_code, year, month, count(*) FROM good GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        supplied: set[tuple[str, str]] = set()
-        for index, trust, year, month, n in rows:
-            key = (trust, f"{year:04d}-{month:02d}")
-            replaced_here = 0 if key in supplied else removed.get(key, 0)
-            supplied.add(key)
-            result = results[fresh[index].path]
-            result.trust_months.append((key[0], key[1], n, replaced_here))
+    @staticmethod
+    def _summarise(good: pl.DataFrame, result: FileResult, removed: dict[tuple[str, str], int]) -> None:
+        supplied = good.group_by("trust_code", "year", "month").len().sort("trust_code", "year", "month")
+        keys = set()
+        for trust, year, month, n in supplied.iter_rows():
+            key = (trust, _month_key(year, month))
+            keys.add(key)
+            result.trust_months.append((key[0], key[1], n, removed.get(key, 0)))
             result.rows_loaded += n
-        # Rows removed because their record id moved to another month belong to the first file.
-        orphaned = [(t, m, 0, n) for (t, m), n in sorted(removed.items()) if (t, m) not in supplied]
-        results[fresh[0].path].trust_months.extend(orphaned)
+        # Rows removed because their record id was resubmitted in another month.
+        result.trust_months.extend((t, m, 0, n) for (t, m), n in sorted(removed.items()) if (t, m) not in keys)
 
-    def _batch_record(self, fresh: list[InputFile], results: dict[Path, FileResult]) -> dict[str, Any]:
+    def _batch_record(self, batch_id: str, item: InputFile, result: FileResult) -> dict[str, Any]:
         return {
-            "batch_id": self.batch_id,
+            "batch_id": batch_id,
             "started_at": self.now.isoformat(timespec="seconds"),
             "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
             "files": [
@@ -496,32 +408,39 @@ class Loader:
                     "format": item.format,
                     "bytes": item.size,
                     "status": "loaded",
-                    "rows_read": results[item.path].rows_read,
-                    "rows_loaded": results[item.path].rows_loaded,
-                    "rows_rejected": results[item.path].rows_rejected,
-                    "rejection_file": str(results[item.path].rejection_file)
-                    if results[item.path].rejection_file
-                    else None,
-                    "trust_months": [list(tm) for tm in results[item.path].trust_months],
+                    "rows_read": result.rows_read,
+                    "rows_loaded": result.rows_loaded,
+                    "rows_rejected": result.rows_rejected,
+                    "rejection_file": str(result.rejection_file) if result.rejection_file else None,
+                    "trust_months": [list(tm) for tm in result.trust_months],
                 }
-                for item in fresh
             ],
         }
 
-    def _next_manifest(self, con: duckdb.DuckDBPyConnection, out: Path, replaced: set[Partition]) -> Manifest:
+    def _next_manifest(self, out: Path, replaced: set[Partition]) -> Manifest:
         manifest = self.store.manifest()
         partitions = {
             month: trusts
             for month, trusts in manifest.partitions.items()
             if (int(month[:4]), int(month[5:])) not in replaced
         }
-        if any(out.glob("year=*/month=*/*.parquet")):
-            for year, month, trust, n in con.execute(
-                f"SELECT year, month, trust_code, count(*) FROM read_parquet('{out}/*/*/*.parquet', "
-                "hive_partitioning = true) GROUP BY ALL ORDER BY ALL"
-            ).fetchall():
-                partitions.setdefault(f"{year:04d}-{month:02d}", {})[trust] = n
+        staged = sorted(out.glob("year=*/month=*/*.parquet"))
+        if staged:
+            counts = (
+                pl.scan_parquet(staged, hive_partitioning=True)
+                .group_by("year", "month", "trust_code")
+                .len()
+                .sort("year", "month", "trust_code")
+                .collect()
+            )
+            for year, month, trust, n in counts.iter_rows():
+                partitions.setdefault(_month_key(year, month), {})[trust] = n
         return Manifest(version=0, partitions=dict(sorted(partitions.items())))
+
+
+def _parse_partition_key(path: Path) -> Partition:
+    month_dir = path.parent
+    return int(month_dir.parent.name.split("=")[1]), int(month_dir.name.split("=")[1])
 
 
 def load_files(
@@ -537,7 +456,7 @@ def load_files(
 
 def record_failure(settings: Settings, path: Path, problem: str) -> None:
     """Put an unreadable file in the ledger as failed, so the Data page can show why."""
-    migrate(settings.database_url)
+    prepare(settings.database_url)
     sha256 = ""
     size = 0
     if path.is_file():

@@ -7,7 +7,6 @@ from typing import Any
 
 from matneo.config import Settings
 from matneo.db import ledger
-from matneo.db.session import migrate
 from matneo.records.store import RecordStore
 
 
@@ -44,9 +43,10 @@ class StoreStatus:
 
 
 def store_status(settings: Settings, last: int = 10) -> StoreStatus:
-    """Summarise the live store version and the most recent ledger entries."""
-    settings.ensure_dirs()
-    migrate(settings.database_url)
+    """Summarise the live store version and the most recent ledger entries.
+
+    Expects a prepared app store (``matneo.db.session.prepare``), as the CLI and web app do.
+    """
     store = RecordStore(settings.records_dir)
     manifest = store.manifest()
     months = manifest.months

@@ -1,69 +1,54 @@
-"""Validation rules for birth records, declared as data and run as vectorised SQL in DuckDB.
+"""Validation rules for birth records, declared as data and run as vectorised Polars expressions.
 
 Every rule names the field it is about, a plain-English reason a data manager can act on,
-and an SQL condition that is TRUE when a row breaks it. The loader evaluates all of them in
-one pass over the input (``row_is_bad_sql``) and only for the rare bad rows works out which
-rules were broken (``violations_sql``), so validation costs little more than parsing.
+and an expression that is true when a row breaks it. The loader evaluates all of them in
+one pass over a file's rows (:func:`flag_bad_rows`) and only for the few bad rows works out
+which rules were broken (:func:`explain`), so validation costs little more than parsing.
 
-Conditions see, for every field ``f`` of :mod:`matneo.records.schema`:
-``raw_f`` (the trimmed text as submitted, NULL when empty) and ``f`` (the typed value,
-NULL when empty or unparseable); plus ``ga_days`` (gestation in days), ``ref_trust_known``,
-``ref_lmns_code``, ``ref_region_code`` and ``ref_site_trust`` from the organisation reference,
-and ``load_time`` (when the load started).
+Expressions see, for every field ``f`` of :mod:`matneo.records.schema`, the typed value
+``f`` (null when empty or unparseable) and, for typed fields, ``f__unparsed`` (true when
+text was given that is not a valid value); plus ``_ga_days`` (gestation in days),
+``_ref_lmns_code``, ``_ref_region_code``, ``_ref_site_trust`` from the organisation
+reference and ``_load_time`` (when the load started). A rule whose expression is null for
+a row (say, a range check on an empty optional field) is not broken.
 
 Sources: the cross-field rules restate definitions, not local clinical thresholds —
 a stillbirth is a baby born with no signs of life at or after 24+0 weeks (Stillbirth
 (Definition) Act 1992); a late fetal loss is a baby born with no signs of life at 22+0–23+6
 weeks (MBRRACE-UK perinatal surveillance definitions); a neonatal death is the death of a
 live-born baby before 28 completed days (ONS); brain injury is counted among babies admitted
-to neonatal care, so only for live births (Imperial NDAU definition, research/national-figures.md).
-Integer plausibility bounds live with the fields in ``schema.py``.
+to neonatal care, so only for live births (Imperial NDAU definition, research/national-figures.md);
+a late maternal death is one more than 42 days but less than one year after the end of
+pregnancy (MBRRACE-UK). Integer plausibility bounds live with the fields in ``schema.py``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from matneo.records.schema import FIELDS, Field
+import polars as pl
+
+from matneo.records.schema import FIELDS, FIELDS_BY_NAME, Field
+
+col = pl.col
+TYPED_KINDS = ("int", "bool", "datetime")
+EARLIEST_BIRTH = dt.datetime(2000, 1, 1)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One check on a row. ``violated`` is SQL that is TRUE when the row breaks the rule."""
+    """One check on a row. ``violated`` is an expression that is true when the row breaks it."""
 
     id: str
     field: str
     reason: str
-    violated: str
+    violated: pl.Expr
 
 
-def _q(name: str) -> str:
-    return f'"{name}"'
-
-
-def _text(value: str) -> str:
-    """An SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def typed_expression(field: Field) -> str:
-    """SQL that turns the trimmed text ``raw_<field>`` into the field's type, NULL if it cannot."""
-    raw = _q(f"raw_{field.name}")
-    if field.type == "int":
-        # DuckDB would round '12.5' to 13 on a direct cast; accept only whole numbers.
-        as_double = f"TRY_CAST({raw} AS DOUBLE)"
-        return (
-            f"CASE WHEN {as_double} = trunc({as_double}) AND abs({as_double}) < 1e9 "
-            f"THEN CAST({as_double} AS INTEGER) END"
-        )
-    if field.type == "bool":
-        return (
-            f"CASE WHEN lower({raw}) IN ('true', 't', 'yes', 'y', '1') THEN TRUE "
-            f"WHEN lower({raw}) IN ('false', 'f', 'no', 'n', '0') THEN FALSE END"
-        )
-    if field.type == "datetime":
-        return f"TRY_CAST({raw} AS TIMESTAMP)"
-    return raw
+def unparsed(name: str) -> str:
+    """Name of the flag column that marks text which is not a valid value of field ``name``."""
+    return f"{name}__unparsed"
 
 
 _TYPE_REASONS = {
@@ -74,24 +59,21 @@ _TYPE_REASONS = {
 
 
 def _field_rules(field: Field) -> list[Rule]:
-    name, raw = field.name, _q(f"raw_{field.name}")
+    name, value = field.name, col(field.name)
+    typed = field.type in TYPED_KINDS
     rules: list[Rule] = []
     if field.required:
-        rules.append(Rule(f"{name}_required", name, f"{name} is required but is empty", f"{raw} IS NULL"))
-    if field.type in _TYPE_REASONS:
-        rules.append(
-            Rule(
-                f"{name}_type", name, f"{name} {_TYPE_REASONS[field.type]}", f"{raw} IS NOT NULL AND {_q(name)} IS NULL"
-            )
-        )
+        empty = value.is_null() & ~col(unparsed(name)) if typed else value.is_null()
+        rules.append(Rule(f"{name}_required", name, f"{name} is required but is empty", empty))
+    if typed:
+        rules.append(Rule(f"{name}_type", name, f"{name} {_TYPE_REASONS[field.type]}", col(unparsed(name))))
     if field.codes:
-        allowed = ", ".join(_text(code) for code in field.codes)
         rules.append(
             Rule(
                 f"{name}_code",
                 name,
                 f"{name} must be one of: {', '.join(field.codes)}",
-                f"{raw} IS NOT NULL AND {raw} NOT IN ({allowed})",
+                value.is_not_null() & ~value.is_in(list(field.codes)),
             )
         )
     if field.minimum is not None and field.maximum is not None:
@@ -100,137 +82,144 @@ def _field_rules(field: Field) -> list[Rule]:
                 f"{name}_range",
                 name,
                 f"{name} must be between {field.minimum} and {field.maximum}",
-                f"{_q(name)} NOT BETWEEN {field.minimum} AND {field.maximum}",
+                ~value.is_between(field.minimum, field.maximum),
             )
         )
     return rules
 
 
-_LIVE_ONLY = "outcome IS NOT NULL AND outcome <> 'live_birth'"
+_NOT_LIVE = col("outcome").is_not_null() & (col("outcome") != "live_birth")
+_KNOWN_TRUST = col("_ref_lmns_code").is_not_null()
+_BORN = col("birth_datetime")
 
 CROSS_FIELD_RULES: tuple[Rule, ...] = (
     Rule(
         "birth_datetime_plausible",
         "birth_datetime",
         "birth_datetime must be on or after 2000-01-01 and not in the future",
-        "birth_datetime < TIMESTAMP '2000-01-01' OR birth_datetime > load_time + INTERVAL 1 DAY",
+        (_BORN < EARLIEST_BIRTH) | (col("_load_time") + pl.duration(days=1) < _BORN),
     ),
     Rule(
-        "trust_unknown", "trust_code", "trust_code is not a trust in the organisation reference", "NOT ref_trust_known"
+        "trust_unknown",
+        "trust_code",
+        "trust_code is not a trust in the organisation reference",
+        ~_KNOWN_TRUST,
     ),
     Rule(
         "site_not_of_trust",
         "site_code",
         "site_code is not a site of this trust in the organisation reference",
-        "site_code IS NOT NULL AND ref_trust_known AND ref_site_trust IS DISTINCT FROM trust_code",
+        col("site_code").is_not_null() & _KNOWN_TRUST & col("_ref_site_trust").ne_missing(col("trust_code")),
     ),
     Rule(
         "lmns_mismatch",
         "lmns_code",
         "lmns_code does not match the trust's LMNS in the organisation reference",
-        "lmns_code IS NOT NULL AND ref_trust_known AND lmns_code <> ref_lmns_code",
+        col("lmns_code").is_not_null() & _KNOWN_TRUST & (col("lmns_code") != col("_ref_lmns_code")),
     ),
     Rule(
         "region_mismatch",
         "region_code",
         "region_code does not match the trust's region in the organisation reference",
-        "region_code IS NOT NULL AND ref_trust_known AND region_code <> ref_region_code",
+        col("region_code").is_not_null() & _KNOWN_TRUST & (col("region_code") != col("_ref_region_code")),
     ),
     Rule(
         "birth_order_exceeds_plurality",
         "birth_order",
         "birth_order is greater than plurality",
-        "birth_order > plurality",
+        col("birth_order") > col("plurality"),
     ),
     Rule(
         "stillbirth_under_24_weeks",
         "gestation_weeks",
         "a stillbirth must be at 24+0 weeks or later (earlier losses are late fetal losses)",
-        "outcome = 'stillbirth' AND ga_days < 168",
+        (col("outcome") == "stillbirth") & (col("_ga_days") < 24 * 7),
     ),
     Rule(
         "late_fetal_loss_gestation",
         "gestation_weeks",
         "a late fetal loss must be between 22+0 and 23+6 weeks",
-        "outcome = 'late_fetal_loss' AND ga_days NOT BETWEEN 154 AND 167",
+        (col("outcome") == "late_fetal_loss") & ~col("_ga_days").is_between(22 * 7, 23 * 7 + 6),
     ),
     Rule(
         "stillbirth_timing_missing",
         "stillbirth_timing",
         "stillbirth_timing is required for a stillbirth (use 'unknown' if not known)",
-        "outcome = 'stillbirth' AND raw_stillbirth_timing IS NULL",
+        (col("outcome") == "stillbirth") & col("stillbirth_timing").is_null(),
     ),
     Rule(
         "stillbirth_timing_not_stillbirth",
         "stillbirth_timing",
         "stillbirth_timing must be empty unless the outcome is stillbirth",
-        "raw_stillbirth_timing IS NOT NULL AND outcome IS NOT NULL AND outcome <> 'stillbirth'",
+        col("stillbirth_timing").is_not_null() & col("outcome").is_not_null() & (col("outcome") != "stillbirth"),
     ),
     Rule(
         "neonatal_death_not_live_birth",
         "neonatal_death_datetime",
         "a neonatal death can only be recorded for a live birth",
-        f"neonatal_death_datetime IS NOT NULL AND {_LIVE_ONLY}",
+        col("neonatal_death_datetime").is_not_null() & _NOT_LIVE,
     ),
     Rule(
         "neonatal_death_before_birth",
         "neonatal_death_datetime",
         "neonatal_death_datetime is before birth_datetime",
-        "neonatal_death_datetime < birth_datetime",
+        col("neonatal_death_datetime") < _BORN,
     ),
     Rule(
         "neonatal_death_after_28_days",
         "neonatal_death_datetime",
         "a neonatal death must be less than 28 days after birth",
-        "neonatal_death_datetime >= birth_datetime + INTERVAL 28 DAY",
+        col("neonatal_death_datetime") >= _BORN + pl.duration(days=28),
     ),
     Rule(
         "brain_injury_not_live_birth",
         "brain_injury",
         "brain_injury can only be recorded for a live birth",
-        f"brain_injury AND {_LIVE_ONLY}",
+        col("brain_injury") & _NOT_LIVE,
     ),
     Rule(
         "hie_grade_not_live_birth",
         "hie_grade",
         "hie_grade can only be recorded for a live birth",
-        f"hie_grade IS NOT NULL AND {_LIVE_ONLY}",
+        col("hie_grade").is_not_null() & _NOT_LIVE,
     ),
     Rule(
         "therapeutic_cooling_not_live_birth",
         "therapeutic_cooling",
         "therapeutic_cooling can only be recorded for a live birth",
-        f"therapeutic_cooling AND {_LIVE_ONLY}",
+        col("therapeutic_cooling") & _NOT_LIVE,
     ),
     Rule(
         "nnu_admission_not_live_birth",
         "nnu_admission",
         "nnu_admission can only be recorded for a live birth",
-        f"nnu_admission AND {_LIVE_ONLY}",
+        col("nnu_admission") & _NOT_LIVE,
     ),
     Rule(
         "booking_after_birth",
         "booking_gestation_weeks",
         "booking_gestation_weeks is later than the gestation at birth",
-        "booking_gestation_weeks > gestation_weeks",
+        col("booking_gestation_weeks") > col("gestation_weeks"),
     ),
     Rule(
         "maternal_death_class_without_death",
         "maternal_death_cause_class",
         "maternal_death_cause_class is given but maternal_death_datetime is empty",
-        "raw_maternal_death_cause_class IS NOT NULL AND raw_maternal_death_datetime IS NULL",
+        col("maternal_death_cause_class").is_not_null()
+        & col("maternal_death_datetime").is_null()
+        & ~col(unparsed("maternal_death_datetime")),
     ),
     Rule(
         "maternal_death_before_birth",
         "maternal_death_datetime",
         "maternal_death_datetime is before the date of birth",
-        "CAST(maternal_death_datetime AS DATE) < CAST(birth_datetime AS DATE)",
+        col("maternal_death_datetime").dt.date() < _BORN.dt.date(),
     ),
     Rule(
         "maternal_death_over_a_year",
         "maternal_death_datetime",
         "maternal_death_datetime is more than 365 days after birth (not a maternal death)",
-        "maternal_death_datetime > birth_datetime + INTERVAL 365 DAY",
+        col("maternal_death_datetime") > _BORN + pl.duration(days=365),
     ),
 )
 
@@ -242,7 +231,7 @@ def row_rules() -> tuple[Rule, ...]:
 
 @dataclass(frozen=True)
 class CrossRowRule:
-    """A rule about several rows of one load together (documented here, run by the loader)."""
+    """A rule about several rows of one file together."""
 
     id: str
     field: str
@@ -250,7 +239,7 @@ class CrossRowRule:
 
 
 CROSS_ROW_RULES: tuple[CrossRowRule, ...] = (
-    CrossRowRule("record_id_duplicate", "record_id", "record_id appears more than once in this load"),
+    CrossRowRule("record_id_duplicate", "record_id", "record_id appears more than once in this file"),
     CrossRowRule(
         "plurality_inconsistent",
         "plurality",
@@ -268,119 +257,122 @@ CROSS_ROW_RULES: tuple[CrossRowRule, ...] = (
     ),
 )
 
-
-def _typed_select(source: str) -> str:
-    """SQL for ``raw_*`` text columns, typed columns and reference lookups over ``source``.
-
-    ``source`` yields ``_file``, ``_row`` and one text column per field (absent optional
-    columns must already be supplied as NULL).
-    """
-    raws = ", ".join(f"NULLIF(trim({_q(f.name)}), '') AS {_q('raw_' + f.name)}" for f in FIELDS)
-    typed = ", ".join(f"{typed_expression(f)} AS {_q(f.name)}" for f in FIELDS)
-    return f"""
-        WITH raw AS (SELECT _file, _row, {raws} FROM {source}),
-        typed AS (SELECT raw.*, {typed} FROM raw)
-        SELECT typed.*,
-               CAST(typed.gestation_weeks AS INTEGER) * 7 + typed.gestation_days AS ga_days,
-               ref.trust_code IS NOT NULL AS ref_trust_known,
-               ref.lmns_code AS ref_lmns_code,
-               ref.region_code AS ref_region_code,
-               site.trust_code AS ref_site_trust
-        FROM typed
-        LEFT JOIN trust_ref AS ref ON typed.trust_code = ref.trust_code
-        LEFT JOIN site_ref AS site ON typed.site_code = site.site_code
-    """
+VIOLATION_SCHEMA = {"_row": pl.Int64, "rule": pl.String, "field": pl.String, "value": pl.String, "reason": pl.String}
 
 
-def _is_violated(rule: Rule) -> str:
-    return f"coalesce(({rule.violated}), FALSE)"
-
-
-def checked_rows_sql(source: str, load_time_sql: str) -> str:
-    """One pass: typed fields, partition keys, ``_bad`` and, for bad rows only, the raw text.
-
-    Keeping the raw text only where ``_bad`` lets :func:`violations_sql` explain the few bad
-    rows later without storing the whole input twice.
-    """
-    any_bad = " OR ".join(_is_violated(rule) for rule in row_rules())
-    fields = []
-    for f in FIELDS:
-        if f.name in ("lmns_code", "region_code"):
-            fields.append(f"coalesce({_q(f.name)}, {_q('ref_' + f.name)}) AS {_q(f.name)}")
-        else:
-            fields.append(_q(f.name))
-    raw_if_bad = ", ".join(f"CASE WHEN _bad THEN {_q('raw_' + f.name)} END AS {_q('raw_' + f.name)}" for f in FIELDS)
-    return f"""
-        WITH checked AS (
-            SELECT *, ({any_bad}) AS _bad
-            FROM ({_typed_select(source)}) AS t, (SELECT {load_time_sql} AS load_time) AS lt
-        )
-        SELECT _file, _row, {", ".join(fields)},
-               CAST(year(birth_datetime) AS INTEGER) AS year,
-               CAST(month(birth_datetime) AS INTEGER) AS month,
-               _bad, {raw_if_bad}
-        FROM checked
-    """
-
-
-def violations_sql(bad_source: str, load_time_sql: str) -> str:
-    """Every (row, rule) broken, for rows of ``bad_source`` (``_file``, ``_row``, ``raw_*``)."""
-    renamed = ", ".join(f"{_q('raw_' + f.name)} AS {_q(f.name)}" for f in FIELDS)
-    source = f"(SELECT _file, _row, {renamed} FROM {bad_source})"
-    parts = [
-        f"SELECT _file, _row, {_text(rule.id)} AS rule, {_text(rule.field)} AS field, "
-        f"CAST({_q('raw_' + rule.field)} AS VARCHAR) AS value, {_text(rule.reason)} AS reason "
-        f"FROM v WHERE {_is_violated(rule)}"
-        for rule in row_rules()
-    ]
+def with_context(typed: pl.DataFrame, trust_ref: pl.DataFrame, site_ref: pl.DataFrame, load_time: dt.datetime):
+    """Add what the rules look at besides the fields: gestation in days, reference lookups, load time."""
     return (
-        f"WITH v AS (SELECT * FROM ({_typed_select(source)}) AS t, (SELECT {load_time_sql} AS load_time) AS lt) "
-        + " UNION ALL ".join(parts)
+        typed.join(trust_ref, on="trust_code", how="left")
+        .join(site_ref, on="site_code", how="left")
+        .with_columns(
+            _ga_days=col("gestation_weeks") * 7 + col("gestation_days"),
+            _load_time=pl.lit(load_time, dtype=pl.Datetime("us")),
+        )
     )
 
 
-def cross_row_violations_sql(table: str) -> str:
-    """Duplicate record ids and inconsistent multiple births within one load's rows."""
-    by_id = {r.id: r for r in CROSS_ROW_RULES}
-    dup, plur, more, order = (
-        by_id["record_id_duplicate"],
+def flag_bad_rows(frame: pl.DataFrame) -> pl.Series:
+    """True for every row that breaks at least one row rule (one vectorised pass)."""
+    return frame.select(
+        pl.any_horizontal([rule.violated.fill_null(False) for rule in row_rules()]).alias("_bad")
+    ).to_series()
+
+
+def _as_text(name: str) -> pl.Expr:
+    field = FIELDS_BY_NAME[name]
+    if field.type == "datetime":
+        return col(name).dt.strftime("%Y-%m-%d %H:%M:%S")
+    return col(name).cast(pl.String)
+
+
+def explain(bad: pl.DataFrame, text: pl.DataFrame | None) -> pl.DataFrame:
+    """One row per (row, rule) broken, for the rows of ``bad``; values as submitted where known.
+
+    ``text`` holds the file's cells as submitted (``_row`` plus one text column per field)
+    when the file needed the slow parse; otherwise the typed value is shown as text.
+    """
+    if bad.is_empty():
+        return pl.DataFrame(schema=VIOLATION_SCHEMA)
+    values = bad.select("_row", *[_as_text(f.name) for f in FIELDS])
+    if text is not None:
+        values = values.select("_row").join(text, on="_row", how="left")
+    parts = []
+    for rule in row_rules():
+        hits = bad.filter(rule.violated.fill_null(False)).select("_row")
+        if hits.is_empty():
+            continue
+        parts.append(
+            hits.join(values.select("_row", col(rule.field).alias("value")), on="_row", how="left").select(
+                "_row",
+                rule=pl.lit(rule.id),
+                field=pl.lit(rule.field),
+                value=col("value"),
+                reason=pl.lit(rule.reason),
+            )
+        )
+    return pl.concat(parts) if parts else pl.DataFrame(schema=VIOLATION_SCHEMA)
+
+
+def cross_row_violations(frame: pl.DataFrame) -> pl.DataFrame:
+    """Duplicate record ids and inconsistent multiple births among one file's rows."""
+    by_id = {rule.id: rule for rule in CROSS_ROW_RULES}
+    parts = []
+    dup = by_id["record_id_duplicate"]
+    ids = frame.filter(col("record_id").is_not_null()).select("_row", "record_id", n=pl.len().over("record_id"))
+    parts.append(
+        ids.filter(col("n") > 1).select(
+            "_row",
+            rule=pl.lit(dup.id),
+            field=pl.lit(dup.field),
+            value=col("record_id"),
+            reason=pl.lit(dup.reason + " (") + col("n").cast(pl.String) + pl.lit(" rows)"),
+        )
+    )
+    key = ["trust_code", "mother_id", "_date"]
+    keyed = frame.filter(
+        col("mother_id").is_not_null() & col("birth_datetime").is_not_null() & col("trust_code").is_not_null()
+    ).select("_row", "trust_code", "mother_id", "plurality", "birth_order", _date=col("birth_datetime").dt.date())
+    multi = keyed.filter(pl.len().over(key) > 1).with_columns(
+        n=pl.len().over(key),
+        n_plurality=col("plurality").n_unique().over(key),
+        max_plurality=col("plurality").max().over(key),
+        order_n=pl.len().over([*key, "birth_order"]),
+    )
+    plur, more, order = (
         by_id["plurality_inconsistent"],
         by_id["more_babies_than_plurality"],
         by_id["birth_order_repeated"],
     )
-    return f"""
-        WITH dup_ids AS (
-            SELECT record_id, count(*) AS n FROM {table} WHERE record_id IS NOT NULL
-            GROUP BY record_id HAVING count(*) > 1
-        ),
-        keyed AS (
-            SELECT _file, _row, plurality, birth_order,
-                   trust_code AS k_trust, mother_id AS k_mother, CAST(birth_datetime AS DATE) AS k_date
-            FROM {table}
-            WHERE mother_id IS NOT NULL AND birth_datetime IS NOT NULL AND trust_code IS NOT NULL
-        ),
-        deliveries AS (
-            SELECT k_trust, k_mother, k_date, count(*) AS n, count(DISTINCT plurality) AS n_plurality,
-                   max(plurality) AS max_plurality, count(birth_order) - count(DISTINCT birth_order) AS repeats
-            FROM keyed GROUP BY k_trust, k_mother, k_date HAVING count(*) > 1
-        ),
-        multi AS (
-            SELECT k._file, k._row, k.plurality, k.birth_order, d.n, d.n_plurality, d.max_plurality,
-                   count(*) OVER (PARTITION BY k.k_trust, k.k_mother, k.k_date, k.birth_order) AS order_n
-            FROM keyed AS k JOIN deliveries AS d USING (k_trust, k_mother, k_date)
-            WHERE d.n_plurality > 1 OR d.n > d.max_plurality OR d.repeats > 0
+    parts.append(
+        multi.filter(col("n_plurality") > 1).select(
+            "_row",
+            rule=pl.lit(plur.id),
+            field=pl.lit(plur.field),
+            value=col("plurality").cast(pl.String),
+            reason=pl.lit(plur.reason),
         )
-        SELECT t._file, t._row, {_text(dup.id)} AS rule, {_text(dup.field)} AS field, t.record_id AS value,
-               {_text(dup.reason + " (")} || d.n || ' rows)' AS reason
-        FROM {table} AS t JOIN dup_ids AS d USING (record_id)
-        UNION ALL
-        SELECT _file, _row, {_text(plur.id)}, {_text(plur.field)}, CAST(plurality AS VARCHAR), {_text(plur.reason)}
-        FROM multi WHERE n_plurality > 1
-        UNION ALL
-        SELECT _file, _row, {_text(more.id)}, {_text(more.field)}, CAST(plurality AS VARCHAR),
-               {_text(more.reason + " (")} || n || ' babies, plurality ' || max_plurality || ')'
-        FROM multi WHERE n_plurality = 1 AND n > max_plurality
-        UNION ALL
-        SELECT _file, _row, {_text(order.id)}, {_text(order.field)}, CAST(birth_order AS VARCHAR), {_text(order.reason)}
-        FROM multi WHERE order_n > 1 AND birth_order IS NOT NULL
-    """
+    )
+    parts.append(
+        multi.filter((col("n_plurality") == 1) & (col("n") > col("max_plurality"))).select(
+            "_row",
+            rule=pl.lit(more.id),
+            field=pl.lit(more.field),
+            value=col("plurality").cast(pl.String),
+            reason=pl.lit(more.reason + " (")
+            + col("n").cast(pl.String)
+            + pl.lit(" babies, plurality ")
+            + col("max_plurality").cast(pl.String)
+            + pl.lit(")"),
+        )
+    )
+    parts.append(
+        multi.filter((col("order_n") > 1) & col("birth_order").is_not_null()).select(
+            "_row",
+            rule=pl.lit(order.id),
+            field=pl.lit(order.field),
+            value=col("birth_order").cast(pl.String),
+            reason=pl.lit(order.reason),
+        )
+    )
+    return pl.concat([part.cast(VIOLATION_SCHEMA) for part in parts])

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from matneo import __version__
 from matneo.config import Settings, get_settings
+from matneo.db.session import prepare
 from matneo.records.status import StoreStatus, store_status
 
 
@@ -59,6 +60,8 @@ caption {{ text-align: left; font-weight: bold; padding: 8px 0; }}
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.ensure_dirs()
+    prepare(settings.database_url)
     app = FastAPI(title="MatNeo", version=__version__, openapi_url="/api/v1/openapi.json")
 
     @app.get("/health")

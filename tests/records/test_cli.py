@@ -1,0 +1,77 @@
+"""The ``matneo`` command line, run as a user would run it (a real child process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from matneo.config import Settings
+from matneo.reference.organisations import load_hierarchy
+
+
+def matneo(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MATNEO_HOME=str(settings.home), MATNEO_DATABASE_URL=settings.database_url, COLUMNS="200")
+    return subprocess.run(
+        [sys.executable, "-m", "matneo.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_orgs_lists_the_hierarchy_as_json(sqlite_settings: Settings) -> None:
+    result = matneo(sqlite_settings, "orgs", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert set(rows[0]) == {"code", "name", "level", "parent"}
+    assert rows[0] == {"code": "ENG", "name": "England", "level": "england", "parent": None}
+    by_level = {level: [r for r in rows if r["level"] == level] for level in ("region", "lmns", "trust")}
+    assert len(by_level["region"]) == 7
+    assert len(by_level["trust"]) == len(load_hierarchy().trusts())
+    assert all(r["parent"] == "ENG" for r in by_level["region"])
+
+
+def test_orgs_table_and_bad_level(sqlite_settings: Settings) -> None:
+    table = matneo(sqlite_settings, "orgs", "--level", "region")
+    assert table.returncode == 0 and "London" in table.stdout
+    bad = matneo(sqlite_settings, "orgs", "--level", "ward")
+    assert bad.returncode == 2
+    assert "level must be one of" in bad.stderr
+
+
+def test_load_and_status(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
+    path = write_csv(tmp_path / "births.csv", [make_row(), make_row(outcome="born")])
+    loaded = matneo(sqlite_settings, "load", str(path))
+    assert loaded.returncode == 0, loaded.stderr  # rejected rows are not a failure
+    assert "1 rows rejected" in loaded.stdout
+    assert "outcome must be one of" in loaded.stdout
+    status = json.loads(matneo(sqlite_settings, "status", "--format", "json").stdout)
+    assert (status["rows"], status["trusts"], status["rows_rejected"]) == (1, 1, 1)
+    assert status["last_loads"][0]["rejection_file"].endswith("-rejections.csv")
+    human = matneo(sqlite_settings, "status")
+    assert "Records: 1 rows from 1 trusts over 1 months (2019-06 to 2019-06)" in human.stdout
+
+
+def test_unreadable_input_exits_non_zero_and_is_recorded(sqlite_settings: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "births.csv"
+    bad.write_bytes(b"record_id,trust_code\n1,R\xe9\n")
+    result = matneo(sqlite_settings, "load", str(bad))
+    assert result.returncode == 1
+    assert "is not UTF-8 text" in result.stderr and "Nothing was changed" in result.stderr
+    status = json.loads(matneo(sqlite_settings, "status", "--format", "json").stdout)
+    assert status["rows"] == 0
+    assert status["last_loads"][0]["status"] == "failed"
+    assert "UTF-8" in status["last_loads"][0]["error"]
+
+
+def test_reference_install_refuses_a_bad_extract(sqlite_settings: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "orgs.csv"
+    bad.write_text("code,name,level,parent_code\nRXX,Somewhere,trust,QZZ\n")
+    result = matneo(sqlite_settings, "reference", "install", str(bad))
+    assert result.returncode == 1
+    assert "Not installed" in result.stderr
+    assert not (sqlite_settings.home / "reference" / "organisations.csv").exists()
