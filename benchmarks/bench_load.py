@@ -36,7 +36,8 @@ for path in files:
     frame.to_parquet(out / (path.stem + ".parquet"), engine="pyarrow", index=False)
     del frame
 elapsed = time.perf_counter() - start
-print(json.dumps({"rows": rows, "seconds": elapsed, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"rows": rows, "seconds": elapsed, "peak_rss_mb": peak}))
 """
 
 MATNEO = """

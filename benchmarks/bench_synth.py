@@ -48,11 +48,15 @@ def main() -> None:
             total_rows += table.num_rows
             gen_seconds += t1 - t0
             write_seconds += t2 - t1
-            print(f"{year}: {table.num_rows:>9,} rows  generate {t1 - t0:5.2f} s  "
-                  f"({table.num_rows / (t1 - t0):>9,.0f} rows/s, cpu {c1 - c0:5.2f} s)" + (f"  write {t2 - t1:5.2f} s" if args.write else ""))
-    print(f"total: {total_rows:,} rows, generate {gen_seconds:.1f} s wall, {cpu_seconds:.1f} s cpu "
-          f"({total_rows / gen_seconds:,.0f} rows/s)"
-          + (f", write {write_seconds:.1f} s" if args.write else ""))
+            written = f"  write {t2 - t1:5.2f} s" if args.write else ""
+            print(
+                f"{year}: {table.num_rows:>9,} rows  generate {t1 - t0:5.2f} s  "
+                f"({table.num_rows / (t1 - t0):>9,.0f} rows/s, cpu {c1 - c0:5.2f} s){written}"
+            )
+    print(
+        f"total: {total_rows:,} rows, generate {gen_seconds:.1f} s wall, {cpu_seconds:.1f} s cpu "
+        f"({total_rows / gen_seconds:,.0f} rows/s)" + (f", write {write_seconds:.1f} s" if args.write else "")
+    )
 
 
 if __name__ == "__main__":

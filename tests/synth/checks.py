@@ -54,11 +54,15 @@ def assert_valid(df: pd.DataFrame, hierarchy, now: dt.datetime | None = None) ->
 
     assert (df.birth_order <= df.plurality).all()
     day = df.birth_datetime.dt.floor("D")
-    per_delivery = df.assign(day=day).groupby(["trust_code", "mother_id", "day"], sort=False).agg(
-        n=("record_id", "size"),
-        n_plurality=("plurality", "nunique"),
-        plurality=("plurality", "max"),
-        n_order=("birth_order", "nunique"),
+    per_delivery = (
+        df.assign(day=day)
+        .groupby(["trust_code", "mother_id", "day"], sort=False)
+        .agg(
+            n=("record_id", "size"),
+            n_plurality=("plurality", "nunique"),
+            plurality=("plurality", "max"),
+            n_order=("birth_order", "nunique"),
+        )
     )
     assert (per_delivery.n_plurality == 1).all(), "babies of one mother on one day with different plurality"
     assert (per_delivery.n <= per_delivery.plurality).all(), "more babies than plurality"

@@ -12,8 +12,9 @@ affluent and older.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,6 +30,7 @@ NOT_STATED_CODES = ("Z", "99")
 # Share of births by mother's stated ethnic category (A..S), before the not-stated codes are
 # added. Approximate regional patterns (census 2021 / ONS births by mother's country of birth
 # order of size); trusts vary around them.
+# fmt: off
 _STATED = ("A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S")
 REGION_ETHNIC_MIX: dict[str | None, tuple[float, ...]] = {
     #      A     B     C     D     E     F     G     H     J     K     L     M     N     P     R     S
@@ -49,6 +51,7 @@ REGION_IMD_CENTRE: dict[str | None, float] = {
 REGION_AGE_MEAN: dict[str | None, float] = {
     "Y56": 32.3, "Y58": 30.9, "Y59": 31.4, "Y60": 30.0, "Y61": 30.9, "Y62": 29.9, "Y63": 29.8, None: 30.7,
 }
+# fmt: on
 # Relative share of a trust's births by the neonatal unit level of each site: freestanding
 # midwife-led units ("none") deliver few babies.
 SITE_LEVEL_WEIGHT = {"NICU": 1.0, "LNU": 1.0, "SCU": 0.7, "none": 0.08}
@@ -176,7 +179,7 @@ def build_trust_table(hierarchy: HierarchyLike, seed: int) -> TrustTable:
     width = max(1, max(len(s) for s in per_trust_sites))
     site_table = np.full((n_trusts, width), -1, dtype=np.int64)
     site_probs = np.zeros((3, n_trusts, width))
-    for i, (idx, w) in enumerate(zip(per_trust_sites, per_trust_weights)):
+    for i, (idx, w) in enumerate(zip(per_trust_sites, per_trust_weights, strict=True)):
         if not idx:
             site_probs[:, i, 0] = 1.0  # no sites known: births get a null site
             continue

@@ -38,6 +38,7 @@ def _by_week(values: dict[int, float]) -> np.ndarray:
     return out
 
 
+# fmt: off
 # Log-odds by completed week relative to 39 weeks (delivery gestation for stillbirths, so
 # preterm weeks carry the antepartum deaths delivered then). Roughly: stillbirth rate per
 # 1,000 total births ~150 at 24–27 wk, ~30 at 28–31, ~8 at 32–36 vs ~1.5 at term.
@@ -66,6 +67,8 @@ PRETERM_WEEK_WEIGHTS = {
     32: 3.0, 33: 4.3, 34: 8.5, 35: 12.5, 36: 19.0,
 }
 
+# fmt: on
+
 LN = np.log
 # Odds ratios (as log-odds) shared by the mortality models.
 BLACK_LOG_OR = LN(2.0)
@@ -86,6 +89,7 @@ MATERNAL_DEPRIVATION_LOG_OR_PER_DECILE = LN(2.0) / 9
 MATERNAL_AGE_40_PLUS_LOG_OR = LN(2.0)
 MATERNAL_CAESAREAN_LOG_OR = LN(1.6)
 
+# fmt: off
 # Vaginal modes by parity (nulliparous, multiparous), over MODES_OF_DELIVERY indices
 # spontaneous_vertex, spontaneous_other_cephalic, forceps, ventouse, breech,
 # breech_extraction, (elective, emergency caesarean: never here), other.
@@ -101,6 +105,7 @@ TEAR_PROBS = np.array([
     [0.05, 0.12, 0.720, 0.100, 0.010],
     [0.12, 0.20, 0.630, 0.045, 0.005],
 ])
+# fmt: on
 SEX_PROBS = np.array([0.5125, 0.4865, 0.0002, 0.0008])  # male, female, indeterminate, not known
 STILLBIRTH_TIMING_PROBS = np.array([0.85, 0.08, 0.07])  # antepartum, intrapartum, unknown
 HIE_GRADE_PROBS = np.array([0.25, 0.55, 0.20])  # among brain-injured babies ≥35 wk with HIE

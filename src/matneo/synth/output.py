@@ -8,16 +8,17 @@ run never leaves a truncated file that looks complete.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from matneo.synth.casemix import HierarchyLike, build_trust_table
-from matneo.synth.generator import FIRST_YEAR, Struggling, _generate, check_struggling, default_hierarchy
+from matneo.synth.generator import Struggling, _generate, check_struggling, default_hierarchy, year_days
 
 FORMATS = ("parquet", "csv")
 
@@ -34,13 +35,15 @@ def write_table(table: pa.Table, path: Path, fmt: str) -> None:
     nulls as empty fields, UTF-8, no quoting (codes and ids never contain commas or quotes;
     Arrow raises rather than write a value that would need them). Parquet: zstd-compressed
     with Arrow's schema; pyarrow writes no creation time, so equal tables give equal bytes.
+    Parquet has no second-resolution timestamp, so datetimes are stored as milliseconds and
+    read back as ``timestamp[ms]``; ``table.cast(ARROW_SCHEMA)`` restores the exact schema.
     """
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
     if fmt == "parquet":
         pq.write_table(table, tmp, compression="zstd", row_group_size=256 * 1024)
     elif fmt == "csv":
-        options = pacsv.WriteOptions(include_header=True, quoting_style="none")
+        options = pacsv.WriteOptions(include_header=True, quoting_style="none", quoting_header="none")
         pacsv.write_csv(table, tmp, write_options=options)
     else:
         raise ValueError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -76,8 +79,9 @@ def write_dataset(
     check_struggling(struggling, trusts)
     as_of = dt.date.today() if as_of is None else as_of
     for year in years:
-        if not FIRST_YEAR <= year <= as_of.year:
-            raise ValueError(f"year {year} is outside {FIRST_YEAR}–{as_of.year}")
+        year_days(year, as_of)  # ValueError for a year before 2000 or after the extract date
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -6,7 +6,7 @@ national year is ~650,000 babies and ten years must generate in seconds.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -58,14 +58,14 @@ def calibrate_intercept(
     lo, hi = -80.0, 80.0
     for _ in range(max_iter):
         p = expit(a + offset)
-        f = float(np.dot(w, p)) - target_total
-        if abs(f) <= tol * max(target_total, 1.0):
+        f = float(np.einsum("i,i->", w, p)) - target_total
+        if abs(f) <= tol * target_total:
             break
         if f > 0:
             hi = a
         else:
             lo = a
-        slope = float(np.dot(w, p * (1.0 - p)))
+        slope = float(np.einsum("i,i->", w, p * (1.0 - p)))
         step = a - f / slope if slope > 0 else (lo + hi) / 2
         a = step if lo < step < hi else (lo + hi) / 2
     return a
@@ -105,6 +105,22 @@ def categorical(u: np.ndarray, group: np.ndarray, probs: np.ndarray) -> np.ndarr
     # category that has any probability (rows may be zero-padded).
     last = (k - 1 - np.argmax((probs > 0)[:, ::-1], axis=1))[group]
     return np.minimum(idx - group * k, last).clip(0, None)
+
+
+def poisson_by_inversion(u: np.ndarray, lam: np.ndarray, k_max: int) -> np.ndarray:
+    """Poisson(``lam``) draws capped at ``k_max``, from one uniform per row by inverting the CDF.
+
+    Unlike ``Generator.poisson`` this consumes exactly one uniform per row whatever ``lam``
+    is, so rows whose rate changes (a struggling trust) do not shift everyone else's draws.
+    """
+    term = np.exp(-lam)
+    cdf = term.copy()
+    k = np.zeros(u.shape, dtype=np.int64)
+    for i in range(1, k_max + 1):
+        k += u >= cdf
+        term = term * lam / i
+        cdf = cdf + term
+    return k
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:
@@ -163,8 +179,10 @@ def joined_ids(codes: Sequence[str], code_index: np.ndarray, middle: str, number
     n = len(code_index)
     width = max(width, len(str(int(numbers.max()))) if n else width)
     tail = np.concatenate(
-        [np.broadcast_to(np.frombuffer(middle.encode("ascii"), dtype=np.uint8), (n, len(middle))),
-         ascii_digits(numbers, width)],
+        [
+            np.broadcast_to(np.frombuffer(middle.encode("ascii"), dtype=np.uint8), (n, len(middle))),
+            ascii_digits(numbers, width),
+        ],
         axis=1,
     )
     encoded = [c.encode("utf-8") for c in codes]
@@ -173,8 +191,11 @@ def joined_ids(codes: Sequence[str], code_index: np.ndarray, middle: str, number
     if n and np.all(row_lengths == row_lengths[0]):
         head = np.frombuffer(b"".join(encoded), dtype=np.uint8)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        head_matrix = head[starts[code_index][:, None] + np.arange(row_lengths[0])] if row_lengths[0] else np.empty(
-            (n, 0), np.uint8)
+        head_matrix = (
+            head[starts[code_index][:, None] + np.arange(row_lengths[0])]
+            if row_lengths[0]
+            else np.empty((n, 0), np.uint8)
+        )
         return strings_from_bytes(np.concatenate([head_matrix, tail], axis=1))
     heads = pa.array(encoded, type=pa.binary()).cast(pa.string()).take(pa.array(code_index))
     return pc.binary_join_element_wise(heads, strings_from_bytes(tail), "")

@@ -13,9 +13,9 @@ realism where no published England figure was available to us; they are not cita
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -160,8 +160,17 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
             Target(
                 "continuity_of_carer_pct",
                 "mothers placed on a continuity of carer pathway, % of deliveries",
-                {2016: 0.5, 2017: 4.0, 2018: 12.0, 2019: 20.0, 2020: 27.0, 2021: 30.0, 2022: 22.0,
-                 2023: 14.0, 2024: 10.0},
+                {
+                    2016: 0.5,
+                    2017: 4.0,
+                    2018: 12.0,
+                    2019: 20.0,
+                    2020: 27.0,
+                    2021: 30.0,
+                    2022: 22.0,
+                    2023: 14.0,
+                    2024: 10.0,
+                },
                 "Shape from the brief (≈0 before 2017, 20–35% in 2020–21, then falling after the "
                 "2022 pause of the 35% target in DESIGN.md); values illustrative.",
             ),
