@@ -12,11 +12,19 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from matneo.config import Settings
+from matneo.db.session import dispose_all_engines, dispose_engine
 from matneo.records.schema import FIELD_NAMES
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from rowbuilder import valid_row
 
 POSTGRES_URL = os.environ.get("MATNEO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _close_database_connections() -> Iterator[None]:
+    """No test leaves pooled connections behind for the next one to trip over."""
+    yield
+    dispose_all_engines()
 
 
 @pytest.fixture
@@ -38,8 +46,10 @@ def postgres_url() -> Iterator[str]:
     except Exception as error:  # pragma: no cover - only when the server is down
         pytest.fail(f"PostgreSQL is required for this test and is not reachable at {POSTGRES_URL}: {error}")
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        yield url
     finally:
+        dispose_engine(url)
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()

@@ -53,7 +53,7 @@ def test_load_and_status(sqlite_settings: Settings, tmp_path: Path, make_row, wr
     assert (status["rows"], status["trusts"], status["rows_rejected"]) == (1, 1, 1)
     assert status["last_loads"][0]["rejection_file"].endswith("-rejections.csv")
     human = matneo(sqlite_settings, "status")
-    assert "Records: 1 rows from 1 trusts over 1 months (2019-06 to 2019-06)" in human.stdout
+    assert "Records: 1 birth record from 1 trust over 1 month (2019-06 to 2019-06)." in human.stdout
 
 
 def test_unreadable_input_exits_non_zero_and_is_recorded(sqlite_settings: Settings, tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_home_page_says_what_is_loaded(served, make_row, write_csv, tmp_path: Pa
     assert "No birth records are loaded yet" in empty.text
     load_files([write_csv(tmp_path / "b.csv", [make_row(), make_row()])], settings)
     page = httpx.get(base + "/")
-    assert "2 birth records from 1 trusts, 2019-06 to 2019-06" in page.text
+    assert "2 birth records from 1 trust over 1 month (2019-06 to 2019-06)." in page.text
     assert '<html lang="en-GB">' in page.text
 
 

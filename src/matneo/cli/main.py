@@ -181,11 +181,7 @@ def status(
         sys.stdout.write(json.dumps(summary.to_dict(), indent=1) + "\n")
         return
     console.print(f"Data directory: {summary.home}")
-    console.print(
-        f"Records: {summary.rows:,} rows from {summary.trusts} trusts over {summary.months} months"
-        + (f" ({summary.first_month} to {summary.last_month})" if summary.months else "")
-        + f"; store version {summary.store_version}"
-    )
+    console.print(f"Records: {summary.describe()} Store version {summary.store_version}.")
     console.print(f"Rejected rows: {summary.rows_rejected:,} (in {summary.rejection_reports} rejection reports)")
     if summary.last_loads:
         table = Table(title="Last loads")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_ENGINES: dict[str, Engine] = {}
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -23,13 +23,28 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ign
     cursor.close()
 
 
-@lru_cache(maxsize=16)
 def get_engine(url: str) -> Engine:
     """One pooled engine per database URL (SQLite gets foreign keys and WAL turned on)."""
-    engine = create_engine(url, pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        _ENGINES[url] = engine
     return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close the pooled connections to ``url`` and forget its engine."""
+    engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def dispose_all_engines() -> None:
+    """Close every pooled connection (end of a test, or before forking workers)."""
+    for url in list(_ENGINES):
+        dispose_engine(url)
 
 
 def migrate(url: str) -> None:

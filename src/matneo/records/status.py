@@ -41,6 +41,20 @@ class StoreStatus:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def describe(self) -> str:
+        """One plain-English sentence, used by both the CLI and the web page."""
+        if not self.rows:
+            return "No birth records are loaded yet."
+        return (
+            f"{plural(self.rows, 'birth record')} from {plural(self.trusts, 'trust')} over "
+            f"{plural(self.months, 'month')} ({self.first_month} to {self.last_month})."
+        )
+
+
+def plural(n: int, noun: str) -> str:
+    """'1 trust', '2 trusts', '12,345 birth records'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
 
 def store_status(settings: Settings, last: int = 10) -> StoreStatus:
     """Summarise the live store version and the most recent ledger entries.

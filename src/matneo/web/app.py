@@ -20,13 +20,9 @@ from matneo.records.status import StoreStatus, store_status
 
 def render_home(summary: StoreStatus) -> str:
     """The home page as HTML; every value is escaped."""
-    if summary.rows:
-        held = (
-            f"<p>{summary.rows:,} birth records from {summary.trusts} trusts, "
-            f"{escape(summary.first_month or '')} to {escape(summary.last_month or '')}.</p>"
-        )
-    else:
-        held = "<p>No birth records are loaded yet. Load files with <code>matneo load</code>.</p>"
+    held = f"<p>{escape(summary.describe())}</p>"
+    if not summary.rows:
+        held += "<p>Load files with <code>matneo load</code>.</p>"
     rows = "".join(
         f"<tr><td>{load.id}</td><td>{escape(load.file_name.rsplit('/', 1)[-1])}</td><td>{escape(load.status)}</td>"
         f"<td>{load.rows_loaded:,}</td><td>{load.rows_rejected:,}</td></tr>"
