@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import transaction
@@ -52,18 +52,21 @@ def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> 
                 started_at=started,
                 finished_at=finished,
             )
-            load.trust_months = [
-                LoadTrustMonth(
-                    trust_code=trust,
-                    month=dt.date.fromisoformat(month + "-01"),
-                    rows=rows,
-                    replaced_rows=replaced,
-                )
-                for trust, month, rows, replaced in item.get("trust_months", [])
-            ]
             session.add(load)
             session.flush()
             ids.append(load.id)
+            months = [
+                {
+                    "load_id": load.id,
+                    "trust_code": trust,
+                    "month": dt.date.fromisoformat(month + "-01"),
+                    "rows": rows,
+                    "replaced_rows": replaced,
+                }
+                for trust, month, rows, replaced in item.get("trust_months", [])
+            ]
+            if months:  # one executemany: a national file supplies thousands of trust-months
+                session.execute(insert(LoadTrustMonth), months)
     return ids
 
 

@@ -1,11 +1,12 @@
 """Turning a file's cells into typed birth-record columns, without losing what was submitted.
 
-Fast path: the whole file parses straight into the field types (Polars' multi-threaded
-reader). If any cell does not parse, the file is read again as text and each column is
-converted leniently — surrounding spaces ignored, ``39.0`` accepted as a whole number,
-``yes``/``no`` accepted as true/false, several date-time layouts — and every cell that
-still does not parse is flagged in ``<field>__unparsed`` so a rule can report it with the
-text as submitted. Clean files, the common case, never pay for the lenient path.
+CSV files are read as text (Polars' multi-threaded reader), then each column is converted
+on its own. Fast path: the whole column converts strictly in one vectorised call — whole
+numbers, ``true``/``false``, ``YYYY-MM-DD HH:MM:SS``. Only a column where some cell does not
+convert takes the lenient path — surrounding spaces ignored, ``39.0`` accepted as a whole
+number, ``yes``/``no`` as true/false, several date-time layouts — and every cell that still
+does not convert is flagged in ``<field>__unparsed`` so a rule can report it with the text
+as submitted. Clean columns, the common case, never pay for leniency.
 """
 
 from __future__ import annotations
@@ -73,23 +74,50 @@ def _clean_text(name: str) -> pl.Expr:
     return pl.when(stripped != "").then(stripped)
 
 
+def _untidy(name: str) -> pl.Expr:
+    """Does any cell have surrounding white space, or is empty rather than missing?"""
+    column = pl.col(name)
+    spaced = column.str.starts_with(" ") | column.str.ends_with(" ")
+    tabbed = column.str.starts_with("\t") | column.str.ends_with("\t")
+    return (spaced | tabbed | (column == "")).any().alias(name)
+
+
+def _strict(field: Field, column: pl.Series) -> pl.Series:
+    """The whole column in the field's type, or an exception if any cell does not convert."""
+    if field.type == "int":
+        return column.cast(pl.Int32, strict=True)
+    if field.type == "bool":
+        return column.replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean)
+    return column.str.strptime(pl.Datetime("us"), DATETIME_FORMATS[0], strict=True)
+
+
 def from_text(text: pl.DataFrame) -> Parsed:
-    """Lenient conversion of a frame of text cells (``_row`` + one column per field)."""
-    cleaned = text.select("_row", *[_clean_text(name) for name in FIELD_NAMES])
-    conversions = []
+    """Convert a frame of text cells (``_row`` + one text column per field), column by column."""
+    text_fields = [f.name for f in FIELDS if f.type not in TYPED_KINDS]
+    untidy = text.select([_untidy(name) for name in text_fields]).row(0, named=True)  # one parallel pass
+    cleaned: list[pl.Series] = []
+    typed: list[pl.Series] = []
+    flags: list[pl.Series] = []
     for field in FIELDS:
-        value = _lenient(field, pl.col(field.name))
-        conversions.append(value.alias(field.name))
-        if field.type in TYPED_KINDS:
-            conversions.append((pl.col(field.name).is_not_null() & value.is_null()).alias(unparsed(field.name)))
-    return Parsed(typed=cleaned.select("_row", *conversions), text=cleaned)
-
-
-def _finish_fast(frame: pl.DataFrame) -> Parsed:
-    """Trim text fields and add all-false ``__unparsed`` flags to a frame that parsed cleanly."""
-    strings = [_clean_text(f.name) for f in FIELDS if f.type in ("string", "code")]
-    flags = [pl.lit(False).alias(unparsed(f.name)) for f in FIELDS if f.type in TYPED_KINDS]
-    return Parsed(typed=frame.with_columns(*strings, *flags), text=None)
+        column = text.get_column(field.name)
+        if field.type not in TYPED_KINDS:
+            if untidy[field.name]:
+                column = text.select(_clean_text(field.name)).to_series()
+            cleaned.append(column)
+            typed.append(column)
+            continue
+        try:
+            value = _strict(field, column)
+            flag = pl.repeat(False, len(column), eager=True, dtype=pl.Boolean)
+        except pl.exceptions.PolarsError:
+            column = text.select(_clean_text(field.name)).to_series()
+            value = pl.DataFrame(column).select(_lenient(field, pl.col(field.name))).to_series()
+            flag = column.is_not_null() & value.is_null()
+        cleaned.append(column)
+        typed.append(value.alias(field.name))
+        flags.append(flag.alias(unparsed(field.name)))
+    row = text.get_column("_row")
+    return Parsed(typed=pl.DataFrame([row, *typed, *flags]), text=pl.DataFrame([row, *cleaned]))
 
 
 def _add_missing(frame: pl.DataFrame, dtype_of) -> pl.DataFrame:  # type: ignore[no-untyped-def]
@@ -98,18 +126,9 @@ def _add_missing(frame: pl.DataFrame, dtype_of) -> pl.DataFrame:  # type: ignore
 
 
 def read_csv(path: Path, columns: list[str]) -> Parsed:
-    """Read a UTF-8 CSV whose header has been checked: typed if it can be, leniently if not."""
+    """Read a UTF-8 CSV whose header has been checked."""
     present = [name for name in FIELD_NAMES if name in columns]
-    common = {"columns": present, "row_index_name": "_row", "row_index_offset": 2, "encoding": "utf8"}
-    try:
-        frame = pl.read_csv(
-            path, schema_overrides={f.name: polars_type(f) for f in FIELDS if f.name in present}, **common
-        )
-    except pl.exceptions.ComputeError:
-        frame = None
-    if frame is not None:
-        return _finish_fast(_add_missing(frame, polars_type))
-    text = pl.read_csv(path, infer_schema=False, **common)
+    text = pl.read_csv(path, infer_schema=False, columns=present, row_index_name="_row", row_index_offset=2)
     return from_text(_add_missing(text, lambda f: pl.String()))
 
 
@@ -118,7 +137,9 @@ def read_parquet(path: Path, columns: list[str]) -> Parsed:
     present = [name for name in FIELD_NAMES if name in columns]
     frame = pl.read_parquet(path, columns=present).with_row_index("_row", offset=1)
     if all(frame.schema[name] == polars_type(_field(name)) for name in present):
-        return _finish_fast(_add_missing(frame, polars_type))
+        flags = [pl.lit(False).alias(unparsed(f.name)) for f in FIELDS if f.type in TYPED_KINDS]
+        strings = [_clean_text(f.name) for f in FIELDS if f.type in ("string", "code") and f.name in present]
+        return Parsed(typed=_add_missing(frame, polars_type).with_columns(*strings, *flags), text=None)
     as_text = []
     for name in present:
         dtype = frame.schema[name]
