@@ -1,12 +1,15 @@
 """Turning a file's cells into typed birth-record columns, without losing what was submitted.
 
-CSV files are read as text (Polars' multi-threaded reader), then each column is converted
-on its own. Fast path: the whole column converts strictly in one vectorised call — whole
-numbers, ``true``/``false``, ``YYYY-MM-DD HH:MM:SS``. Only a column where some cell does not
-convert takes the lenient path — surrounding spaces ignored, ``39.0`` accepted as a whole
-number, ``yes``/``no`` as true/false, several date-time layouts — and every cell that still
-does not convert is flagged in ``<field>__unparsed`` so a rule can report it with the text
-as submitted. Clean columns, the common case, never pay for leniency.
+CSV files are read by Polars' multi-threaded reader with whole-number and true/false
+columns typed straight away and everything else as text; if any cell does not fit, the
+file is read again all as text. Then each column is converted on its own. Fast path: the
+whole column converts strictly in one vectorised call (``YYYY-MM-DD HH:MM:SS`` for dates).
+Only a column where some cell does not convert takes the lenient path — surrounding spaces
+ignored, ``39.0`` accepted as a whole number, ``yes``/``no`` as true/false, several
+date-time layouts — and every cell that still does not convert is flagged in
+``<field>__unparsed`` so a rule can report it with the text as submitted. Clean files, the
+common case, never pay for leniency. Parquet columns already of the right type are used as
+they are.
 """
 
 from __future__ import annotations
@@ -91,68 +94,71 @@ def _strict(field: Field, column: pl.Series) -> pl.Series:
     return column.str.strptime(pl.Datetime("us"), DATETIME_FORMATS[0], strict=True)
 
 
-def from_text(text: pl.DataFrame) -> Parsed:
-    """Convert a frame of text cells (``_row`` + one text column per field), column by column."""
+def _convert_column(field: Field, column: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series | None]:
+    """(typed values, unparsed flags, text as submitted or None) for one typed field."""
+    target = polars_type(field)
+    if column.dtype == target:
+        return column, pl.repeat(False, len(column), eager=True, dtype=pl.Boolean), None
+    if column.dtype != pl.String:
+        try:  # another width of integer, another time unit, a date: a lossless cast is enough
+            return column.cast(target, strict=True), pl.repeat(False, len(column), eager=True, dtype=pl.Boolean), None
+        except pl.exceptions.PolarsError:
+            column = column.cast(pl.String)
+    try:
+        return _strict(field, column), pl.repeat(False, len(column), eager=True, dtype=pl.Boolean), column
+    except pl.exceptions.PolarsError:
+        cleaned = pl.DataFrame(column).select(_clean_text(column.name)).to_series()
+        value = pl.DataFrame(cleaned).select(_lenient(field, pl.col(field.name))).to_series()
+        return value, cleaned.is_not_null() & value.is_null(), cleaned
+
+
+def convert(frame: pl.DataFrame) -> Parsed:
+    """Type a frame of ``_row`` plus one column per field, each text or already typed."""
     text_fields = [f.name for f in FIELDS if f.type not in TYPED_KINDS]
-    untidy = text.select([_untidy(name) for name in text_fields]).row(0, named=True)  # one parallel pass
-    cleaned: list[pl.Series] = []
+    untidy = frame.select([_untidy(name) for name in text_fields]).row(0, named=True)  # one parallel pass
     typed: list[pl.Series] = []
     flags: list[pl.Series] = []
+    text: list[pl.Series] = []
     for field in FIELDS:
-        column = text.get_column(field.name)
+        column = frame.get_column(field.name)
         if field.type not in TYPED_KINDS:
             if untidy[field.name]:
-                column = text.select(_clean_text(field.name)).to_series()
-            cleaned.append(column)
+                column = frame.select(_clean_text(field.name)).to_series()
             typed.append(column)
+            text.append(column)
             continue
-        try:
-            value = _strict(field, column)
-            flag = pl.repeat(False, len(column), eager=True, dtype=pl.Boolean)
-        except pl.exceptions.PolarsError:
-            column = text.select(_clean_text(field.name)).to_series()
-            value = pl.DataFrame(column).select(_lenient(field, pl.col(field.name))).to_series()
-            flag = column.is_not_null() & value.is_null()
-        cleaned.append(column)
+        value, flag, submitted = _convert_column(field, column)
         typed.append(value.alias(field.name))
         flags.append(flag.alias(unparsed(field.name)))
-    row = text.get_column("_row")
-    return Parsed(typed=pl.DataFrame([row, *typed, *flags]), text=pl.DataFrame([row, *cleaned]))
+        if submitted is not None:
+            text.append(submitted.alias(field.name))
+    row = frame.get_column("_row").cast(pl.Int64)
+    return Parsed(typed=pl.DataFrame([row, *typed, *flags]), text=pl.DataFrame([row, *text]))
 
 
-def _add_missing(frame: pl.DataFrame, dtype_of) -> pl.DataFrame:  # type: ignore[no-untyped-def]
-    missing = [pl.lit(None, dtype=dtype_of(f)).alias(f.name) for f in FIELDS if f.name not in frame.columns]
-    return frame.with_columns(*missing, pl.col("_row").cast(pl.Int64)).select("_row", *FIELD_NAMES)
+def _add_missing(frame: pl.DataFrame) -> pl.DataFrame:
+    missing = [pl.lit(None, dtype=pl.String).alias(f.name) for f in FIELDS if f.name not in frame.columns]
+    return frame.with_columns(*missing).select("_row", *FIELD_NAMES)
 
 
 def read_csv(path: Path, columns: list[str]) -> Parsed:
     """Read a UTF-8 CSV whose header has been checked."""
     present = [name for name in FIELD_NAMES if name in columns]
-    text = pl.read_csv(path, infer_schema=False, columns=present, row_index_name="_row", row_index_offset=2)
-    return from_text(_add_missing(text, lambda f: pl.String()))
+    options = {"columns": present, "row_index_name": "_row", "row_index_offset": 2}
+    quick = {f.name: polars_type(f) for f in FIELDS if f.type in ("int", "bool") and f.name in present}
+    try:
+        frame = pl.read_csv(path, schema_overrides={**dict.fromkeys(present, pl.String()), **quick}, **options)
+    except pl.exceptions.ComputeError:  # some whole-number or true/false cell is untidy: read it all as text
+        frame = pl.read_csv(path, infer_schema=False, **options)
+    return convert(_add_missing(frame))
 
 
 def read_parquet(path: Path, columns: list[str]) -> Parsed:
     """Read a Parquet file; columns already of the field's type are used as they are."""
     present = [name for name in FIELD_NAMES if name in columns]
     frame = pl.read_parquet(path, columns=present).with_row_index("_row", offset=1)
-    if all(frame.schema[name] == polars_type(_field(name)) for name in present):
-        flags = [pl.lit(False).alias(unparsed(f.name)) for f in FIELDS if f.type in TYPED_KINDS]
-        strings = [_clean_text(f.name) for f in FIELDS if f.type in ("string", "code") and f.name in present]
-        return Parsed(typed=_add_missing(frame, polars_type).with_columns(*strings, *flags), text=None)
-    as_text = []
-    for name in present:
-        dtype = frame.schema[name]
-        if dtype == pl.String:
-            as_text.append(pl.col(name))
-        elif isinstance(dtype, pl.Datetime) or dtype == pl.Date:
-            as_text.append(pl.col(name).dt.strftime("%Y-%m-%d %H:%M:%S"))
-        elif dtype == pl.Boolean:
-            as_text.append(pl.col(name).cast(pl.String).str.to_lowercase())
-        else:
-            as_text.append(pl.col(name).cast(pl.String))
-    text = frame.select("_row", *as_text)
-    return from_text(_add_missing(text, lambda f: pl.String()))
+    text_like = [pl.col(n).cast(pl.String) for n in present if _field(n).type not in TYPED_KINDS]
+    return convert(_add_missing(frame.with_columns(text_like)))
 
 
 def _field(name: str) -> Field:

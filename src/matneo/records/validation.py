@@ -286,17 +286,17 @@ def _as_text(name: str) -> pl.Expr:
     return col(name).cast(pl.String)
 
 
-def explain(bad: pl.DataFrame, text: pl.DataFrame | None) -> pl.DataFrame:
-    """One row per (row, rule) broken, for the rows of ``bad``; values as submitted where known.
+def explain(bad: pl.DataFrame, text: pl.DataFrame) -> pl.DataFrame:
+    """One row per (row, rule) broken, for the rows of ``bad``, with the value as submitted.
 
-    ``text`` holds the file's cells as submitted (``_row`` plus one text column per field)
-    when the file needed the slow parse; otherwise the typed value is shown as text.
+    ``text`` holds the cells as submitted for the fields that were read as text (``_row``
+    plus those columns); other fields were read already typed and are shown as text here.
     """
     if bad.is_empty():
         return pl.DataFrame(schema=VIOLATION_SCHEMA)
-    values = bad.select("_row", *[_as_text(f.name) for f in FIELDS])
-    if text is not None:
-        values = values.select("_row").join(text, on="_row", how="left")
+    submitted = bad.select("_row").join(text, on="_row", how="left")
+    typed_only = [_as_text(f.name) for f in FIELDS if f.name not in text.columns]
+    values = submitted.join(bad.select("_row", *typed_only), on="_row", how="left")
     parts = []
     for rule in row_rules():
         hits = bad.filter(rule.violated.fill_null(False)).select("_row")
