@@ -92,10 +92,10 @@ def load(paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files,
 
     settings = get_settings()
     with _progress() as progress:
-        task = progress.add_task("Validating rows", total=None)
+        task = progress.add_task("Checking files", total=None)
 
         def report(stage: str, done: int, total: int) -> None:
-            progress.update(task, description=f"{stage.capitalize()} ({done:,} rows)")
+            progress.update(task, description=stage.capitalize(), completed=done, total=total)
 
         try:
             result = load_files(paths, settings, progress=report)
@@ -104,8 +104,10 @@ def load(paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files,
             errors.print(f"[red]Cannot load:[/red] {error}. Nothing was changed.")
             raise typer.Exit(1) from None
     table = Table(title=f"Load {result.batch_id}")
-    for column in ("file", "status", "rows read", "loaded", "rejected", "trust-months", "rows replaced"):
-        table.add_column(column, justify="right" if column not in ("file", "status") else "left")
+    table.add_column("file", overflow="fold")
+    table.add_column("status")
+    for column in ("read", "loaded", "rejected", "trust-months", "replaced"):
+        table.add_column(column, justify="right")
     for item in result.files:
         status = "skipped" if item.status == "duplicate" else item.status
         table.add_row(

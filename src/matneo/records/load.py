@@ -57,7 +57,7 @@ READ_CHUNK = 8 * 1024 * 1024
 REQUIRED_COLUMNS = tuple(name for name in FIELD_NAMES if name not in DERIVABLE_FIELDS)
 REJECTION_COLUMNS = ("source_file", "row", "field", "value", "reason", "rule")
 
-ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+ProgressCallback = Callable[[str, int, int], None]  # (what is happening, files done, files in all)
 
 
 class UnreadableInput(Exception):
@@ -255,7 +255,7 @@ class Loader:
             ledger.reconcile(self.settings.database_url, self.store.manifest().batch, self.store.current_version() or 0)
             seen: set[str] = set()
             for index, item in enumerate(inputs):
-                self.progress(f"loading {item.path.name}", index, len(inputs))
+                self.progress(f"loading {item.path.name}", index, len(inputs))  # files done, files in all
                 earlier = ledger.find_loaded(self.settings.database_url, item.sha256)
                 if earlier is not None or item.sha256 in seen:
                     results.append(FileResult(item.path, "duplicate", duplicate_of=earlier.id if earlier else None))
@@ -264,7 +264,7 @@ class Loader:
                 result, load_id = self._load_one(index, item)
                 results.append(result)
                 ledger_ids.append(load_id)
-            self.progress("done", len(inputs), len(inputs))
+            self.progress("loaded", len(inputs), len(inputs))
         return BatchResult(self.batch_id, results, self.store.current_version(), ledger_ids)
 
     def _load_one(self, index: int, item: InputFile) -> tuple[FileResult, int]:
@@ -317,7 +317,6 @@ class Loader:
         good = frame.filter(~pl.col("_bad")).join(rejected, on="_row", how="anti")
         result = FileResult(item.path, "loaded", rows_read=len(frame), rows_rejected=len(rejected))
         result.ignored_columns = [c for c in item.columns if c not in FIELD_NAMES]
-        self.progress(f"validated {item.path.name}", len(frame), len(frame))
         if len(violations):
             counts = violations.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
             result.top_reasons = [(reason, n) for reason, n in counts.head(5).iter_rows()]
