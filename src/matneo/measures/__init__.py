@@ -1,0 +1,1 @@
+"""Measures as data: definitions, the computation engine, trajectories, inequalities, disclosure control."""

@@ -1,0 +1,273 @@
+"""Computing measures for any level, period and breakdown from the count cube.
+
+``compute`` returns one row per measure × organisation × period (× group for a breakdown)
+with numerator, denominator, value, and 95% and 99.8% confidence intervals. Everything is
+sums over the cube of ``counts.py`` and vectorised interval functions of ``matneo.stats``.
+
+Periods:
+
+* ``month``, ``quarter`` (calendar quarters), ``year`` (calendar years) and
+  ``financial_year`` (April to March) — every period with any data;
+* ``rolling_12m`` — the 12 months ending with each month, from the 12th month of data on;
+* ``rolling_3y`` — three calendar years ending with each year (as MBRRACE-UK triennia,
+  e.g. 2009–11), from the third year of data on.
+
+``months`` says how many months of data a period holds, so a part-year is never mistaken
+for a whole one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from matneo.measures.counts import denominator_column, load_cube, numerator_column
+from matneo.measures.definitions import Measure, get_measures
+from matneo.reference.organisations import OrgHierarchy, load_hierarchy
+from matneo.stats import proportion_ci, rate_ci
+
+Level = Literal["trust", "lmns", "region", "england"]
+Period = Literal["month", "quarter", "year", "financial_year", "rolling_12m", "rolling_3y"]
+Breakdown = Literal["ethnic_group", "imd_quintile"]
+LEVELS: tuple[str, ...] = ("trust", "lmns", "region", "england")
+PERIODS: tuple[str, ...] = ("month", "quarter", "year", "financial_year", "rolling_12m", "rolling_3y")
+BREAKDOWNS: tuple[str, ...] = ("ethnic_group", "imd_quintile")
+IMD_QUINTILE_LABELS = {0: "Not recorded", 1: "1 (most deprived)", 2: "2", 3: "3", 4: "4", 5: "5 (least deprived)"}
+
+RESULT_COLUMNS = (
+    "measure",
+    "level",
+    "org_code",
+    "org_name",
+    "period",
+    "period_start",
+    "period_end",
+    "months",
+    "numerator",
+    "denominator",
+    "value",
+    "lower95",
+    "upper95",
+    "lower998",
+    "upper998",
+    "suppressed",
+)
+
+
+def org_lookup(hierarchy: OrgHierarchy, level: str) -> pl.DataFrame:
+    """trust_code → org_code, org_name at ``level``."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    trusts = hierarchy.trusts()
+    orgs = [hierarchy.ancestor_at(t.code, level) for t in trusts]
+    return pl.DataFrame(
+        {"trust_code": [t.code for t in trusts], "org_code": [o.code for o in orgs], "org_name": [o.name for o in orgs]}
+    )
+
+
+def _add_months(column: str, months: int) -> pl.Expr:
+    return pl.col(column).dt.offset_by(f"{months}mo")
+
+
+def _assign_periods(frame: pl.DataFrame, period: str) -> pl.DataFrame:
+    """Give each cube row the period(s) it belongs to: ``period_start``/``period_end`` columns.
+
+    Rolling periods repeat a month once for every window that contains it.
+    """
+    month = pl.col("month_start")
+    if period == "month":
+        return frame.with_columns(period_start=month, period_end=month.dt.month_end())
+    if period == "quarter":
+        start = month.dt.truncate("3mo")
+        return frame.with_columns(period_start=start, period_end=start.dt.offset_by("2mo").dt.month_end())
+    if period == "year":
+        start = month.dt.truncate("1y")
+        return frame.with_columns(period_start=start, period_end=start.dt.offset_by("11mo").dt.month_end())
+    if period == "financial_year":
+        year = pl.when(month.dt.month() >= 4).then(month.dt.year()).otherwise(month.dt.year() - 1)
+        start = pl.date(year, 4, 1)
+        return frame.with_columns(period_start=start, period_end=start.dt.offset_by("11mo").dt.month_end())
+    if period == "rolling_12m":
+        first = frame.select(pl.col("month_start").min()).item()
+        windows = pl.DataFrame({"k": list(range(12))}, schema={"k": pl.Int32})
+        expanded = frame.join(windows, how="cross").with_columns(
+            period_end=month.dt.offset_by(pl.format("{}mo", pl.col("k"))).dt.month_end()
+        )
+        expanded = expanded.with_columns(period_start=pl.col("period_end").dt.offset_by("-11mo").dt.month_start())
+        last = frame.select(pl.col("month_start").max()).item()
+        inside = (pl.col("period_start") >= first) & (
+            pl.col("period_end") <= last.replace(day=28) + dt.timedelta(days=4)
+        )
+        return expanded.filter(inside).drop("k")
+    if period == "rolling_3y":
+        first_year = frame.select(pl.col("month_start").dt.year().min()).item()
+        last_year = frame.select(pl.col("month_start").dt.year().max()).item()
+        windows = pl.DataFrame({"k": [0, 1, 2]}, schema={"k": pl.Int32})
+        expanded = frame.join(windows, how="cross").with_columns(end_year=month.dt.year() + pl.col("k"))
+        expanded = expanded.filter((pl.col("end_year") - 2 >= first_year) & (pl.col("end_year") <= last_year))
+        return expanded.with_columns(
+            period_start=pl.date(pl.col("end_year") - 2, 1, 1), period_end=pl.date(pl.col("end_year"), 12, 31)
+        ).drop("k", "end_year")
+    raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+
+
+def _period_label(period: str) -> pl.Expr:
+    start, end = pl.col("period_start"), pl.col("period_end")
+    if period == "month":
+        return start.dt.strftime("%Y-%m")
+    if period == "quarter":
+        return pl.format("{}-Q{}", start.dt.year(), start.dt.quarter())
+    if period == "year":
+        return start.dt.strftime("%Y")
+    if period == "financial_year":
+        return pl.format("{}/{}", start.dt.year(), (end.dt.year() % 100).cast(pl.String).str.zfill(2))
+    if period == "rolling_3y":
+        return pl.format("{}–{}", start.dt.year(), (end.dt.year() % 100).cast(pl.String).str.zfill(2))
+    return pl.format("{} to {}", start.dt.strftime("%Y-%m"), end.dt.strftime("%Y-%m"))
+
+
+def with_intervals(frame: pl.DataFrame, measures: list[Measure]) -> pl.DataFrame:
+    """Add value and 95%/99.8% intervals to a long frame of measure, numerator, denominator.
+
+    Values and bounds are null where the denominator is zero (undefined, shown as "not
+    available"). Percentages use Wilson; rates Byar's with exact Poisson below 10 events.
+    """
+    parts = []
+    for measure in measures:
+        part = frame.filter(pl.col("measure") == measure.id)
+        if part.is_empty():
+            continue
+        num = part.get_column("numerator").to_numpy().astype(float)
+        den = part.get_column("denominator").to_numpy().astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(den > 0, num / np.where(den > 0, den, 1) * measure.multiplier, np.nan)
+        bounds = {}
+        for label, confidence in (("95", 0.95), ("998", 0.998)):
+            if measure.unit == "percent":
+                low, high = proportion_ci(num, den, confidence)
+                low, high = np.asarray(low) * measure.multiplier, np.asarray(high) * measure.multiplier
+            else:
+                low, high = rate_ci(num, den, confidence, multiplier=measure.multiplier)
+            bounds[f"lower{label}"], bounds[f"upper{label}"] = np.asarray(low), np.asarray(high)
+        parts.append(
+            part.with_columns(
+                pl.Series("value", value).fill_nan(None),
+                *[pl.Series(name, array).fill_nan(None) for name, array in bounds.items()],
+            )
+        )
+    if not parts:
+        extra = {c: pl.Float64 for c in ("value", "lower95", "upper95", "lower998", "upper998")}
+        return frame.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in extra.items()])
+    return pl.concat(parts)
+
+
+def compute(
+    measures: list[str] | None = None,
+    level: Level = "trust",
+    period: Period = "year",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    orgs: list[str] | None = None,
+    by: Breakdown | None = None,
+    *,
+    cube: pl.DataFrame | None = None,
+    hierarchy: OrgHierarchy | None = None,
+    settings=None,  # type: ignore[no-untyped-def]
+) -> pl.DataFrame:
+    """Measures at ``level`` by ``period`` (optionally ``by`` ethnic group or IMD quintile).
+
+    ``start``/``end`` keep periods that lie within them; ``orgs`` keeps those organisations.
+    The cube comes from ``cube`` if given, else from the records store of ``settings``
+    (default: the environment's ``MATNEO_HOME``), cached per store version.
+    """
+    chosen = get_measures(measures)
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+    if by is not None and by not in BREAKDOWNS:
+        raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}")
+    hierarchy = hierarchy or load_hierarchy()
+    if cube is None:
+        cube = _cube_for(settings)
+    lookup = org_lookup(hierarchy, level)
+    if orgs:
+        unknown = sorted(set(orgs) - set(lookup.get_column("org_code")))
+        if unknown:
+            raise ValueError(f"no {level} with code {', '.join(unknown)}")
+        lookup = lookup.filter(pl.col("org_code").is_in(orgs))
+    counts = [c for m in chosen for c in (numerator_column(m), denominator_column(m))]
+    keys = ["org_code", "org_name", "month_start", *([by] if by else [])]
+    if cube.is_empty():
+        return _empty_result(by)
+    monthly = cube.join(lookup, on="trust_code", how="inner").group_by(keys).agg(pl.col(counts).sum())
+    if monthly.is_empty():
+        return _empty_result(by)
+    periodic = _assign_periods(monthly, period)
+    group_keys = ["org_code", "org_name", "period_start", "period_end", *([by] if by else [])]
+    summed = periodic.group_by(group_keys).agg(
+        pl.col(counts).sum(), pl.col("month_start").n_unique().cast(pl.Int32).alias("months")
+    )
+    if start is not None:
+        summed = summed.filter(pl.col("period_start") >= start)
+    if end is not None:
+        summed = summed.filter(pl.col("period_end") <= end)
+    long = pl.concat(
+        [
+            summed.select(
+                pl.lit(m.id).alias("measure"),
+                *group_keys,
+                "months",
+                pl.col(numerator_column(m)).alias("numerator"),
+                pl.col(denominator_column(m)).alias("denominator"),
+            )
+            for m in chosen
+        ]
+    )
+    result = with_intervals(long, chosen).with_columns(
+        pl.lit(level).alias("level"),
+        _period_label(period).alias("period"),
+        pl.lit(False).alias("suppressed"),
+    )
+    if by == "imd_quintile":
+        result = result.with_columns(pl.col("imd_quintile").replace_strict(IMD_QUINTILE_LABELS, return_dtype=pl.String))
+    order = {m.id: i for i, m in enumerate(chosen)}
+    columns = [*RESULT_COLUMNS[:4], *([by] if by else []), *RESULT_COLUMNS[4:]]
+    return (
+        result.with_columns(pl.col("measure").replace_strict(order, return_dtype=pl.Int32).alias("_order"))
+        .sort(["_order", "org_code", "period_start", *([by] if by else [])])
+        .select(columns)
+    )
+
+
+def _empty_result(by: str | None) -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {
+        "measure": pl.String(),
+        "level": pl.String(),
+        "org_code": pl.String(),
+        "org_name": pl.String(),
+        "period": pl.String(),
+        "period_start": pl.Date(),
+        "period_end": pl.Date(),
+        "months": pl.Int32(),
+        "numerator": pl.Int64(),
+        "denominator": pl.Int64(),
+        "value": pl.Float64(),
+        "lower95": pl.Float64(),
+        "upper95": pl.Float64(),
+        "lower998": pl.Float64(),
+        "upper998": pl.Float64(),
+        "suppressed": pl.Boolean(),
+    }
+    if by:
+        schema = {**dict(list(schema.items())[:4]), by: pl.String(), **dict(list(schema.items())[4:])}
+    return pl.DataFrame(schema=schema)
+
+
+def _cube_for(settings) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    from matneo.config import get_settings
+    from matneo.records.store import RecordStore
+
+    settings = settings or get_settings()
+    return load_cube(RecordStore(settings.records_dir), settings.home / "cache")

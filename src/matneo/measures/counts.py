@@ -1,0 +1,130 @@
+"""The count cube: one scan of the records store gives every measure's numerator and denominator.
+
+All measures are computed from one table: for each trust, month of birth, ethnic group and
+IMD quintile, the numerator and denominator of every registered measure. It is built with a
+single pass over the birth records (conditional sums, so each row is read once), is small
+(at most trusts × months × 6 × 6 rows), and is cached per store version, so pages and
+commands never rescan the records for the same data. Every level, period and breakdown is
+then a sum over this cube (``compute.py``).
+
+Two engines evaluate the same SQL definitions: Polars (``build_cube``, used in production
+because it evaluates the conditions about twice as fast here) and DuckDB (``cube_sql``, the
+reference). Tests check that they agree on the same records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from matneo.measures.definitions import DERIVED_COLUMNS, MEASURES, Measure
+from matneo.records.store import RecordStore
+
+DIMENSIONS = ("trust_code", "month_start", "ethnic_group", "imd_quintile")
+
+
+def numerator_column(measure: Measure) -> str:
+    return f"{measure.id}__num"
+
+
+def denominator_column(measure: Measure) -> str:
+    return f"{measure.id}__den"
+
+
+def cube_sql(births_sql: str, measures: tuple[Measure, ...] = MEASURES) -> str:
+    """SQL for the count cube over ``births_sql`` (a relation of birth records)."""
+    derived = ", ".join(f"({sql}) AS {name}" for name, sql in DERIVED_COLUMNS.items())
+    sums = []
+    for m in measures:
+        den = f"coalesce(({m.denominator}), FALSE)"
+        num = f"coalesce(({m.numerator}), FALSE)"
+        sums.append(f"sum(CAST({den} AS INTEGER)) AS {denominator_column(m)}")
+        sums.append(f"sum(CAST({den} AND {num} AS INTEGER)) AS {numerator_column(m)}")
+    return f"""
+        WITH b AS (SELECT *, {derived} FROM ({births_sql}) AS births)
+        SELECT trust_code,
+               CAST(date_trunc('month', birth_datetime) AS DATE) AS month_start,
+               ethnic_group,
+               coalesce(imd_quintile, 0) AS imd_quintile,
+               {", ".join(sums)}
+        FROM b
+        GROUP BY ALL
+    """
+
+
+def registry_fingerprint(measures: tuple[Measure, ...] = MEASURES) -> str:
+    """Changes whenever a definition changes, so a cached cube is never stale."""
+    text = repr([(m.id, m.numerator, m.denominator) for m in measures]) + repr(DERIVED_COLUMNS)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def build_cube(files: list[Path], measures: tuple[Measure, ...] = MEASURES) -> pl.DataFrame:
+    """Run the one scan over the store's Parquet ``files``. ``imd_quintile`` 0 means not recorded."""
+    if not files:
+        return _empty_cube(measures)
+    frame = pl.scan_parquet(files, hive_partitioning=True).with_columns(
+        [pl.sql_expr(sql).alias(name) for name, sql in DERIVED_COLUMNS.items()]
+    )
+    sums = []
+    for m in measures:
+        den = pl.sql_expr(m.denominator).fill_null(False)
+        num = pl.sql_expr(m.numerator).fill_null(False)
+        sums += [den.sum().alias(denominator_column(m)), (den & num).sum().alias(numerator_column(m))]
+    cube = (
+        frame.with_columns(pl.col("imd_quintile").fill_null(0))
+        .group_by("trust_code", "year", "month", "ethnic_group", "imd_quintile")
+        .agg(sums)
+        .collect()
+    )
+    return _tidy(cube.with_columns(month_start=pl.date("year", "month", 1)).drop("year", "month"))
+
+
+def build_reference_cube(births_sql: str, measures: tuple[Measure, ...] = MEASURES) -> pl.DataFrame:
+    """The same cube computed by DuckDB from :func:`cube_sql` (the reference engine)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        return _tidy(pl.from_arrow(con.sql(cube_sql(births_sql, measures)).to_arrow_table()))
+    finally:
+        con.close()
+
+
+def _tidy(cube: pl.DataFrame) -> pl.DataFrame:
+    counts = [c for c in cube.columns if c.endswith(("__num", "__den"))]
+    return cube.select(
+        pl.col("trust_code").cast(pl.String),
+        pl.col("month_start").cast(pl.Date),
+        pl.col("ethnic_group").cast(pl.String),
+        pl.col("imd_quintile").cast(pl.Int8),
+        *[pl.col(c).fill_null(0).cast(pl.Int64) for c in counts],
+    ).sort(DIMENSIONS)
+
+
+def _empty_cube(measures: tuple[Measure, ...]) -> pl.DataFrame:
+    schema = {"trust_code": pl.String, "month_start": pl.Date, "ethnic_group": pl.String, "imd_quintile": pl.Int8}
+    for m in measures:
+        schema[denominator_column(m)] = pl.Int64
+        schema[numerator_column(m)] = pl.Int64
+    return pl.DataFrame(schema=schema)
+
+
+def load_cube(store: RecordStore, cache_dir: Path | None = None) -> pl.DataFrame:
+    """The cube for the live store version, from the cache when it is there."""
+    version = store.current_version()
+    if version is None or cache_dir is None:
+        return build_cube(store.partition_files())
+    path = cache_dir / f"measure-cube-v{version:06d}-{registry_fingerprint()}.parquet"
+    if path.exists():
+        return pl.read_parquet(path)
+    cube = build_cube(store.partition_files())
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    cube.write_parquet(partial)
+    partial.replace(path)
+    for old in cache_dir.glob("measure-cube-v*.parquet"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return cube
