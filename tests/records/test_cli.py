@@ -75,3 +75,23 @@ def test_reference_install_refuses_a_bad_extract(sqlite_settings: Settings, tmp_
     assert result.returncode == 1
     assert "Not installed" in result.stderr
     assert not (sqlite_settings.home / "reference" / "organisations.csv").exists()
+
+
+def test_measures_command(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
+    rows = [
+        make_row(),
+        make_row(outcome="stillbirth", stillbirth_timing="antepartum", nnu_admission="", brain_injury=""),
+    ]
+    assert matneo(sqlite_settings, "load", str(write_csv(tmp_path / "b.csv", rows))).returncode == 0
+    result = matneo(sqlite_settings, "measures", "-m", "stillbirth_rate", "--level", "trust", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert (row["numerator"], row["denominator"], row["value"], row["period"]) == (1, 2, 500.0, "2019")
+    csv_out = matneo(sqlite_settings, "measures", "-m", "stillbirth_rate", "--format", "csv").stdout
+    assert csv_out.splitlines()[0].startswith("measure,level,org_code,org_name,period,")
+    table = matneo(sqlite_settings, "measures", "--period", "month", "-m", "preterm_birth_rate")
+    assert "preterm_birth_rate" in table.stdout and "ENG" in table.stdout
+    bad = matneo(sqlite_settings, "measures", "-m", "nonsense")
+    assert bad.returncode == 2 and "unknown measure nonsense" in bad.stderr
+    listing = matneo(sqlite_settings, "measures", "--list")
+    assert "right_place_of_birth_under_34wk" in listing.stdout

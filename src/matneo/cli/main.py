@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
@@ -199,6 +200,108 @@ def status(
                 item.finished_at or "",
             )
         console.print(table)
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def parse_month(spec: str | None, *, end: bool = False) -> dt.date | None:
+    """'2019-06' → 1 June 2019 (or 30 June 2019 for the end of a range)."""
+    if spec is None:
+        return None
+    try:
+        year, month = (int(part) for part in spec.split("-"))
+        first = dt.date(year, month, 1)
+    except ValueError:
+        raise typer.BadParameter(f"{spec!r} is not a month like 2019-06") from None
+    if not end:
+        return first
+    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+@app.command()
+def measures(
+    measure: Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable).")] = None,
+    level: Annotated[str, typer.Option(help="trust, lmns, region or england.")] = "england",
+    period: Annotated[
+        str, typer.Option(help="month, quarter, year, financial_year, rolling_12m or rolling_3y.")
+    ] = "year",
+    org: Annotated[list[str] | None, typer.Option(help="Organisation code at that level (repeatable).")] = None,
+    since: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    by: Annotated[str | None, typer.Option(help="Break down by ethnic_group or imd_quintile.")] = None,
+    output: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
+    list_measures: Annotated[bool, typer.Option("--list", help="List the registered measures and stop.")] = False,
+) -> None:
+    """Compute measures with 95% and 99.8% confidence intervals."""
+    from matneo.measures.compute import compute
+    from matneo.measures.definitions import MEASURES, UNIT_LABELS
+
+    if list_measures:
+        table = Table(title="Registered measures")
+        for column in ("id", "title", "unit", "better", "target"):
+            table.add_column(column)
+        for m in MEASURES:
+            better = "lower" if m.direction == "lower_is_better" else "higher"
+            target = f"{m.target:g}" if m.target is not None else ""
+            table.add_row(m.id, m.title, UNIT_LABELS[m.unit], better, target)
+        console.print(table)
+        return
+    settings = _prepared()
+    try:
+        result = compute(
+            measure,
+            level=level,  # type: ignore[arg-type]
+            period=period,  # type: ignore[arg-type]
+            start=parse_month(since),
+            end=parse_month(until, end=True),
+            orgs=org,
+            by=by,  # type: ignore[arg-type]
+            settings=settings,
+        )
+    except ValueError as error:
+        errors.print(f"[red]Error:[/red] {error}")
+        raise typer.Exit(2) from None
+    if output is TableFormat.csv:
+        sys.stdout.write(result.write_csv())
+        return
+    if output is TableFormat.json:
+        sys.stdout.write(json.dumps(result.with_columns(pl_dates_as_text(result)).to_dicts(), indent=1) + "\n")
+        return
+    if result.is_empty():
+        console.print("No results: nothing is loaded for that selection (see `matneo status`).")
+        return
+    columns = ["measure", "org_code", "period", *([by] if by else []), "numerator", "denominator", "value"]
+    table = Table(title=f"Measures by {level} and {period}")
+    for column in [*columns, "95% CI"]:
+        table.add_column(
+            column, justify="right" if column in ("numerator", "denominator", "value", "95% CI") else "left"
+        )
+    for row in result.iter_rows(named=True):
+        value = "n/a" if row["value"] is None else f"{row['value']:.2f}"
+        ci = "" if row["lower95"] is None else f"{row['lower95']:.2f}–{row['upper95']:.2f}"
+        cells = [str(row[c]) if c not in ("numerator", "denominator") else f"{row[c]:,}" for c in columns[:-1]]
+        table.add_row(*cells, value, ci)
+    console.print(table)
+
+
+def pl_dates_as_text(frame):  # type: ignore[no-untyped-def]
+    """Date columns as ISO text, for JSON."""
+    import polars as pl
+
+    return [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date]
+
+
+def _prepared():  # type: ignore[no-untyped-def]
+    from matneo.db.session import prepare
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    prepare(settings.database_url)
+    return settings
 
 
 @reference_app.command("install")
