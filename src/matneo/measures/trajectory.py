@@ -493,7 +493,7 @@ def trajectory(
     Why piecewise linear through every anchor: each published target is a point the line must
     pass through, and a straight line is what a board can check by eye. A single straight line
     from baseline to the final target would miss the interim target (5.1 → 2.55 over 15 years
-    passes 3.97, not 4.08, in 2020); a constant-percentage (geometric) path would also miss
+    passes 3.4, not 4.08, in 2020); a constant-percentage (geometric) path would also miss
     the anchors unless fitted per segment and is harder to explain. The steeper second segment
     is real: the 2030 ambition was brought forward to 2025 in Nov 2017.
 
