@@ -95,3 +95,14 @@ def test_measures_command(sqlite_settings: Settings, tmp_path: Path, make_row, w
     assert bad.returncode == 2 and "unknown measure nonsense" in bad.stderr
     listing = matneo(sqlite_settings, "measures", "--list")
     assert "right_place_of_birth_under_34wk" in listing.stdout
+
+
+def test_ambition_command(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
+    assert matneo(sqlite_settings, "load", str(write_csv(tmp_path / "b.csv", [make_row()]))).returncode == 0
+    result = matneo(sqlite_settings, "ambition", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = {item["measure"]: item for item in json.loads(result.stdout)}
+    assert report["stillbirth_rate"]["problem"] == "no full year of data"  # one month loaded
+    assert "Stillbirth rate" in matneo(sqlite_settings, "ambition").stdout
+    unknown = matneo(sqlite_settings, "ambition", "--org", "NOPE")
+    assert unknown.returncode == 2

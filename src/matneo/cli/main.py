@@ -288,6 +288,63 @@ def measures(
     console.print(table)
 
 
+@app.command()
+def ambition(
+    org: Annotated[str | None, typer.Option(help="Organisation code (default: England).")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Progress against the National Maternity Safety Ambition: baseline, targets, latest, status."""
+    from matneo.measures.ambition import ambition_report
+    from matneo.measures.definitions import UNIT_LABELS
+
+    settings = _prepared()
+    try:
+        report = ambition_report(org, settings=settings)
+    except KeyError as error:
+        errors.print(f"[red]Error:[/red] {error.args[0]}")
+        raise typer.Exit(2) from None
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps([item.to_dict() for item in report], indent=1) + "\n")
+        return
+    table = Table(title=f"National Maternity Safety Ambition: {org or 'England'}")
+    for column in (
+        "measure",
+        "unit",
+        "baseline",
+        "2020 target",
+        "2025 target",
+        "latest (95% CI)",
+        "expected",
+        "status",
+    ):
+        table.add_column(column)
+    for item in report:
+        progress = item.progress
+        if progress is None:
+            table.add_row(item.title, UNIT_LABELS[item.unit], "", "", "", "", "", item.problem or "")
+            continue
+        targets = {t.year: f"{t.rounded:g}" for t in progress.targets}
+        latest = progress.latest
+        shown = f"{latest.year}: {latest.value:.2f} ({latest.lower:.2f}–{latest.upper:.2f})" if latest else "no data"
+        expected = f"{progress.expected_at_latest:.2f}" if progress.expected_at_latest is not None else ""
+        table.add_row(
+            item.title,
+            UNIT_LABELS[item.unit],
+            f"{progress.baseline.year}: {progress.baseline.value:.2f}",
+            targets.get(2020, ""),
+            targets.get(2025, ""),
+            shown,
+            expected,
+            (progress.status or "").replace("_", " "),
+        )
+    console.print(table)
+    console.print(
+        "Status: ahead if the whole 95% interval is better than the trajectory for that year, off track if it is "
+        "all worse, otherwise on track. Targets are the baseline less 20% (2020) and 50% (2025), rounded half up "
+        "(docs/methods.md)."
+    )
+
+
 def pl_dates_as_text(frame):  # type: ignore[no-untyped-def]
     """Date columns as ISO text, for JSON."""
     import polars as pl

@@ -671,7 +671,7 @@ def organisation_baseline(
 _PERIOD = re.compile(r"^(\d{4})(?:[–-](\d{2}|\d{4}))?$")
 
 
-def _baseline_year(period: str) -> int:
+def period_year(period: str) -> int:
     """A single year for a period: "2010" → 2010; a triennium "2009–11" → its middle year, 2010.
 
     Why the middle year: the maternal mortality baseline is the 2009–11 triennium and the
@@ -706,23 +706,23 @@ def national_baseline(measure_id: str) -> Baseline:
         raise ValueError(f"{measure_id} has no baseline value in AMBITION: {measure.note}")
     implied = " (implied, not found published)" if "baseline_value" in measure.implied_fields else ""
     return Baseline(
-        year=_baseline_year(measure.baseline_period),
+        year=period_year(measure.baseline_period),
         value=measure.baseline_value,
         months_of_data=FULL_YEAR_MONTHS,
         reason=f"national baseline {measure.baseline_period}{implied}",
     )
 
 
-def _measure_kind(measure: AmbitionMeasure) -> Kind:
+def measure_kind(measure: AmbitionMeasure) -> Kind:
     return "relative" if measure.reduction_2020 is not None or measure.reduction_2025 is not None else "absolute"
 
 
-def _measure_reductions(measure: AmbitionMeasure) -> dict[int, float]:
+def measure_reductions(measure: AmbitionMeasure) -> dict[int, float]:
     pairs = ((2020, measure.reduction_2020), (2025, measure.reduction_2025))
     return {year: r for year, r in pairs if r is not None}
 
 
-def _measure_absolute(measure: AmbitionMeasure) -> dict[int, float]:
+def measure_absolute_targets(measure: AmbitionMeasure) -> dict[int, float]:
     pairs = ((2020, measure.target_2020), (2025, measure.target_2025))
     return {year: t for year, t in pairs if t is not None}
 
@@ -735,12 +735,12 @@ def national_targets(measure_id: str, decimals: int = 1, rounding: Rounding = "h
     """
     measure = _measure(measure_id)
     baseline = national_baseline(measure_id)
-    if _measure_kind(measure) == "relative":
+    if measure_kind(measure) == "relative":
         return ambition_targets(
-            baseline.value, baseline.year, "relative", _measure_reductions(measure), None, decimals, rounding
+            baseline.value, baseline.year, "relative", measure_reductions(measure), None, decimals, rounding
         )
     return ambition_targets(
-        baseline.value, baseline.year, "absolute", None, _measure_absolute(measure), decimals, rounding
+        baseline.value, baseline.year, "absolute", None, measure_absolute_targets(measure), decimals, rounding
     )
 
 
@@ -884,7 +884,7 @@ def derive_published_targets(rounding: Rounding = "half_up", decimals: int = 1) 
     for stated in stated_targets():
         measure = _measure(stated.measure_id)
         baseline = national_baseline(stated.measure_id)
-        kind = _measure_kind(measure)
+        kind = measure_kind(measure)
         baseline_implied = "baseline_value" in measure.implied_fields
         computed: dict[str, float] = {}
         for rule in ROUNDING_RULES:
@@ -897,7 +897,7 @@ def derive_published_targets(rounding: Rounding = "half_up", decimals: int = 1) 
             derivation = ABSOLUTE
             explanation = f"absolute target {_show(stated.value, decimals)} stated with the ambition, not a reduction"
         else:
-            reduction = _measure_reductions(measure)[stated.year]
+            reduction = measure_reductions(measure)[stated.year]
             required = baselines_consistent_with(
                 baseline.value, {stated.year: (reduction, stated.value)}, decimals, rounding
             )
