@@ -420,3 +420,18 @@ def test_large_counts_stay_finite_and_ordered() -> None:
     assert 0 < lower < 10 < upper
     lower, upper = proportion_ci(999_999_999, 1_000_000_000, confidence=0.998)
     assert 0 < lower < 0.999999999 < upper <= 1
+
+
+def test_risk_ratio_katz_by_hand() -> None:
+    # 30/100 against 20/200: RR = 0.30 / 0.10 = 3.0.
+    # SE(ln RR) = √(1/30 − 1/100 + 1/20 − 1/200) = √(0.033333 − 0.01 + 0.05 − 0.005) = √0.068333 = 0.261406
+    # 95%: 3.0 · exp(∓1.959964 × 0.261406) = 3.0 · exp(∓0.512344) → 1.797263, 5.007614
+    from matneo.stats import risk_ratio_ci
+
+    ratio, lower, upper = risk_ratio_ci(30, 100, 20, 200)
+    assert ratio == pytest.approx(3.0)
+    assert lower == pytest.approx(3.0 * math.exp(-1.959964 * math.sqrt(0.068333333)), rel=1e-6)
+    assert upper == pytest.approx(3.0 * math.exp(1.959964 * math.sqrt(0.068333333)), rel=1e-6)
+    assert (lower, upper) == pytest.approx((1.797263, 5.007614), rel=1e-5)
+    with pytest.raises(ValueError, match="larger than its denominator"):
+        risk_ratio_ci(5, 4, 1, 10)

@@ -239,6 +239,7 @@ def measures(
     """Compute measures with 95% and 99.8% confidence intervals."""
     from matneo.measures.compute import compute
     from matneo.measures.definitions import MEASURES, UNIT_LABELS
+    from matneo.measures.inequalities import add_ratios
 
     if list_measures:
         table = Table(title="Registered measures")
@@ -262,6 +263,8 @@ def measures(
             by=by,  # type: ignore[arg-type]
             settings=settings,
         )
+        if by:
+            result = add_ratios(result, by)
     except ValueError as error:
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None
@@ -276,6 +279,8 @@ def measures(
         return
     columns = ["measure", "org_code", "period", *([by] if by else []), "numerator", "denominator", "value"]
     table = Table(title=f"Measures by {level} and {period}")
+    if by:
+        columns.append("ratio")
     for column in [*columns, "95% CI"]:
         table.add_column(
             column, justify="right" if column in ("numerator", "denominator", "value", "95% CI") else "left"
@@ -283,8 +288,13 @@ def measures(
     for row in result.iter_rows(named=True):
         value = "n/a" if row["value"] is None else f"{row['value']:.2f}"
         ci = "" if row["lower95"] is None else f"{row['lower95']:.2f}–{row['upper95']:.2f}"
-        cells = [str(row[c]) if c not in ("numerator", "denominator") else f"{row[c]:,}" for c in columns[:-1]]
-        table.add_row(*cells, value, ci)
+        cells = [
+            f"{row[c]:,}" if c in ("numerator", "denominator") else str(row[c])
+            for c in columns
+            if c not in ("value", "ratio")
+        ]
+        ratio = [] if not by else ["n/a" if row["ratio"] is None else f"{row['ratio']:.2f}"]
+        table.add_row(*cells, value, *ratio, ci)
     console.print(table)
 
 

@@ -11,6 +11,7 @@ from matneo.stats.ci import (
     proportion_ci,
     rate_ci,
     rate_ratio_ci,
+    risk_ratio_ci,
     z_value,
 )
 from matneo.stats.spc import SpcResult, spc
@@ -23,6 +24,7 @@ __all__ = [
     "proportion_ci",
     "rate_ci",
     "rate_ratio_ci",
+    "risk_ratio_ci",
     "spc",
     "z_value",
 ]

@@ -197,8 +197,10 @@ def _gamma_shape_for_upper_tail(q: float, mu: FloatArray) -> FloatArray:
     SciPy's ``pdtrik(q, mu)`` returns ``s − 1`` when ``s ≥ 1`` (i.e. when ``exp(−mu) ≤ q``);
     the remaining case, ``0 < s < 1``, only occurs for tiny mu and is solved by bisection.
     """
+    shape = mu.shape
+    mu = mu.reshape(-1)
     with np.errstate(all="ignore"):
-        result = special.pdtrik(q, mu) + 1.0
+        result = np.asarray(special.pdtrik(q, mu), dtype=np.float64) + 1.0
     small = np.exp(-mu) > q
     if np.any(small):
         m = mu[small]
@@ -209,9 +211,8 @@ def _gamma_shape_for_upper_tail(q: float, mu: FloatArray) -> FloatArray:
             above = special.gammaincc(mid, m) > q
             hi = np.where(above, mid, hi)
             lo = np.where(above, lo, mid)
-        result = result.copy()
         result[small] = 0.5 * (lo + hi)
-    return result
+    return result.reshape(shape)
 
 
 def _poisson_limit_counts(mu: FloatArray, confidence: float, method: PoissonMethod) -> tuple[FloatArray, FloatArray]:
