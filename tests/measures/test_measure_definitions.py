@@ -344,3 +344,10 @@ def test_measure_counts(tmp_path: Path, measure: str, name: str, table: str, exp
 def test_every_measure_has_a_spec() -> None:
     uncovered = {m.id for m in MEASURES} - set(SPECS) - {"continuity_of_carer"}
     assert uncovered == set()
+
+
+def test_measures_reference_doc_is_current() -> None:
+    from matneo.measures.reference_doc import render
+
+    committed = (Path(__file__).parents[2] / "docs" / "measures.md").read_text(encoding="utf-8")
+    assert committed == render(), "regenerate: python -m matneo.measures.reference_doc > docs/measures.md"
