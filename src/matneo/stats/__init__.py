@@ -1,7 +1,7 @@
 """Statistical methods for maternity and neonatal surveillance.
 
-Confidence intervals (``matneo.stats.ci``) and Making Data Count SPC (``matneo.stats.spc``)
-are documented in ``docs/methods.md``.
+Confidence intervals (``ci``), funnel plots (``funnel``) and Making Data Count SPC (``spc``) are
+documented in ``docs/methods.md``.
 """
 
 from matneo.stats.ci import (
@@ -14,12 +14,26 @@ from matneo.stats.ci import (
     risk_ratio_ci,
     z_value,
 )
+from matneo.stats.funnel import (
+    FunnelResult,
+    adjusted_funnel_limits,
+    funnel,
+    funnel_limits,
+    funnel_position,
+    overdispersion,
+)
 from matneo.stats.spc import SpcResult, spc
 
 __all__ = [
     "EXACT_COUNT_THRESHOLD",
+    "FunnelResult",
     "SpcResult",
+    "adjusted_funnel_limits",
     "byar_ci",
+    "funnel",
+    "funnel_limits",
+    "funnel_position",
+    "overdispersion",
     "poisson_exact_ci",
     "proportion_ci",
     "rate_ci",

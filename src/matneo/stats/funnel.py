@@ -43,7 +43,7 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -142,15 +142,15 @@ def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
 
 
 def _check_statistic(statistic: str) -> Statistic:
-    return _choice(statistic, get_args(Statistic), "statistic")  # type: ignore[return-value]
+    return cast(Statistic, _choice(statistic, get_args(Statistic), "statistic"))
 
 
 def _check_poisson_method(method: str) -> PoissonMethod:
-    return _choice(method, get_args(PoissonMethod), "poisson_method")  # type: ignore[return-value]
+    return cast(PoissonMethod, _choice(method, get_args(PoissonMethod), "poisson_method"))
 
 
 def _check_kind(kind: str) -> OverdispersionKind:
-    return _choice(kind, get_args(OverdispersionKind), "kind")  # type: ignore[return-value]
+    return cast(OverdispersionKind, _choice(kind, get_args(OverdispersionKind), "kind"))
 
 
 def _check_counts(numerator: FloatArray, denominator: FloatArray, proportion: bool) -> None:
@@ -352,7 +352,7 @@ def funnel_limits(
 
     Edge cases: a denominator of 0 gives ``nan`` limits ("not available"). A zero baseline
     gives limits (0, 0) for ``exact_test`` (any event is then above the funnel). For the
-    exact Poisson lower limit, expected counts at or below −ln(α/2) (3.689 at 95%, 6.215
+    exact Poisson lower limit, expected counts at or below −ln(α/2) (3.689 at 95%, 6.908
     at 99.8%) give a lower limit of 0: a count of 0 is then not unusually low.
 
     Returns:
