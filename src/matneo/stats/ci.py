@@ -309,11 +309,12 @@ def rate_ci(
     scalar = x.ndim == 0 and d.ndim == 0
     x, d = _broadcast(x, d)
     _check_zero_denominator(x, d, "count", "denominator")
-    exact_lower, exact_upper = poisson_exact_ci(x, c)
-    byar_lower, byar_upper = byar_ci(x, c)
-    use_exact = x < EXACT_COUNT_THRESHOLD
-    lower_count = np.where(use_exact, exact_lower, byar_lower)
-    upper_count = np.where(use_exact, exact_upper, byar_upper)
+    lower_count, upper_count = (np.array(b, dtype=np.float64, ndmin=1) for b in byar_ci(x, c))
+    use_exact = np.atleast_1d(x < EXACT_COUNT_THRESHOLD)
+    if use_exact.any():  # the exact interval only where it is used: its quantiles are the costly part
+        exact_lower, exact_upper = poisson_exact_ci(np.atleast_1d(x)[use_exact], c)
+        lower_count[use_exact], upper_count[use_exact] = exact_lower, exact_upper
+    lower_count, upper_count = lower_count.reshape(x.shape), upper_count.reshape(x.shape)
     with np.errstate(all="ignore"):
         safe_d = np.where(d > 0, d, 1.0)
         lower = np.where(d > 0, lower_count / safe_d * float(m), np.nan)
