@@ -106,3 +106,16 @@ def test_ambition_command(sqlite_settings: Settings, tmp_path: Path, make_row, w
     assert "Stillbirth rate" in matneo(sqlite_settings, "ambition").stdout
     unknown = matneo(sqlite_settings, "ambition", "--org", "NOPE")
     assert unknown.returncode == 2
+
+
+def test_published_measures_hide_small_numbers(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
+    rows = [make_row(outcome="stillbirth", stillbirth_timing="antepartum", nnu_admission="", brain_injury="")]
+    rows += [make_row() for _ in range(20)]
+    assert matneo(sqlite_settings, "load", str(write_csv(tmp_path / "b.csv", rows))).returncode == 0
+    args = ["measures", "-m", "stillbirth_rate", "--level", "trust", "--format", "json"]
+    (raw,) = json.loads(matneo(sqlite_settings, *args).stdout)
+    assert (raw["numerator"], raw["suppressed"]) == (1, False)  # the owner's own view
+    (published,) = json.loads(matneo(sqlite_settings, *args, "--publish").stdout)
+    assert published["suppressed"] is True
+    assert published["numerator"] is None and published["value"] is None and published["upper95"] is None
+    assert "suppression_reason" not in published

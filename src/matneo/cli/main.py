@@ -235,6 +235,9 @@ def measures(
     by: Annotated[str | None, typer.Option(help="Break down by ethnic_group or imd_quintile.")] = None,
     output: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
     list_measures: Annotated[bool, typer.Option("--list", help="List the registered measures and stop.")] = False,
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Suppress small numbers (with secondary suppression) for publication.")
+    ] = False,
 ) -> None:
     """Compute measures with 95% and 99.8% confidence intervals."""
     from matneo.measures.compute import compute
@@ -265,6 +268,10 @@ def measures(
         )
         if by:
             result = add_ratios(result, by)
+        if publish:
+            from matneo.measures.publish import publishable
+
+            result = publishable(result)
     except ValueError as error:
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None
@@ -286,10 +293,10 @@ def measures(
             column, justify="right" if column in ("numerator", "denominator", "value", "95% CI") else "left"
         )
     for row in result.iter_rows(named=True):
-        value = "n/a" if row["value"] is None else f"{row['value']:.2f}"
+        value = "suppressed" if row["suppressed"] else "n/a" if row["value"] is None else f"{row['value']:.2f}"
         ci = "" if row["lower95"] is None else f"{row['lower95']:.2f}–{row['upper95']:.2f}"
         cells = [
-            f"{row[c]:,}" if c in ("numerator", "denominator") else str(row[c])
+            "" if row[c] is None else f"{row[c]:,}" if c in ("numerator", "denominator") else str(row[c])
             for c in columns
             if c not in ("value", "ratio")
         ]

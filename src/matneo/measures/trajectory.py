@@ -23,7 +23,7 @@ baselines cannot reproduce all of them. This module therefore:
   unrounded baselines would have produced it (:func:`derive_published_targets`). Two stated
   targets do not come out of any public baseline and are labelled
   :data:`NOT_DERIVABLE`: the DHSC 2025 stillbirth target 2.5 and the 2020 brain-injury
-  target 3.5. See ``docs/methods.d/trajectory.md``.
+  target 3.5. See ``docs/methods.md ("Trajectories to the ambition")``.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ Conventions (shared with :mod:`matneo.stats.ci`):
   raises ``ValueError``.
 * Valid input never emits a NumPy or SciPy warning.
 
-Full method statement: ``docs/methods.d/funnel.md`` ("Funnel plots and overdispersion").
+Full method statement: ``docs/methods.md`` ("Funnel plots and overdispersion").
 """
 
 from __future__ import annotations

@@ -1,0 +1,663 @@
+"""Disclosure control: small-number suppression with secondary suppression for measure tables.
+
+Patient-level data stays with the organisation that owns it. Whatever leaves it — a
+published table, a page shown to another organisation, an API response — is an aggregate,
+and an aggregate can still identify people when a count is small ("the 2 stillbirths to
+Bangladeshi mothers at trust X in March"). This module removes such counts before
+publication, and removes enough other cells that the hidden counts cannot be worked back
+from what is still shown.
+
+Three rules, restated in ``docs/methods.md`` ("Disclosure control"):
+
+1. **Primary suppression.** A numerator in the small range 1 … ``threshold − 1`` is hidden
+   (zero too if ``suppress_zero``), and so is a row whose denominator is in the small range
+   1 … ``suppress_denominator_below − 1``. Hiding a row nulls its numerator and everything
+   computed from it (value and confidence limits: value × denominator, or a confidence limit
+   with the denominator, gives the numerator back). A denominator is nulled only when the
+   denominator itself is what needs protecting.
+2. **Secondary suppression.** Rows of a *sibling set* add up to a total that is published
+   (the trusts of one LMNS add up to the LMNS; the ethnic groups of one trust add up to the
+   trust). If exactly one term of such a sum is hidden, total − (the rest) gives it back, so
+   a second term is hidden: the smallest non-zero one, ties broken by organisation code,
+   then group. A row can be in several sets (hierarchy and groups), so this is repeated until
+   no set has exactly one hidden term.
+3. **Linear audit.** "No set with exactly one hidden term" is not enough on its own: hidden
+   cells that are each in two sets can still be pinned down by adding and subtracting whole
+   sets (a "bridge" between two blocks of hidden cells). Every hidden cell is checked against
+   the whole system of published sums (one rank-revealing QR factorisation per connected
+   block of hidden cells); a cell the sums determine gets another term of one of its sums
+   hidden, and rules 2 and 3 run again until nothing is determined.
+
+The default threshold follows NHS Digital's disclosure control method for Hospital Episode
+Statistics (HES) and the Emergency Care Data Set (ECDS), which covers NHS Maternity Statistics:
+counts of 1 to 7 below national level are replaced by ``*`` (see :data:`SUPPRESSION_THRESHOLD`).
+MatNeo applies it at every level, England included: a cautious difference that needs a local
+decision. That method rounds every other count to the nearest 5 instead of using secondary
+suppression. It replaced, in September 2018, an earlier rule (1 to 5 suppressed, then
+secondary suppression) because checking secondary suppression by hand took considerable time,
+risked error and gave inconsistent outputs. MatNeo publishes exact counts, so it keeps secondary
+suppression — automated here, and checked by the linear audit rather than by hand.
+
+``suppression_reason`` is for audit, not for publication: knowing which hidden cell is the
+primary one (1 to 7) narrows what a reader can infer about the others. Publish ``suppressed``.
+
+The design follows ehrql's ``measures/disclosure_control.py`` (a domain rule as a couple of
+named constants and small pure functions); no code was copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+from scipy import linalg
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DERIVED_COLUMNS",
+    "GROUP_COLUMNS",
+    "SUPPRESSION_THRESHOLD",
+    "DisclosureError",
+    "DisclosureLeakError",
+    "SuppressionPolicy",
+    "assert_no_leak",
+    "default_sibling_keys",
+    "suppress",
+]
+
+#: Counts from 1 to ``SUPPRESSION_THRESHOLD − 1`` (1 to 7) are suppressed. Source: NHS Digital
+#: (now NHS England), "Disclosure control methodology for Hospital Episode Statistics (HES) and
+#: Emergency Care Data Set (ECDS)", applied by the Secondary Care Analysis team from
+#: 13 September 2018, in scope for the annual NHS Maternity Statistics. The 1-to-7 rule is
+#: quoted by NHS Digital's Data Quality Maturity Index "Suppression rules" page for the HES
+#: (APC, OP) and ECDS data ("Values between one and 7 replaced with an asterisk ... All
+#: remaining integer values are rounded to the nearest five"); an unofficial copy of the
+#: methodology gives the same threshold for derived statistics ("At sub-national level, where
+#: the number of values used is between 1 and 7 inclusive, no calculation is made and a '*' is
+#: displayed"). Whether NHS
+#: England's Maternity Services Monthly Statistics (MSDS) use the same threshold was not
+#: confirmed from a primary source: needs local confirmation.
+SUPPRESSION_THRESHOLD = 8
+
+_DEFAULT_SOURCE = (
+    "NHS Digital, Disclosure control methodology for Hospital Episode Statistics (HES) and Emergency Care "
+    "Data Set (ECDS), from 13 September 2018 (covers NHS Maternity Statistics): counts 1-7 below national "
+    "level suppressed. MatNeo uses secondary suppression where that method rounds other counts to the "
+    "nearest 5. Threshold used by NHS England's Maternity Services Monthly Statistics (MSDS): needs local "
+    "confirmation."
+)
+
+#: Columns computed from the numerator, nulled with it. A value or a confidence limit together
+#: with the published denominator gives the numerator back.
+DERIVED_COLUMNS: tuple[str, ...] = ("value", "lower95", "upper95", "lower998", "upper998")
+
+#: Names a breakdown column may have (``matneo.measures.compute`` names it after the
+#: breakdown). A null in it marks the all-groups row of an organisation.
+GROUP_COLUMNS: tuple[str, ...] = ("group", "ethnic_group", "imd_quintile")
+
+PRIMARY = "primary"
+SECONDARY = "secondary"
+
+_IDENTITY = ("measure", "level", "org_code", "period_start", "period_end")
+_ROW = "__matneo_row"
+_SET = "__matneo_set"
+_CODE = "__matneo_code"
+#: A hidden cell whose unit vector is within this squared distance of the row space of the
+#: published sums counts as determined (0 in exact arithmetic; otherwise typically of the order
+#: of 1/(number of hidden cells in the block) or more, far above rounding error).
+_ROW_SPACE_TOLERANCE = 1e-9
+
+
+class DisclosureError(ValueError):
+    """The table cannot be protected by suppressing cells of the table itself.
+
+    Raised when a hidden cell is determined by totals that are published elsewhere (not rows
+    of the table) and every other term of every sum it is part of is already hidden. Include
+    the total rows in the table so that suppression can hide one of them.
+    """
+
+
+class DisclosureLeakError(AssertionError):
+    """A table about to be published would disclose a small count (see :func:`assert_no_leak`)."""
+
+
+@dataclass(frozen=True)
+class SuppressionPolicy:
+    """What counts as small, and where the rule comes from.
+
+    ``threshold``: numerators 1 … ``threshold − 1`` are suppressed (``threshold=1`` suppresses
+    none). ``suppress_zero``: suppress zero numerators too — off by default because the NHS
+    Digital rule replaces 1 to 7 and shows zeros, but a local policy may differ (for example
+    where "no one in this group had the outcome" is itself sensitive).
+    ``suppress_denominator_below``: suppress a row (and null its denominator) when the
+    denominator is 1 … this − 1; ``None`` never hides denominators. The default applies the same
+    1-to-7 rule, because the source rule is about every count of people, and a denominator is
+    one. ``source``: where the numbers come from, shown in published metadata.
+    """
+
+    threshold: int = SUPPRESSION_THRESHOLD
+    suppress_zero: bool = False
+    suppress_denominator_below: int | None = SUPPRESSION_THRESHOLD
+    source: str = _DEFAULT_SOURCE
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int) or self.threshold < 1:
+            raise ValueError(f"threshold must be an integer of at least 1, got {self.threshold!r}")
+        if not isinstance(self.suppress_zero, bool):
+            raise ValueError(f"suppress_zero must be True or False, got {self.suppress_zero!r}")
+        below = self.suppress_denominator_below
+        if below is not None and (isinstance(below, bool) or not isinstance(below, int) or below < 1):
+            raise ValueError(f"suppress_denominator_below must be None or an integer of at least 1, got {below!r}")
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise ValueError("source must say where the policy comes from")
+
+    def small_numerator(self, numerator: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """True where a numerator must be suppressed (missing values are never small)."""
+        x = np.asarray(numerator, dtype=np.float64)
+        small = (x > 0) & (x < self.threshold)
+        return small | (x == 0) if self.suppress_zero else small
+
+    def small_denominator(self, denominator: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """True where a denominator must be suppressed (never when the policy has no denominator rule)."""
+        x = np.asarray(denominator, dtype=np.float64)
+        if self.suppress_denominator_below is None:
+            return np.zeros(x.shape, dtype=bool)
+        return (x > 0) & (x < self.suppress_denominator_below)
+
+
+DEFAULT_POLICY = SuppressionPolicy()
+
+
+# --------------------------------------------------------------------------------------
+# Sibling sets as linear equations
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Equations:
+    """Published sums as a sparse incidence list: entry i puts row ``row[i]`` in equation ``eq[i]``.
+
+    ``coef`` is +1 for a term of the sum and −1 for the total when the total is itself a row
+    of the table (so the equation reads total − Σ terms = 0). When the total is not in the
+    table it is assumed to be published elsewhere: Σ terms = constant.
+    """
+
+    eq: npt.NDArray[np.int64]
+    row: npt.NDArray[np.int64]
+    coef: npt.NDArray[np.float64]
+    n_eq: int
+    n_rows: int
+
+    def members(self, equations: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return self.row[np.isin(self.eq, equations)]
+
+
+def _group_column(table: pl.DataFrame, group_column: str | None) -> str | None:
+    if group_column is not None:
+        if group_column not in table.columns:
+            raise ValueError(f"group column {group_column!r} is not in the table")
+        return group_column
+    present = [c for c in GROUP_COLUMNS if c in table.columns]
+    if len(present) > 1:
+        raise ValueError(f"the table has several group columns ({', '.join(present)}): name one with group_column")
+    return present[0] if present else None
+
+
+def _check_keys(table: pl.DataFrame, sibling_keys: Sequence[Sequence[str]]) -> list[list[str]]:
+    if isinstance(sibling_keys, str) or any(isinstance(k, str) for k in sibling_keys):
+        raise ValueError('sibling_keys is a list of column lists, e.g. [["measure", "period_start", "parent_code"]]')
+    keys = [list(k) for k in sibling_keys]
+    for key in keys:
+        if not key:
+            raise ValueError("a sibling key needs at least one column")
+        missing = [c for c in key if c not in table.columns]
+        if missing:
+            raise ValueError(f"sibling key {key} names columns not in the table: {', '.join(missing)}")
+        if "parent_code" in key:
+            if "org_code" not in table.columns:
+                raise ValueError("a hierarchy sibling key (with parent_code) needs an org_code column")
+            if "org_code" in key:
+                raise ValueError(f"sibling key {key} has both parent_code and org_code: siblings share a parent")
+            if (table["org_code"].cast(pl.String) == table["parent_code"].cast(pl.String)).any():
+                raise ValueError("a row is its own parent (org_code equals parent_code)")
+    return keys
+
+
+def _equations(table: pl.DataFrame, keys: list[list[str]], group: str | None) -> _Equations:
+    """Turn every sibling set of every key into one equation over table rows."""
+    indexed = table.with_row_index(_ROW)
+    eqs: list[npt.NDArray[np.int64]] = []
+    rows: list[npt.NDArray[np.int64]] = []
+    coefs: list[npt.NDArray[np.float64]] = []
+    n_eq = 0
+    for key in keys:
+        hierarchical = "parent_code" in key
+        members = indexed.filter(pl.col("parent_code").is_not_null()) if hierarchical else indexed
+        sets = members.group_by(key, maintain_order=True).agg(pl.col(_ROW)).with_row_index(_SET)
+        pairs = sets.select(_SET, _ROW).explode(_ROW)
+        set_id = pairs[_SET].to_numpy().astype(np.int64)
+        row = pairs[_ROW].to_numpy().astype(np.int64)
+        coef = np.ones(len(row))
+        size = np.bincount(set_id, minlength=sets.height)
+        has_total = np.zeros(sets.height, dtype=bool)
+        if hierarchical:
+            match = [c for c in key if c not in ("parent_code", "level")]
+            wanted = sets.select(_SET, *match, pl.col("parent_code").cast(pl.String).alias(_CODE))
+            available = indexed.select(_ROW, *match, pl.col("org_code").cast(pl.String).alias(_CODE))
+            found = wanted.join(available, on=[*match, _CODE], how="inner", nulls_equal=True)
+            if found[_SET].is_duplicated().any():
+                raise ValueError(
+                    f"sibling key {key}: a parent_code matches several rows; add the columns that tell them apart "
+                    "(for example the group column) to the key"
+                )
+            total_set = found[_SET].to_numpy().astype(np.int64)
+            total_row = found[_ROW].to_numpy().astype(np.int64)
+            set_id = np.concatenate([set_id, total_set])
+            row = np.concatenate([row, total_row])
+            coef = np.concatenate([coef, -np.ones(len(total_row))])
+            has_total[total_set] = True
+        elif group is not None and group not in key:
+            is_total = indexed[group].is_null().to_numpy()[row]
+            n_totals = np.bincount(set_id, weights=is_total, minlength=sets.height)
+            if (n_totals > 1).any():
+                raise ValueError(
+                    f"sibling key {key}: a sibling set has several rows with a null {group!r} (the all-groups row); "
+                    "add the columns that tell them apart to the key"
+                )
+            coef[is_total] = -1.0
+            has_total = n_totals == 1
+            size = size - n_totals.astype(np.int64)
+        # A lone term whose total is published elsewhere *is* that total, and a total with no
+        # terms is no sum: neither gives an equation.
+        useful = (has_total & (size >= 1)) | (size > 1)
+        keep = useful[set_id]
+        remap = np.cumsum(useful) - 1
+        eqs.append(remap[set_id[keep]] + n_eq)
+        rows.append(row[keep])
+        coefs.append(coef[keep])
+        n_eq += int(useful.sum())
+    if not eqs:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Equations(empty, empty, np.zeros(0), 0, table.height)
+    return _Equations(np.concatenate(eqs), np.concatenate(rows), np.concatenate(coefs), n_eq, table.height)
+
+
+def _single_hidden(hidden: npt.NDArray[np.bool_], eqs: _Equations) -> npt.NDArray[np.bool_]:
+    """Equations with exactly one hidden term (that term is the total minus the others)."""
+    return np.bincount(eqs.eq, weights=hidden[eqs.row], minlength=eqs.n_eq) == 1
+
+
+def _preference(table: pl.DataFrame, column: str, group: str | None) -> npt.NDArray[np.int64]:
+    """Rank of every row as a secondary-suppression candidate for ``column``: lower is chosen first.
+
+    Smallest non-zero count first (hiding a zero beside one small count reveals their small
+    sum), then zeros; ties by organisation code, group, measure, level, period, row position.
+    """
+    ties = [
+        c for c in ("org_code", group, "measure", "level", "period_start", "period_end") if c and c in table.columns
+    ]
+    ordered = (
+        table.select(pl.col(column).cast(pl.Float64).alias("__v"), *ties)
+        .with_row_index(_ROW)
+        .sort([pl.col("__v") == 0, "__v", *ties, _ROW], nulls_last=True)
+    )
+    preference = np.empty(table.height, dtype=np.int64)
+    preference[ordered[_ROW].to_numpy()] = np.arange(table.height)
+    return preference
+
+
+def _set_rule(
+    hidden: npt.NDArray[np.bool_],
+    eqs: _Equations,
+    eligible: npt.NDArray[np.bool_],
+    preference: npt.NDArray[np.int64],
+) -> npt.NDArray[np.bool_]:
+    """Rows to hide so that no equation is left with exactly one hidden term (one pass)."""
+    add = np.zeros(eqs.n_rows, dtype=bool)
+    need = _single_hidden(hidden, eqs)
+    if not need.any():
+        return add
+    open_ = need[eqs.eq] & ~hidden[eqs.row] & eligible[eqs.row]
+    best = np.full(eqs.n_eq, np.iinfo(np.int64).max)
+    np.minimum.at(best, eqs.eq[open_], preference[eqs.row[open_]])
+    chosen = best[need & (best < np.iinfo(np.int64).max)]
+    by_preference = np.argsort(preference)
+    add[by_preference[chosen]] = True
+    return add
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Hidden rows linked by shared sums, with the sums restricted to them: ``matrix`` · x = known."""
+
+    equations: npt.NDArray[np.int64]
+    rows: npt.NDArray[np.int64]
+    matrix: npt.NDArray[np.float64]
+    determined: npt.NDArray[np.bool_]
+
+
+def _rank(r: npt.NDArray[np.float64], shape: tuple[int, ...]) -> int:
+    """Numerical rank from the R factor of a pivoted QR (the usual LAPACK-style tolerance)."""
+    diagonal = np.abs(np.diag(r))
+    return int((diagonal > diagonal.max(initial=0.0) * max(shape) * np.finfo(float).eps).sum())
+
+
+def _determined(
+    hidden: npt.NDArray[np.bool_],
+    eqs: _Equations,
+    changed: npt.NDArray[np.bool_] | None = None,
+) -> list[_Block]:
+    """Blocks with a hidden row that the published sums determine exactly.
+
+    A block is a set of hidden rows linked by shared equations. Restricted to its hidden rows,
+    the equations read A·x = b with b known, and x_j is determined iff the unit vector e_j
+    lies in the row space of A. ``changed``: only blocks holding one of these rows are
+    checked (the others are as they were at the previous check).
+    """
+    touched = hidden[eqs.row]
+    if not touched.any():
+        return []
+    hidden_rows = np.flatnonzero(hidden)
+    column = np.full(eqs.n_rows, -1, dtype=np.int64)
+    column[hidden_rows] = np.arange(len(hidden_rows))
+    e_eq, e_col, e_coef = eqs.eq[touched], column[eqs.row[touched]], eqs.coef[touched]
+    k = len(hidden_rows)
+    graph = coo_array((np.ones(len(e_eq)), (e_col, k + e_eq)), shape=(k + eqs.n_eq, k + eqs.n_eq))
+    _, label = connected_components(graph, directed=False)
+    block_of = label[e_col]
+    wanted = np.unique(label[column[np.flatnonzero(hidden & changed)]]) if changed is not None else None
+    order = np.argsort(block_of, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(block_of[order]) != 0])
+    found = []
+    for entries in np.split(order, starts[1:]):
+        if wanted is not None and block_of[entries[0]] not in wanted:
+            continue
+        block_eqs, eq_index = np.unique(e_eq[entries], return_inverse=True)
+        block_cols, col_index = np.unique(e_col[entries], return_inverse=True)
+        a = np.zeros((len(block_eqs), len(block_cols)))
+        a[eq_index, col_index] = e_coef[entries]
+        # Pivoted QR of Aᵀ: the first ``rank`` columns of Q are an orthonormal basis of the row
+        # space of A, so 1 − ‖Q[j, :rank]‖² is the squared distance of e_j from it. (QR is an
+        # order of magnitude faster than an SVD at the size of a national table's blocks.)
+        q, r, _ = linalg.qr(a.T, mode="economic", pivoting=True)
+        rank = _rank(r, a.shape)
+        determined = 1.0 - np.square(q[:, :rank]).sum(axis=1) < _ROW_SPACE_TOLERANCE
+        if determined.any():
+            found.append(_Block(block_eqs, hidden_rows[block_cols], a, determined))
+    return found
+
+
+def _helpful(block: _Block, target: int, candidates: npt.NDArray[np.int64], eqs: _Equations) -> npt.NDArray[np.bool_]:
+    """Which candidates, hidden, would stop the block's sums determining row ``target``.
+
+    Every combination c of the block's equations with Aᵀc = e_target gives the target. Hiding
+    a published row u adds the column v_u (its coefficients in those equations), and the
+    target stays determined iff some such c also has c·v_u = 0. The solutions c form
+    c₀ + null(Aᵀ), so u helps iff v_u is orthogonal to null(Aᵀ) (lies in the range of A) and
+    c₀·v_u ≠ 0.
+    """
+    a = block.matrix
+    in_block = np.isin(eqs.eq, block.equations) & np.isin(eqs.row, candidates)
+    v = np.zeros((len(block.equations), len(candidates)))
+    equation_index = np.searchsorted(block.equations, eqs.eq[in_block])
+    candidate_index = np.searchsorted(candidates, eqs.row[in_block])
+    v[equation_index, candidate_index] = eqs.coef[in_block]
+    q, r, pivot = linalg.qr(a, mode="economic", pivoting=True)  # A[:, pivot] = Q R
+    rank = _rank(r, a.shape)
+    basis = q[:, :rank]
+    unit = (pivot == int(np.searchsorted(block.rows, target))).astype(float)
+    # Aᵀc = e_target with c = basis·y: R[:rank, :rank]ᵀ y = (e_target permuted)[:rank].
+    c0 = basis @ linalg.solve_triangular(r[:rank, :rank], unit[:rank], trans="T")
+    residual = v - basis @ (basis.T @ v)
+    in_range = np.square(residual).sum(axis=0) < _ROW_SPACE_TOLERANCE * np.maximum(np.square(v).sum(axis=0), 1.0)
+    return in_range & (np.abs(c0 @ v) > np.sqrt(_ROW_SPACE_TOLERANCE))
+
+
+def _fix_determined(
+    table: pl.DataFrame,
+    hidden: npt.NDArray[np.bool_],
+    eqs: _Equations,
+    eligible: npt.NDArray[np.bool_],
+    preference: npt.NDArray[np.int64],
+    quantity: str,
+    changed: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """For each block with a determined hidden row, hide one more term of the block's sums.
+
+    The term is the most preferred (smallest non-zero) published one that on its own makes
+    the block's most preferred determined row undetermined; if none does, the most preferred term of the
+    block's sums, and the loop in :func:`suppress` continues from there.
+    """
+    add = np.zeros(eqs.n_rows, dtype=bool)
+    for block in _determined(hidden, eqs, changed):
+        rows = block.rows[block.determined]
+        target = int(rows[np.argmin(preference[rows])])
+        candidates = np.unique(eqs.members(block.equations))
+        candidates = candidates[~hidden[candidates] & eligible[candidates]]
+        if not len(candidates):
+            raise DisclosureError(
+                f"the {quantity} of {_describe(table, target)} is determined by the published sums and every other "
+                "term of them is already suppressed; add the totals published elsewhere to the table as rows, so "
+                "that they can be suppressed too"
+            )
+        helpful = candidates[_helpful(block, target, candidates, eqs)]
+        pool = helpful if len(helpful) else candidates
+        add[pool[np.argmin(preference[pool])]] = True
+    return add
+
+
+def _describe(table: pl.DataFrame, row: int) -> str:
+    columns = [c for c in (*_IDENTITY, *GROUP_COLUMNS) if c in table.columns]
+    values = table.row(row, named=True)
+    return "row " + ", ".join(f"{c}={values[c]}" for c in columns) if columns else f"row {row}"
+
+
+# --------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------
+
+
+def default_sibling_keys(table: pl.DataFrame, *, group_column: str | None = None) -> list[list[str]]:
+    """The usual sibling sets of a MatNeo measure table.
+
+    * hierarchy: rows with the same measure, period (and group) and ``parent_code`` — the
+      trusts of one LMNS, the LMNSs of one region, the regions of England (if the table has a
+      ``parent_code`` column);
+    * groups: rows with the same measure, period, level and ``org_code`` — the ethnic groups
+      or IMD quintiles of one organisation (if the table has a group column).
+    """
+    group = _group_column(table, group_column)
+    base = [c for c in ("measure", "period_start", "period_end") if c in table.columns]
+    keys = []
+    if "parent_code" in table.columns:
+        keys.append([*base, *([group] if group else []), "parent_code"])
+    if group is not None:
+        keys.append([*base, *[c for c in ("level", "org_code") if c in table.columns]])
+    return keys
+
+
+def suppress(
+    table: pl.DataFrame,
+    policy: SuppressionPolicy,
+    sibling_keys: Sequence[Sequence[str]],
+    *,
+    group_column: str | None = None,
+    derived_columns: Sequence[str] = DERIVED_COLUMNS,
+) -> pl.DataFrame:
+    """Return ``table`` with small counts suppressed and a ``suppressed``/``suppression_reason`` pair.
+
+    ``sibling_keys``: column lists; rows that agree on every column of one list form a
+    sibling set whose numerators (and denominators) add up to a published total. When the
+    list contains ``parent_code``, the total is the row whose ``org_code`` is that parent code
+    (and which agrees on the other columns, ``level`` aside); rows with a null ``parent_code``
+    have no parent. Otherwise, when the table has a group column not in the list, a row with
+    a null group is the set's all-groups total. Any other set's total is assumed to be
+    published elsewhere. See :func:`default_sibling_keys`.
+
+    ``group_column``: the breakdown column (found among :data:`GROUP_COLUMNS` if not given).
+    ``derived_columns``: columns computed from the numerator, nulled with it (those present).
+
+    Suppressed rows get ``suppressed = True``, ``suppression_reason`` ``"primary"`` (a small
+    numerator or denominator) or ``"secondary"`` (hidden so that a primary cell cannot be
+    recovered), and a null numerator and derived columns; the denominator is nulled only where
+    the denominator is small or was hidden to protect another small denominator. Rows keep
+    their order. A missing numerator or denominator in the input stays missing and is treated
+    as known to a reader (the cautious assumption). An all-False ``suppressed`` placeholder (as
+    ``matneo.measures.compute`` returns) is replaced. Raises :class:`DisclosureError` when a
+    hidden cell cannot be protected without hiding a total that is not in the table.
+
+    Keep ``suppression_reason`` internal: telling primary cells from secondary ones narrows
+    what a reader can infer. The result is deterministic and does not depend on row order.
+    """
+    if "numerator" not in table.columns:
+        raise ValueError("the table has no numerator column")
+    already = ("suppressed" in table.columns and table["suppressed"].fill_null(False).any()) or (
+        "suppression_reason" in table.columns and table["suppression_reason"].is_not_null().any()
+    )
+    if already:
+        raise ValueError("the table is already suppressed: suppress once, from the unsuppressed counts")
+    table = table.drop([c for c in ("suppressed", "suppression_reason") if c in table.columns])
+    group = _group_column(table, group_column)
+    keys = _check_keys(table, sibling_keys)
+    identity = [c for c in (*_IDENTITY, group) if c and c in table.columns]
+    if identity and table.select(identity).is_duplicated().any():
+        raise ValueError(f"rows are not unique on {', '.join(identity)}: each cell of a sum must appear once")
+
+    numerator = table["numerator"].cast(pl.Float64).to_numpy()
+    has_denominator = "denominator" in table.columns
+    denominator = table["denominator"].cast(pl.Float64).to_numpy() if has_denominator else np.full(table.height, np.nan)
+    for name, values in (("numerator", numerator), ("denominator", denominator)):
+        if (values < 0).any():
+            raise ValueError(f"{name}s must not be negative")
+
+    primary_den = policy.small_denominator(denominator)
+    primary = policy.small_numerator(numerator) | primary_den
+    hidden_num = primary.copy()
+    hidden_den = primary_den.copy()
+
+    eqs = _equations(table, keys, group)
+    num_ok, den_ok = ~np.isnan(numerator), ~np.isnan(denominator)
+    num_pref = _preference(table, "numerator", group)
+    den_pref = _preference(table, "denominator", group) if has_denominator else num_pref
+    protect_denominators = has_denominator and policy.suppress_denominator_below is not None
+
+    # Rows hidden when each quantity was last audited: the audit only re-checks blocks that
+    # gained a hidden row since.
+    audited_den = np.zeros(table.height, dtype=bool)
+    audited_num = np.zeros(table.height, dtype=bool)
+    while True:
+        if protect_denominators:
+            add = _set_rule(hidden_den, eqs, den_ok, den_pref)
+            if add.any():
+                hidden_den |= add
+                hidden_num |= add
+                continue
+        add = _set_rule(hidden_num, eqs, num_ok, num_pref)
+        if add.any():
+            hidden_num |= add
+            continue
+        if protect_denominators:
+            add = _fix_determined(table, hidden_den, eqs, den_ok, den_pref, "denominator", hidden_den & ~audited_den)
+            audited_den = hidden_den.copy()
+            if add.any():
+                hidden_den |= add
+                hidden_num |= add
+                continue
+        add = _fix_determined(table, hidden_num, eqs, num_ok, num_pref, "numerator", hidden_num & ~audited_num)
+        audited_num = hidden_num.copy()
+        if add.any():
+            hidden_num |= add
+            continue
+        break
+
+    hide_num = pl.Series("__matneo_hide_num", hidden_num)
+    hide_den = pl.Series("__matneo_hide_den", hidden_den)
+    reason = np.where(primary, PRIMARY, np.where(hidden_num, SECONDARY, None))
+    nulled = ["numerator", *[c for c in derived_columns if c in table.columns and c != "numerator"]]
+    return (
+        table.with_columns(hide_num, hide_den)
+        .with_columns(
+            *[pl.when(pl.col(hide_num.name)).then(None).otherwise(pl.col(c)).alias(c) for c in nulled],
+            *(
+                [pl.when(pl.col(hide_den.name)).then(None).otherwise(pl.col("denominator")).alias("denominator")]
+                if has_denominator
+                else []
+            ),
+            pl.col(hide_num.name).alias("suppressed"),
+            pl.Series("suppression_reason", reason.tolist(), dtype=pl.String),
+        )
+        .drop(hide_num.name, hide_den.name)
+    )
+
+
+def assert_no_leak(
+    published: pl.DataFrame,
+    policy: SuppressionPolicy = DEFAULT_POLICY,
+    sibling_keys: Sequence[Sequence[str]] | None = None,
+    *,
+    group_column: str | None = None,
+    derived_columns: Sequence[str] = DERIVED_COLUMNS,
+) -> None:
+    """Raise :class:`DisclosureLeakError` if ``published`` would disclose a small count.
+
+    For the tests and for the API layer, just before anything leaves the owning organisation.
+    Checks that no shown numerator (or, under a denominator rule, denominator) is in the small
+    range; that every suppressed row has no numerator, value or confidence limit; that
+    ``suppressed`` and ``suppression_reason`` agree. With ``sibling_keys`` (same meaning as
+    in :func:`suppress`) it also checks that no sibling set has exactly one hidden term and
+    that no hidden numerator or denominator is determined by the published sums.
+    """
+    if "numerator" not in published.columns or "suppressed" not in published.columns:
+        raise ValueError("a published table needs numerator and suppressed columns")
+    problems: list[str] = []
+    if published["suppressed"].null_count():
+        problems.append("suppressed has missing values")
+    suppressed = published["suppressed"].fill_null(False).to_numpy().astype(bool)
+    numerator = published["numerator"].cast(pl.Float64).to_numpy()
+
+    def report(mask: npt.NDArray[np.bool_], what: str) -> None:
+        for row in np.flatnonzero(mask)[:10]:
+            problems.append(f"{_describe(published, int(row))}: {what}")
+        if mask.sum() > 10:
+            problems.append(f"... and {int(mask.sum()) - 10} more rows: {what}")
+
+    report(policy.small_numerator(numerator), "a numerator in the suppressed range is shown")
+    report(suppressed & ~np.isnan(numerator), "suppressed but its numerator is shown")
+    for column in derived_columns:
+        if column in published.columns and column != "numerator":
+            shown = published[column].is_not_null().to_numpy()
+            report(suppressed & shown, f"suppressed but {column} is shown")
+    has_denominator = "denominator" in published.columns
+    denominator = published["denominator"].cast(pl.Float64).to_numpy() if has_denominator else None
+    if denominator is not None:
+        report(policy.small_denominator(denominator), "a denominator in the suppressed range is shown")
+    if "suppression_reason" in published.columns:
+        reason = published["suppression_reason"]
+        report(suppressed & reason.is_null().to_numpy(), "suppressed without a suppression_reason")
+        report(~suppressed & reason.is_not_null().to_numpy(), "has a suppression_reason but is not suppressed")
+        report(
+            reason.is_not_null().to_numpy() & ~reason.is_in([PRIMARY, SECONDARY]).fill_null(False).to_numpy(),
+            "suppression_reason is neither primary nor secondary",
+        )
+    if sibling_keys is not None:
+        group = _group_column(published, group_column)
+        eqs = _equations(published, _check_keys(published, sibling_keys), group)
+        unknowns = [("numerator", suppressed)]
+        if denominator is not None:
+            unknowns.append(("denominator", suppressed & np.isnan(denominator)))
+        for quantity, hidden in unknowns:
+            single = _single_hidden(hidden, eqs)
+            lone = np.zeros(published.height, dtype=bool)
+            lone[eqs.row[single[eqs.eq] & hidden[eqs.row]]] = True
+            report(lone, f"the only suppressed {quantity} of a sibling set: the published total gives it back")
+            determined = np.zeros(published.height, dtype=bool)
+            for block in _determined(hidden, eqs):
+                determined[block.rows[block.determined]] = True
+            report(determined & ~lone, f"its {quantity} can be worked out from the published sums")
+    if problems:
+        raise DisclosureLeakError("disclosive table:\n" + "\n".join(problems))
