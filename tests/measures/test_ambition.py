@@ -11,6 +11,8 @@ from matneo.measures.ambition import ambition_report, measure_progress
 from matneo.measures.definitions import MEASURES
 from matneo.reference.organisations import load_hierarchy
 
+from .cubes import cube_frame
+
 
 def stillbirth_cube(trust: str, per_year: dict[int, tuple[int, int]]) -> pl.DataFrame:
     """Stillbirths and births per year, spread as one month each of 12 equal months."""
@@ -19,18 +21,7 @@ def stillbirth_cube(trust: str, per_year: dict[int, tuple[int, int]]) -> pl.Data
         for month in range(1, 13):
             num = stillbirths // 12 + (1 if month <= stillbirths % 12 else 0)
             rows.append((trust, dt.date(year, month, 1), "White", 3, num, births // 12))
-    return pl.DataFrame(
-        rows,
-        schema={
-            "trust_code": pl.String,
-            "month_start": pl.Date,
-            "ethnic_group": pl.String,
-            "imd_quintile": pl.Int8,
-            "stillbirth_rate__num": pl.Int64,
-            "stillbirth_rate__den": pl.Int64,
-        },
-        orient="row",
-    )
+    return cube_frame(rows, ["stillbirth_rate"])
 
 
 def test_england_uses_the_published_baseline_and_judges_the_latest_year() -> None:

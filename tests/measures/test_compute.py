@@ -18,22 +18,12 @@ from matneo.reference.organisations import load_hierarchy
 from matneo.stats import proportion_ci, rate_ci
 from matneo.synth import write_dataset
 
+from .cubes import cube_frame
+
 
 def hand_cube(rows: list[tuple[str, dt.date, str, int, int, int]]) -> pl.DataFrame:
     """A cube with stillbirth counts only: (trust, month, ethnic group, IMD quintile, stillbirths, births)."""
-    cube = pl.DataFrame(
-        rows,
-        schema={
-            "trust_code": pl.String,
-            "month_start": pl.Date,
-            "ethnic_group": pl.String,
-            "imd_quintile": pl.Int8,
-            "stillbirth_rate__num": pl.Int64,
-            "stillbirth_rate__den": pl.Int64,
-        },
-        orient="row",
-    )
-    return cube
+    return cube_frame(rows, ["stillbirth_rate"])
 
 
 @pytest.fixture(scope="module")

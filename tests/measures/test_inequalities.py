@@ -10,22 +10,14 @@ import pytest
 
 from matneo.measures.inequalities import inequalities
 
+from .cubes import cube_frame
+
 
 def cube(rows: list[tuple[str, int, int, int, int]]) -> pl.DataFrame:
     """(ethnic group, stillbirths, births, smoke-free, maternities) for one trust-month."""
-    return pl.DataFrame(
+    return cube_frame(
         [("R0A", dt.date(2019, 1, 1), g, 3, sb, births, sf, mat) for g, sb, births, sf, mat in rows],
-        schema={
-            "trust_code": pl.String,
-            "month_start": pl.Date,
-            "ethnic_group": pl.String,
-            "imd_quintile": pl.Int8,
-            "stillbirth_rate__num": pl.Int64,
-            "stillbirth_rate__den": pl.Int64,
-            "smoke_free_at_delivery__num": pl.Int64,
-            "smoke_free_at_delivery__den": pl.Int64,
-        },
-        orient="row",
+        ["stillbirth_rate", "smoke_free_at_delivery"],
     )
 
 

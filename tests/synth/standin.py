@@ -4,26 +4,10 @@ needs rather than against one particular reference file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from matneo.reference.organisations import Organisation, Site
 
 REGIONS = ("Y56", "Y58", "Y59", "Y60", "Y61", "Y62", "Y63")
 LEVELS = ("NICU", "LNU", "SCU", "none")
-
-
-@dataclass(frozen=True)
-class Organisation:
-    code: str
-    name: str
-    level: str
-    parent_code: str | None
-
-
-@dataclass(frozen=True)
-class Site:
-    code: str
-    name: str
-    trust_code: str
-    neonatal_unit_level: str
 
 
 class StandInHierarchy:
