@@ -18,7 +18,15 @@ def test_migrations_create_every_table_and_are_idempotent(settings: Settings) ->
     migrate(settings.database_url)
     migrate(settings.database_url)
     tables = set(inspect(get_engine(settings.database_url)).get_table_names())
-    assert {"organisations", "users", "loads", "load_trust_months", "alembic_version"} <= tables
+    assert {
+        "organisations",
+        "users",
+        "loads",
+        "load_trust_months",
+        "signals",
+        "signal_events",
+        "alembic_version",
+    } <= tables
 
 
 def test_organisations_follow_the_reference(settings: Settings) -> None:

@@ -119,3 +119,13 @@ def test_published_measures_hide_small_numbers(sqlite_settings: Settings, tmp_pa
     assert published["suppressed"] is True
     assert published["numerator"] is None and published["value"] is None and published["upper95"] is None
     assert "suppression_reason" not in published
+
+
+def test_signals_commands(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
+    assert matneo(sqlite_settings, "load", str(write_csv(tmp_path / "b.csv", [make_row()]))).returncode == 0
+    listed = matneo(sqlite_settings, "signals")
+    assert listed.returncode == 0, listed.stderr
+    assert "No active signals." in listed.stdout
+    assert json.loads(matneo(sqlite_settings, "signals", "--format", "json", "--no-refresh").stdout) == []
+    missing = matneo(sqlite_settings, "signal-ack", "7", "--by", "me", "--comment", "looking")
+    assert missing.returncode == 2 and "there is no signal 7" in missing.stderr

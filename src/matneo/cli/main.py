@@ -362,6 +362,74 @@ def ambition(
     )
 
 
+@app.command()
+def signals(
+    org: Annotated[
+        str | None, typer.Option(help="Only trusts under this organisation (trust, LMNS or region).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Only signals active since this month, YYYY-MM.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    refresh: Annotated[bool, typer.Option(help="Run detection on the loaded data first.")] = True,
+    include_closed: Annotated[bool, typer.Option("--all", help="Include closed signals.")] = False,
+) -> None:
+    """Trusts with an active concern: funnel outliers, SPC special cause, CUSUM alarms."""
+    from matneo.signals import current
+    from matneo.signals.register import refresh_from_store
+
+    settings = _prepared()
+    if refresh:
+        summary = refresh_from_store(settings)
+        if summary.as_of and output is OutputFormat.table:
+            console.print(
+                f"Detection as of {summary.as_of}: {summary.raised} raised, {summary.updated} updated, "
+                f"{summary.closed} closed."
+            )
+    try:
+        entries = current(org, parse_month(since), settings, include_closed)
+    except KeyError as error:
+        errors.print(f"[red]Error:[/red] {error.args[0]}")
+        raise typer.Exit(2) from None
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(entries, indent=1) + "\n")
+        return
+    if not entries:
+        console.print("No active signals.")
+        return
+    table = Table(title="Signals register")
+    for column in ("id", "trust", "measure", "method", "status", "since", "latest", "evidence"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        table.add_row(
+            str(entry["id"]),
+            entry["trust_code"],
+            entry["measure"],
+            entry["method"],
+            entry["status"],
+            entry["since"],
+            entry["last_signal"],
+            entry["summary"],
+        )
+    console.print(table)
+
+
+@app.command("signal-ack")
+def signal_ack(
+    signal_id: Annotated[int, typer.Argument(help="Signal id from `matneo signals`.")],
+    by: Annotated[str, typer.Option("--by", help="Who is acknowledging (name or e-mail).")],
+    comment: Annotated[str, typer.Option(help="What is being done about it.")],
+) -> None:
+    """Acknowledge a signal with a comment (kept in its history)."""
+    from matneo.signals.register import acknowledge
+
+    settings = _prepared()
+    try:
+        acknowledge(settings.database_url, signal_id, by, comment)
+    except (LookupError, ValueError) as error:
+        errors.print(f"[red]Not acknowledged:[/red] {error.args[0]}")
+        raise typer.Exit(2) from None
+    console.print(f"Signal {signal_id} acknowledged.")
+
+
 def pl_dates_as_text(frame):  # type: ignore[no-untyped-def]
     """Date columns as ISO text, for JSON."""
     import polars as pl

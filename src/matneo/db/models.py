@@ -90,3 +90,43 @@ class LoadTrustMonth(Base):
     replaced_rows: Mapped[int] = mapped_column(BigInteger, default=0)
 
     load: Mapped[Load] = relationship(back_populates="trust_months")
+
+
+class Signal(Base):
+    """A concern about one trust's outcome found by one method, with its history.
+
+    Raised when a method first signals; kept open while signals continue; acknowledged by a
+    person with a comment; closed when the method has not signalled for the look-back window.
+    """
+
+    __tablename__ = "signals"
+    __table_args__ = (UniqueConstraint("trust_code", "measure", "method", "first_signal_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(String(16), index=True)
+    measure: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # open | acknowledged | closed
+    first_signal_date: Mapped[dt.date] = mapped_column(Date)
+    last_signal_date: Mapped[dt.date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    statistic: Mapped[float | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    events: Mapped[list[SignalEvent]] = relationship(back_populates="signal", order_by="SignalEvent.id")
+
+
+class SignalEvent(Base):
+    """One step in a signal's history: raised, updated, acknowledged (by whom, why), closed."""
+
+    __tablename__ = "signal_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(254))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    signal: Mapped[Signal] = relationship(back_populates="events")

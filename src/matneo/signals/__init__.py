@@ -1,1 +1,25 @@
-"""Early signals: case-mix adjustment, funnel positions, SPC and risk-adjusted CUSUM per organisation."""
+"""Early signals: case-mix adjustment, funnel positions, SPC and risk-adjusted CUSUM per trust.
+
+``current()`` lists the register's active concerns; ``register.refresh_from_store`` updates it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def current(
+    org: str | None = None,
+    since: dt.date | None = None,
+    settings=None,
+    include_closed: bool = False,  # type: ignore[no-untyped-def]
+) -> list[dict[str, Any]]:
+    """Every trust with an active concern (under ``org`` if given): why, since when, evidence."""
+    from matneo.config import get_settings
+    from matneo.reference.organisations import load_hierarchy
+    from matneo.signals.register import current as register_current
+
+    settings = settings or get_settings()
+    trusts = [t.code for t in load_hierarchy().trusts_under(org)] if org else None
+    return register_current(settings.database_url, trusts=trusts, since=since, include_closed=include_closed)
