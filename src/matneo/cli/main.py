@@ -29,6 +29,9 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+DEMO_STRUGGLING = ["R0A:2023-01:2.0"]  # synthetic demonstration only: the factor is made up
+
+
 class FileFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
@@ -485,6 +488,9 @@ def demo(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the data, do not start the web app.")] = False,
+    struggling: Annotated[
+        list[str], typer.Option(help="TRUST:YYYY-MM:FACTOR planted in the synthetic data (repeatable).")
+    ] = DEMO_STRUGGLING,
 ) -> None:
     """Generate and load a synthetic national dataset if nothing is loaded, then serve the web app."""
     from matneo.db.session import prepare
@@ -496,7 +502,8 @@ def demo(
     if store_status(settings).rows == 0:
         out = settings.home / "synthetic"
         console.print(f"No records loaded: generating synthetic data for {years} into {out}")
-        synth(out=out, years=years, scale=scale, seed=seed, struggling=None, file_format=FileFormat.parquet)
+        console.print(f"Planting a struggling trust so the signals can be seen working: {', '.join(struggling)}")
+        synth(out=out, years=years, scale=scale, seed=seed, struggling=struggling, file_format=FileFormat.parquet)
         load([out])
     else:
         console.print("Records already loaded; skipping generation (see `matneo status`).")
