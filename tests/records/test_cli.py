@@ -129,3 +129,35 @@ def test_signals_commands(sqlite_settings: Settings, tmp_path: Path, make_row, w
     assert json.loads(matneo(sqlite_settings, "signals", "--format", "json", "--no-refresh").stdout) == []
     missing = matneo(sqlite_settings, "signal-ack", "7", "--by", "me", "--comment", "looking")
     assert missing.returncode == 2 and "there is no signal 7" in missing.stderr
+
+
+def test_users_commands(sqlite_settings: Settings) -> None:
+    trust = load_hierarchy().trusts()[0].code
+    env = dict(os.environ, MATNEO_HOME=str(sqlite_settings.home), MATNEO_DATABASE_URL=sqlite_settings.database_url)
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "matneo.cli.main",
+            "users",
+            "add",
+            "--email",
+            "a@example.nhs.uk",
+            "--role",
+            "trust_staff",
+            "--org",
+            trust,
+            "--password-stdin",
+        ],
+        input="a long enough password\n",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(matneo(sqlite_settings, "users", "list", "--format", "json").stdout)
+    assert [(u["email"], u["org_code"]) for u in listed] == [("a@example.nhs.uk", trust)]
+    assert "password" not in json.dumps(listed)
+    no_stdin = matneo(sqlite_settings, "users", "add", "--email", "b@x.uk", "--role", "trust_staff", "--org", trust)
+    assert no_stdin.returncode == 2
+    assert json.loads(matneo(sqlite_settings, "users", "audit").stdout)[0]["action"] == "user.add"

@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from matneo.auth.users import audit_trail
 from matneo.config import Settings
 from matneo.db.session import prepare
 from matneo.signals.detect import SIGNAL_COLUMNS
@@ -45,6 +46,12 @@ def test_lifecycle(settings: Settings) -> None:
     assert entry["status"] == "acknowledged"
     assert [h["action"] for h in entry["history"]] == ["raised", "updated", "acknowledged"]
     assert entry["history"][-1]["by"] == "head.of.midwifery@example.nhs.uk"
+    (event,) = audit_trail(url)
+    assert (event["action"], event["actor"], event["target"]) == (
+        "signal.acknowledge",
+        "head.of.midwifery@example.nhs.uk",
+        f"signal:{entry['id']}",
+    )
 
     assert refresh(url, later, dt.date(2020, 9, 30)).closed == 1  # nothing in the 12 months to Sept 2020
     assert current(url) == []

@@ -20,6 +20,8 @@ from matneo.config import get_settings
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
 reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
+users_app = typer.Typer(help="Users and the audit log.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console()
 errors = Console(stderr=True)
 
@@ -447,6 +449,60 @@ def _prepared():  # type: ignore[no-untyped-def]
     settings.ensure_dirs()
     prepare(settings.database_url)
     return settings
+
+
+@users_app.command("add")
+def users_add(
+    email: Annotated[str, typer.Option(help="The user's e-mail address (their sign-in name).")],
+    role: Annotated[
+        str, typer.Option(help="national_analyst, regional_lead, lmns_lead, trust_staff or administrator.")
+    ],
+    org: Annotated[str, typer.Option(help="Code of the organisation the user belongs to.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    actor: Annotated[str, typer.Option(help="Who is adding the user (for the audit log).")] = "cli",
+) -> None:
+    """Add a user. The password is read from stdin (never from the command line)."""
+    from matneo.auth.users import add_user
+
+    if not password_stdin:
+        raise typer.BadParameter("give the password on stdin with --password-stdin", param_hint="--password-stdin")
+    password = sys.stdin.readline().rstrip("\n")
+    settings = _prepared()
+    try:
+        user = add_user(settings.database_url, email, role, org, password, actor)
+    except ValueError as error:
+        errors.print(f"[red]Not added:[/red] {error}")
+        raise typer.Exit(2) from None
+    console.print(f"Added user {user.id}: {user.email} ({user.role}, {user.org_code}).")
+
+
+@users_app.command("list")
+def users_list(
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """List users."""
+    from dataclasses import asdict
+
+    from matneo.auth.users import list_users
+
+    users = list_users(_prepared().database_url)
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps([asdict(u) for u in users], indent=1) + "\n")
+        return
+    table = Table(title="Users")
+    for column in ("id", "email", "role", "organisation", "active"):
+        table.add_column(column)
+    for u in users:
+        table.add_row(str(u.id), u.email, u.role, u.org_code, "yes" if u.active else "no")
+    console.print(table)
+
+
+@users_app.command("audit")
+def users_audit(limit: Annotated[int, typer.Option(help="How many events, newest first.")] = 50) -> None:
+    """Print the audit log as JSON (newest first)."""
+    from matneo.auth.users import audit_trail
+
+    sys.stdout.write(json.dumps(audit_trail(_prepared().database_url, limit), indent=1) + "\n")
 
 
 @reference_app.command("install")

@@ -46,6 +46,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Load(Base):
@@ -130,3 +132,21 @@ class SignalEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     signal: Mapped[Signal] = relationship(back_populates="events")
+
+
+class AuditEvent(Base):
+    """An append-only record of who did what (sign-ins, uploads, acknowledgements, admin actions).
+
+    No foreign keys on purpose (as job-server's auditing ADR): the trail must outlive what it
+    describes. ``details`` is JSON text and must never hold patient identifiers.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target_type: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="{}")

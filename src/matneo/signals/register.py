@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import select
 
+from matneo.auth.users import audit
 from matneo.config import Settings
 from matneo.db.models import Signal, SignalEvent, utcnow
 from matneo.db.session import transaction
@@ -132,6 +133,7 @@ def acknowledge(url: str, signal_id: int, actor: str, comment: str) -> None:
             raise ValueError(f"signal {signal_id} is closed; it cannot be acknowledged")
         entry.status, entry.updated_at = "acknowledged", utcnow()
         session.add(SignalEvent(signal=entry, action="acknowledged", actor=actor.strip(), comment=comment.strip()))
+        audit(session, actor.strip(), "signal.acknowledge", "signal", str(signal_id), trust_code=entry.trust_code)
 
 
 def current(

@@ -1,0 +1,92 @@
+"""User administration: each change and its audit event written in one transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from matneo.auth.passwords import hash_password
+from matneo.db.models import AuditEvent, Organisation, User
+from matneo.db.session import transaction
+
+ROLES: dict[str, str] = {
+    "national_analyst": "england",
+    "regional_lead": "region",
+    "lmns_lead": "lmns",
+    "trust_staff": "trust",
+    "administrator": "",
+}
+"""Role → the organisation level its holder must belong to (administrators: any level)."""
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    email: str
+    role: str
+    org_code: str
+    active: bool
+
+
+def audit(session: Any, actor: str, action: str, target_type: str, target_id: str, **details: Any) -> None:
+    """Add an audit event to ``session`` (committed with the change it describes)."""
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            details=json.dumps(details, sort_keys=True, default=str),
+        )
+    )
+
+
+def add_user(url: str, email: str, role: str, org_code: str, password: str, actor: str) -> UserView:
+    """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password)."""
+    email = email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise ValueError(f"{email!r} is not an e-mail address")
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    password_hash = hash_password(password)
+    with transaction(url) as session:
+        org = session.get(Organisation, org_code)
+        if org is None or not org.active:
+            raise ValueError(f"no active organisation with code {org_code!r}")
+        if ROLES[role] and org.level != ROLES[role]:
+            raise ValueError(
+                f"a {role} must belong to an organisation at {ROLES[role]} level; {org_code} is a {org.level}"
+            )
+        if session.scalars(select(User).where(User.email == email)).first() is not None:
+            raise ValueError(f"a user with e-mail {email} already exists")
+        user = User(email=email, role=role, org_code=org_code, password_hash=password_hash)
+        session.add(user)
+        session.flush()
+        audit(session, actor, "user.add", "user", str(user.id), role=role, org_code=org_code)
+        return UserView(user.id, user.email, user.role, user.org_code, user.active)
+
+
+def list_users(url: str) -> list[UserView]:
+    with transaction(url) as session:
+        return [
+            UserView(u.id, u.email, u.role, u.org_code, u.active)
+            for u in session.scalars(select(User).order_by(User.org_code, User.email))
+        ]
+
+
+def audit_trail(url: str, limit: int = 100) -> list[dict[str, Any]]:
+    with transaction(url) as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+        return [
+            {
+                "at": e.at.isoformat(timespec="seconds"),
+                "actor": e.actor,
+                "action": e.action,
+                "target": f"{e.target_type}:{e.target_id}",
+                "details": json.loads(e.details),
+            }
+            for e in events
+        ]
