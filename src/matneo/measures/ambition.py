@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from matneo.measures.compute import compute
+from matneo.measures.compute import compute, cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.trajectory import (
     AmbitionProgress,
@@ -122,10 +122,8 @@ def ambition_report(
     settings=None,  # type: ignore[no-untyped-def]
 ) -> list[MeasureProgress]:
     """Every ambition measure for England (``org_code`` None) or one organisation."""
-    from matneo.measures.compute import _cube_for
-
     hierarchy = hierarchy or load_hierarchy()
     if org_code is not None:
         hierarchy.get(org_code)  # a clear KeyError for an unknown code
-    cube = cube if cube is not None else _cube_for(settings)
+    cube = cube if cube is not None else cube_for_settings(settings)
     return [measure_progress(m, org_code, hierarchy, cube) for m in AMBITION_MEASURES]

@@ -190,7 +190,7 @@ def compute(
         raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}")
     hierarchy = hierarchy or load_hierarchy()
     if cube is None:
-        cube = _cube_for(settings)
+        cube = cube_for_settings(settings)
     lookup = org_lookup(hierarchy, level)
     if orgs:
         unknown = sorted(set(orgs) - set(lookup.get_column("org_code")))
@@ -267,7 +267,8 @@ def _empty_result(by: str | None) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _cube_for(settings) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+def cube_for_settings(settings) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """The count cube of an instance's live store (default: the environment's), cached per version."""
     from matneo.config import get_settings
     from matneo.records.store import RecordStore
 

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from matneo.measures.counts import denominator_column, numerator_column
+from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.signals.casemix import expected_risk, indirectly_standardise, strata_counts
 from matneo.signals.cusum import run_cusum
 from matneo.stats.funnel import funnel_position
@@ -174,14 +175,10 @@ def detect(files: list[Path], cube: pl.DataFrame, settings: SignalSettings | Non
 
 
 def numerator_column_id(measure_id: str) -> str:
-    from matneo.measures.definitions import MEASURES_BY_ID
-
     return numerator_column(MEASURES_BY_ID[measure_id])
 
 
 def denominator_column_id(measure_id: str) -> str:
-    from matneo.measures.definitions import MEASURES_BY_ID
-
     return denominator_column(MEASURES_BY_ID[measure_id])
 
 
