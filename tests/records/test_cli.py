@@ -127,6 +127,8 @@ def test_signals_commands(sqlite_settings: Settings, tmp_path: Path, make_row, w
     assert listed.returncode == 0, listed.stderr
     assert "No active signals." in listed.stdout
     assert json.loads(matneo(sqlite_settings, "signals", "--format", "json", "--no-refresh").stdout) == []
+    assert matneo(sqlite_settings, "signals", "--no-refresh", "--level", "lmns").returncode == 0
+    assert matneo(sqlite_settings, "signals", "--no-refresh", "--level", "ward").returncode == 2
     missing = matneo(sqlite_settings, "signal-ack", "7", "--by", "me", "--comment", "looking")
     assert missing.returncode == 2 and "there is no signal 7" in missing.stderr
 

@@ -376,8 +376,11 @@ def signals(
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
     refresh: Annotated[bool, typer.Option(help="Run detection on the loaded data first.")] = True,
     include_closed: Annotated[bool, typer.Option("--all", help="Include closed signals.")] = False,
+    level: Annotated[
+        str, typer.Option(help="Also show each trust's organisation at this level (lmns, region).")
+    ] = "trust",
 ) -> None:
-    """Trusts with an active concern: funnel outliers, SPC special cause, CUSUM alarms."""
+    """Trusts with an active concern: case-mix-adjusted funnel outliers and CUSUM alarms."""
     from matneo.signals import current
     from matneo.signals.register import refresh_from_store
 
@@ -394,6 +397,15 @@ def signals(
     except KeyError as error:
         errors.print(f"[red]Error:[/red] {error.args[0]}")
         raise typer.Exit(2) from None
+    if level not in ("trust", "lmns", "region"):
+        raise typer.BadParameter("level must be trust, lmns or region", param_hint="--level")
+    if level != "trust":
+        from matneo.reference.organisations import load_hierarchy
+
+        hierarchy = load_hierarchy()
+        for entry in entries:
+            entry[f"{level}_code"] = hierarchy.ancestor_at(entry["trust_code"], level).code
+        entries.sort(key=lambda e: (e[f"{level}_code"], e["trust_code"]))
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(entries, indent=1) + "\n")
         return
@@ -401,11 +413,14 @@ def signals(
         console.print("No active signals.")
         return
     table = Table(title="Signals register")
-    for column in ("id", "trust", "measure", "method", "status", "since", "latest", "evidence"):
+    for column in ("id", *([level] if level != "trust" else []), "trust", "measure", "method", "status", "since"):
+        table.add_column(column, overflow="fold")
+    for column in ("latest", "evidence"):
         table.add_column(column, overflow="fold")
     for entry in entries:
         table.add_row(
             str(entry["id"]),
+            *([entry[f"{level}_code"]] if level != "trust" else []),
             entry["trust_code"],
             entry["measure"],
             entry["method"],
