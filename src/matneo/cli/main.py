@@ -224,7 +224,9 @@ def parse_month(spec: str | None, *, end: bool = False) -> dt.date | None:
         raise typer.BadParameter(f"{spec!r} is not a month like 2019-06") from None
     if not end:
         return first
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    from matneo.dates import month_end
+
+    return month_end(first)
 
 
 @app.command()

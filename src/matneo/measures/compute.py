@@ -24,6 +24,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from matneo.dates import month_end
 from matneo.measures.counts import denominator_column, load_cube, numerator_column
 from matneo.measures.definitions import Measure, get_measures
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
@@ -98,9 +99,7 @@ def _assign_periods(frame: pl.DataFrame, period: str) -> pl.DataFrame:
         )
         expanded = expanded.with_columns(period_start=pl.col("period_end").dt.offset_by("-11mo").dt.month_start())
         last = frame.select(pl.col("month_start").max()).item()
-        inside = (pl.col("period_start") >= first) & (
-            pl.col("period_end") <= last.replace(day=28) + dt.timedelta(days=4)
-        )
+        inside = (pl.col("period_start") >= first) & (pl.col("period_end") <= month_end(last))
         return expanded.filter(inside).drop("k")
     if period == "rolling_3y":
         first_year = frame.select(pl.col("month_start").dt.year().min()).item()

@@ -46,7 +46,7 @@ from matneo.db.session import prepare
 from matneo.records.faults import fault_point
 from matneo.records.parse import STORE_SCHEMA, read_csv, read_parquet
 from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
-from matneo.records.store import Manifest, Partition, RecordStore
+from matneo.records.store import Manifest, Partition, RecordStore, parse_partition
 from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 
@@ -376,7 +376,7 @@ class Loader:
             )
             for trust, year, month, n in gone.iter_rows():
                 removed[(trust, _month_key(year, month))] = n
-            live_partitions = {_parse_partition_key(f) for f in live_files}
+            live_partitions = {parse_partition(f.parent) for f in live_files}
             replaced = {(y, m) for _, y, m, _ in gone.iter_rows()} | set(new_tm.select("year", "month").iter_rows())
             replaced &= live_partitions
             if replaced:
@@ -445,11 +445,6 @@ class Loader:
             for year, month, trust, n in counts.iter_rows():
                 partitions.setdefault(_month_key(year, month), {})[trust] = n
         return Manifest(version=0, partitions=dict(sorted(partitions.items())))
-
-
-def _parse_partition_key(path: Path) -> Partition:
-    month_dir = path.parent
-    return int(month_dir.parent.name.split("=")[1]), int(month_dir.name.split("=")[1])
 
 
 def load_files(

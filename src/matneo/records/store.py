@@ -38,7 +38,8 @@ def _partition_name(partition: Partition) -> str:
     return f"year={partition[0]}/month={partition[1]}"
 
 
-def _parse_partition(path: Path) -> Partition:
+def parse_partition(path: Path) -> Partition:
+    """(year, month) of a ``year=Y/month=M`` directory."""
     return int(path.parent.name.split("=")[1]), int(path.name.split("=")[1])
 
 
@@ -119,7 +120,7 @@ class RecordStore:
         files = sorted(self.version_dir(version).glob("year=*/month=*/*.parquet"))
         if partitions is None:
             return files
-        return [f for f in files if _parse_partition(f.parent) in partitions]
+        return [f for f in files if parse_partition(f.parent) in partitions]
 
     def births_sql(self, partitions: set[Partition] | None = None) -> str:
         """SQL for the live birth records (with ``year`` and ``month`` partition columns)."""
@@ -175,14 +176,14 @@ class RecordStore:
         building.mkdir(parents=True)
         if previous is not None:
             for source in self.partition_files():
-                partition = _parse_partition(source.parent)
+                partition = parse_partition(source.parent)
                 if partition in replaced:
                     continue
                 target = building / _partition_name(partition) / source.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(source, target)
         for month_dir in sorted(staged.glob("year=*/month=*")):
-            target = building / _partition_name(_parse_partition(month_dir))
+            target = building / _partition_name(parse_partition(month_dir))
             if target.exists():
                 raise RuntimeError(f"staged partition {target.name} is also kept from the live version")
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from matneo.dates import month_end
 from matneo.measures.counts import denominator_column, numerator_column
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.signals.casemix import expected_risk, indirectly_standardise, strata_counts
@@ -187,5 +188,4 @@ def _month(value: np.datetime64) -> str:
 
 
 def _last_day(value: np.datetime64) -> dt.date:
-    first = dt.date.fromisoformat(str(value)[:10])
-    return (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return month_end(dt.date.fromisoformat(str(value)[:10]))

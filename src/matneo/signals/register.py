@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from matneo.auth.users import audit
 from matneo.config import Settings
+from matneo.dates import add_months, month_end
 from matneo.db.models import Signal, SignalEvent, utcnow
 from matneo.db.session import transaction
 from matneo.measures.counts import load_cube
@@ -39,16 +40,11 @@ class RefreshSummary:
     as_of: dt.date | None
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
-    total = day.year * 12 + day.month - 1 - months
-    return dt.date(total // 12, total % 12 + 1, 1)
-
-
 def refresh(
     url: str, detected: pl.DataFrame, as_of: dt.date, look_back_months: int = LOOK_BACK_MONTHS
 ) -> RefreshSummary:
     """Bring the register in line with ``detected`` signals as of ``as_of`` (one transaction)."""
-    window_start = _months_before(as_of, look_back_months - 1)
+    window_start = add_months(as_of, 1 - look_back_months)
     recent = detected.filter((pl.col("signal_date") >= window_start) & (pl.col("signal_date") <= as_of))
     active = {}
     for (trust, measure, method), rows in recent.group_by(["trust_code", "measure", "method"]):
@@ -114,7 +110,7 @@ def refresh_from_store(settings: Settings, signal_settings: SignalSettings | Non
     if not files or not months:
         return RefreshSummary(0, 0, 0, None)
     year, month = (int(part) for part in months[-1].split("-"))
-    as_of = _months_before(dt.date(year, month, 1), -1) - dt.timedelta(days=1)
+    as_of = month_end(dt.date(year, month, 1))
     detected = detect(files, load_cube(store, settings.home / "cache"), signal_settings)
     return refresh(settings.database_url, detected, as_of)
 
