@@ -90,3 +90,35 @@ def audit_trail(url: str, limit: int = 100) -> list[dict[str, Any]]:
             }
             for e in events
         ]
+
+
+def get_user(url: str, user_id: int) -> UserView | None:
+    with transaction(url) as session:
+        u = session.get(User, user_id)
+        return None if u is None else UserView(u.id, u.email, u.role, u.org_code, u.active)
+
+
+def set_active(url: str, user_id: int, active: bool, actor: str) -> None:
+    """Activate or deactivate a user; deactivation ends their sessions in the same transaction."""
+    from matneo.auth.signin import end_sessions
+
+    with transaction(url) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise ValueError(f"no user with id {user_id}")
+        if user.active == active:
+            return
+        user.active = active
+        if not active:
+            end_sessions(session, user.id)
+        audit(session, actor, "user.activate" if active else "user.deactivate", "user", str(user.id))
+
+
+def unlock(url: str, user_id: int, actor: str) -> None:
+    """Clear a lock-out and the failure count (audited)."""
+    with transaction(url) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise ValueError(f"no user with id {user_id}")
+        user.locked_until, user.failed_sign_ins = None, 0
+        audit(session, actor, "user.unlock", "user", str(user.id))

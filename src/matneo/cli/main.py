@@ -16,12 +16,14 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from matneo.config import get_settings
+from matneo.harm.cli import harm_app
 
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
 reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
 users_app = typer.Typer(help="Users and the audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+app.add_typer(harm_app, name="harm")
 console = Console()
 errors = Console(stderr=True)
 
@@ -549,8 +551,9 @@ def serve(
 
     from matneo.web.app import create_app
 
+    app_ = create_app(get_settings(), warm=True)
     console.print(f"MatNeo is running at http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level="warning")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -566,8 +569,11 @@ def demo(
     ] = DEMO_STRUGGLING,
 ) -> None:
     """Generate and load a synthetic national dataset if nothing is loaded, then serve the web app."""
+    from matneo.auth.demo import ensure_demo_users
     from matneo.db.session import prepare
     from matneo.records.status import store_status
+    from matneo.reference.organisations import load_hierarchy
+    from matneo.web.app import DEMO_MARKER
 
     settings = get_settings()
     settings.ensure_dirs()
@@ -580,6 +586,15 @@ def demo(
         load([out])
     else:
         console.print("Records already loaded; skipping generation (see `matneo status`).")
+    (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
+    trust = struggling[0].split(":")[0] if struggling else "R0A"
+    accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
+    table = Table(title=f"Demo sign-in (passwords kept in {settings.home / 'demo-users.json'})")
+    for column in ("E-mail", "Password", "Role", "Organisation"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(account["email"], account["password"], account["role"], account["org_code"])
+    console.print(table)
     if not no_serve:
         serve(host=host, port=port)
 

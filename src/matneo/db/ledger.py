@@ -88,3 +88,30 @@ def rejection_totals(url: str) -> tuple[int, int]:
     with transaction(url) as session:
         loads = session.scalars(select(Load).where(Load.status == "loaded")).all()
         return sum(load.rows_rejected for load in loads), sum(1 for load in loads if load.rejection_file)
+
+
+def loads_with_trusts(url: str, limit: int = 50) -> list[tuple[Load, set[str]]]:
+    """Recent loads, newest first, each with the trusts whose records it supplied."""
+    with transaction(url) as session:
+        loads = list(session.scalars(select(Load).order_by(Load.id.desc()).limit(limit)))
+        ids = [load.id for load in loads]
+        trusts: dict[int, set[str]] = {i: set() for i in ids}
+        if ids:
+            for load_id, trust in session.execute(
+                select(LoadTrustMonth.load_id, LoadTrustMonth.trust_code)
+                .where(LoadTrustMonth.load_id.in_(ids))
+                .distinct()
+            ):
+                trusts[load_id].add(trust)
+        return [(load, trusts[load.id]) for load in loads]
+
+
+def get_load(url: str, load_id: int) -> tuple[Load, set[str]] | None:
+    with transaction(url) as session:
+        load = session.get(Load, load_id)
+        if load is None:
+            return None
+        codes = set(
+            session.scalars(select(LoadTrustMonth.trust_code).where(LoadTrustMonth.load_id == load_id).distinct())
+        )
+        return load, codes

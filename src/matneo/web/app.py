@@ -1,75 +1,192 @@
-"""The web application.
+"""The web application: NHS.UK-style pages and the JSON API over the same page contexts.
 
-Until the dashboards land this serves one page: what the instance holds (counts only,
-no row-level data), the same summary as ``matneo status``, as HTML at ``/`` and JSON at
-``/api/v1/status``. Both are rendered from one :class:`StoreStatus` object.
+Open without signing in: the sign-in page, ``/health``, the OpenAPI document and static
+files. Everything else needs a session; anonymous page visits are sent to sign-in and
+anonymous API calls get 401. Views are thin: they check the session and CSRF token, call a
+page builder or action in :mod:`matneo.web.pages` with the user's
+:class:`~matneo.auth.access.Access`, and render the result as HTML or JSON.
 """
 
 from __future__ import annotations
 
-from html import escape
+import logging
+import threading
+from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
 
 from matneo import __version__
+from matneo.auth.access import ROLE_LABELS, Access, Forbidden
 from matneo.config import Settings, get_settings
 from matneo.db.session import prepare
-from matneo.records.status import StoreStatus, store_status
+from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
+from matneo.web.services import BadRequest, NotFound, Services, fmt
+
+log = logging.getLogger(__name__)
+WEB_DIR = Path(__file__).parent
+PUBLIC_PREFIXES = ("/static/", "/health", "/sign-in", "/api/v1/openapi.json")
+DEMO_MARKER = "DEMO"  # a file in MATNEO_HOME written by `matneo demo`: pages then say the data is synthetic
 
 
-def render_home(summary: StoreStatus) -> str:
-    """The home page as HTML; every value is escaped."""
-    held = f"<p>{escape(summary.describe())}</p>"
-    if not summary.rows:
-        held += "<p>Load files with <code>matneo load</code>.</p>"
-    rows = "".join(
-        f"<tr><td>{load.id}</td><td>{escape(load.file_name.rsplit('/', 1)[-1])}</td><td>{escape(load.status)}</td>"
-        f"<td>{load.rows_loaded:,}</td><td>{load.rows_rejected:,}</td></tr>"
-        for load in summary.last_loads
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def access_for(request: Request) -> Access:
+    """The signed-in user's access object; :class:`SignInRequired` when there is no session."""
+    services: Services = request.app.state.services
+    user = signed_in_user(request, services.settings.database_url)
+    return Access(user, services.hierarchy)
+
+
+def templates() -> Jinja2Templates:
+    engine = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    engine.env.globals.update(fmt=fmt, role_labels=ROLE_LABELS, version=__version__)
+    engine.env.policies["json.dumps_kwargs"] = {"sort_keys": False, "default": str}
+    return engine
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: object) -> Response:
+    """An HTML page with what every page needs: the user, their organisation, the CSRF token."""
+    services: Services = request.app.state.services
+    user = getattr(request.state, "user", None)
+    org_name = services.hierarchy.get(user.org_code).name if user else None
+    return request.app.state.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "user": user,
+            "org_name": org_name,
+            "csrf_token": user.csrf_token if user else None,
+            "demo": (services.settings.home / DEMO_MARKER).exists(),
+            "path": request.url.path,
+            **context,
+        },
+        status_code=status_code,
     )
-    loads = (
-        "<table><caption>Recent loads</caption><thead><tr><th scope='col'>Load</th><th scope='col'>File</th>"
-        f"<th scope='col'>Status</th><th scope='col'>Rows loaded</th><th scope='col'>Rows rejected</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-        if rows
-        else ""
-    )
-    return f"""<!doctype html>
-<html lang="en-GB">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>MatNeo – maternity and neonatal safety</title>
-<style>
-body {{ font-family: Arial, sans-serif; margin: 0; color: #212b32; background: #f0f4f5; }}
-header {{ background: #005eb8; color: #fff; padding: 16px 24px; }}
-main {{ max-width: 960px; margin: 0 auto; padding: 24px; }}
-table {{ border-collapse: collapse; background: #fff; width: 100%; }}
-th, td {{ text-align: left; padding: 8px; border-bottom: 1px solid #d8dde0; }}
-caption {{ text-align: left; font-weight: bold; padding: 8px 0; }}
-</style></head>
-<body><header><strong>MatNeo</strong> – maternity and neonatal safety</header>
-<main><h1>What this instance holds</h1>{held}
-<p>Rejected rows so far: {summary.rows_rejected:,}.</p>{loads}
-<p>Version {escape(__version__)}. Synthetic data only unless your organisation has loaded its own.</p></main>
-</body></html>"""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def page_or_csv(request: Request, template: str, page: Any) -> Response:
+    """The page, or with ``?format=csv&chart=ID`` the data table of one of its charts as CSV."""
+    if request.query_params.get("format") == "csv":
+        wanted = request.query_params.get("chart")
+        chart = next((c for c in page.charts() if c.id == wanted), None)
+        if chart is None:
+            raise NotFound(f"This page has no chart {wanted!r}.")
+        return Response(
+            chart.to_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{chart.id}.csv"'},
+        )
+    return render(request, template, page=page)
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if is_api(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    titles = {
+        400: "There is a problem",
+        403: "You cannot see this page",
+        404: "Page not found",
+        429: "Too many attempts",
+    }
+    return render(request, "error.html", status, title=titles.get(status, "Sorry, there is a problem"), message=message)
+
+
+def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastAPI:
+    """The app for ``settings``; ``warm=True`` computes the common tables in the background."""
     settings = settings or get_settings()
     settings.ensure_dirs()
     prepare(settings.database_url)
-    app = FastAPI(title="MatNeo", version=__version__, openapi_url="/api/v1/openapi.json")
+    app = FastAPI(
+        title="MatNeo API",
+        version=__version__,
+        description="Maternity and neonatal safety surveillance. Every endpoint except /health needs a signed-in "
+        "session (cookie from /sign-in); unsafe methods also need the X-CSRF-Token header.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = Services.create(settings)
+    app.state.templates = templates()
+    app.state.throttle = ClientThrottle()
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 
-    @app.get("/health")
+    @app.middleware("http")
+    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _: SignInRequired) -> Response:
+        if is_api(request):
+            return JSONResponse({"detail": "Sign in first."}, status_code=401, headers={"WWW-Authenticate": "Cookie"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/sign-in?next={_quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        return _error(request, 403, str(error))
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, error: CsrfFailed) -> Response:
+        return _error(request, 403, str(error))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> Response:
+        return _error(request, 404, str(error))
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(request: Request, error: BadRequest) -> Response:
+        return _error(request, 400, str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        if is_api(request):
+            return JSONResponse({"detail": _plain(error)}, status_code=422)
+        return _error(request, 400, _plain(error))
+
+    from matneo.web.routes_api import router as api_router
+    from matneo.web.routes_pages import router as page_router
+
+    app.include_router(api_router)
+    app.include_router(page_router)
+
+    @app.get("/health", tags=["service"], summary="Liveness check (no sign-in needed)")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/api/v1/status")
-    def status() -> dict:
-        return store_status(settings).to_dict()
-
-    @app.get("/", response_class=HTMLResponse)
-    def home() -> str:
-        return render_home(store_status(settings))
-
+    if warm:
+        threading.Thread(target=_warm, args=(app.state.services,), daemon=True, name="matneo-warm").start()
     return app
+
+
+def _warm(services: Services) -> None:
+    """Compute the tables the first pages need, so the first visitor does not wait for them."""
+    try:
+        for period in ("rolling_12m", "year", "rolling_3y", "month"):
+            services.results.table(period)
+    except Exception:  # pragma: no cover - warming is best effort; requests compute on demand
+        log.exception("warming the results cache failed")
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="/")
+
+
+def _plain(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "body", "path"))
+        parts.append(f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid")))
+    return "; ".join(parts) or "The request is not valid."

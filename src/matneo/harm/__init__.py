@@ -1,0 +1,48 @@
+"""Harm routing: which bodies a maternity or neonatal harm report goes to, by when, and what is unknown.
+
+Pure functions over a report dict (no database, no web). The clinical rules, their sources and
+confidence come from the research note ``shared/research/harm-routing.md``; the rendered
+reference is ``docs/harm-routing.md``.
+
+>>> from matneo.harm import route
+>>> result = route(report_dict)  # doctest: +SKIP
+>>> [r["id"] for r in result["routes"]]  # doctest: +SKIP
+['MNSI', 'MBRRACE_PERINATAL', 'PMRT', 'CDOP', 'DUTY_OF_CANDOUR', 'LFPSE']
+"""
+
+from matneo.harm.calendar import CalendarRangeError, add_working_days, bank_holidays, is_working_day
+from matneo.harm.report import FieldError, HarmReport, HarmReportError, parse_report
+from matneo.harm.routing import route, route_report
+from matneo.harm.rules import (
+    BRAIN_INJURY_CRITERIA,
+    DEADLINES,
+    EXCLUSIONS,
+    ROUTE_IDS,
+    RULES,
+    RULESET_VERSION,
+    Confidence,
+    Period,
+    RoutingOptions,
+)
+
+__all__ = [
+    "BRAIN_INJURY_CRITERIA",
+    "DEADLINES",
+    "EXCLUSIONS",
+    "ROUTE_IDS",
+    "RULES",
+    "RULESET_VERSION",
+    "CalendarRangeError",
+    "Confidence",
+    "FieldError",
+    "HarmReport",
+    "HarmReportError",
+    "Period",
+    "RoutingOptions",
+    "add_working_days",
+    "bank_holidays",
+    "is_working_day",
+    "parse_report",
+    "route",
+    "route_report",
+]

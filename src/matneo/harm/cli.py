@@ -1,0 +1,79 @@
+"""``matneo harm``: route a harm report from a JSON file.
+
+Registered in the main CLI as ``app.add_typer(harm_app, name="harm")``. Exit status 0 on success,
+2 on a report that cannot be routed or a file that cannot be read (message on stderr).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from matneo.harm.report import HarmReportError
+from matneo.harm.routing import route
+from matneo.harm.rules import RoutingOptions
+
+__all__ = ["harm_app"]
+
+harm_app = typer.Typer(
+    help="Harm routing: which national and local bodies a maternity or neonatal harm report goes to.",
+    no_args_is_help=True,
+)
+
+
+@harm_app.callback()
+def _harm() -> None:
+    """Harm routing (rules: docs/harm-routing.md)."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _read_json(source: str, what: str) -> Any:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {what} {source}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(f"{what} {source} is not valid JSON: {exc}") from None
+
+
+@harm_app.command("route")
+def route_command(
+    file: Annotated[str, typer.Argument(help="Report JSON file (note §0 field names), or - for stdin.")],
+    today: Annotated[
+        str | None, typer.Option(help="Routing date YYYY-MM-DD (default: today); default incident_known_date.")
+    ] = None,
+    options: Annotated[
+        str | None,
+        typer.Option(
+            help='Routing options JSON file: {"rules": {...}, "brain_injury_criteria": {...}, "deadlines": {...}}.'
+        ),
+    ] = None,
+) -> None:
+    """Print the routes, deadlines and pending unknowns of one report as JSON."""
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        raise _fail(f"--today must be a date YYYY-MM-DD, got {today!r}") from None
+    routing_options = None
+    if options:
+        try:
+            routing_options = RoutingOptions.from_dict(_read_json(options, "options file"))
+        except (ValueError, TypeError) as exc:
+            raise _fail(f"options file {options}: {exc}") from None
+    report = _read_json(file, "report file")
+    try:
+        result = route(report, routing_options, today=day)
+    except HarmReportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))

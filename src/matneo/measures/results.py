@@ -1,0 +1,138 @@
+"""Measure results computed once per store version and kept, for pages and the API.
+
+A page must not recompute a national table per request (issue 5, "Speed"). This cache holds,
+per records-store version:
+
+* the unsuppressed results of every measure at every level for a period type (optionally by
+  ethnic group or IMD quintile), computed from the cached count cube;
+* the publishable (suppressed) slice of one measure for a period type, computed lazily the
+  first time someone outside the owning organisation needs it.
+
+A new load makes a new store version; the next request sees the new version and recomputes,
+so figures are never stale. Old versions are dropped. Tables are read-only Polars frames;
+callers filter them.
+
+:meth:`ResultCache.view` joins the two for one user's scope: rows of organisations in scope
+come unsuppressed, the rest from the publishable slice (docs/adr/0005-organisation-scoped-access.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from typing import Any
+
+import polars as pl
+
+from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, compute, cube_for_settings
+from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.measures.inequalities import add_ratios
+from matneo.measures.publish import publishable
+from matneo.records.store import RecordStore
+from matneo.reference.organisations import OrgHierarchy
+
+#: Breakdowns are offered for these period types only: monthly results by group would be
+#: nearly all suppressed small numbers, and large.
+BREAKDOWN_PERIODS: tuple[str, ...] = ("year", "financial_year", "rolling_3y")
+_MAX_PUBLISHED = 128  # publishable slices kept per version (one measure × period × breakdown each)
+
+
+class ResultCache:
+    """Thread-safe, per-store-version cache of measure tables for one instance."""
+
+    def __init__(self, settings: Any, hierarchy: OrgHierarchy) -> None:
+        self._settings = settings
+        self._hierarchy = hierarchy
+        self._store = RecordStore(settings.records_dir)
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._version: int | None = None
+        self._tables: dict[tuple[Any, ...], pl.DataFrame] = {}
+        self._published: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
+
+    def version(self) -> int | None:
+        """The records-store version the cached tables belong to (None: nothing loaded)."""
+        current = self._store.current_version()
+        with self._lock:
+            if current != self._version:
+                self._version, self._tables, self._published, self._key_locks = current, {}, OrderedDict(), {}
+        return current
+
+    def _cached(
+        self, store: dict[tuple[Any, ...], pl.DataFrame], key: tuple[Any, ...], build: Callable[[], pl.DataFrame]
+    ):  # type: ignore[no-untyped-def]
+        version = self.version()
+        full_key = (version, *key)
+        with self._lock:
+            if full_key in store:
+                return store[full_key]
+            key_lock = self._key_locks.setdefault(full_key, threading.Lock())
+        with key_lock:  # one thread builds, the others wait for it
+            with self._lock:
+                if full_key in store:
+                    return store[full_key]
+            table = build()
+            with self._lock:
+                if self._version == version:
+                    store[full_key] = table
+                    if isinstance(store, OrderedDict) and len(store) > _MAX_PUBLISHED:
+                        store.popitem(last=False)
+            return table
+
+    def memo(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """Anything else derived from one store version (e.g. the ambition report), built once."""
+        return self._cached(self._tables, ("memo", *key), build)
+
+    def table(self, period: str, by: str | None = None) -> pl.DataFrame:
+        """Every measure at every level for ``period`` (and breakdown), unsuppressed."""
+        _check(period, by)
+
+        def build() -> pl.DataFrame:
+            cube = cube_for_settings(self._settings)
+            parts = [compute(None, level, period, by=by, cube=cube, hierarchy=self._hierarchy) for level in LEVELS]
+            parts = [p for p in parts if p.height]
+            if not parts:
+                return compute(None, "england", period, by=by, cube=cube, hierarchy=self._hierarchy)
+            table = pl.concat(parts, how="vertical_relaxed")
+            return add_ratios(table, by) if by else table
+
+        return self._cached(self._tables, (period, by), build)
+
+    def published(self, measure: str, period: str, by: str | None = None) -> pl.DataFrame:
+        """One measure's rows for ``period`` at every level, suppressed for publication."""
+        _check(period, by, measure)
+
+        def build() -> pl.DataFrame:
+            rows = self.table(period, by).filter(pl.col("measure") == measure)
+            return publishable(rows, hierarchy=self._hierarchy) if rows.height else rows
+
+        return self._cached(self._published, (measure, period, by), build)
+
+    def view(self, scope: Collection[str] | None, measure: str, period: str, by: str | None = None) -> pl.DataFrame:
+        """What a user with ``scope`` (None: everything) may see of one measure and period."""
+        raw = self.table(period, by).filter(pl.col("measure") == measure)
+        if scope is None or raw.is_empty():
+            return raw
+        codes = list(scope)
+        if raw.filter(~pl.col("org_code").is_in(codes)).is_empty():
+            return raw
+        published = self.published(measure, period, by)
+        return pl.concat(
+            [
+                raw.filter(pl.col("org_code").is_in(codes)),
+                published.filter(~pl.col("org_code").is_in(codes)).select(raw.columns),
+            ],
+            how="vertical_relaxed",
+        )
+
+
+def _check(period: str, by: str | None, measure: str | None = None) -> None:
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
+    if by is not None and by not in BREAKDOWNS:
+        raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}")
+    if by is not None and period not in BREAKDOWN_PERIODS:
+        raise ValueError(f"breakdowns are available for {', '.join(BREAKDOWN_PERIODS)} periods, not {period!r}")
+    if measure is not None and measure not in MEASURES_BY_ID:
+        raise ValueError(f"unknown measure {measure!r}")

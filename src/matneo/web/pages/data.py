@@ -1,0 +1,190 @@
+"""Data page: loads and rejection reports for the user's organisation, and uploading a file.
+
+A load is shown to a user when every trust whose records it supplied is in their scope
+(national analysts see every load, including failed ones). Rejection reports quote the bad
+values from the file, which is patient-level data, so the same rule guards their download.
+An upload may only contain records of trusts in the uploader's scope; a file with any other
+trust's records is refused before anything is loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from matneo.auth.access import UPLOAD_ROLES, Access, Forbidden
+from matneo.auth.users import audit
+from matneo.db import ledger
+from matneo.db.models import Load
+from matneo.db.session import transaction
+from matneo.records.load import UnreadableInput, inspect, load_files, record_failure
+from matneo.records.status import plural
+from matneo.web.services import BadRequest, NotFound, Services
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a year of one trust's births is a few MB; a region's, a few hundred
+
+
+@dataclass
+class LoadRow:
+    id: int
+    file_name: str
+    status: str
+    finished_at: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    trusts: list[str]
+    has_rejections: bool
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class UploadResult:
+    file_name: str
+    status: str  # loaded | duplicate | failed | refused
+    message: str
+    load_id: int | None = None
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    top_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class DataPage:
+    title: str
+    scope_name: str
+    can_upload: bool
+    loads: list[LoadRow]
+    upload: UploadResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "scope": self.scope_name,
+            "can_upload": self.can_upload,
+            "loads": [load.to_dict() for load in self.loads],
+            "upload": self.upload.to_dict() if self.upload else None,
+        }
+
+
+def _visible(access: Access, trusts: set[str]) -> bool:
+    return access.sees_everything or (bool(trusts) and trusts <= access.scope)
+
+
+def _row(load: Load, trusts: set[str]) -> LoadRow:
+    return LoadRow(
+        id=load.id,
+        file_name=Path(load.file_name).name,
+        status=load.status,
+        finished_at=load.finished_at.isoformat(timespec="minutes") if load.finished_at else None,
+        rows_read=load.rows_read,
+        rows_loaded=load.rows_loaded,
+        rows_rejected=load.rows_rejected,
+        trusts=sorted(trusts),
+        has_rejections=bool(load.rejection_file),
+        error=load.error,
+    )
+
+
+def build(services: Services, access: Access, upload: UploadResult | None = None) -> DataPage:
+    loads = [
+        _row(load, trusts)
+        for load, trusts in ledger.loads_with_trusts(services.settings.database_url, limit=200)
+        if _visible(access, trusts)
+    ]
+    return DataPage("Data", access.org_name, access.user.role in UPLOAD_ROLES, loads[:50], upload)
+
+
+def rejection_report(services: Services, access: Access, load_id: int) -> Path:
+    """The rejection report of a load in scope; NotFound otherwise (the same for both)."""
+    found = ledger.get_load(services.settings.database_url, load_id)
+    if found is None or not _visible(access, found[1]) or not found[0].rejection_file:
+        raise NotFound(f"There is no rejection report for load {load_id} in your organisation's loads.")
+    path = Path(found[0].rejection_file)
+    if not path.is_file():
+        raise NotFound(f"The rejection report for load {load_id} is no longer on disk.")
+    return path
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name or "upload").name
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100] or "upload"
+
+
+def _trusts_in_file(path: Path, file_format: str) -> set[str]:
+    if file_format == "csv":
+        frame = pl.read_csv(path, columns=["trust_code"], infer_schema=False)
+    else:
+        frame = pl.read_parquet(path, columns=["trust_code"])
+    return {str(c).strip() for c in frame["trust_code"].drop_nulls().unique().to_list() if str(c).strip()}
+
+
+def upload(services: Services, access: Access, file_name: str, content: bytes) -> UploadResult:
+    """Check and load one uploaded file (audited). Never loads another organisation's records."""
+    access.require_role(UPLOAD_ROLES, "upload birth records")
+    name = _safe_name(file_name)
+    if not name.lower().endswith((".csv", ".parquet")):
+        raise BadRequest("Upload a CSV (.csv) or Parquet (.parquet) file of birth records.")
+    if not content:
+        raise BadRequest("The file is empty.")
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise BadRequest(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it by month.")
+    settings = services.settings
+    folder = settings.home / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{stamp}-{uuid.uuid4().hex[:8]}-{name}"
+    path.write_bytes(content)
+    actor = access.user.email
+    try:
+        item = inspect(path)
+        trusts = _trusts_in_file(path, item.format)
+    except UnreadableInput as error:
+        record_failure(settings, path, error.problem)
+        _audit(settings.database_url, actor, "records.upload_failed", name, problem=error.problem)
+        return UploadResult(name, "failed", f"The file was not loaded: it {error.problem}.")
+    known = {t.code for t in services.hierarchy.trusts()}
+    outside = sorted((trusts & known) - access.scope)
+    if outside:
+        _audit(settings.database_url, actor, "records.upload_refused", name, trusts_outside_scope=outside[:20])
+        path.unlink(missing_ok=True)
+        raise Forbidden(
+            f"The file has records of {plural(len(outside), 'trust')} outside your organisation "
+            f"({', '.join(outside[:5])}{'…' if len(outside) > 5 else ''}). Nothing was loaded."
+        )
+    batch = load_files([path], settings, services.hierarchy)
+    result = batch.files[0]
+    load_id = batch.ledger_ids[0] if batch.ledger_ids else result.duplicate_of
+    _audit(
+        settings.database_url,
+        actor,
+        "records.upload",
+        name,
+        load_id=load_id,
+        status=result.status,
+        rows_loaded=result.rows_loaded,
+        rows_rejected=result.rows_rejected,
+    )
+    if result.status == "duplicate":
+        return UploadResult(name, "duplicate", "This file was loaded before; nothing changed.", load_id)
+    message = f"Loaded {plural(result.rows_loaded, 'row')}; {plural(result.rows_rejected, 'row')} rejected."
+    return UploadResult(
+        name, "loaded", message, load_id, result.rows_loaded, result.rows_rejected, list(result.top_reasons)
+    )
+
+
+def _audit(url: str, actor: str, action: str, file_name: str, **details: Any) -> None:
+    with transaction(url) as session:
+        audit(session, actor, action, "upload", file_name[:64], **details)

@@ -1,0 +1,288 @@
+"""Funnel plot explorer: one measure, one level, the latest complete period, crude or case-mix
+adjusted; each point links to its organisation's page.
+
+Crude funnels compare each organisation's rate with England's rate for the same period
+(limits: :func:`matneo.stats.funnel`, PHE method, 95% and 99.8%). Adjusted funnels compare
+observed with expected events after indirect standardisation for case mix (trusts, calendar
+years; :mod:`matneo.signals.casemix`), the ratio funnel the signals use. Organisations whose
+counts are suppressed for this user are left off, and the page says how many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from matneo.auth.access import Access
+from matneo.measures.definitions import MEASURES_BY_ID, Measure
+from matneo.signals.casemix import STRATA_BY_MEASURE, indirectly_standardise, strata_counts
+from matneo.stats import funnel
+from matneo.web import charts
+from matneo.web.services import BadRequest, Chart, Services, draw, json_float, measure_or_error, unit_label
+
+FUNNEL_LEVELS = ("trust", "lmns", "region")
+FUNNEL_PERIODS = ("year", "financial_year", "rolling_12m", "rolling_3y")
+FULL_MONTHS = {"year": 12, "financial_year": 12, "rolling_12m": 12, "rolling_3y": 36}
+POSITION_LABELS = {
+    "below_998": "Below the 99.8% limit",
+    "below_95": "Below the 95% limit",
+    "within": "Within the limits",
+    "above_95": "Above the 95% limit",
+    "above_998": "Above the 99.8% limit",
+    "not_applicable": "No births",
+}
+LEVEL_LABELS = {"trust": "Trusts", "lmns": "LMNS", "region": "Regions"}
+PERIOD_LABELS = {
+    "year": "Calendar year",
+    "financial_year": "Financial year",
+    "rolling_12m": "Rolling 12 months",
+    "rolling_3y": "Rolling 3 years",
+}
+
+
+@dataclass
+class FunnelPoint:
+    org_code: str
+    org_name: str
+    numerator: float
+    denominator: float
+    value: float | None
+    position: str
+    href: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "org_code": self.org_code,
+            "org_name": self.org_name,
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "value": self.value,
+            "position": self.position,
+            "href": self.href,
+        }
+
+
+@dataclass
+class FunnelData:
+    measure: str
+    level: str
+    period_type: str
+    period: str | None
+    adjustment: str
+    baseline: float | None
+    points: list[FunnelPoint]
+    hidden: int
+    curve: list[dict[str, Any]] = field(default_factory=list)
+
+    def position_of(self, org_code: str) -> str | None:
+        return next((p.position for p in self.points if p.org_code == org_code), None)
+
+
+@dataclass
+class FunnelPage:
+    title: str
+    measure: str
+    measure_title: str
+    level: str
+    period_type: str
+    adjustment: str
+    period: str | None
+    baseline: float | None
+    y_label: str
+    hidden: int
+    adjustable: bool
+    chart: Chart
+    points: list[FunnelPoint]
+    options: dict[str, list[tuple[str, str]]]
+    curve: list[dict[str, Any]]
+
+    def charts(self) -> list[Chart]:
+        return [self.chart]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "measure": self.measure,
+            "level": self.level,
+            "period_type": self.period_type,
+            "adjustment": self.adjustment,
+            "period": self.period,
+            "baseline": self.baseline,
+            "y_label": self.y_label,
+            "hidden_as_suppressed": self.hidden,
+            "points": [p.to_dict() for p in self.points],
+            "limits": self.curve,
+        }
+
+
+def _scope(access: Access) -> frozenset[str] | None:
+    return None if access.sees_everything else access.scope
+
+
+def _statistic(measure: Measure) -> str:
+    return "proportion" if measure.unit == "percent" else "rate"
+
+
+def funnel_data(
+    services: Services, access: Access, measure: Measure, level: str, period_type: str, adjustment: str = "crude"
+) -> FunnelData:
+    """Points, limits and positions for the latest complete period, as this user may see them."""
+    if level not in FUNNEL_LEVELS:
+        raise BadRequest(f"level must be one of {', '.join(FUNNEL_LEVELS)}")
+    if period_type not in FUNNEL_PERIODS:
+        raise BadRequest(f"period must be one of {', '.join(FUNNEL_PERIODS)}")
+    if adjustment not in ("crude", "adjusted"):
+        raise BadRequest("adjustment must be crude or adjusted")
+    table = services.results.view(_scope(access), measure.id, period_type).filter(
+        pl.col("months") == FULL_MONTHS[period_type]
+    )
+    if adjustment == "adjusted" and (measure.id not in STRATA_BY_MEASURE or level != "trust" or period_type != "year"):
+        raise BadRequest("Case-mix adjusted funnels are available for trusts by calendar year, for outcome measures")
+    if table.is_empty():
+        return FunnelData(measure.id, level, period_type, None, adjustment, None, [], 0)
+    latest = table["period_start"].max()
+    period_rows = table.filter(pl.col("period_start") == latest)
+    england = period_rows.filter(pl.col("level") == "england")
+    peers = period_rows.filter(pl.col("level") == level).sort("org_code")
+    period_label = str(peers["period"][0]) if peers.height else None
+    visible = peers.filter(pl.col("numerator").is_not_null() & pl.col("denominator").is_not_null())
+    hidden = peers.height - visible.height
+    if visible.is_empty():
+        return FunnelData(measure.id, level, period_type, period_label, adjustment, None, [], hidden)
+    if adjustment == "crude":
+        baseline = json_float(england["value"][0]) if england.height else None
+        result = funnel(
+            visible["numerator"].to_numpy().astype(float),
+            visible["denominator"].to_numpy().astype(float),
+            statistic=_statistic(measure),  # type: ignore[arg-type]
+            multiplier=measure.multiplier,
+            labels=visible["org_code"].to_list(),
+            baseline=baseline,
+        )
+        names = dict(zip(visible["org_code"], visible["org_name"], strict=True))
+    else:
+        ratios = _adjusted(services, measure.id, latest.year).join(
+            visible.select(pl.col("org_code").alias("trust_code"), "org_name"), on="trust_code", how="inner"
+        )
+        ratios = ratios.filter(pl.col("expected") > 0).sort("trust_code")
+        if ratios.is_empty():
+            return FunnelData(measure.id, level, period_type, period_label, adjustment, None, [], hidden)
+        result = funnel(
+            ratios["observed"].to_numpy().astype(float),
+            ratios["expected"].to_numpy().astype(float),
+            statistic="ratio",
+            labels=ratios["trust_code"].to_list(),
+        )
+        names = dict(zip(ratios["trust_code"], ratios["org_name"], strict=True))
+    points = [
+        FunnelPoint(
+            org_code=r["label"],
+            org_name=names[r["label"]],
+            numerator=r["numerator"],
+            denominator=r["denominator"],
+            value=r["value"],
+            position=r["position"],
+            href=f"/organisations/{r['label']}?measure={measure.id}",
+        )
+        for r in result.to_records()
+    ]
+    curve = [
+        {
+            "denominator": c["denominator"],
+            "centre": c["baseline"],
+            "lower95": c["lower_95"],
+            "upper95": c["upper_95"],
+            "lower998": c["lower_998"],
+            "upper998": c["upper_998"],
+        }
+        for c in result.curve(60).to_records()
+        if np.isfinite(c["lower_998"]) and np.isfinite(c["upper_998"])
+    ]
+    return FunnelData(
+        measure.id, level, period_type, period_label, adjustment, json_float(result.baseline), points, hidden, curve
+    )
+
+
+def _adjusted(services: Services, measure_id: str, year: int) -> pl.DataFrame:
+    """Observed and expected events per trust in ``year`` (indirect standardisation, cached)."""
+
+    def build() -> pl.DataFrame:
+        from matneo.records.store import RecordStore
+
+        files = RecordStore(services.settings.records_dir).partition_files()
+        strata = strata_counts(files, list(STRATA_BY_MEASURE), by=("trust_code", "year"))
+        return pl.concat(
+            [
+                indirectly_standardise(strata, m, by=("trust_code", "year")).with_columns(pl.lit(m).alias("measure"))
+                for m in STRATA_BY_MEASURE
+            ],
+            how="vertical_relaxed",
+        )
+
+    table = services.results.memo(("adjusted",), build)
+    return table.filter((pl.col("measure") == measure_id) & (pl.col("year") == year))
+
+
+def build(
+    services: Services,
+    access: Access,
+    measure_id: str = "stillbirth_rate",
+    level: str = "trust",
+    period_type: str = "rolling_12m",
+    adjustment: str = "crude",
+    highlight: str | None = None,
+) -> FunnelPage:
+    measure = measure_or_error(measure_id)
+    data = funnel_data(services, access, measure, level, period_type, adjustment)
+    adjusted = adjustment == "adjusted"
+    y_label = "Observed / expected (1 = as expected)" if adjusted else f"{measure.title} ({unit_label(measure)})"
+    x_label = "Expected events" if adjusted else "Denominator"
+    title = f"{measure.title}: {LEVEL_LABELS[level].lower()}, {data.period or PERIOD_LABELS[period_type].lower()}"
+    spec = draw(
+        charts.funnel_chart,
+        [p.to_dict() for p in data.points],
+        data.curve,
+        unit_label="O/E" if adjusted else unit_label(measure),
+        title=title,
+        highlight=highlight,
+        denominator_label=x_label,
+    )
+    chart = Chart(
+        id="funnel",
+        title=title,
+        spec=spec,
+        columns=["Code", "Organisation", "Numerator" if not adjusted else "Observed", x_label, y_label, "Position"],
+        rows=[
+            [p.org_code, p.org_name, p.numerator, p.denominator, p.value, POSITION_LABELS[p.position]]
+            for p in data.points
+        ],
+        notes=[f"{data.hidden} organisations are not shown because their counts are suppressed (small numbers)."]
+        if data.hidden
+        else [],
+    )
+    options = {
+        "measure": [(m.id, m.title) for m in MEASURES_BY_ID.values()],
+        "level": [(k, v) for k, v in LEVEL_LABELS.items()],
+        "period": [(k, v) for k, v in PERIOD_LABELS.items()],
+        "adjustment": [("crude", "Crude (not adjusted)"), ("adjusted", "Case-mix adjusted (trusts, calendar year)")],
+    }
+    return FunnelPage(
+        title="Funnel plot explorer",
+        measure=measure.id,
+        measure_title=measure.title,
+        level=level,
+        period_type=period_type,
+        adjustment=adjustment,
+        period=data.period,
+        baseline=data.baseline,
+        y_label=y_label,
+        hidden=data.hidden,
+        adjustable=measure.id in STRATA_BY_MEASURE,
+        chart=chart,
+        points=data.points,
+        options=options,
+        curve=data.curve,
+    )

@@ -1,0 +1,305 @@
+"""Organisation page (trust, LMNS or region): every measure's latest value and funnel position,
+then one chosen measure in depth: trend against the organisations above it, Making Data
+Count SPC chart, inequalities by ethnic group and deprivation, and active signals.
+
+Figures for an organisation outside the user's scope are the suppressed aggregates anyone
+outside it sees (:meth:`matneo.measures.results.ResultCache.view`); the page says which.
+The figure part of the page is built once per store version and user scope, then reused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from matneo.auth.access import Access
+from matneo.measures.definitions import MEASURES, Measure
+from matneo.stats import spc
+from matneo.web import charts
+from matneo.web.pages.funnel import FUNNEL_LEVELS, POSITION_LABELS, funnel_data
+from matneo.web.pages.signals import SignalRow, signal_rows
+from matneo.web.services import BadRequest, Chart, Services, draw, json_float, measure_or_error, unit_label
+
+LEVEL_LABELS = {"trust": "NHS trust", "lmns": "Local Maternity and Neonatal System", "region": "NHS England region"}
+TREND_DAYS = 5 * 365  # the organisation trend shows five years; England's page goes back to 2010
+SPC_MONTHS = 60  # five years of monthly points: enough for limits, short enough to read
+VARIATION_LABELS = {
+    "common_cause": "Common cause variation: no significant change",
+    "improvement_high": "Special cause variation: improvement (higher values)",
+    "improvement_low": "Special cause variation: improvement (lower values)",
+    "concern_high": "Special cause variation: concern (higher values)",
+    "concern_low": "Special cause variation: concern (lower values)",
+    "neutral_high": "Special cause variation: higher values (neither better nor worse)",
+    "neutral_low": "Special cause variation: lower values (neither better nor worse)",
+}
+ASSURANCE_LABELS = {
+    "pass": "The process will consistently meet the target",
+    "fail": "The process will consistently fail the target",
+    "inconsistent": "The process will hit and miss the target",
+}
+
+
+@dataclass
+class MeasureSummary:
+    measure: str
+    title: str
+    unit: str
+    period: str | None
+    value: float | None
+    lower95: float | None
+    upper95: float | None
+    suppressed: bool
+    england_value: float | None
+    position: str | None
+
+    @property
+    def position_label(self) -> str:
+        return POSITION_LABELS.get(self.position or "", "–")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Figures:
+    """The cached part of the page: depends only on the store version, the scope and the measure."""
+
+    summaries: list[MeasureSummary]
+    trend: Chart
+    spc: Chart
+    variation_icon: str | None
+    assurance_icon: str | None
+    inequalities: list[Chart]
+
+
+@dataclass
+class OrganisationPage:
+    code: str
+    name: str
+    level: str
+    level_label: str
+    breadcrumbs: list[tuple[str, str]]
+    children: list[tuple[str, str]]
+    in_scope: bool
+    measure: str
+    measure_title: str
+    measure_description: str
+    figures: Figures
+    signals: list[SignalRow]
+    measure_options: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def variation_label(self) -> str | None:
+        icon = self.figures.variation_icon
+        return VARIATION_LABELS.get(icon) if icon else None
+
+    @property
+    def assurance_label(self) -> str | None:
+        icon = self.figures.assurance_icon
+        return ASSURANCE_LABELS.get(icon) if icon else None
+
+    def charts(self) -> list[Chart]:
+        return [self.figures.trend, self.figures.spc, *self.figures.inequalities]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "parents": [{"code": c, "name": n} for c, n in self.breadcrumbs],
+            "children": [{"code": c, "name": n} for c, n in self.children],
+            "unsuppressed": self.in_scope,
+            "measure": self.measure,
+            "summaries": [s.to_dict() for s in self.figures.summaries],
+            "trend": self.figures.trend.to_dict(),
+            "spc": self.figures.spc.to_dict()
+            | {"variation_icon": self.figures.variation_icon, "assurance_icon": self.figures.assurance_icon},
+            "inequalities": [c.to_dict() for c in self.figures.inequalities],
+            "signals": [s.to_dict() for s in self.signals],
+        }
+
+
+def build(services: Services, access: Access, code: str, measure_id: str = "stillbirth_rate") -> OrganisationPage:
+    org = services.organisation(code)
+    if org.level not in FUNNEL_LEVELS:
+        raise BadRequest("Organisation pages are for trusts, LMNS and regions; England is on the overview page.")
+    measure = measure_or_error(measure_id)
+    scope = None if access.sees_everything else access.scope
+    key = ("organisation", access.scope_key if scope is not None else "*", code, measure.id)
+    figures = services.results.memo(key, lambda: _figures(services, access, code, org.level, measure, scope))
+    ancestors = [a for a in reversed(services.hierarchy.ancestors(code)) if a.level != "england"]
+    return OrganisationPage(
+        code=code,
+        name=org.name,
+        level=org.level,
+        level_label=LEVEL_LABELS[org.level],
+        breadcrumbs=[(a.code, a.name) for a in ancestors],
+        children=[(c.code, c.name) for c in services.hierarchy.children(code)],
+        in_scope=access.in_scope(code),
+        measure=measure.id,
+        measure_title=measure.title,
+        measure_description=measure.description,
+        figures=figures,
+        signals=signal_rows(services, access, include_closed=False, org_code=code),
+        measure_options=[(m.id, m.title) for m in MEASURES],
+    )
+
+
+def _figures(
+    services: Services, access: Access, code: str, level: str, measure: Measure, scope: frozenset[str] | None
+) -> Figures:
+    return Figures(
+        summaries=[_summary(services, access, code, level, m, scope) for m in MEASURES],
+        trend=_trend(services, code, measure, scope),
+        inequalities=[_inequality(services, code, measure, by, scope) for by in ("ethnic_group", "imd_quintile")],
+        **_spc(services, code, measure, scope),
+    )
+
+
+def _summary(
+    services: Services, access: Access, code: str, level: str, measure: Measure, scope: frozenset[str] | None
+) -> MeasureSummary:
+    rows = services.results.view(scope, measure.id, "rolling_12m").filter(
+        pl.col("org_code").is_in([code, "ENG"]) & (pl.col("months") == 12)
+    )
+    if rows.is_empty():
+        return MeasureSummary(measure.id, measure.title, unit_label(measure), None, None, None, None, False, None, None)
+    latest = rows.filter(pl.col("period_start") == rows["period_start"].max())
+    own = latest.filter(pl.col("org_code") == code)
+    england = latest.filter(pl.col("org_code") == "ENG")
+    r = own.row(0, named=True) if own.height else None
+    position = funnel_data(services, access, measure, level, "rolling_12m").position_of(code)
+    return MeasureSummary(
+        measure=measure.id,
+        title=measure.title,
+        unit=unit_label(measure),
+        period=r["period"] if r else None,
+        value=json_float(r["value"]) if r else None,
+        lower95=json_float(r["lower95"]) if r else None,
+        upper95=json_float(r["upper95"]) if r else None,
+        suppressed=bool(r["suppressed"]) if r else False,
+        england_value=json_float(england["value"][0]) if england.height else None,
+        position=position,
+    )
+
+
+def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str] | None) -> Chart:
+    comparators = [code, *[a.code for a in services.hierarchy.ancestors(code)]]
+    rows = (
+        services.results.view(scope, measure.id, "rolling_12m")
+        .filter(pl.col("org_code").is_in(comparators) & (pl.col("months") == 12))
+        .sort("period_start", "level")
+    )
+    if rows.height:
+        rows = rows.filter(pl.col("period_start") > rows["period_start"].max() - dt.timedelta(days=TREND_DAYS))
+    series = [
+        {
+            "period_start": r["period_start"],
+            "period": r["period"],
+            "value": json_float(r["value"]),
+            "lower95": json_float(r["lower95"]),
+            "upper95": json_float(r["upper95"]),
+            "series": r["org_name"],
+            "org_code": r["org_code"],
+            "suppressed": r["suppressed"],
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+    title = f"{measure.title}: rolling 12 months, by month, last five years"
+    return Chart(
+        id="trend",
+        title=title,
+        spec=draw(charts.trend_chart, series, unit_label=unit_label(measure), title=title),
+        columns=["12 months ending", "Organisation", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI"],
+        rows=[
+            [s["period"], s["series"], "suppressed" if s["suppressed"] else s["value"], s["lower95"], s["upper95"]]
+            for s in series
+        ],
+        notes=["Each point is the rate over the 12 months ending that month, so short-term noise is smoothed."],
+    )
+
+
+def _spc(services: Services, code: str, measure: Measure, scope: frozenset[str] | None) -> dict[str, Any]:
+    rows = (
+        services.results.view(scope, measure.id, "month")
+        .filter(pl.col("org_code") == code)
+        .sort("period_start")
+        .tail(SPC_MONTHS)
+    )
+    title = f"{measure.title}: monthly SPC chart (Making Data Count)"
+    columns = ["Month", f"Value ({unit_label(measure)})", "Mean", "Lower process limit", "Upper process limit", "Point"]
+    empty = {"variation_icon": None, "assurance_icon": None}
+    if rows.height < 12:
+        return empty | {"spc": Chart("spc", title, None, columns, [], "Fewer than 12 months of data: no SPC chart.")}
+    numerators = rows["numerator"].to_numpy().astype(float)
+    if np.isnan(numerators).mean() > 0.25:
+        message = (
+            "Most monthly counts for this organisation are small and suppressed outside it, "
+            "so an SPC chart cannot be drawn here."
+        )
+        return empty | {"spc": Chart("spc", title, None, columns, [], message)}
+    denominators = rows["denominator"].to_numpy().astype(float)
+    result = spc(
+        numerators,
+        np.nan_to_num(denominators, nan=0.0),
+        improvement="decrease" if measure.direction == "lower_is_better" else "increase",
+    )
+    m = measure.multiplier
+    points = []
+    for r, rec in zip(rows.iter_rows(named=True), result.to_records(), strict=True):
+        scaled = {k: (rec[k] * m if rec[k] is not None else None) for k in ("value", "mean", "lpl", "upl")}
+        points.append(
+            {"period_start": r["period_start"], "period": r["period"], **scaled}
+            | {"point_type": rec["point_type"], "special_cause": rec["special_cause"], "rule": rec["rule"]}
+        )
+    chart = Chart(
+        id="spc",
+        title=title,
+        spec=draw(charts.spc_chart, points, unit_label=unit_label(measure), title=title),
+        columns=columns,
+        rows=[
+            [p["period"], p["value"], p["mean"], p["lpl"], p["upl"], p["point_type"].replace("_", " ")] for p in points
+        ],
+        notes=list(result.warnings),
+    )
+    return {"spc": chart, "variation_icon": result.variation_icon, "assurance_icon": result.assurance_icon}
+
+
+def _inequality(services: Services, code: str, measure: Measure, by: str, scope: frozenset[str] | None) -> Chart:
+    label = "ethnic group" if by == "ethnic_group" else "deprivation (IMD quintile)"
+    title = f"{measure.title} by {label}: latest 3 years"
+    rows = services.results.view(scope, measure.id, "rolling_3y", by=by).filter(
+        (pl.col("org_code") == code) & (pl.col("months") == 36) & pl.col(by).is_not_null()
+    )
+    columns = ["Group", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI", "Ratio to reference"]
+    if rows.is_empty():
+        return Chart(f"inequalities-{by}", title, None, columns, [], "No complete 3-year period yet.")
+    latest = rows.filter(pl.col("period_start") == rows["period_start"].max()).sort(by)
+    ratio = "ratio" if "ratio" in latest.columns else None
+    data = [
+        {
+            "group": r[by],
+            "value": json_float(r["value"]),
+            "lower95": json_float(r["lower95"]),
+            "upper95": json_float(r["upper95"]),
+            "rate_ratio": json_float(r[ratio]) if ratio else None,
+            "suppressed": r["suppressed"],
+        }
+        for r in latest.iter_rows(named=True)
+    ]
+    shown = [d for d in data if d["value"] is not None]
+    return Chart(
+        id=f"inequalities-{by}",
+        title=f"{title} ({latest['period'][0]})",
+        spec=draw(charts.inequality_chart, shown, unit_label=unit_label(measure), title=title),
+        columns=columns,
+        rows=[
+            [d["group"], "suppressed" if d["suppressed"] else d["value"], d["lower95"], d["upper95"], d["rate_ratio"]]
+            for d in data
+        ],
+        empty_message="All groups are suppressed (small numbers).",
+    )

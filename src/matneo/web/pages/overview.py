@@ -1,0 +1,171 @@
+"""England overview: the ambition measures (trend since 2010, trajectory to 2025, latest value
+with its interval and status) and the signals open in the user's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from matneo.auth.access import Access
+from matneo.measures.ambition import ambition_report
+from matneo.measures.compute import cube_for_settings
+from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.web import charts
+from matneo.web.pages.signals import SignalRow, signal_rows
+from matneo.web.services import Chart, Services, draw, fmt, json_float, unit_label
+
+ENGLAND = "ENG"
+STATUS_LABELS = {
+    "ahead": "Ahead of trajectory",
+    "on_track": "On trajectory",
+    "off_track": "Off trajectory",
+}
+STATUS_TAGS = {"ahead": "nhsuk-tag--green", "on_track": "nhsuk-tag--blue", "off_track": "nhsuk-tag--red"}
+
+
+@dataclass
+class AmbitionCard:
+    measure: str
+    title: str
+    unit: str
+    latest_period: str | None
+    latest_value: float | None
+    lower95: float | None
+    upper95: float | None
+    suppressed: bool
+    target_2025: float | None
+    expected_at_latest: float | None
+    status: str | None
+    problem: str | None
+    chart: Chart
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status or "", "No status")
+
+    @property
+    def status_tag(self) -> str:
+        return STATUS_TAGS.get(self.status or "", "nhsuk-tag--grey")
+
+    @property
+    def shown_value(self) -> str:
+        return "suppressed" if self.suppressed else fmt(self.latest_value, 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "title": self.title,
+            "unit": self.unit,
+            "latest_period": self.latest_period,
+            "latest_value": self.latest_value,
+            "lower95": self.lower95,
+            "upper95": self.upper95,
+            "suppressed": self.suppressed,
+            "target_2025": self.target_2025,
+            "expected_at_latest": self.expected_at_latest,
+            "status": self.status,
+            "problem": self.problem,
+            "chart": self.chart.to_dict(),
+        }
+
+
+@dataclass
+class OverviewPage:
+    title: str
+    store_version: int | None
+    cards: list[AmbitionCard]
+    signals: list[SignalRow]
+    signals_scope: str
+    notes: list[str] = field(default_factory=list)
+
+    def charts(self) -> list[Chart]:
+        return [card.chart for card in self.cards]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "store_version": self.store_version,
+            "ambition": [card.to_dict() for card in self.cards],
+            "signals_scope": self.signals_scope,
+            "signals": [s.to_dict() for s in self.signals],
+            "notes": self.notes,
+        }
+
+
+def build(services: Services, access: Access) -> OverviewPage:
+    version = services.results.version()
+    if version is None:
+        return OverviewPage("England overview", None, [], [], access.org_name, ["No birth records are loaded yet."])
+    report = services.results.memo(
+        ("ambition", ENGLAND),
+        lambda: ambition_report(None, cube=cube_for_settings(services.settings), hierarchy=services.hierarchy),
+    )
+    scope = None if access.sees_everything else access.scope
+    cards = services.results.memo(
+        ("overview", access.scope_key if scope is not None else "*"),
+        lambda: [_card(services, scope, progress) for progress in report],
+    )
+    signals = signal_rows(services, access, include_closed=False)
+    return OverviewPage("England overview", version, cards, signals, access.org_name)
+
+
+def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> AmbitionCard:
+    measure = MEASURES_BY_ID[progress.measure]
+    period = "rolling_3y" if measure.default_period == "rolling_3y" else "year"
+    rows = (
+        services.results.view(scope, measure.id, period)
+        .filter((pl.col("org_code") == ENGLAND) & (pl.col("months") == (36 if period == "rolling_3y" else 12)))
+        .sort("period_start")
+    )
+    series = [
+        {
+            "period_start": r["period_start"],
+            "period": r["period"],
+            "value": json_float(r["value"]),
+            "lower95": json_float(r["lower95"]),
+            "upper95": json_float(r["upper95"]),
+            "series": "England",
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+    target: list[dict[str, Any]] = []
+    p = progress.progress
+    if p is not None:
+        starts = {int(r["period"][:4]) + (1 if period == "rolling_3y" else 0): r["period_start"] for r in series}
+        target = [
+            {"period_start": starts.get(point.year) or f"{point.year}-01-01", "value": json_float(point.expected)}
+            for point in p.trajectory
+            if json_float(point.expected) is not None
+        ]
+    title = f"{measure.title}, England"
+    chart = Chart(
+        id=f"trend-{measure.id}",
+        title=title,
+        spec=draw(charts.trend_chart, series, unit_label=unit_label(measure), title=title, target=target or None),
+        columns=["Period", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI"],
+        rows=[[r["period"], r["value"], r["lower95"], r["upper95"]] for r in series],
+    )
+    latest = rows.filter(pl.col("period_start") == rows["period_start"].max()) if rows.height else rows
+    last = latest.row(0, named=True) if latest.height else None
+    target_2025 = None
+    if p is not None:
+        for t in p.targets:
+            if t.year == 2025:
+                target_2025 = json_float(t.rounded)
+    return AmbitionCard(
+        measure=measure.id,
+        title=measure.title,
+        unit=unit_label(measure),
+        latest_period=last["period"] if last else None,
+        latest_value=json_float(last["value"]) if last else None,
+        lower95=json_float(last["lower95"]) if last else None,
+        upper95=json_float(last["upper95"]) if last else None,
+        suppressed=bool(last["suppressed"]) if last else False,
+        target_2025=target_2025,
+        expected_at_latest=json_float(p.expected_at_latest) if p else None,
+        status=p.status if p else None,
+        problem=progress.problem,
+        chart=chart,
+    )

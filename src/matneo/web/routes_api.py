@@ -1,0 +1,152 @@
+"""JSON API under /api/v1: the same page contexts as the HTML pages, plus scoped measure rows.
+
+Every endpoint needs a signed-in session (401 otherwise); POSTs also need ``X-CSRF-Token``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+import polars as pl
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from matneo.measures.compute import LEVELS
+from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.measures.results import BREAKDOWN_PERIODS
+from matneo.records.status import store_status
+from matneo.web.app import access_for
+from matneo.web.pages import data, funnel, organisation, overview, signals
+from matneo.web.security import check_csrf
+from matneo.web.services import BadRequest, NotFound, Services
+
+router = APIRouter(prefix="/api/v1")
+
+MeasureId = Literal[tuple(MEASURES_BY_ID)]  # type: ignore[valid-type]
+Level = Literal["trust", "lmns", "region", "england"]
+FunnelLevel = Literal["trust", "lmns", "region"]
+PeriodType = Literal["month", "quarter", "year", "financial_year", "rolling_12m", "rolling_3y"]
+FunnelPeriod = Literal["year", "financial_year", "rolling_12m", "rolling_3y"]
+OrgCode = Annotated[str, Path(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")]
+MEASURE_ROW_LIMIT = 50_000
+
+
+class Acknowledgement(BaseModel):
+    comment: str = Field(min_length=1, max_length=2000, description="What has been done or decided about the signal")
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+@router.get("/me", tags=["session"], summary="Who is signed in, and their organisation scope")
+def me(request: Request) -> dict[str, Any]:
+    access = access_for(request)
+    return {
+        "email": access.user.email,
+        "role": access.user.role,
+        "org_code": access.user.org_code,
+        "org_name": access.org_name,
+        "scope_size": len(access.scope),
+        "csrf_token": access.user.csrf_token,  # same-origin only: other sites cannot read this response
+    }
+
+
+@router.get("/status", tags=["data"], summary="What is loaded (counts only)")
+def status(request: Request) -> dict[str, Any]:
+    access = access_for(request)
+    summary = store_status(_services(request).settings).to_dict()
+    if not access.sees_everything:  # file names and per-load counts belong to whoever loaded them
+        summary.pop("last_loads", None)
+        summary.pop("home", None)
+    return summary
+
+
+@router.get("/overview", tags=["pages"], summary="England overview: ambition measures and signals in scope")
+def overview_api(request: Request) -> dict[str, Any]:
+    return overview.build(_services(request), access_for(request)).to_dict()
+
+
+@router.get("/organisations/{code}", tags=["pages"], summary="An organisation's page: measures, charts, signals")
+def organisation_api(request: Request, code: OrgCode, measure: MeasureId = "stillbirth_rate") -> dict[str, Any]:
+    return organisation.build(_services(request), access_for(request), code, measure).to_dict()
+
+
+@router.get("/funnel", tags=["pages"], summary="Funnel plot of one measure among organisations at one level")
+def funnel_api(
+    request: Request,
+    measure: MeasureId = "stillbirth_rate",
+    level: FunnelLevel = "trust",
+    period: FunnelPeriod = "rolling_12m",
+    adjustment: Literal["crude", "adjusted"] = "crude",
+) -> dict[str, Any]:
+    return funnel.build(_services(request), access_for(request), measure, level, period, adjustment).to_dict()
+
+
+@router.get("/measures", tags=["data"], summary="Measure results, unsuppressed only within your scope")
+def measures_api(
+    request: Request,
+    measure: MeasureId,
+    level: Level = "trust",
+    period: PeriodType = "year",
+    org: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9]+$")] = None,
+    by: Literal["ethnic_group", "imd_quintile"] | None = None,
+) -> dict[str, Any]:
+    access = access_for(request)
+    services = _services(request)
+    if level not in LEVELS:  # pragma: no cover - the Literal type already refuses it
+        raise BadRequest(f"level must be one of {', '.join(LEVELS)}")
+    if by is not None and period not in BREAKDOWN_PERIODS:
+        raise BadRequest(f"breakdowns are available for {', '.join(BREAKDOWN_PERIODS)} periods")
+    if org is not None and org not in services.hierarchy.organisations:
+        raise NotFound(f"There is no organisation with code {org!r}.")
+    scope = None if access.sees_everything else access.scope
+    rows = services.results.view(scope, measure, period, by).filter(pl.col("level") == level)
+    if org is not None:
+        rows = rows.filter(pl.col("org_code") == org)
+    rows = rows.sort("org_code", "period_start")
+    return {
+        "measure": measure,
+        "level": level,
+        "period": period,
+        "by": by,
+        "truncated": rows.height > MEASURE_ROW_LIMIT,
+        "rows": [_clean(r) for r in rows.head(MEASURE_ROW_LIMIT).iter_rows(named=True)],
+    }
+
+
+@router.get("/signals", tags=["signals"], summary="Signals register for the trusts in your scope")
+def signals_api(request: Request, show: Literal["active", "all"] = "active") -> dict[str, Any]:
+    return signals.build(_services(request), access_for(request), show).to_dict()
+
+
+@router.post("/signals/{signal_id}/acknowledge", tags=["signals"], summary="Acknowledge a signal with a comment")
+def acknowledge_api(
+    request: Request,
+    signal_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: Acknowledgement,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    access = access_for(request)
+    check_csrf(access.user, x_csrf_token)
+    try:
+        return signals.acknowledge(_services(request), access, signal_id, body.comment).to_dict()
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+
+
+@router.get("/loads", tags=["data"], summary="Loads of your organisation's records, with rejection counts")
+def loads_api(request: Request) -> dict[str, Any]:
+    return data.build(_services(request), access_for(request)).to_dict()
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, float) and math.isnan(value):
+            value = None
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
+    return out

@@ -1,0 +1,230 @@
+"""HTML pages. Each view: session → page builder or action → template. No data access here."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
+from matneo.web.app import access_for, page_or_csv, render
+from matneo.web.pages import admin, data, funnel, organisation, overview, signals
+from matneo.web.security import (
+    SESSION_COOKIE,
+    SIGN_IN_CSRF_COOKIE,
+    check_csrf,
+    check_sign_in_csrf,
+    is_secure,
+    new_sign_in_token,
+)
+from matneo.web.services import Services
+
+router = APIRouter(include_in_schema=False)
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never redirect to another host after sign-in."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+# -- sign-in ----------------------------------------------------------------------------------
+@router.get("/sign-in")
+def sign_in_page(request: Request, next: str = "/") -> Response:
+    token = new_sign_in_token()
+    response = render(request, "sign_in.html", next=_safe_next(next), sign_in_token=token, error=None, email="")
+    response.set_cookie(SIGN_IN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_secure(request))
+    return response
+
+
+@router.post("/sign-in")
+def sign_in_submit(
+    request: Request,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    services = _services(request)
+    throttle = request.app.state.throttle
+    client = request.client.host if request.client else "unknown"
+    check_sign_in_csrf(request.cookies.get(SIGN_IN_CSRF_COOKIE), csrf_token)
+    token = new_sign_in_token()
+
+    def again(message: str, status: int) -> Response:
+        response = render(
+            request, "sign_in.html", status, next=_safe_next(next), sign_in_token=token, error=message, email=email
+        )
+        response.set_cookie(SIGN_IN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_secure(request))
+        return response
+
+    if not email.strip() or not password:
+        return again("Enter your e-mail address and password.", 400)
+    if throttle.blocked(client):
+        return again("Too many failed sign-in attempts from this computer. Wait 15 minutes and try again.", 429)
+    try:
+        session = sign_in(services.settings.database_url, email, password)
+    except SignInFailed as error:
+        throttle.failed(client)
+        return again(str(error), 401)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        max_age=int(SESSION_IDLE.total_seconds()) * 12,
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(request),
+    )
+    response.delete_cookie(SIGN_IN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/sign-out")
+def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    sign_out(_services(request).settings.database_url, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# -- dashboards -------------------------------------------------------------------------------
+@router.get("/")
+def overview_page(request: Request) -> Response:
+    access = access_for(request)
+    return page_or_csv(request, "overview.html", overview.build(_services(request), access))
+
+
+@router.get("/organisations/{code}")
+def organisation_page(request: Request, code: str, measure: str = "stillbirth_rate") -> Response:
+    access = access_for(request)
+    return page_or_csv(request, "organisation.html", organisation.build(_services(request), access, code, measure))
+
+
+@router.get("/organisations")
+def organisation_search(request: Request, code: str = "") -> Response:
+    access_for(request)
+    code = code.strip().upper()
+    return RedirectResponse(f"/organisations/{code}" if code else "/", status_code=303)
+
+
+@router.get("/funnel")
+def funnel_page(
+    request: Request,
+    measure: str = "stillbirth_rate",
+    level: str = "trust",
+    period: str = "rolling_12m",
+    adjustment: str = "crude",
+    highlight: str | None = None,
+) -> Response:
+    access = access_for(request)
+    page = funnel.build(_services(request), access, measure, level, period, adjustment, highlight)
+    return page_or_csv(request, "funnel.html", page)
+
+
+@router.get("/signals")
+def signals_page(request: Request, show: str = "active", done: int | None = None) -> Response:
+    access = access_for(request)
+    return render(request, "signals.html", page=signals.build(_services(request), access, show), done=done, error=None)
+
+
+@router.post("/signals/{signal_id}/acknowledge")
+def acknowledge_signal(
+    request: Request,
+    signal_id: int,
+    comment: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        signals.acknowledge(services, access, signal_id, comment)
+    except ValueError as error:
+        page = signals.build(services, access)
+        return render(request, "signals.html", 400, page=page, done=None, error=(signal_id, str(error)))
+    return RedirectResponse(f"/signals?done={signal_id}", status_code=303)
+
+
+# -- data -------------------------------------------------------------------------------------
+@router.get("/data")
+def data_page(request: Request) -> Response:
+    access = access_for(request)
+    return render(request, "data.html", page=data.build(_services(request), access), error=None)
+
+
+@router.post("/data/upload")
+async def data_upload(
+    request: Request,
+    file: Annotated[UploadFile | None, File()] = None,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    if file is None or not file.filename:
+        page = data.build(services, access)
+        return render(request, "data.html", 400, page=page, error="Choose a file to upload.")
+    content = await file.read()
+    from starlette.concurrency import run_in_threadpool
+
+    result = await run_in_threadpool(data.upload, services, access, file.filename, content)
+    return render(request, "data.html", page=data.build(services, access, result), error=None)
+
+
+@router.get("/data/loads/{load_id}/rejections.csv")
+def rejection_download(request: Request, load_id: int) -> Response:
+    access = access_for(request)
+    path = data.rejection_report(_services(request), access, load_id)
+    return FileResponse(path, media_type="text/csv", filename=f"load-{load_id}-rejections.csv")
+
+
+# -- administration ---------------------------------------------------------------------------
+@router.get("/admin/users")
+def admin_page(request: Request, done: str | None = None) -> Response:
+    access = access_for(request)
+    return render(request, "admin.html", page=admin.build(_services(request), access), done=done, error=None, form={})
+
+
+@router.post("/admin/users")
+def admin_add_user(
+    request: Request,
+    email: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    org_code: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        user = admin.create_user(services, access, email, role, org_code, password)
+    except ValueError as error:
+        form = {"email": email, "role": role, "org_code": org_code}
+        page = admin.build(services, access)
+        return render(request, "admin.html", 400, page=page, done=None, error=str(error), form=form)
+    return RedirectResponse(f"/admin/users?done=added+{user.email}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/{action}")
+def admin_change_user(request: Request, user_id: int, action: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        user = admin.change_user(services, access, user_id, action)
+    except ValueError as error:
+        page = admin.build(services, access)
+        return render(request, "admin.html", 400, page=page, done=None, error=str(error), form={})
+    done = {"unlock": "unlocked", "activate": "activated", "deactivate": "deactivated"}[action]
+    return RedirectResponse(f"/admin/users?done={done}+{user.email}", status_code=303)

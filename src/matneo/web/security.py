@@ -1,0 +1,117 @@
+"""Sign-in plumbing for the web layer: session cookie, CSRF checks, throttling, headers.
+
+* Session cookie ``matneo_session``: random token, ``HttpOnly``, ``SameSite=Lax``, ``Secure``
+  whenever the request came over HTTPS (always behind the production TLS proxy; plain HTTP is
+  for the loopback demo only), path ``/``.
+* CSRF (OWASP CSRF Prevention Cheat Sheet, "synchronizer token"): each session has a token;
+  every form carries it in a hidden field and every unsafe API call in ``X-CSRF-Token``. The
+  sign-in form, which has no session yet, uses a double-submit cookie (``matneo_csrf``).
+* Throttling: besides the per-account lock-out (:mod:`matneo.auth.signin`), a client address
+  with :data:`MAX_FAILURES_PER_CLIENT` failed sign-ins in :data:`CLIENT_WINDOW` gets HTTP 429
+  until the window passes (needs local confirmation; in memory, per process).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from starlette.requests import Request
+
+from matneo.auth.signin import SignedInUser, session_user
+
+SESSION_COOKIE = "matneo_session"
+SIGN_IN_CSRF_COOKIE = "matneo_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+MAX_FAILURES_PER_CLIENT = 20
+CLIENT_WINDOW = 15 * 60.0
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",  # charts use Vega's expression interpreter (ast: true), so no 'unsafe-eval'
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+class SignInRequired(Exception):
+    """No valid session: pages redirect to sign-in, the API answers 401."""
+
+
+class CsrfFailed(Exception):
+    """A form or unsafe API call without the right CSRF token (HTTP 403)."""
+
+
+def is_secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def signed_in_user(request: Request, database_url: str) -> SignedInUser:
+    user = getattr(request.state, "user", None)
+    if user is None:
+        user = session_user(database_url, request.cookies.get(SESSION_COOKIE))
+        if user is None:
+            raise SignInRequired
+        request.state.user = user
+    return user
+
+
+def check_csrf(user: SignedInUser, supplied: str | None) -> None:
+    if not supplied or not secrets.compare_digest(supplied, user.csrf_token):
+        raise CsrfFailed("The form has expired or did not come from MatNeo. Go back, reload the page and try again.")
+
+
+def new_sign_in_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def check_sign_in_csrf(cookie: str | None, supplied: str | None) -> None:
+    if not cookie or not supplied or not secrets.compare_digest(cookie, supplied):
+        raise CsrfFailed("The sign-in form has expired. Reload the page and try again.")
+
+
+class ClientThrottle:
+    """Failed sign-ins per client address in a sliding window (thread-safe, in memory)."""
+
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES_PER_CLIENT,
+        window: float = CLIENT_WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_failures, self.window, self.clock = max_failures, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str) -> deque[float]:
+        entries = self._failures.setdefault(client, deque())
+        cutoff = self.clock() - self.window
+        while entries and entries[0] <= cutoff:
+            entries.popleft()
+        return entries
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._recent(client)) >= self.max_failures
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client).append(self.clock())
