@@ -163,3 +163,33 @@ def test_users_commands(sqlite_settings: Settings) -> None:
     no_stdin = matneo(sqlite_settings, "users", "add", "--email", "b@x.uk", "--role", "trust_staff", "--org", trust)
     assert no_stdin.returncode == 2
     assert json.loads(matneo(sqlite_settings, "users", "audit").stdout)[0]["action"] == "user.add"
+    deactivated = matneo(sqlite_settings, "users", "change", "deactivate", "--email", "A@example.nhs.uk")
+    assert deactivated.returncode == 0, deactivated.stderr
+    assert json.loads(matneo(sqlite_settings, "users", "list", "--format", "json").stdout)[0]["active"] is False
+    assert matneo(sqlite_settings, "users", "change", "unlock", "--email", "a@example.nhs.uk").returncode == 0
+    assert matneo(sqlite_settings, "users", "change", "unlock", "--email", "nobody@x.uk").returncode == 2
+    actions = [e["action"] for e in json.loads(matneo(sqlite_settings, "users", "audit").stdout)]
+    assert actions[:2] == ["user.unlock", "user.deactivate"]
+
+
+def test_demo_creates_users_and_prints_how_to_sign_in(sqlite_settings: Settings) -> None:
+    shown = matneo(
+        sqlite_settings,
+        "demo",
+        "--no-serve",
+        "--years",
+        "2023-2023",
+        "--scale",
+        "0.01",
+        "--struggling",
+        "R0A:2023-06:2.0",
+    )
+    assert shown.returncode == 0, shown.stderr
+    for email in ("analyst@", "region@", "lmns@", "trust@", "admin@"):
+        assert email in shown.stdout
+    saved = json.loads((sqlite_settings.home / "demo-users.json").read_text())
+    assert len(saved) == 5 and all(len(p) >= 12 for p in saved.values())
+    assert (sqlite_settings.home / "DEMO").exists()
+    again = matneo(sqlite_settings, "demo", "--no-serve")
+    assert again.returncode == 0 and "Records already loaded" in again.stdout
+    assert json.loads((sqlite_settings.home / "demo-users.json").read_text()) == saved

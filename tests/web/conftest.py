@@ -7,6 +7,7 @@ role around two trusts in different regions. Served by uvicorn on a free loopbac
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -20,7 +21,8 @@ import uvicorn
 
 from matneo.auth.users import add_user
 from matneo.config import Settings
-from matneo.db.session import dispose_all_engines, prepare
+from matneo.db.models import Signal, SignalEvent
+from matneo.db.session import dispose_all_engines, prepare, transaction
 from matneo.records.load import load_files
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from matneo.signals.register import refresh_from_store
@@ -54,6 +56,25 @@ def sign_in(client: httpx.Client, email: str, password: str) -> httpx.Response:
     assert page.status_code == 200
     token = client.cookies.get("matneo_csrf")
     return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token, "next": "/"})
+
+
+def plant_signal(url: str, trust: str, measure: str, summary: str) -> int:
+    """An open signal in the register (detection at this small scale may find none)."""
+    with transaction(url) as session:
+        entry = Signal(
+            trust_code=trust,
+            measure=measure,
+            method="funnel",
+            status="open",
+            first_signal_date=dt.date(2023, 12, 31),
+            last_signal_date=dt.date(2023, 12, 31),
+            summary=summary,
+            statistic=3.0,
+        )
+        session.add(entry)
+        session.add(SignalEvent(signal=entry, action="raised", actor="tests"))
+        session.flush()
+        return entry.id
 
 
 def free_port() -> int:
@@ -110,6 +131,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebInstance]:
     )
     load_files(files, settings, hierarchy)
     refresh_from_store(settings)
+    plant_signal(settings.database_url, OWN_TRUST, "stillbirth_rate", "planted by the web tests")
     users = users_for(hierarchy)
     for email, role, org in users.values():
         add_user(settings.database_url, email, role, org, PASSWORD, actor="tests")

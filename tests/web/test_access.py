@@ -9,7 +9,6 @@ no signals, no rejection reports, no loading another trust's records, no managin
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +17,11 @@ import httpx
 import pytest
 
 from matneo.auth.users import list_users
-from matneo.db.models import Signal, SignalEvent
-from matneo.db.session import transaction
 from matneo.records.load import load_files
 from matneo.records.schema import FIELD_NAMES
 from rowbuilder import valid_row
 
-from .conftest import OTHER_TRUST, OWN_TRUST, WebInstance
+from .conftest import OTHER_TRUST, OWN_TRUST, WebInstance, plant_signal
 
 SCOPE = {
     "national": {"own", "other"},
@@ -54,21 +51,7 @@ def targets(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Targe
     signals, loads = {}, {}
     folder = tmp_path_factory.mktemp("access-loads")
     for side, trust in TRUSTS.items():
-        with transaction(url) as session:
-            entry = Signal(
-                trust_code=trust,
-                measure="brain_injury_rate",
-                method="funnel",
-                status="open",
-                first_signal_date=dt.date(2023, 12, 31),
-                last_signal_date=dt.date(2023, 12, 31),
-                summary="planted by the access tests",
-                statistic=3.0,
-            )
-            session.add(entry)
-            session.add(SignalEvent(signal=entry, action="raised", actor="tests"))
-            session.flush()
-            signals[side] = entry.id
+        signals[side] = plant_signal(url, trust, "brain_injury_rate", "planted by the access tests")
         site = web.hierarchy.sites_of(trust)[0].code
         when = {"birth_datetime": "2018-03-01 09:00:00"}
         rows = [

@@ -516,6 +516,33 @@ def users_list(
     console.print(table)
 
 
+class UserChange(StrEnum):
+    unlock = "unlock"
+    deactivate = "deactivate"
+    activate = "activate"
+
+
+@users_app.command("change")
+def users_change(
+    action: Annotated[UserChange, typer.Argument(help="unlock, deactivate or activate.")],
+    email: Annotated[str, typer.Option(help="The user's e-mail address.")],
+    actor: Annotated[str, typer.Option(help="Who is making the change (for the audit log).")] = "cli",
+) -> None:
+    """Unlock a locked-out user, or deactivate/activate one (deactivating ends their sessions)."""
+    from matneo.auth.users import list_users, set_active, unlock
+
+    url = _prepared().database_url
+    found = [u for u in list_users(url) if u.email == email.strip().lower()]
+    if not found:
+        errors.print(f"[red]No user with e-mail {email}[/red]")
+        raise typer.Exit(2)
+    if action is UserChange.unlock:
+        unlock(url, found[0].id, actor)
+    else:
+        set_active(url, found[0].id, action is UserChange.activate, actor)
+    console.print(f"{action.value.capitalize()}: {found[0].email}.")
+
+
 @users_app.command("audit")
 def users_audit(limit: Annotated[int, typer.Option(help="How many events, newest first.")] = 50) -> None:
     """Print the audit log as JSON (newest first)."""
