@@ -36,12 +36,21 @@ def _safe_next(target: str | None) -> str:
 
 
 # -- sign-in ----------------------------------------------------------------------------------
-@router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "/") -> Response:
+def _sign_in_form(
+    request: Request, next: str, error: str | None = None, email: str = "", status: int = 200
+) -> Response:
+    """The sign-in page with a fresh double-submit CSRF token in its form and a cookie."""
     token = new_sign_in_token()
-    response = render(request, "sign_in.html", next=_safe_next(next), sign_in_token=token, error=None, email="")
+    response = render(
+        request, "sign_in.html", status, next=_safe_next(next), sign_in_token=token, error=error, email=email
+    )
     response.set_cookie(SIGN_IN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_secure(request))
     return response
+
+
+@router.get("/sign-in")
+def sign_in_page(request: Request, next: str = "/") -> Response:
+    return _sign_in_form(request, next)
 
 
 @router.post("/sign-in")
@@ -56,14 +65,9 @@ def sign_in_submit(
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     check_sign_in_csrf(request.cookies.get(SIGN_IN_CSRF_COOKIE), csrf_token)
-    token = new_sign_in_token()
 
     def again(message: str, status: int) -> Response:
-        response = render(
-            request, "sign_in.html", status, next=_safe_next(next), sign_in_token=token, error=message, email=email
-        )
-        response.set_cookie(SIGN_IN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_secure(request))
-        return response
+        return _sign_in_form(request, next, message, email, status)
 
     if not email.strip() or not password:
         return again("Enter your e-mail address and password.", 400)

@@ -71,6 +71,18 @@ def json_float(value: Any) -> float | None:
     return None if math.isnan(value) else value
 
 
+def figure(row: dict[str, Any] | None) -> dict[str, Any]:
+    """Value, 95% interval and suppression flag of one result row (empty without a row)."""
+    if row is None:
+        return {"value": None, "lower95": None, "upper95": None, "suppressed": False}
+    return {
+        "value": json_float(row["value"]),
+        "lower95": json_float(row["lower95"]),
+        "upper95": json_float(row["upper95"]),
+        "suppressed": bool(row["suppressed"]),
+    }
+
+
 def draw(builder: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
     """A chart spec, or None when there is nothing to plot (the page then says so)."""
     from matneo.web.charts import NoDataError

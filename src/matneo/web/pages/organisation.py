@@ -22,7 +22,7 @@ from matneo.stats import spc
 from matneo.web import charts
 from matneo.web.pages.funnel import FUNNEL_LEVELS, POSITION_LABELS, funnel_data
 from matneo.web.pages.signals import SignalRow, signal_rows
-from matneo.web.services import BadRequest, Chart, Services, draw, json_float, measure_or_error, unit_label
+from matneo.web.services import BadRequest, Chart, Services, draw, figure, json_float, measure_or_error, unit_label
 
 LEVEL_LABELS = {"trust": "NHS trust", "lmns": "Local Maternity and Neonatal System", "region": "NHS England region"}
 TREND_DAYS = 5 * 365  # the organisation trend shows five years; England's page goes back to 2010
@@ -178,10 +178,7 @@ def _summary(
         title=measure.title,
         unit=unit_label(measure),
         period=r["period"] if r else None,
-        value=json_float(r["value"]) if r else None,
-        lower95=json_float(r["lower95"]) if r else None,
-        upper95=json_float(r["upper95"]) if r else None,
-        suppressed=bool(r["suppressed"]) if r else False,
+        **figure(r),
         england_value=json_float(england["value"][0]) if england.height else None,
         position=position,
     )

@@ -14,7 +14,7 @@ from matneo.measures.compute import cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.web import charts
 from matneo.web.pages.signals import SignalRow, signal_rows
-from matneo.web.services import Chart, Services, draw, fmt, json_float, unit_label
+from matneo.web.services import Chart, Services, draw, figure, fmt, json_float, unit_label
 
 ENGLAND = "ENG"
 STATUS_LABELS = {
@@ -149,20 +149,15 @@ def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> Am
     )
     latest = rows.filter(pl.col("period_start") == rows["period_start"].max()) if rows.height else rows
     last = latest.row(0, named=True) if latest.height else None
-    target_2025 = None
-    if p is not None:
-        for t in p.targets:
-            if t.year == 2025:
-                target_2025 = json_float(t.rounded)
+    target_2025 = next((json_float(t.rounded) for t in p.targets if t.year == 2025), None) if p else None
+    latest_figure = figure(last)
     return AmbitionCard(
         measure=measure.id,
         title=measure.title,
         unit=unit_label(measure),
         latest_period=last["period"] if last else None,
-        latest_value=json_float(last["value"]) if last else None,
-        lower95=json_float(last["lower95"]) if last else None,
-        upper95=json_float(last["upper95"]) if last else None,
-        suppressed=bool(last["suppressed"]) if last else False,
+        latest_value=latest_figure.pop("value"),
+        **latest_figure,
         target_2025=target_2025,
         expected_at_latest=json_float(p.expected_at_latest) if p else None,
         status=p.status if p else None,
