@@ -11,6 +11,7 @@ import datetime as dt
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,10 +158,11 @@ def bad_upload(tmp_path: Path, make_row, write_csv) -> Callable[[str], Path]:  #
     def build(trust: str) -> Path:
         site = load_hierarchy().sites_of(trust)[0].code
         org = {"trust_code": trust, "site_code": site, "birth_datetime": "2018-06-15 10:30:00"}
+        batch = uuid.uuid4().hex[:8]  # different content each time: a repeat upload would be skipped
         rows = [
-            make_row(record_id="UPLOAD-1", **org),
-            make_row(record_id="UPLOAD-2", **org),
-            make_row(record_id="UPLOAD-3", gestation_weeks="61", **org),
+            make_row(record_id=f"UPLOAD-{batch}-1", **org),
+            make_row(record_id=f"UPLOAD-{batch}-2", **org),
+            make_row(record_id=f"UPLOAD-{batch}-3", gestation_weeks="61", **org),
         ]
         return write_csv(tmp_path / f"upload-{trust}.csv", rows)
 

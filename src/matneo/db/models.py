@@ -163,3 +163,143 @@ class AuditEvent(Base):
     target_type: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[str] = mapped_column(Text, default="{}")
+
+
+# --------------------------------------------------------------------------------------
+# Harm reports (the portal over matneo.harm routing; migration 0005)
+# --------------------------------------------------------------------------------------
+
+
+class HarmCase(Base):
+    """One harm report and its case: a draft until submitted, then routed to the national bodies.
+
+    ``report`` is the routing input (JSON of the research note §0 fields) and holds no patient
+    identifiers; those live in their own columns so every view outside the owning trust can
+    leave them out by construction. ``idempotency_key`` is unique per trust (NULLs are distinct
+    on SQLite and PostgreSQL), so a repeated or concurrent submission finds the first one.
+    """
+
+    __tablename__ = "harm_reports"
+    __table_args__ = (UniqueConstraint("trust_code", "idempotency_key", name="uq_harm_reports_trust_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # draft | submitted
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    report: Mapped[str] = mapped_column(Text, default="{}")
+    routing: Mapped[str | None] = mapped_column(Text)  # the route() result at submission (reasons, pending)
+    ruleset: Mapped[str | None] = mapped_column(String(16))
+    event_date: Mapped[dt.date | None] = mapped_column(Date)  # birth or death date, for queues and linking
+    nhs_number: Mapped[str | None] = mapped_column(String(10))  # identifier: owning trust only
+    patient_label: Mapped[str | None] = mapped_column(String(200))  # identifier: owning trust only
+    linked_record_id: Mapped[str | None] = mapped_column(String(64))  # identifier-like: owning trust only
+    link_status: Mapped[str | None] = mapped_column(String(16))  # linked | none | ambiguous | unavailable
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class HarmRoute(Base):
+    """One route of a submitted case (MNSI, PMRT, …) and where it stands.
+
+    ``status`` is due | done | not_applicable; "overdue" is derived (due and ``next_due`` past).
+    ``deadlines`` is JSON ``{name: ISO date}`` from the routing engine.
+    """
+
+    __tablename__ = "harm_routes"
+    __table_args__ = (UniqueConstraint("report_id", "route_id", name="uq_harm_routes_report_route"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("harm_reports.id", ondelete="CASCADE"), index=True)
+    route_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="due")
+    deadlines: Mapped[str] = mapped_column(Text, default="{}")
+    next_due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(254))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HarmFamilyContact(Base):
+    """A contact with the family (free text: shown to the owning trust only)."""
+
+    __tablename__ = "harm_family_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("harm_reports.id", ondelete="CASCADE"), index=True)
+    contacted_on: Mapped[dt.date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(254))
+    method: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(254))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HarmCandourStep(Base):
+    """A Duty of Candour step (research note §7): verbal, written, findings shared. One row per step."""
+
+    __tablename__ = "harm_candour_steps"
+    __table_args__ = (UniqueConstraint("report_id", "step", name="uq_harm_candour_report_step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("harm_reports.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    done_on: Mapped[dt.date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HarmAttachment(Base):
+    """Metadata of a document attached to a case (the file itself is kept in the trust's own systems)."""
+
+    __tablename__ = "harm_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("harm_reports.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")
+    added_by: Mapped[str] = mapped_column(String(254))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class HarmNotification(Base):
+    """An in-app notice to a trust, e.g. a route that went overdue. Unique per (report, route, kind)
+    so the daily check can run any number of times."""
+
+    __tablename__ = "harm_notifications"
+    __table_args__ = (UniqueConstraint("report_id", "route_id", "kind", name="uq_harm_notifications_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_code: Mapped[str] = mapped_column(String(16), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("harm_reports.id", ondelete="CASCADE"), index=True)
+    route_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # overdue
+    message: Mapped[str] = mapped_column(Text)  # never holds patient identifiers
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class HarmChange(Base):
+    """The case's own audit trail: who changed what, when, with the values before and after.
+
+    Written in the same transaction as the change. No foreign key (as :class:`AuditEvent`): the
+    trail must outlive what it describes. ``sensitive`` rows (free text, identifiers) show their
+    values to the owning trust only.
+    """
+
+    __tablename__ = "harm_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64))
+    what: Mapped[str] = mapped_column(String(200))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    sensitive: Mapped[bool] = mapped_column(default=False)
