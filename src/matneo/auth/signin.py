@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -107,24 +108,74 @@ def sign_in(url: str, email: str, password: str, now: dt.datetime | None = None)
     raise SignInFailed(FAILURE_MESSAGE)
 
 
+class _RecentSessions:
+    """Sessions checked in the last few seconds, so a page's requests do not each hit the database.
+
+    Why: the session check was a quarter to a half of the server's work per request
+    (benchmarks/bench_web.py). Sign-out and deactivation clear entries here at once; a change
+    made by another process (a second server) is seen within :data:`_RECHECK_AFTER`.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], tuple[SignedInUser, dt.datetime, dt.datetime]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str, token_hash: str, now: dt.datetime) -> SignedInUser | None:
+        with self._lock:
+            entry = self._entries.get((url, token_hash))
+        if entry is None:
+            return None
+        user, checked_at, expires_at = entry
+        if not checked_at <= now < checked_at + _RECHECK_AFTER or now >= expires_at:
+            return None
+        return user
+
+    def put(self, url: str, token_hash: str, user: SignedInUser, now: dt.datetime, expires_at: dt.datetime) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[(url, token_hash)] = (user, now, expires_at)
+
+    def forget(self, token_hash: str | None = None, user_id: int | None = None) -> None:
+        """Drop a session, or every session of a user id (in any database: a miss is harmless)."""
+        with self._lock:
+            for key, (user, _, _) in list(self._entries.items()):
+                if key[1] == token_hash or user.user_id == user_id:
+                    del self._entries[key]
+
+
+_RECHECK_AFTER = dt.timedelta(seconds=5)
+_RECENT = _RecentSessions()
+
+
 def session_user(url: str, token: str | None, now: dt.datetime | None = None) -> SignedInUser | None:
     """The user a session token belongs to, or None (unknown, expired, idle too long, user inactive)."""
     if not token or len(token) > 100:
         return None
     now = now or utcnow()
+    token_hash = _token_hash(token)
+    recent = _RECENT.get(url, token_hash, now)
+    if recent is not None:
+        return recent
     with transaction(url) as session:
-        row = session.get(WebSession, _token_hash(token))
-        if row is None:
+        found = session.execute(
+            select(WebSession, User)
+            .join(User, User.id == WebSession.user_id)
+            .where(WebSession.token_hash == token_hash)
+        ).first()
+        if found is None:
             return None
-        user = session.get(User, row.user_id)
-        if row.expires_at <= now or row.last_seen_at + SESSION_IDLE <= now or user is None or not user.active:
+        row, user = found
+        if row.expires_at <= now or row.last_seen_at + SESSION_IDLE <= now or not user.active:
             session.delete(row)
             return None
         if user.locked_until is not None and user.locked_until > now:
             return None
         if now - row.last_seen_at >= _TOUCH_EVERY:
             row.last_seen_at = now
-        return SignedInUser(user.id, user.email, user.role, user.org_code, row.csrf_token)
+        signed_in = SignedInUser(user.id, user.email, user.role, user.org_code, row.csrf_token)
+    _RECENT.put(url, token_hash, signed_in, now, min(row.expires_at, now + SESSION_IDLE))
+    return signed_in
 
 
 def sign_out(url: str, token: str | None) -> None:
@@ -133,6 +184,7 @@ def sign_out(url: str, token: str | None) -> None:
         return
     with transaction(url) as session:
         row = session.get(WebSession, _token_hash(token))
+        _RECENT.forget(token_hash=_token_hash(token))
         if row is None:
             return
         user = session.get(User, row.user_id)
@@ -141,5 +193,6 @@ def sign_out(url: str, token: str | None) -> None:
 
 
 def end_sessions(session, user_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Delete every session of a user, inside the caller's transaction (deactivation, unlock)."""
+    """Delete every session of a user, inside the caller's transaction (deactivation)."""
     session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    _RECENT.forget(user_id=user_id)

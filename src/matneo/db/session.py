@@ -24,11 +24,17 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ign
 
 
 def get_engine(url: str) -> Engine:
-    """One pooled engine per database URL (SQLite gets foreign keys and WAL turned on)."""
+    """One pooled engine per database URL (SQLite gets foreign keys and WAL turned on).
+
+    The pool is as large as the web server's thread pool (40), so requests do not open and
+    close connections; PostgreSQL connections are pinged before use (a server restart must not
+    fail a request), SQLite files need no ping.
+    """
     engine = _ENGINES.get(url)
     if engine is None:
-        engine = create_engine(url, pool_pre_ping=True)
-        if engine.dialect.name == "sqlite":
+        sqlite = url.startswith("sqlite")
+        engine = create_engine(url, pool_pre_ping=not sqlite, pool_size=10, max_overflow=30)
+        if sqlite:
             event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         _ENGINES[url] = engine
     return engine

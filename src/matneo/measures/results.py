@@ -48,13 +48,26 @@ class ResultCache:
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._version: int | None = None
+        self._stamp: tuple[int, int] | None = None
         self._tables: dict[tuple[Any, ...], pl.DataFrame] = {}
         self._published: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
 
     def version(self) -> int | None:
-        """The records-store version the cached tables belong to (None: nothing loaded)."""
+        """The records-store version the cached tables belong to (None: nothing loaded).
+
+        ``CURRENT`` is replaced atomically by each load, so its inode and modification time
+        change; the file is re-read only then (one ``stat`` per call otherwise).
+        """
+        try:
+            stat = (self._store.root / "CURRENT").stat()
+            stamp: tuple[int, int] | None = (stat.st_ino, stat.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and stamp == self._stamp:
+            return self._version
         current = self._store.current_version()
         with self._lock:
+            self._stamp = stamp
             if current != self._version:
                 self._version, self._tables, self._published, self._key_locks = current, {}, OrderedDict(), {}
         return current
@@ -86,16 +99,28 @@ class ResultCache:
 
     def table(self, period: str, by: str | None = None) -> pl.DataFrame:
         """Every measure at every level for ``period`` (and breakdown), unsuppressed."""
+        return pl.concat(list(self._by_measure(period, by).values()), how="vertical_relaxed")
+
+    def measure_table(self, measure: str, period: str, by: str | None = None) -> pl.DataFrame:
+        """One measure at every level for ``period`` (and breakdown), unsuppressed."""
+        _check(period, by, measure)
+        tables = self._by_measure(period, by)
+        return tables.get(measure, next(iter(tables.values())).clear())
+
+    def _by_measure(self, period: str, by: str | None) -> dict[str, pl.DataFrame]:
+        """Kept split by measure: pages ask for one measure at a time, so nothing scans the rest."""
         _check(period, by)
 
-        def build() -> pl.DataFrame:
+        def build() -> dict[str, pl.DataFrame]:
             cube = cube_for_settings(self._settings)
             parts = [compute(None, level, period, by=by, cube=cube, hierarchy=self._hierarchy) for level in LEVELS]
             parts = [p for p in parts if p.height]
             if not parts:
-                return compute(None, "england", period, by=by, cube=cube, hierarchy=self._hierarchy)
+                empty = compute(None, "england", period, by=by, cube=cube, hierarchy=self._hierarchy)
+                return {"": add_ratios(empty, by) if by else empty}
             table = pl.concat(parts, how="vertical_relaxed")
-            return add_ratios(table, by) if by else table
+            table = add_ratios(table, by) if by else table
+            return {str(key[0]): part for key, part in table.partition_by("measure", as_dict=True).items()}
 
         return self._cached(self._tables, (period, by), build)
 
@@ -104,14 +129,14 @@ class ResultCache:
         _check(period, by, measure)
 
         def build() -> pl.DataFrame:
-            rows = self.table(period, by).filter(pl.col("measure") == measure)
+            rows = self.measure_table(measure, period, by)
             return publishable(rows, hierarchy=self._hierarchy) if rows.height else rows
 
         return self._cached(self._published, (measure, period, by), build)
 
     def view(self, scope: Collection[str] | None, measure: str, period: str, by: str | None = None) -> pl.DataFrame:
         """What a user with ``scope`` (None: everything) may see of one measure and period."""
-        raw = self.table(period, by).filter(pl.col("measure") == measure)
+        raw = self.measure_table(measure, period, by)
         if scope is None or raw.is_empty():
             return raw
         codes = list(scope)

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
@@ -84,6 +85,17 @@ def page_or_csv(request: Request, template: str, page: Any) -> Response:
             headers={"Content-Disposition": f'attachment; filename="{chart.id}.csv"'},
         )
     return render(request, template, page=page)
+
+
+def page_with_figures(request: Request, template: str, fragment: str, page: Any) -> Response:
+    """Like :func:`page_or_csv` for pages whose figure part is cached: ``fragment`` is rendered
+    once per ``page.cache_key`` (store version, scope, ...) and dropped into ``template``."""
+    if request.query_params.get("format") == "csv":
+        return page_or_csv(request, template, page)
+    services: Services = request.app.state.services
+    engine: Jinja2Templates = request.app.state.templates
+    html = services.results.memo(("html", *page.cache_key), lambda: engine.get_template(fragment).render(page=page))
+    return render(request, template, page=page, figures_html=Markup(html))
 
 
 def _error(request: Request, status: int, message: str) -> Response:
@@ -173,9 +185,21 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
 
 def _warm(services: Services) -> None:
     """Compute the tables the first pages need, so the first visitor does not wait for them."""
+    from matneo.measures.ambition import AMBITION_MEASURES
+    from matneo.measures.definitions import MEASURES
+
+    results = services.results
     try:
         for period in ("rolling_12m", "year", "rolling_3y", "month"):
-            services.results.table(period)
+            results.table(period)
+        for measure in MEASURES:  # every organisation page's summary table and funnel positions
+            results.published(measure.id, "rolling_12m")
+        for measure_id in AMBITION_MEASURES:  # the overview, and organisation pages' default measure
+            results.published(measure_id, "year")
+            results.published(measure_id, "rolling_3y")
+        for by in ("ethnic_group", "imd_quintile"):
+            results.published("stillbirth_rate", "rolling_3y", by)
+        results.published("stillbirth_rate", "month")
     except Exception:  # pragma: no cover - warming is best effort; requests compute on demand
         log.exception("warming the results cache failed")
 

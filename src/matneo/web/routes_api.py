@@ -9,7 +9,7 @@ import math
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from matneo.measures.compute import LEVELS
@@ -19,7 +19,7 @@ from matneo.records.status import store_status
 from matneo.web.app import access_for
 from matneo.web.pages import data, funnel, organisation, overview, signals
 from matneo.web.security import check_csrf
-from matneo.web.services import BadRequest, NotFound, Services
+from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json
 
 router = APIRouter(prefix="/api/v1")
 
@@ -64,13 +64,14 @@ def status(request: Request) -> dict[str, Any]:
 
 
 @router.get("/overview", tags=["pages"], summary="England overview: ambition measures and signals in scope")
-def overview_api(request: Request) -> dict[str, Any]:
-    return overview.build(_services(request), access_for(request)).to_dict()
+def overview_api(request: Request) -> Response:
+    return cached_page_json(_services(request), overview.build(_services(request), access_for(request)))
 
 
 @router.get("/organisations/{code}", tags=["pages"], summary="An organisation's page: measures, charts, signals")
-def organisation_api(request: Request, code: OrgCode, measure: MeasureId = "stillbirth_rate") -> dict[str, Any]:
-    return organisation.build(_services(request), access_for(request), code, measure).to_dict()
+def organisation_api(request: Request, code: OrgCode, measure: MeasureId = "stillbirth_rate") -> Response:
+    page = organisation.build(_services(request), access_for(request), code, measure)
+    return cached_page_json(_services(request), page)
 
 
 @router.get("/funnel", tags=["pages"], summary="Funnel plot of one measure among organisations at one level")
@@ -80,8 +81,9 @@ def funnel_api(
     level: FunnelLevel = "trust",
     period: FunnelPeriod = "rolling_12m",
     adjustment: Literal["crude", "adjusted"] = "crude",
-) -> dict[str, Any]:
-    return funnel.build(_services(request), access_for(request), measure, level, period, adjustment).to_dict()
+) -> Response:
+    page = funnel.build(_services(request), access_for(request), measure, level, period, adjustment)
+    return api_json(page.to_dict())
 
 
 @router.get("/measures", tags=["data"], summary="Measure results, unsuppressed only within your scope")
@@ -92,7 +94,7 @@ def measures_api(
     period: PeriodType = "year",
     org: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9]+$")] = None,
     by: Literal["ethnic_group", "imd_quintile"] | None = None,
-) -> dict[str, Any]:
+) -> Response:
     access = access_for(request)
     services = _services(request)
     if level not in LEVELS:  # pragma: no cover - the Literal type already refuses it
@@ -106,14 +108,16 @@ def measures_api(
     if org is not None:
         rows = rows.filter(pl.col("org_code") == org)
     rows = rows.sort("org_code", "period_start")
-    return {
-        "measure": measure,
-        "level": level,
-        "period": period,
-        "by": by,
-        "truncated": rows.height > MEASURE_ROW_LIMIT,
-        "rows": [_clean(r) for r in rows.head(MEASURE_ROW_LIMIT).iter_rows(named=True)],
-    }
+    return api_json(
+        {
+            "measure": measure,
+            "level": level,
+            "period": period,
+            "by": by,
+            "truncated": rows.height > MEASURE_ROW_LIMIT,
+            "rows": [_clean(r) for r in rows.head(MEASURE_ROW_LIMIT).iter_rows(named=True)],
+        }
+    )
 
 
 @router.get("/signals", tags=["signals"], summary="Signals register for the trusts in your scope")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
-from matneo.web.app import access_for, page_or_csv, render
+from matneo.web.app import access_for, page_or_csv, page_with_figures, render
 from matneo.web.pages import admin, data, funnel, organisation, overview, signals
 from matneo.web.security import (
     SESSION_COOKIE,
@@ -105,13 +105,15 @@ def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -
 @router.get("/")
 def overview_page(request: Request) -> Response:
     access = access_for(request)
-    return page_or_csv(request, "overview.html", overview.build(_services(request), access))
+    page = overview.build(_services(request), access)
+    return page_with_figures(request, "overview.html", "overview_figures.html", page)
 
 
 @router.get("/organisations/{code}")
 def organisation_page(request: Request, code: str, measure: str = "stillbirth_rate") -> Response:
     access = access_for(request)
-    return page_or_csv(request, "organisation.html", organisation.build(_services(request), access, code, measure))
+    page = organisation.build(_services(request), access, code, measure)
+    return page_with_figures(request, "organisation.html", "organisation_figures.html", page)
 
 
 @router.get("/organisations")

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from markupsafe import Markup
+from starlette.responses import Response
 
 from matneo.config import Settings
 from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS, Measure
@@ -44,6 +49,33 @@ class Services:
             return self.hierarchy.get(code)
         except KeyError:
             raise NotFound(f"There is no organisation with code {code!r}.") from None
+
+
+def _encode(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in JSON")
+
+
+def to_json(content: Any) -> str:
+    return json.dumps(content, separators=(",", ":"), default=_encode, allow_nan=False)
+
+
+def api_json(content: Any, status_code: int = 200) -> Response:
+    """A JSON response encoded directly (FastAPI's generic encoder costs more than the page itself)."""
+    return Response(to_json(content), status_code=status_code, media_type="application/json")
+
+
+def cached_page_json(services: Services, page: Any) -> Response:
+    """A page with a cached figure part as JSON: the figures are encoded once per cache key.
+
+    ``page`` has ``cache_key``, ``figures_dict()`` and ``live_dict()`` (e.g. signals, which
+    change without a new load); the response is the two objects merged.
+    """
+    figures = services.results.memo(("json", *page.cache_key), lambda: to_json(page.figures_dict()))
+    live = to_json(page.live_dict())
+    body = live[:-1] + ("," if len(live) > 2 and len(figures) > 2 else "") + figures[1:]
+    return Response(body, media_type="application/json")
 
 
 def measure_or_error(measure_id: str) -> Measure:
@@ -104,6 +136,18 @@ class Chart:
     rows: list[list[Any]]
     empty_message: str = "No data to show."
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def spec_json(self) -> Markup:
+        """The spec as JSON safe inside ``<script type="application/json">``, encoded once.
+
+        ``<``, ``>``, ``&`` and ``'`` are escaped as JSON unicode escapes, as Jinja's ``tojson``
+        does, so no value can close the script element.
+        """
+        text = json.dumps(self.spec, separators=(",", ":"), default=str)
+        for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("'", "\\u0027")):
+            text = text.replace(char, escape)
+        return Markup(text)
 
     def to_csv(self) -> str:
         """The data table as CSV (what the page's "Download the data" link returns)."""

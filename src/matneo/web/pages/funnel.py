@@ -102,6 +102,10 @@ class FunnelPage:
     def charts(self) -> list[Chart]:
         return [self.chart]
 
+    def csv_link(self, chart_id: str) -> str:
+        query = f"measure={self.measure}&level={self.level}&period={self.period_type}&adjustment={self.adjustment}"
+        return f"/funnel?{query}&format=csv&chart={chart_id}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
@@ -236,6 +240,22 @@ def build(
     highlight: str | None = None,
 ) -> FunnelPage:
     measure = measure_or_error(measure_id)
+    scope_key = "*" if access.sees_everything else access.scope_key
+    key = ("funnel", scope_key, measure.id, level, period_type, adjustment, highlight)
+    return services.results.memo(
+        key, lambda: _page(services, access, measure, level, period_type, adjustment, highlight)
+    )
+
+
+def _page(
+    services: Services,
+    access: Access,
+    measure: Measure,
+    level: str,
+    period_type: str,
+    adjustment: str,
+    highlight: str | None,
+) -> FunnelPage:
     data = funnel_data(services, access, measure, level, period_type, adjustment)
     adjusted = adjustment == "adjusted"
     y_label = "Observed / expected (1 = as expected)" if adjusted else f"{measure.title} ({unit_label(measure)})"

@@ -90,7 +90,34 @@ class OrganisationPage:
     measure_description: str
     figures: Figures
     signals: list[SignalRow]
+    cache_key: tuple[str, ...]
     measure_options: list[tuple[str, str]] = field(default_factory=list)
+
+    def csv_link(self, chart_id: str) -> str:
+        return f"/organisations/{self.code}?measure={self.measure}&format=csv&chart={chart_id}"
+
+    def figures_dict(self) -> dict[str, Any]:
+        """The cached part of :meth:`to_dict` (same for every request of this key)."""
+        return {
+            "summaries": [s.to_dict() for s in self.figures.summaries],
+            "trend": self.figures.trend.to_dict(),
+            "spc": self.figures.spc.to_dict()
+            | {"variation_icon": self.figures.variation_icon, "assurance_icon": self.figures.assurance_icon},
+            "inequalities": [c.to_dict() for c in self.figures.inequalities],
+        }
+
+    def live_dict(self) -> dict[str, Any]:
+        """The part of :meth:`to_dict` that can change between requests (signals)."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "level": self.level,
+            "parents": [{"code": c, "name": n} for c, n in self.breadcrumbs],
+            "children": [{"code": c, "name": n} for c, n in self.children],
+            "unsuppressed": self.in_scope,
+            "measure": self.measure,
+            "signals": [s.to_dict() for s in self.signals],
+        }
 
     @property
     def variation_label(self) -> str | None:
@@ -106,21 +133,7 @@ class OrganisationPage:
         return [self.figures.trend, self.figures.spc, *self.figures.inequalities]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "level": self.level,
-            "parents": [{"code": c, "name": n} for c, n in self.breadcrumbs],
-            "children": [{"code": c, "name": n} for c, n in self.children],
-            "unsuppressed": self.in_scope,
-            "measure": self.measure,
-            "summaries": [s.to_dict() for s in self.figures.summaries],
-            "trend": self.figures.trend.to_dict(),
-            "spc": self.figures.spc.to_dict()
-            | {"variation_icon": self.figures.variation_icon, "assurance_icon": self.figures.assurance_icon},
-            "inequalities": [c.to_dict() for c in self.figures.inequalities],
-            "signals": [s.to_dict() for s in self.signals],
-        }
+        return self.live_dict() | self.figures_dict()
 
 
 def build(services: Services, access: Access, code: str, measure_id: str = "stillbirth_rate") -> OrganisationPage:
@@ -145,6 +158,7 @@ def build(services: Services, access: Access, code: str, measure_id: str = "stil
         measure_description=measure.description,
         figures=figures,
         signals=signal_rows(services, access, include_closed=False, org_code=code),
+        cache_key=key,
         measure_options=[(m.id, m.title) for m in MEASURES],
     )
 

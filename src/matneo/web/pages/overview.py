@@ -78,37 +78,45 @@ class OverviewPage:
     cards: list[AmbitionCard]
     signals: list[SignalRow]
     signals_scope: str
+    cache_key: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
 
-    def charts(self) -> list[Chart]:
-        return [card.chart for card in self.cards]
+    def csv_link(self, chart_id: str) -> str:
+        return f"/?format=csv&chart={chart_id}"
 
-    def to_dict(self) -> dict[str, Any]:
+    def figures_dict(self) -> dict[str, Any]:
+        return {"ambition": [card.to_dict() for card in self.cards]}
+
+    def live_dict(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "store_version": self.store_version,
-            "ambition": [card.to_dict() for card in self.cards],
             "signals_scope": self.signals_scope,
             "signals": [s.to_dict() for s in self.signals],
             "notes": self.notes,
         }
 
+    def charts(self) -> list[Chart]:
+        return [card.chart for card in self.cards]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.live_dict() | self.figures_dict()
+
 
 def build(services: Services, access: Access) -> OverviewPage:
     version = services.results.version()
     if version is None:
-        return OverviewPage("England overview", None, [], [], access.org_name, ["No birth records are loaded yet."])
+        notes = ["No birth records are loaded yet."]
+        return OverviewPage("England overview", None, [], [], access.org_name, ("overview", "empty"), notes)
     report = services.results.memo(
         ("ambition", ENGLAND),
         lambda: ambition_report(None, cube=cube_for_settings(services.settings), hierarchy=services.hierarchy),
     )
     scope = None if access.sees_everything else access.scope
-    cards = services.results.memo(
-        ("overview", access.scope_key if scope is not None else "*"),
-        lambda: [_card(services, scope, progress) for progress in report],
-    )
+    key = ("overview", access.scope_key if scope is not None else "*")
+    cards = services.results.memo(key, lambda: [_card(services, scope, progress) for progress in report])
     signals = signal_rows(services, access, include_closed=False)
-    return OverviewPage("England overview", version, cards, signals, access.org_name)
+    return OverviewPage("England overview", version, cards, signals, access.org_name, key)
 
 
 def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> AmbitionCard:
