@@ -252,3 +252,22 @@ def test_overdue_check_notifies_once_and_queues_order_by_deadline(
     national = queries.queue(url, people["national"], LATER)
     assert {t["trust_code"] for t in national["per_trust"]} == {OWN, OTHER}
     assert cases.mark_notifications_read(url, people["trust"]) == len(mine["notifications"])
+
+
+def test_overdue_check_command(app_store: Settings, people: dict[str, Access]) -> None:
+    """`matneo harm overdue-check` (what cron runs daily) makes the notifications once."""
+    import typer
+    from typer.testing import CliRunner
+
+    from matneo.harm.cli import harm_app
+
+    cli = typer.Typer()
+    cli.add_typer(harm_app, name="harm")
+    cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
+    first = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", LATER.isoformat()])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip() == "4 new overdue notifications."
+    again = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", LATER.isoformat()])
+    assert again.stdout.strip() == "0 new overdue notifications."
+    bad = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", "20-03-2026"])
+    assert bad.exit_code == 2

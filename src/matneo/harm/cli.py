@@ -77,3 +77,27 @@ def route_command(
     except HarmReportError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@harm_app.command("overdue-check")
+def overdue_check_command(
+    today: Annotated[str | None, typer.Option(help="Check as of YYYY-MM-DD (default: today).")] = None,
+) -> None:
+    """Notify each owning trust of harm-report routes past their deadline (run daily, e.g. from cron).
+
+    Safe to run any number of times: each overdue route gets one notification. `matneo serve`
+    also runs it at start and every hour.
+    """
+    from matneo.config import get_settings
+    from matneo.db.session import prepare
+    from matneo.harm.cases import overdue_check
+
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        raise _fail(f"--today must be a date YYYY-MM-DD, got {today!r}") from None
+    settings = get_settings()
+    settings.ensure_dirs()
+    prepare(settings.database_url)
+    made = overdue_check(settings.database_url, day)
+    typer.echo(f"{made} new overdue notification{'' if made == 1 else 's'}.")

@@ -180,7 +180,22 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
 
     if warm:
         threading.Thread(target=_warm, args=(app.state.services,), daemon=True, name="matneo-warm").start()
+        threading.Thread(target=_hourly_overdue_check, args=(settings,), daemon=True, name="matneo-overdue").start()
     return app
+
+
+def _hourly_overdue_check(settings: Settings) -> None:
+    """The daily overdue check for harm-report routes, run hourly (it is idempotent) while serving."""
+    import time
+
+    from matneo.harm.cases import overdue_check
+
+    while True:
+        try:
+            overdue_check(settings.database_url)
+        except Exception:  # pragma: no cover - logged; the next hour tries again
+            log.exception("the harm overdue check failed")
+        time.sleep(3600)
 
 
 def _warm(services: Services) -> None:
