@@ -257,3 +257,52 @@ def test_anonymous_posts_are_refused(web: WebInstance, targets: Targets) -> None
     client = web.client()
     assert client.post(f"/api/v1/signals/{targets.signal['own']}/acknowledge", json={"comment": "x"}).status_code == 401
     assert client.post("/data/upload", files={"file": ("a.csv", b"x", "text/csv")}).status_code == 303
+
+
+@pytest.mark.parametrize("user", ["trust", "other_trust", "lmns", "region"])
+@pytest.mark.parametrize(
+    ("measure", "period"),
+    [
+        ("stillbirth_rate", "month"),
+        ("preterm_birth_rate", "month"),
+        ("term_nnu_admission", "month"),
+        ("caesarean_rate", "month"),
+        ("preterm_birth_rate", "quarter"),
+        ("apgar_below_7_term", "quarter"),
+    ],
+)
+def test_own_figures_do_not_reveal_a_siblings_suppressed_count(
+    user: str, measure: str, period: str, clients: dict[str, httpx.Client], web: WebInstance
+) -> None:
+    """The differencing attack from ADR 0005: a user knows their own organisation's counts, so
+    in any published total they can see, the hidden cells other than their own must never be
+    exactly one (it would equal total − shown − own). Suppressing once for everyone, without
+    counting the reader's own cells as known, fails six of these cases on this dataset."""
+    client = clients[user]
+    own = web.users[user][2]
+    parent = web.hierarchy.get(own).parent_code
+    level = web.hierarchy.get(own).level
+
+    def rows(**params: str) -> list[dict]:
+        response = client.get("/api/v1/measures", params={"measure": measure, "period": period, **params})
+        assert response.status_code == 200
+        return response.json()["rows"]
+
+    totals = {r["period"]: r for r in rows(level=web.hierarchy.get(parent).level, org=parent)}
+    siblings = {c.code for c in web.hierarchy.children(parent)}
+    by_month: dict[str, list[dict]] = {}
+    for row in rows(level=level):
+        if row["org_code"] in siblings:
+            by_month.setdefault(row["period"], []).append(row)
+    checked = 0
+    for month, cells in by_month.items():
+        total = totals.get(month)
+        if total is None or total["numerator"] is None:
+            continue  # the total is hidden too: nothing to difference from
+        unknown = [c for c in cells if c["numerator"] is None and c["org_code"] != own]
+        assert len(unknown) != 1, f"{month}: {unknown[0]['org_code']}'s count = total − shown − {own}'s own"
+        shown = sum(c["numerator"] for c in cells if c["numerator"] is not None)
+        if not unknown:
+            assert shown == total["numerator"]
+        checked += 1
+    assert checked, "some months have a published total to check against"

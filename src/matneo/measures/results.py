@@ -5,19 +5,21 @@ per records-store version:
 
 * the unsuppressed results of every measure at every level for a period type (optionally by
   ethnic group or IMD quintile), computed from the cached count cube;
-* the publishable (suppressed) slice of one measure for a period type, computed lazily the
-  first time someone outside the owning organisation needs it.
+* the publishable (suppressed) slice of one measure for a period type and a reader's scope,
+  computed lazily the first time a user with that scope needs it.
 
 A new load makes a new store version; the next request sees the new version and recomputes,
 so figures are never stale. Old versions are dropped. Tables are read-only Polars frames;
 callers filter them.
 
-:meth:`ResultCache.view` joins the two for one user's scope: rows of organisations in scope
-come unsuppressed, the rest from the publishable slice (docs/adr/0005-organisation-scoped-access.md).
+:meth:`ResultCache.view` gives one user's scope: rows of organisations in scope come
+unsuppressed, the rest suppressed with the scope's own cells counted as known to the reader
+(docs/adr/0005-organisation-scoped-access.md).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
@@ -27,15 +29,19 @@ import polars as pl
 
 from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, compute, cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.measures.disclosure import DERIVED_COLUMNS, DisclosureError
 from matneo.measures.inequalities import add_ratios
 from matneo.measures.publish import publishable
 from matneo.records.store import RecordStore
 from matneo.reference.organisations import OrgHierarchy
 
+log = logging.getLogger(__name__)
+RATIO_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95")
+
 #: Breakdowns are offered for these period types only: monthly results by group would be
 #: nearly all suppressed small numbers, and large.
 BREAKDOWN_PERIODS: tuple[str, ...] = ("year", "financial_year", "rolling_3y")
-_MAX_PUBLISHED = 128  # publishable slices kept per version (one measure × period × breakdown each)
+_MAX_PUBLISHED = 512  # suppressed slices kept per version (one measure × period × breakdown × scope each)
 
 
 class ResultCache:
@@ -124,32 +130,77 @@ class ResultCache:
 
         return self._cached(self._tables, (period, by), build)
 
-    def published(self, measure: str, period: str, by: str | None = None) -> pl.DataFrame:
-        """One measure's rows for ``period`` at every level, suppressed for publication."""
+    def published(
+        self, measure: str, period: str, by: str | None = None, known: frozenset[str] = frozenset()
+    ) -> pl.DataFrame:
+        """One measure's rows for ``period`` at every level, suppressed for a reader who knows ``known``.
+
+        ``known``: organisations whose figures the reader already has (their scope). Their cells
+        enter the suppression as known, not hideable, so that a trust cannot difference a
+        sibling's small count out of its LMNS total using its own count (docs/adr/0005).
+        Their own rows come back unsuppressed; callers show them only to that reader.
+        """
         _check(period, by, measure)
 
         def build() -> pl.DataFrame:
             rows = self.measure_table(measure, period, by)
-            return publishable(rows, hierarchy=self._hierarchy) if rows.height else rows
+            if not rows.height:
+                return rows
+            is_known = pl.col("org_code").is_in(list(known))
+            masked = rows.with_columns(
+                [pl.when(is_known).then(None).otherwise(pl.col(c)).alias(c) for c in ("numerator", "denominator")]
+            )
+            safe = suppressed_by_period(masked, self._hierarchy).select(rows.columns)
+            if not known:
+                return safe
+            return pl.concat([rows.filter(is_known), safe.filter(~is_known)], how="vertical_relaxed")
 
-        return self._cached(self._published, (measure, period, by), build)
+        return self._cached(self._published, (measure, period, by, known), build)
 
-    def view(self, scope: Collection[str] | None, measure: str, period: str, by: str | None = None) -> pl.DataFrame:
-        """What a user with ``scope`` (None: everything) may see of one measure and period."""
+    def view(
+        self,
+        scope: Collection[str] | None,
+        measure: str,
+        period: str,
+        by: str | None = None,
+        orgs: Collection[str] | None = None,
+    ) -> pl.DataFrame:
+        """What a user with ``scope`` (None: everything) may see of one measure and period.
+
+        Rows of organisations in scope are unsuppressed; the rest are suppressed with the
+        scope's cells counted as known to the reader. ``orgs`` limits the rows returned (and,
+        when they are all in scope, skips suppression altogether).
+        """
         raw = self.measure_table(measure, period, by)
-        if scope is None or raw.is_empty():
+        if orgs is not None:
+            wanted = list(orgs)
+            raw = raw.filter(pl.col("org_code").is_in(wanted))
+        if scope is None or raw.is_empty() or raw.filter(~pl.col("org_code").is_in(list(scope))).is_empty():
             return raw
-        codes = list(scope)
-        if raw.filter(~pl.col("org_code").is_in(codes)).is_empty():
-            return raw
-        published = self.published(measure, period, by)
-        return pl.concat(
-            [
-                raw.filter(pl.col("org_code").is_in(codes)),
-                published.filter(~pl.col("org_code").is_in(codes)).select(raw.columns),
-            ],
-            how="vertical_relaxed",
-        )
+        table = self.published(measure, period, by, frozenset(scope))
+        return table.filter(pl.col("org_code").is_in(wanted)) if orgs is not None else table
+
+
+def suppressed_by_period(table: pl.DataFrame, hierarchy: OrgHierarchy) -> pl.DataFrame:
+    """:func:`publishable`, one period at a time if the whole table cannot be protected.
+
+    Sibling sets never span periods, so per-period results are the same. A period that
+    cannot be protected (a hidden cell pinned down by the reader's own known cells, e.g. a
+    region whose only data that month is the reader's own LMNS) is hidden entirely.
+    """
+    try:
+        return publishable(table, hierarchy=hierarchy)
+    except DisclosureError:
+        pass
+    parts = []
+    for part in table.partition_by("period_start", "period_end", maintain_order=True):
+        try:
+            parts.append(publishable(part, hierarchy=hierarchy))
+        except DisclosureError:
+            log.warning("suppression could not protect one period; hiding it for this reader")
+            hidden = [c for c in (*DERIVED_COLUMNS, "numerator", "denominator", *RATIO_COLUMNS) if c in part.columns]
+            parts.append(part.with_columns(*[pl.lit(None).alias(c) for c in hidden], pl.lit(True).alias("suppressed")))
+    return pl.concat(parts, how="vertical_relaxed")
 
 
 def _check(period: str, by: str | None, measure: str | None = None) -> None:

@@ -200,21 +200,11 @@ def _hourly_overdue_check(settings: Settings) -> None:
 
 def _warm(services: Services) -> None:
     """Compute the tables the first pages need, so the first visitor does not wait for them."""
-    from matneo.measures.ambition import AMBITION_MEASURES
-    from matneo.measures.definitions import MEASURES
-
-    results = services.results
     try:
         for period in ("rolling_12m", "year", "rolling_3y", "month"):
-            results.table(period)
-        for measure in MEASURES:  # every organisation page's summary table and funnel positions
-            results.published(measure.id, "rolling_12m")
-        for measure_id in AMBITION_MEASURES:  # the overview, and organisation pages' default measure
-            results.published(measure_id, "year")
-            results.published(measure_id, "rolling_3y")
+            services.results.table(period)
         for by in ("ethnic_group", "imd_quintile"):
-            results.published("stillbirth_rate", "rolling_3y", by)
-        results.published("stillbirth_rate", "month")
+            services.results.table("rolling_3y", by)
     except Exception:  # pragma: no cover - warming is best effort; requests compute on demand
         log.exception("warming the results cache failed")
 

@@ -104,9 +104,8 @@ def measures_api(
     if org is not None and org not in services.hierarchy.organisations:
         raise NotFound(f"There is no organisation with code {org!r}.")
     scope = None if access.sees_everything else access.scope
-    rows = services.results.view(scope, measure, period, by).filter(pl.col("level") == level)
-    if org is not None:
-        rows = rows.filter(pl.col("org_code") == org)
+    rows = services.results.view(scope, measure, period, by, orgs=[org] if org else None)
+    rows = rows.filter(pl.col("level") == level)
     rows = rows.sort("org_code", "period_start")
     return api_json(
         {

@@ -177,9 +177,7 @@ def _figures(
 def _summary(
     services: Services, access: Access, code: str, level: str, measure: Measure, scope: frozenset[str] | None
 ) -> MeasureSummary:
-    rows = services.results.view(scope, measure.id, "rolling_12m").filter(
-        pl.col("org_code").is_in([code, "ENG"]) & (pl.col("months") == 12)
-    )
+    rows = services.results.view(scope, measure.id, "rolling_12m", orgs=[code, "ENG"]).filter(pl.col("months") == 12)
     if rows.is_empty():
         return MeasureSummary(measure.id, measure.title, unit_label(measure), None, None, None, None, False, None, None)
     latest = rows.filter(pl.col("period_start") == rows["period_start"].max())
@@ -201,8 +199,8 @@ def _summary(
 def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str] | None) -> Chart:
     comparators = [code, *[a.code for a in services.hierarchy.ancestors(code)]]
     rows = (
-        services.results.view(scope, measure.id, "rolling_12m")
-        .filter(pl.col("org_code").is_in(comparators) & (pl.col("months") == 12))
+        services.results.view(scope, measure.id, "rolling_12m", orgs=comparators)
+        .filter(pl.col("months") == 12)
         .sort("period_start", "level")
     )
     if rows.height:
@@ -235,12 +233,7 @@ def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str
 
 
 def _spc(services: Services, code: str, measure: Measure, scope: frozenset[str] | None) -> dict[str, Any]:
-    rows = (
-        services.results.view(scope, measure.id, "month")
-        .filter(pl.col("org_code") == code)
-        .sort("period_start")
-        .tail(SPC_MONTHS)
-    )
+    rows = services.results.view(scope, measure.id, "month", orgs=[code]).sort("period_start").tail(SPC_MONTHS)
     title = f"{measure.title}: monthly SPC chart (Making Data Count)"
     columns = ["Month", f"Value ({unit_label(measure)})", "Mean", "Lower process limit", "Upper process limit", "Point"]
     empty = {"variation_icon": None, "assurance_icon": None}
@@ -283,8 +276,8 @@ def _spc(services: Services, code: str, measure: Measure, scope: frozenset[str] 
 def _inequality(services: Services, code: str, measure: Measure, by: str, scope: frozenset[str] | None) -> Chart:
     label = "ethnic group" if by == "ethnic_group" else "deprivation (IMD quintile)"
     title = f"{measure.title} by {label}: latest 3 years"
-    rows = services.results.view(scope, measure.id, "rolling_3y", by=by).filter(
-        (pl.col("org_code") == code) & (pl.col("months") == 36) & pl.col(by).is_not_null()
+    rows = services.results.view(scope, measure.id, "rolling_3y", by=by, orgs=[code]).filter(
+        (pl.col("months") == 36) & pl.col(by).is_not_null()
     )
     columns = ["Group", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI", "Ratio to reference"]
     if rows.is_empty():

@@ -123,8 +123,8 @@ def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> Am
     measure = MEASURES_BY_ID[progress.measure]
     period = "rolling_3y" if measure.default_period == "rolling_3y" else "year"
     rows = (
-        services.results.view(scope, measure.id, period)
-        .filter((pl.col("org_code") == ENGLAND) & (pl.col("months") == (36 if period == "rolling_3y" else 12)))
+        services.results.view(scope, measure.id, period, orgs=[ENGLAND])
+        .filter(pl.col("months") == (36 if period == "rolling_3y" else 12))
         .sort("period_start")
     )
     series = [
