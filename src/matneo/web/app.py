@@ -30,7 +30,6 @@ from matneo.web.services import BadRequest, NotFound, Services, fmt
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).parent
-PUBLIC_PREFIXES = ("/static/", "/health", "/sign-in", "/api/v1/openapi.json")
 DEMO_MARKER = "DEMO"  # a file in MATNEO_HOME written by `matneo demo`: pages then say the data is synthetic
 
 
@@ -48,7 +47,6 @@ def access_for(request: Request) -> Access:
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     engine.env.globals.update(fmt=fmt, role_labels=ROLE_LABELS, version=__version__)
-    engine.env.policies["json.dumps_kwargs"] = {"sort_keys": False, "default": str}
     return engine
 
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from matneo.config import Settings
 from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS, Measure
 from matneo.measures.results import ResultCache
-from matneo.reference.organisations import OrgHierarchy, load_hierarchy
+from matneo.reference.organisations import Organisation, OrgHierarchy, load_hierarchy
 
 
 class NotFound(Exception):
@@ -44,7 +44,8 @@ class Services:
         hierarchy = load_hierarchy()
         return cls(settings, hierarchy, ResultCache(settings, hierarchy))
 
-    def organisation(self, code: str):  # type: ignore[no-untyped-def]
+    def organisation(self, code: str) -> Organisation:
+        """The organisation with this code, or :class:`NotFound` (HTTP 404) naming it."""
         try:
             return self.hierarchy.get(code)
         except KeyError:

@@ -2,8 +2,8 @@
 then one chosen measure in depth: trend against the organisations above it, Making Data
 Count SPC chart, inequalities by ethnic group and deprivation, and active signals.
 
-Figures for an organisation outside the user's scope are the suppressed aggregates anyone
-outside it sees (:meth:`matneo.measures.results.ResultCache.view`); the page says which.
+Figures for an organisation outside the user's scope are suppressed aggregates, suppressed
+for this reader (:meth:`matneo.measures.results.ResultCache.view`); the page says which.
 The figure part of the page is built once per store version and user scope, then reused.
 """
 
