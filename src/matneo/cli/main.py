@@ -600,6 +600,7 @@ def demo(
     from matneo.db.session import prepare
     from matneo.records.status import store_status
     from matneo.reference.organisations import load_hierarchy
+    from matneo.signals.register import refresh_from_store
     from matneo.web.app import DEMO_MARKER
 
     settings = get_settings()
@@ -611,17 +612,20 @@ def demo(
         console.print(f"Planting a struggling trust so the signals can be seen working: {', '.join(struggling)}")
         synth(out=out, years=years, scale=scale, seed=seed, struggling=struggling, file_format=FileFormat.parquet)
         load([out])
+        console.print("Looking for early signals (case-mix adjusted funnels and CUSUM)…")
+        summary = refresh_from_store(settings)
+        console.print(f"Signals register: {summary.raised} raised.")
     else:
         console.print("Records already loaded; skipping generation (see `matneo status`).")
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
-    table = Table(title=f"Demo sign-in (passwords kept in {settings.home / 'demo-users.json'})")
-    for column in ("E-mail", "Password", "Role", "Organisation"):
-        table.add_column(column)
+    console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
-        table.add_row(account["email"], account["password"], account["role"], account["org_code"])
-    console.print(table)
+        console.print(
+            f"  {account['email']}  password: {account['password']}  ({account['role']}, {account['org_code']})",
+            soft_wrap=True,
+        )
     if not no_serve:
         serve(host=host, port=port)
 

@@ -25,6 +25,7 @@ from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
 from matneo.config import Settings, get_settings
 from matneo.db.session import prepare
+from matneo.web.jobs import BackgroundJobs
 from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
 from matneo.web.services import BadRequest, NotFound, Services, fmt
 
@@ -178,22 +179,9 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
 
     if warm:
         threading.Thread(target=_warm, args=(app.state.services,), daemon=True, name="matneo-warm").start()
-        threading.Thread(target=_hourly_overdue_check, args=(settings,), daemon=True, name="matneo-overdue").start()
+        jobs = BackgroundJobs(app.state.services)
+        threading.Thread(target=jobs.run_forever, daemon=True, name="matneo-jobs").start()
     return app
-
-
-def _hourly_overdue_check(settings: Settings) -> None:
-    """The daily overdue check for harm-report routes, run hourly (it is idempotent) while serving."""
-    import time
-
-    from matneo.harm.cases import overdue_check
-
-    while True:
-        try:
-            overdue_check(settings.database_url)
-        except Exception:  # pragma: no cover - logged; the next hour tries again
-            log.exception("the harm overdue check failed")
-        time.sleep(3600)
 
 
 def _warm(services: Services) -> None:

@@ -1,0 +1,36 @@
+"""Background jobs: the overdue check hourly, the signals register after each new load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matneo.config import Settings
+from matneo.db.session import prepare
+from matneo.records.load import load_files
+from matneo.signals.register import current
+from matneo.synth import write_dataset
+from matneo.synth.generator import parse_struggling
+from matneo.web.jobs import OVERDUE_EVERY, BackgroundJobs
+from matneo.web.services import Services
+
+
+def test_jobs_refresh_signals_after_a_load_and_check_overdue_hourly(sqlite_settings: Settings, tmp_path: Path) -> None:
+    settings = sqlite_settings
+    settings.ensure_dirs()
+    prepare(settings.database_url)
+    clock = [0.0]
+    jobs = BackgroundJobs(Services.create(settings), clock=lambda: clock[0])
+    assert jobs.run_once() == ["overdue check: 0 new notifications"]
+    assert jobs.run_once() == []  # nothing loaded, and the overdue check ran less than an hour ago
+
+    files = write_dataset(
+        tmp_path / "synthetic", range(2021, 2024), scale=0.05, seed=3, struggling=[parse_struggling("R0A:2021-01:6.0")]
+    )
+    load_files(files, settings)
+    done = jobs.run_once()
+    assert len(done) == 1 and done[0].startswith("signals refreshed for store version")
+    assert any(s["trust_code"] == "R0A" for s in current(settings.database_url)), "the planted trust is found"
+    assert jobs.run_once() == []  # same store version: no second refresh
+
+    clock[0] = OVERDUE_EVERY
+    assert jobs.run_once() == ["overdue check: 0 new notifications"]
