@@ -18,7 +18,7 @@ from matneo.harm.cases import CaseError, CaseNotFound, Patient
 from matneo.harm.exports import export_route
 from matneo.reference.organisations import OrgHierarchy
 
-from .reports import report, stillborn
+from .reports import live_baby, report, stillborn
 
 OWN, OTHER = "R0A", "RJ1"
 SUBMITTED = dt.date(2026, 3, 4)
@@ -271,3 +271,200 @@ def test_overdue_check_command(app_store: Settings, people: dict[str, Access]) -
     assert again.stdout.strip() == "0 new overdue notifications."
     bad = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", "20-03-2026"])
     assert bad.exit_code == 2
+
+
+# -- amending a submitted report and re-routing ------------------------------------------------
+def cooled_baby() -> dict:
+    """A term baby, actively cooled (MNSI), MRI result not back yet: NHS Resolution EN is pending."""
+    return report(baby=live_baby(therapeutic_cooling="active", mri_evidence_hypoxic_injury=None))
+
+
+def snapshot(url: str, case_id: int) -> dict:
+    """Everything an amendment may write, to show that a refused one wrote nothing."""
+    with transaction(url) as session:
+        case = session.get(HarmCase, case_id)
+        routes = session.scalars(select(HarmRoute).where(HarmRoute.report_id == case_id).order_by(HarmRoute.id))
+        return {
+            "case": (case.report, case.routing, case.ruleset, case.updated_at),
+            "routes": [(r.route_id, r.status, r.deadlines, r.next_due, r.reason) for r in routes],
+            "changes": session.scalar(select(func.count()).select_from(HarmChange)),
+            "audit": session.scalar(select(func.count()).select_from(AuditEvent)),
+        }
+
+
+def test_mri_result_adds_nhs_resolution_dated_from_the_birth(app_store: Settings, people: dict[str, Access]) -> None:
+    url = app_store.database_url
+    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    before = queries.case_detail(url, people["trust"], case_id, today=LATER)
+    assert [r["route_id"] for r in before["routes"]] == ["MNSI", "LFPSE"]
+    assert [p["field"] for p in before["pending"]] == ["baby.mri_evidence_hypoxic_injury"]
+
+    result = cases.amend(
+        app_store, people["colleague"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER
+    )
+    assert result.changed == ("baby.mri_evidence_hypoxic_injury",) and result.added == ("NHSR_EN",)
+    detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
+    nhsr = next(r for r in detail["routes"] if r["route_id"] == "NHSR_EN")
+    # Research note §2b: legal services within 14 days and NHS Resolution within 30 days, both
+    # counted from the birth (2026-03-02), not from the day the MRI result was recorded:
+    # 2026-03-02 + 14 = 2026-03-16; 2026-03-02 + 30 = 2026-04-01 (March has 31 days).
+    assert nhsr["deadlines"] == {"legal_services_informed": "2026-03-16", "notify_nhsr": "2026-04-01"}
+    assert nhsr["next_due"] == "2026-03-16"
+    assert nhsr["status"] == "due" and nhsr["display_status"] == "overdue"  # amended 2026-03-20: already late
+    assert detail["pending"] == [] and detail["report"]["baby"]["mri_evidence_hypoxic_injury"] is True
+    assert detail["ruleset"] == before["ruleset"]
+    actions = [c["action"] for c in detail["changes"]]
+    assert actions == ["report.submitted", "answer.changed", "route.added", "report.rerouted"]
+    answer = detail["changes"][1]
+    assert answer["actor"] == "obstetrician@r0a.test" and answer["at"]
+    assert answer["before"] == {"baby.mri_evidence_hypoxic_injury": None}
+    assert answer["after"] == {"baby.mri_evidence_hypoxic_injury": True}
+    assert detail["changes"][2]["after"]["deadlines"]["notify_nhsr"] == "2026-04-01"
+    # the answer is routing input, shown to the LMNS like the rest of it
+    lmns = queries.case_detail(url, people["lmns"], case_id, today=LATER)
+    assert lmns["changes"][1]["after"] == {"baby.mri_evidence_hypoxic_injury": True}
+    # the same answer again changes nothing and writes nothing
+    again = cases.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
+    assert again.changed == () and len(queries.case_detail(url, people["trust"], case_id)["changes"]) == 4
+    assert cases.overdue_check(url, LATER) >= 1  # the new, already late route is notified like any other
+
+
+def test_duty_of_candour_judged_yes_adds_the_route(app_store: Settings, people: dict[str, Access]) -> None:
+    url = app_store.database_url
+    data = report(baby=stillborn("intrapartum"), notifiable_safety_incident=None)
+    case_id = cases.submit(app_store, people["trust"], data, today=SUBMITTED).id
+    assert "DUTY_OF_CANDOUR" not in [
+        r["route_id"] for r in queries.case_detail(url, people["trust"], case_id)["routes"]
+    ]
+    result = cases.amend(app_store, people["trust"], case_id, {"notifiable_safety_incident": True}, today=LATER)
+    assert result.added == ("DUTY_OF_CANDOUR",)
+    detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
+    candour = next(r for r in detail["routes"] if r["route_id"] == "DUTY_OF_CANDOUR")
+    # Research note §7, §10: 10 working days from the day the trust became aware (2026-03-02, a
+    # Monday; no bank holidays): 3, 4, 5, 6, 9, 10, 11, 12, 13, 16 March.
+    assert candour["deadlines"] == {"notification": "2026-03-16"} and candour["display_status"] == "overdue"
+    assert detail["candour_applies"]
+
+
+def test_a_route_that_no_longer_applies(app_store: Settings, people: dict[str, Access]) -> None:
+    """Due routes become not applicable with the reason; a done route stays done, noted in the trail."""
+    url = app_store.database_url
+    case_id = cases.submit(app_store, people["trust"], stillbirth(), Patient(NHS), today=SUBMITTED).id
+    cases.update_route(
+        app_store, people["trust"], case_id, "MNSI", "done", reference="MNSI/1", done_on="2026-03-03", today=LATER
+    )
+    changes = {"baby.fetal_death_timing": "antepartum", "notifiable_safety_incident": False}
+    result = cases.amend(app_store, people["trust"], case_id, changes, today=LATER)
+    assert result.no_longer_applies == ("MNSI", "DUTY_OF_CANDOUR") and result.added == ()
+    detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
+    routes = {r["route_id"]: r for r in detail["routes"]}
+    assert (routes["MNSI"]["status"], routes["MNSI"]["reference"]) == ("done", "MNSI/1")
+    candour = routes["DUTY_OF_CANDOUR"]
+    assert candour["status"] == "not_applicable"
+    assert candour["reason"] == (
+        "No longer applies after the report was amended on 2026-03-20 "
+        "(fields: baby.fetal_death_timing, notifiable_safety_incident)."
+    )
+    assert routes["PMRT"]["status"] == "due"  # still required: untouched
+    trail = {c["action"]: c for c in detail["changes"]}
+    assert trail["route.no_longer_applies"]["what"].startswith("Maternity and Newborn Safety")
+    assert trail["route.no_longer_applies"]["after"]["status"] == "done"
+    assert trail["route.not_applicable"]["after"]["reason"] == candour["reason"]
+    assert trail["report.rerouted"]["after"]["routes"] == ["MBRRACE_PERINATAL", "PMRT", "LFPSE"]
+    lmns = queries.case_detail(url, people["lmns"], case_id, today=LATER)
+    assert next(c for c in lmns["changes"] if c["action"] == "route.not_applicable")["values_hidden"]
+    # judged yes again: the route the amendment ended applies again (due, same deadlines)
+    back = cases.amend(app_store, people["trust"], case_id, {"notifiable_safety_incident": True}, today=LATER)
+    assert back.added == ("DUTY_OF_CANDOUR",)
+    again = {r["route_id"]: r for r in queries.case_detail(url, people["trust"], case_id)["routes"]}
+    assert again["DUTY_OF_CANDOUR"]["status"] == "due" and again["DUTY_OF_CANDOUR"]["reason"] is None
+
+
+def test_invalid_amendments_change_nothing(app_store: Settings, people: dict[str, Access]) -> None:
+    url = app_store.database_url
+    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    before = snapshot(url, case_id)
+    with pytest.raises(HarmReportError) as caught:
+        cases.amend(app_store, people["trust"], case_id, {"baby.hie_grade": 7}, today=LATER)
+    assert [e.field for e in caught.value.errors] == ["baby.hie_grade"]
+    for changes, field in (
+        ({"baby.colour": "blue"}, "baby.colour"),
+        ({"baby": None}, "baby"),
+        ({"incident_known_date": None}, "incident_known_date"),
+        ({}, "changes"),
+    ):
+        with pytest.raises(CaseError) as refused:
+            cases.amend(app_store, people["trust"], case_id, changes, today=LATER)
+        assert refused.value.errors[0].field == field
+    with pytest.raises(HarmReportError, match="future"):
+        cases.amend(app_store, people["trust"], case_id, {"incident_known_date": "2026-04-01"}, today=LATER)
+    assert snapshot(url, case_id) == before
+
+
+def test_only_the_owning_trust_amends(app_store: Settings, people: dict[str, Access]) -> None:
+    url = app_store.database_url
+    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    draft = cases.save_draft(app_store, people["trust"], cooled_baby()).id
+    before = snapshot(url, case_id)
+    change = {"baby.mri_evidence_hypoxic_injury": True}
+    with pytest.raises(CaseNotFound):
+        cases.amend(app_store, people["other"], case_id, change, today=LATER)
+    for name in ("lmns", "national", "trust_admin"):
+        with pytest.raises(Forbidden):
+            cases.amend(app_store, people[name], case_id, change, today=LATER)
+    with pytest.raises(CaseError, match="draft"):
+        cases.amend(app_store, people["trust"], draft, change, today=LATER)
+    assert snapshot(url, case_id) == before
+
+
+@pytest.mark.parametrize("point", ["after_amended_report_flushed", "after_amended_routes_flushed"])
+def test_a_crash_mid_amendment_leaves_the_case_as_it_was(
+    app_store: Settings, people: dict[str, Access], monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    url = app_store.database_url
+    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    before = snapshot(url, case_id)
+
+    def crash(name: str) -> None:
+        if name == point:
+            raise RuntimeError("power cut")
+
+    monkeypatch.setattr(cases, "_checkpoint", crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        cases.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
+    assert snapshot(url, case_id) == before  # report, routes, trail rows and audit: all or nothing
+    monkeypatch.undo()
+    done = cases.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
+    assert done.added == ("NHSR_EN",)
+
+
+def test_deadlines_keep_their_clock_and_move_with_the_dates(
+    app_store: Settings, people: dict[str, Access], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report submitted without an awareness date keeps the submission day as its clock; changing
+    a clock date re-dates the routes still required (trailed), and the birth-record link is redone."""
+    url = app_store.database_url
+    links = iter([(None, "none"), ("REC-0301", "linked")])  # at submission, then after the amendment
+    monkeypatch.setattr(cases, "link_record", lambda *args: next(links))
+    data = stillbirth()
+    del data["incident_known_date"]
+    case_id = cases.submit(app_store, people["trust"], data, today=SUBMITTED).id
+    first = {r["route_id"]: r for r in queries.case_detail(url, people["trust"], case_id)["routes"]}
+    assert first["LFPSE"]["deadlines"] == {"record": SUBMITTED.isoformat()}
+    result = cases.amend(
+        app_store, people["trust"], case_id, {"baby.birth_date": "2026-03-01", "never_event": False}, today=LATER
+    )
+    assert result.changed == ("baby.birth_date",)  # never_event was already false
+    detail = queries.case_detail(url, people["trust"], case_id)
+    routes = {r["route_id"]: r for r in detail["routes"]}
+    assert routes["LFPSE"]["deadlines"] == {"record": SUBMITTED.isoformat()}  # not the amendment day
+    assert routes["PMRT"]["deadlines"]["review_started"] == "2026-05-01"  # 2 months after the (stillbirth) birth
+    assert "PMRT" in result.deadlines_changed and "LFPSE" not in result.deadlines_changed
+    assert detail["event_date"] == "2026-03-01"
+    actions = [c["action"] for c in detail["changes"]]
+    assert "route.deadlines_changed" in actions
+    assert detail["birth_record"] == {"status": "linked", "record_id": "REC-0301"}
+    relinked = next(c for c in detail["changes"] if c["action"] == "birth_record.relinked")
+    assert relinked["before"]["status"] == "none" and relinked["after"]["record"] == "REC-0301"
+    lmns = queries.case_detail(url, people["lmns"], case_id)
+    assert "REC-0301" not in json.dumps(lmns)  # the link is an identifier: owning trust only

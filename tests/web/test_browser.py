@@ -131,9 +131,27 @@ def test_organisation_page_numbers_match_the_api(signed_in: Callable[[str], Page
         cell = page.locator(f'tr[data-measure="{summary["measure"]}"] [data-value]')
         assert cell.inner_text().startswith(two_dp(summary["value"])), summary["measure"]
     expect(page.locator("[data-spc-variation]")).to_be_visible()
+    icon = page.locator("[data-spc-variation] [data-icon]").first
+    assert icon.get_attribute("data-icon") == body["spc"]["variation_icon"]
     page.locator("#trend summary").click()
     rows = page.locator('table[data-table="trend"] tbody tr')
     assert rows.count() == len(body["trend"]["rows"])
+
+
+def test_spc_assurance_for_a_measure_with_a_target(signed_in: Callable[[str], Page]) -> None:
+    """Smoke-free at delivery has a 94% target (measure registry): the chart says whether the
+    process will meet it, with the Making Data Count assurance icon beside the words."""
+    page = signed_in("trust")
+    page.goto(f"/organisations/{OWN_TRUST}?measure=smoke_free_at_delivery")
+    charts_drawn(page)
+    body = api(page, f"/api/v1/organisations/{OWN_TRUST}?measure=smoke_free_at_delivery")
+    assert body["spc"]["assurance_icon"] in ("pass", "fail", "inconsistent")
+    icons = page.locator("[data-spc-variation] [data-icon]")
+    assert [icons.nth(i).get_attribute("data-icon") for i in range(icons.count())] == [
+        body["spc"]["variation_icon"],
+        body["spc"]["assurance_icon"],
+    ]
+    accessible(page)
 
 
 def test_funnel_point_opens_its_organisation_page(signed_in: Callable[[str], Page]) -> None:

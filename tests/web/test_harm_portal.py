@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from harm.reports import report, stillborn
+from harm.reports import live_baby, report, stillborn
 
 from .conftest import OTHER_TRUST, OWN_TRUST, PASSWORD, WebInstance
 
@@ -244,6 +244,69 @@ def test_the_form_works_without_javascript(web: WebInstance, clients: dict[str, 
     trust.close()
 
 
+# -- amending a submitted report ------------------------------------------------------------------
+MRI = "baby.mri_evidence_hypoxic_injury"
+
+
+def cooled_case(client: httpx.Client) -> int:
+    """A new case: a cooled term baby whose MRI result is not known yet (NHS Resolution EN pending)."""
+    data = report(baby=live_baby(therapeutic_cooling="active", mri_evidence_hypoxic_injury=None))
+    response = client.post("/api/v1/harm-reports", json={"report": data, "idempotency_key": uuid.uuid4().hex})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_amend_api_reroutes(clients: dict[str, httpx.Client]) -> None:
+    trust = clients["trust"]
+    case_id = cooled_case(trust)
+    url = f"/api/v1/harm-reports/{case_id}/amend"
+    case = trust.get(f"/api/v1/harm-reports/{case_id}").json()
+    assert [p["field"] for p in case["pending"]] == [MRI]
+    assert trust.post(url, json={"changes": {MRI: True}}, headers={"X-CSRF-Token": "nope"}).status_code == 403
+    assert clients["lmns"].post(url, json={"changes": {MRI: True}}).status_code == 403
+    assert clients["other_trust"].post(url, json={"changes": {MRI: True}}).status_code == 404
+    bad = trust.post(url, json={"changes": {"baby.hie_grade": 7}})
+    assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["baby.hie_grade"]
+    assert trust.post(url, json={"changes": {"baby.colour": "blue"}}).status_code == 400
+    assert trust.post(url, json={"changes": "yes"}).status_code == 422
+    assert trust.get(f"/api/v1/harm-reports/{case_id}").json() == case  # refused: nothing changed
+
+    amended = trust.post(url, json={"changes": {MRI: True}})
+    assert amended.status_code == 200, amended.text
+    after = amended.json()
+    nhsr = next(r for r in after["routes"] if r["route_id"] == "NHSR_EN")
+    # note §2b: 14 and 30 days from the birth on 2026-03-02, so already overdue
+    assert nhsr["deadlines"] == {"legal_services_informed": "2026-03-16", "notify_nhsr": "2026-04-01"}
+    assert nhsr["display_status"] == "overdue" and after["pending"] == []
+    assert [c["action"] for c in after["changes"]][-3:] == ["answer.changed", "route.added", "report.rerouted"]
+    assert after["changes"][-3]["after"] == {MRI: True}
+
+
+def test_pending_answer_form_works_without_javascript(web: WebInstance, clients: dict[str, httpx.Client]) -> None:
+    trust = web.client("trust")
+    try:
+        case_id = cooled_case(clients["trust"])
+        page = trust.get(f"/harm/{case_id}")
+        assert page.status_code == 200 and "Still unknown" in page.text
+        assert f'action="/harm/{case_id}/amend"' in page.text and f'name="{MRI}" type="radio" value="yes"' in page.text
+        token = csrf_of(page.text)
+        lmns_page = clients["lmns"].get(f"/harm/{case_id}").text
+        assert "Still unknown" in lmns_page and f'action="/harm/{case_id}/amend"' not in lmns_page
+        assert trust.post(f"/harm/{case_id}/amend", data={MRI: "yes", "csrf_token": "nope"}).status_code == 403
+        empty = trust.post(f"/harm/{case_id}/amend", data={"csrf_token": token})
+        assert empty.status_code == 400 and "choose or enter an answer" in empty.text
+        wrong = trust.post(f"/harm/{case_id}/amend", data={"csrf_token": token, "baby.hie_grade": "7"})
+        assert wrong.status_code == 400 and "baby.hie_grade" in wrong.text
+        saved = trust.post(f"/harm/{case_id}/amend", data={"csrf_token": token, MRI: "yes"})
+        assert saved.status_code == 303 and saved.headers["location"] == f"/harm/{case_id}?done=amend"
+        after = trust.get(saved.headers["location"]).text
+        assert 'data-route="NHSR_EN"' in after and "Answer saved and the report routed again" in after
+        assert 'data-change="answer.changed"' in after and 'data-change="route.added"' in after
+        assert f"{MRI}: yes" in after and "Still unknown" not in after
+    finally:
+        trust.close()
+
+
 # -- in a real browser (Debian's Chromium, as tests/web/test_browser.py) --------------------------
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -320,6 +383,43 @@ def test_report_end_to_end_in_the_browser(browser: Browser, web: WebInstance) ->
         expect(trail).to_contain_text("trust@test.invalid")
         expect(trail).to_contain_text("status: due")
         expect(trail).to_contain_text("reference: MNSI-BROWSER-1")
+        accessible(page)
+        assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_answer_a_pending_question_in_the_browser(
+    browser: Browser, web: WebInstance, clients: dict[str, httpx.Client]
+) -> None:
+    case_id = cooled_case(clients["trust"])
+    context = browser.new_context(base_url=web.base_url, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto("/sign-in")
+        page.fill("#email", web.users["trust"][0])
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/$"))
+        page.goto(f"/harm/{case_id}")
+        pending = page.locator(f'[data-pending="{MRI}"]')
+        expect(pending).to_contain_text("if true, NHSR_EN applies")
+        expect(page.locator('[data-route="NHSR_EN"]')).to_have_count(0)
+        accessible(page)
+
+        pending.get_by_label("Yes").check()
+        pending.locator(f'[data-amend-save="{MRI}"]').click()
+        expect(page).to_have_url(re.compile(rf"/harm/{case_id}\?done=amend$"))
+        expect(page.locator('[data-route="NHSR_EN"] [data-status]')).to_have_text("Overdue")
+        expect(page.locator('[data-route="NHSR_EN"]')).to_contain_text("2026-03-16")
+        expect(page.locator(f'[data-pending="{MRI}"]')).to_have_count(0)
+        answer = page.locator('[data-audit] [data-change="answer.changed"]')
+        expect(answer).to_contain_text("trust@test.invalid")
+        expect(answer).to_contain_text(f"{MRI}: yes")
+        expect(page.locator('[data-audit] [data-change="route.added"]')).to_contain_text("NHS Resolution")
         accessible(page)
         assert not errors, errors
     finally:

@@ -195,7 +195,7 @@ def suppressed_by_period(table: pl.DataFrame, hierarchy: OrgHierarchy) -> pl.Dat
     parts = []
     for part in table.partition_by("period_start", "period_end", maintain_order=True):
         try:
-            parts.append(publishable(part, hierarchy=hierarchy))
+            parts.append(publishable(part, hierarchy=hierarchy).select(part.columns))
         except DisclosureError:
             log.warning("suppression could not protect one period; hiding it for this reader")
             hidden = [c for c in (*DERIVED_COLUMNS, "numerator", "denominator", *RATIO_COLUMNS) if c in part.columns]

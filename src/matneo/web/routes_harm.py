@@ -51,6 +51,13 @@ class RouteUpdate(BaseModel):
     reason: str | None = Field(None, max_length=2000, description="Why it does not apply (for not_applicable)")
 
 
+class AmendRequest(BaseModel):
+    changes: dict[str, Any] = Field(
+        description="Answers to change, by dotted field name (research note §0), e.g. "
+        '{"baby.mri_evidence_hypoxic_injury": true}; null = not known'
+    )
+
+
 class PreviewRequest(BaseModel):
     report: dict[str, Any] | None = Field(None, description="A partial or complete report (nested, §0 names)")
     form: dict[str, str] | None = Field(None, description="Or the report form's flat values (the live preview)")
@@ -102,6 +109,24 @@ def route_api(
         return _invalid(error)
     route = next(r for r in harm.case_page(services, access, case_id).case["routes"] if r["route_id"] == route_id)
     return JSONResponse(route)
+
+
+@router.post(
+    "/api/v1/harm-reports/{case_id}/amend",
+    tags=["harm"],
+    summary="Amend a submitted report's answers and re-route it (owning trust's staff)",
+)
+def amend_api(
+    request: Request, case_id: CaseId, body: AmendRequest, x_csrf_token: Annotated[str | None, Header()] = None
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, x_csrf_token)
+    services = _services(request)
+    try:
+        harm.amend(services, access, case_id, body.changes)
+    except CaseError as error:
+        return _invalid(error)
+    return JSONResponse(harm.case_page(services, access, case_id).to_dict())
 
 
 @router.post(

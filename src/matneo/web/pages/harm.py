@@ -33,6 +33,7 @@ from matneo.harm.report import (
     FieldError,
     HarmReportError,
 )
+from matneo.harm.routing import FIELD_LABELS
 from matneo.harm.rules import ROUTE_TITLES
 from matneo.web.services import NotFound, Services
 
@@ -151,6 +152,34 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
         data[head] = value
 
 
+def _form_value(spec: FormField, raw: str) -> Any:
+    """A typed value from a form answer; text that does not parse is passed on for the engine to explain."""
+    if spec.kind == "bool":
+        return {"yes": True, "no": False}.get(raw, raw)
+    if spec.kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def form_to_changes(form: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``{dotted field: value}`` amendment from the case page's "Still unknown" form.
+
+    Blank answers are left out: the page records answers, it does not clear them (the API can,
+    with ``null``). Gestation weeks without days count as +0, as on the report form.
+    """
+    changes: dict[str, Any] = {}
+    for spec in FORM_FIELDS:
+        raw = str(form.get(spec.name) or "").strip()
+        if raw and spec.section != "patient" and spec.name != "has_baby":
+            changes[spec.name] = _form_value(spec, raw)
+    if "gestation.weeks" in changes:
+        changes.setdefault("gestation.days", 0)
+    return changes
+
+
 def form_to_report(form: Mapping[str, Any]) -> tuple[dict[str, Any], Patient]:
     """The nested routing report and the patient identifiers from flat form values.
 
@@ -162,15 +191,7 @@ def form_to_report(form: Mapping[str, Any]) -> tuple[dict[str, Any], Patient]:
         raw = str(form.get(spec.name) or "").strip()
         if not raw or spec.section == "patient" or spec.name == "has_baby":
             continue
-        value: Any = raw
-        if spec.kind == "bool":
-            value = {"yes": True, "no": False}.get(raw, raw)
-        elif spec.kind == "int":
-            try:
-                value = int(raw)
-            except ValueError:
-                value = raw
-        _set(data, spec.name, value)
+        _set(data, spec.name, _form_value(spec, raw))
     has_baby = str(form.get("has_baby") or "").strip()
     if has_baby == "no":
         data["baby"] = None
@@ -390,10 +411,34 @@ def field_errors(error: HarmReportError | CaseError) -> dict[str, Any]:
 
 
 # -- case page and queue ----------------------------------------------------------------------
+#: The form inputs that answer each pending unknown (gestation is asked as weeks and days).
+PENDING_INPUTS = {"gestation": ("gestation.weeks", "gestation.days")}
+
+
+def pending_questions(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's pending unknowns as questions for the "Still unknown" forms: the engine's
+    explanation plus the report form's question for each input (radios, select or number)."""
+    questions = []
+    for item in pending:
+        names = PENDING_INPUTS.get(item["field"], (item["field"],))
+        inputs = []
+        for name in names:
+            spec = FIELDS_BY_NAME.get(name)
+            if spec is None:  # pragma: no cover - every pending field is a form question
+                continue
+            choices = tuple(c for c in spec.choices if c[0] != "unknown")  # "unknown" is what it already is
+            inputs.append({"name": name, "label": spec.label, "kind": spec.kind, "choices": choices, "id": spec.id})
+        slug = item["field"].replace(".", "-").replace("_", "-")
+        title = FIELD_LABELS.get(item["field"], item["field"])
+        questions.append({**item, "slug": slug, "title": title, "inputs": inputs})
+    return questions
+
+
 @dataclass
 class CasePage:
     title: str
     case: dict[str, Any]
+    yes_no: tuple[tuple[str, str], ...] = _YES_NO
     route_statuses: tuple[tuple[str, str], ...] = (
         ("done", "Done"),
         ("not_applicable", "Not applicable"),
@@ -405,6 +450,10 @@ class CasePage:
 
     def to_dict(self) -> dict[str, Any]:
         return self.case
+
+    @property
+    def questions(self) -> list[dict[str, Any]]:
+        return pending_questions(self.case.get("pending") or [])
 
 
 def case_page(services: Services, access: Access, case_id: int) -> CasePage:
@@ -427,9 +476,28 @@ def queue_page(services: Services, access: Access) -> QueuePage:
     return QueuePage("Harm reports", access.org_name, queries.queue(services.settings.database_url, access))
 
 
+def amend(services: Services, access: Access, case_id: int, changes: Mapping[str, Any]) -> cases.AmendResult:
+    """Amend a submitted report's answers and re-route it; field errors as :class:`CaseError`
+    (the case page and the API show both kinds of problem the same way)."""
+    try:
+        with found():
+            return cases.amend(services.settings, access, case_id, changes)
+    except HarmReportError as error:
+        raise CaseError(error.errors) from None
+
+
 def change_case(services: Services, access: Access, case_id: int, action: str, values: Mapping[str, Any]) -> None:
-    """One change from the case page or the API: route status, family contact, candour step, attachment."""
+    """One change from the case page or the API: route status, family contact, candour step, attachment,
+    or an answer to a pending question (``amend``, flat form values)."""
     settings = services.settings
+    if action == "amend":
+        try:
+            amend(services, access, case_id, form_to_changes(values))
+        except CaseError as error:
+            if [e.field for e in error.errors] == ["changes"]:  # checked after access, so 403/404 come first
+                raise CaseError([FieldError("answer", "choose or enter an answer before saving")]) from None
+            raise
+        return
     with found():
         if action == "route":
             cases.update_route(

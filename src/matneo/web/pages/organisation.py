@@ -247,12 +247,13 @@ def _spc(services: Services, code: str, measure: Measure, scope: frozenset[str] 
         )
         return empty | {"spc": Chart("spc", title, None, columns, [], message)}
     denominators = rows["denominator"].to_numpy().astype(float)
+    m = measure.multiplier
     result = spc(
         numerators,
         np.nan_to_num(denominators, nan=0.0),
         improvement="decrease" if measure.direction == "lower_is_better" else "increase",
+        target=measure.target / m if measure.target is not None else None,  # the chart is of proportions
     )
-    m = measure.multiplier
     points = []
     for r, rec in zip(rows.iter_rows(named=True), result.to_records(), strict=True):
         scaled = {k: (rec[k] * m if rec[k] is not None else None) for k in ("value", "mean", "lpl", "upl")}
