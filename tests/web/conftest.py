@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 
 from matneo.auth.users import add_user
 from matneo.config import Settings
@@ -30,6 +31,8 @@ from matneo.signals.register import refresh_from_store
 from matneo.synth import write_dataset
 from matneo.synth.generator import parse_struggling
 from matneo.web.app import create_app
+
+from .browsing import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "correct horse battery staple"
 OWN_TRUST = "R0A"  # Manchester University NHS FT: North West, Greater Manchester LMNS
@@ -140,6 +143,17 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebInstance]:
     yield WebInstance(settings, hierarchy, base_url, users)
     stop()
     dispose_all_engines()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium (installed by scripts/setup-browser; never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is required for the browser tests: run scripts/setup-browser")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(autouse=True)

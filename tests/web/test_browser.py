@@ -14,31 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from .browsing import accessible
 from .conftest import OWN_TRUST, PASSWORD, WebInstance
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is required for the browser tests: run scripts/setup-browser")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -64,12 +43,6 @@ def signed_in(browser: Browser, web: WebInstance) -> Iterator[Callable[[str], Pa
     yield open_as
     for context in contexts:
         context.close()
-
-
-def accessible(page: Page) -> None:
-    """Zero axe-core violations on the page as it is now."""
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def charts_drawn(page: Page) -> None:

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from harm.reports import live_baby, report, stillborn
 
+from .browsing import accessible
 from .conftest import OTHER_TRUST, OWN_TRUST, PASSWORD, WebInstance
 
 NHS = "9434765919"
@@ -308,25 +306,6 @@ def test_pending_answer_form_works_without_javascript(web: WebInstance, clients:
 
 
 # -- in a real browser (Debian's Chromium, as tests/web/test_browser.py) --------------------------
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is required for the browser tests: run scripts/setup-browser")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-
-
 def choose(page: Page, name: str, value: str) -> None:
     """Pick a yes/no/not known radio by the field's name."""
     page.check(f'input[name="{name}"][value="{value}"]')

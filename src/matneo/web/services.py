@@ -116,6 +116,21 @@ def figure(row: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def trend_points(rows: Any) -> list[dict[str, Any]]:
+    """Result rows (a Polars frame) as the points of a trend chart, one series per organisation."""
+    return [
+        {
+            "period_start": r["period_start"],
+            "period": r["period"],
+            "series": r["org_name"],
+            "org_code": r["org_code"],
+            "period_end": r["period_end"],
+            **figure(r),
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+
+
 def draw(builder: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any] | None:
     """A chart spec, or None when there is nothing to plot (the page then says so)."""
     from matneo.web.charts import NoDataError

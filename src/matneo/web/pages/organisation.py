@@ -22,7 +22,17 @@ from matneo.stats import spc
 from matneo.web import charts
 from matneo.web.pages.funnel import FUNNEL_LEVELS, POSITION_LABELS, funnel_data
 from matneo.web.pages.signals import SignalRow, signal_rows
-from matneo.web.services import BadRequest, Chart, Services, draw, figure, json_float, measure_or_error, unit_label
+from matneo.web.services import (
+    BadRequest,
+    Chart,
+    Services,
+    draw,
+    figure,
+    json_float,
+    measure_or_error,
+    trend_points,
+    unit_label,
+)
 
 LEVEL_LABELS = {"trust": "NHS trust", "lmns": "Local Maternity and Neonatal System", "region": "NHS England region"}
 TREND_DAYS = 5 * 365  # the organisation trend shows five years; England's page goes back to 2010
@@ -205,19 +215,7 @@ def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str
     )
     if rows.height:
         rows = rows.filter(pl.col("period_start") > rows["period_start"].max() - dt.timedelta(days=TREND_DAYS))
-    series = [
-        {
-            "period_start": r["period_start"],
-            "period": r["period"],
-            "value": json_float(r["value"]),
-            "lower95": json_float(r["lower95"]),
-            "upper95": json_float(r["upper95"]),
-            "series": r["org_name"],
-            "org_code": r["org_code"],
-            "suppressed": r["suppressed"],
-        }
-        for r in rows.iter_rows(named=True)
-    ]
+    series = trend_points(rows)
     title = f"{measure.title}: rolling 12 months, by month, last five years"
     return Chart(
         id="trend",

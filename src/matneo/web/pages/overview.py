@@ -14,7 +14,7 @@ from matneo.measures.compute import cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.web import charts
 from matneo.web.pages.signals import SignalRow, signal_rows
-from matneo.web.services import Chart, Services, draw, figure, fmt, json_float, unit_label
+from matneo.web.services import Chart, Services, draw, figure, fmt, json_float, trend_points, unit_label
 
 ENGLAND = "ENG"
 STATUS_LABELS = {
@@ -127,17 +127,7 @@ def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> Am
         .filter(pl.col("months") == (36 if period == "rolling_3y" else 12))
         .sort("period_start")
     )
-    series = [
-        {
-            "period_start": r["period_start"],
-            "period": r["period"],
-            "value": json_float(r["value"]),
-            "lower95": json_float(r["lower95"]),
-            "upper95": json_float(r["upper95"]),
-            "series": "England",
-        }
-        for r in rows.iter_rows(named=True)
-    ]
+    series = trend_points(rows)
     target: list[dict[str, Any]] = []
     p = progress.progress
     if p is not None:
