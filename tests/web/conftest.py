@@ -145,9 +145,13 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebInstance]:
     dispose_all_engines()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium (installed by scripts/setup-browser; never a downloaded browser)."""
+    """Debian's Chromium (installed by scripts/setup-browser; never a downloaded browser).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running on this
+    thread while it is open, and other modules' tests use ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is required for the browser tests: run scripts/setup-browser")
     with sync_playwright() as playwright:
