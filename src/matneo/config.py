@@ -51,3 +51,35 @@ def get_settings(home: Path | str | None = None) -> Settings:
     resolved = Path(home or os.environ.get("MATNEO_HOME") or DEFAULT_HOME).expanduser().resolve()
     url = os.environ.get("MATNEO_DATABASE_URL") or f"sqlite:///{resolved / 'matneo.db'}"
     return Settings(home=resolved, database_url=url)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where notification e-mails go out (an NHS mail relay). Off unless ``MATNEO_SMTP_HOST`` is set."""
+
+    host: str
+    port: int = 25
+    sender: str = "matneo@localhost"
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+
+def get_mail_settings() -> MailSettings | None:
+    """``MATNEO_SMTP_HOST`` (required to send), ``MATNEO_SMTP_PORT`` (25), ``MATNEO_MAIL_FROM``,
+    ``MATNEO_SMTP_STARTTLS`` (``1`` to upgrade the connection), ``MATNEO_SMTP_USER`` and
+    ``MATNEO_SMTP_PASSWORD``. None when no host is set: notifications stay in-app only."""
+    host = os.environ.get("MATNEO_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    port = os.environ.get("MATNEO_SMTP_PORT", "25").strip()
+    if not port.isdigit():
+        raise ValueError(f"MATNEO_SMTP_PORT must be a port number, not {port!r}")
+    return MailSettings(
+        host=host,
+        port=int(port),
+        sender=os.environ.get("MATNEO_MAIL_FROM", "matneo@localhost").strip(),
+        starttls=os.environ.get("MATNEO_SMTP_STARTTLS", "") == "1",
+        username=os.environ.get("MATNEO_SMTP_USER") or None,
+        password=os.environ.get("MATNEO_SMTP_PASSWORD") or None,
+    )

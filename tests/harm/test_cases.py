@@ -9,18 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from matneo.auth.access import Access, Forbidden
-from matneo.auth.signin import SignedInUser
 from matneo.config import Settings
 from matneo.db.models import AuditEvent, HarmCase, HarmChange, HarmNotification, HarmRoute
-from matneo.db.session import prepare, transaction
+from matneo.db.session import transaction
 from matneo.harm import HarmReportError, cases, queries
 from matneo.harm.cases import CaseError, CaseNotFound, Patient
 from matneo.harm.exports import export_route
-from matneo.reference.organisations import OrgHierarchy
 
+from .conftest import OTHER, OWN
 from .reports import live_baby, report, stillborn
 
-OWN, OTHER = "R0A", "RJ1"
 SUBMITTED = dt.date(2026, 3, 4)
 LATER = dt.date(2026, 3, 20)
 NHS = "9434765919"  # valid check digit
@@ -28,28 +26,6 @@ NHS = "9434765919"  # valid check digit
 
 def stillbirth() -> dict:
     return report(baby=stillborn("intrapartum"), notifiable_safety_incident=True)
-
-
-@pytest.fixture
-def app_store(settings: Settings) -> Settings:
-    settings.ensure_dirs()
-    prepare(settings.database_url)
-    return settings
-
-
-@pytest.fixture(scope="module")
-def people(hierarchy: OrgHierarchy) -> dict[str, Access]:
-    def make(i: int, email: str, role: str, org: str) -> Access:
-        return Access(SignedInUser(i, email, role, org, "csrf"), hierarchy)
-
-    return {
-        "trust": make(1, "midwife@r0a.test", "trust_staff", OWN),
-        "colleague": make(2, "obstetrician@r0a.test", "trust_staff", OWN),
-        "other": make(3, "staff@rj1.test", "trust_staff", OTHER),
-        "lmns": make(4, "lead@lmns.test", "lmns_lead", hierarchy.ancestor_at(OWN, "lmns").code),
-        "national": make(5, "analyst@eng.test", "national_analyst", "ENG"),
-        "trust_admin": make(6, "admin@r0a.test", "administrator", OWN),
-    }
 
 
 def count(url: str, model: type) -> int:

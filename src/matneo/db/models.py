@@ -282,6 +282,7 @@ class HarmNotification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     read_by: Mapped[str | None] = mapped_column(String(254))
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # null: not (yet) sent by e-mail
 
 
 class HarmChange(Base):

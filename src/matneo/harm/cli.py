@@ -88,9 +88,10 @@ def overdue_check_command(
     Safe to run any number of times: each overdue route gets one notification. `matneo serve`
     also runs it at start and every hour.
     """
-    from matneo.config import get_settings
+    from matneo.config import get_mail_settings, get_settings
     from matneo.db.session import prepare
     from matneo.harm.cases import overdue_check
+    from matneo.harm.mail import send_notifications
 
     try:
         day = dt.date.fromisoformat(today) if today else None
@@ -101,3 +102,13 @@ def overdue_check_command(
     prepare(settings.database_url)
     made = overdue_check(settings.database_url, day)
     typer.echo(f"{made} new overdue notification{'' if made == 1 else 's'}.")
+    try:
+        mail = get_mail_settings()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if mail is not None:
+        try:
+            sent = send_notifications(settings.database_url, mail)
+        except OSError as exc:  # smtplib errors are OSErrors
+            raise _fail(f"could not e-mail the notifications through {mail.host}:{mail.port}: {exc}") from None
+        typer.echo(f"E-mailed {sent} notification{'' if sent == 1 else 's'}.")

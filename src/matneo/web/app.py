@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
-from matneo.config import Settings, get_settings
+from matneo.config import Settings, get_mail_settings, get_settings
 from matneo.db.session import prepare
 from matneo.web.jobs import BackgroundJobs
 from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
@@ -179,7 +179,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
 
     if warm:
         threading.Thread(target=_warm, args=(app.state.services,), daemon=True, name="matneo-warm").start()
-        jobs = BackgroundJobs(app.state.services)
+        jobs = BackgroundJobs(app.state.services, mail=get_mail_settings())
         threading.Thread(target=jobs.run_forever, daemon=True, name="matneo-jobs").start()
     return app
 
