@@ -126,6 +126,14 @@ def test_trend_chart_plots_every_value_once_and_drops_suppressed(validator):
     assert "Trust A and England" in spec["description"]
 
 
+def test_trend_chart_y_axis_follows_the_data_not_zero():
+    """A measure near 90% (smoke-free at delivery) must not be a flat line along the top."""
+    spec = trend_chart(trend_rows(), unit_label="%", title="Smoke-free")
+    for mark in ("line", "area"):
+        layer = next(layer for layer in spec["layer"] if layer["mark"]["type"] == mark)
+        assert layer["encoding"]["y"]["scale"]["zero"] is False
+
+
 def test_trend_chart_draws_a_dashed_ambition_trajectory(validator):
     target = [{"period_start": "2022-01-01", "value": 4.0}, {"period_start": date(2022, 12, 1), "value": None}]
     target.append({"period_start": date(2023, 12, 1), "value": 3.0})

@@ -388,7 +388,9 @@ def trend_chart(
         scale=alt.Scale(type="utc"),
         axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=False),
     )
-    y = alt.Y("value:Q", title=unit_label)
+    # Not from zero: a trend is about change, and a measure near 90% would otherwise be a flat line.
+    y_scale = alt.Scale(zero=False)
+    y = alt.Y("value:Q", title=unit_label, scale=y_scale)
     tooltip = [
         alt.Tooltip("series:N", title=series_title),
         alt.Tooltip("period:N", title="Period"),
@@ -399,7 +401,7 @@ def trend_chart(
     layers: list[Any] = [
         base.mark_area(opacity=0.15).encode(
             x=x,
-            y=alt.Y("lower95:Q", title=unit_label),
+            y=alt.Y("lower95:Q", title=unit_label, scale=y_scale),
             y2=alt.Y2(field="upper95"),
             color=colour,
             detail=alt.Detail("segment:N"),
