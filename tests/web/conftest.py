@@ -8,6 +8,7 @@ role around two trusts in different regions. Served by uvicorn on a free loopbac
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 import threading
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from matneo.auth.users import add_user
 from matneo.config import Settings
@@ -158,6 +159,35 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def signed_in(browser: Browser, web: WebInstance) -> Iterator[Callable[[str], Page]]:
+    """``signed_in(name)``: a new browser page signed in as that user, on the England overview.
+
+    ``page.errors`` collects the page's script errors and console errors, for the tests to check.
+    """
+    contexts = []
+
+    def open_as(name: str) -> Page:
+        context = browser.new_context(base_url=web.base_url, viewport={"width": 1200, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.errors = errors  # type: ignore[attr-defined]
+        page.goto("/sign-in")
+        page.fill("#email", web.users[name][0])
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/$"))
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(autouse=True)

@@ -9,40 +9,14 @@ downloaded browser).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .browsing import accessible
 from .conftest import OWN_TRUST, PASSWORD, WebInstance
-
-
-@pytest.fixture
-def signed_in(browser: Browser, web: WebInstance) -> Iterator[Callable[[str], Page]]:
-    contexts = []
-
-    def open_as(name: str) -> Page:
-        context = browser.new_context(base_url=web.base_url, viewport={"width": 1200, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.errors = errors  # type: ignore[attr-defined]
-        page.goto("/sign-in")
-        page.fill("#email", web.users[name][0])
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(r"/$"))
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def charts_drawn(page: Page) -> None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from harm.reports import live_baby, report, stillborn
 
 from .browsing import accessible
-from .conftest import OTHER_TRUST, OWN_TRUST, PASSWORD, WebInstance
+from .conftest import OTHER_TRUST, OWN_TRUST, WebInstance
 
 NHS = "9434765919"
 LABEL = "Baby of Zebedee"
@@ -311,95 +312,73 @@ def choose(page: Page, name: str, value: str) -> None:
     page.check(f'input[name="{name}"][value="{value}"]')
 
 
-def test_report_end_to_end_in_the_browser(browser: Browser, web: WebInstance) -> None:
-    context = browser.new_context(base_url=web.base_url, viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        page.goto("/sign-in")
-        page.fill("#email", web.users["trust"][0])
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(r"/$"))
-        page.click("text=Harm reports")
-        expect(page).to_have_url(re.compile(r"/harm$"))
-        accessible(page)
-        page.click("text=Report a harm event")
-        expect(page).to_have_url(re.compile(r"/harm/new$"))
-        accessible(page)
+def test_report_end_to_end_in_the_browser(signed_in: Callable[[str], Page]) -> None:
+    page = signed_in("trust")
+    errors = page.errors  # type: ignore[attr-defined]
+    page.click("text=Harm reports")
+    expect(page).to_have_url(re.compile(r"/harm$"))
+    accessible(page)
+    page.click("text=Report a harm event")
+    expect(page).to_have_url(re.compile(r"/harm/new$"))
+    accessible(page)
 
-        # fill the form: the routes appear as it is filled in, without pressing anything
-        for name, value in FORM.items():
-            if name.startswith(("labour", "mode_of_birth", "baby.fetal")):
-                page.select_option(f'select[name="{name}"]', value)
-            elif value in ("yes", "no"):
-                choose(page, name, value)
-            else:
-                page.fill(f'input[name="{name}"]', value)
-        preview = page.locator("#harm-preview")
-        expect(preview.locator('[data-route="MNSI"]')).to_be_visible()
-        expect(preview).to_contain_text("2026-03-03")
-        choose(page, "notifiable_safety_incident", "no")
-        expect(preview.locator('[data-route="DUTY_OF_CANDOUR"]')).to_have_count(0)
-        choose(page, "notifiable_safety_incident", "yes")
-        expect(preview.locator('[data-route="DUTY_OF_CANDOUR"]')).to_be_visible()
-        accessible(page)
+    # fill the form: the routes appear as it is filled in, without pressing anything
+    for name, value in FORM.items():
+        if name.startswith(("labour", "mode_of_birth", "baby.fetal")):
+            page.select_option(f'select[name="{name}"]', value)
+        elif value in ("yes", "no"):
+            choose(page, name, value)
+        else:
+            page.fill(f'input[name="{name}"]', value)
+    preview = page.locator("#harm-preview")
+    expect(preview.locator('[data-route="MNSI"]')).to_be_visible()
+    expect(preview).to_contain_text("2026-03-03")
+    choose(page, "notifiable_safety_incident", "no")
+    expect(preview.locator('[data-route="DUTY_OF_CANDOUR"]')).to_have_count(0)
+    choose(page, "notifiable_safety_incident", "yes")
+    expect(preview.locator('[data-route="DUTY_OF_CANDOUR"]')).to_be_visible()
+    accessible(page)
 
-        page.click('button[data-action="submit"]')
-        expect(page).to_have_url(re.compile(r"/harm/\d+\?submitted=1$"))
-        expect(page.locator('[data-route="MNSI"] [data-status]')).to_have_text("Overdue")
-        expect(page.locator("[data-patient]")).to_contain_text(NHS)
-        accessible(page)
+    page.click('button[data-action="submit"]')
+    expect(page).to_have_url(re.compile(r"/harm/\d+\?submitted=1$"))
+    expect(page.locator('[data-route="MNSI"] [data-status]')).to_have_text("Overdue")
+    expect(page.locator("[data-patient]")).to_contain_text(NHS)
+    accessible(page)
 
-        page.click("text=Update MNSI")
-        page.fill("#reference-MNSI", "MNSI-BROWSER-1")
-        page.fill("#done-on-MNSI", "2026-03-03")
-        page.click("text=Save MNSI")
-        expect(page.locator('[data-route="MNSI"] [data-status]')).to_have_text("Done")
-        trail = page.locator('[data-audit] [data-change="route.done"]')
-        expect(trail).to_contain_text("trust@test.invalid")
-        expect(trail).to_contain_text("status: due")
-        expect(trail).to_contain_text("reference: MNSI-BROWSER-1")
-        accessible(page)
-        assert not errors, errors
-    finally:
-        context.close()
+    page.click("text=Update MNSI")
+    page.fill("#reference-MNSI", "MNSI-BROWSER-1")
+    page.fill("#done-on-MNSI", "2026-03-03")
+    page.click("text=Save MNSI")
+    expect(page.locator('[data-route="MNSI"] [data-status]')).to_have_text("Done")
+    trail = page.locator('[data-audit] [data-change="route.done"]')
+    expect(trail).to_contain_text("trust@test.invalid")
+    expect(trail).to_contain_text("status: due")
+    expect(trail).to_contain_text("reference: MNSI-BROWSER-1")
+    accessible(page)
+    assert not errors, errors
 
 
 def test_answer_a_pending_question_in_the_browser(
-    browser: Browser, web: WebInstance, clients: dict[str, httpx.Client]
+    signed_in: Callable[[str], Page], clients: dict[str, httpx.Client]
 ) -> None:
     case_id = cooled_case(clients["trust"])
-    context = browser.new_context(base_url=web.base_url, viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        page.goto("/sign-in")
-        page.fill("#email", web.users["trust"][0])
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(r"/$"))
-        page.goto(f"/harm/{case_id}")
-        pending = page.locator(f'[data-pending="{MRI}"]')
-        expect(pending).to_contain_text("if true, NHSR_EN applies")
-        expect(page.locator('[data-route="NHSR_EN"]')).to_have_count(0)
-        accessible(page)
+    page = signed_in("trust")
+    errors = page.errors  # type: ignore[attr-defined]
+    page.goto(f"/harm/{case_id}")
+    pending = page.locator(f'[data-pending="{MRI}"]')
+    expect(pending).to_contain_text("if true, NHSR_EN applies")
+    expect(page.locator('[data-route="NHSR_EN"]')).to_have_count(0)
+    accessible(page)
 
-        pending.get_by_label("Yes").check()
-        pending.locator(f'[data-amend-save="{MRI}"]').click()
-        expect(page).to_have_url(re.compile(rf"/harm/{case_id}\?done=amend$"))
-        expect(page.locator('[data-route="NHSR_EN"] [data-status]')).to_have_text("Overdue")
-        expect(page.locator('[data-route="NHSR_EN"]')).to_contain_text("2026-03-16")
-        expect(page.locator(f'[data-pending="{MRI}"]')).to_have_count(0)
-        answer = page.locator('[data-audit] [data-change="answer.changed"]')
-        expect(answer).to_contain_text("trust@test.invalid")
-        expect(answer).to_contain_text(f"{MRI}: yes")
-        expect(page.locator('[data-audit] [data-change="route.added"]')).to_contain_text("NHS Resolution")
-        accessible(page)
-        assert not errors, errors
-    finally:
-        context.close()
+    pending.get_by_label("Yes").check()
+    pending.locator(f'[data-amend-save="{MRI}"]').click()
+    expect(page).to_have_url(re.compile(rf"/harm/{case_id}\?done=amend$"))
+    expect(page.locator('[data-route="NHSR_EN"] [data-status]')).to_have_text("Overdue")
+    expect(page.locator('[data-route="NHSR_EN"]')).to_contain_text("2026-03-16")
+    expect(page.locator(f'[data-pending="{MRI}"]')).to_have_count(0)
+    answer = page.locator('[data-audit] [data-change="answer.changed"]')
+    expect(answer).to_contain_text("trust@test.invalid")
+    expect(answer).to_contain_text(f"{MRI}: yes")
+    expect(page.locator('[data-audit] [data-change="route.added"]')).to_contain_text("NHS Resolution")
+    accessible(page)
+    assert not errors, errors
