@@ -444,3 +444,53 @@ def test_deadlines_keep_their_clock_and_move_with_the_dates(
     assert relinked["before"]["status"] == "none" and relinked["after"]["record"] == "REC-0301"
     lmns = queries.case_detail(url, people["lmns"], case_id)
     assert "REC-0301" not in json.dumps(lmns)  # the link is an identifier: owning trust only
+
+
+def test_a_route_redated_by_an_amendment_is_notified_again_when_it_goes_overdue(
+    app_store: Settings, people: dict[str, Access]
+) -> None:
+    """Notices are once per missed deadline, not once per route: after the birth date is corrected,
+    routes whose new deadline has also passed get a new notice (a missed one would be unsafe)."""
+    url = app_store.database_url
+    case_id = cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    first = cases.overdue_check(url, LATER)
+    assert first > 0
+    result = cases.amend(app_store, people["trust"], case_id, {"baby.birth_date": "2026-03-01"}, today=LATER)
+    routes = {r["route_id"]: r for r in queries.case_detail(url, people["trust"], case_id)["routes"]}
+    expected = {
+        r
+        for r in result.deadlines_changed
+        if routes[r]["status"] == "due" and routes[r]["next_due"] < LATER.isoformat()
+    }
+    assert expected, "the correction moved at least one deadline that has passed"
+    assert cases.overdue_check(url, LATER) == len(expected)
+    assert cases.overdue_check(url, LATER) == 0
+    with transaction(url) as session:
+        notices = session.scalars(select(HarmNotification).where(HarmNotification.report_id == case_id)).all()
+    for route in expected:
+        due = sorted(n.due_on.isoformat() for n in notices if n.route_id == route)
+        assert len(due) == 2 and due[0] != due[1] and routes[route]["next_due"] in due
+
+
+def test_migration_0007_keeps_existing_notices_from_repeating(app_store: Settings, people: dict[str, Access]) -> None:
+    """Upgrading gives existing notices their route's deadline, so the next check repeats none."""
+    from alembic import command
+    from alembic.config import Config
+
+    from matneo.db.session import MIGRATIONS_DIR, get_engine, migrate
+
+    url = app_store.database_url
+    cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
+    made = cases.overdue_check(url, LATER)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")  # notices as they were: no deadline recorded
+    migrate(url)
+    with transaction(url) as session:
+        notices = session.scalars(select(HarmNotification)).all()
+        routes = {(r.report_id, r.route_id): r.next_due for r in session.scalars(select(HarmRoute))}
+    assert len(notices) == made
+    assert all(n.due_on == routes[(n.report_id, n.route_id)] for n in notices)
+    assert cases.overdue_check(url, LATER) == 0

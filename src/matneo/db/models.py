@@ -267,11 +267,14 @@ class HarmAttachment(Base):
 
 
 class HarmNotification(Base):
-    """An in-app notice to a trust, e.g. a route that went overdue. Unique per (report, route, kind)
-    so the daily check can run any number of times."""
+    """An in-app notice to a trust, e.g. a route that went overdue. Unique per (report, route, kind,
+    deadline) so the daily check can run any number of times, and a route that goes overdue again
+    against a new deadline (reopened, or re-dated by an amendment) is notified again."""
 
     __tablename__ = "harm_notifications"
-    __table_args__ = (UniqueConstraint("report_id", "route_id", "kind", name="uq_harm_notifications_once"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "route_id", "kind", "due_on", name="uq_harm_notifications_per_deadline"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     org_code: Mapped[str] = mapped_column(String(16), index=True)
@@ -283,6 +286,7 @@ class HarmNotification(Base):
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     read_by: Mapped[str | None] = mapped_column(String(254))
     emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # null: not (yet) sent by e-mail
+    due_on: Mapped[dt.date | None] = mapped_column(Date)  # the deadline that was missed
 
 
 class HarmChange(Base):

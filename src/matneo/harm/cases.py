@@ -943,9 +943,10 @@ def amend(
 
 
 def overdue_check(url: str, today: dt.date | None = None) -> int:
-    """Notify each owning trust once per route that is past its deadline and not done.
+    """Notify each owning trust once per route and deadline that is past and not done.
 
-    Run daily (any number of times: a route gets one notification, enforced by a unique key).
+    Run daily (any number of times: a route gets one notification per missed deadline, enforced
+    by a unique key; a route reopened or re-dated that goes overdue again is notified again).
     Messages name the case number and route only, never the patient. Returns how many were made.
     """
     day = today or dt.date.today()
@@ -959,14 +960,14 @@ def overdue_check(url: str, today: dt.date | None = None) -> int:
                 ).all()
                 done = set(
                     session.execute(
-                        select(HarmNotification.report_id, HarmNotification.route_id).where(
+                        select(HarmNotification.report_id, HarmNotification.route_id, HarmNotification.due_on).where(
                             HarmNotification.kind == "overdue"
                         )
                     ).all()
                 )
                 made = 0
                 for report_id, route_id, next_due, trust in due:
-                    if (report_id, route_id) in done:
+                    if (report_id, route_id, next_due) in done:
                         continue
                     title = ROUTE_TITLES.get(route_id, route_id)
                     session.add(
@@ -975,6 +976,7 @@ def overdue_check(url: str, today: dt.date | None = None) -> int:
                             report_id=report_id,
                             route_id=route_id,
                             kind="overdue",
+                            due_on=next_due,
                             message=f"Harm report {report_id}: {title} was due by {next_due.isoformat()} "
                             "and is not done.",
                             created_at=utcnow(),
