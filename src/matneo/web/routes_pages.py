@@ -116,13 +116,6 @@ def organisation_page(request: Request, code: str, measure: str = "stillbirth_ra
     return page_with_figures(request, "organisation.html", "organisation_figures.html", page)
 
 
-@router.get("/organisations")
-def organisation_search(request: Request, code: str = "") -> Response:
-    access_for(request)
-    code = code.strip().upper()
-    return RedirectResponse(f"/organisations/{code}" if code else "/", status_code=303)
-
-
 @router.get("/funnel")
 def funnel_page(
     request: Request,
