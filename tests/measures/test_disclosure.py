@@ -520,7 +520,7 @@ TWO_TRUSTS = """
                 .otherwise(pl.col("suppression_reason"))
                 .alias("suppression_reason"),
             ),
-            "org_code=A.*the only suppressed numerator of a sibling set",
+            "org_code=A.*the only suppressed numerator of a sibling set or identity",
         ),
         (lambda t: t.with_columns(pl.lit(None, pl.Boolean).alias("suppressed")), "suppressed has missing values"),
     ],

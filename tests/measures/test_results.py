@@ -67,7 +67,7 @@ def test_a_period_the_readers_own_cells_pin_down_is_hidden_not_an_error(hierarch
         ],
         ratios,
     )
-    safe = suppressed_by_period(table, hierarchy)
+    safe = suppressed_by_period(table, hierarchy, None)
     march = safe.filter(pl.col("period_start") == MARCH)
     assert march.filter(pl.col("org_code").is_in(["ENG", region]))["suppressed"].to_list() == [True, True]
     assert march["numerator"].is_null().all() and march["value"].is_null().all()

@@ -27,6 +27,14 @@ Three rules, restated in ``docs/methods.md`` ("Disclosure control"):
    the whole system of published sums (one rank-revealing QR factorisation per connected
    block of hidden cells); a cell the sums determine gets another term of one of its sums
    hidden, and rules 2 and 3 run again until nothing is determined.
+4. **Linked measures.** Measures share counts: births from 24 weeks minus live births from 24
+   weeks is the stillbirth count; perinatal deaths minus stillbirths is the neonatal deaths
+   from 24 weeks. So every numerator and denominator of every measure of an organisation and
+   period (and group) is one cell of one linked table, and the identities between them
+   (:class:`Relation`, found exactly from the data by :func:`linear_relations`) are equations
+   of the same system as the sibling sums. Rules 2 and 3 run on that whole system, so a count
+   hidden in one measure cannot be worked back from any other measure's numerator or
+   denominator (docs/adr/0007-linked-measure-suppression.md).
 
 The default threshold follows NHS Digital's disclosure control method for Hospital Episode
 Statistics (HES) and the Emergency Care Data Set (ECDS), which covers NHS Maternity Statistics:
@@ -47,8 +55,10 @@ named constants and small pure functions); no code was copied.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +66,7 @@ import polars as pl
 from scipy import linalg
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -64,9 +75,12 @@ __all__ = [
     "SUPPRESSION_THRESHOLD",
     "DisclosureError",
     "DisclosureLeakError",
+    "Relation",
+    "Relations",
     "SuppressionPolicy",
     "assert_no_leak",
     "default_sibling_keys",
+    "linear_relations",
     "suppress",
 ]
 
@@ -111,6 +125,24 @@ _CODE = "__matneo_code"
 #: published sums counts as determined (0 in exact arithmetic; otherwise typically of the order
 #: of 1/(number of hidden cells in the block) or more, far above rounding error).
 _ROW_SPACE_TOLERANCE = 1e-9
+_QUANTITIES = ("numerator", "denominator")
+#: Blocks of up to this many hidden cells are checked together in batches (see _determined).
+_BATCH_COLUMNS = 32
+#: A block of more hidden counts than this is not audited (one factorisation would take
+#: minutes): :func:`suppress` raises :class:`DisclosureError`, and the web app then withholds
+#: the period. Such blocks arise only where nearly every count of a period is small (a
+#: breakdown of a sparse dataset); a national monthly table's largest block is about 250.
+_MAX_AUDIT_COLUMNS = 2000
+
+#: One exact identity between counts of the same cell (organisation, period and group):
+#: ``((measure, "numerator" | "denominator", coefficient), ...)`` with Σ coefficient × count = 0,
+#: e.g. ``(("stillbirth_rate", "numerator", 1), ("stillbirth_rate", "denominator", -1),
+#: ("neonatal_mortality_24wk", "denominator", 1))``: stillbirths = births − live births.
+Relation = tuple[tuple[str, str, float], ...]
+#: Identities by group value (``None`` for a table without a breakdown): a breakdown can add
+#: identities of its own (for Black and Asian women, "Continuity of Carer: Black and Asian
+#: women" counts the same women as "Continuity of Carer").
+Relations = Mapping[Any, Sequence[Relation]]
 
 
 class DisclosureError(ValueError):
@@ -369,18 +401,71 @@ def _determined(
     k = len(hidden_rows)
     graph = coo_array((np.ones(len(e_eq)), (e_col, k + e_eq)), shape=(k + eqs.n_eq, k + eqs.n_eq))
     _, label = connected_components(graph, directed=False)
-    block_of = label[e_col]
+    block_of = label[e_col].astype(np.int64)
     wanted = np.unique(label[column[np.flatnonzero(hidden & changed)]]) if changed is not None else None
-    order = np.argsort(block_of, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(block_of[order]) != 0])
+    if wanted is not None:
+        keep = np.isin(block_of, wanted)
+        e_eq, e_col, e_coef, block_of = e_eq[keep], e_col[keep], e_coef[keep], block_of[keep]
+    # Each block's equations and hidden rows, numbered from 0 within the block (in ascending
+    # order, as _helpful expects).
+    eq_keys, eq_local = np.unique(block_of * (eqs.n_eq + 1) + e_eq, return_inverse=True)
+    col_keys, col_local = np.unique(block_of * (k + 1) + e_col, return_inverse=True)
+    eq_block, col_block = eq_keys // (eqs.n_eq + 1), col_keys // (k + 1)
+    blocks, eq_start = np.unique(eq_block, return_index=True)
+    col_start = np.searchsorted(col_block, blocks)
+    eq_count = np.diff(np.r_[eq_start, len(eq_keys)])
+    col_count = np.diff(np.r_[col_start, len(col_keys)])
+    position = np.searchsorted(blocks, block_of)
+    local_eq = eq_local - eq_start[position]
+    local_col = col_local - col_start[position]
     found = []
-    for entries in np.split(order, starts[1:]):
-        if wanted is not None and block_of[entries[0]] not in wanted:
+    # Blocks are mostly tiny (a few hidden cells of one sum): decompose those of similar size
+    # together, padded with zeros (a zero row or column changes no row space), one batched
+    # SVD per size class; the large ones one by one with a pivoted QR.
+    if (col_count > _MAX_AUDIT_COLUMNS).any():
+        raise DisclosureError(
+            f"more than {_MAX_AUDIT_COLUMNS} hidden counts are linked to each other in one period: too many small "
+            "numbers to publish that period safely (withhold it)"
+        )
+    small = (col_count <= _BATCH_COLUMNS) & (eq_count <= 2 * _BATCH_COLUMNS)
+    for size in (4, 8, 16, _BATCH_COLUMNS):
+        chosen = np.flatnonzero(small & (col_count <= size) & (col_count > size // 2 if size > 4 else True))
+        if not len(chosen):
             continue
-        block_eqs, eq_index = np.unique(e_eq[entries], return_inverse=True)
-        block_cols, col_index = np.unique(e_col[entries], return_inverse=True)
-        a = np.zeros((len(block_eqs), len(block_cols)))
-        a[eq_index, col_index] = e_coef[entries]
+        rows_needed = int(eq_count[chosen].max())
+        slot = np.full(len(blocks), -1, dtype=np.int64)
+        slot[chosen] = np.arange(len(chosen))
+        entry = slot[position] >= 0
+        stacked = np.zeros((len(chosen), rows_needed, size))
+        stacked[slot[position[entry]], local_eq[entry], local_col[entry]] = e_coef[entry]
+        singular, vt = np.linalg.svd(stacked, full_matrices=False)[1:]
+        tolerance = singular.max(axis=1, initial=0.0) * max(rows_needed, size) * np.finfo(float).eps
+        basis = (singular > tolerance[:, None])[:, :, None] * vt
+        determined = 1.0 - np.square(basis).sum(axis=1) < _ROW_SPACE_TOLERANCE
+        for index in np.flatnonzero(determined.any(axis=1)):
+            b = chosen[index]
+            found.append(
+                _block(
+                    b,
+                    eq_keys,
+                    col_keys,
+                    eq_start,
+                    col_start,
+                    eq_count,
+                    col_count,
+                    eqs,
+                    k,
+                    hidden_rows,
+                    stacked[index, : eq_count[b], : col_count[b]],
+                    determined[index, : col_count[b]],
+                )
+            )
+    by_block = np.argsort(position, kind="stable")
+    entry_start = np.searchsorted(position[by_block], np.arange(len(blocks) + 1))
+    for b in np.flatnonzero(~small):
+        entry = by_block[entry_start[b] : entry_start[b + 1]]
+        a = np.zeros((int(eq_count[b]), int(col_count[b])))
+        a[local_eq[entry], local_col[entry]] = e_coef[entry]
         # Pivoted QR of Aᵀ: the first ``rank`` columns of Q are an orthonormal basis of the row
         # space of A, so 1 − ‖Q[j, :rank]‖² is the squared distance of e_j from it. (QR is an
         # order of magnitude faster than an SVD at the size of a national table's blocks.)
@@ -388,8 +473,29 @@ def _determined(
         rank = _rank(r, a.shape)
         determined = 1.0 - np.square(q[:, :rank]).sum(axis=1) < _ROW_SPACE_TOLERANCE
         if determined.any():
-            found.append(_Block(block_eqs, hidden_rows[block_cols], a, determined))
+            found.append(
+                _block(
+                    b, eq_keys, col_keys, eq_start, col_start, eq_count, col_count, eqs, k, hidden_rows, a, determined
+                )
+            )
     return found
+
+
+def _block(b, eq_keys, col_keys, eq_start, col_start, eq_count, col_count, eqs, k, hidden_rows, matrix, determined):  # type: ignore[no-untyped-def]
+    """The :class:`_Block` of block number ``b`` of :func:`_determined`'s numbering."""
+    equations = eq_keys[eq_start[b] : eq_start[b] + eq_count[b]] % (eqs.n_eq + 1)
+    columns = col_keys[col_start[b] : col_start[b] + col_count[b]] % (k + 1)
+    return _Block(equations, hidden_rows[columns], matrix, determined)
+
+
+def _one_blas_thread() -> threadpool_limits:
+    """BLAS on one thread for the audit's many small factorisations.
+
+    A multi-threaded BLAS gains nothing on them and, when other work shares the cores (a web
+    server's threads, other processes), its threads spin against each other: a 240-column QR
+    took 1.2 s instead of 9 ms on a busy two-core machine.
+    """
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _helpful(block: _Block, target: int, candidates: npt.NDArray[np.int64], eqs: _Equations) -> npt.NDArray[np.bool_]:
@@ -424,7 +530,6 @@ def _fix_determined(
     eqs: _Equations,
     eligible: npt.NDArray[np.bool_],
     preference: npt.NDArray[np.int64],
-    quantity: str,
     changed: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.bool_]:
     """For each block with a determined hidden row, hide one more term of the block's sums.
@@ -440,10 +545,10 @@ def _fix_determined(
         candidates = np.unique(eqs.members(block.equations))
         candidates = candidates[~hidden[candidates] & eligible[candidates]]
         if not len(candidates):
+            what = f"the {_quantity(table, target)} of {_describe(table, target % table.height)}"
             raise DisclosureError(
-                f"the {quantity} of {_describe(table, target)} is determined by the published sums and every other "
-                "term of them is already suppressed; add the totals published elsewhere to the table as rows, so "
-                "that they can be suppressed too"
+                f"{what} is determined by the published sums and every other term of them is already suppressed; "
+                "add the totals published elsewhere to the table as rows, so that they can be suppressed too"
             )
         helpful = candidates[_helpful(block, target, candidates, eqs)]
         pool = helpful if len(helpful) else candidates
@@ -451,10 +556,148 @@ def _fix_determined(
     return add
 
 
+def _quantity(table: pl.DataFrame, unknown: int) -> str:
+    """Unknowns 0…n−1 are numerators, n…2n−1 denominators."""
+    return _QUANTITIES[unknown // table.height]
+
+
 def _describe(table: pl.DataFrame, row: int) -> str:
     columns = [c for c in (*_IDENTITY, *GROUP_COLUMNS) if c in table.columns]
     values = table.row(row, named=True)
     return "row " + ", ".join(f"{c}={values[c]}" for c in columns) if columns else f"row {row}"
+
+
+# --------------------------------------------------------------------------------------
+# Linked measures: identities between counts of one cell
+# --------------------------------------------------------------------------------------
+
+
+def _gram(counts: npt.NDArray[np.int64]) -> list[list[int]]:
+    """countsᵀ·counts in exact integers (int64 products in chunks that cannot overflow)."""
+    largest = int(np.abs(counts).max(initial=0))
+    chunk = (2**62) // max(largest * largest, 1) // max(counts.shape[1], 1)
+    if chunk < 1:  # one product alone would overflow: Python integers throughout (rare, slow)
+        exact = counts.astype(object)
+        return [[int(v) for v in row] for row in exact.T @ exact]
+    total = np.zeros((counts.shape[1], counts.shape[1]), dtype=object)
+    for start in range(0, counts.shape[0], chunk):
+        part = counts[start : start + chunk]
+        total += (part.T @ part).astype(object)
+    return [[int(v) for v in row] for row in total]
+
+
+def linear_relations(counts: npt.ArrayLike) -> list[dict[int, Fraction]]:
+    """A basis of every exact linear identity between the columns of an integer count matrix.
+
+    ``counts``: one row per cell of data (any breakdown finer than what is published, e.g.
+    trust × month × ethnic group × IMD quintile), one column per published quantity. An
+    identity λ (``{column: coefficient}``) has counts · λ = 0 in every row, so it holds for
+    every sum of rows too: for every organisation, period and group a reader can see. Rows
+    that are too few or too alike can only add identities (a cautious reader model), never
+    remove a true one.
+
+    Computed exactly: the null space of countsᵀ·counts (the same as that of counts) from its
+    reduced row echelon form over the rationals, so each identity writes one column in terms
+    of earlier ones (order the columns so that the ones to write others in come first).
+    """
+    matrix = np.asarray(counts)
+    if matrix.ndim != 2:
+        raise ValueError("counts must be a matrix: one row per cell, one column per quantity")
+    if matrix.size and not np.issubdtype(matrix.dtype, np.integer):
+        raise ValueError("counts must be integers")
+    k = matrix.shape[1]
+    rows = [[Fraction(v) for v in row] for row in _gram(matrix.astype(np.int64))] if matrix.size else []
+    pivots: list[int] = []
+    r = 0
+    for column in range(k):
+        pivot = next((i for i in range(r, len(rows)) if rows[i][column] != 0), None)
+        if pivot is None:
+            continue
+        rows[r], rows[pivot] = rows[pivot], rows[r]
+        lead = rows[r][column]
+        rows[r] = [v / lead for v in rows[r]]
+        for i in range(len(rows)):
+            if i != r and rows[i][column] != 0:
+                factor = rows[i][column]
+                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[r], strict=True)]
+        pivots.append(column)
+        r += 1
+    relations = []
+    for free in (c for c in range(k) if c not in pivots):
+        relation = {free: Fraction(1)}
+        for row, column in enumerate(pivots):
+            if rows[row][free] != 0:
+                relation[column] = -rows[row][free]
+        relations.append(relation)
+    return relations
+
+
+def _relation_equations(
+    table: pl.DataFrame, relations: Relations, group: str | None, first_eq: int
+) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]], list[npt.NDArray[np.float64]], int]:
+    """One equation per relation per cell, over the numerator (row) and denominator (n + row) unknowns."""
+    n = table.height
+    cell_columns = [c for c in ("level", "org_code", "period_start", "period_end", group) if c and c in table.columns]
+    keys = table.select(cell_columns)
+    cells = keys.unique(maintain_order=True).with_row_index("__matneo_cell")
+    cell_of = keys.join(cells, on=cell_columns, how="left", nulls_equal=True, maintain_order="left")[
+        "__matneo_cell"
+    ].to_numpy()
+    measures = {m: i for i, m in enumerate(table["measure"].unique(maintain_order=True).to_list())}
+    grid = np.full((cells.height, len(measures)), -1, dtype=np.int64)
+    grid[cell_of, table["measure"].replace_strict(measures, return_dtype=pl.Int64).to_numpy()] = np.arange(n)
+    group_of = cells[group].to_list() if group else [None] * cells.height
+    eqs: list[npt.NDArray[np.int64]] = []
+    rows: list[npt.NDArray[np.int64]] = []
+    coefs: list[npt.NDArray[np.float64]] = []
+    n_eq = first_eq
+    by_value: dict[Any, list[int]] = {}
+    for index, value in enumerate(group_of):
+        by_value.setdefault(value, []).append(index)
+    for value, members in by_value.items():
+        if value not in relations and None not in relations:
+            raise ValueError(f"no relations are given for the group {value!r} (nor for None)")
+        chosen = np.asarray(members, dtype=np.int64)
+        for relation in relations.get(value, relations.get(None, ())):
+            if any(m not in measures for m, _, _ in relation):
+                raise ValueError(
+                    "a relation names a measure that is not in the table: compute the relations from the "
+                    "measures that are published together"
+                )
+            terms = np.stack([grid[chosen, measures[m]] + (n if q == "denominator" else 0) for m, q, _ in relation])
+            complete = (np.stack([grid[chosen, measures[m]] for m, _, _ in relation]) >= 0).all(axis=0)
+            terms = terms[:, complete]
+            count = terms.shape[1]
+            if not count:
+                continue
+            eqs.append(np.repeat(np.arange(n_eq, n_eq + count, dtype=np.int64)[None, :], len(relation), axis=0).ravel())
+            rows.append(terms.ravel())
+            coefs.append(np.repeat(np.array([float(c) for _, _, c in relation])[:, None], count, axis=1).ravel())
+            n_eq += count
+    return eqs, rows, coefs, n_eq
+
+
+def _linked_equations(
+    table: pl.DataFrame, keys: list[list[str]], group: str | None, relations: Relations | None, denominators: bool
+) -> _Equations:
+    """The whole system: sibling sums of numerators (unknowns 0…n−1) and, with ``denominators``,
+    of denominators (n…2n−1), plus the identities between measures of each cell."""
+    n = table.height
+    sums = _equations(table, keys, group)
+    if not denominators:
+        if relations:
+            raise ValueError("relations need the denominator column (they link numerators and denominators)")
+        return sums
+    eqs = [sums.eq, sums.eq + sums.n_eq]
+    rows = [sums.row, sums.row + n]
+    coefs = [sums.coef, sums.coef]
+    n_eq = 2 * sums.n_eq
+    if relations:
+        if "measure" not in table.columns:
+            raise ValueError("relations need a measure column")
+        r_eqs, r_rows, r_coefs, n_eq = _relation_equations(table, relations, group, n_eq)
+        eqs, rows, coefs = eqs + r_eqs, rows + r_rows, coefs + r_coefs
+    return _Equations(np.concatenate(eqs), np.concatenate(rows), np.concatenate(coefs), n_eq, 2 * n)
 
 
 # --------------------------------------------------------------------------------------
@@ -488,6 +731,7 @@ def suppress(
     *,
     group_column: str | None = None,
     derived_columns: Sequence[str] = DERIVED_COLUMNS,
+    relations: Relations | None = None,
 ) -> pl.DataFrame:
     """Return ``table`` with small counts suppressed and a ``suppressed``/``suppression_reason`` pair.
 
@@ -501,6 +745,9 @@ def suppress(
 
     ``group_column``: the breakdown column (found among :data:`GROUP_COLUMNS` if not given).
     ``derived_columns``: columns computed from the numerator, nulled with it (those present).
+    ``relations``: identities between the measures of one cell (rule 4; see
+    :func:`linear_relations`), by group value; the table then holds every measure published
+    together, and a count hidden in one measure is protected against all of them.
 
     Suppressed rows get ``suppressed = True``, ``suppression_reason`` ``"primary"`` (a small
     numerator or denominator) or ``"secondary"`` (hidden so that a primary cell cannot be
@@ -537,43 +784,37 @@ def suppress(
 
     primary_den = policy.small_denominator(denominator)
     primary = policy.small_numerator(numerator) | primary_den
-    hidden_num = primary.copy()
-    hidden_den = primary_den.copy()
-
-    eqs = _equations(table, keys, group)
-    num_ok, den_ok = ~np.isnan(numerator), ~np.isnan(denominator)
-    num_pref = _preference(table, "numerator", group)
-    den_pref = _preference(table, "denominator", group) if has_denominator else num_pref
+    n = table.height
     protect_denominators = has_denominator and policy.suppress_denominator_below is not None
+    # Unknowns: numerators 0…n−1, then (with a denominator column) denominators n…2n−1. A
+    # hidden denominator hides its numerator too (the value and the numerator give it back).
+    eqs = _linked_equations(table, keys, group, relations, has_denominator)
+    num_pref = _preference(table, "numerator", group)
+    hidden = primary.copy()
+    eligible = ~np.isnan(numerator)
+    preference = num_pref
+    if has_denominator:
+        hidden = np.concatenate([primary, primary_den])
+        eligible = np.concatenate([eligible, ~np.isnan(denominator) & protect_denominators])
+        # Hiding a numerator costs less than hiding a denominator (which hides both).
+        preference = np.concatenate([num_pref, _preference(table, "denominator", group) + n])
 
-    # Rows hidden when each quantity was last audited: the audit only re-checks blocks that
-    # gained a hidden row since.
-    audited_den = np.zeros(table.height, dtype=bool)
-    audited_num = np.zeros(table.height, dtype=bool)
-    while True:
-        if protect_denominators:
-            add = _set_rule(hidden_den, eqs, den_ok, den_pref)
-            if add.any():
-                hidden_den |= add
-                hidden_num |= add
-                continue
-        add = _set_rule(hidden_num, eqs, num_ok, num_pref)
-        if add.any():
-            hidden_num |= add
-            continue
-        if protect_denominators:
-            add = _fix_determined(table, hidden_den, eqs, den_ok, den_pref, "denominator", hidden_den & ~audited_den)
-            audited_den = hidden_den.copy()
-            if add.any():
-                hidden_den |= add
-                hidden_num |= add
-                continue
-        add = _fix_determined(table, hidden_num, eqs, num_ok, num_pref, "numerator", hidden_num & ~audited_num)
-        audited_num = hidden_num.copy()
-        if add.any():
-            hidden_num |= add
-            continue
-        break
+    # Unknowns hidden when the system was last audited: the audit only re-checks blocks that
+    # gained a hidden unknown since.
+    audited = np.zeros(len(hidden), dtype=bool)
+    with _one_blas_thread():
+        while True:
+            add = _set_rule(hidden, eqs, eligible, preference)
+            if not add.any():
+                add = _fix_determined(table, hidden, eqs, eligible, preference, hidden & ~audited)
+                audited = hidden.copy()
+                if not add.any():
+                    break
+            hidden |= add
+            if has_denominator:
+                hidden[:n] |= hidden[n:]
+    hidden_num = hidden[:n]
+    hidden_den = hidden[n:] if has_denominator else np.zeros(n, dtype=bool)
 
     hide_num = pl.Series("__matneo_hide_num", hidden_num)
     hide_den = pl.Series("__matneo_hide_den", hidden_den)
@@ -602,6 +843,8 @@ def assert_no_leak(
     *,
     group_column: str | None = None,
     derived_columns: Sequence[str] = DERIVED_COLUMNS,
+    relations: Relations | None = None,
+    linear_audit: bool = True,
 ) -> None:
     """Raise :class:`DisclosureLeakError` if ``published`` would disclose a small count.
 
@@ -610,7 +853,11 @@ def assert_no_leak(
     range; that every suppressed row has no numerator, value or confidence limit; that
     ``suppressed`` and ``suppression_reason`` agree. With ``sibling_keys`` (same meaning as
     in :func:`suppress`) it also checks that no sibling set has exactly one hidden term and
-    that no hidden numerator or denominator is determined by the published sums.
+    that no hidden numerator or denominator is determined by the published sums, and with
+    ``relations`` by those sums and the identities between measures together.
+    ``linear_audit=False`` skips that last check (the costly one): :func:`suppress` only
+    returns once it passes, so a caller that has just suppressed the table may skip it; the
+    tests run it on every table they publish.
     """
     if "numerator" not in published.columns or "suppressed" not in published.columns:
         raise ValueError("a published table needs numerator and suppressed columns")
@@ -646,18 +893,26 @@ def assert_no_leak(
         )
     if sibling_keys is not None:
         group = _group_column(published, group_column)
-        eqs = _equations(published, _check_keys(published, sibling_keys), group)
-        unknowns = [("numerator", suppressed)]
+        n = published.height
+        eqs = _linked_equations(
+            published, _check_keys(published, sibling_keys), group, relations, denominator is not None
+        )
+        hidden = suppressed.copy()
         if denominator is not None:
-            unknowns.append(("denominator", suppressed & np.isnan(denominator)))
-        for quantity, hidden in unknowns:
-            single = _single_hidden(hidden, eqs)
-            lone = np.zeros(published.height, dtype=bool)
-            lone[eqs.row[single[eqs.eq] & hidden[eqs.row]]] = True
-            report(lone, f"the only suppressed {quantity} of a sibling set: the published total gives it back")
-            determined = np.zeros(published.height, dtype=bool)
-            for block in _determined(hidden, eqs):
-                determined[block.rows[block.determined]] = True
-            report(determined & ~lone, f"its {quantity} can be worked out from the published sums")
+            hidden = np.concatenate([suppressed, suppressed & np.isnan(denominator)])
+        single = _single_hidden(hidden, eqs)
+        lone = np.zeros(len(hidden), dtype=bool)
+        lone[eqs.row[single[eqs.eq] & hidden[eqs.row]]] = True
+        determined = np.zeros(len(hidden), dtype=bool)
+        try:
+            with _one_blas_thread():
+                for block in _determined(hidden, eqs) if linear_audit else ():
+                    determined[block.rows[block.determined]] = True
+        except DisclosureError as error:
+            problems.append(f"cannot be audited: {error}")
+        for offset, quantity in zip(range(0, len(hidden), n), _QUANTITIES, strict=False):
+            part = slice(offset, offset + n)
+            report(lone[part], f"the only suppressed {quantity} of a sibling set or identity: the rest give it back")
+            report(determined[part] & ~lone[part], f"its {quantity} can be worked out from the published figures")
     if problems:
         raise DisclosureLeakError("disclosive table:\n" + "\n".join(problems))
