@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from matneo.auth.users import audit
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import transaction
 
@@ -115,3 +116,18 @@ def get_load(url: str, load_id: int) -> tuple[Load, set[str]] | None:
             session.scalars(select(LoadTrustMonth.trust_code).where(LoadTrustMonth.load_id == load_id).distinct())
         )
         return load, codes
+
+
+def record_refusal(url: str, actor: str, file_name: str, trusts: list[str], unknown_rows: int) -> None:
+    """Audit a load refused because it had rows outside the loader's scope (codes and counts, no rows)."""
+    with transaction(url) as session:
+        audit(
+            session,
+            actor,
+            "records.load_refused",
+            "load",
+            file_name[:64],
+            reason="rows outside the organisation",
+            trusts_outside_scope=trusts[:20],
+            rows_with_other_codes=unknown_rows,
+        )

@@ -2,16 +2,24 @@
 
 One call of :func:`load_files` is one *batch* of files. First every file is checked to be
 loadable at all — CSV or Parquet, UTF-8, every required column — and if any is not, the
-batch stops with one clear :class:`UnreadableInput` error before anything changes. Then,
-file by file, in order, each as one atomic step:
+batch stops with one clear :class:`UnreadableInput` error before anything changes. Then
+every file is prepared, before any is loaded:
 
 1. a file whose SHA-256 is already in the ledger is skipped (idempotent re-loads);
 2. every row is parsed and checked against the validation rules (``parse.py``,
    ``validation.py``); every broken rule of every bad row goes to a rejection report;
-3. the file is the authoritative submission for every trust-month it contains: earlier rows
+3. with a ``scope`` (the trusts the person loading may write: an upload), every row's trust
+   code *as the loader parsed it* — the value that would be stored — must be in scope, or
+   the whole batch is refused with :class:`OutsideScope` and nothing changes. The check is
+   here, on the parsed values, because only the loader knows what a cell becomes (a binary
+   or categorical Parquet column, surrounding spaces): a check on the raw file can be fooled.
+
+Then file by file, in order, each as one atomic step:
+
+4. the file is the authoritative submission for every trust-month it contains: earlier rows
    for those trust-months are replaced (MSDS-style refresh), and an earlier copy of any
    record id it resubmits is removed wherever it was;
-4. the next store version is built aside and swapped in atomically; then the ledger row
+5. the next store version is built aside and swapped in atomically; then the ledger row
    is written.
 
 A batch killed part-way leaves the files before it loaded and the rest untouched; running
@@ -30,7 +38,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +54,7 @@ from matneo.db.session import prepare
 from matneo.records.faults import fault_point
 from matneo.records.parse import STORE_SCHEMA, read_csv, read_parquet
 from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
+from matneo.records.status import plural
 from matneo.records.store import Manifest, Partition, RecordStore, parse_partition
 from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
@@ -58,6 +67,26 @@ REQUIRED_COLUMNS = tuple(name for name in FIELD_NAMES if name not in DERIVABLE_F
 REJECTION_COLUMNS = ("source_file", "row", "field", "value", "reason", "rule")
 
 ProgressCallback = Callable[[str, int, int], None]  # (what is happening, files done, files in all)
+
+
+class OutsideScope(Exception):
+    """Rows of trusts the person loading may not write. The batch is refused; nothing changes.
+
+    The message names organisation codes only (public reference data) and counts the rest:
+    it never quotes a cell, which could be anything.
+    """
+
+    def __init__(self, path: Path, trusts: list[str], unknown_rows: int) -> None:
+        self.path = path
+        self.trusts = trusts
+        self.unknown_rows = unknown_rows
+        parts = []
+        if trusts:
+            shown = ", ".join(trusts[:5]) + ("…" if len(trusts) > 5 else "")
+            parts.append(f"records of {plural(len(trusts), 'trust')} outside your organisation ({shown})")
+        if unknown_rows:
+            parts.append(f"{plural(unknown_rows, 'row')} whose trust code is not a trust in your organisation")
+        super().__init__(f"The file has {' and '.join(parts)}. Nothing was loaded.")
 
 
 class UnreadableInput(Exception):
@@ -78,6 +107,16 @@ class InputFile:
     sha256: str
     size: int
     columns: list[str]
+
+
+@dataclass
+class Prepared:
+    """A file validated, its good rows and rejection report staged, waiting to be loaded."""
+
+    index: int
+    item: InputFile
+    staging: Path  # holds good.parquet and the rejection report until the file is loaded
+    result: FileResult
 
 
 @dataclass
@@ -230,11 +269,15 @@ class Loader:
         hierarchy: OrgHierarchy | None = None,
         progress: ProgressCallback | None = None,
         now: dt.datetime | None = None,
+        scope: Collection[str] | None = None,
+        actor: str = "cli",
     ) -> None:
         self.settings = settings
         self.hierarchy = hierarchy or load_hierarchy()
         self.progress = progress or (lambda stage, done, total: None)
         self.now = now or dt.datetime.now()
+        self.scope = None if scope is None else frozenset(scope)
+        self.actor = actor
         self.batch_id = self.now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.store = RecordStore(settings.records_dir)
         self.trust_ref, self.site_ref = _reference_frames(self.hierarchy)
@@ -247,33 +290,71 @@ class Loader:
             raise UnreadableInput(Path(", ".join(str(p) for p in paths)), "contains no CSV or Parquet files")
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL: check two files at once
             inputs = list(pool.map(inspect, files))
-        results: list[FileResult] = []
+        results: dict[int, FileResult] = {}
         ledger_ids: list[int] = []
         with self.store.write_lock():
             for leftover in self.settings.staging_dir.iterdir():  # a killed writer's work; we hold the lock
                 shutil.rmtree(leftover, ignore_errors=True)
             ledger.reconcile(self.settings.database_url, self.store.manifest().batch, self.store.current_version() or 0)
-            seen: set[str] = set()
-            for index, item in enumerate(inputs):
-                self.progress(f"loading {item.path.name}", index, len(inputs))  # files done, files in all
-                earlier = ledger.find_loaded(self.settings.database_url, item.sha256)
-                if earlier is not None or item.sha256 in seen:
-                    results.append(FileResult(item.path, "duplicate", duplicate_of=earlier.id if earlier else None))
-                    continue
-                seen.add(item.sha256)
-                result, load_id = self._load_one(index, item)
-                results.append(result)
-                ledger_ids.append(load_id)
+            prepared: list[Prepared] = []
+            try:
+                seen: set[str] = set()
+                for index, item in enumerate(inputs):  # every file checked before any is loaded
+                    self.progress(f"checking {item.path.name}", index, len(inputs))  # files done, files in all
+                    earlier = ledger.find_loaded(self.settings.database_url, item.sha256)
+                    if earlier is not None or item.sha256 in seen:
+                        results[index] = FileResult(
+                            item.path, "duplicate", duplicate_of=earlier.id if earlier else None
+                        )
+                        continue
+                    seen.add(item.sha256)
+                    prepared.append(self._prepare(index, item))
+                for done, ready in enumerate(prepared):
+                    self.progress(f"loading {ready.item.path.name}", done, len(prepared))
+                    results[ready.index], load_id = self._load_one(ready)
+                    ledger_ids.append(load_id)
+            finally:
+                for ready in prepared:
+                    shutil.rmtree(ready.staging, ignore_errors=True)
             self.progress("loaded", len(inputs), len(inputs))
-        return BatchResult(self.batch_id, results, self.store.current_version(), ledger_ids)
+        ordered = [results[index] for index in sorted(results)]
+        return BatchResult(self.batch_id, ordered, self.store.current_version(), ledger_ids)
 
-    def _load_one(self, index: int, item: InputFile) -> tuple[FileResult, int]:
-        file_batch = f"{self.batch_id}-{index}"
-        staging = self.settings.staging_dir / file_batch
+    def _prepare(self, index: int, item: InputFile) -> Prepared:
+        """Validate one file and stage its good rows, changing nothing live."""
+        staging = self.settings.staging_dir / f"{self.batch_id}-{index}"
         staging.mkdir(parents=True)
         try:
             good, result = self._validate(item, staging)
+        except OutsideScope as refusal:
+            shutil.rmtree(staging, ignore_errors=True)
+            ledger.record_refusal(
+                self.settings.database_url, self.actor, item.path.name, refusal.trusts, refusal.unknown_rows
+            )
+            raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        good.write_parquet(staging / "good.parquet")
+        return Prepared(index, item, staging, result)
+
+    def _check_scope(self, path: Path, typed: pl.DataFrame) -> None:
+        """Refuse the batch if any row's trust code, as parsed (what would be stored), is out of scope."""
+        if self.scope is None:
+            return
+        codes = typed.get_column("trust_code").drop_nulls().value_counts()
+        outside = [(code, n) for code, n in codes.iter_rows() if code not in self.scope]
+        if outside:
+            known = {trust.code for trust in self.hierarchy.trusts()}
+            trusts = sorted(code for code, _ in outside if code in known)
+            raise OutsideScope(path, trusts, sum(n for code, n in outside if code not in known))
+
+    def _load_one(self, ready: Prepared) -> tuple[FileResult, int]:
+        item, result, staging = ready.item, ready.result, ready.staging
+        file_batch = staging.name
+        try:
             fault_point("after_validation")
+            good = pl.read_parquet(staging / "good.parquet")
             out = staging / "out"
             replaced, removed = self._stage_partitions(good, out)
             fault_point("after_staging")
@@ -310,6 +391,7 @@ class Loader:
             )
         except (pl.exceptions.PolarsError, OSError) as error:
             raise UnreadableInput(item.path, f"cannot be read: {error}") from None
+        self._check_scope(item.path, parsed.typed)
         frame = with_context(parsed.typed, self.trust_ref, self.site_ref, self.now)
         frame = frame.with_columns(_bad=flag_bad_rows(frame))
         violations = pl.concat([explain(frame.filter(pl.col("_bad")), parsed.text), cross_row_violations(frame)])
@@ -453,9 +535,18 @@ def load_files(
     hierarchy: OrgHierarchy | None = None,
     progress: ProgressCallback | None = None,
     now: dt.datetime | None = None,
+    *,
+    scope: Collection[str] | None = None,
+    actor: str = "cli",
 ) -> BatchResult:
-    """Load files or directories of birth records as one batch. See the module docstring."""
-    return Loader(settings, hierarchy, progress, now).run(paths)
+    """Load files or directories of birth records as one batch. See the module docstring.
+
+    ``scope``: the organisation codes the person loading may write (an upload: their
+    organisation and everything under it); a row of any other trust refuses the whole batch
+    with :class:`OutsideScope`. None for the national command line: any trust. ``actor``
+    names who is loading, for the audit log.
+    """
+    return Loader(settings, hierarchy, progress, now, scope, actor).run(paths)
 
 
 def record_failure(settings: Settings, path: Path, problem: str) -> None:

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from matneo.auth.access import Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
 from matneo.web.pages import admin, data, funnel, organisation, overview, signals
@@ -176,7 +177,10 @@ async def data_upload(
     content = await file.read()
     from starlette.concurrency import run_in_threadpool
 
-    result = await run_in_threadpool(data.upload, services, access, file.filename, content)
+    try:
+        result = await run_in_threadpool(data.upload, services, access, file.filename, content)
+    except Forbidden as refusal:  # e.g. another trust's rows: said on the page, in the error summary
+        return render(request, "data.html", 403, page=data.build(services, access), error=str(refusal))
     return render(request, "data.html", page=data.build(services, access, result), error=None)
 
 

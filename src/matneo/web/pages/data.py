@@ -3,8 +3,9 @@
 A load is shown to a user when every trust whose records it supplied is in their scope
 (national analysts see every load, including failed ones). Rejection reports quote the bad
 values from the file, which is patient-level data, so the same rule guards their download.
-An upload may only contain records of trusts in the uploader's scope; a file with any other
-trust's records is refused before anything is loaded.
+An upload may only contain records of trusts in the uploader's scope: the loader checks
+that on the values it would store (:class:`~matneo.records.load.OutsideScope`), so there is
+one rule, in the domain, and nothing here second-guesses the file.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from matneo.auth.access import UPLOAD_ROLES, Access, Forbidden
 from matneo.auth.users import audit
 from matneo.db import ledger
 from matneo.db.models import Load
 from matneo.db.session import transaction
-from matneo.records.load import UnreadableInput, inspect, load_files, record_failure
+from matneo.records.load import OutsideScope, UnreadableInput, load_files, record_failure
 from matneo.records.status import plural
 from matneo.web.services import BadRequest, NotFound, Services
 
@@ -123,14 +122,6 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100] or "upload"
 
 
-def _trusts_in_file(path: Path, file_format: str) -> set[str]:
-    if file_format == "csv":
-        frame = pl.read_csv(path, columns=["trust_code"], infer_schema=False)
-    else:
-        frame = pl.read_parquet(path, columns=["trust_code"])
-    return {str(c).strip() for c in frame["trust_code"].drop_nulls().unique().to_list() if str(c).strip()}
-
-
 def upload(services: Services, access: Access, file_name: str, content: bytes) -> UploadResult:
     """Check and load one uploaded file (audited). Never loads another organisation's records."""
     access.require_role(UPLOAD_ROLES, "upload birth records")
@@ -148,23 +139,16 @@ def upload(services: Services, access: Access, file_name: str, content: bytes) -
     path = folder / f"{stamp}-{uuid.uuid4().hex[:8]}-{name}"
     path.write_bytes(content)
     actor = access.user.email
+    scope = None if access.sees_everything else access.scope
     try:
-        item = inspect(path)
-        trusts = _trusts_in_file(path, item.format)
+        batch = load_files([path], settings, services.hierarchy, scope=scope, actor=actor)
     except UnreadableInput as error:
         record_failure(settings, path, error.problem)
         _audit(settings.database_url, actor, "records.upload_failed", name, problem=error.problem)
         return UploadResult(name, "failed", f"The file was not loaded: it {error.problem}.")
-    known = {t.code for t in services.hierarchy.trusts()}
-    outside = sorted((trusts & known) - access.scope)
-    if outside:
-        _audit(settings.database_url, actor, "records.upload_refused", name, trusts_outside_scope=outside[:20])
+    except OutsideScope as refusal:
         path.unlink(missing_ok=True)
-        raise Forbidden(
-            f"The file has records of {plural(len(outside), 'trust')} outside your organisation "
-            f"({', '.join(outside[:5])}{'…' if len(outside) > 5 else ''}). Nothing was loaded."
-        )
-    batch = load_files([path], settings, services.hierarchy)
+        raise Forbidden(str(refusal)) from None
     result = batch.files[0]
     load_id = batch.ledger_ids[0] if batch.ledger_ids else result.duplicate_of
     _audit(
