@@ -7,6 +7,10 @@ page's NHS.UK error summary, and the store and ledger are exactly as they were.
 
 from __future__ import annotations
 
+import html
+import re
+import socket
+import uuid
 from pathlib import Path
 
 import httpx
@@ -16,9 +20,12 @@ from sqlalchemy import func, select
 from attackfiles import KINDS, attack_file
 from matneo.db.models import AuditEvent, Load
 from matneo.db.session import transaction
+from matneo.records.schema import FIELD_NAMES
 from matneo.records.store import RecordStore
+from matneo.web.pages import data
+from rowbuilder import valid_row
 
-from .conftest import OTHER_TRUST, WebInstance
+from .conftest import OTHER_TRUST, OWN_TRUST, WebInstance
 
 ATTACKED_MONTH = "2021-03"  # a month of the other trust's records in the session dataset
 
@@ -58,3 +65,132 @@ def test_another_trusts_rows_are_refused_whatever_the_column_type(kind: str, web
         after = session.scalar(select(func.count()).where(AuditEvent.action == "records.load_refused"))
     assert after == refusals + 1
     assert list((web.settings.home / "uploads").glob(f"*{path.name}")) == []
+
+
+# -- hardening: size, clean-up, malformed files, plain errors ------------------------------------
+def own_rows(web: WebInstance, n: int = 2, **changes: str) -> list[dict[str, str]]:
+    """Valid rows of the user's own trust in May 2018, before the session dataset starts."""
+    site = web.hierarchy.sites_of(OWN_TRUST)[0].code
+    batch = uuid.uuid4().hex[:8]  # new content each time: a repeated file would be skipped
+    when = {"birth_datetime": "2018-05-10 08:00:00", **changes}
+    return [
+        valid_row([(OWN_TRUST, site)], i, record_id=f"HARD-{batch}-{i}", mother_id=f"MHARD-{batch}-{i}", **when)
+        for i in range(n)
+    ]
+
+
+def csv_text(rows: list[dict[str, str]], header: list[str] | None = None) -> str:
+    header = header or list(FIELD_NAMES)
+    lines = [",".join(header)] + [",".join(row[name] for name in FIELD_NAMES) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def uploads_left(web: WebInstance) -> list[Path]:
+    folder = web.settings.home / "uploads"
+    return sorted(folder.rglob("*")) if folder.exists() else []
+
+
+def in_page_error(response: httpx.Response, status: int) -> str:
+    """The message of the page's NHS.UK error summary (the Data page, not a generic error page)."""
+    assert response.status_code == status, response.text
+    assert '<h1 class="nhsuk-heading-xl">Data</h1>' in response.text
+    summary = re.search(r'class="nhsuk-error-summary".*?<p>(.*?)</p>', response.text, re.S)
+    assert summary, "no error summary"
+    return html.unescape(summary.group(1))
+
+
+def test_a_file_declared_too_large_is_refused_before_its_body_is_read(web: WebInstance) -> None:
+    """600 MB announced, nothing sent: the answer comes at once (the server does not wait to read it)."""
+    client = web.client("trust")
+    cookies = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    host, port = web.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            (
+                "POST /data/upload HTTP/1.1\r\n"
+                f"Host: {host}\r\nCookie: {cookies}\r\n"
+                "Content-Type: multipart/form-data; boundary=xyz\r\n"
+                f"Content-Length: {600 * 1024 * 1024}\r\n\r\n"
+            ).encode()
+        )
+        answer = b""
+        while b"</html>" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed without a page"
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert "The file is larger than 512 MB" in body.decode()
+    assert 'class="nhsuk-error-summary"' in body.decode()
+
+
+def test_a_file_larger_than_the_limit_is_stopped_while_it_is_read(
+    web: WebInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within the declared-size allowance but over the limit: the copy stops and nothing is kept."""
+    monkeypatch.setattr(data, "MAX_UPLOAD_BYTES", 20_000)
+    big = tmp_path / "big.csv"
+    big.write_text(csv_text(own_rows(web, 2)) + "#" * 30_000)
+    before = store_state(web)
+    message = in_page_error(post_file(web.client("trust"), big), 413)
+    assert "larger than" in message
+    assert store_state(web) == before
+    assert uploads_left(web) == []
+
+
+def test_every_upload_is_deleted_after_its_load(web: WebInstance, tmp_path: Path) -> None:
+    client = web.client("trust")
+    good = tmp_path / "good.csv"
+    good.write_text(csv_text(own_rows(web)))
+    assert post_file(client, good).status_code == 200
+    assert post_file(client, good).status_code == 200  # again: skipped as a duplicate
+    broken = tmp_path / "broken.csv"
+    broken.write_text(csv_text(own_rows(web), header=[n for n in FIELD_NAMES if n != "outcome"]))
+    assert post_file(client, broken).status_code == 400
+    assert uploads_left(web) == []
+
+
+def test_a_header_with_spaces_around_names_loads(web: WebInstance, tmp_path: Path) -> None:
+    path = tmp_path / "spaced.csv"
+    path.write_text(csv_text(own_rows(web), header=[f" {n}" if n == "record_id" else n for n in FIELD_NAMES]))
+    response = post_file(web.client("trust"), path)
+    assert response.status_code == 200, response.text
+    assert "Loaded 2 rows; 0 rows rejected." in response.text
+
+
+def test_an_unterminated_quote_is_a_plain_error_without_row_contents(web: WebInstance, tmp_path: Path) -> None:
+    rows = own_rows(web, 3)
+    rows[1]["record_id"] = '"' + rows[1]["record_id"]
+    path = tmp_path / "quote.csv"
+    path.write_text(csv_text(rows))
+    message = in_page_error(post_file(web.client("trust"), path), 400)
+    assert "closing quote" in message
+    for row in rows:
+        assert row["mother_id"] not in message
+    national = web.client("national").get("/data")
+    failed = re.search(r'data-load="\d+">.*?quote\.csv.*?</tr>', national.text, re.S)
+    assert failed and "closing quote" in failed.group(0)
+    assert not any(row["mother_id"] in national.text or row["record_id"] in national.text for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("births.xlsx", b"PK\x03\x04 not a spreadsheet we read", "must be a CSV (.csv) or Parquet (.parquet)"),
+        ("empty.csv", b"", "The file is empty"),
+        ("header-only.csv", (",".join(FIELD_NAMES) + "\n").encode(), "has no records: only a header row"),
+        ("no-outcome.csv", None, "is missing required columns: outcome"),
+    ],
+)
+def test_upload_problems_are_shown_in_the_data_page(
+    name: str, content: bytes | None, words: str, web: WebInstance, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    if content is None:
+        path.write_text(csv_text(own_rows(web), header=[n for n in FIELD_NAMES if n != "outcome"]))
+    else:
+        path.write_bytes(content)
+    before = store_state(web)[:2]
+    assert words in in_page_error(post_file(web.client("trust"), path), 400)
+    assert store_state(web)[:2] == before
+    assert uploads_left(web) == []

@@ -65,6 +65,15 @@ PARQUET_MAGIC = b"PAR1"
 READ_CHUNK = 8 * 1024 * 1024
 REQUIRED_COLUMNS = tuple(name for name in FIELD_NAMES if name not in DERIVABLE_FIELDS)
 REJECTION_COLUMNS = ("source_file", "row", "field", "value", "reason", "rule")
+REPORT_VALUE_CHARS = 100  # longer values are cut short in the rejection report
+#: Why a file that passed the pre-flight checks still could not be parsed. Fixed words, never
+#: the parser's own message: that quotes the rows it could not parse (identifiers and all),
+#: and this text is kept in the ledger and shown on the Data page.
+UNPARSEABLE = {
+    "csv": "cannot be read as CSV: check that every quoted value has its closing quote "
+    "and every row has as many values as the header row",
+    "parquet": "cannot be read as a Parquet file of birth records (a column may not be text or numbers)",
+}
 
 ProgressCallback = Callable[[str, int, int], None]  # (what is happening, files done, files in all)
 
@@ -106,7 +115,8 @@ class InputFile:
     format: str  # csv | parquet
     sha256: str
     size: int
-    columns: list[str]
+    columns: list[str]  # names as matched: surrounding spaces removed
+    header: list[str]  # names exactly as in the file
 
 
 @dataclass
@@ -213,7 +223,7 @@ def _csv_header(path: Path) -> list[str]:
             raise UnreadableInput(path, "is empty: expected a header row of column names") from None
         except csv.Error as error:
             raise UnreadableInput(path, f"cannot be read as CSV: {error}") from None
-    return [column.strip() for column in header]
+    return header
 
 
 def inspect(path: Path) -> InputFile:
@@ -227,19 +237,22 @@ def inspect(path: Path) -> InputFile:
     file_format = _detect_format(path, head)
     sha256 = _hash_and_check_utf8(path, is_csv=file_format == "csv")
     if file_format == "csv":
-        columns = _csv_header(path)
+        header = _csv_header(path)
     else:
         try:
-            columns = list(pq.ParquetFile(path).schema_arrow.names)
-        except (pa.ArrowException, OSError) as error:
-            raise UnreadableInput(path, f"cannot be read as Parquet: {error}") from None
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicated:
-        raise UnreadableInput(path, f"has duplicated column names: {', '.join(duplicated)}")
+            header = list(pq.ParquetFile(path).schema_arrow.names)
+        except (pa.ArrowException, OSError):
+            raise UnreadableInput(path, "cannot be read as Parquet (the file may be damaged)") from None
+    columns = [name.strip() for name in header]
+    duplicated = {c for c in columns if columns.count(c) > 1}
+    if duplicated:  # name only our own columns: a broken header row may hold anything
+        named = sorted(duplicated & set(FIELD_NAMES))
+        raise UnreadableInput(path, f"has duplicated column names: {', '.join(named) or 'some columns'}")
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise UnreadableInput(path, f"is missing required columns: {', '.join(missing)}")
-    return InputFile(path=path, format=file_format, sha256=sha256, size=path.stat().st_size, columns=columns)
+    size = path.stat().st_size
+    return InputFile(path=path, format=file_format, sha256=sha256, size=size, columns=columns, header=header)
 
 
 # -- one file -----------------------------------------------------------------------------
@@ -386,11 +399,11 @@ class Loader:
     def _validate(self, item: InputFile, staging: Path) -> tuple[pl.DataFrame, FileResult]:
         """Parse and check every row; write the rejection report; return the good rows."""
         try:
-            parsed = (
-                read_csv(item.path, item.columns) if item.format == "csv" else read_parquet(item.path, item.columns)
-            )
-        except (pl.exceptions.PolarsError, OSError) as error:
-            raise UnreadableInput(item.path, f"cannot be read: {error}") from None
+            parsed = read_csv(item.path, item.header) if item.format == "csv" else read_parquet(item.path, item.header)
+        except (pl.exceptions.PolarsError, OSError):
+            raise UnreadableInput(item.path, UNPARSEABLE[item.format]) from None
+        if parsed.typed.is_empty():
+            raise UnreadableInput(item.path, "has no records: only a header row")
         self._check_scope(item.path, parsed.typed)
         frame = with_context(parsed.typed, self.trust_ref, self.site_ref, self.now)
         frame = frame.with_columns(_bad=flag_bad_rows(frame))
@@ -409,7 +422,10 @@ class Loader:
                 pl.lit(str(item.path)).alias("source_file"),
                 pl.col("_row").alias("row"),
                 "field",
-                "value",
+                pl.when(pl.col("value").str.len_chars() > REPORT_VALUE_CHARS)
+                .then(pl.col("value").str.slice(0, REPORT_VALUE_CHARS) + "…")
+                .otherwise(pl.col("value"))
+                .alias("value"),
                 "reason",
                 "rule",
             ).write_csv(report)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from matneo.auth.access import Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
@@ -163,24 +165,28 @@ def data_page(request: Request) -> Response:
 
 
 @router.post("/data/upload")
-async def data_upload(
-    request: Request,
-    file: Annotated[UploadFile | None, File()] = None,
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+async def data_upload(request: Request) -> Response:
+    """Receive a file a chunk at a time (never whole in memory) and load it; problems shown in the page."""
     access = access_for(request)
-    check_csrf(access.user, csrf_token)
     services = _services(request)
-    if file is None or not file.filename:
-        page = data.build(services, access)
-        return render(request, "data.html", 400, page=page, error="Choose a file to upload.")
-    content = await file.read()
-    from starlette.concurrency import run_in_threadpool
+
+    def problem(status: int, message: str) -> Response:
+        return render(request, "data.html", status, page=data.build(services, access), error=message)
 
     try:
-        result = await run_in_threadpool(data.upload, services, access, file.filename, content)
-    except Forbidden as refusal:  # e.g. another trust's rows: said on the page, in the error summary
-        return render(request, "data.html", 403, page=data.build(services, access), error=str(refusal))
+        data.check_declared_size(request.headers.get("content-length"))
+        async with request.form(max_files=1, max_fields=5) as form:
+            token = form.get("csrf_token")
+            check_csrf(access.user, token if isinstance(token, str) else None)
+            file = form.get("file")
+            if not isinstance(file, UploadFile) or not file.filename:
+                return problem(400, "Choose a file to upload.")
+            path = await data.receive(services, access, file)
+        result = await run_in_threadpool(data.upload, services, access, path)
+    except data.UploadProblem as error:
+        return problem(error.status, str(error))
+    except Forbidden as error:  # a role that may not upload
+        return problem(403, str(error))
     return render(request, "data.html", page=data.build(services, access, result), error=None)
 
 

@@ -10,23 +10,28 @@ one rule, in the domain, and nothing here second-guesses the file.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matneo.auth.access import UPLOAD_ROLES, Access, Forbidden
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from matneo.auth.access import UPLOAD_ROLES, Access
 from matneo.auth.users import audit
 from matneo.db import ledger
 from matneo.db.models import Load
 from matneo.db.session import transaction
 from matneo.records.load import OutsideScope, UnreadableInput, load_files, record_failure
 from matneo.records.status import plural
-from matneo.web.services import BadRequest, NotFound, Services
+from matneo.web.services import NotFound, Services
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a year of one trust's births is a few MB; a region's, a few hundred
+FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart envelope and the form's other fields
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -49,7 +54,7 @@ class LoadRow:
 @dataclass
 class UploadResult:
     file_name: str
-    status: str  # loaded | duplicate | failed | refused
+    status: str  # loaded | duplicate
     message: str
     load_id: int | None = None
     rows_loaded: int = 0
@@ -117,38 +122,79 @@ def rejection_report(services: Services, access: Access, load_id: int) -> Path:
     return path
 
 
+class UploadProblem(Exception):
+    """Something about an upload the user can fix: shown in the Data page's error summary."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _too_large() -> UploadProblem:
+    return UploadProblem(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Split it by month.", 413)
+
+
+def check_declared_size(content_length: str | None) -> None:
+    """Refuse an upload whose request says it is too large, before a byte of it is read."""
+    if content_length is None or not content_length.isdigit():
+        raise UploadProblem("Your browser did not say how large the file is. Try again.", 411)
+    if int(content_length) > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
+        raise _too_large()
+
+
 def _safe_name(name: str) -> str:
     base = Path(name or "upload").name
     return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100] or "upload"
 
 
-def upload(services: Services, access: Access, file_name: str, content: bytes) -> UploadResult:
-    """Check and load one uploaded file (audited). Never loads another organisation's records."""
+async def receive(services: Services, access: Access, file: UploadFile) -> Path:
+    """Copy an uploaded file to disk a chunk at a time, refusing it as soon as it is too large.
+
+    Each upload gets a folder of its own under ``uploads/``; :func:`upload` deletes it.
+    """
     access.require_role(UPLOAD_ROLES, "upload birth records")
-    name = _safe_name(file_name)
+    name = _safe_name(file.filename or "")
     if not name.lower().endswith((".csv", ".parquet")):
-        raise BadRequest("Upload a CSV (.csv) or Parquet (.parquet) file of birth records.")
-    if not content:
-        raise BadRequest("The file is empty.")
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise BadRequest(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it by month.")
+        raise UploadProblem("The file must be a CSV (.csv) or Parquet (.parquet) file of birth records.")
+    folder = services.settings.home / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / name
+    size = 0
+    try:
+        with open(path, "wb") as out:
+            while chunk := await file.read(READ_CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise _too_large()
+                await run_in_threadpool(out.write, chunk)
+        if size == 0:
+            raise UploadProblem("The file is empty.")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path
+
+
+def upload(services: Services, access: Access, path: Path) -> UploadResult:
+    """Load one received file (audited), then delete it whatever happened.
+
+    Never loads another organisation's records: the loader refuses them (one rule, in the domain).
+    """
     settings = services.settings
-    folder = settings.home / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    path = folder / f"{stamp}-{uuid.uuid4().hex[:8]}-{name}"
-    path.write_bytes(content)
+    name = path.name
     actor = access.user.email
     scope = None if access.sees_everything else access.scope
     try:
-        batch = load_files([path], settings, services.hierarchy, scope=scope, actor=actor)
-    except UnreadableInput as error:
-        record_failure(settings, path, error.problem)
-        _audit(settings.database_url, actor, "records.upload_failed", name, problem=error.problem)
-        return UploadResult(name, "failed", f"The file was not loaded: it {error.problem}.")
-    except OutsideScope as refusal:
-        path.unlink(missing_ok=True)
-        raise Forbidden(str(refusal)) from None
+        try:
+            batch = load_files([path], settings, services.hierarchy, scope=scope, actor=actor)
+        except UnreadableInput as error:
+            record_failure(settings, path, error.problem)
+            _audit(settings.database_url, actor, "records.upload_failed", name, problem=error.problem)
+            raise UploadProblem(f"The file was not loaded: it {error.problem}.") from None
+        except OutsideScope as refusal:
+            raise UploadProblem(str(refusal), 403) from None
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
     result = batch.files[0]
     load_id = batch.ledger_ids[0] if batch.ledger_ids else result.duplicate_of
     _audit(
