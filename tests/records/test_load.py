@@ -17,6 +17,7 @@ from sqlalchemy import select
 from matneo.config import Settings
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import prepare, transaction
+from matneo.records.changes import MonthChange
 from matneo.records.load import UnreadableInput, load_files
 from matneo.records.schema import FIELD_NAMES
 from matneo.records.status import store_status
@@ -37,7 +38,7 @@ def test_good_file_loads_and_is_counted(settings: Settings, make_row, write_csv,
     result = load_files([write_csv(tmp_path / "june.csv", rows)], settings)
     (item,) = result.files
     assert (item.rows_read, item.rows_loaded, item.rows_rejected) == (3, 2, 1)
-    assert sorted((t, m, n) for t, m, n, _ in item.trust_months) == [
+    assert sorted((c.trust_code, c.month, c.supplied) for c in item.months) == [
         (rows[0]["trust_code"], "2019-06", 1),
         (rows[0]["trust_code"], "2019-07", 1),
     ]
@@ -76,15 +77,19 @@ def test_resubmitted_trust_month_replaces_earlier_rows(
     assert [r[0] for r in stored(settings)] == ["J1", "J3", "K1", "N1"]
     assert stored(settings, "SELECT birth_weight_g FROM births WHERE record_id = 'J1'") == [(3500,)]
     (item,) = result.files
-    assert item.trust_months == [(trusts[0][0], "2019-06", 2, 2)]
+    # J1 replaced, J3 added, J2 removed (left out of the full resubmission of June).
+    assert item.months == [MonthChange(trusts[0][0], "2019-06", 2, 2, supplied=2, added=1, replaced=1, removed=1)]
     with transaction(settings.database_url) as session:
         month = session.scalars(select(LoadTrustMonth).where(LoadTrustMonth.load_id == result.ledger_ids[0])).one()
         assert (month.trust_code, month.month, month.rows, month.replaced_rows) == (
             trusts[0][0],
             dt.date(2019, 6, 1),
             2,
-            2,
+            1,
         )
+        assert (month.existing_rows, month.new_rows, month.added_rows, month.removed_rows) == (2, 2, 1, 1)
+        load = session.get(Load, result.ledger_ids[0])
+        assert (load.mode, load.rows_added, load.rows_replaced, load.rows_removed) == ("resubmit", 1, 1, 1)
     assert store_status(settings).rows == 4
 
 

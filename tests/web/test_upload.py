@@ -38,12 +38,24 @@ def store_state(web: WebInstance) -> tuple:
     return store.current_version(), counts, loads
 
 
-def post_file(client: httpx.Client, path: Path, **form: str) -> httpx.Response:
+def post_file(client: httpx.Client, path: Path, mode: str = "resubmit") -> httpx.Response:
     return client.post(
         "/data/upload",
-        data={"csrf_token": client.headers["X-CSRF-Token"], **form},
+        data={"csrf_token": client.headers["X-CSRF-Token"], "mode": mode},
         files={"file": (path.name, path.read_bytes(), "application/octet-stream")},
     )
+
+
+def plan_token(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    assert '<h1 class="nhsuk-heading-xl">Check before loading</h1>' in response.text
+    found = re.search(r'action="/data/uploads/([0-9a-f]{32})/confirm"', response.text)
+    assert found, "no confirmation form"
+    return found.group(1)
+
+
+def confirm(client: httpx.Client, token: str, **form: str) -> httpx.Response:
+    return client.post(f"/data/uploads/{token}/confirm", data={"csrf_token": client.headers["X-CSRF-Token"], **form})
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -142,8 +154,12 @@ def test_every_upload_is_deleted_after_its_load(web: WebInstance, tmp_path: Path
     client = web.client("trust")
     good = tmp_path / "good.csv"
     good.write_text(csv_text(own_rows(web)))
-    assert post_file(client, good).status_code == 200
-    assert post_file(client, good).status_code == 200  # again: skipped as a duplicate
+    token = plan_token(post_file(client, good))
+    assert [p.name for p in uploads_left(web)] == [token, "good.csv", "plan.json"]  # kept until confirmed
+    assert 'data-upload-result="loaded"' in confirm(client, token).text
+    assert uploads_left(web) == []
+    again = post_file(client, good)  # skipped as a duplicate, without a plan
+    assert 'data-upload-result="duplicate"' in again.text
     broken = tmp_path / "broken.csv"
     broken.write_text(csv_text(own_rows(web), header=[n for n in FIELD_NAMES if n != "outcome"]))
     assert post_file(client, broken).status_code == 400
@@ -153,9 +169,10 @@ def test_every_upload_is_deleted_after_its_load(web: WebInstance, tmp_path: Path
 def test_a_header_with_spaces_around_names_loads(web: WebInstance, tmp_path: Path) -> None:
     path = tmp_path / "spaced.csv"
     path.write_text(csv_text(own_rows(web), header=[f" {n}" if n == "record_id" else n for n in FIELD_NAMES]))
-    response = post_file(web.client("trust"), path)
+    client = web.client("trust")
+    response = confirm(client, plan_token(post_file(client, path, mode="upsert")))
     assert response.status_code == 200, response.text
-    assert "Loaded 2 rows; 0 rows rejected." in response.text
+    assert "Loaded 2 rows (2 added, 0 replaced); 0 earlier rows removed; 0 rows rejected." in response.text
 
 
 def test_an_unterminated_quote_is_a_plain_error_without_row_contents(web: WebInstance, tmp_path: Path) -> None:
@@ -194,3 +211,152 @@ def test_upload_problems_are_shown_in_the_data_page(
     assert words in in_page_error(post_file(web.client("trust"), path), 400)
     assert store_state(web)[:2] == before
     assert uploads_left(web) == []
+
+
+# -- resubmission never destroys data silently: plan, modes, partial months, revert ---------------
+RESUBMITTED = (2019, 3)  # a month of the user's trust in the session dataset
+
+
+def month_records(web: WebInstance, trust: str = OWN_TRUST) -> list[tuple]:
+    sql = "SELECT record_id, birth_weight_g FROM births WHERE trust_code = ? AND year = ? AND month = ? ORDER BY 1"
+    store = RecordStore(web.settings.records_dir)
+    return store.connect().execute(sql, [trust, *RESUBMITTED]).fetchall()
+
+
+def month_rows(web: WebInstance, n: int, **changes: str) -> list[dict[str, str]]:
+    return own_rows(web, n, birth_datetime=f"{RESUBMITTED[0]}-{RESUBMITTED[1]:02d}-14 11:00:00", **changes)
+
+
+def revert_button(client: httpx.Client, load_id: int) -> httpx.Response:
+    return client.post(f"/data/loads/{load_id}/revert", data={"csrf_token": client.headers["X-CSRF-Token"]})
+
+
+def newest_load(web: WebInstance) -> Load:
+    with transaction(web.settings.database_url) as session:
+        return session.scalars(select(Load).order_by(Load.id.desc()).limit(1)).one()
+
+
+def test_a_short_resubmission_shows_its_plan_needs_a_second_confirmation_and_can_be_reverted(
+    web: WebInstance, tmp_path: Path
+) -> None:
+    client = web.client("trust")
+    before = month_records(web)
+    existing = len(before)
+    path = tmp_path / "march.csv"
+    path.write_text(csv_text(month_rows(web, 3)))
+    plan = post_file(client, path)
+    token = plan_token(plan)
+    text = html.unescape(plan.text)
+    assert f"This replaces {existing} records of {OWN_TRUST} March 2019 with 3." in text
+    assert "data-plan-shrinking" in plan.text and "Fewer than half" in plan.text
+    assert month_records(web) == before  # nothing loaded by the plan
+
+    refused = confirm(client, token)  # the partial month is not confirmed: the plan again, with the problem
+    assert refused.status_code == 400
+    assert "Confirm that the file holds every record" in html.unescape(refused.text)
+    assert 'class="nhsuk-error-summary"' in refused.text and f"/data/uploads/{token}/confirm" in refused.text
+    assert month_records(web) == before
+
+    loaded = confirm(client, token, allow_shrink="yes")
+    assert loaded.status_code == 200, loaded.text
+    assert f"Loaded 3 rows (3 added, 0 replaced); {existing} earlier rows removed" in loaded.text
+    assert len(month_records(web)) == 3
+    load = newest_load(web)
+    assert (load.mode, load.rows_added, load.rows_removed, load.actor) == (
+        "resubmit",
+        3,
+        existing,
+        "trust@test.invalid",
+    )
+    row = re.search(rf'data-load="{load.id}">(.*?)</tr>', loaded.text, re.S).group(1)
+    assert "Full resubmission" in row and f">{existing:,}<" in row and "Revert this load" in row
+    assert re.search(r">\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}<", row)  # '2 Dec 2026, 17:46'
+
+    reverted = revert_button(client, load.id)
+    assert reverted.status_code == 200, reverted.text
+    assert f"Load {load.id} was reverted: {OWN_TRUST} March 2019 has {existing} records again." in reverted.text
+    assert month_records(web) == before
+    with transaction(web.settings.database_url) as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "records.load_reverted")).all()[-1]
+    assert event.actor == "trust@test.invalid"
+
+
+def test_add_or_correct_keeps_the_rest_of_the_month(web: WebInstance, tmp_path: Path) -> None:
+    client = web.client("trust")
+    before = month_records(web)
+    corrected_id = before[0][0]
+    rows = month_rows(web, 2, birth_weight_g="2345")
+    rows[0]["record_id"] = corrected_id
+    path = tmp_path / "fix.csv"
+    path.write_text(csv_text(rows))
+    plan = post_file(client, path, mode="upsert")
+    assert f"This replaces {len(before)} records of {OWN_TRUST} March 2019 with {len(before) + 1}." in html.unescape(
+        plan.text
+    )
+    assert "data-plan-shrinking" not in plan.text
+    loaded = confirm(client, plan_token(plan))
+    assert "Loaded 2 rows (1 added, 1 replaced); 0 earlier rows removed" in loaded.text
+    after = dict(month_records(web))
+    assert len(after) == len(before) + 1 and after[corrected_id] == 2345
+    assert revert_button(client, newest_load(web).id).status_code == 200
+    assert month_records(web) == before
+
+
+def test_a_later_load_blocks_the_revert_of_an_earlier_one(web: WebInstance, tmp_path: Path) -> None:
+    client = web.client("trust")
+    before = month_records(web)
+    ids = []
+    for name in ("one.csv", "two.csv"):
+        path = tmp_path / name
+        path.write_text(csv_text(month_rows(web, 1)))
+        confirm(client, plan_token(post_file(client, path, mode="upsert")))
+        ids.append(newest_load(web).id)
+    blocked = revert_button(client, ids[0])
+    assert blocked.status_code == 409
+    message = html.unescape(blocked.text)
+    assert f"Load {ids[0]} cannot be reverted" in message and f"load {ids[1]} (" in message
+    assert 'class="nhsuk-error-summary"' in blocked.text
+    assert revert_button(client, ids[1]).status_code == 200
+    assert revert_button(client, ids[0]).status_code == 200
+    assert month_records(web) == before
+
+
+def test_cancelling_deletes_the_upload_and_loads_nothing(web: WebInstance, tmp_path: Path) -> None:
+    client = web.client("trust")
+    before = store_state(web)
+    path = tmp_path / "cancel.csv"
+    path.write_text(csv_text(month_rows(web, 2)))
+    token = plan_token(post_file(client, path))
+    other = web.client("lmns")  # someone else cannot confirm or cancel it
+    assert confirm(other, token).status_code == 404
+    assert client.post(f"/data/uploads/{token}/confirm", data={}).status_code == 403  # no CSRF token
+    response = client.post(f"/data/uploads/{token}/cancel", data={"csrf_token": client.headers["X-CSRF-Token"]})
+    assert response.status_code == 303
+    assert "nothing was loaded" in client.get(response.headers["location"]).text
+    assert uploads_left(web) == [] and store_state(web) == before
+    assert confirm(client, token).status_code == 404
+
+
+def test_an_upload_needs_a_mode(web: WebInstance, tmp_path: Path) -> None:
+    path = tmp_path / "nomode.csv"
+    path.write_text(csv_text(own_rows(web)))
+    assert "full resubmission" in in_page_error(post_file(web.client("trust"), path, mode=""), 400)
+    assert uploads_left(web) == []
+
+
+def test_the_data_page_shows_coverage_not_no_loads(web: WebInstance) -> None:
+    """The trust's records came in the national load: the page shows them per site, not 'No loads'."""
+    page = web.client("trust").get("/data").text
+    assert 'data-table="coverage"' in page
+    for site in web.hierarchy.sites_of(OWN_TRUST):
+        assert f'data-coverage="{site.code}"' in page
+    assert "No loads for your organisation yet" not in page
+    assert 'data-coverage="RJ1' not in page  # another trust's sites are not in the trust's coverage
+    national = web.client("national").get("/data").text
+    assert f'data-coverage="{OWN_TRUST}"' in national and f'data-coverage="{OTHER_TRUST}"' in national
+
+
+def test_gaps_are_months_without_births_between_months_with_births() -> None:
+    assert data._gaps([5, 0, 3, 0]) == [False, True, False, False]
+    assert data._gaps([0, 0, 4, 4]) == [False, False, False, False]
+    assert data._gaps([0, 0, 0]) == [True, True, True]
