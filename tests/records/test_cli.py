@@ -193,3 +193,63 @@ def test_demo_creates_users_and_prints_how_to_sign_in(sqlite_settings: Settings)
     again = matneo(sqlite_settings, "demo", "--no-serve")
     assert again.returncode == 0 and "Records already loaded" in again.stdout
     assert json.loads((sqlite_settings.home / "demo-users.json").read_text()) == saved
+
+
+def test_load_dry_run_prints_the_plan_as_json_and_changes_nothing(
+    sqlite_settings: Settings, tmp_path: Path, make_row, write_csv, trusts
+) -> None:
+    december = [make_row(record_id=f"D{i}", birth_datetime="2024-12-03 04:00:00") for i in range(10)]
+    assert matneo(sqlite_settings, "load", str(write_csv(tmp_path / "dec.csv", december))).returncode == 0
+    short = write_csv(
+        tmp_path / "short.csv",
+        [
+            make_row(record_id="D1", birth_datetime="2024-12-03 04:00:00"),
+            make_row(record_id="D2", birth_datetime="2024-11-30 23:00:00"),  # moves to November
+            make_row(record_id="BAD", gestation_weeks="70", birth_datetime="2024-12-03 04:00:00"),
+        ],
+    )
+    before = json.loads(matneo(sqlite_settings, "status", "--format", "json").stdout)
+    result = matneo(sqlite_settings, "load", "--dry-run", "--format", "json", str(short))
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    trust = trusts[0][0]
+    assert plan["files"] == [str(short)]
+    assert plan["replaces"] == [
+        {"trust_code": trust, "month": "2024-11", "existing_rows": 0, "new_rows": 1},
+        {"trust_code": trust, "month": "2024-12", "existing_rows": 10, "new_rows": 1},
+    ]
+    assert (plan["moved_records"], plan["rejected_rows"]) == (1, 1)
+    assert json.loads(matneo(sqlite_settings, "status", "--format", "json").stdout) == before
+    refused = matneo(sqlite_settings, "load", str(short))
+    assert refused.returncode == 1 and "--allow-shrink" in refused.stderr
+    human = matneo(sqlite_settings, "load", "--dry-run", str(short))
+    assert f"This replaces 10 records of {trust} December 2024 with 1." in human.stdout
+    assert "nothing was changed" in human.stdout
+
+
+def test_loads_list_and_revert(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
+    first = write_csv(tmp_path / "first.csv", [make_row(record_id="A"), make_row(record_id="B")])
+    fix = write_csv(tmp_path / "fix.csv", [make_row(record_id="B", birth_weight_g="2000"), make_row(record_id="C")])
+    assert matneo(sqlite_settings, "load", str(first)).returncode == 0
+    assert matneo(sqlite_settings, "load", "--mode", "upsert", str(fix)).returncode == 0
+    listed = json.loads(matneo(sqlite_settings, "loads", "list", "--format", "json").stdout)
+    assert [(x["id"], x["files"], x["mode"]) for x in listed] == [
+        (2, ["fix.csv"], "upsert"),
+        (1, ["first.csv"], "resubmit"),
+    ]
+    assert [(x["rows_added"], x["rows_replaced"], x["rows_removed"]) for x in listed] == [(1, 1, 0), (2, 0, 0)]
+    blocked = matneo(sqlite_settings, "loads", "revert", "1")
+    assert blocked.returncode == 1 and "Revert the later loads first" in blocked.stderr
+    reverted = matneo(sqlite_settings, "loads", "revert", "2")
+    assert reverted.returncode == 0, reverted.stderr
+    assert "Load 2 reverted" in reverted.stdout
+    status = json.loads(matneo(sqlite_settings, "status", "--format", "json").stdout)
+    assert status["rows"] == 2
+    listed = json.loads(matneo(sqlite_settings, "loads", "list", "--format", "json").stdout)
+    assert [(x["id"], x["status"], x["reverts_load_id"]) for x in listed] == [
+        (3, "revert", 2),
+        (2, "reverted", None),
+        (1, "loaded", None),
+    ]
+    table = matneo(sqlite_settings, "loads", "list")
+    assert "fix.csv" in table.stdout and "upsert" in table.stdout

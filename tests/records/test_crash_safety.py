@@ -131,3 +131,37 @@ def test_kill_at_any_moment_leaves_all_or_nothing(
     assert killed_midway >= 1, "no kill landed while the load was working; make the file bigger"
     assert run_load(settings, big).returncode == 0
     assert store_status(settings).rows == 600_001
+
+
+def run_revert(settings: Settings, load_id: int, fault: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MATNEO_HOME=str(settings.home), MATNEO_DATABASE_URL=settings.database_url)
+    env.pop("MATNEO_FAULT_AT", None)
+    if fault:
+        env["MATNEO_FAULT_AT"] = fault
+    command = [sys.executable, "-m", "matneo.cli.main", "loads", "revert", str(load_id)]
+    return subprocess.run(command, env=env, capture_output=True, text=True)
+
+
+def test_a_revert_killed_before_the_swap_changes_nothing(loaded: Settings, make_row, write_csv, tmp_path) -> None:
+    update = write_csv(tmp_path / "update.csv", [make_row(record_id="B1", birth_weight_g="2000"), make_row()])
+    load_id = load_files([update], loaded, allow_shrink=True).ledger_ids[0]
+    before = snapshot(loaded)
+    result = run_revert(loaded, load_id, fault="before_swap")
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    assert snapshot(loaded) == before
+    assert run_revert(loaded, load_id).returncode == 0
+    _, rows, _ = snapshot(loaded)
+    assert ("B1", 2000) not in rows and len(rows) == 2
+
+
+def test_a_revert_killed_after_the_swap_is_recorded_by_the_next_writer(
+    loaded: Settings, make_row, write_csv, tmp_path
+) -> None:
+    update = write_csv(tmp_path / "update.csv", [make_row(record_id="B1", birth_weight_g="2000"), make_row()])
+    load_id = load_files([update], loaded, allow_shrink=True).ledger_ids[0]
+    result = run_revert(loaded, load_id, fault="after_swap")
+    assert result.returncode == -signal.SIGKILL
+    _, rows, _ = snapshot(loaded)
+    assert ("B1", 2000) not in rows  # the store is reverted; the ledger does not know yet
+    again = run_revert(loaded, load_id)
+    assert again.returncode == 1 and "already been reverted" in again.stderr

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from matneo.config import Settings
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import prepare, transaction
+from matneo.records.changes import MonthChange
 from matneo.records.load import UnreadableInput, load_files
 from matneo.records.schema import FIELD_NAMES
 from matneo.records.status import store_status
@@ -37,7 +38,7 @@ def test_good_file_loads_and_is_counted(settings: Settings, make_row, write_csv,
     result = load_files([write_csv(tmp_path / "june.csv", rows)], settings)
     (item,) = result.files
     assert (item.rows_read, item.rows_loaded, item.rows_rejected) == (3, 2, 1)
-    assert sorted((t, m, n) for t, m, n, _ in item.trust_months) == [
+    assert sorted((c.trust_code, c.month, c.supplied) for c in item.months) == [
         (rows[0]["trust_code"], "2019-06", 1),
         (rows[0]["trust_code"], "2019-07", 1),
     ]
@@ -76,15 +77,19 @@ def test_resubmitted_trust_month_replaces_earlier_rows(
     assert [r[0] for r in stored(settings)] == ["J1", "J3", "K1", "N1"]
     assert stored(settings, "SELECT birth_weight_g FROM births WHERE record_id = 'J1'") == [(3500,)]
     (item,) = result.files
-    assert item.trust_months == [(trusts[0][0], "2019-06", 2, 2)]
+    # J1 replaced, J3 added, J2 removed (left out of the full resubmission of June).
+    assert item.months == [MonthChange(trusts[0][0], "2019-06", 2, 2, supplied=2, added=1, replaced=1, removed=1)]
     with transaction(settings.database_url) as session:
         month = session.scalars(select(LoadTrustMonth).where(LoadTrustMonth.load_id == result.ledger_ids[0])).one()
         assert (month.trust_code, month.month, month.rows, month.replaced_rows) == (
             trusts[0][0],
             dt.date(2019, 6, 1),
             2,
-            2,
+            1,
         )
+        assert (month.existing_rows, month.new_rows, month.added_rows, month.removed_rows) == (2, 2, 1, 1)
+        load = session.get(Load, result.ledger_ids[0])
+        assert (load.mode, load.rows_added, load.rows_replaced, load.rows_removed) == ("resubmit", 1, 1, 1)
     assert store_status(settings).rows == 4
 
 
@@ -164,6 +169,13 @@ def _unreadable_cases(tmp_path: Path, make_row, write_csv) -> dict[str, tuple[Pa
     empty.write_text("")
     duplicated = tmp_path / "dupcols.csv"
     duplicated.write_text(",".join([*FIELD_NAMES, "outcome"]) + "\n")
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text(",".join(FIELD_NAMES) + "\n\n")
+    quoted = [make_row(record_id="SECRET-1", mother_id="MSECRET-1"), make_row(record_id='"SECRET-2')]
+    unterminated = write_csv(tmp_path / "quote.csv", [])
+    with open(unterminated, "a", encoding="utf-8") as handle:
+        for row in quoted:
+            handle.write(",".join(row[n] for n in FIELD_NAMES) + "\n")
     return {
         "wrong encoding": (latin1, "is not UTF-8 text"),
         "missing column": (missing, "is missing required columns: outcome"),
@@ -171,13 +183,28 @@ def _unreadable_cases(tmp_path: Path, make_row, write_csv) -> dict[str, tuple[Pa
         "fake parquet": (fake_parquet, "is not a Parquet file"),
         "empty": (empty, "is empty"),
         "duplicated columns": (duplicated, "has duplicated column names: outcome"),
+        "header only": (header_only, "has no records: only a header row"),
+        "unterminated quote": (
+            unterminated,
+            "cannot be read as CSV: check that every quoted value has its closing quote",
+        ),
         "absent": (tmp_path / "nowhere.csv", "does not exist"),
     }
 
 
 @pytest.mark.parametrize(
     "case",
-    ["wrong encoding", "missing column", "not csv or parquet", "fake parquet", "empty", "duplicated columns", "absent"],
+    [
+        "wrong encoding",
+        "missing column",
+        "not csv or parquet",
+        "fake parquet",
+        "empty",
+        "duplicated columns",
+        "header only",
+        "unterminated quote",
+        "absent",
+    ],
 )
 def test_unreadable_file_changes_nothing(
     case: str, sqlite_settings: Settings, make_row, write_csv, tmp_path: Path
@@ -188,8 +215,11 @@ def test_unreadable_file_changes_nothing(
     before = (RecordStore(settings.records_dir).current_version(), stored(settings), len(ledger_rows(settings)))
     path, message = _unreadable_cases(tmp_path, make_row, write_csv)[case]
     also_good = write_csv(tmp_path / "also-good.csv", [make_row()])
-    with pytest.raises(UnreadableInput, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(
+        UnreadableInput, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")
+    ) as error:
         load_files([also_good, path], settings)
+    assert "SECRET" not in error.value.problem  # never a row's contents
     after = (RecordStore(settings.records_dir).current_version(), stored(settings), len(ledger_rows(settings)))
     assert after == before
     assert list(settings.staging_dir.iterdir()) == []
@@ -213,3 +243,15 @@ def test_two_instances_side_by_side(tmp_path: Path, make_row, write_csv) -> None
     prepare(two.database_url)
     assert store_status(two).rows == 0
     assert load_files([path], two).files[0].status == "loaded"
+
+
+def test_over_long_text_is_rejected_and_cut_short_in_the_report(
+    settings: Settings, make_row, write_csv, tmp_path: Path
+) -> None:
+    rows = [make_row(), make_row(mother_id="M" * 500)]
+    result = load_files([write_csv(tmp_path / "long.csv", rows)], settings)
+    (item,) = result.files
+    assert (item.rows_loaded, item.rows_rejected) == (1, 1)
+    assert item.top_reasons == [("mother_id is longer than 64 characters", 1)]
+    (line,) = [line for line in item.rejection_file.read_text().splitlines() if "mother_id_length" in line]
+    assert "M" * 100 + "…" in line and "M" * 101 not in line

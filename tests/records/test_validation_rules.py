@@ -46,6 +46,9 @@ CASES: list[tuple[str, str | None, dict[str, str]]] = [
     ("boolean word", "brain_injury_type", {"brain_injury": "maybe"}),
     ("neonatal death not a date", "neonatal_death_datetime_type", {"neonatal_death_datetime": "soon"}),
     ("weeks written 39.0 is whole", None, {"gestation_weeks": "39.0"}),
+    # text length
+    ("record_id of 65 characters", "record_id_length", {"record_id": "R" * 65}),
+    ("record_id of 64 characters accepted", None, {"record_id": "R" * 64}),
     ("booleans as Y/N", None, {"brain_injury": "N", "nnu_admission": "no", "smoking_at_delivery": "Y"}),
     ("ISO T separator", None, {"birth_datetime": "2019-06-15T10:30:00"}),
     # ranges and their boundaries
@@ -402,8 +405,8 @@ def test_rule_across_rows(outcome, case_id: str, expected: str | None, group: li
 def test_every_rule_has_a_failing_case() -> None:
     covered = {expected for _, expected, _ in CASES + GROUP_CASES if expected}
     declared = {rule.id for rule in row_rules()} | {rule.id for rule in CROSS_ROW_RULES}
-    # Type rules are generated the same way for every field of a type: one case per type is enough.
-    untested = {r for r in declared - covered if not r.endswith("_type")}
+    # Type and length rules are generated the same way for every field of a type: one case per type is enough.
+    untested = {r for r in declared - covered if not r.endswith(("_type", "_length"))}
     assert untested == set(), f"rules without a failing row: {sorted(untested)}"
 
 

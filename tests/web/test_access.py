@@ -9,6 +9,7 @@ no signals, no rejection reports, no loading another trust's records, no managin
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,12 +183,18 @@ def test_upload(
     client = clients[user]
     response = client.post(
         "/data/upload",
-        data={"csrf_token": client.headers["X-CSRF-Token"]},
+        data={"csrf_token": client.headers["X-CSRF-Token"], "mode": "resubmit"},
         files={"file": (path.name, path.read_bytes(), "text/csv")},
     )
     if side in SCOPE[user]:
         assert response.status_code == 200, response.text
-        assert 'data-upload-result="loaded"' in response.text or 'data-upload-result="duplicate"' in response.text
+        token = re.search(r'action="/data/uploads/([0-9a-f]+)/confirm"', response.text)
+        assert token, "no plan to confirm"
+        confirmed = client.post(
+            f"/data/uploads/{token.group(1)}/confirm", data={"csrf_token": client.headers["X-CSRF-Token"]}
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        assert 'data-upload-result="loaded"' in confirmed.text
     else:
         assert response.status_code == 403
         assert "outside your organisation" in response.text

@@ -137,7 +137,12 @@ def test_uploading_a_file_with_a_bad_row_shows_the_rejection(
     page.goto("/data")
     accessible(page)
     page.set_input_files("#file", str(bad_upload(OWN_TRUST)))
+    page.check("#mode-resubmit")
     page.click("form[action='/data/upload'] button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Check before loading")
+    expect(page.locator("[data-plan-sentences]")).to_contain_text("R0A June 2018")  # other tests load June 2018 too
+    accessible(page)
+    page.get_by_role("button", name="Continue and load").click()
     result = page.locator("[data-upload-result]")
     expect(result).to_contain_text("1 row rejected")
     expect(page.locator("[data-rejections]")).to_contain_text("gestation")

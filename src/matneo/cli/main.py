@@ -8,7 +8,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -93,40 +93,75 @@ def synth(
     console.print(f"Wrote {len(paths)} files to {out} in {time.perf_counter() - started:.1f} s")
 
 
+class LoadMode(StrEnum):
+    resubmit = "resubmit"
+    upsert = "upsert"
+
+
 @app.command()
-def load(paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files, or directories of them.")]) -> None:
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files, or directories of them.")],
+    mode: Annotated[
+        LoadMode,
+        typer.Option(
+            help="resubmit: each file is the full resubmission of every trust-month it holds, whose earlier rows "
+            "it replaces (the default: what a monthly extract is). upsert: add or correct records by record id; "
+            "the other rows of the month stay."
+        ),
+    ] = LoadMode.resubmit,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what the load would change; change nothing.")] = (
+        False
+    ),
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shrink",
+            help="Accept a full resubmission that leaves a trust-month with fewer than half its records.",
+        ),
+    ] = False,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
     """Validate and load birth-record files. Bad rows go to a rejection report; nothing is lost."""
-    from matneo.records.load import UnreadableInput, load_files, record_failure
+    from matneo.records.load import PlanRefused, UnreadableInput, load_files, record_failure
 
     settings = get_settings()
-    with _progress() as progress:
+    with _progress(quiet=output is OutputFormat.json) as progress:
         task = progress.add_task("Checking files", total=None)
 
         def report(stage: str, done: int, total: int) -> None:
             progress.update(task, description=stage.capitalize(), completed=done, total=total)
 
         try:
-            result = load_files(paths, settings, progress=report)
+            result = load_files(
+                paths, settings, progress=report, mode=mode.value, dry_run=dry_run, allow_shrink=allow_shrink
+            )
         except UnreadableInput as error:
-            record_failure(settings, error.path, error.problem)
+            if not dry_run:
+                record_failure(settings, error.path, error.problem)
             errors.print(f"[red]Cannot load:[/red] {error}. Nothing was changed.")
             raise typer.Exit(1) from None
-    table = Table(title=f"Load {result.batch_id}")
+        except PlanRefused as refusal:
+            errors.print(f"[red]Refused:[/red] {refusal} If it does, run again with --allow-shrink.")
+            raise typer.Exit(1) from None
+    if output is OutputFormat.json:
+        plan = result.plan()
+        if not dry_run:
+            plan |= {"load_ids": result.ledger_ids, "store_version": result.store_version}
+        sys.stdout.write(json.dumps(plan, indent=1) + "\n")
+        return
+    _print_changes(result)
+    if dry_run:
+        console.print("Dry run: nothing was changed.")
+        return
+    table = Table(title=f"Load {result.batch_id} ({result.mode})")
     table.add_column("file", overflow="fold")
     table.add_column("status")
-    for column in ("read", "loaded", "rejected", "trust-months", "replaced"):
+    for column in ("read", "loaded", "rejected", "added", "replaced", "removed"):
         table.add_column(column, justify="right")
     for item in result.files:
         status = "skipped" if item.status == "duplicate" else item.status
-        table.add_row(
-            item.path.name,
-            status,
-            f"{item.rows_read:,}",
-            f"{item.rows_loaded:,}",
-            f"{item.rows_rejected:,}",
-            f"{sum(1 for tm in item.trust_months if tm[2]):,}",
-            f"{sum(tm[3] for tm in item.trust_months):,}",
-        )
+        counts = (item.rows_read, item.rows_loaded, item.rows_rejected, item.rows_added, item.rows_replaced)
+        table.add_row(item.path.name, status, *(f"{n:,}" for n in (*counts, item.rows_removed)))
     console.print(table)
     for item in result.files:
         if item.status == "duplicate":
@@ -141,6 +176,69 @@ def load(paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files,
             console.print(f"Ignored columns not in the birth record: {', '.join(item.ignored_columns)}")
     if result.store_version:
         console.print(f"Records store is now at version {result.store_version}.")
+
+
+def _print_changes(result: Any, shown: int = 20) -> None:
+    """The plan (or outcome) in words: rows per trust-month before and after, records moved."""
+    changes = result.changes()
+    for change in changes[:shown]:
+        console.print(change.describe())
+    if len(changes) > shown:
+        console.print(f"… and {len(changes) - shown:,} more trust-months (see --format json).")
+    if result.moved_records:
+        console.print(f"{result.moved_records:,} records move here from other months.")
+    for change in result.shrinking():
+        console.print(f"[yellow]Partial month?[/yellow] {change.describe()}")
+
+
+loads_app = typer.Typer(help="Loads of birth records: list them, revert one.", no_args_is_help=True)
+app.add_typer(loads_app, name="loads")
+
+
+@loads_app.command("list")
+def loads_list(
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    limit: Annotated[int, typer.Option(min=1, help="How many loads, newest first.")] = 50,
+) -> None:
+    """Loads newest first: files, mode, rows added, replaced and removed."""
+    from matneo.db.ledger import list_loads
+    from matneo.records.status import load_summary
+
+    settings = _prepared()
+    rows = [load_summary(entry, months) for entry, months in list_loads(settings.database_url, limit)]
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+        return
+    if not rows:
+        console.print("No loads yet.")
+        return
+    table = Table(title="Loads, newest first")
+    for column in ("id", "files", "mode", "status", "added", "replaced", "removed", "rejected", "finished"):
+        table.add_column(column, justify="right" if column in ("added", "replaced", "removed", "rejected") else "left")
+    for row in rows:
+        counts = (row["rows_added"], row["rows_replaced"], row["rows_removed"], row["rows_rejected"])
+        status = row["status"] + (f" (load {row['reverts_load_id']})" if row["reverts_load_id"] else "")
+        cells = [str(row["id"]), ", ".join(row["files"]), row["mode"] or "", status]
+        table.add_row(*cells, *map("{:,}".format, counts), row["finished"] or "")
+    console.print(table)
+
+
+@loads_app.command("revert")
+def loads_revert(
+    load_id: Annotated[int, typer.Argument(metavar="ID", help="The load to revert (see `matneo loads list`).")],
+    actor: Annotated[str, typer.Option(help="Who is reverting (for the audit log).")] = "cli",
+) -> None:
+    """Put the trust-months a load changed back as they were before it (atomic, audited)."""
+    from matneo.records.revert import RevertRefused, revert_load
+
+    try:
+        result = revert_load(_prepared(), load_id, actor)
+    except RevertRefused as refusal:
+        errors.print(f"[red]Not reverted:[/red] {refusal} Nothing was changed.")
+        raise typer.Exit(1) from None
+    for change in result.months:
+        console.print(f"{change.trust_code} {change.month}: {change.existing_rows:,} → {change.new_rows:,} records")
+    console.print(f"Load {load_id} reverted (recorded as load {result.load_id}).")
 
 
 @app.command()
@@ -630,14 +728,15 @@ def demo(
         serve(host=host, port=port)
 
 
-def _progress() -> Progress:
+def _progress(quiet: bool = False) -> Progress:
+    """A progress bar; ``quiet`` (machine-readable output) draws it on stderr, out of the way."""
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
-        console=console,
-        transient=False,
+        console=errors if quiet else console,
+        transient=quiet,
     )
 
 

@@ -8,16 +8,18 @@ batch description, so if a process dies between swapping the store and writing t
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 
+from matneo.auth.users import audit
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import transaction
 
 
 def find_loaded(url: str, sha256: str) -> Load | None:
-    """The successful load of a file with this content hash, if any."""
+    """The live load of a file with this content hash, if any (a reverted one may be loaded again)."""
     with transaction(url) as session:
         return session.scalars(
             select(Load).where(Load.file_sha256 == sha256, Load.status == "loaded").order_by(Load.id).limit(1)
@@ -29,13 +31,33 @@ def batch_recorded(url: str, batch_id: str) -> bool:
         return session.scalars(select(Load.id).where(Load.batch_id == batch_id).limit(1)).first() is not None
 
 
+def _months(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trust-months of a batch file record; older records (a list per month) have fewer counts."""
+    if "months" in item:
+        return item["months"]
+    return [
+        {"trust_code": trust, "month": month, "supplied": rows, "replaced": replaced}
+        for trust, month, rows, replaced in item.get("trust_months", [])
+    ]
+
+
 def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> list[int]:
-    """Write one ledger row per file of a batch, with its trust-months. Returns the load ids."""
+    """Write one ledger row per file of a batch, with its trust-months, and audit each load.
+
+    A revert's batch names the load it undid (``revert_of``), which is marked ``reverted`` in
+    the same transaction. Returns the load ids.
+    """
     started = dt.datetime.fromisoformat(batch["started_at"])
     finished = dt.datetime.fromisoformat(batch["finished_at"])
     ids = []
     with transaction(url) as session:
         for item in batch["files"]:
+            months = _months(item)
+            counts = {
+                "rows_added": sum(m.get("added", 0) for m in months),
+                "rows_replaced": sum(m.get("replaced", 0) for m in months),
+                "rows_removed": sum(m.get("removed", 0) for m in months),
+            }
             load = Load(
                 batch_id=batch["batch_id"],
                 file_name=item["file_name"],
@@ -48,25 +70,53 @@ def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> 
                 rows_loaded=item["rows_loaded"],
                 rows_rejected=item["rows_rejected"],
                 rejection_file=item.get("rejection_file"),
-                store_version=store_version if item["status"] == "loaded" else None,
+                store_version=store_version if item["status"] in ("loaded", "revert") else None,
                 started_at=started,
                 finished_at=finished,
+                actor=item.get("actor"),
+                mode=item.get("mode"),
+                reverts_load_id=batch.get("revert_of"),
+                **counts,
             )
             session.add(load)
             session.flush()
             ids.append(load.id)
-            months = [
+            rows = [
                 {
                     "load_id": load.id,
-                    "trust_code": trust,
-                    "month": dt.date.fromisoformat(month + "-01"),
-                    "rows": rows,
-                    "replaced_rows": replaced,
+                    "trust_code": m["trust_code"],
+                    "month": dt.date.fromisoformat(m["month"] + "-01"),
+                    "rows": m.get("supplied", 0),
+                    "replaced_rows": m.get("replaced", 0),
+                    "existing_rows": m.get("existing_rows", 0),
+                    "new_rows": m.get("new_rows", 0),
+                    "added_rows": m.get("added", 0),
+                    "removed_rows": m.get("removed", 0),
+                    "moved_rows": m.get("moved_out", 0),
                 }
-                for trust, month, rows, replaced in item.get("trust_months", [])
+                for m in months
             ]
-            if months:  # one executemany: a national file supplies thousands of trust-months
-                session.execute(insert(LoadTrustMonth), months)
+            if rows:  # one executemany: a national file supplies thousands of trust-months
+                session.execute(insert(LoadTrustMonth), rows)
+            if batch.get("revert_of") is not None:
+                reverted = session.get(Load, batch["revert_of"])
+                if reverted is not None:
+                    reverted.status = "reverted"
+            if item["status"] in ("loaded", "revert"):  # the outcome, with the change, in one transaction
+                audit(
+                    session,
+                    item.get("actor") or "cli",
+                    "records.load_reverted" if item["status"] == "revert" else "records.load",
+                    "load",
+                    str(load.id),
+                    file=Path(item["file_name"]).name[:100],
+                    mode=item.get("mode"),
+                    reverts_load=batch.get("revert_of"),
+                    rows_rejected=item["rows_rejected"],
+                    moved_records=item.get("moved_records", 0),
+                    **counts,
+                    months=[[m["trust_code"], m["month"], m.get("existing_rows"), m.get("new_rows")] for m in months],
+                )
     return ids
 
 
@@ -115,3 +165,67 @@ def get_load(url: str, load_id: int) -> tuple[Load, set[str]] | None:
             session.scalars(select(LoadTrustMonth.trust_code).where(LoadTrustMonth.load_id == load_id).distinct())
         )
         return load, codes
+
+
+def record_refusal(url: str, actor: str, file_name: str, trusts: list[str], unknown_rows: int) -> None:
+    """Audit a load refused because it had rows outside the loader's scope (codes and counts, no rows)."""
+    with transaction(url) as session:
+        audit(
+            session,
+            actor,
+            "records.load_refused",
+            "load",
+            file_name[:64],
+            reason="rows outside the organisation",
+            trusts_outside_scope=trusts[:20],
+            rows_with_other_codes=unknown_rows,
+        )
+
+
+def load_months(url: str, load_id: int) -> list[LoadTrustMonth]:
+    """The trust-months a load changed, in order."""
+    with transaction(url) as session:
+        return list(
+            session.scalars(
+                select(LoadTrustMonth)
+                .where(LoadTrustMonth.load_id == load_id)
+                .order_by(LoadTrustMonth.trust_code, LoadTrustMonth.month)
+            )
+        )
+
+
+def later_loads_touching(url: str, load_id: int) -> list[Load]:
+    """Live loads after this one that changed any of its trust-months (they block its revert).
+
+    Reverted loads and reverts do not count: a reverted later load left those months as this
+    load made them.
+    """
+    with transaction(url) as session:
+        own = select(LoadTrustMonth.trust_code, LoadTrustMonth.month).where(LoadTrustMonth.load_id == load_id)
+        later = (
+            select(Load)
+            .join(LoadTrustMonth, LoadTrustMonth.load_id == Load.id)
+            .where(
+                Load.id > load_id,
+                Load.status == "loaded",
+                tuple_(LoadTrustMonth.trust_code, LoadTrustMonth.month).in_(own),
+            )
+            .distinct()
+            .order_by(Load.id)
+        )
+        return list(session.scalars(later))
+
+
+def list_loads(url: str, limit: int = 50) -> list[tuple[Load, list[LoadTrustMonth]]]:
+    """Loads newest first, each with the trust-months it changed."""
+    with transaction(url) as session:
+        loads = list(session.scalars(select(Load).order_by(Load.id.desc()).limit(limit)))
+        months: dict[int, list[LoadTrustMonth]] = {load.id: [] for load in loads}
+        if loads:
+            for month in session.scalars(
+                select(LoadTrustMonth)
+                .where(LoadTrustMonth.load_id.in_(list(months)))
+                .order_by(LoadTrustMonth.trust_code, LoadTrustMonth.month)
+            ):
+                months[month.load_id].append(month)
+        return [(load, months[load.id]) for load in loads]

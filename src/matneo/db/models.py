@@ -64,10 +64,13 @@ class WebSession(Base):
 
 
 class Load(Base):
-    """One input file offered to ``matneo load``: the content-hash ledger.
+    """One input file offered to ``matneo load`` (or a revert of one): the content-hash ledger.
 
     A file whose SHA-256 already appears with status ``loaded`` is skipped, which makes
     re-loads idempotent. Failed loads are kept too, so users can see what went wrong.
+    ``status``: loaded | failed | reverted (a load undone; its file may be loaded again) |
+    revert (the undoing, ``reverts_load_id`` naming the load). ``mode``: resubmit | upsert |
+    revert. Rows added, replaced and removed are the outcome (migration 0008).
     """
 
     __tablename__ = "loads"
@@ -78,7 +81,7 @@ class Load(Base):
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     file_format: Mapped[str] = mapped_column(String(16))
     file_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
-    status: Mapped[str] = mapped_column(String(16))  # loaded | failed
+    status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
     rows_loaded: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -87,12 +90,24 @@ class Load(Base):
     store_version: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    actor: Mapped[str | None] = mapped_column(String(254))
+    mode: Mapped[str | None] = mapped_column(String(16))
+    reverts_load_id: Mapped[int | None] = mapped_column(Integer)
+    rows_added: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_replaced: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_removed: Mapped[int] = mapped_column(BigInteger, default=0)
 
     trust_months: Mapped[list[LoadTrustMonth]] = relationship(back_populates="load", cascade="all, delete-orphan")
 
 
 class LoadTrustMonth(Base):
-    """The trust-months a load supplied, and how many earlier rows each replaced."""
+    """A trust-month a load changed: rows before and after, and how (migration 0008).
+
+    ``rows`` were supplied by the file: ``added_rows`` new records and ``replaced_rows`` new
+    copies of records already stored. ``removed_rows`` went without a replacement (a full
+    resubmission without them); ``moved_rows`` went because the file supplies the same
+    record in another month.
+    """
 
     __tablename__ = "load_trust_months"
     __table_args__ = (UniqueConstraint("load_id", "trust_code", "month"),)
@@ -103,6 +118,11 @@ class LoadTrustMonth(Base):
     month: Mapped[dt.date] = mapped_column(Date)
     rows: Mapped[int] = mapped_column(BigInteger)
     replaced_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    existing_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    new_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    added_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    removed_rows: Mapped[int] = mapped_column(BigInteger, default=0)
+    moved_rows: Mapped[int] = mapped_column(BigInteger, default=0)
 
     load: Mapped[Load] = relationship(back_populates="trust_months")
 

@@ -2,17 +2,32 @@
 
 One call of :func:`load_files` is one *batch* of files. First every file is checked to be
 loadable at all — CSV or Parquet, UTF-8, every required column — and if any is not, the
-batch stops with one clear :class:`UnreadableInput` error before anything changes. Then,
-file by file, in order, each as one atomic step:
+batch stops with one clear :class:`UnreadableInput` error before anything changes. Then
+every file is prepared, before any is loaded:
 
 1. a file whose SHA-256 is already in the ledger is skipped (idempotent re-loads);
 2. every row is parsed and checked against the validation rules (``parse.py``,
    ``validation.py``); every broken rule of every bad row goes to a rejection report;
-3. the file is the authoritative submission for every trust-month it contains: earlier rows
-   for those trust-months are replaced (MSDS-style refresh), and an earlier copy of any
-   record id it resubmits is removed wherever it was;
-4. the next store version is built aside and swapped in atomically; then the ledger row
-   is written.
+3. with a ``scope`` (the trusts the person loading may write: an upload), every row's trust
+   code *as the loader parsed it* — the value that would be stored — must be in scope, or
+   the whole batch is refused with :class:`OutsideScope` and nothing changes. The check is
+   here, on the parsed values, because only the loader knows what a cell becomes (a binary
+   or categorical Parquet column, surrounding spaces): a check on the raw file can be fooled.
+
+4. the *plan* is worked out (``changes.py``): per trust-month, the rows before and after,
+   and the records that move from another month. In ``resubmit`` mode (the default) each
+   file is the full resubmission of every trust-month it contains; in ``upsert`` mode it
+   adds or corrects records and leaves the other rows of the month alone. A resubmission
+   that would leave a trust-month with fewer than half its rows is refused
+   (:class:`PlanRefused`) unless ``allow_shrink``. With ``dry_run`` the plan is returned and
+   nothing changes.
+
+Then file by file, in order, each as one atomic step:
+
+5. the rows of every trust-month the file changes, as they were, are kept aside as the
+   load's *undo* file (``records/undo/``), so the load can be reverted (``revert.py``);
+6. the next store version is built aside and swapped in atomically; then the ledger row,
+   with the outcome per trust-month, and its audit event are written in one transaction.
 
 A batch killed part-way leaves the files before it loaded and the rest untouched; running
 the same command again skips what is loaded and carries on.
@@ -30,7 +45,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +58,20 @@ import pyarrow.parquet as pq
 from matneo.config import Settings
 from matneo.db import ledger
 from matneo.db.session import prepare
+from matneo.records.changes import (
+    KEY_SCHEMA,
+    KEYS,
+    MODES,
+    MonthChange,
+    month_key,
+    month_label,
+    plan_changes,
+    totals,
+)
 from matneo.records.faults import fault_point
 from matneo.records.parse import STORE_SCHEMA, read_csv, read_parquet
 from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
+from matneo.records.status import plural
 from matneo.records.store import Manifest, Partition, RecordStore, parse_partition
 from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
@@ -56,8 +82,37 @@ PARQUET_MAGIC = b"PAR1"
 READ_CHUNK = 8 * 1024 * 1024
 REQUIRED_COLUMNS = tuple(name for name in FIELD_NAMES if name not in DERIVABLE_FIELDS)
 REJECTION_COLUMNS = ("source_file", "row", "field", "value", "reason", "rule")
+REPORT_VALUE_CHARS = 100  # longer values are cut short in the rejection report
+#: Why a file that passed the pre-flight checks still could not be parsed. Fixed words, never
+#: the parser's own message: that quotes the rows it could not parse (identifiers and all),
+#: and this text is kept in the ledger and shown on the Data page.
+UNPARSEABLE = {
+    "csv": "cannot be read as CSV: check that every quoted value has its closing quote "
+    "and every row has as many values as the header row",
+    "parquet": "cannot be read as a Parquet file of birth records (a column may not be text or numbers)",
+}
 
 ProgressCallback = Callable[[str, int, int], None]  # (what is happening, files done, files in all)
+
+
+class OutsideScope(Exception):
+    """Rows of trusts the person loading may not write. The batch is refused; nothing changes.
+
+    The message names organisation codes only (public reference data) and counts the rest:
+    it never quotes a cell, which could be anything.
+    """
+
+    def __init__(self, path: Path, trusts: list[str], unknown_rows: int) -> None:
+        self.path = path
+        self.trusts = trusts
+        self.unknown_rows = unknown_rows
+        parts = []
+        if trusts:
+            shown = ", ".join(trusts[:5]) + ("…" if len(trusts) > 5 else "")
+            parts.append(f"records of {plural(len(trusts), 'trust')} outside your organisation ({shown})")
+        if unknown_rows:
+            parts.append(f"{plural(unknown_rows, 'row')} whose trust code is not a trust in your organisation")
+        super().__init__(f"The file has {' and '.join(parts)}. Nothing was loaded.")
 
 
 class UnreadableInput(Exception):
@@ -69,6 +124,28 @@ class UnreadableInput(Exception):
         self.problem = problem
 
 
+class PlanRefused(Exception):
+    """A full resubmission that would leave trust-months with fewer than half their rows.
+
+    Probably a partial extract. Nothing changes; load again allowing it if the file really
+    is the whole month.
+    """
+
+    def __init__(self, shrinking: list[MonthChange]) -> None:
+        self.shrinking = shrinking
+        first = shrinking[0]
+        more = f" (and {plural(len(shrinking) - 1, 'other trust-month')})" if len(shrinking) > 1 else ""
+        super().__init__(
+            f"Nothing was loaded: the file would replace {first.existing_rows:,} records of {first.trust_code} "
+            f"{month_label(first.month)} with {first.new_rows:,}{more}, fewer than half. "
+            "Load it as a full resubmission only if it holds every record of those months."
+        )
+
+
+class PlanChanged(Exception):
+    """The records changed after the plan was shown (another load); nothing was loaded."""
+
+
 @dataclass
 class InputFile:
     """A file that passed the pre-flight checks."""
@@ -77,7 +154,18 @@ class InputFile:
     format: str  # csv | parquet
     sha256: str
     size: int
-    columns: list[str]
+    columns: list[str]  # names as matched: surrounding spaces removed
+    header: list[str]  # names exactly as in the file
+
+
+@dataclass
+class Prepared:
+    """A file validated, its good rows and rejection report staged, waiting to be loaded."""
+
+    index: int
+    item: InputFile
+    staging: Path  # holds good.arrow and the rejection report until the file is loaded
+    result: FileResult
 
 
 @dataclass
@@ -90,20 +178,35 @@ class FileResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rejection_file: Path | None = None
-    trust_months: list[tuple[str, str, int, int]] = field(default_factory=list)  # trust, YYYY-MM, rows, replaced
+    months: list[MonthChange] = field(default_factory=list)  # the plan, then the outcome
+    moved_records: int = 0  # supplied records that were stored in another month
     duplicate_of: int | None = None
     ignored_columns: list[str] = field(default_factory=list)
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
 
+    @property
+    def rows_added(self) -> int:
+        return totals(self.months)["rows_added"]
+
+    @property
+    def rows_replaced(self) -> int:
+        return totals(self.months)["rows_replaced"]
+
+    @property
+    def rows_removed(self) -> int:
+        return totals(self.months)["rows_removed"]
+
 
 @dataclass
 class BatchResult:
-    """What a call of :func:`load_files` did."""
+    """What a call of :func:`load_files` did (or, with ``dry_run``, would do)."""
 
     batch_id: str
     files: list[FileResult]
     store_version: int | None
     ledger_ids: list[int] = field(default_factory=list)
+    mode: str = "resubmit"
+    dry_run: bool = False
 
     @property
     def rows_loaded(self) -> int:
@@ -115,7 +218,46 @@ class BatchResult:
 
     @property
     def rows_replaced(self) -> int:
-        return sum(replaced for f in self.files for *_, replaced in f.trust_months)
+        return sum(f.rows_replaced for f in self.files)
+
+    @property
+    def moved_records(self) -> int:
+        return sum(f.moved_records for f in self.files)
+
+    def changes(self) -> list[MonthChange]:
+        """Per trust-month over the batch: rows before the first file and after the last."""
+        merged: dict[tuple[str, str], MonthChange] = {}
+        for item in self.files:
+            for change in item.months:
+                key = (change.trust_code, change.month)
+                first = merged.get(key)
+                if first is not None:  # supplied by an earlier file of the batch too
+                    change = MonthChange(key[0], key[1], first.existing_rows, change.new_rows)
+                merged[key] = change
+        return [merged[key] for key in sorted(merged)]
+
+    def shrinking(self) -> list[MonthChange]:
+        """Trust-months a full resubmission would leave with fewer than half their rows."""
+        return [c for f in self.files for c in f.months if c.shrinks] if self.mode == "resubmit" else []
+
+    def plan(self) -> dict[str, Any]:
+        """The plan (or outcome) as ``matneo load --dry-run --format json`` prints it."""
+        return {
+            "files": [str(f.path) for f in self.files],
+            "mode": self.mode,
+            "replaces": [
+                {"trust_code": c.trust_code, "month": c.month, "existing_rows": c.existing_rows, "new_rows": c.new_rows}
+                for c in self.changes()
+            ],
+            "moved_records": self.moved_records,
+            "rejected_rows": self.rows_rejected,
+            "loaded_rows": self.rows_loaded,
+            "skipped": [str(f.path) for f in self.files if f.status == "duplicate"],
+            "partial_months": [
+                {"trust_code": c.trust_code, "month": c.month, "existing_rows": c.existing_rows, "new_rows": c.new_rows}
+                for c in self.shrinking()
+            ],
+        }
 
 
 # -- discovery and pre-flight -------------------------------------------------------------
@@ -174,7 +316,7 @@ def _csv_header(path: Path) -> list[str]:
             raise UnreadableInput(path, "is empty: expected a header row of column names") from None
         except csv.Error as error:
             raise UnreadableInput(path, f"cannot be read as CSV: {error}") from None
-    return [column.strip() for column in header]
+    return header
 
 
 def inspect(path: Path) -> InputFile:
@@ -188,19 +330,22 @@ def inspect(path: Path) -> InputFile:
     file_format = _detect_format(path, head)
     sha256 = _hash_and_check_utf8(path, is_csv=file_format == "csv")
     if file_format == "csv":
-        columns = _csv_header(path)
+        header = _csv_header(path)
     else:
         try:
-            columns = list(pq.ParquetFile(path).schema_arrow.names)
-        except (pa.ArrowException, OSError) as error:
-            raise UnreadableInput(path, f"cannot be read as Parquet: {error}") from None
-    duplicated = sorted({c for c in columns if columns.count(c) > 1})
-    if duplicated:
-        raise UnreadableInput(path, f"has duplicated column names: {', '.join(duplicated)}")
+            header = list(pq.ParquetFile(path).schema_arrow.names)
+        except (pa.ArrowException, OSError):
+            raise UnreadableInput(path, "cannot be read as Parquet (the file may be damaged)") from None
+    columns = [name.strip() for name in header]
+    duplicated = {c for c in columns if columns.count(c) > 1}
+    if duplicated:  # name only our own columns: a broken header row may hold anything
+        named = sorted(duplicated & set(FIELD_NAMES))
+        raise UnreadableInput(path, f"has duplicated column names: {', '.join(named) or 'some columns'}")
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise UnreadableInput(path, f"is missing required columns: {', '.join(missing)}")
-    return InputFile(path=path, format=file_format, sha256=sha256, size=path.stat().st_size, columns=columns)
+    size = path.stat().st_size
+    return InputFile(path=path, format=file_format, sha256=sha256, size=size, columns=columns, header=header)
 
 
 # -- one file -----------------------------------------------------------------------------
@@ -217,12 +362,8 @@ def _reference_frames(hierarchy: OrgHierarchy) -> tuple[pl.DataFrame, pl.DataFra
     return trust_ref, site_ref  # type: ignore[return-value]
 
 
-def _month_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
 class Loader:
-    """Loads files one at a time, each atomically; see the module docstring for the steps."""
+    """Plans a batch, then loads its files one at a time, each atomically; see the module docstring."""
 
     def __init__(
         self,
@@ -230,16 +371,31 @@ class Loader:
         hierarchy: OrgHierarchy | None = None,
         progress: ProgressCallback | None = None,
         now: dt.datetime | None = None,
+        scope: Collection[str] | None = None,
+        actor: str = "cli",
+        mode: str = "resubmit",
     ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
         self.settings = settings
         self.hierarchy = hierarchy or load_hierarchy()
         self.progress = progress or (lambda stage, done, total: None)
-        self.now = now or dt.datetime.now()
+        self.now = now or dt.datetime.now()  # wall-clock time, as births are recorded: for validation
+        self.scope = None if scope is None else frozenset(scope)
+        self.actor = actor
+        self.mode = mode
         self.batch_id = self.now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        self.started = utcnow()
         self.store = RecordStore(settings.records_dir)
         self.trust_ref, self.site_ref = _reference_frames(self.hierarchy)
 
-    def run(self, paths: Sequence[Path]) -> BatchResult:
+    def run(
+        self,
+        paths: Sequence[Path],
+        dry_run: bool = False,
+        allow_shrink: bool = False,
+        expect_version: int | None = None,
+    ) -> BatchResult:
         self.settings.ensure_dirs()
         prepare(self.settings.database_url)
         files = discover(paths)
@@ -247,38 +403,103 @@ class Loader:
             raise UnreadableInput(Path(", ".join(str(p) for p in paths)), "contains no CSV or Parquet files")
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL: check two files at once
             inputs = list(pool.map(inspect, files))
-        results: list[FileResult] = []
+        results: dict[int, FileResult] = {}
         ledger_ids: list[int] = []
         with self.store.write_lock():
-            for leftover in self.settings.staging_dir.iterdir():  # a killed writer's work; we hold the lock
-                shutil.rmtree(leftover, ignore_errors=True)
+            sweep_staging(self.settings)
             ledger.reconcile(self.settings.database_url, self.store.manifest().batch, self.store.current_version() or 0)
-            seen: set[str] = set()
-            for index, item in enumerate(inputs):
-                self.progress(f"loading {item.path.name}", index, len(inputs))  # files done, files in all
-                earlier = ledger.find_loaded(self.settings.database_url, item.sha256)
-                if earlier is not None or item.sha256 in seen:
-                    results.append(FileResult(item.path, "duplicate", duplicate_of=earlier.id if earlier else None))
-                    continue
-                seen.add(item.sha256)
-                result, load_id = self._load_one(index, item)
-                results.append(result)
-                ledger_ids.append(load_id)
+            if expect_version is not None and (self.store.current_version() or 0) != expect_version:
+                raise PlanChanged("The records changed after this plan was made; nothing was loaded.")
+            prepared: list[Prepared] = []
+            try:
+                seen: set[str] = set()
+                for index, item in enumerate(inputs):  # every file checked before any is loaded
+                    self.progress(f"checking {item.path.name}", index, len(inputs))  # files done, files in all
+                    earlier = ledger.find_loaded(self.settings.database_url, item.sha256)
+                    if earlier is not None or item.sha256 in seen:
+                        duplicate_of = earlier.id if earlier else None
+                        results[index] = FileResult(item.path, "duplicate", duplicate_of=duplicate_of)
+                        continue
+                    seen.add(item.sha256)
+                    prepared.append(self._prepare(index, item))
+                self._plan(prepared)
+                for ready in prepared:
+                    results[ready.index] = ready.result
+                ordered = [results[i] for i in sorted(results)]
+                shrinking = BatchResult(self.batch_id, ordered, None, [], self.mode).shrinking()
+                if shrinking and not (allow_shrink or dry_run):  # a dry run shows them in its plan
+                    raise PlanRefused(shrinking)
+                if dry_run:
+                    for ready in prepared:  # the reports go with the staging area: nothing is kept
+                        ready.result.rejection_file = None
+                else:
+                    for done, ready in enumerate(prepared):
+                        self.progress(f"loading {ready.item.path.name}", done, len(prepared))
+                        results[ready.index], load_id = self._load_one(ready)
+                        ledger_ids.append(load_id)
+            finally:
+                for ready in prepared:
+                    shutil.rmtree(ready.staging, ignore_errors=True)
             self.progress("loaded", len(inputs), len(inputs))
-        return BatchResult(self.batch_id, results, self.store.current_version(), ledger_ids)
+        ordered = [results[index] for index in sorted(results)]
+        return BatchResult(self.batch_id, ordered, self.store.current_version(), ledger_ids, self.mode, dry_run)
 
-    def _load_one(self, index: int, item: InputFile) -> tuple[FileResult, int]:
-        file_batch = f"{self.batch_id}-{index}"
-        staging = self.settings.staging_dir / file_batch
+    def _prepare(self, index: int, item: InputFile) -> Prepared:
+        """Validate one file and stage its good rows, changing nothing live."""
+        staging = self.settings.staging_dir / f"{self.batch_id}-{index}"
         staging.mkdir(parents=True)
         try:
             good, result = self._validate(item, staging)
+        except OutsideScope as refusal:
+            shutil.rmtree(staging, ignore_errors=True)
+            ledger.record_refusal(
+                self.settings.database_url, self.actor, item.path.name, refusal.trusts, refusal.unknown_rows
+            )
+            raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        result.rows_loaded = len(good)
+        good.write_ipc(staging / "good.arrow", compression="uncompressed")  # read back once: the fastest format
+        return Prepared(index, item, staging, result)
+
+    def _check_scope(self, path: Path, typed: pl.DataFrame) -> None:
+        """Refuse the batch if any row's trust code, as parsed (what would be stored), is out of scope."""
+        if self.scope is None:
+            return
+        codes = typed.get_column("trust_code").drop_nulls().value_counts()
+        outside = [(code, n) for code, n in codes.iter_rows() if code not in self.scope]
+        if outside:
+            known = {trust.code for trust in self.hierarchy.trusts()}
+            trusts = sorted(code for code, _ in outside if code in known)
+            raise OutsideScope(path, trusts, sum(n for code, n in outside if code not in known))
+
+    def _plan(self, prepared: list[Prepared]) -> None:
+        """Each file's changes, as if the files before it in the batch were loaded (nothing changes)."""
+        news = [pl.read_ipc(ready.staging / "good.arrow", columns=list(KEY_SCHEMA)) for ready in prepared]
+        if not news:
+            return
+        live = live_keys(self.store, pl.concat(news))
+        counts = self.store.manifest().counts()
+        for ready, new in zip(prepared, news, strict=True):
+            ready.result.months, ready.result.moved_records, gone = plan_changes(new, live, counts, self.mode)
+            live = pl.concat([live.join(gone, on=list(KEY_SCHEMA), how="anti"), new])
+            counts.update({(c.trust_code, c.month): c.new_rows for c in ready.result.months})
+
+    def _load_one(self, ready: Prepared) -> tuple[FileResult, int]:
+        item, result, staging = ready.item, ready.result, ready.staging
+        file_batch = staging.name
+        try:
             fault_point("after_validation")
+            good = pl.read_ipc(staging / "good.arrow")
+            new = good.select(list(KEY_SCHEMA))
+            live = live_keys(self.store, new)
+            counts = self.store.manifest().counts()
+            result.months, result.moved_records, gone = plan_changes(new, live, counts, self.mode)
             out = staging / "out"
-            replaced, removed = self._stage_partitions(good, out)
+            replaced, before = stage_partitions(self.store, good, gone, result.months, out)
             fault_point("after_staging")
-            self._summarise(good, result, removed)
-            manifest = self._next_manifest(out, replaced) if len(good) or removed else None
+            manifest = next_manifest(self.store, out, replaced) if result.months else None
             if result.rejection_file is not None:  # keep reports before the swap: an orphan beats a loss
                 final = self.settings.rejections_dir / result.rejection_file.name
                 os.replace(result.rejection_file, final)
@@ -286,6 +507,8 @@ class Loader:
             batch = self._batch_record(file_batch, item, result)
             version = self.store.current_version()
             if manifest is not None:
+                self.store.undo_dir.mkdir(parents=True, exist_ok=True)  # kept before the swap, as reports are
+                before.write_parquet(self.store.undo_dir / f"{file_batch}.parquet")
                 manifest.batch = batch
                 version = self.store.commit(out, replaced, manifest)
         finally:
@@ -293,8 +516,9 @@ class Loader:
         fault_point("after_swap")
         (load_id,) = ledger.record_batch(self.settings.database_url, batch, version)
         log.info(  # counts only: never row contents
-            "load %s: %s read, %s loaded, %s rejected; store version %s",
+            "load %s (%s): %s read, %s loaded, %s rejected; store version %s",
             load_id,
+            self.mode,
             result.rows_read,
             result.rows_loaded,
             result.rows_rejected,
@@ -305,11 +529,12 @@ class Loader:
     def _validate(self, item: InputFile, staging: Path) -> tuple[pl.DataFrame, FileResult]:
         """Parse and check every row; write the rejection report; return the good rows."""
         try:
-            parsed = (
-                read_csv(item.path, item.columns) if item.format == "csv" else read_parquet(item.path, item.columns)
-            )
-        except (pl.exceptions.PolarsError, OSError) as error:
-            raise UnreadableInput(item.path, f"cannot be read: {error}") from None
+            parsed = read_csv(item.path, item.header) if item.format == "csv" else read_parquet(item.path, item.header)
+        except (pl.exceptions.PolarsError, OSError):
+            raise UnreadableInput(item.path, UNPARSEABLE[item.format]) from None
+        if parsed.typed.is_empty():
+            raise UnreadableInput(item.path, "has no records: only a header row")
+        self._check_scope(item.path, parsed.typed)
         frame = with_context(parsed.typed, self.trust_ref, self.site_ref, self.now)
         frame = frame.with_columns(_bad=flag_bad_rows(frame))
         violations = pl.concat([explain(frame.filter(pl.col("_bad")), parsed.text), cross_row_violations(frame)])
@@ -327,7 +552,10 @@ class Loader:
                 pl.lit(str(item.path)).alias("source_file"),
                 pl.col("_row").alias("row"),
                 "field",
-                "value",
+                pl.when(pl.col("value").str.len_chars() > REPORT_VALUE_CHARS)
+                .then(pl.col("value").str.slice(0, REPORT_VALUE_CHARS) + "…")
+                .otherwise(pl.col("value"))
+                .alias("value"),
                 "reason",
                 "rule",
             ).write_csv(report)
@@ -344,72 +572,11 @@ class Loader:
         )
         return good, result
 
-    def _stage_partitions(self, good: pl.DataFrame, out: Path) -> tuple[set[Partition], dict[tuple[str, str], int]]:
-        """Write every partition this file changes into ``out``; return them and the rows removed.
-
-        Removed rows are counted per (trust, YYYY-MM) of the row that goes: either its
-        trust-month is resubmitted, or its record id is resubmitted in another month.
-        """
-        keys = ["trust_code", "year", "month"]
-        new_tm = good.select(keys).unique()
-        live_files = self.store.partition_files()
-        removed: dict[tuple[str, str], int] = {}
-        replaced: set[Partition] = set()
-        combined = good
-        if live_files and len(good):
-            live = pl.scan_parquet(live_files, hive_partitioning=True).with_columns(
-                pl.col("year").cast(pl.Int32), pl.col("month").cast(pl.Int32)
-            )
-            new_ids = good.select("trust_code", "record_id").unique()
-            live_keys = live.select("trust_code", "record_id", "year", "month")
-            gone = (
-                pl.concat(
-                    [
-                        live_keys.join(new_tm.lazy(), on=keys, how="semi"),
-                        live_keys.join(new_ids.lazy(), on=["trust_code", "record_id"], how="semi"),
-                    ]
-                )
-                .unique()
-                .group_by(keys)
-                .len()
-                .collect()
-            )
-            for trust, year, month, n in gone.iter_rows():
-                removed[(trust, _month_key(year, month))] = n
-            live_partitions = {parse_partition(f.parent) for f in live_files}
-            replaced = {(y, m) for _, y, m, _ in gone.iter_rows()} | set(new_tm.select("year", "month").iter_rows())
-            replaced &= live_partitions
-            if replaced:
-                kept = (
-                    pl.scan_parquet(self.store.partition_files(replaced), hive_partitioning=True)
-                    .with_columns(pl.col("year").cast(pl.Int32), pl.col("month").cast(pl.Int32))
-                    .join(new_tm.lazy(), on=keys, how="anti")
-                    .join(new_ids.lazy(), on=["trust_code", "record_id"], how="anti")
-                    .select(good.columns)
-                    .collect()
-                )
-                combined = pl.concat([good, kept])
-        if len(combined):
-            combined.write_parquet(out, partition_by=["year", "month"], compression="zstd")
-        return replaced, removed
-
-    @staticmethod
-    def _summarise(good: pl.DataFrame, result: FileResult, removed: dict[tuple[str, str], int]) -> None:
-        supplied = good.group_by("trust_code", "year", "month").len().sort("trust_code", "year", "month")
-        keys = set()
-        for trust, year, month, n in supplied.iter_rows():
-            key = (trust, _month_key(year, month))
-            keys.add(key)
-            result.trust_months.append((key[0], key[1], n, removed.get(key, 0)))
-            result.rows_loaded += n
-        # Rows removed because their record id was resubmitted in another month.
-        result.trust_months.extend((t, m, 0, n) for (t, m), n in sorted(removed.items()) if (t, m) not in keys)
-
     def _batch_record(self, batch_id: str, item: InputFile, result: FileResult) -> dict[str, Any]:
         return {
             "batch_id": batch_id,
-            "started_at": self.now.isoformat(timespec="seconds"),
-            "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "started_at": self.started.isoformat(timespec="seconds"),
+            "finished_at": utcnow().isoformat(timespec="seconds"),
             "files": [
                 {
                     "file_name": str(item.path),
@@ -417,34 +584,104 @@ class Loader:
                     "format": item.format,
                     "bytes": item.size,
                     "status": "loaded",
+                    "actor": self.actor,
+                    "mode": self.mode,
                     "rows_read": result.rows_read,
                     "rows_loaded": result.rows_loaded,
                     "rows_rejected": result.rows_rejected,
+                    "moved_records": result.moved_records,
                     "rejection_file": str(result.rejection_file) if result.rejection_file else None,
-                    "trust_months": [list(tm) for tm in result.trust_months],
+                    "months": [change.to_dict() for change in result.months],
                 }
             ],
         }
 
-    def _next_manifest(self, out: Path, replaced: set[Partition]) -> Manifest:
-        manifest = self.store.manifest()
-        partitions = {
-            month: trusts
-            for month, trusts in manifest.partitions.items()
-            if (int(month[:4]), int(month[5:])) not in replaced
-        }
-        staged = sorted(out.glob("year=*/month=*/*.parquet"))
-        if staged:
-            counts = (
-                pl.scan_parquet(staged, hive_partitioning=True)
-                .group_by("year", "month", "trust_code")
-                .len()
-                .sort("year", "month", "trust_code")
-                .collect()
-            )
-            for year, month, trust, n in counts.iter_rows():
-                partitions.setdefault(_month_key(year, month), {})[trust] = n
-        return Manifest(version=0, partitions=dict(sorted(partitions.items())))
+
+# -- shared with revert.py ------------------------------------------------------------------
+def utcnow() -> dt.datetime:
+    """Now in UTC, without a time zone: how the app store keeps times."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def sweep_staging(settings: Settings) -> None:
+    """Remove what a killed writer left in staging. Call holding the store's write lock."""
+    for leftover in settings.staging_dir.iterdir():
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def scan_partitions(files: list[Path]) -> pl.LazyFrame:
+    """Stored rows of these partition files, with ``year`` and ``month`` as 32-bit integers."""
+    return pl.scan_parquet(files, hive_partitioning=True).with_columns(
+        pl.col("year").cast(pl.Int32), pl.col("month").cast(pl.Int32)
+    )
+
+
+def live_keys(store: RecordStore, new: pl.DataFrame, months: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Keys of the stored rows a load of ``new`` may change: the rows of its trust-months (and
+    of ``months``) and the stored copies of its records."""
+    files = store.partition_files()
+    if not files:
+        return pl.DataFrame(schema=KEY_SCHEMA)
+    keys, ids = list(KEYS), ["trust_code", "record_id"]
+    whole = new.select(keys) if months is None else pl.concat([new.select(keys), months.select(keys)])
+    live = scan_partitions(files).select(list(KEY_SCHEMA))
+    affected = [
+        live.join(whole.unique().lazy(), on=keys, how="semi"),
+        live.join(new.select(ids).lazy(), on=ids, how="semi"),
+    ]
+    return pl.concat(affected).unique().collect()
+
+
+def touched_months(changes: list[MonthChange]) -> pl.DataFrame:
+    """(trust_code, year, month) of each changed trust-month."""
+    return pl.DataFrame(
+        {
+            "trust_code": [c.trust_code for c in changes],
+            "year": [int(c.month[:4]) for c in changes],
+            "month": [int(c.month[5:]) for c in changes],
+        },
+        schema={"trust_code": pl.String, "year": pl.Int32, "month": pl.Int32},
+    )
+
+
+def stage_partitions(
+    store: RecordStore, good: pl.DataFrame, gone: pl.DataFrame, changes: list[MonthChange], out: Path
+) -> tuple[set[Partition], pl.DataFrame]:
+    """Write every partition a load changes into ``out``: its stored rows except those that go,
+    plus the new rows. Returns the live partitions replaced and the rows the changed
+    trust-months held before (to undo the load)."""
+    columns = [*STORE_SCHEMA, "year", "month"]
+    touched = touched_months(changes)
+    live_partitions = {parse_partition(f.parent) for f in store.partition_files()}
+    replaced = set(touched.select("year", "month").iter_rows()) & live_partitions
+    combined = good.select(columns)
+    before = pl.DataFrame(schema={**STORE_SCHEMA, "year": pl.Int32, "month": pl.Int32})
+    if replaced:
+        rows = scan_partitions(store.partition_files(replaced)).select(columns).collect()
+        before = rows.join(touched, on=list(KEYS), how="semi")
+        combined = pl.concat([combined, rows.join(gone, on=list(KEY_SCHEMA), how="anti")])
+    if len(combined):
+        combined.write_parquet(out, partition_by=["year", "month"], compression="zstd")
+    return replaced, before
+
+
+def next_manifest(store: RecordStore, out: Path, replaced: set[Partition]) -> Manifest:
+    """The manifest of the live version with the ``replaced`` partitions swapped for ``out``."""
+    manifest = store.manifest()
+    kept = manifest.partitions.items()
+    partitions = {month: trusts for month, trusts in kept if (int(month[:4]), int(month[5:])) not in replaced}
+    staged = sorted(out.glob("year=*/month=*/*.parquet"))
+    if staged:
+        counts = (
+            pl.scan_parquet(staged, hive_partitioning=True)
+            .group_by("year", "month", "trust_code")
+            .len()
+            .sort("year", "month", "trust_code")
+            .collect()
+        )
+        for year, month, trust, n in counts.iter_rows():
+            partitions.setdefault(month_key(year, month), {})[trust] = n
+    return Manifest(version=0, partitions=dict(sorted(partitions.items())))
 
 
 def load_files(
@@ -453,9 +690,27 @@ def load_files(
     hierarchy: OrgHierarchy | None = None,
     progress: ProgressCallback | None = None,
     now: dt.datetime | None = None,
+    *,
+    scope: Collection[str] | None = None,
+    actor: str = "cli",
+    mode: str = "resubmit",
+    dry_run: bool = False,
+    allow_shrink: bool = False,
+    expect_version: int | None = None,
 ) -> BatchResult:
-    """Load files or directories of birth records as one batch. See the module docstring."""
-    return Loader(settings, hierarchy, progress, now).run(paths)
+    """Load files or directories of birth records as one batch. See the module docstring.
+
+    ``scope``: the organisation codes the person loading may write (an upload: their
+    organisation and everything under it); a row of any other trust refuses the whole batch
+    with :class:`OutsideScope`. None for the national command line: any trust. ``actor``
+    names who is loading, for the audit log. ``mode``: ``resubmit`` (each file is the full
+    resubmission of its trust-months) or ``upsert`` (add or correct records). ``dry_run``:
+    work out the plan and change nothing. ``allow_shrink``: accept a resubmission that leaves
+    a trust-month with fewer than half its rows. ``expect_version``: refuse with
+    :class:`PlanChanged` unless the store is still at the version the plan was made on.
+    """
+    loader = Loader(settings, hierarchy, progress, now, scope, actor, mode)
+    return loader.run(paths, dry_run=dry_run, allow_shrink=allow_shrink, expect_version=expect_version)
 
 
 def record_failure(settings: Settings, path: Path, problem: str) -> None:
@@ -469,7 +724,7 @@ def record_failure(settings: Settings, path: Path, problem: str) -> None:
             while chunk := handle.read(READ_CHUNK):
                 digest.update(chunk)
         sha256, size = digest.hexdigest(), path.stat().st_size
-    stamp = dt.datetime.now().isoformat(timespec="seconds")
+    stamp = utcnow().isoformat(timespec="seconds")
     ledger.record_batch(
         settings.database_url,
         {

@@ -141,22 +141,27 @@ def _add_missing(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(*missing).select("_row", *FIELD_NAMES)
 
 
-def read_csv(path: Path, columns: list[str]) -> Parsed:
-    """Read a UTF-8 CSV whose header has been checked."""
-    present = [name for name in FIELD_NAMES if name in columns]
-    options = {"columns": present, "row_index_name": "_row", "row_index_offset": 2}
-    quick = {f.name: polars_type(f) for f in FIELDS if f.type in ("int", "bool") and f.name in present}
+def read_csv(path: Path, header: list[str]) -> Parsed:
+    """Read a UTF-8 CSV whose header has been checked; header names match without surrounding spaces."""
+    source = {name.strip(): name for name in header}
+    present = [name for name in FIELD_NAMES if name in source]
+    options = {"columns": [source[n] for n in present], "row_index_name": "_row", "row_index_offset": 2}
+    text = {source[n]: pl.String() for n in present}
+    quick = {source[f.name]: polars_type(f) for f in FIELDS if f.type in ("int", "bool") and f.name in source}
     try:
-        frame = pl.read_csv(path, schema_overrides={**dict.fromkeys(present, pl.String()), **quick}, **options)
+        frame = pl.read_csv(path, schema_overrides={**text, **quick}, **options)
     except pl.exceptions.ComputeError:  # some whole-number or true/false cell is untidy: read it all as text
         frame = pl.read_csv(path, infer_schema=False, **options)
-    return convert(_add_missing(frame))
+    blank = pl.all_horizontal(pl.exclude("_row").is_null())  # an empty line, e.g. at the end of the file
+    return convert(_add_missing(frame.filter(~blank).rename({source[n]: n for n in present})))
 
 
-def read_parquet(path: Path, columns: list[str]) -> Parsed:
+def read_parquet(path: Path, header: list[str]) -> Parsed:
     """Read a Parquet file; columns already of the field's type are used as they are."""
-    present = [name for name in FIELD_NAMES if name in columns]
-    frame = pl.read_parquet(path, columns=present).with_row_index("_row", offset=1)
+    source = {name.strip(): name for name in header}
+    present = [name for name in FIELD_NAMES if name in source]
+    frame = pl.read_parquet(path, columns=[source[n] for n in present]).with_row_index("_row", offset=1)
+    frame = frame.rename({source[n]: n for n in present})
     text_like = [pl.col(n).cast(pl.String) for n in present if _field(n).type not in TYPED_KINDS]
     return convert(_add_missing(frame.with_columns(text_like)))
 

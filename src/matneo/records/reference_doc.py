@@ -7,7 +7,7 @@ file differs from :func:`render`. Regenerate with
 
 from __future__ import annotations
 
-from matneo.records.schema import DERIVABLE_FIELDS, FIELDS, Field
+from matneo.records.schema import DERIVABLE_FIELDS, FIELDS, MAX_TEXT_LENGTH, Field
 from matneo.records.validation import CROSS_FIELD_RULES, CROSS_ROW_RULES, row_rules
 
 _TYPES = {
@@ -62,7 +62,8 @@ def render() -> str:
         "",
         "For every field: a required field must not be empty; a value must parse as the field's",
         "type (rule `<field>_type`); a code must be one of the allowed values (`<field>_code`);",
-        "a whole number must lie within the allowed range (`<field>_range`, bounds inclusive).",
+        "a whole number must lie within the allowed range (`<field>_range`, bounds inclusive);",
+        f"text must be at most {MAX_TEXT_LENGTH} characters long (`<field>_length`).",
         "",
         "### Across fields of one row",
         "",

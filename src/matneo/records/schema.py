@@ -183,6 +183,11 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 REQUIRED_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 # Columns a file may omit entirely: the loader fills them from the organisation reference.
+#: Longest text a text field may hold. A data-quality limit, not a clinical one: far longer than
+#: any ODS code or local record identifier, short enough that a file cannot put free text
+#: (a note, a name, a pasted row) into the store through an identifier column.
+MAX_TEXT_LENGTH = 64
+
 DERIVABLE_FIELDS: frozenset[str] = frozenset({"lmns_code", "region_code"})
 
 ARROW_SCHEMA: pa.Schema = pa.schema([pa.field(f.name, f.arrow_type, nullable=not f.required) for f in FIELDS])

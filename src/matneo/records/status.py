@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from matneo.config import Settings
+from matneo.dates import london_time
 from matneo.db import ledger
+from matneo.db.models import Load, LoadTrustMonth
 from matneo.records.store import RecordStore
 
 
@@ -91,3 +94,32 @@ def store_status(settings: Settings, last: int = 10) -> StoreStatus:
         rejection_reports=reports,
         last_loads=loads,
     )
+
+
+def load_summary(load: Load, months: list[LoadTrustMonth]) -> dict[str, Any]:
+    """One load as ``matneo loads list --format json`` gives it: its file, mode and outcome."""
+    return {
+        "id": load.id,
+        "files": [Path(load.file_name).name],
+        "mode": load.mode,
+        "status": load.status,
+        "rows_added": load.rows_added,
+        "rows_replaced": load.rows_replaced,
+        "rows_removed": load.rows_removed,
+        "rows_loaded": load.rows_loaded,
+        "rows_rejected": load.rows_rejected,
+        "reverts_load_id": load.reverts_load_id,
+        "actor": load.actor,
+        "store_version": load.store_version,
+        "finished_at": load.finished_at.isoformat(timespec="seconds") + "Z" if load.finished_at else None,
+        "finished": london_time(load.finished_at) if load.finished_at else None,
+        "months": [
+            {
+                "trust_code": m.trust_code,
+                "month": m.month.strftime("%Y-%m"),
+                "existing_rows": m.existing_rows,
+                "new_rows": m.new_rows,
+            }
+            for m in months
+        ],
+    }

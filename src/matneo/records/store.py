@@ -71,6 +71,10 @@ class Manifest:
     def months(self) -> list[str]:
         return sorted(self.partitions)
 
+    def counts(self) -> dict[tuple[str, str], int]:
+        """Rows per (trust, YYYY-MM)."""
+        return {(trust, month): n for month, trusts in self.partitions.items() for trust, n in trusts.items()}
+
     def to_json(self) -> str:
         return json.dumps(
             {"version": self.version, "partitions": self.partitions, "batch": self.batch}, indent=1, sort_keys=True
@@ -94,6 +98,7 @@ class RecordStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.versions_dir = root / "versions"
+        self.undo_dir = root / "undo"  # per load, the rows it replaced: what a revert restores
 
     # -- reading -------------------------------------------------------------------------
     def current_version(self) -> int | None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from matneo.records.schema import FIELDS, FIELDS_BY_NAME, Field
+from matneo.records.schema import FIELDS, FIELDS_BY_NAME, MAX_TEXT_LENGTH, Field
 
 col = pl.col
 TYPED_KINDS = ("int", "bool", "datetime")
@@ -67,6 +67,9 @@ def _field_rules(field: Field) -> list[Rule]:
         rules.append(Rule(f"{name}_required", name, f"{name} is required but is empty", empty))
     if typed:
         rules.append(Rule(f"{name}_type", name, f"{name} {_TYPE_REASONS[field.type]}", col(unparsed(name))))
+    if field.type == "string":
+        too_long = value.str.len_chars() > MAX_TEXT_LENGTH
+        rules.append(Rule(f"{name}_length", name, f"{name} is longer than {MAX_TEXT_LENGTH} characters", too_long))
     if field.codes:
         rules.append(
             Rule(

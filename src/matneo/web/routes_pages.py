@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
 from matneo.web.pages import admin, data, funnel, organisation, overview, signals
@@ -156,27 +159,89 @@ def acknowledge_signal(
 
 # -- data -------------------------------------------------------------------------------------
 @router.get("/data")
-def data_page(request: Request) -> Response:
+def data_page(request: Request, cancelled: int | None = None) -> Response:
     access = access_for(request)
-    return render(request, "data.html", page=data.build(_services(request), access), error=None)
+    result = None
+    if cancelled:
+        result = data.UploadResult("Upload cancelled", "cancelled", "The upload was deleted; nothing was loaded.")
+    return render(request, "data.html", page=data.build(_services(request), access, result), error=None)
+
+
+def _data_problem(request: Request, access: Access, status: int, message: str) -> Response:
+    """The Data page with the problem in its error summary."""
+    page = data.build(_services(request), access)
+    return render(request, "data.html", status, page=page, error=message)
 
 
 @router.post("/data/upload")
-async def data_upload(
+async def data_upload(request: Request) -> Response:
+    """Receive a file a chunk at a time (never whole in memory) and show its plan; nothing loads yet."""
+    access = access_for(request)
+    services = _services(request)
+    try:
+        data.check_declared_size(request.headers.get("content-length"))
+        async with request.form(max_files=1, max_fields=5) as form:
+            token = form.get("csrf_token")
+            check_csrf(access.user, token if isinstance(token, str) else None)
+            file = form.get("file")
+            if not isinstance(file, UploadFile) or not file.filename:
+                return _data_problem(request, access, 400, "Choose a file to upload.")
+            mode = form.get("mode")
+            path = await data.receive(services, access, file)
+        outcome = await run_in_threadpool(
+            data.plan_upload, services, access, path, mode if isinstance(mode, str) else None
+        )
+    except data.UploadProblem as error:
+        return _data_problem(request, access, error.status, str(error))
+    except Forbidden as error:  # a role that may not upload
+        return _data_problem(request, access, 403, str(error))
+    if isinstance(outcome, data.UploadResult):  # loaded before: nothing to confirm
+        return render(request, "data.html", page=data.build(services, access, outcome), error=None)
+    return render(request, "data_plan.html", plan=outcome, error=None)
+
+
+@router.post("/data/uploads/{token}/confirm")
+def data_upload_confirm(
     request: Request,
-    file: Annotated[UploadFile | None, File()] = None,
+    token: str,
     csrf_token: Annotated[str, Form()] = "",
+    allow_shrink: Annotated[str, Form()] = "",
 ) -> Response:
+    """Load a pending upload as its plan said (a partial month needs ``allow_shrink=yes`` too)."""
     access = access_for(request)
     check_csrf(access.user, csrf_token)
     services = _services(request)
-    if file is None or not file.filename:
-        page = data.build(services, access)
-        return render(request, "data.html", 400, page=page, error="Choose a file to upload.")
-    content = await file.read()
-    from starlette.concurrency import run_in_threadpool
+    try:
+        result = data.confirm_upload(services, access, token, allow_shrink == "yes")
+    except data.PlanNeedsAnotherLook as again:
+        return render(request, "data_plan.html", again.status, plan=again.plan, error=str(again))
+    except data.UploadProblem as error:
+        return _data_problem(request, access, error.status, str(error))
+    except Forbidden as error:
+        return _data_problem(request, access, 403, str(error))
+    return render(request, "data.html", page=data.build(services, access, result), error=None)
 
-    result = await run_in_threadpool(data.upload, services, access, file.filename, content)
+
+@router.post("/data/uploads/{token}/cancel")
+def data_upload_cancel(request: Request, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    data.cancel_upload(_services(request), access, token)
+    return RedirectResponse("/data?cancelled=1", status_code=303)
+
+
+@router.post("/data/loads/{load_id}/revert")
+def data_load_revert(request: Request, load_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Revert a load of the organisation's records (atomic, audited); refusals in the page."""
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        result = data.revert(services, access, load_id)
+    except data.UploadProblem as error:
+        return _data_problem(request, access, error.status, str(error))
+    except Forbidden as error:
+        return _data_problem(request, access, 403, str(error))
     return render(request, "data.html", page=data.build(services, access, result), error=None)
 
 

@@ -1,56 +1,111 @@
-"""Data page: loads and rejection reports for the user's organisation, and uploading a file.
+"""Data page: the organisation's data coverage, its loads, and uploading a file with a plan first.
 
 A load is shown to a user when every trust whose records it supplied is in their scope
 (national analysts see every load, including failed ones). Rejection reports quote the bad
 values from the file, which is patient-level data, so the same rule guards their download.
-An upload may only contain records of trusts in the uploader's scope; a file with any other
-trust's records is refused before anything is loaded.
+An upload may only contain records of trusts in the uploader's scope: the loader checks
+that on the values it would store (:class:`~matneo.records.load.OutsideScope`), so there is
+one rule, in the domain, and nothing here second-guesses the file.
+
+An upload is never loaded straight away. It is received to disk (a chunk at a time, with the
+size limit enforced while reading), the loader works out its plan without changing anything,
+and the plan page says what would happen ("This replaces 406 records of R0A December 2024
+with 47"). Only a confirmation, by the same person, loads it; a partial month needs a second,
+explicit confirmation. The stored upload is deleted when it is loaded or cancelled (and
+unconfirmed ones after a day).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+import shutil
+import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import polars as pl
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from matneo.auth.access import UPLOAD_ROLES, Access, Forbidden
+from matneo.auth.access import UPLOAD_ROLES, Access
 from matneo.auth.users import audit
+from matneo.dates import london_time
 from matneo.db import ledger
 from matneo.db.models import Load
 from matneo.db.session import transaction
-from matneo.records.load import UnreadableInput, inspect, load_files, record_failure
+from matneo.records.changes import MODES, month_label
+from matneo.records.load import (
+    BatchResult,
+    OutsideScope,
+    PlanChanged,
+    PlanRefused,
+    UnreadableInput,
+    load_files,
+    record_failure,
+)
+from matneo.records.revert import RevertRefused, revert_load
 from matneo.records.status import plural
-from matneo.web.services import BadRequest, NotFound, Services
+from matneo.records.store import RecordStore
+from matneo.web.services import NotFound, Services
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a year of one trust's births is a few MB; a region's, a few hundred
+FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart envelope and the form's other fields
+READ_CHUNK_BYTES = 1024 * 1024
+PENDING_SECONDS = 24 * 3600  # an upload neither confirmed nor cancelled is deleted after a day
+PLAN_ROWS_SHOWN = 100
+COVERAGE_MONTHS = 12
+TOKEN = re.compile(r"[0-9a-f]{32}")
+MODE_LABELS = {
+    "resubmit": "Full resubmission of the months in the file",
+    "upsert": "Add or correct records",
+    "revert": "Revert",
+}
+STATUS_LABELS = {"loaded": "Loaded", "failed": "Failed", "reverted": "Reverted", "revert": "Reverted load"}
+CHOOSE_MODE = "Choose whether the file is a full resubmission of its months or adds and corrects records."
 
 
+class UploadProblem(Exception):
+    """Something about an upload the user can fix: shown in the page's error summary."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# -- page contexts ------------------------------------------------------------------------------
 @dataclass
 class LoadRow:
     id: int
     file_name: str
-    status: str
-    finished_at: str | None
+    status: str  # loaded | failed | reverted | revert
+    status_label: str
+    finished_at: str | None  # UTC, ISO 8601, for the API
+    finished: str | None  # for people: '2 Dec 2026, 17:46'
+    mode: str | None
+    mode_label: str
     rows_read: int
     rows_loaded: int
     rows_rejected: int
+    rows_added: int
+    rows_replaced: int
+    rows_removed: int
+    reverts_load_id: int | None
     trusts: list[str]
     has_rejections: bool
     error: str | None
+    can_revert: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return asdict(self)
 
 
 @dataclass
 class UploadResult:
     file_name: str
-    status: str  # loaded | duplicate | failed | refused
+    status: str  # loaded | duplicate | reverted
     message: str
     load_id: int | None = None
     rows_loaded: int = 0
@@ -58,7 +113,70 @@ class UploadResult:
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return asdict(self)
+
+
+@dataclass
+class PlanRow:
+    trust_code: str
+    month: str
+    month_label: str
+    existing_rows: int
+    new_rows: int
+    added: int
+    replaced: int
+    removed: int
+    moved_out: int
+    shrinks: bool
+    sentence: str
+
+
+@dataclass
+class UploadPlan:
+    """What confirming an upload would do; shown before anything changes."""
+
+    token: str
+    file_name: str
+    mode: str
+    mode_label: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    moved_records: int
+    top_reasons: list[tuple[str, int]]
+    rows: list[PlanRow]
+    more_rows: int
+    shrinking: list[str]  # sentences for partial months (need a second confirmation)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UploadPlan:
+        rows = [PlanRow(**row) for row in data["rows"]]
+        reasons = [(reason, n) for reason, n in data["top_reasons"]]
+        return cls(**{**data, "rows": rows, "top_reasons": reasons})
+
+
+@dataclass
+class CoverageRow:
+    name: str
+    code: str
+    births: list[int]
+    gaps: list[bool]  # no births in a month between months with births, or none in all the months shown
+
+
+@dataclass
+class Coverage:
+    """Births per month per site (per trust for national users) over the last months loaded."""
+
+    level: str  # site | trust
+    months: list[str]  # 'Dec 2024'
+    rows: list[CoverageRow]
+
+    @property
+    def gap_count(self) -> int:
+        return sum(sum(row.gaps) for row in self.rows)
 
 
 @dataclass
@@ -67,6 +185,7 @@ class DataPage:
     scope_name: str
     can_upload: bool
     loads: list[LoadRow]
+    coverage: Coverage | None = None
     upload: UploadResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +194,7 @@ class DataPage:
             "scope": self.scope_name,
             "can_upload": self.can_upload,
             "loads": [load.to_dict() for load in self.loads],
+            "coverage": asdict(self.coverage) if self.coverage else None,
             "upload": self.upload.to_dict() if self.upload else None,
         }
 
@@ -83,30 +203,324 @@ def _visible(access: Access, trusts: set[str]) -> bool:
     return access.sees_everything or (bool(trusts) and trusts <= access.scope)
 
 
-def _row(load: Load, trusts: set[str]) -> LoadRow:
+def _row(access: Access, load: Load, trusts: set[str]) -> LoadRow:
+    status_label = STATUS_LABELS.get(load.status, load.status)
+    if load.status == "revert" and load.reverts_load_id:
+        status_label = f"Revert of load {load.reverts_load_id}"
     return LoadRow(
         id=load.id,
         file_name=Path(load.file_name).name,
         status=load.status,
-        finished_at=load.finished_at.isoformat(timespec="minutes") if load.finished_at else None,
+        status_label=status_label,
+        finished_at=load.finished_at.isoformat(timespec="minutes") + "Z" if load.finished_at else None,
+        finished=london_time(load.finished_at) if load.finished_at else None,
+        mode=load.mode,
+        mode_label=MODE_LABELS.get(load.mode or "", "–"),
         rows_read=load.rows_read,
         rows_loaded=load.rows_loaded,
         rows_rejected=load.rows_rejected,
+        rows_added=load.rows_added,
+        rows_replaced=load.rows_replaced,
+        rows_removed=load.rows_removed,
+        reverts_load_id=load.reverts_load_id,
         trusts=sorted(trusts),
         has_rejections=bool(load.rejection_file),
         error=load.error,
+        can_revert=load.status == "loaded" and access.user.role in UPLOAD_ROLES and bool(trusts),
     )
 
 
 def build(services: Services, access: Access, upload: UploadResult | None = None) -> DataPage:
     loads = [
-        _row(load, trusts)
+        _row(access, load, trusts)
         for load, trusts in ledger.loads_with_trusts(services.settings.database_url, limit=200)
         if _visible(access, trusts)
     ]
-    return DataPage("Data", access.org_name, access.user.role in UPLOAD_ROLES, loads[:50], upload)
+    can_upload = access.user.role in UPLOAD_ROLES
+    return DataPage("Data", access.org_name, can_upload, loads[:50], coverage(services, access), upload)
 
 
+# -- coverage -----------------------------------------------------------------------------------
+def coverage(services: Services, access: Access) -> Coverage | None:
+    """The organisation's births per month per site, cached per store version and scope."""
+    return services.results.memo(("data-coverage", access.scope_key), lambda: _coverage(services, access))
+
+
+def _coverage(services: Services, access: Access) -> Coverage | None:
+    store = RecordStore(services.settings.records_dir)
+    manifest = store.manifest()
+    if not manifest.months:
+        return None
+    keys = manifest.months[-COVERAGE_MONTHS:]
+    by_trust = access.sees_everything
+    trusts = None if by_trust else [t.code for t in services.hierarchy.trusts_under(access.user.org_code)]
+    if by_trust:
+        wanted = {t.code: t.name for t in services.hierarchy.trusts()}
+        counts = {(trust, month): n for (trust, month), n in manifest.counts().items() if month in keys}
+    else:
+        wanted = {s.code: s.name for t in trusts or [] for s in services.hierarchy.sites_of(t)}
+        counts = _site_counts(store, trusts or [], keys)
+    rows = []
+    for code, name in sorted(wanted.items(), key=lambda item: item[1]):
+        births = [counts.get((code, key), 0) for key in keys]
+        if not any(births) and by_trust:
+            continue  # a trust with nothing loaded in these months is not a gap in the national view
+        rows.append(CoverageRow(name, code, births, _gaps(births)))
+    if not any(any(row.births) for row in rows):
+        return None
+    labels = [dt.date(int(k[:4]), int(k[5:]), 1).strftime("%b %Y") for k in keys]
+    return Coverage("trust" if by_trust else "site", labels, rows)
+
+
+def _site_counts(store: RecordStore, trusts: list[str], keys: list[str]) -> dict[tuple[str, str], int]:
+    """Births per (site, YYYY-MM) of these trusts, from the first month in ``keys`` on."""
+    if not trusts:
+        return {}
+    first = int(keys[0][:4]) * 12 + int(keys[0][5:])
+    sql = (
+        "SELECT site_code, year, month, count(*) FROM births "
+        "WHERE year * 12 + month >= ? AND trust_code IN (SELECT unnest(?)) GROUP BY ALL"
+    )
+    found = store.connect().execute(sql, [first, trusts]).fetchall()
+    return {(site, f"{year:04d}-{month:02d}"): n for site, year, month, n in found}
+
+
+def _gaps(births: list[int]) -> list[bool]:
+    """Months with no births between months with births; every month if there are none at all."""
+    if not any(births):
+        return [True] * len(births)
+    first = next(i for i, n in enumerate(births) if n)
+    last = max(i for i, n in enumerate(births) if n)
+    return [n == 0 and first < i < last for i, n in enumerate(births)]
+
+
+# -- receiving an upload ------------------------------------------------------------------------
+def _too_large() -> UploadProblem:
+    return UploadProblem(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Split it by month.", 413)
+
+
+def check_declared_size(content_length: str | None) -> None:
+    """Refuse an upload whose request says it is too large, before a byte of it is read."""
+    if content_length is None or not content_length.isdigit():
+        raise UploadProblem("Your browser did not say how large the file is. Try again.", 411)
+    if int(content_length) > MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES:
+        raise _too_large()
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name or "upload").name
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100] or "upload"
+
+
+def _uploads(services: Services) -> Path:
+    return services.settings.home / "uploads"
+
+
+def _sweep_pending(services: Services) -> None:
+    """Delete uploads nobody confirmed or cancelled within a day."""
+    folder = _uploads(services)
+    if folder.exists():
+        for entry in folder.iterdir():
+            if time.time() - entry.stat().st_mtime > PENDING_SECONDS:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+async def receive(services: Services, access: Access, file: UploadFile) -> Path:
+    """Copy an uploaded file to disk a chunk at a time, refusing it as soon as it is too large.
+
+    Each upload gets a folder of its own under ``uploads/``, named by a random token.
+    """
+    access.require_role(UPLOAD_ROLES, "upload birth records")
+    name = _safe_name(file.filename or "")
+    if not name.lower().endswith((".csv", ".parquet")):
+        raise UploadProblem("The file must be a CSV (.csv) or Parquet (.parquet) file of birth records.")
+    _sweep_pending(services)
+    folder = _uploads(services) / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    path = folder / name
+    size = 0
+    try:
+        with open(path, "wb") as out:
+            while chunk := await file.read(READ_CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise _too_large()
+                await run_in_threadpool(out.write, chunk)
+        if size == 0:
+            raise UploadProblem("The file is empty.")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return path
+
+
+def _scope(access: Access) -> frozenset[str] | None:
+    return None if access.sees_everything else access.scope
+
+
+def _plan(path: Path, mode: str, batch: BatchResult) -> UploadPlan:
+    item = batch.files[0]
+    rows = [
+        PlanRow(
+            c.trust_code,
+            c.month,
+            month_label(c.month),
+            c.existing_rows,
+            c.new_rows,
+            c.added,
+            c.replaced,
+            c.removed,
+            c.moved_out,
+            c.shrinks and mode == "resubmit",
+            c.describe(),
+        )
+        for c in item.months
+    ]
+    return UploadPlan(
+        token=path.parent.name,
+        file_name=path.name,
+        mode=mode,
+        mode_label=MODE_LABELS[mode],
+        rows_read=item.rows_read,
+        rows_loaded=item.rows_loaded,
+        rows_rejected=item.rows_rejected,
+        moved_records=item.moved_records,
+        top_reasons=list(item.top_reasons),
+        rows=rows[:PLAN_ROWS_SHOWN],
+        more_rows=max(0, len(rows) - PLAN_ROWS_SHOWN),
+        shrinking=[c.describe() for c in batch.shrinking()],
+    )
+
+
+def _dry_run(services: Services, access: Access, path: Path, mode: str) -> UploadPlan | UploadResult:
+    """Plan a received upload; keep it pending (with its plan), or delete it if it cannot be loaded."""
+    settings = services.settings
+    name, actor = path.name, access.user.email
+    try:
+        batch = load_files(
+            [path], settings, services.hierarchy, scope=_scope(access), actor=actor, mode=mode, dry_run=True
+        )
+    except UnreadableInput as error:
+        record_failure(settings, path, error.problem)
+        _audit(settings.database_url, actor, "records.upload_failed", name, problem=error.problem)
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise UploadProblem(f"The file was not loaded: it {error.problem}.") from None
+    except OutsideScope as refusal:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise UploadProblem(str(refusal), 403) from None
+    except BaseException:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise
+    item = batch.files[0]
+    if item.status == "duplicate":
+        shutil.rmtree(path.parent, ignore_errors=True)
+        earlier = f" (load {item.duplicate_of})" if item.duplicate_of else ""
+        return UploadResult(name, "duplicate", f"This file was loaded before{earlier}; nothing changed.")
+    plan = _plan(path, mode, batch)
+    meta = {"owner": access.user.email, "version": batch.store_version or 0, "plan": plan.to_dict()}
+    (path.parent / "plan.json").write_text(json.dumps(meta))
+    return plan
+
+
+def plan_upload(services: Services, access: Access, path: Path, mode: str | None) -> UploadPlan | UploadResult:
+    """The plan of a received upload in the chosen mode (nothing changes yet)."""
+    if mode not in MODES:
+        shutil.rmtree(path.parent, ignore_errors=True)
+        raise UploadProblem(CHOOSE_MODE)
+    return _dry_run(services, access, path, mode)
+
+
+def _pending(services: Services, access: Access, token: str) -> tuple[Path, dict[str, Any]]:
+    """A pending upload of this user: (file, its plan record); NotFound otherwise (the same for both)."""
+    folder = _uploads(services) / token
+    meta_file = folder / "plan.json"
+    if not TOKEN.fullmatch(token) or not meta_file.is_file():
+        raise NotFound("There is no upload waiting to be confirmed. Upload the file again.")
+    meta = json.loads(meta_file.read_text())
+    if meta["owner"] != access.user.email:
+        raise NotFound("There is no upload waiting to be confirmed. Upload the file again.")
+    return folder / meta["plan"]["file_name"], meta
+
+
+def pending_plan(services: Services, access: Access, token: str) -> UploadPlan:
+    return UploadPlan.from_dict(_pending(services, access, token)[1]["plan"])
+
+
+class PlanNeedsAnotherLook(Exception):
+    """The plan cannot be confirmed as it is; show it again with this message."""
+
+    def __init__(self, plan: UploadPlan, message: str, status: int) -> None:
+        super().__init__(message)
+        self.plan = plan
+        self.status = status
+
+
+def confirm_upload(services: Services, access: Access, token: str, allow_shrink: bool) -> UploadResult:
+    """Load a pending upload as planned, then delete it. The load is audited with its outcome."""
+    access.require_role(UPLOAD_ROLES, "upload birth records")
+    path, meta = _pending(services, access, token)
+    plan = UploadPlan.from_dict(meta["plan"])
+    settings = services.settings
+    try:
+        batch = load_files(
+            [path],
+            settings,
+            services.hierarchy,
+            scope=_scope(access),
+            actor=access.user.email,
+            mode=plan.mode,
+            allow_shrink=allow_shrink,
+            expect_version=meta["version"],
+        )
+    except PlanRefused:
+        message = "Confirm that the file holds every record of the months it shrinks, or cancel the upload."
+        raise PlanNeedsAnotherLook(plan, message, 400) from None
+    except PlanChanged:  # another load since: plan again, on the records as they are now
+        fresh = _dry_run(services, access, path, plan.mode)
+        if isinstance(fresh, UploadResult):
+            return fresh
+        message = "The records changed since you checked this plan (another load). Check the new plan."
+        raise PlanNeedsAnotherLook(fresh, message, 409) from None
+    except (UnreadableInput, OutsideScope) as problem:  # checked by the plan; here only if the rules changed
+        shutil.rmtree(path.parent, ignore_errors=True)
+        status = 403 if isinstance(problem, OutsideScope) else 400
+        raise UploadProblem(str(problem) if status == 403 else "The file was not loaded.", status) from None
+    shutil.rmtree(path.parent, ignore_errors=True)
+    item = batch.files[0]
+    load_id = batch.ledger_ids[0] if batch.ledger_ids else item.duplicate_of
+    if item.status == "duplicate":
+        return UploadResult(path.name, "duplicate", "This file was loaded before; nothing changed.", load_id)
+    message = (
+        f"Loaded {plural(item.rows_loaded, 'row')} ({item.rows_added:,} added, {item.rows_replaced:,} replaced); "
+        f"{plural(item.rows_removed, 'earlier row')} removed; {plural(item.rows_rejected, 'row')} rejected."
+    )
+    return UploadResult(path.name, "loaded", message, load_id, item.rows_loaded, item.rows_rejected, item.top_reasons)
+
+
+def cancel_upload(services: Services, access: Access, token: str) -> None:
+    """Delete a pending upload; nothing was loaded."""
+    path, _ = _pending(services, access, token)
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+# -- reverting a load ---------------------------------------------------------------------------
+def revert(services: Services, access: Access, load_id: int) -> UploadResult:
+    """Revert a load of the organisation's records (atomic, audited); UploadProblem if it cannot be."""
+    access.require_role(UPLOAD_ROLES, "revert a load")
+    try:
+        result = revert_load(services.settings, load_id, access.user.email, _scope(access))
+    except RevertRefused as refusal:
+        status = {"not_found": 404, "blocked": 409}.get(refusal.reason, 400)
+        raise UploadProblem(f"{refusal} Nothing was changed.", status) from None
+    restored = ", ".join(
+        f"{c.trust_code} {month_label(c.month)} has {c.new_rows:,} records again" for c in result.months[:5]
+    )
+    more = f" and {plural(len(result.months) - 5, 'other trust-month')}" if len(result.months) > 5 else ""
+    message = f"Load {load_id} was reverted" + (f": {restored}{more}." if restored else ".")
+    return UploadResult(f"Load {load_id}", "reverted", message, result.load_id)
+
+
+# -- rejection reports --------------------------------------------------------------------------
 def rejection_report(services: Services, access: Access, load_id: int) -> Path:
     """The rejection report of a load in scope; NotFound otherwise (the same for both)."""
     found = ledger.get_load(services.settings.database_url, load_id)
@@ -116,73 +530,6 @@ def rejection_report(services: Services, access: Access, load_id: int) -> Path:
     if not path.is_file():
         raise NotFound(f"The rejection report for load {load_id} is no longer on disk.")
     return path
-
-
-def _safe_name(name: str) -> str:
-    base = Path(name or "upload").name
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100] or "upload"
-
-
-def _trusts_in_file(path: Path, file_format: str) -> set[str]:
-    if file_format == "csv":
-        frame = pl.read_csv(path, columns=["trust_code"], infer_schema=False)
-    else:
-        frame = pl.read_parquet(path, columns=["trust_code"])
-    return {str(c).strip() for c in frame["trust_code"].drop_nulls().unique().to_list() if str(c).strip()}
-
-
-def upload(services: Services, access: Access, file_name: str, content: bytes) -> UploadResult:
-    """Check and load one uploaded file (audited). Never loads another organisation's records."""
-    access.require_role(UPLOAD_ROLES, "upload birth records")
-    name = _safe_name(file_name)
-    if not name.lower().endswith((".csv", ".parquet")):
-        raise BadRequest("Upload a CSV (.csv) or Parquet (.parquet) file of birth records.")
-    if not content:
-        raise BadRequest("The file is empty.")
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise BadRequest(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it by month.")
-    settings = services.settings
-    folder = settings.home / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    path = folder / f"{stamp}-{uuid.uuid4().hex[:8]}-{name}"
-    path.write_bytes(content)
-    actor = access.user.email
-    try:
-        item = inspect(path)
-        trusts = _trusts_in_file(path, item.format)
-    except UnreadableInput as error:
-        record_failure(settings, path, error.problem)
-        _audit(settings.database_url, actor, "records.upload_failed", name, problem=error.problem)
-        return UploadResult(name, "failed", f"The file was not loaded: it {error.problem}.")
-    known = {t.code for t in services.hierarchy.trusts()}
-    outside = sorted((trusts & known) - access.scope)
-    if outside:
-        _audit(settings.database_url, actor, "records.upload_refused", name, trusts_outside_scope=outside[:20])
-        path.unlink(missing_ok=True)
-        raise Forbidden(
-            f"The file has records of {plural(len(outside), 'trust')} outside your organisation "
-            f"({', '.join(outside[:5])}{'…' if len(outside) > 5 else ''}). Nothing was loaded."
-        )
-    batch = load_files([path], settings, services.hierarchy)
-    result = batch.files[0]
-    load_id = batch.ledger_ids[0] if batch.ledger_ids else result.duplicate_of
-    _audit(
-        settings.database_url,
-        actor,
-        "records.upload",
-        name,
-        load_id=load_id,
-        status=result.status,
-        rows_loaded=result.rows_loaded,
-        rows_rejected=result.rows_rejected,
-    )
-    if result.status == "duplicate":
-        return UploadResult(name, "duplicate", "This file was loaded before; nothing changed.", load_id)
-    message = f"Loaded {plural(result.rows_loaded, 'row')}; {plural(result.rows_rejected, 'row')} rejected."
-    return UploadResult(
-        name, "loaded", message, load_id, result.rows_loaded, result.rows_rejected, list(result.top_reasons)
-    )
 
 
 def _audit(url: str, actor: str, action: str, file_name: str, **details: Any) -> None:
