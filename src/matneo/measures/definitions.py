@@ -120,9 +120,10 @@ _ONS_STILLBIRTH = (
     "by ONS?', https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/differences.html)"
 )
 _MBRRACE_PERINATAL = (
-    "MBRRACE-UK Perinatal Mortality Surveillance technical manual v1.3, section 1 (deaths reported) and the "
-    "surveillance report for births in 2023, section 1.1 (rates for births from 24 completed weeks, terminations "
-    "excluded), https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/technical-manual.html"
+    "MBRRACE-UK Perinatal Mortality Surveillance technical manual v1.3, section 1 (deaths reported), "
+    "https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/technical-manual.html, and the surveillance "
+    "report for births in 2023, section 1.1 (rates for births from 24 completed weeks, terminations excluded), "
+    "https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance"
 )
 _MBRRACE = "MBRRACE-UK Saving Lives, Improving Mothers' Care (maternal deaths per 100,000 maternities)"
 _MATNEOSIP = "NHS England / Improvement, Maternity and Neonatal Safety Improvement Programme (MatNeoSIP) measures"
@@ -166,9 +167,11 @@ MEASURES: tuple[Measure, ...] = (
         denominator="live",
         unit="per_1000",
         direction="lower_is_better",
-        source=_ONS + ": neonatal deaths per 1,000 live births, no gestational age limit (ONS Child mortality "
-        "statistics QMI, https://www.ons.gov.uk/peoplepopulationandcommunity/birthsdeathsandmarriages/deaths/"
-        "methodologies/childmortalitystatisticsqmi)",
+        source=_ONS + ". ONS counts neonatal deaths per 1,000 live births with no gestational age limit (Child "
+        "mortality statistics QMI, https://www.ons.gov.uk/peoplepopulationandcommunity/birthsdeathsandmarriages/"
+        "deaths/methodologies/childmortalitystatisticsqmi; MBRRACE-UK, 'Why do MBRRACE-UK statistics differ from "
+        "those published by ONS?', https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/"
+        "differences.html)",
         description="Deaths before 28 days of babies born alive at any gestation, per 1,000 live births. Deaths "
         "are counted by the baby's date of birth (ONS birth cohort), not by date of death.",
     ),

@@ -115,12 +115,13 @@ def refresh(url: str, detected: pl.DataFrame, as_of: dt.date, quiet_months: int 
     """Bring the register in line with ``detected`` signals on data to ``as_of`` (one transaction)."""
     if quiet_months < 1:
         raise ValueError(f"the quiet period must be at least one month, not {quiet_months}")
-    known = detected.filter(pl.col("signal_date") <= as_of).sort("signal_date")
+    known = detected.filter(pl.col("signal_date") <= as_of)
     episodes: dict[tuple[str, str, str], tuple[dt.date, dict[str, Any]]] = {}
     ever: set[tuple[str, str, str]] = set()
     for (trust, measure, method), rows in known.group_by(["trust_code", "measure", "method"]):
         key = (str(trust), str(measure), str(method))
         ever.add(key)
+        rows = rows.sort("signal_date")
         latest = rows.row(-1, named=True)
         if as_of < closes_on(latest["signal_date"], quiet_months):
             dates = rows.get_column("signal_date").unique(maintain_order=True).to_list()
