@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -16,6 +17,7 @@ from matneo.signals.detect import (
     CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS,
     SIGNAL_COLUMNS,
     SignalSettings,
+    _excursions,
     cusum_meaning,
     detect,
     funnel_signals,
@@ -97,3 +99,10 @@ def test_false_alarm_rates_are_the_validation_benchmarks() -> None:
     }
     assert measured == CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS
     assert measured[(2.0, SignalSettings().cusum_threshold)] == 0.47
+
+
+def test_a_cusum_signals_evidence_is_the_rise_that_crossed_the_threshold() -> None:
+    """From the baby after the chart last stood at 0 (or restarted) to the baby that crossed h."""
+    path = np.array([0.5, 0.0, 1.0, 3.0, 7.5, 0.0, 2.0, 7.1, 1.0, 7.3])
+    assert _excursions(path, np.array([4, 7, 9])) == [(2, 4), (6, 7), (8, 9)]
+    assert _excursions(np.array([2.0, 4.0, 8.0]), np.array([2])) == [(0, 2)]
