@@ -81,7 +81,7 @@ def test_summaries_state_the_configured_limit_and_threshold(signals: pl.DataFram
 
 def test_cusum_threshold_reads_as_false_alarms() -> None:
     assert cusum_meaning(7.43, 2.0, 7.0) == "CUSUM 7.4, threshold 7: about 0.5 false alarms per 100 trust-years"
-    assert cusum_meaning(5.0, 2.0, 5.0) == "CUSUM 5.0, threshold 5: about 7.8 false alarms per 100 trust-years"
+    assert cusum_meaning(5.0, 2.0, 5.0) == "CUSUM 5.0, threshold 5: about 7.3 false alarms per 100 trust-years"
     assert cusum_meaning(4.2, 2.0, 4.0) == "CUSUM 4.2, threshold 4: about 25 false alarms per 100 trust-years"
     assert cusum_meaning(6.6, 2.0, 6.5) == (
         "CUSUM 6.6, threshold 6.5: false-alarm rate not measured for this threshold (see benchmarks/bench_signals.py)"

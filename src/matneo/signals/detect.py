@@ -62,11 +62,11 @@ SPC_RULE_WORDS = {
 #: docs/performance.md, "Signals", table "CUSUM threshold sweep (odds ratio 2)", column "CUSUM
 #: FA/100 ty" (synthetic national data 2016–2019, scale 1.0, seed 7; every CUSUM signal episode
 #: at the 106 trusts without a planted deterioration, any of the three outcomes, per 100 of their
-#: 424 trust-years; run of 2026-11-21). A measured figure from one seed, not a theoretical rate:
-#: re-run the benchmark and update this table when the thresholds or the risk model change.
+#: 424 trust-years; re-run of 2026-12-02). A measured figure from one seed, not a theoretical
+#: rate: re-run the benchmark and update this table when the thresholds or the risk model change.
 CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS: dict[tuple[float, float], float] = {
-    (2.0, 4.0): 25.00,
-    (2.0, 5.0): 7.78,
+    (2.0, 4.0): 24.76,
+    (2.0, 5.0): 7.31,
     (2.0, 6.0): 2.36,
     (2.0, 7.0): 0.47,
     (2.0, 8.0): 0.47,
