@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from matneo.dates import add_months, london_time, month_end
+from matneo.dates import add_months, day_text, moment_text, month_end, months_after
 
 
 def test_add_months_and_month_end() -> None:
@@ -12,6 +12,14 @@ def test_add_months_and_month_end() -> None:
     assert month_end(dt.date(2019, 12, 1)) == dt.date(2019, 12, 31)
 
 
-def test_london_time_for_people() -> None:
-    assert london_time(dt.datetime(2026, 12, 2, 17, 46)) == "2 Dec 2026, 17:46"  # GMT in winter
-    assert london_time(dt.datetime(2026, 7, 2, 17, 46)) == "2 Jul 2026, 18:46"  # BST in summer
+def test_months_after_keeps_the_day_or_the_month_end() -> None:
+    assert months_after(dt.date(2019, 8, 1), 12) == dt.date(2020, 8, 1)
+    assert months_after(dt.date(2019, 1, 31), 1) == dt.date(2019, 2, 28)
+    assert months_after(dt.date(2019, 12, 31), 12) == dt.date(2020, 12, 31)
+
+
+def test_dates_as_people_read_them() -> None:
+    assert day_text(dt.date(2026, 12, 2)) == "2 Dec 2026"
+    assert moment_text(dt.datetime(2026, 12, 2, 17, 46)) == "2 Dec 2026, 17:46"  # GMT in winter
+    assert moment_text(dt.datetime(2026, 7, 1, 8, 5)) == "1 Jul 2026, 09:05"  # stored UTC, shown in BST
+    assert moment_text(dt.datetime(2026, 7, 2, 17, 46, tzinfo=dt.UTC)) == "2 Jul 2026, 18:46"

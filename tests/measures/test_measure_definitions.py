@@ -99,7 +99,7 @@ def run(tmp_path: Path, rows: list[dict[str, object]], measure: str) -> dict[str
 SPECS: dict[str, list[tuple[str, str, dict[str, tuple[int, int]]]]] = {
     "stillbirth_rate": [
         (
-            "stillbirths from 24+0 over live births and stillbirths from 24+0",
+            "ONS: stillbirths from 24+0 over all live births (any gestation) and stillbirths",
             """
             | trust | outcome         | ga   |
             | T1    | live_birth      | 39+0 |
@@ -108,7 +108,20 @@ SPECS: dict[str, list[tuple[str, str, dict[str, tuple[int, int]]]]] = {
             | T1    | live_birth      | 23+6 |
             | T2    | live_birth      | 40+0 |
             """,
-            {"T1": (1, 2), "T2": (0, 1)},
+            {"T1": (1, 3), "T2": (0, 1)},
+        ),
+        (
+            # ONS: 1 / (3 live + 1 still) = 250 per 1,000; MBRRACE-UK (births from 24+0 only): 1 / 2 = 500.
+            "where ONS and MBRRACE-UK differ: live births before 24+0 count in ONS's denominator",
+            """
+            | outcome         | ga   |
+            | stillbirth      | 30+0 |
+            | live_birth      | 38+0 |
+            | live_birth      | 22+3 |
+            | live_birth      | 23+6 |
+            | late_fetal_loss | 22+0 |
+            """,
+            {"T1": (1, 4)},
         ),
     ],
     "neonatal_mortality_24wk": [

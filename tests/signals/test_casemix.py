@@ -1,7 +1,7 @@
 """Tests for case-mix adjustment by indirect standardisation (``matneo.signals.casemix``).
 
 Hand calculations follow PHEindicatormethods ``calculate_ISRatio`` as restated in
-``/work/shared/research/stats-methods.md`` §1: E = Σ nᵢ·Xᵢ/Nᵢ, ratio = O/E, CI exact Poisson
+``docs/casemix.md``: E = Σ nᵢ·Xᵢ/Nᵢ, ratio = O/E, CI exact Poisson
 below 10 observed and Byar's from 10, divided by E. The expected intervals are computed here
 from the textbook formulas (χ² quantiles, Byar's cube), not from ``matneo.stats.ci``.
 """

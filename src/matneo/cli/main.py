@@ -483,17 +483,16 @@ def signals(
     ] = "trust",
 ) -> None:
     """Trusts with an active concern: case-mix-adjusted funnel outliers and CUSUM alarms."""
+    from matneo.dates import day_text
     from matneo.signals import current
+    from matneo.signals.detect import METHOD_LABELS
     from matneo.signals.register import refresh_from_store
 
     settings = _prepared()
     if refresh:
         summary = refresh_from_store(settings)
         if summary.as_of and output is OutputFormat.table:
-            console.print(
-                f"Detection as of {summary.as_of}: {summary.raised} raised, {summary.updated} updated, "
-                f"{summary.closed} closed."
-            )
+            console.print(summary.text())
     try:
         entries = current(org, parse_month(since), settings, include_closed)
     except KeyError as error:
@@ -515,9 +514,8 @@ def signals(
         console.print("No active signals.")
         return
     table = Table(title="Signals register")
-    for column in ("id", *([level] if level != "trust" else []), "trust", "measure", "method", "status", "since"):
-        table.add_column(column, overflow="fold")
-    for column in ("latest", "evidence"):
+    columns = ("id", *([level] if level != "trust" else []), "trust", "measure", "method", "status", "signalling")
+    for column in (*columns, "since", "latest", "evidence"):
         table.add_column(column, overflow="fold")
     for entry in entries:
         table.add_row(
@@ -525,10 +523,11 @@ def signals(
             *([entry[f"{level}_code"]] if level != "trust" else []),
             entry["trust_code"],
             entry["measure"],
-            entry["method"],
-            entry["status"],
-            entry["since"],
-            entry["last_signal"],
+            METHOD_LABELS.get(entry["method"], entry["method"]),
+            entry["status"].capitalize(),
+            "Yes" if entry["signalling"] else "Stopped" if entry["status"] != "closed" else "No",
+            day_text(dt.date.fromisoformat(entry["since"])),
+            day_text(dt.date.fromisoformat(entry["last_signal"])),
             entry["summary"],
         )
     console.print(table)

@@ -106,6 +106,25 @@ class Measure:
 
 
 _ONS = "ONS Births in England and Wales / Child and infant mortality (definitions); DHSC Safer Maternity Care (2015)"
+_ONS_STILLBIRTH = (
+    "ONS, Births in England and Wales and Child mortality (death cohort) tables: a stillbirth is a baby born after "
+    "24 or more weeks completed gestation which did not, at any time, breathe or show signs of life (Births and "
+    "Deaths Registration Act 1953 as amended by the Still-Birth (Definition) Act 1992); stillbirth rate = "
+    "stillbirths per 1,000 live births and stillbirths, with live births at any gestation (ONS, 'Stillbirth rates "
+    "are falling in England and Wales', Characteristics of Birth 1, 2013, https://webarchive.nationalarchives.gov.uk"
+    "/20160105215944/http:/www.ons.gov.uk/ons/rel/vsob1/characteristics-of-birth-1--england-and-wales/2013/"
+    "sty-cb1-2013.html; Child mortality statistics QMI, https://www.ons.gov.uk/peoplepopulationandcommunity/"
+    "birthsdeathsandmarriages/deaths/methodologies/childmortalitystatisticsqmi). The National Maternity Safety "
+    "Ambition baseline (5.1 per 1,000, England 2010) is on this ONS definition. MBRRACE-UK instead counts only "
+    "births from 24+0 weeks and excludes terminations ('Why do MBRRACE-UK statistics differ from those published "
+    "by ONS?', https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/differences.html)"
+)
+_MBRRACE_PERINATAL = (
+    "MBRRACE-UK Perinatal Mortality Surveillance technical manual v1.3, section 1 (deaths reported), "
+    "https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/technical-manual.html, and the surveillance "
+    "report for births in 2023, section 1.1 (rates for births from 24 completed weeks, terminations excluded), "
+    "https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance"
+)
 _MBRRACE = "MBRRACE-UK Saving Lives, Improving Mothers' Care (maternal deaths per 100,000 maternities)"
 _MATNEOSIP = "NHS England / Improvement, Maternity and Neonatal Safety Improvement Programme (MatNeoSIP) measures"
 _NMPA = "National Maternity and Perinatal Audit (NMPA) clinical measures; NHS Digital CQIMs"
@@ -116,12 +135,14 @@ MEASURES: tuple[Measure, ...] = (
         "Stillbirth rate",
         "ambition",
         numerator="stillbirth_24",
-        denominator="birth_24",
+        denominator="live OR stillbirth_24",
         unit="per_1000",
         direction="lower_is_better",
-        source=_ONS,
-        description="Stillbirths at 24+0 weeks or later per 1,000 total births (live births and stillbirths) "
-        "at 24+0 weeks or later.",
+        source=_ONS_STILLBIRTH,
+        description="Stillbirths (born at 24+0 weeks or later showing no signs of life) per 1,000 total births: "
+        "all live births, at any gestation, plus stillbirths. This is the ONS definition, on which the "
+        "ambition's 2010 baseline was measured. MBRRACE-UK's stillbirth rate differs: its denominator has only "
+        "births from 24+0 weeks.",
     ),
     Measure(
         "neonatal_mortality_24wk",
@@ -131,9 +152,12 @@ MEASURES: tuple[Measure, ...] = (
         denominator="live AND gestation_weeks >= 24",
         unit="per_1000",
         direction="lower_is_better",
-        source=_ONS + "; ONS moved the ambition to babies born at ≥24 weeks (Child mortality 2019/20)",
+        source=_ONS + "; ONS moved the ambition to babies born at ≥24 weeks (Child mortality 2019/20). The same "
+        "denominator as MBRRACE-UK's neonatal mortality rate (per 1,000 live births from 24 completed weeks): "
+        + _MBRRACE_PERINATAL,
         description="Deaths before 28 days of babies born alive at 24+0 weeks or later, per 1,000 live births "
-        "at 24+0 weeks or later.",
+        "at 24+0 weeks or later. Deaths are counted by the baby's date of birth (a birth cohort), as in ONS's "
+        "infant mortality (birth cohort) tables; ONS's death cohort tables count by date of death.",
     ),
     Measure(
         "neonatal_mortality_all",
@@ -143,8 +167,13 @@ MEASURES: tuple[Measure, ...] = (
         denominator="live",
         unit="per_1000",
         direction="lower_is_better",
-        source=_ONS,
-        description="Deaths before 28 days of babies born alive at any gestation, per 1,000 live births.",
+        source=_ONS + ". ONS counts neonatal deaths per 1,000 live births with no gestational age limit (Child "
+        "mortality statistics QMI, https://www.ons.gov.uk/peoplepopulationandcommunity/birthsdeathsandmarriages/"
+        "deaths/methodologies/childmortalitystatisticsqmi; MBRRACE-UK, 'Why do MBRRACE-UK statistics differ from "
+        "those published by ONS?', https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/"
+        "differences.html)",
+        description="Deaths before 28 days of babies born alive at any gestation, per 1,000 live births. Deaths "
+        "are counted by the baby's date of birth (ONS birth cohort), not by date of death.",
     ),
     Measure(
         "perinatal_mortality",
@@ -154,10 +183,14 @@ MEASURES: tuple[Measure, ...] = (
         denominator="birth_24",
         unit="per_1000",
         direction="lower_is_better",
-        source="DHSC Safer Maternity Care Progress Report (2021): stillbirths and neonatal deaths together; "
-        "MBRRACE-UK extended perinatal mortality uses the same numerator",
+        source="MBRRACE-UK extended perinatal mortality rate (stillbirths and neonatal deaths per 1,000 total "
+        "births, both from 24 completed weeks): " + _MBRRACE_PERINATAL + ". DHSC Safer Maternity Care Progress "
+        "Report (2021) reports stillbirths and neonatal deaths together. Not ONS's perinatal mortality rate "
+        "(stillbirths and deaths under 7 days per 1,000 live births and stillbirths)",
         description="Stillbirths at 24+0 weeks or later and neonatal deaths (before 28 days) of babies born at "
-        "24+0 weeks or later, per 1,000 total births at 24+0 weeks or later.",
+        "24+0 weeks or later, per 1,000 total births at 24+0 weeks or later (MBRRACE-UK's extended perinatal "
+        "mortality). MBRRACE-UK also leaves out terminations of pregnancy; the birth record has no field for "
+        "them, so MatNeo cannot.",
     ),
     Measure(
         "brain_injury_rate",
@@ -197,9 +230,12 @@ MEASURES: tuple[Measure, ...] = (
         unit="percent",
         direction="lower_is_better",
         source="DHSC Safer Maternity Care (Nov 2017 update): preterm births from 8% to 6% by 2025; births between "
-        "24 and 36 weeks completed gestation",
+        "24 and 36 weeks completed gestation. The update does not state the denominator",
         description="Live births and stillbirths at 24+0 to 36+6 weeks as a percentage of all births at 24+0 "
         "weeks or later.",
+        needs_local_confirmation="The denominator: DHSC does not publish how the 8% baseline was measured. MatNeo "
+        "counts live births and stillbirths from 24+0 weeks; ONS birth statistics give preterm births as a "
+        "percentage of live births only, at any gestation.",
     ),
     Measure(
         "smoke_free_at_delivery",

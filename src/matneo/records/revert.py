@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 
 from matneo.config import Settings
-from matneo.dates import london_time
+from matneo.dates import moment_text
 from matneo.db import ledger
 from matneo.db.models import Load
 from matneo.db.session import prepare
@@ -131,7 +131,7 @@ def revert_load(
 
 
 def _when(moment: dt.datetime | None) -> str:
-    return london_time(moment) if moment is not None else "unfinished"
+    return moment_text(moment) if moment is not None else "unfinished"
 
 
 def _batch_record(batch_id: str, load: Load, changes: list[MonthChange], actor: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from matneo.config import Settings
-from matneo.dates import london_time
+from matneo.dates import moment_text
 from matneo.db import ledger
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.records.store import RecordStore
@@ -112,7 +112,7 @@ def load_summary(load: Load, months: list[LoadTrustMonth]) -> dict[str, Any]:
         "actor": load.actor,
         "store_version": load.store_version,
         "finished_at": load.finished_at.isoformat(timespec="seconds") + "Z" if load.finished_at else None,
-        "finished": london_time(load.finished_at) if load.finished_at else None,
+        "finished": moment_text(load.finished_at) if load.finished_at else None,
         "months": [
             {
                 "trust_code": m.trust_code,

@@ -18,8 +18,15 @@ def current(
     """Every trust with an active concern (under ``org`` if given): why, since when, evidence."""
     from matneo.config import get_settings
     from matneo.reference.organisations import load_hierarchy
+    from matneo.signals.detect import SignalSettings
     from matneo.signals.register import current as register_current
 
     settings = settings or get_settings()
     trusts = [t.code for t in load_hierarchy().trusts_under(org)] if org else None
-    return register_current(settings.database_url, trusts=trusts, since=since, include_closed=include_closed)
+    return register_current(
+        settings.database_url,
+        trusts=trusts,
+        since=since,
+        include_closed=include_closed,
+        quiet_months=SignalSettings.from_environment().quiet_months,
+    )

@@ -7,7 +7,7 @@ England rate for their stratum?" and compares the observed count O with that exp
 
 Method (PHE "Technical Guide: Confidence Intervals" (2018) and APHO Technical Briefing 3
 (2008), as implemented by PHEindicatormethods v2.1.0 ``calculate_ISRatio``/``calculate_ISRate``;
-restated in ``/work/shared/research/stats-methods.md`` §1 and ``docs/casemix.md``), for the
+restated in ``docs/casemix.md``), for the
 strata i of one organisation-period with denominators nᵢ and observed events oᵢ, and reference
 (England) events Xᵢ out of Nᵢ:
 

@@ -13,7 +13,7 @@ deterioration (a rise in the odds of the event), R < 1 for improvement. With a c
 is the ordinary (unadjusted) Bernoulli CUSUM, which is what NHS England's Maternity Outcomes
 Signal System (MOSS) describes: observed against expected events at a national reference rate,
 thresholds "for a doubling of the event rate" (MOSS standard operating procedures, annex 4; see
-``docs/methods.md``, "Risk-adjusted CUSUM", and ``/work/shared/research/stats-methods.md`` §5).
+``docs/methods.md``, "Risk-adjusted CUSUM").
 
 Why this form: the score is the log-likelihood ratio of the patient's outcome under the two
 hypotheses, so by Moustakides' optimality of Page's CUSUM it detects a step change to odds ratio

@@ -5,7 +5,8 @@ injury) from different angles, and the register (``register.py``) combines them:
 
 * **funnel** — each calendar year, the trust's case-mix-adjusted observed/expected ratio
   (``casemix.py``) against exact Poisson funnel limits around 1 (``matneo.stats.funnel``);
-  a signal when it lies above the 99.8% limit. Slow but specific: a year's worth of births.
+  a signal when it lies above the configured upper limit (99.8% by default). Slow but
+  specific: a year's worth of births.
 * **spc** — each trust's monthly rate on a Making Data Count P′ chart (``matneo.stats.spc``);
   a signal at a special-cause point in the direction of concern.
 * **cusum** — each trust's babies in birth order on a risk-adjusted Bernoulli CUSUM
@@ -21,13 +22,14 @@ to be a register signal, so it stays a chart (Making Data Count icons) unless se
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from matneo.dates import month_end
+from matneo.dates import day_text, month_end, month_text
 from matneo.measures.counts import denominator_column, numerator_column
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.signals.casemix import expected_risk, indirectly_standardise, strata_counts
@@ -37,6 +39,38 @@ from matneo.stats.spc import spc
 
 SIGNAL_MEASURES = ("stillbirth_rate", "neonatal_mortality_24wk", "brain_injury_rate")
 METHODS = ("funnel", "spc", "cusum")
+#: What each method is called wherever people read it (pages, the CLI table, messages).
+METHOD_LABELS = {
+    "funnel": "Case-mix adjusted funnel plot",
+    "spc": "SPC chart (Making Data Count)",
+    "cusum": "Risk-adjusted CUSUM",
+}
+#: Funnel positions that count as a signal for each configurable limit, and how the limit reads.
+FUNNEL_LIMITS: dict[str, tuple[tuple[str, ...], str]] = {
+    "above_998": (("above_998",), "99.8%"),
+    "above_95": (("above_95", "above_998"), "95%"),
+}
+SPC_RULE_WORDS = {
+    "outside_limits": "a month above the upper process limit",
+    "trend": "seven months each higher than the one before",
+    "two_in_three": "two of three months close to the upper limit",
+    "run": "seven or more months above the average",
+}
+
+#: False alarms per 100 trust-years of the register's risk-adjusted CUSUM, by (odds ratio R,
+#: threshold h), as measured by the validation benchmark ``benchmarks/bench_signals.py``:
+#: docs/performance.md, "Signals", table "CUSUM threshold sweep (odds ratio 2)", column "CUSUM
+#: FA/100 ty" (synthetic national data 2016–2019, scale 1.0, seed 7; every CUSUM signal episode
+#: at the 106 trusts without a planted deterioration, any of the three outcomes, per 100 of their
+#: 424 trust-years; re-run of 2026-12-02). A measured figure from one seed, not a theoretical
+#: rate: re-run the benchmark and update this table when the thresholds or the risk model change.
+CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS: dict[tuple[float, float], float] = {
+    (2.0, 4.0): 24.76,
+    (2.0, 5.0): 7.31,
+    (2.0, 6.0): 2.36,
+    (2.0, 7.0): 0.47,
+    (2.0, 8.0): 0.47,
+}
 SIGNAL_COLUMNS = {
     "trust_code": pl.String,
     "measure": pl.String,
@@ -47,11 +81,23 @@ SIGNAL_COLUMNS = {
 }
 
 
+#: Months without a signal after which a register entry closes (``MATNEO_SIGNAL_QUIET_MONTHS``).
+#: NEEDS LOCAL CONFIRMATION: no national source sets it (NHS England's MOSS does not publish a
+#: look-back window; docs/methods.md, "Relation to MOSS"). Twelve months covers the funnel's
+#: yearly cycle: a funnel signal closes when the next complete year is not above the limit.
+QUIET_MONTHS = 12
+QUIET_MONTHS_VARIABLE = "MATNEO_SIGNAL_QUIET_MONTHS"
+
+
 @dataclass(frozen=True)
 class SignalSettings:
-    """Detection thresholds. Defaults are chosen by the validation benchmark (docs/methods.md)."""
+    """Detection thresholds and the register's quiet period.
 
-    funnel_position: str = "above_998"  # 99.8% limit: about 1 false alarm in 1,000 trust-years per measure
+    Thresholds are chosen by the validation benchmark (docs/methods.md, "Signals"); the quiet
+    period (:data:`QUIET_MONTHS`) needs local confirmation.
+    """
+
+    funnel_position: str = "above_998"  # a key of FUNNEL_LIMITS: above the 99.8% (default) or the 95% limit
     spc_min_points: int = 12  # Making Data Count: fewer points give only trial limits
     spc_rules: tuple[str, ...] = ("outside_limits",)
     cusum_odds_ratio: float = 2.0
@@ -60,14 +106,45 @@ class SignalSettings:
     # SPC on monthly rates of rare events raises ~49 false alarms per 100 trust-years
     # (bench_signals), so it is shown on charts but raises register signals only when asked for.
     methods: tuple[str, ...] = ("funnel", "cusum")
+    quiet_months: int = QUIET_MONTHS
+
+    @classmethod
+    def from_environment(cls) -> SignalSettings:
+        """The defaults, with the quiet period from ``MATNEO_SIGNAL_QUIET_MONTHS`` if set."""
+        raw = os.environ.get(QUIET_MONTHS_VARIABLE, "").strip()
+        if not raw:
+            return cls()
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"{QUIET_MONTHS_VARIABLE} must be a whole number of months, 1 or more, not {raw!r}")
+        return cls(quiet_months=int(raw))
 
 
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema=SIGNAL_COLUMNS)
 
 
+def cusum_meaning(value: float, odds_ratio: float, threshold: float) -> str:
+    """The chart value against its threshold, and what the threshold means in false alarms.
+
+    "CUSUM 7.4, threshold 7: about 0.5 false alarms per 100 trust-years". The rate is the one
+    measured for this (odds ratio, threshold) by the validation benchmark
+    (:data:`CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS`); a threshold that was not measured says so
+    rather than guessing.
+    """
+    rate = CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS.get((float(odds_ratio), float(threshold)))
+    if rate is None:
+        meaning = "false-alarm rate not measured for this threshold (see benchmarks/bench_signals.py)"
+    else:
+        meaning = f"about {rate:.1f}" if rate < 10 else f"about {rate:.0f}"
+        meaning += " false alarms per 100 trust-years"
+    return f"CUSUM {value:.1f}, threshold {threshold:g}: {meaning}"
+
+
 def funnel_signals(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
-    """Trust-years above the adjusted funnel's limit; dated at the end of the year."""
+    """Trust-years above the adjusted funnel's configured limit; dated at the end of the year."""
+    if settings.funnel_position not in FUNNEL_LIMITS:
+        raise ValueError(f"funnel_position must be one of {', '.join(FUNNEL_LIMITS)}, not {settings.funnel_position!r}")
+    flagged_positions, limit = FUNNEL_LIMITS[settings.funnel_position]
     strata = strata_counts(files, list(settings.measures), by=("trust_code", "year"))
     rows = []
     for measure in settings.measures:
@@ -78,7 +155,7 @@ def funnel_signals(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
         expected = ratios.get_column("expected").to_numpy().astype(float)
         positions = funnel_position(observed, expected, 1.0, statistic="ratio")
         flagged = ratios.with_columns(pl.Series("position", positions)).filter(
-            pl.col("position") == settings.funnel_position
+            pl.col("position").is_in(flagged_positions)
         )
         for row in flagged.iter_rows(named=True):
             rows.append(
@@ -88,7 +165,8 @@ def funnel_signals(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
                     "method": "funnel",
                     "signal_date": dt.date(int(row["year"]), 12, 31),
                     "summary": f"{int(row['year'])}: observed {int(row['observed'])}, expected "
-                    f"{row['expected']:.1f} after case-mix adjustment (O/E {row['ratio']:.2f}); above the 99.8% limit",
+                    f"{row['expected']:.1f} after case-mix adjustment (O/E {row['ratio']:.2f}), above the upper "
+                    f"{limit} limit",
                     "statistic": float(row["ratio"]),
                 }
             )
@@ -118,8 +196,8 @@ def spc_signals(cube: pl.DataFrame, settings: SignalSettings) -> pl.DataFrame:
                         "measure": measure,
                         "method": "spc",
                         "signal_date": _last_day(months[index]),
-                        "summary": f"{_month(months[index])}: {int(num[keep][index])} of {int(den[keep][index])} "
-                        f"above the upper process limit ({chart.rule[index]})",
+                        "summary": f"{_month(months[index])}: {int(num[keep][index])} of {int(den[keep][index])}, "
+                        f"{SPC_RULE_WORDS.get(str(chart.rule[index]), 'special cause')}",
                         "statistic": float(num[keep][index] / den[keep][index]),
                     }
                 )
@@ -145,19 +223,37 @@ def cusum_signals(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
                 reset="zero",
             )
             when = babies.get_column("birth_datetime")
-            for index in result.signals:
+            for start, end in _excursions(result.path, result.signals):
+                observed = int(result.outcomes[start : end + 1].sum())
+                expected = float(result.risks[start : end + 1].sum())
+                value = float(result.path[end])
                 rows.append(
                     {
                         "trust_code": trust,
                         "measure": measure,
                         "method": "cusum",
-                        "signal_date": when[int(index)].date(),
-                        "summary": f"risk-adjusted CUSUM for a doubling of the odds reached "
-                        f"{settings.cusum_threshold:g}",
-                        "statistic": float(result.path[int(index)]),
+                        "signal_date": when[end].date(),
+                        "summary": f"{cusum_meaning(value, settings.cusum_odds_ratio, settings.cusum_threshold)}; "
+                        f"observed {observed}, expected {expected:.1f} after case-mix adjustment among babies born "
+                        f"{day_text(when[start].date())} to {day_text(when[end].date())}",
+                        "statistic": value,
                     }
                 )
     return pl.DataFrame(rows, schema=SIGNAL_COLUMNS) if rows else _empty()
+
+
+def _excursions(path: np.ndarray, signals: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) baby of the rise that ended in each signal of a chart restarting after each.
+
+    The rise starts after the chart last stood at 0 (or restarted after the previous signal);
+    its babies' observed and expected events are what took the chart over the threshold.
+    """
+    spans, restart = [], 0
+    for index in signals.tolist():
+        zeros = np.flatnonzero(path[restart:index] <= 0.0)
+        spans.append((restart + int(zeros[-1]) + 1 if zeros.size else restart, index))
+        restart = index + 1
+    return spans
 
 
 def detect(files: list[Path], cube: pl.DataFrame, settings: SignalSettings | None = None) -> pl.DataFrame:
@@ -184,7 +280,7 @@ def denominator_column_id(measure_id: str) -> str:
 
 
 def _month(value: np.datetime64) -> str:
-    return str(value)[:7]
+    return month_text(dt.date.fromisoformat(str(value)[:10]))
 
 
 def _last_day(value: np.datetime64) -> dt.date:

@@ -32,7 +32,7 @@ from starlette.datastructures import UploadFile
 
 from matneo.auth.access import UPLOAD_ROLES, Access
 from matneo.auth.users import audit
-from matneo.dates import london_time
+from matneo.dates import moment_text
 from matneo.db import ledger
 from matneo.db.models import Load
 from matneo.db.session import transaction
@@ -213,7 +213,7 @@ def _row(access: Access, load: Load, trusts: set[str]) -> LoadRow:
         status=load.status,
         status_label=status_label,
         finished_at=load.finished_at.isoformat(timespec="minutes") + "Z" if load.finished_at else None,
-        finished=london_time(load.finished_at) if load.finished_at else None,
+        finished=moment_text(load.finished_at) if load.finished_at else None,
         mode=load.mode,
         mode_label=MODE_LABELS.get(load.mode or "", "–"),
         rows_read=load.rows_read,

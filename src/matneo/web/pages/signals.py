@@ -7,24 +7,32 @@ trusts in their scope (a trust its own; an LMNS or region its trusts; national a
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from matneo.auth.access import ACKNOWLEDGE_ROLES, Access
+from matneo.dates import day_text, moment_text
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.signals import register
+from matneo.signals.detect import METHOD_LABELS, SignalSettings
 from matneo.web.services import NotFound, Services
 
-METHOD_LABELS = {
-    "funnel": "Case-mix adjusted funnel plot",
-    "cusum": "Risk-adjusted CUSUM",
-    "spc": "SPC chart",
-}
 STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "closed": "Closed"}
+ACTION_LABELS = {
+    "raised": "Raised",
+    "updated": "Evidence updated",
+    "stopped": "Stopped signalling",
+    "resumed": "Signalling again",
+    "acknowledged": "Acknowledged",
+    "closed": "Closed",
+}
 
 
 @dataclass
 class SignalRow:
+    """One register entry. Dates are kept as dates: the page shows them in words, the API as ISO."""
+
     id: int
     trust_code: str
     trust_name: str
@@ -33,8 +41,10 @@ class SignalRow:
     method: str
     method_label: str
     status: str
-    since: str
-    last_signal: str
+    signalling: bool
+    since_date: dt.date
+    last_signal_date: dt.date
+    closes_on_date: dt.date | None
     summary: str
     statistic: float | None
     history: list[dict[str, Any]]
@@ -42,6 +52,39 @@ class SignalRow:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def since(self) -> str:
+        return day_text(self.since_date)
+
+    @property
+    def last_signal(self) -> str:
+        return day_text(self.last_signal_date)
+
+    @property
+    def signalling_text(self) -> str:
+        """Whether the method still signals, in words: since when, or since when it has not."""
+        if self.status == "closed":
+            return f"No longer signalling: signalled from {self.since} to {self.last_signal}."
+        if self.signalling:
+            return f"Signalling since {self.since}; latest signal {self.last_signal}."
+        text = f"Stopped signalling: signalled from {self.since} to {self.last_signal}, none since."
+        if self.closes_on_date is not None:
+            text += f" Closes with the data to {day_text(self.closes_on_date)} if there is no further signal."
+        return text
+
+    @property
+    def history_lines(self) -> list[dict[str, str]]:
+        """The history as shown: when (London time), what happened, by whom, and the comment."""
+        return [
+            {
+                "at": moment_text(dt.datetime.fromisoformat(h["at"])),
+                "action": ACTION_LABELS.get(h["action"], h["action"].capitalize()),
+                "by": h["by"],
+                "comment": h["comment"],
+            }
+            for h in self.history
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,9 +94,12 @@ class SignalRow:
             "measure": self.measure,
             "measure_title": self.measure_title,
             "method": self.method,
+            "method_label": self.method_label,
             "status": self.status,
-            "since": self.since,
-            "last_signal": self.last_signal,
+            "signalling": self.signalling,
+            "since": self.since_date.isoformat(),
+            "last_signal": self.last_signal_date.isoformat(),
+            "closes_on": self.closes_on_date.isoformat() if self.closes_on_date else None,
             "summary": self.summary,
             "statistic": self.statistic,
             "history": self.history,
@@ -67,6 +113,7 @@ class SignalsPage:
     show: str
     signals: list[SignalRow]
     can_acknowledge: bool
+    quiet_months: int
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +135,12 @@ def signal_rows(
         trusts = [t for t in trusts if t in under]
     if not trusts:
         return []
-    entries = register.current(services.settings.database_url, trusts=trusts, include_closed=include_closed)
+    entries = register.current(
+        services.settings.database_url,
+        trusts=trusts,
+        include_closed=include_closed,
+        quiet_months=SignalSettings.from_environment().quiet_months,
+    )
     rows = []
     for s in entries:
         measure = MEASURES_BY_ID.get(s["measure"])
@@ -102,8 +154,10 @@ def signal_rows(
                 method=s["method"],
                 method_label=METHOD_LABELS.get(s["method"], s["method"]),
                 status=s["status"],
-                since=s["since"],
-                last_signal=s["last_signal"],
+                signalling=s["signalling"],
+                since_date=dt.date.fromisoformat(s["since"]),
+                last_signal_date=dt.date.fromisoformat(s["last_signal"]),
+                closes_on_date=dt.date.fromisoformat(s["closes_on"]) if s["closes_on"] else None,
                 summary=s["summary"],
                 statistic=s["statistic"],
                 history=s["history"],
@@ -120,6 +174,7 @@ def build(services: Services, access: Access, show: str = "active") -> SignalsPa
         show="all" if show == "all" else "active",
         signals=rows,
         can_acknowledge=access.user.role in ACKNOWLEDGE_ROLES,
+        quiet_months=SignalSettings.from_environment().quiet_months,
     )
 
 
