@@ -341,8 +341,8 @@ def test_a_route_that_no_longer_applies(app_store: Settings, people: dict[str, A
     candour = routes["DUTY_OF_CANDOUR"]
     assert candour["status"] == "not_applicable"
     assert candour["reason"] == (
-        "No longer applies after the report was amended on 2026-03-20 "
-        "(fields: baby.fetal_death_timing, notifiable_safety_incident)."
+        "No longer applies after the report was amended (answers changed: When the stillborn baby died, "
+        "Notifiable safety incident (Duty of Candour))."
     )
     assert routes["PMRT"]["status"] == "due"  # still required: untouched
     trail = {c["action"]: c for c in detail["changes"]}

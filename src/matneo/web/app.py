@@ -25,6 +25,7 @@ from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
 from matneo.config import Settings, get_mail_settings, get_settings
 from matneo.db.session import prepare
+from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
 from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
 from matneo.web.services import BadRequest, NotFound, Services, fmt
@@ -48,6 +49,7 @@ def access_for(request: Request) -> Access:
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     engine.env.globals.update(fmt=fmt, role_labels=ROLE_LABELS, version=__version__)
+    engine.env.filters.update(when=when, day=day)
     return engine
 
 
