@@ -148,7 +148,7 @@ def test_identifiers_are_for_the_owning_trust_only(clients: dict[str, httpx.Clie
     assert OWN_TRUST in {t["trust_code"] for t in queue["per_trust"]}
     assert NHS not in str(queue)
     export = clients["trust"].get(f"/api/v1/harm-reports/{case_id}/export/MNSI").json()
-    assert export["patient"]["nhs_number"] == NHS and export["event"]["baby.fetal_death_timing"] == "intrapartum"
+    assert export["patient"]["nhs_number"] == NHS and export["event"]["When the stillborn baby died"] == "intrapartum"
 
 
 def test_cases_outside_scope_do_not_exist(clients: dict[str, httpx.Client], case_id: int) -> None:

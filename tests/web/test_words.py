@@ -182,6 +182,29 @@ def test_the_case_page_says_what_happened_in_words(web: WebInstance, worked_case
     assert problems(visible(checked.text)) == []  # the form's own errors, in words too
 
 
+def _values(data: object) -> list[str]:
+    if isinstance(data, dict):
+        return [v for key, value in data.items() if key not in ("route", "schema") for v in _values(value)]
+    if isinstance(data, list):
+        return [v for item in data for v in _values(item)]
+    return [] if data is None else [str(data)]  # null (no reference yet) is JSON's own "nothing"
+
+
+@pytest.mark.parametrize("route", ["MNSI", "DUTY_OF_CANDOUR", "LFPSE", "PMRT"])
+def test_exports_are_in_words(web: WebInstance, worked_case: dict[str, int], route: str) -> None:
+    """The export people open from the case page: values in words (only ``route``, its id, stays for programs)."""
+    with signed_in_client(web, "trust") as client:
+        export = client.get(f"/api/v1/harm-reports/{worked_case['case']}/export/{route}").json()
+    assert problems("\n".join(_values(export))) == []
+    assert export["route"] == route and export["schema"] == "matneo-harm-export/2"
+    if route == "LFPSE":
+        assert export["deadlines"] == {"Record on LFPSE": "as soon as possible (no fixed deadline)"}
+    if route == "MNSI":
+        assert export["deadlines"]["Refer to MNSI"] == "3 Mar 2026"
+        assert export["duty_of_candour"]["Told the family in person, gave an account and apologised"] == "4 Mar 2026"
+        assert export["event"]["Termination of pregnancy"] == "no"
+
+
 def test_the_audit_log_says_what_happened_in_words(web: WebInstance, worked_case: dict[str, int]) -> None:
     with signed_in_client(web, "admin") as client:
         page = visible(client.get("/admin/users").text)

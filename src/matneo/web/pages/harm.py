@@ -751,9 +751,33 @@ def change_case(services: Services, access: Access, case_id: int, action: str, v
             raise NotFound(f"Unknown change {action!r}.")
 
 
+#: The export as people open it: every value in words (the API's ``/export`` answer).
+EXPORT_SCHEMA = "matneo-harm-export/2"
+
+
 def export(services: Services, access: Access, case_id: int, route_id: str) -> dict[str, Any]:
+    """One route's payload to copy into SPEN, LFPSE or a local system, in words: dates as "3 Mar 2026",
+    deadlines and answers by their names, routes by their titles (the keys stay fixed for programs)."""
     with found():
-        return export_route(services.settings.database_url, access, case_id, route_id)
+        payload = export_route(services.settings.database_url, access, case_id, route_id)
+    details = payload.pop("deadline_details") or [{"name": n, "due": d} for n, d in payload["deadlines"].items()]
+    words = {
+        **payload,
+        "schema": EXPORT_SCHEMA,
+        "generated_at": when(payload["generated_at"]),
+        "submitted_at": when(payload["submitted_at"]),
+        "status": STATUS_WORDS.get(payload["status"], payload["status"]),
+        "deadlines": {d["label"]: d["due_text"] for d in map(deadline_words, details)},
+        "event": {ANSWER_LABELS.get(k, k): answer_words(v) for k, v in payload["event"].items()},
+    }
+    if "duty_of_candour" in payload:
+        words["duty_of_candour"] = {
+            CANDOUR_STEPS.get(step, step): day(on) if on else "not yet"
+            for step, on in payload["duty_of_candour"].items()
+        }
+    if "related_references" in payload:
+        words["related_references"] = {ROUTE_TITLES.get(k, k): v for k, v in payload["related_references"].items()}
+    return words
 
 
 def read_notifications(services: Services, access: Access) -> int:
