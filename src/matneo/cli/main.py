@@ -641,11 +641,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app."""
+    """Serve the web app. Each request and each background job is logged to stderr (no identifiers)."""
     import uvicorn
 
-    from matneo.web.app import create_app
+    from matneo.web.app import create_app, log_to_stderr
 
+    log_to_stderr()
     app_ = create_app(get_settings(), warm=True)
     console.print(f"MatNeo is running at http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
