@@ -428,10 +428,7 @@ def field_errors(error: HarmReportError | CaseError) -> dict[str, Any]:
 # -- words for people: deadlines, statuses, answers and the case trail -------------------------
 #: Every status a case, route or birth-record link can have, as the pages say it.
 STATUS_WORDS = {
-    "due": "Due",
-    "overdue": "Overdue",
-    "done": "Done",
-    "not_applicable": "Not applicable",
+    **queries.STATUS_LABELS,
     "draft": "Draft",
     "submitted": "Submitted",
     "linked": "Linked",
@@ -631,6 +628,10 @@ class CasePage:
     @property
     def trail(self) -> list[dict[str, Any]]:
         return [trail_row(c) for c in self.case["changes"]]
+
+    @property
+    def link_words(self) -> str:
+        return STATUS_WORDS.get(self.case["birth_record"]["status"] or "", NOTHING)
 
     @property
     def status_words(self) -> str:
