@@ -210,13 +210,16 @@ def test_overdue_check_notifies_once_and_queues_order_by_deadline(
     with transaction(url) as session:
         notes = session.scalars(select(HarmNotification)).all()
     overdue_routes = {(n.report_id, n.route_id) for n in notes if n.report_id == late}
-    assert overdue_routes == {(late, "MBRRACE_PERINATAL"), (late, "DUTY_OF_CANDOUR"), (late, "LFPSE")}
+    # LFPSE is "as soon as possible": no date, so never overdue and never notified
+    assert overdue_routes == {(late, "MBRRACE_PERINATAL"), (late, "DUTY_OF_CANDOUR")}
+    assert all(n.route_id != "LFPSE" for n in notes)
     assert all(NHS not in n.message for n in notes)
 
     mine = queries.queue(url, people["trust"], LATER)
-    assert [c["case_id"] for c in mine["open_cases"]] == [late, well]  # both next due 2026-03-02 (LFPSE)
-    assert {o["case_id"] for o in mine["overdue"]} == {late, well}
-    assert {n["case_id"] for n in mine["notifications"]} == {late, well}
+    assert [c["case_id"] for c in mine["open_cases"]] == [late, well]  # well: only LFPSE, with no date
+    assert [c["next_due"] for c in mine["open_cases"]][1] is None
+    assert {o["case_id"] for o in mine["overdue"]} == {late}
+    assert {n["case_id"] for n in mine["notifications"]} == {late}
     assert elsewhere not in {n["case_id"] for n in mine["notifications"]}
     assert [t["trust_code"] for t in mine["per_trust"]] == [OWN]
     own_row = mine["per_trust"][0]
@@ -242,7 +245,7 @@ def test_overdue_check_command(app_store: Settings, people: dict[str, Access]) -
     cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
     first = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", LATER.isoformat()])
     assert first.exit_code == 0, first.output
-    assert first.stdout.strip() == "4 new overdue notifications."
+    assert first.stdout.strip() == "3 new overdue notifications."  # not LFPSE: it has no deadline
     again = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", LATER.isoformat()])
     assert again.stdout.strip() == "0 new overdue notifications."
     bad = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", "20-03-2026"])
@@ -338,8 +341,8 @@ def test_a_route_that_no_longer_applies(app_store: Settings, people: dict[str, A
     candour = routes["DUTY_OF_CANDOUR"]
     assert candour["status"] == "not_applicable"
     assert candour["reason"] == (
-        "No longer applies after the report was amended on 2026-03-20 "
-        "(fields: baby.fetal_death_timing, notifiable_safety_incident)."
+        "No longer applies after the report was amended (answers changed: When the stillborn baby died, "
+        "Notifiable safety incident (Duty of Candour))."
     )
     assert routes["PMRT"]["status"] == "due"  # still required: untouched
     trail = {c["action"]: c for c in detail["changes"]}
@@ -426,16 +429,17 @@ def test_deadlines_keep_their_clock_and_move_with_the_dates(
     del data["incident_known_date"]
     case_id = cases.submit(app_store, people["trust"], data, today=SUBMITTED).id
     first = {r["route_id"]: r for r in queries.case_detail(url, people["trust"], case_id)["routes"]}
-    assert first["LFPSE"]["deadlines"] == {"record": SUBMITTED.isoformat()}
+    awareness_clock = {"notification": "2026-03-18"}  # Duty of Candour: 10 working days from the submission day
+    assert first["DUTY_OF_CANDOUR"]["deadlines"] == awareness_clock
     result = cases.amend(
         app_store, people["trust"], case_id, {"baby.birth_date": "2026-03-01", "never_event": False}, today=LATER
     )
     assert result.changed == ("baby.birth_date",)  # never_event was already false
     detail = queries.case_detail(url, people["trust"], case_id)
     routes = {r["route_id"]: r for r in detail["routes"]}
-    assert routes["LFPSE"]["deadlines"] == {"record": SUBMITTED.isoformat()}  # not the amendment day
+    assert routes["DUTY_OF_CANDOUR"]["deadlines"] == awareness_clock  # not counted from the amendment day
     assert routes["PMRT"]["deadlines"]["review_started"] == "2026-05-01"  # 2 months after the (stillbirth) birth
-    assert "PMRT" in result.deadlines_changed and "LFPSE" not in result.deadlines_changed
+    assert "PMRT" in result.deadlines_changed and "DUTY_OF_CANDOUR" not in result.deadlines_changed
     assert detail["event_date"] == "2026-03-01"
     actions = [c["action"] for c in detail["changes"]]
     assert "route.deadlines_changed" in actions

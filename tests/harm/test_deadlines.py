@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from matneo.harm import HarmReportError, Period, RoutingOptions
+from matneo.harm import AS_SOON_AS_POSSIBLE, HarmReportError, Period, RoutingOptions
 
 from .reports import died_at, maternal_death, report, routed, stillborn
 
@@ -82,15 +82,39 @@ def test_nhsr_deadlines_count_calendar_days_from_birth_and_flag_the_conflict() -
 
 
 def test_duty_of_candour_lfpse_and_psii_run_from_the_incident_known_date() -> None:
-    """§7: 10 working days (SECONDARY); §6: LFPSE same day (UNCONFIRMED); §5: PSII at most 6 months.
+    """§7: 10 working days (SECONDARY); §5: PSII at most 6 months. §6: LFPSE has no deadline (below).
 
     Known Wed 23 Dec 2026: Thu 24 (1), Tue 29 (2), Wed 30 (3), Thu 31 (4), Mon 4 (5), Tue 5 (6),
     Wed 6 (7), Thu 7 (8), Fri 8 (9), Mon 11 Jan 2027 (10).
     """
     data = report(notifiable_safety_incident=True, never_event=True, incident_known_date="2026-12-23")
     assert deadlines(data, "DUTY_OF_CANDOUR") == {"notification": "2027-01-11"}
-    assert deadlines(data, "LFPSE") == {"record": "2026-12-23"}
     assert deadlines(data, "LOCAL_PSII") == {"complete": "2027-06-23"}
+
+
+def test_lfpse_is_as_soon_as_possible_with_no_date() -> None:
+    """§6: NHS England sets no timescale for recording on LFPSE, so the route has no due date (never overdue)
+    and says "as soon as possible"; a trust with its own timescale can set one."""
+    data = report(incident_known_date="2026-12-23")
+    (entry,) = [r for r in routed(data)["routes"] if r["id"] == "LFPSE"]
+    assert entry["deadlines"] == {}
+    (detail,) = entry["deadline_details"]
+    assert (detail["kind"], detail["due"], detail["label"]) == ("as_soon_as_possible", None, "Record on LFPSE")
+    assert detail["rule"] == "as soon as possible: no fixed deadline, so never overdue"
+    assert detail["needs_local_confirmation"] is True
+    local = RoutingOptions.from_dict({"deadlines": {"LFPSE.record": {"amount": 2, "unit": "working_days"}}})
+    assert deadlines(data, "LFPSE", options=local) == {"record": "2026-12-29"}  # Thu 24, Tue 29 Dec 2026
+
+
+def test_any_unconfirmed_deadline_can_be_made_as_soon_as_possible() -> None:
+    options = RoutingOptions.from_dict({"deadlines": {"CDOP.notify": "as_soon_as_possible"}})
+    assert options.deadlines == {"CDOP.notify": AS_SOON_AS_POSSIBLE}
+    data = report(died_at(1))
+    assert deadlines(data, "CDOP") == {"notify": "2026-03-04"}
+    (entry,) = [r for r in routed(data, options=options)["routes"] if r["id"] == "CDOP"]
+    assert entry["deadlines"] == {} and entry["deadline_details"][0]["kind"] == "as_soon_as_possible"
+    with pytest.raises(ValueError, match="is CONFIRMED and cannot be changed"):
+        RoutingOptions.from_dict({"deadlines": {"MNSI.steis": "as_soon_as_possible"}})
 
 
 def test_maternal_mbrrace_has_no_date_until_a_local_period_is_set() -> None:

@@ -9,8 +9,14 @@ import pytest
 
 from matneo.harm import ROUTE_IDS
 from matneo.harm.routing import UNKNOWN_VALUES
+from matneo.harm.rules import ROUTE_TITLES
 
 from .reports import died_at, live_baby, maternal_death, report, routed, stillborn
+
+MNSI_TITLE = ROUTE_TITLES["MNSI"]
+MBRRACE_TITLE = ROUTE_TITLES["MBRRACE_PERINATAL"]
+PMRT_TITLE = ROUTE_TITLES["PMRT"]
+NHSR_TITLE = ROUTE_TITLES["NHSR_EN"]
 
 
 def pending(data: dict) -> dict[str, dict]:
@@ -30,7 +36,7 @@ def test_mri_not_known_holds_nhsr_pending() -> None:
     assert result["pending"] == [
         {
             "field": "baby.mri_evidence_hypoxic_injury",
-            "why": "MRI evidence of hypoxic brain injury is not known: if true, NHSR_EN applies.",
+            "why": f"MRI evidence of hypoxic brain injury is not known: if yes, {NHSR_TITLE} applies.",
             "routes": ["NHSR_EN"],
         }
     ]
@@ -40,7 +46,7 @@ def test_fetal_death_timing_unknown_at_term_after_labour() -> None:
     """§1a: only an intrapartum stillbirth (alive at the start of labour) is MNSI."""
     items = pending(report(stillborn(None)))
     assert items["baby.fetal_death_timing"]["routes"] == ["MNSI"]
-    assert "if intrapartum, MNSI applies" in items["baby.fetal_death_timing"]["why"]
+    assert f"if alive at the start of labour, {MNSI_TITLE} applies" in items["baby.fetal_death_timing"]["why"]
     # Preterm, it would change nothing.
     assert pending(report(stillborn(None), weeks=30)) == {}
 
@@ -51,13 +57,13 @@ def test_cause_of_maternal_death_unknown() -> None:
     assert [r["id"] for r in result["routes"]] == ["MBRRACE_MATERNAL", "LFPSE"]
     (item,) = result["pending"]
     assert item["field"] == "mother.cause_classification"
-    assert item["why"].endswith("if direct or indirect, MNSI applies.")
+    assert item["why"].endswith(f"if direct or indirect, {MNSI_TITLE} applies.")
     assert pending(report(baby=None, mother=maternal_death(43, None))) == {}
 
 
 def test_gestation_unknown_explores_the_thresholds() -> None:
     items = pending(report(died_at(3, birthweight_g=3000), weeks=None))
-    assert "if 37+0 or more, MNSI applies" in items["gestation"]["why"]
+    assert f"if 37+0 or more, {MNSI_TITLE} applies" in items["gestation"]["why"]
     # MBRRACE/PMRT use the birthweight when gestation is unknown, so they are decided.
     assert [r["id"] for r in routed(report(died_at(3, birthweight_g=3000), weeks=None))["routes"]] == [
         "MBRRACE_PERINATAL",
@@ -70,17 +76,17 @@ def test_gestation_unknown_explores_the_thresholds() -> None:
 def test_birthweight_unknown_when_gestation_unknown() -> None:
     items = pending(report(stillborn(birthweight_g=None), weeks=None))
     assert items["baby.birthweight_g"]["routes"] == ["MBRRACE_PERINATAL", "PMRT"]
-    assert "if 400 g to 500 g or over 500 g, MBRRACE_PERINATAL applies" in items["baby.birthweight_g"]["why"]
-    assert "if over 500 g, PMRT applies" in items["baby.birthweight_g"]["why"]
+    assert f"if 400 g to 500 g or over 500 g, {MBRRACE_TITLE} applies" in items["baby.birthweight_g"]["why"]
+    assert f"if over 500 g, {PMRT_TITLE} applies" in items["baby.birthweight_g"]["why"]
 
 
 def test_each_brain_injury_criterion_can_be_pending() -> None:
     """§0: tone AND coma AND seizures are all needed, so with two known the third decides."""
     items = pending(report(live_baby(decreased_central_tone=True, comatose=True, seizures=None)))
     assert list(items) == ["baby.seizures"]
-    assert "if true, MNSI applies" in items["baby.seizures"]["why"]
+    assert f"if yes, {MNSI_TITLE} applies" in items["baby.seizures"]["why"]
     cooling = pending(report(live_baby(therapeutic_cooling=None)))["baby.therapeutic_cooling"]
-    assert "if active, MNSI applies" in cooling["why"]
+    assert f"if active cooling, {MNSI_TITLE} applies" in cooling["why"]
 
 
 def test_neonatal_care_unknown_for_a_post_neonatal_death() -> None:
@@ -100,7 +106,7 @@ def test_local_psii_waits_for_mnsi() -> None:
     """§5: a never event goes to a local PSII only if MNSI does not apply."""
     items = pending(report(stillborn(None), never_event=True))
     assert items["baby.fetal_death_timing"]["routes"] == ["MNSI", "LOCAL_PSII"]
-    assert "only if MNSI does not apply" in items["baby.fetal_death_timing"]["why"]
+    assert f"only if {MNSI_TITLE} does not apply" in items["baby.fetal_death_timing"]["why"]
 
 
 SCENARIOS = [
@@ -185,4 +191,4 @@ def test_everything_unknown_is_still_fast() -> None:
 def test_light_fetus_of_unknown_gestation_may_be_a_late_fetal_loss() -> None:
     """§3a: late fetal loss 22+0–23+6 has no birthweight stand-in; under 400 g with no gestation stays pending."""
     items = pending(report(stillborn(birthweight_g=350), weeks=None))
-    assert "if 22+0 to 23+6, MBRRACE_PERINATAL applies" in items["gestation"]["why"]
+    assert f"if 22+0 to 23+6, {MBRRACE_TITLE} applies" in items["gestation"]["why"]

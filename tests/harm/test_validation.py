@@ -122,10 +122,11 @@ def test_a_report_must_be_an_object(data: object) -> None:
 
 
 def test_missing_incident_known_date_defaults_to_the_routing_date() -> None:
-    data = report()
+    data = report(notifiable_safety_incident=True)
     del data["incident_known_date"]
     result = routed(data, today=dt.date(2026, 3, 4))
-    assert result["routes"][-1] == {**result["routes"][-1], "id": "LFPSE", "deadlines": {"record": "2026-03-04"}}
+    candour = next(r for r in result["routes"] if r["id"] == "DUTY_OF_CANDOUR")
+    assert candour["deadlines"] == {"notification": "2026-03-18"}  # 10 working days from Wed 4 Mar 2026
 
 
 def test_completed_days_may_be_one_less_than_the_date_difference() -> None:

@@ -163,7 +163,7 @@ def test_admin_page_adds_a_user_and_shows_the_audit_log(signed_in: Callable[[str
     page.fill("#new-password", "a long enough password")
     page.click("form[action='/admin/users'] button[type=submit]")
     expect(page.locator('[data-user="new.midwife@test.invalid"]')).to_be_visible()
-    expect(page.locator('table[data-table="audit"]')).to_contain_text("user.add")
+    expect(page.locator('table[data-table="audit"]')).to_contain_text("Added a user")
     accessible(page)
     assert httpx.get(web.base_url + "/health").status_code == 200
 

@@ -31,6 +31,63 @@ class UserView:
     active: bool
 
 
+#: Every audit action, as the audit log page says it (a test checks each ``audit(...)`` call has one).
+AUDIT_ACTIONS: dict[str, str] = {
+    "sign_in": "Signed in",
+    "sign_in.failed": "Sign-in failed",
+    "sign_out": "Signed out",
+    "user.add": "Added a user",
+    "user.activate": "Reactivated a user",
+    "user.deactivate": "Deactivated a user",
+    "user.unlock": "Unlocked a user",
+    "records.upload": "Uploaded a file of birth records",
+    "records.upload_failed": "A file of birth records could not be loaded",
+    "records.upload_refused": "Refused a file with records of trusts outside the user's organisation",
+    "signal.acknowledge": "Acknowledged a signal",
+    "harm.draft_saved": "Saved a draft harm report",
+    "harm.submitted": "Submitted a harm report",
+    "harm.amended": "Amended a harm report and routed it again",
+    "harm.route_updated": "Updated a route of a harm report",
+    "harm.family_contact": "Logged a contact with the family",
+    "harm.candour_step": "Recorded a Duty of Candour step",
+    "harm.attachment": "Added an attachment to a harm report",
+    "harm.overdue_check": "Checked harm reports for missed deadlines",
+    "harm.notifications_emailed": "E-mailed harm notifications",
+}
+#: What an audit event is about (its ``target_type``), as the audit log page names it.
+AUDIT_TARGETS: dict[str, str] = {
+    "user": "User",
+    "harm_report": "Harm report",
+    "harm_notifications": "Harm notifications",
+    "upload": "File",
+    "signal": "Signal",
+}
+#: The keys of audit ``details``, as the audit log page names them.
+AUDIT_DETAILS: dict[str, str] = {
+    "reason": "Why",
+    "role": "Role",
+    "org_code": "Organisation",
+    "trust": "Trust",
+    "trust_code": "Trust",
+    "routes": "Routes",
+    "route": "Route",
+    "status": "Status",
+    "step": "Step",
+    "contact": "Contact record",
+    "attachment": "Attachment record",
+    "fields": "Answers changed",
+    "added": "Routes added",
+    "no_longer_applies": "Routes no longer required",
+    "created": "Notifications made",
+    "sent": "E-mails sent",
+    "problem": "Problem",
+    "trusts_outside_scope": "Trusts outside the user's organisation",
+    "load_id": "Load number",
+    "rows_loaded": "Rows loaded",
+    "rows_rejected": "Rows rejected",
+}
+
+
 def audit(session: Any, actor: str, action: str, target_type: str, target_id: str, **details: Any) -> None:
     """Add an audit event to ``session`` (committed with the change it describes)."""
     session.add(
@@ -48,7 +105,7 @@ def add_user(url: str, email: str, role: str, org_code: str, password: str, acto
     """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password)."""
     email = email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise ValueError(f"{email!r} is not an e-mail address")
+        raise ValueError(f"“{email}” is not an e-mail address")
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     password_hash = hash_password(password)
@@ -58,7 +115,8 @@ def add_user(url: str, email: str, role: str, org_code: str, password: str, acto
             raise ValueError(f"no active organisation with code {org_code!r}")
         if ROLES[role] and org.level != ROLES[role]:
             raise ValueError(
-                f"a {role} must belong to an organisation at {ROLES[role]} level; {org_code} is a {org.level}"
+                f"{role.replace('_', ' ').capitalize()} users must belong to an organisation at {ROLES[role]} "
+                f"level; {org.name} is at {org.level} level"
             )
         if session.scalars(select(User).where(User.email == email)).first() is not None:
             raise ValueError(f"a user with e-mail {email} already exists")
@@ -82,10 +140,12 @@ def audit_trail(url: str, limit: int = 100) -> list[dict[str, Any]]:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
         return [
             {
-                "at": e.at.isoformat(timespec="seconds"),
+                "at": e.at.isoformat(timespec="seconds"),  # UTC
                 "actor": e.actor,
                 "action": e.action,
                 "target": f"{e.target_type}:{e.target_id}",
+                "target_type": e.target_type,
+                "target_id": e.target_id,
                 "details": json.loads(e.details),
             }
             for e in events

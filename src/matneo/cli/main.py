@@ -329,16 +329,72 @@ def parse_month(spec: str | None, *, end: bool = False) -> dt.date | None:
     return month_end(first)
 
 
+ROLLING_PERIODS = ("rolling_12m", "rolling_3y")
+
+
+def show_table(table: Table) -> None:
+    """Print a table: fitted to a terminal; piped into a file, ``less`` or ``grep``, one line per row.
+
+    Piped, Rich would fit the table to 80 columns and wrap (or cut) long cells into fragments on
+    several lines, which no program or person can read back; there, the table is as wide as it needs.
+    """
+    if console.is_terminal:
+        console.print(table)
+        return
+    wide = Console(file=console.file, width=100_000, no_color=True, highlight=False)
+    wide.print(table, crop=False)
+
+
+_A_LEVEL = {"trust": "a trust", "lmns": "an LMNS", "region": "a region", "england": "England"}
+
+
+def level_of_orgs(codes: list[str] | None, level: str | None) -> tuple[str, list[str] | None]:
+    """The level to compute at: ``--level``, else the level of the ``--org`` codes, else England.
+
+    ``--org R0A`` alone means "this trust"; a ``--level`` that does not match the codes is an error
+    naming both, as are codes at different levels or unknown codes.
+    """
+    if not codes:
+        return level or "england", None
+    from matneo.reference.organisations import load_hierarchy
+
+    hierarchy = load_hierarchy()
+    codes = [code.strip().upper() for code in codes]
+    levels = {}
+    for code in codes:
+        try:
+            levels[code] = hierarchy.get(code).level
+        except KeyError:
+            raise typer.BadParameter(f"there is no organisation with code {code}", param_hint="--org") from None
+    found = sorted(set(levels.values()))
+    if level is None and len(found) > 1:
+        raise typer.BadParameter(
+            f"the codes are at different levels ({', '.join(found)}): give codes at one level", param_hint="--org"
+        )
+    wanted = level or found[0]
+    wrong = [f"{code} is {_A_LEVEL.get(lvl, lvl)}" for code, lvl in levels.items() if lvl != wanted]
+    if wrong:
+        raise typer.BadParameter(f"{'; '.join(wrong)}, not {_A_LEVEL.get(wanted, wanted)}", param_hint="--org")
+    return wanted, codes
+
+
 @app.command()
 def measures(
     measure: Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable).")] = None,
-    level: Annotated[str, typer.Option(help="trust, lmns, region or england.")] = "england",
+    level: Annotated[
+        str | None, typer.Option(help="trust, lmns, region or england (default: the level of --org, else england).")
+    ] = None,
     period: Annotated[
         str, typer.Option(help="month, quarter, year, financial_year, rolling_12m or rolling_3y.")
     ] = "year",
-    org: Annotated[list[str] | None, typer.Option(help="Organisation code at that level (repeatable).")] = None,
-    since: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
-    until: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    org: Annotated[
+        list[str] | None, typer.Option(help="Organisation code (repeatable); its level is used unless --level.")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help="First month, YYYY-MM (rolling periods: the first month a period ends in)."),
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (periods ending by then).")] = None,
     by: Annotated[str | None, typer.Option(help="Break down by ethnic_group or imd_quintile.")] = None,
     output: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
     list_measures: Annotated[bool, typer.Option("--list", help="List the registered measures and stop.")] = False,
@@ -347,6 +403,9 @@ def measures(
     ] = False,
 ) -> None:
     """Compute measures with 95% and 99.8% confidence intervals."""
+    import polars as pl
+
+    from matneo.dates import month_end
     from matneo.measures.compute import compute
     from matneo.measures.definitions import MEASURES, UNIT_LABELS
     from matneo.measures.inequalities import add_ratios
@@ -359,20 +418,29 @@ def measures(
             better = "lower" if m.direction == "lower_is_better" else "higher"
             target = f"{m.target:g}" if m.target is not None else ""
             table.add_row(m.id, m.title, UNIT_LABELS[m.unit], better, target)
-        console.print(table)
+        show_table(table)
         return
+    level, org = level_of_orgs(org, level)
+    start, end = parse_month(since), parse_month(until, end=True)
+    if start is not None and end is not None and start > end:
+        raise typer.BadParameter(f"--from {since} is after --to {until}", param_hint="--from")
+    # A rolling period is named by the month it ends in: --from/--to pick those months, whatever the
+    # window's length (a 12-month window ending in 2020-03 starts in 2019-04, before --from 2020-01).
+    rolling = period in ROLLING_PERIODS
     settings = _prepared()
     try:
         result = compute(
             measure,
             level=level,  # type: ignore[arg-type]
             period=period,  # type: ignore[arg-type]
-            start=parse_month(since),
-            end=parse_month(until, end=True),
+            start=None if rolling else start,
+            end=end,
             orgs=org,
             by=by,  # type: ignore[arg-type]
             settings=settings,
         )
+        if rolling and start is not None:
+            result = result.filter(pl.col("period_end") >= month_end(start))
         if by:
             result = add_ratios(result, by)
         if publish:
@@ -395,21 +463,21 @@ def measures(
     table = Table(title=f"Measures by {level} and {period}")
     if by:
         columns.append("ratio")
-    for column in [*columns, "95% CI"]:
-        table.add_column(
-            column, justify="right" if column in ("numerator", "denominator", "value", "95% CI") else "left"
-        )
+    for column in [*columns, "95% CI", "99.8% CI"]:
+        table.add_column(column, justify="left" if column in ("measure", "org_code", "period", by) else "right")
     for row in result.iter_rows(named=True):
         value = "suppressed" if row["suppressed"] else "n/a" if row["value"] is None else f"{row['value']:.2f}"
-        ci = "" if row["lower95"] is None else f"{row['lower95']:.2f}–{row['upper95']:.2f}"
+        intervals = [
+            "" if row[f"lower{c}"] is None else f"{row[f'lower{c}']:.2f}–{row[f'upper{c}']:.2f}" for c in ("95", "998")
+        ]
         cells = [
             "" if row[c] is None else f"{row[c]:,}" if c in ("numerator", "denominator") else str(row[c])
             for c in columns
             if c not in ("value", "ratio")
         ]
         ratio = [] if not by else ["n/a" if row["ratio"] is None else f"{row['ratio']:.2f}"]
-        table.add_row(*cells, value, *ratio, ci)
-    console.print(table)
+        table.add_row(*cells, value, *ratio, *intervals)
+    show_table(table)
 
 
 @app.command()
@@ -461,7 +529,7 @@ def ambition(
             expected,
             (progress.status or "").replace("_", " "),
         )
-    console.print(table)
+    show_table(table)
     console.print(
         "Status: ahead if the whole 95% interval is better than the trajectory for that year, off track if it is "
         "all worse, otherwise on track. Targets are the baseline less 20% (2020) and 50% (2025), rounded half up "
@@ -670,11 +738,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Serve the web app."""
+    """Serve the web app. Each request and each background job is logged to stderr (no identifiers)."""
     import uvicorn
 
-    from matneo.web.app import create_app
+    from matneo.web.app import create_app, log_to_stderr
 
+    log_to_stderr()
     app_ = create_app(get_settings(), warm=True)
     console.print(f"MatNeo is running at http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")

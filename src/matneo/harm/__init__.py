@@ -14,6 +14,7 @@ from matneo.harm.calendar import CalendarRangeError, add_working_days, bank_holi
 from matneo.harm.report import FieldError, HarmReport, HarmReportError, parse_report
 from matneo.harm.routing import route, route_report
 from matneo.harm.rules import (
+    AS_SOON_AS_POSSIBLE,
     BRAIN_INJURY_CRITERIA,
     DEADLINES,
     EXCLUSIONS,
@@ -26,6 +27,7 @@ from matneo.harm.rules import (
 )
 
 __all__ = [
+    "AS_SOON_AS_POSSIBLE",
     "BRAIN_INJURY_CRITERIA",
     "DEADLINES",
     "EXCLUSIONS",

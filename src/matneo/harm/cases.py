@@ -53,6 +53,7 @@ from matneo.db.models import (
 )
 from matneo.db.session import transaction
 from matneo.harm.report import (
+    ANSWER_LABELS,
     BABY_FIELDS,
     GESTATION_FIELDS,
     MOTHER_FIELDS,
@@ -236,9 +237,9 @@ def _date(value: str | dt.date | None, field: str, today: dt.date) -> dt.date:
         try:
             day = dt.date.fromisoformat((value or "").strip())
         except ValueError:
-            raise CaseError([FieldError(field, "must be a date, for example 2026-03-02")]) from None
+            raise CaseError([FieldError(field, "must be a real date")]) from None
     if day > today:
-        raise CaseError([FieldError(field, f"{day.isoformat()} is in the future")])
+        raise CaseError([FieldError(field, "cannot be in the future")])
     return day
 
 
@@ -246,6 +247,27 @@ def _event_date(report: HarmReport) -> dt.date:
     if report.baby is not None:
         return report.baby.birth_date
     return report.mother.death_date or report.incident_known_date
+
+
+#: What each kind of case-trail row records, as the case page says it.
+CHANGE_ACTIONS = {
+    "draft.created": "Draft started",
+    "draft.saved": "Draft saved",
+    "report.submitted": "Report submitted",
+    "answer.changed": "Answer changed",
+    "report.rerouted": "Report routed again",
+    "route.added": "Route added",
+    "route.applies_again": "Route applies again",
+    "route.deadlines_changed": "Route deadlines changed",
+    "route.not_applicable": "Route marked not applicable",
+    "route.no_longer_applies": "Route no longer applies",
+    "route.done": "Route marked done",
+    "route.due": "Route reopened",
+    "birth_record.relinked": "Birth record link changed",
+    "family_contact.added": "Family contact logged",
+    "candour.recorded": "Duty of Candour step recorded",
+    "attachment.added": "Attachment added",
+}
 
 
 def _change(
@@ -710,7 +732,7 @@ AMENDABLE_FIELDS: tuple[str, ...] = (
 LINK_FIELDS = ("baby.birth_date", "gestation", "gestation.weeks", "gestation.days")
 #: Start of the reason a route gets when an amendment ends it; also how such a route is recognised
 #: when a later amendment makes it apply again (a reason typed by staff is a human decision, kept).
-AMENDED_REASON = "No longer applies after the report was amended on"
+AMENDED_REASON = "No longer applies after the report was amended"
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:
@@ -834,9 +856,11 @@ def amend(
 
         case.report, case.routing, case.ruleset = text, json.dumps(result, default=str), result["ruleset"]
         case.event_date, case.updated_at = _event_date(parsed), utcnow()
-        fields = ", ".join(changed)
+        label = "answer" if len(changed) == 1 else "answers"
+        because = f"{label} changed: " + ", ".join(ANSWER_LABELS.get(name, name) for name in changed)
         for name, (before, after) in changed.items():
-            _change(session, case.id, actor, "answer.changed", f"Answer: {name}", {name: before}, {name: after})
+            what = f"Answer: {ANSWER_LABELS.get(name, name)}"
+            _change(session, case.id, actor, "answer.changed", what, {name: before}, {name: after})
         session.flush()
         _checkpoint("after_amended_report_flushed")
 
@@ -845,7 +869,6 @@ def amend(
         added: list[str] = []
         ended: list[str] = []
         moved: list[str] = []
-        label = "field" if len(changed) == 1 else "fields"
         for route_id in ROUTE_IDS:
             row, title = rows.get(route_id), ROUTE_TITLES.get(route_id, route_id)
             if route_id in required:
@@ -853,7 +876,7 @@ def amend(
                 if row is None:
                     session.add(_route_row(case.id, route_id, deadlines, actor))
                     added.append(route_id)
-                    after = {"status": "due", "deadlines": deadlines, "because": f"amended {label}: {fields}"}
+                    after = {"status": "due", "deadlines": deadlines, "because": because}
                     _change(session, case.id, actor, "route.added", title, None, after)
                     continue
                 before = {**_route_state(row), "deadlines": json.loads(row.deadlines)}
@@ -875,7 +898,7 @@ def amend(
                 if row.status == "due":
                     before = _route_state(row)
                     row.status = "not_applicable"
-                    row.reason = f"{AMENDED_REASON} {day.isoformat()} ({label}: {fields})."
+                    row.reason = f"{AMENDED_REASON} ({because})."
                     row.updated_by, row.updated_at = actor, utcnow()
                     _change(
                         session,
@@ -896,7 +919,7 @@ def amend(
                         "route.no_longer_applies",
                         title,
                         {"applies": True, "status": row.status},
-                        {"applies": False, "status": row.status, "because": f"amended {label}: {fields}"},
+                        {"applies": False, "status": row.status, "because": because},
                         sensitive=bool(state["reason"]),
                     )
         if link is not None and link != (case.linked_record_id, case.link_status):

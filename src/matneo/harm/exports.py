@@ -132,6 +132,7 @@ def export_route(url: str, access: Access, case_id: int, route_id: str, today: d
         "status": route["status"],
         "reference": route["reference"],
         "deadlines": route["deadlines"],
+        "deadline_details": route["deadline_details"],
         "why": route["why"],
         "event": {path: _get(report, path) for path in FIELDS[route_id]},
         "needs_local_confirmation": "Field list from the research note, not the body's published schema.",

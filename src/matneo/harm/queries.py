@@ -75,7 +75,9 @@ def _trust_name(access: Access, code: str) -> str:
         return code
 
 
-def _route_dict(row: HarmRoute, today: dt.date, owner: bool, reasons: dict[str, list[dict]]) -> dict[str, Any]:
+def _route_dict(
+    row: HarmRoute, today: dt.date, owner: bool, reasons: dict[str, list[dict]], details: dict[str, list[dict]]
+) -> dict[str, Any]:
     shown = display_status(row, today)
     return {
         "route_id": row.route_id,
@@ -91,6 +93,10 @@ def _route_dict(row: HarmRoute, today: dt.date, owner: bool, reasons: dict[str, 
         "updated_by": row.updated_by,
         "updated_at": _iso(row.updated_at),
         "why": [r["text"] for r in reasons.get(row.route_id, [])],
+        # Every deadline with its kind (dated, "as soon as possible", or none yet), when the routing has it.
+        "deadline_details": [
+            {key: d.get(key) for key in ("name", "label", "kind", "due")} for d in details.get(row.route_id, [])
+        ],
     }
 
 
@@ -102,6 +108,7 @@ def case_detail(url: str, access: Access, case_id: int, today: dt.date | None = 
         owner = sees_identifiers(access, case.trust_code)
         routing = json.loads(case.routing) if case.routing else {}
         reasons = {r["id"]: r["reasons"] for r in routing.get("routes", [])}
+        details = {r["id"]: r.get("deadline_details", []) for r in routing.get("routes", [])}
         order = {rid: i for i, rid in enumerate(ROUTE_IDS)}
         routes = sorted(
             session.scalars(select(HarmRoute).where(HarmRoute.report_id == case.id)),
@@ -143,7 +150,7 @@ def case_detail(url: str, access: Access, case_id: int, today: dt.date | None = 
             "report": json.loads(case.report),
             "pending": routing.get("pending", []),
             "not_routed": routing.get("not_routed", []),
-            "routes": [_route_dict(r, day, owner, reasons) for r in routes],
+            "routes": [_route_dict(r, day, owner, reasons, details) for r in routes],
             "family_contacts": [
                 {
                     "on": _iso(c.contacted_on),
@@ -248,6 +255,7 @@ def queue(url: str, access: Access, today: dt.date | None = None) -> dict[str, A
                     {
                         "case_id": case_id,
                         "trust_code": trust,
+                        "trust_name": _trust_name(access, trust),
                         "route_id": route.route_id,
                         "title": ROUTE_TITLES.get(route.route_id, route.route_id),
                         "due": _iso(route.next_due),
@@ -294,6 +302,8 @@ def queue(url: str, access: Access, today: dt.date | None = None) -> dict[str, A
                     "id": n.id,
                     "case_id": n.report_id,
                     "route_id": n.route_id,
+                    "route_title": ROUTE_TITLES.get(n.route_id, n.route_id),
+                    "due_on": _iso(n.due_on),
                     "message": n.message,
                     "created_at": _iso(n.created_at),
                     "read": n.read_at is not None,

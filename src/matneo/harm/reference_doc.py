@@ -162,14 +162,18 @@ def render() -> str:
         '{"ruleset": "' + RULESET_VERSION + '",',
         ' "routes": [{"id": ROUTE, "reasons": [{"rule", "text", "source", "confidence", "needs_local_confirmation"}],',
         '             "deadlines": {name: "YYYY-MM-DD"},',
-        '             "deadline_details": [{"name", "due", "rule", "text", "source", "confidence",',
-        '                                   "needs_local_confirmation"}]}],',
+        '             "deadline_details": [{"name", "label", "kind", "due", "rule", "text", "source",',
+        '                                   "confidence", "needs_local_confirmation"}]}],',
         ' "pending": [{"field", "why", "routes"}],',
         ' "not_routed": [{"route", "rule", "why", "source", "confidence", "needs_local_confirmation"}]}',
         "```",
         "",
         "Routes appear in the order " + ", ".join(f"`{r}`" for r in ROUTE_IDS) + ". `not_routed` shows rules that",
         "hold but are switched off and routes removed by an exclusion, so nothing is dropped silently.",
+        "",
+        "A deadline's `kind` is `date` (`due` is its date), `as_soon_as_possible` (the source sets no timescale:",
+        "no date, never overdue, no overdue notification) or `none` (no timescale found and none configured",
+        "locally: no date). `deadlines` holds the dated ones only; `label` is the deadline's plain name.",
         "",
         "## Rules",
         "",
@@ -199,7 +203,7 @@ def render() -> str:
             lines.append("- Deadlines:")
             for d in deadlines:
                 flag = ", needs local confirmation" if d.needs_local_confirmation else ""
-                configurable = " Period configurable." if d.configurable else ""
+                configurable = " Timescale configurable." if d.configurable else ""
                 lines.append(
                     f"  - `{d.name}`: {d.rule_text(d.period)} ({d.confidence}{flag}). {d.text}"
                     f"{(' ' + d.conflict) if d.conflict else ''}{configurable} Source: {d.source}."
@@ -227,12 +231,14 @@ def render() -> str:
         '  "rules": {"MNSI-1b-SUICIDE": true, "MNSI-1a-MSE": false},',
         '  "brain_injury_criteria": {"moderate_severe_encephalopathy": false},',
         '  "deadlines": {"MBRRACE_MATERNAL.notify": {"amount": 5, "unit": "working_days"},',
-        '                "LFPSE.record": {"amount": 1, "unit": "calendar_days"}}',
+        '                "LFPSE.record": {"amount": 1, "unit": "calendar_days"},',
+        '                "CDOP.notify": "as_soon_as_possible"}',
         "}",
         "```",
         "",
-        "Only rules and deadline periods that are not CONFIRMED can be changed; units are `calendar_days`,",
-        "`working_days` and `months`; `null` removes a deadline's date.",
+        "Only rules and deadline timescales that are not CONFIRMED can be changed; units are `calendar_days`,",
+        '`working_days` and `months`; `"as_soon_as_possible"` makes a deadline undated and never overdue;',
+        "`null` removes a deadline's date until one is configured.",
         "",
         "## Deadline calendar",
         "",

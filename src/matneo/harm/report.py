@@ -116,6 +116,53 @@ MOTHER_FIELDS = (
     "pregnancy_outcome",
     "cause_classification",
 )
+#: Plain-English names of every answer, by dotted field name (pages, the case trail and messages
+#: name answers with these, never with the field names).
+ANSWER_LABELS: dict[str, str] = {
+    "report": "The report",
+    "incident_known_date": "Date the trust became aware",
+    "gestation": "Gestation at birth",
+    "gestation.weeks": "Gestation in completed weeks",
+    "gestation.days": "Gestation extra days",
+    "labour": "Labour",
+    "mode_of_birth": "Mode of birth",
+    "termination_of_pregnancy": "Termination of pregnancy",
+    "multiple_pregnancy": "Multiple pregnancy",
+    "notifiable_safety_incident": "Notifiable safety incident (Duty of Candour)",
+    "never_event": "Never Event",
+    "death_likely_due_to_problems_in_care": "Death more likely than not due to problems in care",
+    "baby": "The baby",
+    "baby.birth_date": "Baby's date of birth",
+    "baby.signs_of_life_at_birth": "Signs of life at birth",
+    "baby.fetal_death_timing": "When the stillborn baby died",
+    "baby.died": "Baby died",
+    "baby.age_at_death_completed_days": "Baby's age at death in completed days",
+    "baby.death_date": "Date of the baby's death",
+    "baby.received_neonatal_care": "Neonatal care",
+    "baby.birthweight_g": "Birthweight in grams",
+    "baby.therapeutic_cooling": "Therapeutic cooling",
+    "baby.hie_grade": "HIE grade",
+    "baby.decreased_central_tone": "Decreased central tone in the first 7 days",
+    "baby.comatose": "Coma in the first 7 days",
+    "baby.seizures": "Seizures in the first 7 days",
+    "baby.moderate_severe_encephalopathy": "Moderate–severe encephalopathy in the first 7 days",
+    "baby.mri_evidence_hypoxic_injury": "MRI evidence of hypoxic brain injury",
+    "baby.outcome_due_to_congenital_condition": "Outcome caused by a congenital condition",
+    "mother": "The mother",
+    "mother.died": "Mother died",
+    "mother.death_date": "Date of the mother's death",
+    "mother.death_timing": "When the mother died",
+    "mother.days_after_end_of_pregnancy": "Days after the end of pregnancy",
+    "mother.pregnancy_outcome": "Pregnancy outcome",
+    "mother.cause_classification": "Cause of the mother's death",
+}
+assert set(ANSWER_LABELS) == {
+    "report",
+    *TOP_FIELDS,
+    *(f"gestation.{f}" for f in GESTATION_FIELDS),
+    *(f"baby.{f}" for f in BABY_FIELDS),
+    *(f"mother.{f}" for f in MOTHER_FIELDS),
+}
 #: Baby fields that only make sense for a baby born alive; for a baby born with no signs of life
 #: they must be absent, null, false or "none".
 LIVE_BIRTH_ONLY = (

@@ -35,16 +35,25 @@ from matneo.harm.report import (
 from matneo.harm.rules import (
     EXCLUSIONS,
     ROUTE_IDS,
+    ROUTE_TITLES,
     RULES,
     RULESET_VERSION,
     Deadline,
+    Period,
     RoutingOptions,
     Rule,
+    Timescale,
+    timescale_kind,
 )
 
 __all__ = ["FIELD_LABELS", "UNKNOWN_VALUES", "route", "route_report", "unknown_fields"]
 
-_BOOL = ((True, "true"), (False, "false"))
+_BOOL = ((True, "yes"), (False, "no"))
+
+
+def _words(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((v, v.replace("_", " ")) for v in values)
+
 
 #: The values tried for each field that may be unknown, with how each is described. Gestation and
 #: birthweight are tried once per band between the note's thresholds (§0: 20+0, 22+0, 24+0, 37+0;
@@ -57,14 +66,14 @@ UNKNOWN_VALUES: Mapping[str, tuple[tuple[Any, str], ...]] = {
         (Gestation(24, 0), "24+0 to 36+6"),
         (Gestation(37, 0), "37+0 or more"),
     ),
-    "mode_of_birth": tuple((m, m) for m in MODE_OF_BIRTH),
+    "mode_of_birth": _words(MODE_OF_BIRTH),
     "notifiable_safety_incident": _BOOL,
     "never_event": _BOOL,
     "death_likely_due_to_problems_in_care": _BOOL,
-    "baby.fetal_death_timing": (("antepartum", "antepartum"), ("intrapartum", "intrapartum")),
+    "baby.fetal_death_timing": (("antepartum", "died before labour"), ("intrapartum", "alive at the start of labour")),
     "baby.received_neonatal_care": _BOOL,
     "baby.birthweight_g": ((399, "under 400 g"), (400, "400 g to 500 g"), (501, "over 500 g")),
-    "baby.therapeutic_cooling": tuple((c, c) for c in COOLING),
+    "baby.therapeutic_cooling": tuple((c, f"{c} cooling" if c != "none" else "no cooling") for c in COOLING),
     "baby.hie_grade": tuple((g, f"grade {g}") for g in range(4)),
     "baby.decreased_central_tone": _BOOL,
     "baby.comatose": _BOOL,
@@ -72,7 +81,7 @@ UNKNOWN_VALUES: Mapping[str, tuple[tuple[Any, str], ...]] = {
     "baby.moderate_severe_encephalopathy": _BOOL,
     "baby.mri_evidence_hypoxic_injury": _BOOL,
     "baby.outcome_due_to_congenital_condition": _BOOL,
-    "mother.cause_classification": tuple((c, c) for c in CAUSE_CLASSIFICATION),
+    "mother.cause_classification": _words(CAUSE_CLASSIFICATION),
 }
 
 #: Plain-English names of the fields that may be unknown (used in ``pending``).
@@ -295,6 +304,8 @@ def _route_entry(route_id: str, fired: list[Rule], report: HarmReport, options: 
         details.append(
             {
                 "name": deadline.name,
+                "label": deadline.label,
+                "kind": timescale_kind(period),
                 "due": due.isoformat() if due else None,
                 "rule": deadline.rule_text(period),
                 "text": deadline.text + (f" {deadline.conflict}" if deadline.conflict else ""),
@@ -330,10 +341,11 @@ def _clock(report: HarmReport, clock: str, earlier: Mapping[str, dt.date | None]
 
 
 def _due_date(
-    deadline: Deadline, period: Any, report: HarmReport, earlier: Mapping[str, dt.date | None]
+    deadline: Deadline, period: Timescale | None, report: HarmReport, earlier: Mapping[str, dt.date | None]
 ) -> dt.date | None:
+    """The due date; none for "as soon as possible", for no timescale, or while the clock's date is unknown."""
     field_name, start = _clock(report, deadline.clock, earlier)
-    if period is None or start is None:
+    if not isinstance(period, Period) or start is None:
         return None
     try:
         return period.after(start)
@@ -355,13 +367,14 @@ def _pending(
         for rid in routes:
             labels = route_status[rid].tipping[name]
             if labels:
-                sentences.append(f"if {' or '.join(labels)}, {rid} applies")
+                sentences.append(f"if {' or '.join(labels)}, {ROUTE_TITLES[rid]} applies")
             elif rid in excluded_because:
-                excluded.append(f"it could add {rid} (only if {' or '.join(excluded_because[rid])} does not apply)")
+                excluders = " or ".join(ROUTE_TITLES[e] for e in excluded_because[rid])
+                excluded.append(f"it could add {ROUTE_TITLES[rid]} (only if {excluders} does not apply)")
             else:
-                together.append(rid)
+                together.append(ROUTE_TITLES[rid])
         if together:
-            sentences.append(f"together with the other unknown fields it could add {' or '.join(together)}")
+            sentences.append(f"together with the other unknown answers it could add {' or '.join(together)}")
         sentences.extend(excluded)
         why = f"{FIELD_LABELS[name]} is not known: " + "; ".join(sentences) + "."
         items.append({"field": name, "why": why, "routes": routes})
@@ -397,7 +410,7 @@ def _not_routed(
                 {
                     "route": exclusion.route,
                     "rule": exclusion.id,
-                    "why": f"Excluded because {exclusion.excluded_by} applies. {exclusion.text}",
+                    "why": f"Excluded because {ROUTE_TITLES[exclusion.excluded_by]} applies. {exclusion.text}",
                     "source": exclusion.source,
                     "confidence": str(exclusion.confidence),
                     "needs_local_confirmation": exclusion.confidence == "UNCONFIRMED",

@@ -11,7 +11,8 @@ document the note names) and carries the note's confidence tag:
 
 No threshold here is invented: where the note has no number (e.g. an MBRRACE-UK maternal
 notification timescale) the deadline has no period and produces no date until a local period is
-configured.
+configured. Where the source says to act but sets no timescale (recording on LFPSE), the deadline is
+:data:`AS_SOON_AS_POSSIBLE`: shown as "as soon as possible", never overdue, never notified.
 
 A rule's ``condition`` is a small pure predicate over a validated :class:`HarmReport`. Its
 ``reads`` lists the fields that may be unknown (``null``) and that the predicate depends on: the
@@ -44,13 +45,16 @@ from matneo.harm.report import (
 )
 
 __all__ = [
+    "AS_SOON_AS_POSSIBLE",
     "BRAIN_INJURY_CRITERIA",
     "DEADLINES",
+    "DEADLINE_NAMES",
     "EXCLUSIONS",
     "ROUTE_IDS",
     "ROUTE_TITLES",
     "RULES",
     "RULESET_VERSION",
+    "AsSoonAsPossible",
     "BrainInjuryCriterion",
     "Confidence",
     "Deadline",
@@ -58,7 +62,9 @@ __all__ = [
     "Period",
     "RoutingOptions",
     "Rule",
+    "Timescale",
     "potential_severe_brain_injury",
+    "timescale_kind",
 ]
 
 RULESET_VERSION = "2026-11"
@@ -129,6 +135,35 @@ class Period:
         return f"{self.amount} {word}{'' if self.amount == 1 else 's'}"
 
 
+@dataclass(frozen=True)
+class AsSoonAsPossible:
+    """The deadline kind for a duty whose source sets no timescale: do it "as soon as possible".
+
+    It has no due date, so it is never overdue and never notified as overdue. Where a trust's own
+    policy sets a timescale, :class:`RoutingOptions` replaces it with a :class:`Period`; where a dated
+    deadline's source gives no timescale, a trust may set it to this kind instead.
+    """
+
+    def __str__(self) -> str:
+        return "as soon as possible"
+
+
+AS_SOON_AS_POSSIBLE = AsSoonAsPossible()
+#: How long a deadline runs: a period from its clock, or "as soon as possible" (no date).
+Timescale = Period | AsSoonAsPossible
+#: What a timescale gives on the page and in the routing output: a date, "as soon as possible", or
+#: nothing yet (no timescale found and none configured locally).
+TimescaleKind = Literal["date", "as_soon_as_possible", "none"]
+
+
+def timescale_kind(timescale: Timescale | None) -> TimescaleKind:
+    if timescale is None:
+        return "none"
+    if isinstance(timescale, AsSoonAsPossible):
+        return "as_soon_as_possible"
+    return "date"
+
+
 #: Deadline clocks: where each deadline counts from. ``baby.death`` is ``baby.death_date`` for a
 #: baby born alive, and ``baby.birth_date`` for a baby born with no signs of life.
 CLOCKS = MappingProxyType(
@@ -147,7 +182,7 @@ class Deadline:
 
     id: str
     clock: str
-    period: Period | None
+    period: Timescale | None
     text: str
     source: str
     confidence: Confidence
@@ -166,9 +201,16 @@ class Deadline:
         """Periods not confirmed by a primary source may be replaced locally (RoutingOptions.deadlines)."""
         return self.confidence is not Confidence.CONFIRMED
 
-    def rule_text(self, period: Period | None) -> str:
+    @property
+    def label(self) -> str:
+        """The deadline's plain-English name (:data:`DEADLINE_NAMES`)."""
+        return DEADLINE_NAMES[self.name]
+
+    def rule_text(self, period: Timescale | None) -> str:
         if period is None:
             return "no timescale found; no date until a local period is configured"
+        if isinstance(period, AsSoonAsPossible):
+            return "as soon as possible: no fixed deadline, so never overdue"
         if self.clock in CLOCKS:
             start = CLOCKS[self.clock]
         else:  # another deadline of the same route, e.g. MNSI.refer
@@ -268,12 +310,13 @@ class RoutingOptions:
 
     * ``rules``: ``{rule id: enabled}`` for switchable rules (those not CONFIRMED);
     * ``brain_injury_criteria``: ``{criterion id: enabled}`` (note §0: "Keep each criterion switchable");
-    * ``deadlines``: ``{deadline id: Period or None}`` replacing a non-CONFIRMED deadline period.
+    * ``deadlines``: ``{deadline id: Period, AS_SOON_AS_POSSIBLE or None}`` replacing the timescale of a
+      deadline that is not CONFIRMED (``None``: no date until one is configured).
     """
 
     rules: Mapping[str, bool] = field(default_factory=dict)
     brain_injury_criteria: Mapping[str, bool] = field(default_factory=dict)
-    deadlines: Mapping[str, Period | None] = field(default_factory=dict)
+    deadlines: Mapping[str, Timescale | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         problems = []
@@ -298,28 +341,34 @@ class RoutingOptions:
                 problems.append(f"unknown deadline {deadline_id!r}")
             elif not deadline.configurable:
                 problems.append(f"deadline {deadline_id} is CONFIRMED and cannot be changed")
-            elif period is not None and not isinstance(period, Period):
-                problems.append(f"deadline {deadline_id} must be a Period or None, got {period!r}")
+            elif period is not None and not isinstance(period, Period | AsSoonAsPossible):
+                problems.append(f"deadline {deadline_id} must be a Period, AS_SOON_AS_POSSIBLE or None, got {period!r}")
         if problems:
             raise ValueError("invalid routing options: " + "; ".join(problems))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RoutingOptions:
         """Build from JSON-style data: ``{"rules": {...}, "brain_injury_criteria": {...},
-        "deadlines": {"MBRRACE_MATERNAL.notify": {"amount": 5, "unit": "working_days"} or null}}``."""
+        "deadlines": {"MBRRACE_MATERNAL.notify": {"amount": 5, "unit": "working_days"},
+        "as_soon_as_possible" or null}}``."""
         if not isinstance(data, Mapping):
             raise ValueError("routing options must be an object")
         unknown = set(data) - {"rules", "brain_injury_criteria", "deadlines"}
         if unknown:
             raise ValueError(f"invalid routing options: unknown keys {sorted(unknown)}")
-        deadlines: dict[str, Period | None] = {}
+        deadlines: dict[str, Timescale | None] = {}
         for deadline_id, spec in dict(data.get("deadlines") or {}).items():
             if spec is None:
                 deadlines[deadline_id] = None
+            elif spec == "as_soon_as_possible":
+                deadlines[deadline_id] = AS_SOON_AS_POSSIBLE
             elif isinstance(spec, Mapping) and set(spec) == {"amount", "unit"}:
                 deadlines[deadline_id] = Period(spec["amount"], spec["unit"])
             else:
-                raise ValueError(f"invalid routing options: deadline {deadline_id} must be {{amount, unit}} or null")
+                raise ValueError(
+                    f"invalid routing options: deadline {deadline_id} must be {{amount, unit}}, "
+                    '"as_soon_as_possible" or null'
+                )
         return cls(
             rules=dict(data.get("rules") or {}),
             brain_injury_criteria=dict(data.get("brain_injury_criteria") or {}),
@@ -332,7 +381,7 @@ class RoutingOptions:
     def criterion_enabled(self, criterion_id: str) -> bool:
         return self.brain_injury_criteria.get(criterion_id, True)
 
-    def period(self, deadline: Deadline) -> Period | None:
+    def period(self, deadline: Deadline) -> Timescale | None:
         return self.deadlines.get(deadline.id, deadline.period)
 
 
@@ -483,9 +532,15 @@ LFPSE_DEADLINES = (
     Deadline(
         "LFPSE.record",
         "incident_known_date",
-        Period(0, "calendar_days"),
-        "Record the event on LFPSE through the trust's local risk management system (same day suggested).",
-        "note §6, §10; NHS England LFPSE service pages (no deadline found)",
+        AS_SOON_AS_POSSIBLE,
+        "Record the event on LFPSE through the trust's local risk management system as soon as possible, with "
+        "the information known then; the record can be updated as more becomes known. NHS England sets no "
+        "deadline, so this is never overdue; set a local timescale if the trust's policy has one.",
+        "note §6, §10; NHS England 'Policy guidance on recording patient safety events and levels of harm' "
+        "(2023, updated 2026; england.nhs.uk/long-read/policy-guidance-on-recording-patient-safety-events-and-"
+        "levels-of-harm: 'always better to record ... using the available information', records updated as new "
+        "information becomes available; no timescale); NHS England 'Learn from patient safety events (LFPSE) "
+        "service' page (no timescale)",
         Confidence.UNCONFIRMED,
     ),
 )
@@ -513,6 +568,25 @@ DEADLINES: tuple[Deadline, ...] = (
     *PSII_DEADLINES,
 )
 _DEADLINES_BY_ID = {d.id: d for d in DEADLINES}
+
+#: Plain-English names of the deadlines, by the name after the route (shown on pages and in the trail).
+DEADLINE_NAMES = MappingProxyType(
+    {
+        "refer": "Refer to MNSI",
+        "steis": "Report on StEIS",
+        "investigation_expected": "MNSI investigation expected to finish",
+        "legal_services_informed": "Tell the trust's legal services",
+        "notify_nhsr": "Notify NHS Resolution",
+        "notify": "Notify",
+        "surveillance_complete": "Complete the surveillance data",
+        "review_started": "Start the review",
+        "report_published": "Publish the review",
+        "notification": "Notify the person affected",
+        "record": "Record on LFPSE",
+        "complete": "Complete the investigation",
+    }
+)
+assert {d.name for d in DEADLINES} == set(DEADLINE_NAMES)
 
 
 # --------------------------------------------------------------------------------------

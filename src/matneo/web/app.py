@@ -10,7 +10,9 @@ page builder or action in :mod:`matneo.web.pages` with the user's
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +27,36 @@ from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
 from matneo.config import Settings, get_mail_settings, get_settings
 from matneo.db.session import prepare
+from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
 from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
 from matneo.web.services import BadRequest, NotFound, Services, fmt
 
 log = logging.getLogger(__name__)
+#: One line per request: method, the route's path template, status, time taken. Never the real
+#: path or query string: those can carry case numbers, e-mail addresses (``?done=added+…``) or
+#: sign-in targets.
+request_log = logging.getLogger("matneo.web.requests")
 WEB_DIR = Path(__file__).parent
+
+
+def log_to_stderr(level: int = logging.INFO) -> None:
+    """Send MatNeo's log (requests, background jobs, problems) to stderr, once, for ``matneo serve``."""
+    logger = logging.getLogger("matneo")
+    if not any(getattr(h, "matneo_stderr", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.matneo_stderr = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+def route_template(request: Request) -> str:
+    """The matched route's path with its parameters as names (``/harm/{case_id}``), or "(no route)"."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or "(no route)"
+
+
 DEMO_MARKER = "DEMO"  # a file in MATNEO_HOME written by `matneo demo`: pages then say the data is synthetic
 
 
@@ -48,6 +74,7 @@ def access_for(request: Request) -> Access:
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     engine.env.globals.update(fmt=fmt, role_labels=ROLE_LABELS, version=__version__)
+    engine.env.filters.update(when=when, day=day)
     return engine
 
 
@@ -130,7 +157,14 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        except Exception:
+            request_log.error("%s %s failed", request.method, route_template(request), exc_info=True)
+            raise
+        elapsed = (time.perf_counter() - started) * 1000
+        request_log.info("%s %s %s %.0f ms", request.method, route_template(request), response.status_code, elapsed)
         response.headers.update(SECURITY_HEADERS)
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
@@ -186,13 +220,17 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
 
 def _warm(services: Services) -> None:
     """Compute the tables the first pages need, so the first visitor does not wait for them."""
+    started = time.perf_counter()
+    log.info("job warm the results cache: started")
     try:
         for period in ("rolling_12m", "year", "rolling_3y", "month"):
             services.results.table(period)
         for by in ("ethnic_group", "imd_quintile"):
             services.results.table("rolling_3y", by)
     except Exception:  # pragma: no cover - warming is best effort; requests compute on demand
-        log.exception("warming the results cache failed")
+        log.exception("job warm the results cache: failed; pages compute their tables on demand")
+        return
+    log.info("job warm the results cache: finished in %.1f s: 6 tables ready", time.perf_counter() - started)
 
 
 def _quote(text: str) -> str:

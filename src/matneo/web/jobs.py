@@ -5,6 +5,9 @@
   notifications by e-mail when an SMTP relay is configured (:mod:`matneo.harm.mail`).
 * The signals register, refreshed after each new load (a new records-store version), so a file
   uploaded on the Data page shows up as signals without anyone running `matneo signals`.
+
+Each job logs when it starts and when it ends, with what it changed (counts and the store version
+only); under `matneo serve` the log goes to stderr.
 """
 
 from __future__ import annotations
@@ -24,6 +27,20 @@ OVERDUE_EVERY = 3600.0
 POLL_EVERY = 60.0
 
 
+def _job(name: str, work: Callable[[], str]) -> str | None:
+    """Run one job, logging its start, and its end with what it changed (counts only, never a record's
+    contents); a failure is logged and the job is tried again on its next turn. Returns what changed."""
+    log.info("job %s: started", name)
+    started = time.perf_counter()
+    try:
+        changed = work()
+    except Exception:
+        log.exception("job %s: failed after %.1f s; it is tried again later", name, time.perf_counter() - started)
+        return None
+    log.info("job %s: finished in %.1f s: %s", name, time.perf_counter() - started, changed)
+    return changed
+
+
 class BackgroundJobs:
     def __init__(
         self, services: Services, clock: Callable[[], float] = time.monotonic, mail: MailSettings | None = None
@@ -35,29 +52,30 @@ class BackgroundJobs:
         self.last_overdue_check: float | None = None
 
     def run_once(self) -> list[str]:
-        """Do whatever is due now; returns what was done (for the tests and the log)."""
+        """Do whatever is due now; returns what each job changed (also logged with its start and end)."""
         done = []
         now = self.clock()
+        url = self.services.settings.database_url
         if self.last_overdue_check is None or now - self.last_overdue_check >= OVERDUE_EVERY:
             self.last_overdue_check = now
-            try:
-                made = overdue_check(self.services.settings.database_url)
-                done.append(f"overdue check: {made} new notifications")
-                if self.mail is not None:
-                    sent = send_notifications(self.services.settings.database_url, self.mail)
-                    done.append(f"e-mailed {sent} notifications")
-            except Exception:  # pragma: no cover - logged; tried again next hour
-                log.exception("the harm overdue check or its e-mail failed")
+            made = _job("harm overdue check", lambda: f"overdue check: {overdue_check(url)} new notifications")
+            done += [made] if made else []
+            if made and self.mail is not None:
+                mail = self.mail
+                sent = _job(
+                    "e-mail harm notifications", lambda: f"e-mailed {send_notifications(url, mail)} notifications"
+                )
+                done += [sent] if sent else []
         version = self.services.results.version()
         if version is not None and version != self.refreshed_version:
-            try:
+
+            def refresh() -> str:
                 summary = refresh_from_store(self.services.settings)
                 self.refreshed_version = version
-                done.append(f"signals refreshed for store version {version}: {summary.raised} raised")
-            except Exception:  # pragma: no cover - logged; tried again on the next poll
-                log.exception("refreshing the signals register failed")
-        for line in done:
-            log.info(line)
+                return f"signals refreshed for store version {version}: {summary.raised} raised"
+
+            refreshed = _job("refresh the signals register", refresh)
+            done += [refreshed] if refreshed else []
         return done
 
     def run_forever(self) -> None:  # pragma: no cover - a loop around run_once

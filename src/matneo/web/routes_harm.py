@@ -252,5 +252,6 @@ async def change_view(request: Request, case_id: int, action: str) -> Response:
         await run_in_threadpool(harm.change_case, services, access, case_id, action, form)
     except CaseError as error:
         page = await run_in_threadpool(harm.case_page, services, access, case_id)
-        return render(request, "harm_case.html", 400, page=page, submitted=False, done=None, error=str(error))
+        error_text = harm.problem_words(error)
+        return render(request, "harm_case.html", 400, page=page, submitted=False, done=None, error=error_text)
     return RedirectResponse(f"/harm/{case_id}?done={action}", status_code=303)

@@ -12,6 +12,7 @@ adapts them to pages (``CaseNotFound`` → 404, field errors → the form).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,9 +21,18 @@ from typing import Any
 
 from matneo.auth.access import Access
 from matneo.harm import cases, queries
-from matneo.harm.cases import CANDOUR_STEPS, CONTACT_METHODS, CaseError, CaseNotFound, Patient, SubmitResult
+from matneo.harm.cases import (
+    CANDOUR_STEPS,
+    CHANGE_ACTIONS,
+    CONTACT_METHODS,
+    CaseError,
+    CaseNotFound,
+    Patient,
+    SubmitResult,
+)
 from matneo.harm.exports import export_route
 from matneo.harm.report import (
+    ANSWER_LABELS,
     CAUSE_CLASSIFICATION,
     COOLING,
     DEATH_TIMING,
@@ -34,7 +44,8 @@ from matneo.harm.report import (
     HarmReportError,
 )
 from matneo.harm.routing import FIELD_LABELS
-from matneo.harm.rules import ROUTE_TITLES
+from matneo.harm.rules import DEADLINE_NAMES, ROUTE_TITLES
+from matneo.web.display import NOTHING, day, when
 from matneo.web.services import NotFound, Services
 
 
@@ -47,8 +58,12 @@ def found() -> Iterator[None]:
         raise NotFound(str(error)) from None
 
 
+#: Choices whose own name would not read as an answer.
+CHOICE_LABELS = {"none": "No", "unknown": "Not known"}
+
+
 def _labels(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((v, v.replace("_", " ").capitalize()) for v in values)
+    return tuple((v, CHOICE_LABELS.get(v, v.replace("_", " ").capitalize())) for v in values)
 
 
 @dataclass(frozen=True)
@@ -239,7 +254,7 @@ def _field_name(error: FieldError) -> str:
 
 def _label_of(error: FieldError) -> str:
     spec = FIELDS_BY_NAME.get(error.field)
-    return spec.label if spec else error.field
+    return spec.label if spec else ANSWER_LABELS.get(error.field, "The report")
 
 
 @dataclass
@@ -284,7 +299,7 @@ def _errors(errors: list[FieldError]) -> list[dict[str, str]]:
             "field": e.field,
             "target": _field_name(e),
             "id": FIELDS_BY_NAME[_field_name(e)].id,
-            "message": f"{_label_of(e)}: {e.message}" if e.field in FIELDS_BY_NAME else f"{e.field}: {e.message}",
+            "message": f"{_label_of(e)}: {e.message}",
         }
         for e in errors
     ]
@@ -326,7 +341,7 @@ def preview(form_or_report: Mapping[str, Any], *, is_form: bool, today: dt.date 
             "title": ROUTE_TITLES.get(r["id"], r["id"]),
             "deadlines": [
                 {
-                    "name": d["name"],
+                    **deadline_words(d),
                     "due": d["due"],
                     "rule": d["rule"],
                     "needs_local_confirmation": d["needs_local_confirmation"],
@@ -410,6 +425,157 @@ def field_errors(error: HarmReportError | CaseError) -> dict[str, Any]:
     }
 
 
+# -- words for people: deadlines, statuses, answers and the case trail -------------------------
+#: Every status a case, route or birth-record link can have, as the pages say it.
+STATUS_WORDS = {
+    **queries.STATUS_LABELS,
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "linked": "Linked",
+    "none": "No matching birth record",
+    "ambiguous": "More than one possible birth record",
+    "unavailable": "Not linked",
+}
+#: The keys of the case trail's before/after values (see :mod:`matneo.harm.cases`), as the trail shows them.
+TRAIL_KEYS = {
+    "status": "Status",
+    "routes": "Routes",
+    "ruleset": "Rule set",
+    "birth record link": "Birth record",
+    "pending": "Answers still unknown",
+    "deadlines": "Deadlines",
+    "because": "Because",
+    "applies": "Applies",
+    "reference": "Reference",
+    "done_on": "Done on",
+    "reason": "Reason",
+    "on": "Date",
+    "by": "By",
+    "method": "How",
+    "summary": "Summary",
+    "note": "Note",
+    "file": "Document",
+    "description": "Description",
+    "record": "Birth record ID",
+    "fields filled in": "Answers filled in",
+    "patient identifiers changed": "Patient identifiers changed",
+}
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+#: The case page's own inputs (route status, contacts, candour steps, attachments), as their labels say.
+CASE_INPUTS = {
+    "status": "New status",
+    "reference": "Reference number",
+    "done_on": "Date done",
+    "reason": "Reason",
+    "contacted_on": "Date of the contact",
+    "by": "By",
+    "method": "How",
+    "summary": "Summary",
+    "step": "Step",
+    "note": "Note",
+    "file_name": "Document name",
+    "description": "Description",
+    "answer": "Answer",
+    "changes": "Answer",
+}
+
+
+def problem_words(error: CaseError) -> str:
+    """What is wrong with a change on the case page, each problem under its input's or answer's name."""
+    return "; ".join(
+        f"{CASE_INPUTS.get(e.field) or ANSWER_LABELS.get(e.field, 'The change')}: {e.message}" for e in error.errors
+    )
+
+
+def deadline_words(detail: Mapping[str, Any]) -> dict[str, str]:
+    """A deadline's name and when it is due, in words: a date, "as soon as possible", or no date yet."""
+    name = str(detail.get("name") or "")
+    kind = detail.get("kind") or ("date" if detail.get("due") else "none")
+    if kind == "date":
+        due = day(detail.get("due"))
+    elif kind == "as_soon_as_possible":
+        due = "as soon as possible (no fixed deadline)"
+    else:
+        due = "no date: no timescale is set"
+    return {"name": name, "label": DEADLINE_NAMES.get(name, name.replace("_", " ").capitalize()), "due_text": due}
+
+
+def answer_words(value: Any) -> str:
+    """One answer of a report as shown on the page: yes/no, "not known", a date, gestation as 39+2."""
+    if value is None:
+        return "not known"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping) and {"weeks", "days"} >= set(value):
+        return f"{value.get('weeks', NOTHING)}+{value.get('days', 0)}"
+    if isinstance(value, str):
+        return day(value) if _ISO_DAY.match(value) else value.replace("_", " ")
+    return str(value)
+
+
+def _trail_value(key: str, value: Any) -> str:
+    if key == "status":
+        return STATUS_WORDS.get(str(value), str(value))
+    if key == "routes":
+        return ", ".join(ROUTE_TITLES.get(r, r) for r in value) if value else "none"
+    if key == "pending":
+        return ", ".join(FIELD_LABELS.get(f, ANSWER_LABELS.get(f, f)) for f in value) if value else "none"
+    if key == "deadlines":
+        shown = [deadline_words({"name": name, "due": due}) for name, due in (value or {}).items()]
+        return ", ".join(f"{d['label']} {d['due_text']}" for d in shown) or "no dates"
+    if key == "birth record link":
+        return STATUS_WORDS.get(str(value), str(value))
+    if key == "method":
+        return CONTACT_METHODS.get(str(value), str(value))
+    return answer_words(value)
+
+
+def trail_words(values: Mapping[str, Any] | None) -> str:
+    """A trail row's before or after values as "Status: Done; Reference: M1" (answers by their names)."""
+    if not values:
+        return NOTHING
+    parts = []
+    order = list(TRAIL_KEYS)
+    for key, value in sorted(values.items(), key=lambda item: order.index(item[0]) if item[0] in order else -1):
+        if key in TRAIL_KEYS:
+            if value is not None:
+                parts.append(f"{TRAIL_KEYS[key]}: {_trail_value(key, value)}")
+        else:  # an answer of the report, by its dotted name
+            parts.append(f"{ANSWER_LABELS.get(key, key)}: {answer_words(value)}")
+    return "; ".join(parts) or NOTHING
+
+
+def trail_row(change: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of the case's audit trail in words."""
+    action = change["action"]
+    what = change["what"]
+    if action == "answer.changed" and change.get("after"):
+        what = ", ".join(ANSWER_LABELS.get(k, k) for k in change["after"])
+    sentence = CHANGE_ACTIONS.get(action, action.replace(".", " ").replace("_", " ").capitalize())
+    hidden = change["values_hidden"]
+    return {
+        "action": action,
+        "at": when(change["at"]),
+        "actor": change["actor"],
+        # Which route, answer or candour step; the other rows' own names only repeat the sentence.
+        "what": f"{sentence}: {what}" if action.split(".")[0] in ("route", "answer", "candour") else sentence,
+        "before": None if hidden else trail_words(change["before"]),
+        "after": None if hidden else trail_words(change["after"]),
+    }
+
+
+def route_card(route: Mapping[str, Any]) -> dict[str, Any]:
+    """A route of the case page in words: its deadlines (dated or "as soon as possible") and status."""
+    details = route.get("deadline_details") or [{"name": n, "due": d} for n, d in route["deadlines"].items()]
+    return {
+        **route,
+        "deadline_lines": [deadline_words(d) for d in details],
+        "done_on_text": day(route["done_on"]),
+    }
+
+
 # -- case page and queue ----------------------------------------------------------------------
 #: The form inputs that answer each pending unknown (gestation is asked as weeks and days).
 PENDING_INPUTS = {"gestation": ("gestation.weeks", "gestation.days")}
@@ -455,6 +621,25 @@ class CasePage:
     def questions(self) -> list[dict[str, Any]]:
         return pending_questions(self.case.get("pending") or [])
 
+    @property
+    def routes(self) -> list[dict[str, Any]]:
+        return [route_card(r) for r in self.case["routes"]]
+
+    @property
+    def trail(self) -> list[dict[str, Any]]:
+        return [trail_row(c) for c in self.case["changes"]]
+
+    @property
+    def link_words(self) -> str:
+        return STATUS_WORDS.get(self.case["birth_record"]["status"] or "", NOTHING)
+
+    @property
+    def status_words(self) -> str:
+        status = STATUS_WORDS.get(self.case["status"], self.case["status"])
+        if self.case["submitted_at"]:
+            return f"{status} on {when(self.case['submitted_at'])} by {self.case['created_by']}"
+        return status
+
 
 def case_page(services: Services, access: Access, case_id: int) -> CasePage:
     with found():
@@ -470,6 +655,31 @@ class QueuePage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"scope": self.scope_name, **self.queue}
+
+    @property
+    def notifications(self) -> list[dict[str, Any]]:
+        """Each notification as a sentence (the stored message only for old ones without their deadline)."""
+        return [
+            {
+                **n,
+                "text": f"Harm report {n['case_id']}: {n['route_title']} was due by {day(n['due_on'])} and is not done."
+                if n["due_on"]
+                else n["message"],
+                "created_text": when(n["created_at"]),
+            }
+            for n in self.queue["notifications"]
+        ]
+
+    @property
+    def open_cases(self) -> list[dict[str, Any]]:
+        return [
+            {
+                **c,
+                "routes_text": ", ".join(ROUTE_TITLES.get(r, r) for r in c["open_routes"]),
+                "next_due_text": day(c["next_due"]) if c["next_due"] else "No fixed date",
+            }
+            for c in self.queue["open_cases"]
+        ]
 
 
 def queue_page(services: Services, access: Access) -> QueuePage:
@@ -542,9 +752,33 @@ def change_case(services: Services, access: Access, case_id: int, action: str, v
             raise NotFound(f"Unknown change {action!r}.")
 
 
+#: The export as people open it: every value in words (the API's ``/export`` answer).
+EXPORT_SCHEMA = "matneo-harm-export/2"
+
+
 def export(services: Services, access: Access, case_id: int, route_id: str) -> dict[str, Any]:
+    """One route's payload to copy into SPEN, LFPSE or a local system, in words: dates as "3 Mar 2026",
+    deadlines and answers by their names, routes by their titles (the keys stay fixed for programs)."""
     with found():
-        return export_route(services.settings.database_url, access, case_id, route_id)
+        payload = export_route(services.settings.database_url, access, case_id, route_id)
+    details = payload.pop("deadline_details") or [{"name": n, "due": d} for n, d in payload["deadlines"].items()]
+    words = {
+        **payload,
+        "schema": EXPORT_SCHEMA,
+        "generated_at": when(payload["generated_at"]),
+        "submitted_at": when(payload["submitted_at"]),
+        "status": STATUS_WORDS.get(payload["status"], payload["status"]),
+        "deadlines": {d["label"]: d["due_text"] for d in map(deadline_words, details)},
+        "event": {ANSWER_LABELS.get(k, k): answer_words(v) for k, v in payload["event"].items()},
+    }
+    if "duty_of_candour" in payload:
+        words["duty_of_candour"] = {
+            CANDOUR_STEPS.get(step, step): day(on) if on else "not yet"
+            for step, on in payload["duty_of_candour"].items()
+        }
+    if "related_references" in payload:
+        words["related_references"] = {ROUTE_TITLES.get(k, k): v for k, v in payload["related_references"].items()}
+    return words
 
 
 def read_notifications(services: Services, access: Access) -> int:

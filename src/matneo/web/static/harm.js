@@ -11,11 +11,6 @@ function el(tag, className, text) {
   return node;
 }
 
-function label(name) {
-  const words = name.replaceAll("_", " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
 function show(result) {
   const parts = [];
   if (!result.valid) {
@@ -32,8 +27,8 @@ function show(result) {
       content.appendChild(el("h3", "nhsuk-card__heading nhsuk-heading-s", route.title));
       const list = el("ul", "nhsuk-list");
       for (const deadline of route.deadlines) {
-        const item = el("li", "", `${label(deadline.name)}: `);
-        item.appendChild(el("strong", "", deadline.due || "no fixed date"));
+        const item = el("li", "", `${deadline.label}: `);
+        item.appendChild(el("strong", "", deadline.due_text));
         if (deadline.needs_local_confirmation) item.appendChild(document.createTextNode(" (needs local confirmation)"));
         list.appendChild(item);
       }

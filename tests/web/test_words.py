@@ -1,0 +1,228 @@
+"""Words people understand: no internal codes, Python reprs or ISO timestamps on the harm and admin pages.
+
+Every harm page and the admin page is fetched over HTTP after a case has been worked through every
+kind of change (route done, contact, candour step, attachment, an answer amended, an overdue
+notification), and the text a person sees is checked: no route ids, audit or trail action codes,
+dotted field names, ``user:3`` targets, list or dict reprs, or ISO dates and times.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+
+from harm.reports import live_baby, report, stillborn
+from matneo.auth.users import AUDIT_ACTIONS
+from matneo.harm.cases import CHANGE_ACTIONS
+from matneo.harm.report import ANSWER_LABELS
+from matneo.harm.rules import ROUTE_IDS
+from matneo.web.display import day, when
+
+from .conftest import WebInstance
+
+CODES = re.compile(
+    "|".join(
+        rf"(?<![\w.]){re.escape(code)}(?![\w])"
+        for code in sorted(
+            {
+                *(r for r in ROUTE_IDS if "_" in r),
+                *AUDIT_ACTIONS,
+                *CHANGE_ACTIONS,
+                *(f for f in ANSWER_LABELS if "." in f),
+            },
+            key=len,
+            reverse=True,
+        )
+    )
+)
+SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z0-9_]+\b")  # field names, statuses, roles, route ids as data
+TARGET = re.compile(r"\b[a-z_]+:\d+\b")  # audit targets such as user:3
+ISO = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}")
+REPR = re.compile(r"\[['\"]|\{['\"]|\b(?:True|False|None)\b")
+EMAIL = re.compile(r"\S+@\S+")
+
+
+class VisibleText(HTMLParser):
+    """The text of a page as a person (or a screen reader) gets it: no tags, attributes or scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.skipping += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skipping -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping and data.strip():
+            self.parts.append(" ".join(data.split()))
+
+
+def visible(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    return "\n".join(parser.parts)
+
+
+def problems(text: str) -> list[str]:
+    """Everything in ``text`` that a person should not have to read (e-mail addresses are fine)."""
+    text = EMAIL.sub("", text)
+    found = []
+    for pattern in (CODES, SNAKE_CASE, TARGET, ISO, REPR):
+        found += [m.group(0) for m in pattern.finditer(text)]
+    return found
+
+
+@contextmanager
+def signed_in_client(web: WebInstance, who: str) -> Iterator[httpx.Client]:
+    client = web.client(who)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def worked_case(web: WebInstance) -> dict[str, int]:
+    """A stillbirth case with every kind of change, a cooled baby's case with an answer amended,
+    a draft, and the overdue notifications made."""
+    trust = web.client("trust")
+    made = trust.post(
+        "/api/v1/harm-reports",
+        json={
+            "report": report(baby=stillborn("intrapartum"), notifiable_safety_incident=True),
+            "patient": {"nhs_number": "9434765919", "label": "Baby of Words"},
+            "idempotency_key": uuid.uuid4().hex,
+        },
+    )
+    assert made.status_code == 201, made.text
+    case_id = made.json()["id"]
+    base = f"/api/v1/harm-reports/{case_id}"
+    steps = [
+        (f"{base}/routes/MNSI", {"status": "done", "reference": "MNSI-77", "done_on": "2026-03-03"}),
+        (f"{base}/routes/PMRT", {"status": "not_applicable", "reason": "Reviewed elsewhere"}),
+        (f"{base}/contact", {"contacted_on": "2026-03-04", "by": "Midwife", "method": "phone", "summary": "Called"}),
+        (f"{base}/candour", {"step": "verbal", "done_on": "2026-03-04", "by": "Dr B", "note": "Apologised"}),
+        (f"{base}/attachment", {"file_name": "timeline", "description": "Timeline"}),
+    ]
+    for url, data in steps:
+        assert trust.post(url, json=data).status_code == 200, url
+    cooled = trust.post(
+        "/api/v1/harm-reports",
+        json={"report": report(baby=live_baby(therapeutic_cooling="active", mri_evidence_hypoxic_injury=None))},
+    ).json()["id"]
+    amended = trust.post(
+        f"/api/v1/harm-reports/{cooled}/amend", json={"changes": {"baby.mri_evidence_hypoxic_injury": True}}
+    )
+    assert amended.status_code == 200, amended.text
+    draft = trust.post("/api/v1/harm-reports", json={"report": {"never_event": False}, "draft": True}).json()["id"]
+    admin = web.client("admin")
+    assert admin.post("/api/v1/harm-overdue-check").status_code == 200
+    admin.close()
+    trust.close()
+    return {"case": case_id, "cooled": cooled, "draft": draft}
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("trust", "/harm"),
+        ("trust", "/harm/{case}"),
+        ("trust", "/harm/{cooled}"),
+        ("trust", "/harm/new"),
+        ("trust", "/harm/new?draft={draft}"),
+        ("lmns", "/harm"),
+        ("lmns", "/harm/{case}"),
+        ("national", "/harm"),
+        ("admin", "/admin/users"),
+        ("trust_admin", "/admin/users"),
+    ],
+)
+def test_pages_speak_plainly(web: WebInstance, worked_case: dict[str, int], who: str, path: str) -> None:
+    client = web.client(who)
+    response = client.get(path.format(**worked_case))
+    client.close()
+    assert response.status_code == 200, response.text
+    text = visible(response.text)
+    assert problems(text) == [], path
+
+
+def test_the_case_page_says_what_happened_in_words(web: WebInstance, worked_case: dict[str, int]) -> None:
+    with signed_in_client(web, "trust") as client:
+        case = client.get(f"/api/v1/harm-reports/{worked_case['case']}").json()
+        page = visible(client.get(f"/harm/{worked_case['case']}").text)
+        cooled = visible(client.get(f"/harm/{worked_case['cooled']}").text)
+        queue = visible(client.get("/harm").text)
+        checked = client.post(
+            "/harm/new", data={"action": "check", "csrf_token": client.headers["X-CSRF-Token"], "mother.died": "no"}
+        )
+    assert "Record on LFPSE: as soon as possible (no fixed deadline)" in page
+    assert "Refer to MNSI: 3 Mar 2026" in page and "Done on 3 Mar 2026, reference\nMNSI-77" in page
+    assert f"Submitted on {when(case['submitted_at'])} by trust@test.invalid" in page
+    assert "Route marked done: Maternity and Newborn Safety Investigations (MNSI) referral" in page
+    assert "Status: Due" in page and "Status: Done; Reference: MNSI-77; Done on: 3 Mar 2026" in page
+    assert "Report submitted\ntrust@test.invalid" not in page and "\nReport submitted\n" in page
+    assert "Answer changed: MRI evidence of hypoxic brain injury" in cooled
+    assert (
+        "MRI evidence of hypoxic brain injury: yes" in cooled
+        and "MRI evidence of hypoxic brain injury: not known" in cooled
+    )
+    assert f"was due by {day('2026-03-03')} and is not done." in queue
+    assert "Learn from patient safety events (LFPSE) record" in queue  # open routes by name
+    assert checked.status_code == 200 and "There is a problem" in checked.text
+    assert problems(visible(checked.text)) == []  # the form's own errors, in words too
+
+
+def _values(data: object) -> list[str]:
+    if isinstance(data, dict):
+        return [v for key, value in data.items() if key not in ("route", "schema") for v in _values(value)]
+    if isinstance(data, list):
+        return [v for item in data for v in _values(item)]
+    return [] if data is None else [str(data)]  # null (no reference yet) is JSON's own "nothing"
+
+
+@pytest.mark.parametrize("route", ["MNSI", "DUTY_OF_CANDOUR", "LFPSE", "PMRT"])
+def test_exports_are_in_words(web: WebInstance, worked_case: dict[str, int], route: str) -> None:
+    """The export people open from the case page: values in words (only ``route``, its id, stays for programs)."""
+    with signed_in_client(web, "trust") as client:
+        export = client.get(f"/api/v1/harm-reports/{worked_case['case']}/export/{route}").json()
+    assert problems("\n".join(_values(export))) == []
+    assert export["route"] == route and export["schema"] == "matneo-harm-export/2"
+    if route == "LFPSE":
+        assert export["deadlines"] == {"Record on LFPSE": "as soon as possible (no fixed deadline)"}
+    if route == "MNSI":
+        assert export["deadlines"]["Refer to MNSI"] == "3 Mar 2026"
+        assert export["duty_of_candour"]["Told the family in person, gave an account and apologised"] == "4 Mar 2026"
+        assert export["event"]["Termination of pregnancy"] == "no"
+
+
+def test_the_audit_log_says_what_happened_in_words(web: WebInstance, worked_case: dict[str, int]) -> None:
+    with signed_in_client(web, "admin") as client:
+        page = visible(client.get("/admin/users").text)
+    assert "Submitted a harm report" in page and "Harm report" in page
+    assert "Routes: Maternity and Newborn Safety Investigations (MNSI) referral" in page
+    assert "Trust: Manchester University NHS Foundation Trust" in page
+    assert "Added a user" in page and "Role: Trust staff" in page
+    assert "Signed in" in page
+
+
+def test_the_checks_catch_what_they_are_for() -> None:
+    """The patterns above find each kind of code (so a page passing them really has none)."""
+    bad = "NHSR_EN; route.done; sign_in.failed; user:3; baby.mri_evidence_hypoxic_injury; ['MNSI']; 2026-12-02T17:46:00"
+    assert len(problems(bad)) >= 7
+    assert problems("2 Dec 2026, 17:46 — trust@test.invalid — Refer to MNSI") == []
+
+
+def test_dates_and_times_are_shown_in_uk_time() -> None:
+    assert when("2026-12-02T17:46:09") == "2 Dec 2026, 17:46"  # GMT in winter
+    assert when("2026-07-01T23:30:00") == "2 Jul 2026, 00:30"  # BST: an hour ahead of UTC
+    assert day("2026-03-03") == "3 Mar 2026" and when(None) == "–"
