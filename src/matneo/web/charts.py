@@ -189,6 +189,10 @@ _FUNNEL_LINES: Final[Mapping[str, tuple[str, str, list[float]]]] = {
     "998": ("99.8% control limits", _SECONDARY, [1, 0]),
 }
 
+#: Longest text a title or legend label may run to: the embedding element's width, less room for
+#: a legend symbol. Longer text ends in "…" (the table below the chart has it in full). Without a
+#: limit, text wider than a phone's screen leaves the plot with no width at all ("fit-x").
+_FIT = alt.ExprRef(expr="max(containerSize()[0] - 48, 120)")
 _FONT = "Frutiger W01, Arial, Helvetica, sans-serif"  # the NHS.UK stack; nothing is downloaded
 _CONFIG = alt.Config(
     font=_FONT,
@@ -212,9 +216,9 @@ _CONFIG = alt.Config(
         titleFontSize=14,
         labelColor=_TEXT,
         titleColor=_TEXT,
-        labelLimit=0,
+        labelLimit=_FIT,
     ),
-    title=alt.TitleConfig(fontSize=19, fontWeight="bold", color=_TEXT, anchor="start", offset=12),
+    title=alt.TitleConfig(fontSize=19, fontWeight="bold", color=_TEXT, anchor="start", offset=12, limit=_FIT),
 )
 
 #: Options to pass to ``vegaEmbed(el, spec, EMBED_OPTIONS)``: SVG (marks carry ARIA roles),
@@ -447,7 +451,7 @@ def trend_chart(
     colour = alt.Color("series:N", scale=colour_scale, title=series_title, sort=domain, legend=legend)
     x = alt.X(
         "plot_date:T",
-        title="Year" if yearly else "Period (points at the end of each period)",
+        title="Year" if yearly else "Period",
         scale=alt.Scale(type="utc"),
         axis=alt.Axis(
             format="%Y" if yearly else "%b %Y",
