@@ -32,8 +32,8 @@ Design
   ``ValueError``, message ``"no points to plot"``) and the page shows its own "No data" text,
   rather than drawing empty axes that a screen reader would announce as a chart.
 
-Making Data Count colours are NHS-R ``NHSRplotthedots``'s defaults (``R/ptd_spc_colours.R``,
-recorded in ``/work/shared/research/style-and-ecosystem.md`` §2c): grey ``#a6a6a6``, blue
+Making Data Count colours are NHS-R ``NHSRplotthedots``'s defaults (``nhs-r-community/NHSRplotthedots``,
+``R/ptd_spc_colours.R`` @ ``050b07d``, ``ptd_spc_colours()``): grey ``#a6a6a6``, blue
 ``#00b0f0``, orange ``#e46c0a``, purple ``#490092``; the mean line is black. The grey value line
 and dashed limits are drawn in the darker NHS mid grey so that they meet 3:1 contrast.
 """
