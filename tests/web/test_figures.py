@@ -187,6 +187,14 @@ def phone(browser: Browser, web: WebInstance) -> Iterator[Callable[[str], Page]]
         context.close()
 
 
+#: Elements that reach past the right edge of the screen (outside any box that scrolls), for the message.
+OVERFLOWING = """() => [...document.querySelectorAll("body *")].filter(el => {
+  if (el.getBoundingClientRect().right <= window.innerWidth + 1) return false;
+  for (let p = el.parentElement; p && p !== document.body; p = p.parentElement)
+    if (getComputedStyle(p).overflowX !== "visible") return false;
+  return true;
+}).slice(0, 5).map(el => el.outerHTML.slice(0, 120))"""
+
 MAIN_PAGES = [
     "/",
     f"/organisations/{OWN_TRUST}?measure=stillbirth_rate",
@@ -207,7 +215,7 @@ def test_no_sideways_scrolling_on_a_phone_and_the_menu_collapses(phone: Callable
         if page.locator("[data-chart]").count():
             charts_drawn(page)
         width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE_WIDTH, f"{path} is {width} px wide on a {PHONE_WIDTH} px phone"
+        assert width <= PHONE_WIDTH, (path, width, page.evaluate(OVERFLOWING))
         assert page.locator("[data-rendered=failed]").count() == 0
     # NHS.UK header: links that do not fit move into a "More" menu.
     toggle = page.get_by_role("button", name="Browse More")
