@@ -63,3 +63,23 @@ def test_report_covers_every_ambition_measure_and_rejects_unknown_codes() -> Non
     assert report[1].progress is None and report[1].problem == "no full year of data"
     with pytest.raises(KeyError):
         ambition_report("NOPE", cube=cube, hierarchy=hierarchy)
+
+
+def test_a_triennial_measure_is_named_by_its_triennium_not_its_middle_year() -> None:
+    """Maternal mortality for 2022–24 is judged as the year 2023, but is called 2022–24, as on the web."""
+    hierarchy = load_hierarchy()
+    trust = hierarchy.trusts()[0].code
+    rows = [
+        (trust, dt.date(year, month, 1), "White", 3, 1, 20_000) for year in (2022, 2023, 2024) for month in range(1, 13)
+    ]
+    item = measure_progress("maternal_mortality", None, hierarchy, cube_frame(rows, ["maternal_mortality"]))
+    assert item.progress is not None and item.progress.latest.year == 2023
+    assert item.period_name(item.progress.latest.year) == "2022–24"
+    described = item.to_dict()
+    assert (described["period_type"], described["latest_period"], described["baseline_period"]) == (
+        "rolling_3y",
+        "2022–24",
+        "2009–11",
+    )
+    still = measure_progress("stillbirth_rate", None, hierarchy, stillbirth_cube(trust, {2024: (1800, 600_000)}))
+    assert (still.to_dict()["latest_period"], still.to_dict()["baseline_period"]) == ("2024", "2010")

@@ -55,7 +55,7 @@ def test_levels_sum_trusts(two_trusts) -> None:
     assert (lower, upper) == pytest.approx(expected)
     england = compute(["stillbirth_rate"], level="england", period="month", cube=cube)
     assert england.get_column("org_code").unique().to_list() == ["ENG"]
-    assert england.get_column("period").to_list() == ["2019-01", "2019-02"]
+    assert england.get_column("period").to_list() == ["Jan 2019", "Feb 2019"]
 
 
 def test_periods(two_trusts) -> None:
@@ -66,7 +66,7 @@ def test_periods(two_trusts) -> None:
         period: compute(["stillbirth_rate"], level="trust", period=period, cube=cube, orgs=[first])
         for period in ("quarter", "year", "financial_year", "rolling_12m", "rolling_3y")
     }
-    assert by["quarter"].height == 12 and by["quarter"].get_column("period")[0] == "2018-Q1"
+    assert by["quarter"].height == 12 and by["quarter"].get_column("period")[0] == "Jan to Mar 2018"
     assert by["year"].get_column("denominator").to_list() == [1200, 1200, 1200]
     financial = by["financial_year"]
     assert financial.get_column("period").to_list() == ["2017/18", "2018/19", "2019/20", "2020/21"]
@@ -75,6 +75,7 @@ def test_periods(two_trusts) -> None:
     assert rolling.height == 25  # windows ending Dec 2018 .. Dec 2020
     assert rolling.row(0, named=True)["period_start"] == dt.date(2018, 1, 1)
     assert rolling.row(0, named=True)["period_end"] == dt.date(2018, 12, 31)
+    assert rolling.row(0, named=True)["period"] == "12 months to Dec 2018"  # named by its end
     assert set(rolling.get_column("denominator").to_list()) == {1200}
     assert by["rolling_3y"].select("period", "denominator").rows() == [("2018–20", 3600)]
 

@@ -27,6 +27,10 @@ Published examples reproduced (NHS-R Community, NHSRplotthedots, ``nhs-r-communi
   assurance for limits (1, 3), (5, 7), (1, 5) and target 4 in each direction.
 * ``tests/testthat/test-ptd_add_short_group_warnings.R`` @ ``02e5aed1c7589cb4825c354b8c301f223ea52571``:
   11 points warn, 12 do not; groups of 35 and 5 warn for the 5 only.
+* ``tests/testthat/test-geom_ptd_icon.R`` @ ``050b07d`` ("ptd_get_icons transforms the data
+  correctly"): the variation and assurance icons of nine charts of R's ``set.seed(123);
+  rnorm(24)``, its last 12 points then replaced by ``rnorm(12, 5)`` and later by
+  ``rnorm(12, -5)`` (the next draws of the same stream), with targets and both directions.
 * ``vignettes/deviations.Rmd`` (screening on/off): its example series, with the limits
   calculated by hand below (the vignette shows them only in a rendered chart).
 
@@ -601,7 +605,63 @@ def test_a_gap_neither_breaks_nor_creates_a_run() -> None:
 def test_last_point_missing_icons_use_last_observed_point() -> None:
     r = fixed([11.0, np.nan], improvement="increase")
     assert r.variation_icon == "improvement_high"
+    assert r.icon_point == 12  # the icons say which point they describe
     assert any("the last point (index 13) is missing" in w for w in r.warnings)
+    assert spc([np.nan, np.nan]).icon_point is None
+
+
+# R: set.seed(123); rnorm(24), then the next 24 draws of the same stream (rnorm(12, 5) and
+# rnorm(12, -5) are 5 + and -5 + these draws: R's rnorm is mean + sd * norm_rand()).
+RNORM_123_24 = [
+    *RNORM_123,
+    -1.06782371, -0.21797491, -1.02600445, -0.72889123,
+]  # fmt: skip
+NEXT_12 = [
+    -0.62503927, -1.68669331, 0.83778704, 0.15337312, -1.13813694, 1.25381492,
+    0.42646422, -0.29507148, 0.89512566, 0.87813349, 0.82158108, 0.68864025,
+]  # fmt: skip
+AFTER_THAT_12 = [
+    0.55391765, -0.06191171, -0.30596266, -0.38047100, -0.69470698, -0.20791728,
+    -1.26539635, 2.16895597, 1.20796200, -1.12310858, -0.40288484, -0.46665535,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("example", "shift", "improvement", "target", "variation", "assurance"),
+    [
+        ("s1", None, "increase", None, "common_cause", None),
+        ("s2", None, "increase", 0.5, "common_cause", "inconsistent"),
+        ("s5", 5, "increase", -3, "improvement_high", "pass"),
+        ("s6", 5, "decrease", -3, "concern_high", "fail"),
+        ("s7", -5, "increase", 3, "concern_low", "fail"),
+        ("s8", -5, "decrease", 3, "improvement_low", "pass"),
+        ("s9", -5, "neither", 3, "neutral_low", None),
+    ],
+)
+def test_icons_match_nhsrplotthedots_published_examples(
+    example: str, shift: int | None, improvement: str, target: float | None, variation: str, assurance: str | None
+) -> None:
+    """NHSRplotthedots ``tests/testthat/test-geom_ptd_icon.R`` ("ptd_get_icons transforms the data
+    correctly"): ``ptd_spc(d, "y", "x", target = ..., improvement_direction = ...)`` with the
+    package's default outlier screening; its ``"neutral"`` is our ``"neither"``."""
+    y = list(RNORM_123_24)
+    if shift == 5:
+        y[12:] = [5 + v for v in NEXT_12]
+    elif shift == -5:
+        y[12:] = [-5 + v for v in AFTER_THAT_12]  # s7-s9 follow s5/s6, so the stream has moved on
+    r = spc(y, improvement=improvement, target=target, screen_outliers=True)  # type: ignore[arg-type]
+    assert (r.variation_icon, r.assurance_icon) == (variation, assurance), example
+    assert r.icon_point == 23
+
+
+@pytest.mark.parametrize("target", [None, 0.5])
+def test_icons_per_facet_match_nhsrplotthedots_published_examples(target: float | None) -> None:
+    """Same file, s3 and s4: each facet of 12 points (here each half on its own) is common cause,
+    and inconsistent against a target of 0.5."""
+    for half in (RNORM_123_24[:12], RNORM_123_24[12:]):
+        r = spc(half, improvement="increase", target=target, screen_outliers=True)
+        assert r.variation_icon == "common_cause"
+        assert r.assurance_icon == (None if target is None else "inconsistent")
 
 
 def test_fewer_than_two_points() -> None:

@@ -14,16 +14,20 @@ import altair as alt
 import jsonschema
 import pytest
 
+from matneo.dates import month_end
+from matneo.measures.periods import period_label
 from matneo.stats.funnel import funnel
 from matneo.stats.spc import RULES, spc
 from matneo.web.charts import (
-    FUNNEL_POSITIONS,
+    FUNNEL_JUDGEMENTS,
     MDC_COLOURS,
     POINT_TYPES,
     RULE_TEXT,
     TARGET_LABEL,
     NoDataError,
     funnel_chart,
+    funnel_judgement,
+    funnel_position_text,
     inequality_chart,
     spc_chart,
     trend_chart,
@@ -66,6 +70,10 @@ def months(n: int, start_year: int = 2022) -> list[date]:
     return [date(start_year + i // 12, i % 12 + 1, 1) for i in range(n)]
 
 
+def month_ends(n: int, start_year: int = 2022) -> list[date]:
+    return [month_end(start) for start in months(n, start_year)]
+
+
 # --------------------------------------------------------------------------------------
 # Trend
 # --------------------------------------------------------------------------------------
@@ -74,12 +82,12 @@ def months(n: int, start_year: int = 2022) -> list[date]:
 def trend_rows() -> list[dict[str, Any]]:
     rows = []
     for series, base in (("Trust A", 4.0), ("England", 3.5)):
-        for i, start in enumerate(months(12)):
+        for i, end in enumerate(month_ends(12)):
             value = None if (series == "Trust A" and i == 5) else base + i / 10
             rows.append(
                 {
                     "series": series,
-                    "period_start": start if series == "Trust A" else start.isoformat(),
+                    "period_end": end if series == "Trust A" else end.isoformat(),
                     "value": value,
                     "lower95": None if i == 8 else base - 1,
                     "upper95": base + 2,
@@ -96,11 +104,11 @@ def test_trend_chart_plots_every_value_once_and_drops_suppressed(validator):
     points = spec["datasets"][spec["data"]["name"]]
     assert len(points) == 23  # 24 rows, one suppressed
     expected = {
-        (r["series"], str(r["period_start"])[:10]): r for r in rows if r["value"] is not None
+        (r["series"], str(r["period_end"])[:10]): r for r in rows if r["value"] is not None
     }  # date or ISO string in, ISO string out
-    assert {(p["series"], p["period_start"]) for p in points} == set(expected)
+    assert {(p["series"], p["period_end"]) for p in points} == set(expected)
     for p in points:
-        row = expected[(p["series"], p["period_start"])]
+        row = expected[(p["series"], p["period_end"])]
         assert p["value"] == row["value"] and type(p["value"]) is float
         assert p["lower95"] == row["lower95"] and p["upper95"] == row["upper95"]
     assert 0.0 not in {p["value"] for p in points}
@@ -114,7 +122,7 @@ def test_trend_chart_plots_every_value_once_and_drops_suppressed(validator):
     assert {p["segment"] for p in points if p["series"] == "England"} == {0}
 
     line = layer_with(spec, "line", y="value", detail="segment")
-    assert line["encoding"]["x"]["field"] == "period_start" and line["encoding"]["x"]["type"] == "temporal"
+    assert line["encoding"]["x"]["field"] == "plot_date" and line["encoding"]["x"]["type"] == "temporal"
     assert line["encoding"]["color"]["field"] == "series"
     assert line["encoding"]["color"]["scale"]["domain"] == ["Trust A", "England"]
     assert line["encoding"]["color"]["title"]
@@ -135,22 +143,24 @@ def test_trend_chart_y_axis_follows_the_data_not_zero():
 
 
 def test_trend_chart_draws_a_dashed_ambition_trajectory(validator):
-    target = [{"period_start": "2022-01-01", "value": 4.0}, {"period_start": date(2022, 12, 1), "value": None}]
-    target.append({"period_start": date(2023, 12, 1), "value": 3.0})
+    target = [{"period_end": "2022-01-31", "value": 4.0}, {"period_end": date(2022, 12, 31), "value": None}]
+    target.append({"period_end": date(2023, 12, 31), "value": 3.0})
     spec = trend_chart(trend_rows(), unit_label="per 1,000", title="Stillbirths", target=target)
     check_spec(spec, validator)
 
     assert spec["datasets"]["target"] == [
         {
             "series": TARGET_LABEL,
-            "period_start": "2022-01-01",
+            "period_end": "2022-01-31",
+            "plot_date": "2022-01-01",
             "period": "Jan 2022",
             "value": 4.0,
             "value_text": "4.00",
         },
         {
             "series": TARGET_LABEL,
-            "period_start": "2023-12-01",
+            "period_end": "2023-12-31",
+            "plot_date": "2023-12-01",
             "period": "Dec 2023",
             "value": 3.0,
             "value_text": "3.00",
@@ -161,6 +171,45 @@ def test_trend_chart_draws_a_dashed_ambition_trajectory(validator):
     assert target_layers[0]["mark"]["type"] == "line" and target_layers[0]["mark"]["strokeDash"]
     assert TARGET_LABEL in target_layers[0]["encoding"]["color"]["scale"]["domain"]
     assert "ambition trajectory" in spec["description"]
+
+
+def test_rolling_points_are_drawn_at_the_end_of_their_window(validator):
+    """A 12-month rate for Jan to Dec 2024 is drawn at Dec 2024 and named by its end."""
+    rows = [
+        {"series": "Trust", "period_start": date(2024, 1, 1), "period_end": date(2024, 12, 31), "value": 5.0},
+        {"series": "Trust", "period_start": date(2024, 2, 1), "period_end": date(2025, 1, 31), "value": 6.0},
+    ]
+    rows = [dict(r, period=period_label("rolling_12m", r["period_start"], r["period_end"])) for r in rows]
+    spec = trend_chart(rows, unit_label="per 1,000", title="Stillbirths", period_type="rolling_12m")
+    check_spec(spec, validator)
+    points = spec["datasets"]["points"]
+    assert [(p["plot_date"], p["period"]) for p in points] == [
+        ("2024-12-01", "12 months to Dec 2024"),
+        ("2025-01-01", "12 months to Jan 2025"),
+    ]
+    assert layer_with(spec, "line", y="value")["encoding"]["x"]["axis"]["format"] == "%b %Y"
+
+
+def test_yearly_and_triennial_points_are_labelled_by_year(validator):
+    """Calendar years read "2024", not "Jan 2024"; a triennium sits on its last year."""
+    rows = [
+        {"series": "England", "period_start": date(y - 2, 1, 1), "period_end": date(y, 12, 31), "value": 9.0 + y % 3}
+        for y in (2022, 2023, 2024)
+    ]
+    rows = [dict(r, period=period_label("rolling_3y", r["period_start"], r["period_end"])) for r in rows]
+    spec = trend_chart(rows, unit_label="per 100,000", title="Maternal deaths", period_type="rolling_3y")
+    check_spec(spec, validator)
+    assert [(p["plot_date"], p["period"]) for p in spec["datasets"]["points"]] == [
+        ("2022-01-01", "2020–22"),
+        ("2023-01-01", "2021–23"),
+        ("2024-01-01", "2022–24"),
+    ]
+    axis = layer_with(spec, "line", y="value")["encoding"]["x"]["axis"]
+    assert axis["format"] == "%Y" and axis["tickCount"] == {"interval": "year", "step": 1}
+    unlabelled = trend_chart(
+        [{k: v for k, v in r.items() if k != "period"} for r in rows], unit_label="u", title="t", period_type="year"
+    )
+    assert [p["period"] for p in unlabelled["datasets"]["points"]] == ["2022", "2023", "2024"]
 
 
 # --------------------------------------------------------------------------------------
@@ -254,7 +303,14 @@ def funnel_inputs() -> tuple[list[dict[str, Any]], list[dict[str, float]]]:
 
 def test_funnel_chart_points_are_links_and_the_highlight_marks_one_org(validator):
     points, curve = funnel_inputs()
-    spec = funnel_chart(points, curve, unit_label="Caesarean births (%)", title="Caesarean", highlight="R2")
+    spec = funnel_chart(
+        points,
+        curve,
+        unit_label="Caesarean births (%)",
+        title="Caesarean",
+        direction="higher_is_better",
+        highlight="R2",
+    )
     check_spec(spec, validator)
 
     data = spec["datasets"]["points"]
@@ -266,7 +322,7 @@ def test_funnel_chart_points_are_links_and_the_highlight_marks_one_org(validator
             want["position"],
         )
         assert got["href"] == want["href"]
-        assert got["position_label"] == FUNNEL_POSITIONS[want["position"]][0]
+        assert got["position_label"] == funnel_position_text(want["position"], "higher_is_better")
 
     dots = next(layer for layer in spec["layer"] if layer.get("data") == {"name": "points"})
     assert dots["encoding"]["href"] == {"field": "href", "type": "nominal"}
@@ -288,7 +344,7 @@ def test_funnel_chart_points_are_links_and_the_highlight_marks_one_org(validator
 
 def test_funnel_curve_lines_match_the_curve(validator):
     points, curve = funnel_inputs()
-    spec = funnel_chart(points, curve, unit_label="%", title="t")
+    spec = funnel_chart(points, curve, unit_label="%", title="t", direction="lower_is_better")
     check_spec(spec, validator)
     assert "highlight" not in spec["datasets"]
     assert not any(p["highlighted"] for p in spec["datasets"]["points"])
@@ -315,11 +371,51 @@ def test_funnel_accepts_brief_curve_names_and_rejects_script_links():
     curve = [
         {"denominator": 100.0, "centre": 40.0, "lower95": 30.0, "upper95": 50.0, "lower998": 25.0, "upper998": 55.0}
     ]
-    spec = funnel_chart(points, curve, unit_label="%", title="t")
+    spec = funnel_chart(points, curve, unit_label="%", title="t", direction="lower_is_better")
     assert {r["limit"] for r in spec["datasets"]["curve"]} == {40.0, 30.0, 50.0, 25.0, 55.0}
     bad = [dict(points[0], href="javascript:alert(1)")]
     with pytest.raises(ValueError, match="href"):
-        funnel_chart(bad, curve, unit_label="%", title="t")
+        funnel_chart(bad, curve, unit_label="%", title="t", direction="lower_is_better")
+
+
+@pytest.mark.parametrize(
+    ("position", "direction", "judgement", "words"),
+    [
+        ("above_998", "higher_is_better", "better_998", "Better than expected (above the 99.8% limit)"),
+        ("above_998", "lower_is_better", "worse_998", "Worse than expected (above the 99.8% limit)"),
+        ("above_95", "lower_is_better", "worse_95", "Possibly worse than expected (above the 95% limit)"),
+        ("below_95", "lower_is_better", "better_95", "Possibly better than expected (below the 95% limit)"),
+        ("below_998", "higher_is_better", "worse_998", "Worse than expected (below the 99.8% limit)"),
+        ("within", "higher_is_better", "within", "As expected (within the 95% limits)"),
+    ],
+)
+def test_funnel_positions_are_judged_by_the_measure_direction(position, direction, judgement, words):
+    """Above the 99.8% limit is good news for continuity of carer and bad news for stillbirth."""
+    assert funnel_judgement(position, direction) == judgement
+    assert funnel_position_text(position, direction) == words
+    with pytest.raises(ValueError, match="direction"):
+        funnel_judgement(position, "up")
+
+
+def test_funnel_chart_colours_and_shapes_follow_better_and_worse(validator):
+    points, curve = funnel_inputs()
+    for direction in ("higher_is_better", "lower_is_better"):
+        spec = funnel_chart(points, curve, unit_label="%", title="t", direction=direction)
+        check_spec(spec, validator)
+        dots = next(layer for layer in spec["layer"] if layer.get("data") == {"name": "points"})
+        fill, shape = dots["encoding"]["fill"]["scale"], dots["encoding"]["shape"]["scale"]
+        fills = dict(zip(fill["domain"], fill["range"], strict=True))
+        shapes = dict(zip(shape["domain"], shape["range"], strict=True))
+        for p in spec["datasets"]["points"]:
+            assert p["judgement"] == funnel_judgement(p["position"], direction)
+            words, fill, shape, _ = FUNNEL_JUDGEMENTS[p["judgement"]]
+            assert (p["judgement_label"], fills[words], shapes[words]) == (words, fill, shape)
+        judged = {p["org_code"]: p["judgement"] for p in spec["datasets"]["points"]}
+        # R3 is below the 99.8% limit and R4 above the 95% limit (see funnel_inputs).
+        if direction == "higher_is_better":
+            assert (judged["R3"], judged["R4"]) == ("worse_998", "better_95")
+        else:
+            assert (judged["R3"], judged["R4"]) == ("better_998", "worse_95")
 
 
 # --------------------------------------------------------------------------------------
@@ -365,7 +461,7 @@ def test_inequality_chart_keeps_the_given_order(validator):
     [
         lambda rows: trend_chart(rows, unit_label="u", title="t"),
         lambda rows: spc_chart(rows, unit_label="u", title="t"),
-        lambda rows: funnel_chart(rows, [], unit_label="u", title="t"),
+        lambda rows: funnel_chart(rows, [], unit_label="u", title="t", direction="lower_is_better"),
         lambda rows: inequality_chart(rows, unit_label="u", title="t"),
     ],
     ids=["trend", "spc", "funnel", "inequality"],
@@ -376,6 +472,7 @@ def test_nothing_to_plot_raises_no_data(build, rows):
         rows = [
             {
                 "period_start": "2024-01-01",
+                "period_end": "2024-01-31",
                 "value": None,
                 "series": "A",
                 "group": "G",

@@ -517,12 +517,16 @@ def ambition(
             continue
         targets = {t.year: f"{t.rounded:g}" for t in progress.targets}
         latest = progress.latest
-        shown = f"{latest.year}: {latest.value:.2f} ({latest.lower:.2f}–{latest.upper:.2f})" if latest else "no data"
+        shown = (
+            f"{item.period_name(latest.year)}: {latest.value:.2f} ({latest.lower:.2f} to {latest.upper:.2f})"
+            if latest
+            else "no data"
+        )
         expected = f"{progress.expected_at_latest:.2f}" if progress.expected_at_latest is not None else ""
         table.add_row(
             item.title,
             UNIT_LABELS[item.unit],
-            f"{progress.baseline.year}: {progress.baseline.value:.2f}",
+            f"{item.period_name(progress.baseline.year)}: {progress.baseline.value:.2f}",
             targets.get(2020, ""),
             targets.get(2025, ""),
             shown,

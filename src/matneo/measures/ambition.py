@@ -5,10 +5,13 @@ Joins the measures engine (yearly values with intervals) to the pure trajectory 
 starts from its own value in the baseline year, or its first full year after it, so each is
 judged on the same relative reductions from where it began. Maternal mortality is a rolling
 three-year rate; each triennium is placed at its middle year (2009–11 is the 2010 baseline).
+Years are named for people with :func:`matneo.measures.periods.period_label` ("2024";
+"2022–24" for the triennium whose middle year is 2023), as on the web pages.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +19,7 @@ import polars as pl
 
 from matneo.measures.compute import compute, cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.measures.periods import period_label
 from matneo.measures.trajectory import (
     AmbitionProgress,
     LatestValue,
@@ -41,6 +45,16 @@ AMBITION_MEASURES = (
 )
 
 
+def ambition_window(year: int, triennial: bool) -> tuple[dt.date, dt.date]:
+    """The first and last day of the period an ambition year stands for.
+
+    A calendar year is itself; for a triennial measure (maternal mortality) the year is the
+    triennium's middle year, so 2023 stands for 2022–24.
+    """
+    spread = 1 if triennial else 0
+    return dt.date(year - spread, 1, 1), dt.date(year + spread, 12, 31)
+
+
 @dataclass(frozen=True)
 class MeasureProgress:
     """One ambition measure for one organisation: its progress, or why there is none."""
@@ -50,13 +64,23 @@ class MeasureProgress:
     unit: str
     progress: AmbitionProgress | None
     problem: str | None = None
+    #: ``"year"``, or ``"rolling_3y"`` for a measure judged by triennium.
+    period_type: str = "year"
+
+    def period_name(self, year: int) -> str:
+        """What people call the period of an ambition year: "2024", or "2022–24" for 2023 by triennium."""
+        return period_label(self.period_type, *ambition_window(year, self.period_type == "rolling_3y"))
 
     def to_dict(self) -> dict[str, Any]:
+        progress = self.progress
         return {
             "measure": self.measure,
             "title": self.title,
             "unit": self.unit,
-            "progress": self.progress.to_dict() if self.progress else None,
+            "period_type": self.period_type,
+            "baseline_period": self.period_name(progress.baseline.year) if progress else None,
+            "latest_period": self.period_name(progress.latest.year) if progress and progress.latest else None,
+            "progress": progress.to_dict() if progress else None,
             "problem": self.problem,
         }
 
@@ -85,9 +109,9 @@ def measure_progress(
     )
     yearly = _yearly(result, triennial)
     full = {year: v for year, v in yearly.items() if v[1] == 12}
-    title, unit = measure.title, measure.unit
+    title, unit, period_type = measure.title, measure.unit, "rolling_3y" if triennial else "year"
     if not full:
-        return MeasureProgress(measure_id, title, unit, None, "no full year of data")
+        return MeasureProgress(measure_id, title, unit, None, "no full year of data", period_type)
     latest_year = max(full)
     value, _, lower, upper = full[latest_year]
     latest = LatestValue(latest_year, value, lower, upper, 0.95)
@@ -98,7 +122,8 @@ def measure_progress(
             preferred = period_year(published.baseline_period) if published.baseline_period else 2010
             baseline = organisation_baseline({y: (v[0], v[1]) for y, v in yearly.items()}, preferred_year=preferred)
         if baseline.value == 0 and measure_kind(published) == "relative":
-            return MeasureProgress(measure_id, title, unit, None, "baseline of zero events: too few for a trajectory")
+            problem = "baseline of zero events: too few for a trajectory"
+            return MeasureProgress(measure_id, title, unit, None, problem, period_type)
         kind = measure_kind(published)
         progress = ambition_progress(
             baseline,
@@ -110,8 +135,8 @@ def measure_progress(
             measure_id=measure_id,
         )
     except ValueError as error:
-        return MeasureProgress(measure_id, title, unit, None, str(error))
-    return MeasureProgress(measure_id, title, unit, progress)
+        return MeasureProgress(measure_id, title, unit, None, str(error), period_type)
+    return MeasureProgress(measure_id, title, unit, progress, period_type=period_type)
 
 
 def ambition_report(

@@ -12,6 +12,9 @@ Periods:
 * ``rolling_3y`` — three calendar years ending with each year (as MBRRACE-UK triennia,
   e.g. 2009–11), from the third year of data on.
 
+Each row's ``period`` is its plain-English name (:func:`matneo.measures.periods.period_label`:
+"Mar 2024", "12 months to Dec 2024", "2022–24"), the same on every page, CSV and the CLI.
+
 ``months`` says how many months of data a period holds, so a part-year is never mistaken
 for a whole one.
 """
@@ -27,6 +30,7 @@ import polars as pl
 from matneo.dates import month_end
 from matneo.measures.counts import denominator_column, load_cube, numerator_column
 from matneo.measures.definitions import Measure, get_measures
+from matneo.measures.periods import period_label
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from matneo.stats import proportion_ci, rate_ci
 
@@ -113,19 +117,16 @@ def _assign_periods(frame: pl.DataFrame, period: str) -> pl.DataFrame:
     raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
 
 
-def _period_label(period: str) -> pl.Expr:
-    start, end = pl.col("period_start"), pl.col("period_end")
-    if period == "month":
-        return start.dt.strftime("%Y-%m")
-    if period == "quarter":
-        return pl.format("{}-Q{}", start.dt.year(), start.dt.quarter())
-    if period == "year":
-        return start.dt.strftime("%Y")
-    if period == "financial_year":
-        return pl.format("{}/{}", start.dt.year(), (end.dt.year() % 100).cast(pl.String).str.zfill(2))
-    if period == "rolling_3y":
-        return pl.format("{}–{}", start.dt.year(), (end.dt.year() % 100).cast(pl.String).str.zfill(2))
-    return pl.format("{} to {}", start.dt.strftime("%Y-%m"), end.dt.strftime("%Y-%m"))
+def _with_labels(frame: pl.DataFrame, period: str) -> pl.DataFrame:
+    """Add the ``period`` column: :func:`matneo.measures.periods.period_label` of each window.
+
+    The label is computed once per distinct window, then joined on.
+    """
+    windows = frame.select("period_start", "period_end").unique()
+    labels = [period_label(period, start, end) for start, end in windows.iter_rows()]
+    return frame.join(
+        windows.with_columns(pl.Series("period", labels, dtype=pl.String)), on=["period_start", "period_end"]
+    )
 
 
 def with_intervals(frame: pl.DataFrame, measures: list[Measure]) -> pl.DataFrame:
@@ -226,10 +227,8 @@ def compute(
             for m in chosen
         ]
     )
-    result = with_intervals(long, chosen).with_columns(
-        pl.lit(level).alias("level"),
-        _period_label(period).alias("period"),
-        pl.lit(False).alias("suppressed"),
+    result = _with_labels(with_intervals(long, chosen), period).with_columns(
+        pl.lit(level).alias("level"), pl.lit(False).alias("suppressed")
     )
     if by == "imd_quintile":
         result = result.with_columns(pl.col("imd_quintile").replace_strict(IMD_QUINTILE_LABELS, return_dtype=pl.String))

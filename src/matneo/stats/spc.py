@@ -149,6 +149,11 @@ class SpcResult:
     #: MDC assurance icon: ``pass``, ``fail`` or ``inconsistent``; ``None`` without a target,
     #: with ``improvement="neither"``, or when the last limits are not available.
     assurance_icon: str | None
+    #: Index of the point both icons describe: the latest non-missing point (NHSRplotthedots
+    #: ``ptd_get_icons`` takes the point with the latest date); ``None`` when every point is
+    #: missing. A headline must name this point, so that it cannot be read as describing
+    #: another one.
+    icon_point: int | None
     #: Plain-English caveats (trial limits, missing points, degenerate spread, ...).
     warnings: tuple[str, ...]
 
@@ -623,6 +628,7 @@ def spc(
 
     variation_icon: str | None = None
     assurance_icon: str | None = None
+    last: int | None = None
     observed_all = np.flatnonzero(~missing)
     if observed_all.size:
         last = int(observed_all[-1])
@@ -656,6 +662,7 @@ def spc(
         group=_frozen(group),
         variation_icon=variation_icon,
         assurance_icon=assurance_icon,
+        icon_point=last,
         warnings=tuple(notes),
     )
 

@@ -32,8 +32,8 @@ Design
   ``ValueError``, message ``"no points to plot"``) and the page shows its own "No data" text,
   rather than drawing empty axes that a screen reader would announce as a chart.
 
-Making Data Count colours are NHS-R ``NHSRplotthedots``'s defaults (``R/ptd_spc_colours.R``,
-recorded in ``/work/shared/research/style-and-ecosystem.md`` §2c): grey ``#a6a6a6``, blue
+Making Data Count colours are NHS-R ``NHSRplotthedots``'s defaults (``nhs-r-community/NHSRplotthedots``,
+``R/ptd_spc_colours.R`` @ ``050b07d``, ``ptd_spc_colours()``): grey ``#a6a6a6``, blue
 ``#00b0f0``, orange ``#e46c0a``, purple ``#490092``; the mean line is black. The grey value line
 and dashed limits are drawn in the darker NHS mid grey so that they meet 3:1 contrast.
 """
@@ -48,8 +48,11 @@ from typing import Any, Final
 
 import altair as alt
 
+from matneo.measures.periods import YEARLY, plot_date
+
 __all__ = [
     "EMBED_OPTIONS",
+    "FUNNEL_JUDGEMENTS",
     "FUNNEL_POSITIONS",
     "MDC_COLOURS",
     "POINT_TYPES",
@@ -58,6 +61,8 @@ __all__ = [
     "TARGET_LABEL",
     "NoDataError",
     "funnel_chart",
+    "funnel_judgement",
+    "funnel_position_text",
     "inequality_chart",
     "spc_chart",
     "trend_chart",
@@ -118,16 +123,64 @@ RULE_TEXT: Final[Mapping[str, str]] = {
     "": "None",
 }
 
-#: Funnel positions (``matneo.stats.funnel.funnel_position``) → (legend label, fill colour),
-#: from highest to lowest. A diverging scheme with no good/bad meaning, because whether high
-#: is good depends on the measure. Light fills rely on the dark outline for contrast.
-FUNNEL_POSITIONS: Final[Mapping[str, tuple[str, str]]] = {
-    "above_998": ("Above the 99.8% limit", "#b35900"),
-    "above_95": ("Above the 95% limit", "#f5b97f"),
-    "within": ("Within the 95% limits", "#d8dde0"),
-    "below_95": ("Below the 95% limit", "#8fc1ea"),
-    "below_998": ("Below the 99.8% limit", "#005eb8"),
+#: Funnel positions (``matneo.stats.funnel.funnel_position``), from highest to lowest.
+FUNNEL_POSITIONS: Final[tuple[str, ...]] = ("above_998", "above_95", "within", "below_95", "below_998")
+#: Funnel judgements (:func:`funnel_judgement`) → (words, fill colour, shape, NHS.UK tag class),
+#: best to worst. Worse is the Making Data Count concern orange and better its improvement
+#: blue, each darker beyond the 99.8% limit; the shape repeats the meaning (square better,
+#: diamond worse, as on the SPC chart), so colour is never the only cue. Light fills rely on
+#: the dark outline for contrast.
+FUNNEL_JUDGEMENTS: Final[Mapping[str, tuple[str, str, str, str]]] = {
+    "better_998": ("Better than expected", "#005eb8", "square", "nhsuk-tag--blue"),
+    "better_95": ("Possibly better than expected", "#8fc1ea", "square", "nhsuk-tag--blue"),
+    "within": ("As expected", "#d8dde0", "circle", "nhsuk-tag--grey"),
+    "worse_95": ("Possibly worse than expected", "#f5b97f", "diamond", "nhsuk-tag--orange"),
+    "worse_998": ("Worse than expected", "#b35900", "diamond", "nhsuk-tag--orange"),
+    "not_applicable": ("No births", "#ffffff", "circle", "nhsuk-tag--white"),
 }
+_LIMIT_TEXT: Final[Mapping[str, str]] = {
+    "above_998": "above the 99.8% limit",
+    "above_95": "above the 95% limit",
+    "within": "within the 95% limits",
+    "below_95": "below the 95% limit",
+    "below_998": "below the 99.8% limit",
+    "not_applicable": "no births",
+}
+
+
+def funnel_judgement(position: str, direction: str) -> str:
+    """Better or worse than expected, from a funnel position and the measure's direction.
+
+    A point above the upper limit is better than expected when higher is better (continuity
+    of carer) and worse when lower is better (stillbirth); below the lower limit the reverse.
+    Beyond the 99.8% limit it is "better"/"worse"; between the 95% and 99.8% limits only
+    "possibly" so, as one organisation in 20 is beyond a 95% limit by chance alone
+    (Spiegelhalter DJ. Funnel plots for comparing institutional performance. *Statistics in
+    Medicine* 2005;24(8):1185–1202).
+
+    Raises:
+        ValueError: an unknown position or direction.
+    """
+    if direction not in ("higher_is_better", "lower_is_better"):
+        raise ValueError(f"direction must be higher_is_better or lower_is_better, not {direction!r}")
+    if position in ("within", "not_applicable"):
+        return position
+    if position not in FUNNEL_POSITIONS:
+        raise ValueError(f"position must be one of {', '.join(FUNNEL_POSITIONS)} or not_applicable, not {position!r}")
+    side, limit = position.split("_")
+    better = (side == "above") == (direction == "higher_is_better")
+    return f"{'better' if better else 'worse'}_{limit}"
+
+
+def funnel_position_text(position: str, direction: str) -> str:
+    """A funnel position in words: the judgement, with the limit as the detail.
+
+    "Worse than expected (above the 99.8% limit)", "As expected (within the 95% limits)".
+    """
+    if position == "not_applicable":
+        return "No births"
+    return f"{FUNNEL_JUDGEMENTS[funnel_judgement(position, direction)][0]} ({_LIMIT_TEXT[position]})"
+
 
 #: Funnel lines → (legend label, colour, dash), in legend order.
 _FUNNEL_LINES: Final[Mapping[str, tuple[str, str, list[float]]]] = {
@@ -136,6 +189,10 @@ _FUNNEL_LINES: Final[Mapping[str, tuple[str, str, list[float]]]] = {
     "998": ("99.8% control limits", _SECONDARY, [1, 0]),
 }
 
+#: Longest text a title or legend label may run to: the embedding element's width, less room for
+#: a legend symbol. Longer text ends in "…" (the table below the chart has it in full). Without a
+#: limit, text wider than a phone's screen leaves the plot with no width at all ("fit-x").
+_FIT = alt.ExprRef(expr="max(containerSize()[0] - 48, 120)")
 _FONT = "Frutiger W01, Arial, Helvetica, sans-serif"  # the NHS.UK stack; nothing is downloaded
 _CONFIG = alt.Config(
     font=_FONT,
@@ -159,9 +216,9 @@ _CONFIG = alt.Config(
         titleFontSize=14,
         labelColor=_TEXT,
         titleColor=_TEXT,
-        labelLimit=0,
+        labelLimit=_FIT,
     ),
-    title=alt.TitleConfig(fontSize=19, fontWeight="bold", color=_TEXT, anchor="start", offset=12),
+    title=alt.TitleConfig(fontSize=19, fontWeight="bold", color=_TEXT, anchor="start", offset=12, limit=_FIT),
 )
 
 #: Options to pass to ``vegaEmbed(el, spec, EMBED_OPTIONS)``: SVG (marks carry ARIA roles),
@@ -224,10 +281,10 @@ def _interval(lower: float | None, upper: float | None, spec: str) -> str:
     return f"{format(lower, spec)} to {format(upper, spec)}"
 
 
-def _period_label(row: Mapping[str, Any], start: date) -> str:
-    """The row's own period label (``compute`` rows carry ``period``), else "Apr 2024"."""
+def _period_label(row: Mapping[str, Any], at: date, yearly: bool = False) -> str:
+    """The row's own period label (``compute`` rows carry ``period``), else "Apr 2024" or "2024"."""
     label = row.get("period")
-    return str(label) if label else f"{start:%b %Y}"
+    return str(label) if label else f"{at:%Y}" if yearly else f"{at:%b %Y}"
 
 
 def _rows(rows: Iterable[Mapping[str, Any]] | None, what: str) -> list[Mapping[str, Any]]:
@@ -315,6 +372,7 @@ def trend_chart(
     *,
     unit_label: str,
     title: str,
+    period_type: str = "month",
     target: Iterable[Mapping[str, Any]] | None = None,
     series_title: str = "Organisation",
     value_format: str = DEFAULT_VALUE_FORMAT,
@@ -323,35 +381,42 @@ def trend_chart(
 ) -> dict[str, Any]:
     """A line chart of a measure over time: one line, point set and 95% CI band per series.
 
-    ``rows``: dicts with ``period_start`` (date or ISO string), ``value``, ``lower95``,
-    ``upper95``, ``series`` (e.g. the organisation name: several series, such as trust, LMNS
-    and England, get a colour legend) and optionally ``period`` (the label to show, e.g.
-    ``"2024-Q1"``; default "Apr 2024"). Rows with ``value`` ``None`` are left out and the line
-    and band break there. ``target``: optional dicts ``{period_start, value}`` drawn as a dashed
-    "Ambition trajectory" line. Series keep their first-seen order, which is the legend order.
+    ``rows``: dicts with ``period_end`` (the last day of the point's window: a date or ISO
+    string), ``value``, ``lower95``, ``upper95``, ``series`` (e.g. the organisation name:
+    several series, such as trust, LMNS and England, get a colour legend) and ``period`` (the
+    label to show, :func:`matneo.measures.periods.period_label`). Each point is drawn at the
+    end of its window (:func:`matneo.measures.periods.plot_date` for ``period_type``), so a
+    rolling 12-month rate sits on its last month and a triennium on its last year; yearly
+    period types get a yearly axis ("2024", not "Jan 2024"). Rows with ``value`` ``None`` are
+    left out and the line and band break there. ``target``: optional dicts ``{period_end,
+    value, period}`` drawn as a dashed "Ambition trajectory" line. Series keep their
+    first-seen order, which is the legend order.
 
     Raises:
         NoDataError: no row has a value.
     """
+    yearly = period_type in YEARLY
     source = _rows(rows, "rows")
     prepared: list[tuple[str, date, dict[str, Any], bool]] = []
     series_order: list[str] = []
     for row in source:
         series = str(row.get("series") or "")
-        start = _date(row.get("period_start"))
+        end = _date(row.get("period_end"), "period_end")
+        at = plot_date(period_type, end)
         value = _number(row.get("value"), "value")
         lower, upper = _number(row.get("lower95"), "lower95"), _number(row.get("upper95"), "upper95")
         record = {
             "series": series,
-            "period_start": start.isoformat(),
-            "period": _period_label(row, start),
+            "period_end": end.isoformat(),
+            "plot_date": at.isoformat(),
+            "period": _period_label(row, at, yearly),
             "value": value,
             "lower95": lower,
             "upper95": upper,
             "value_text": _fmt(value, value_format),
             "ci_text": _interval(lower, upper, value_format),
         }
-        prepared.append((series, start, record, value is not None))
+        prepared.append((series, at, record, value is not None))
         if value is not None and series not in series_order:
             series_order.append(series)
     rank = {name: i for i, name in enumerate(series_order)}
@@ -362,19 +427,21 @@ def trend_chart(
 
     targets = []
     for row in _rows(target, "target"):
-        start = _date(row.get("period_start"))
+        end = _date(row.get("period_end"), "period_end")
+        at = plot_date(period_type, end)
         value = _number(row.get("value"), "target value")
         if value is not None:
             targets.append(
                 {
                     "series": TARGET_LABEL,
-                    "period_start": start.isoformat(),
-                    "period": _period_label(row, start),
+                    "period_end": end.isoformat(),
+                    "plot_date": at.isoformat(),
+                    "period": _period_label(row, at, yearly),
                     "value": value,
                     "value_text": _fmt(value, value_format),
                 }
             )
-    targets.sort(key=lambda r: r["period_start"])
+    targets.sort(key=lambda r: r["plot_date"])
 
     domain = list(series_order) + ([TARGET_LABEL] if targets else [])
     palette = [SERIES_COLOURS[i % len(SERIES_COLOURS)] for i in range(len(series_order))]
@@ -383,10 +450,15 @@ def trend_chart(
     legend = alt.Legend(symbolType="stroke", symbolOpacity=1, symbolStrokeWidth=3, symbolSize=300)
     colour = alt.Color("series:N", scale=colour_scale, title=series_title, sort=domain, legend=legend)
     x = alt.X(
-        "period_start:T",
-        title="Period",
+        "plot_date:T",
+        title="Year" if yearly else "Period",
         scale=alt.Scale(type="utc"),
-        axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=False),
+        axis=alt.Axis(
+            format="%Y" if yearly else "%b %Y",
+            labelOverlap=True,
+            grid=False,
+            **({"tickCount": {"interval": "year", "step": 1}} if yearly else {}),
+        ),
     )
     # Not from zero: a trend is about change, and a measure near 90% would otherwise be a flat line.
     y_scale = alt.Scale(zero=False)
@@ -427,7 +499,7 @@ def trend_chart(
             )
         )
     if description is None:
-        periods = sorted({(r["period_start"], r["period"]) for r in records})
+        periods = sorted({(r["plot_date"], r["period"]) for r in records})
         first, last = periods[0][1], periods[-1][1]
         description = (
             f"{title}. Line chart of {unit_label} for {_title_join(series_order)}, from {first} to {last}, "
@@ -592,6 +664,7 @@ def funnel_chart(
     *,
     unit_label: str,
     title: str,
+    direction: str,
     highlight: str | None = None,
     denominator_label: str = "Denominator",
     value_format: str = DEFAULT_VALUE_FORMAT,
@@ -605,10 +678,13 @@ def funnel_chart(
     (the organisation's page: a site-relative path or http(s) URL; clicking the point opens it)
     and ``position`` (``funnel_position``: ``below_998``, ``below_95``, ``within``,
     ``above_95``, ``above_998``; ``not_applicable`` points are left out, as are points with no
-    value). ``curve``: dicts with ``denominator``, ``centre``, ``lower95``, ``upper95``,
-    ``lower998``, ``upper998``; ``FunnelCurve.to_records()``'s ``baseline``/``lower_95``...
-    names are accepted too. ``highlight``: an ``org_code`` drawn with a thick ring and its name,
-    for the organisation whose page this is (ignored if that organisation has no point).
+    value). ``direction`` (``higher_is_better`` or ``lower_is_better``, the measure's) turns
+    positions into "better" or "worse than expected" (:func:`funnel_judgement`), which set the
+    colour, shape and legend; the limit crossed stays in the tooltip. ``curve``: dicts with
+    ``denominator``, ``centre``, ``lower95``, ``upper95``, ``lower998``, ``upper998``;
+    ``FunnelCurve.to_records()``'s ``baseline``/``lower_95``... names are accepted too.
+    ``highlight``: an ``org_code`` drawn with a thick ring and its name, for the organisation
+    whose page this is (ignored if that organisation has no point).
 
     The y axis spans the points and the centre line with a margin (or ``y_domain``); the limit
     lines are clipped to it, since at tiny denominators they run off towards 0 and 100%.
@@ -623,8 +699,7 @@ def funnel_chart(
         position = str(row.get("position") or "")
         if position == "not_applicable" or value is None or denominator is None:
             continue
-        if position not in FUNNEL_POSITIONS:
-            raise ValueError(f"position must be one of {', '.join(FUNNEL_POSITIONS)}, not {position!r}")
+        judgement = funnel_judgement(position, direction)
         org_code = str(row.get("org_code") or "")
         record = {
             "org_code": org_code,
@@ -632,7 +707,9 @@ def funnel_chart(
             "denominator": denominator,
             "value": value,
             "position": position,
-            "position_label": FUNNEL_POSITIONS[position][0],
+            "judgement": judgement,
+            "judgement_label": FUNNEL_JUDGEMENTS[judgement][0],
+            "position_label": funnel_position_text(position, direction),
             "highlighted": highlight is not None and org_code == highlight,
             "value_text": _fmt(value, value_format),
             "denominator_text": _fmt(denominator, ",.0f"),
@@ -671,14 +748,14 @@ def funnel_chart(
     y_scale = alt.Scale(domain=list(y_domain), zero=False, nice=False)
     x = alt.X("denominator:Q", title=denominator_label, axis=alt.Axis(format=",.0f"))
 
-    present = [p for p in FUNNEL_POSITIONS if any(r["position"] == p for r in records)]
-    labels = [FUNNEL_POSITIONS[p][0] for p in present]
+    present = [j for j in FUNNEL_JUDGEMENTS if any(r["judgement"] == j for r in records)]
+    labels = [FUNNEL_JUDGEMENTS[j][0] for j in present]
     tooltip = [
         alt.Tooltip("org_name:N", title="Organisation"),
         alt.Tooltip("org_code:N", title="Code"),
         alt.Tooltip("value_text:N", title=unit_label),
         alt.Tooltip("denominator_text:N", title=denominator_label),
-        alt.Tooltip("position_label:N", title="Position"),
+        alt.Tooltip("position_label:N", title="Compared with expected"),
     ]
     point_encoding = {"x": x, "y": alt.Y("value:Q", scale=y_scale, title=unit_label), "tooltip": tooltip}
     if any("href" in r for r in records):
@@ -711,10 +788,16 @@ def funnel_chart(
         .encode(
             **point_encoding,
             fill=alt.Fill(
-                "position_label:N",
-                title="Position",
+                "judgement_label:N",
+                title="Compared with expected",
                 sort=labels,
-                scale=alt.Scale(domain=labels, range=[FUNNEL_POSITIONS[p][1] for p in present]),
+                scale=alt.Scale(domain=labels, range=[FUNNEL_JUDGEMENTS[j][1] for j in present]),
+            ),
+            shape=alt.Shape(
+                "judgement_label:N",
+                title="Compared with expected",
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=[FUNNEL_JUDGEMENTS[j][2] for j in present]),
             ),
         )
     )
@@ -736,7 +819,7 @@ def funnel_chart(
         datasets["highlight"] = chosen
     if description is None:
         counts = "; ".join(
-            f"{sum(r['position'] == p for r in records)} {FUNNEL_POSITIONS[p][0].lower()}" for p in present
+            f"{sum(r['judgement'] == j for r in records)} {FUNNEL_JUDGEMENTS[j][0].lower()}" for j in present
         )
         description = (
             f"{title}. Funnel plot of {unit_label} against {denominator_label.lower()} for {len(records)} "

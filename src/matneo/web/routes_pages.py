@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
-from matneo.web.pages import admin, data, funnel, organisation, overview, signals
+from matneo.web.pages import admin, data, funnel, methods, organisation, overview, signals
 from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -155,6 +155,12 @@ def acknowledge_signal(
         page = signals.build(services, access)
         return render(request, "signals.html", 400, page=page, done=None, error=(signal_id, str(error)))
     return RedirectResponse(f"/signals?done={signal_id}", status_code=303)
+
+
+@router.get("/methods")
+def methods_page(request: Request) -> Response:
+    access_for(request)  # signed-in users only, like every figure the guide explains
+    return render(request, "methods.html", page=methods.build())
 
 
 # -- data -------------------------------------------------------------------------------------

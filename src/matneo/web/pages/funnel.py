@@ -26,14 +26,6 @@ from matneo.web.services import BadRequest, Chart, Services, draw, json_float, m
 FUNNEL_LEVELS = ("trust", "lmns", "region")
 FUNNEL_PERIODS = ("year", "financial_year", "rolling_12m", "rolling_3y")
 FULL_MONTHS = {"year": 12, "financial_year": 12, "rolling_12m": 12, "rolling_3y": 36}
-POSITION_LABELS = {
-    "below_998": "Below the 99.8% limit",
-    "below_95": "Below the 95% limit",
-    "within": "Within the limits",
-    "above_95": "Above the 95% limit",
-    "above_998": "Above the 99.8% limit",
-    "not_applicable": "No births",
-}
 LEVEL_LABELS = {"trust": "Trusts", "lmns": "LMNS", "region": "Regions"}
 PERIOD_LABELS = {
     "year": "Calendar year",
@@ -52,6 +44,16 @@ class FunnelPoint:
     value: float | None
     position: str
     href: str
+    #: ``better_998``, ``better_95``, ``within``, ``worse_95``, ``worse_998`` or ``not_applicable``
+    #: (:func:`matneo.web.charts.funnel_judgement`, from the measure's direction).
+    judgement: str
+    #: The judgement in words with the limit as the detail: "Worse than expected (above the 99.8% limit)".
+    position_label: str
+
+    @property
+    def tag(self) -> str:
+        """The NHS.UK tag colour class for the judgement (the words carry the meaning too)."""
+        return charts.FUNNEL_JUDGEMENTS[self.judgement][3]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,8 @@ class FunnelPoint:
             "denominator": self.denominator,
             "value": self.value,
             "position": self.position,
+            "judgement": self.judgement,
+            "position_label": self.position_label,
             "href": self.href,
         }
 
@@ -77,8 +81,8 @@ class FunnelData:
     hidden: int
     curve: list[dict[str, Any]] = field(default_factory=list)
 
-    def position_of(self, org_code: str) -> str | None:
-        return next((p.position for p in self.points if p.org_code == org_code), None)
+    def point_of(self, org_code: str) -> FunnelPoint | None:
+        return next((p for p in self.points if p.org_code == org_code), None)
 
 
 @dataclass
@@ -98,6 +102,15 @@ class FunnelPage:
     points: list[FunnelPoint]
     options: dict[str, list[tuple[str, str]]]
     curve: list[dict[str, Any]]
+    direction: str = "lower_is_better"
+
+    @property
+    def direction_text(self) -> str:
+        return (
+            "for this measure, higher is better"
+            if self.direction == "higher_is_better"
+            else ("for this measure, lower is better")
+        )
 
     def charts(self) -> list[Chart]:
         return [self.chart]
@@ -112,6 +125,7 @@ class FunnelPage:
             "measure": self.measure,
             "level": self.level,
             "period_type": self.period_type,
+            "direction": self.direction,
             "adjustment": self.adjustment,
             "period": self.period,
             "baseline": self.baseline,
@@ -190,6 +204,8 @@ def funnel_data(
             value=r["value"],
             position=r["position"],
             href=f"/organisations/{r['label']}?measure={measure.id}",
+            judgement=charts.funnel_judgement(r["position"], measure.direction),
+            position_label=charts.funnel_position_text(r["position"], measure.direction),
         )
         for r in result.to_records()
     ]
@@ -267,6 +283,7 @@ def _page(
         data.curve,
         unit_label="O/E" if adjusted else unit_label(measure),
         title=title,
+        direction=measure.direction,
         highlight=highlight,
         denominator_label=x_label,
     )
@@ -274,11 +291,15 @@ def _page(
         id="funnel",
         title=title,
         spec=spec,
-        columns=["Code", "Organisation", "Numerator" if not adjusted else "Observed", x_label, y_label, "Position"],
-        rows=[
-            [p.org_code, p.org_name, p.numerator, p.denominator, p.value, POSITION_LABELS[p.position]]
-            for p in data.points
+        columns=[
+            "Code",
+            "Organisation",
+            "Numerator" if not adjusted else "Observed",
+            x_label,
+            y_label,
+            "Compared with expected",
         ],
+        rows=[[p.org_code, p.org_name, p.numerator, p.denominator, p.value, p.position_label] for p in data.points],
         notes=[f"{data.hidden} organisations are not shown because their counts are suppressed (small numbers)."]
         if data.hidden
         else [],
@@ -305,4 +326,5 @@ def _page(
         points=data.points,
         options=options,
         curve=data.curve,
+        direction=measure.direction,
     )

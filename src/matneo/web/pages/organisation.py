@@ -17,10 +17,12 @@ import numpy as np
 import polars as pl
 
 from matneo.auth.access import Access
+from matneo.measures.compute import IMD_QUINTILE_LABELS
 from matneo.measures.definitions import MEASURES, Measure
+from matneo.reference.codes import ETHNIC_GROUPS
 from matneo.stats import spc
 from matneo.web import charts
-from matneo.web.pages.funnel import FUNNEL_LEVELS, POSITION_LABELS, funnel_data
+from matneo.web.pages.funnel import FUNNEL_LEVELS, funnel_data
 from matneo.web.pages.signals import SignalRow, signal_rows
 from matneo.web.services import (
     BadRequest,
@@ -46,6 +48,18 @@ VARIATION_LABELS = {
     "neutral_high": "Special cause variation: higher values (neither better nor worse)",
     "neutral_low": "Special cause variation: lower values (neither better nor worse)",
 }
+#: Point types as the sentence about an earlier special cause names them.
+EARLIER_KINDS = {
+    "special_cause_improvement": "improvement",
+    "special_cause_concern": "concern",
+    "special_cause_neutral_high": "higher values",
+    "special_cause_neutral_low": "lower values",
+}
+#: Every group an inequality chart accounts for, in the order shown (the reference group first).
+GROUPS = {
+    "ethnic_group": ETHNIC_GROUPS,
+    "imd_quintile": tuple(IMD_QUINTILE_LABELS[q] for q in (5, 4, 3, 2, 1, 0)),
+}
 ASSURANCE_LABELS = {
     "pass": "The process will consistently meet the target",
     "fail": "The process will consistently fail the target",
@@ -65,10 +79,14 @@ class MeasureSummary:
     suppressed: bool
     england_value: float | None
     position: str | None
+    #: The funnel position in words, judged by the measure's direction (None without a position).
+    position_label: str | None = None
+    #: ``better_998`` … ``worse_998`` (:func:`matneo.web.charts.funnel_judgement`).
+    judgement: str | None = None
 
     @property
-    def position_label(self) -> str:
-        return POSITION_LABELS.get(self.position or "", "–")
+    def tag(self) -> str:
+        return charts.FUNNEL_JUDGEMENTS[self.judgement][3] if self.judgement else "nhsuk-tag--grey"
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -84,6 +102,12 @@ class Figures:
     variation_icon: str | None
     assurance_icon: str | None
     inequalities: list[Chart]
+    #: The month the SPC icons describe (the latest month with a value), e.g. "Dec 2023".
+    icon_period: str | None = None
+    #: Which special-cause rule marked that month, in words (None for common cause).
+    icon_rule: str | None = None
+    #: When that month is common cause: the latest earlier special-cause month, in words.
+    earlier_special_cause: str | None = None
 
 
 @dataclass
@@ -112,7 +136,13 @@ class OrganisationPage:
             "summaries": [s.to_dict() for s in self.figures.summaries],
             "trend": self.figures.trend.to_dict(),
             "spc": self.figures.spc.to_dict()
-            | {"variation_icon": self.figures.variation_icon, "assurance_icon": self.figures.assurance_icon},
+            | {
+                "variation_icon": self.figures.variation_icon,
+                "assurance_icon": self.figures.assurance_icon,
+                "icon_period": self.figures.icon_period,
+                "icon_rule": self.figures.icon_rule,
+                "earlier_special_cause": self.figures.earlier_special_cause,
+            },
             "inequalities": [c.to_dict() for c in self.figures.inequalities],
         }
 
@@ -194,7 +224,7 @@ def _summary(
     own = latest.filter(pl.col("org_code") == code)
     england = latest.filter(pl.col("org_code") == "ENG")
     r = own.row(0, named=True) if own.height else None
-    position = funnel_data(services, access, measure, level, "rolling_12m").position_of(code)
+    point = funnel_data(services, access, measure, level, "rolling_12m").point_of(code)
     return MeasureSummary(
         measure=measure.id,
         title=measure.title,
@@ -202,7 +232,9 @@ def _summary(
         period=r["period"] if r else None,
         **figure(r),
         england_value=json_float(england["value"][0]) if england.height else None,
-        position=position,
+        position=point.position if point else None,
+        position_label=point.position_label if point else None,
+        judgement=point.judgement if point else None,
     )
 
 
@@ -220,13 +252,16 @@ def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str
     return Chart(
         id="trend",
         title=title,
-        spec=draw(charts.trend_chart, series, unit_label=unit_label(measure), title=title),
-        columns=["12 months ending", "Organisation", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI"],
+        spec=draw(charts.trend_chart, series, unit_label=unit_label(measure), title=title, period_type="rolling_12m"),
+        columns=["Period", "Organisation", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI"],
         rows=[
             [s["period"], s["series"], "suppressed" if s["suppressed"] else s["value"], s["lower95"], s["upper95"]]
             for s in series
         ],
-        notes=["Each point is the rate over the 12 months ending that month, so short-term noise is smoothed."],
+        notes=[
+            "Each point is the rate over the 12 months up to and including that month, and is drawn at that "
+            "month, so short-term noise is smoothed."
+        ],
     )
 
 
@@ -265,44 +300,101 @@ def _spc(services: Services, code: str, measure: Measure, scope: frozenset[str] 
         spec=draw(charts.spc_chart, points, unit_label=unit_label(measure), title=title),
         columns=columns,
         rows=[
-            [p["period"], p["value"], p["mean"], p["lpl"], p["upl"], p["point_type"].replace("_", " ")] for p in points
+            [p["period"], p["value"], p["mean"], p["lpl"], p["upl"], charts.POINT_TYPES[p["point_type"]][0]]
+            for p in points
         ],
         notes=list(result.warnings),
     )
-    return {"spc": chart, "variation_icon": result.variation_icon, "assurance_icon": result.assurance_icon}
+    return {"spc": chart, "variation_icon": result.variation_icon, "assurance_icon": result.assurance_icon} | (
+        _icon_words(points, result.icon_point)
+    )
+
+
+def _icon_words(points: list[dict[str, Any]], index: int | None) -> dict[str, str | None]:
+    """Name the month the icons describe, the rule that marked it, and an earlier special cause.
+
+    The Making Data Count icons describe the latest point only (NHSRplotthedots ``ptd_get_icons``:
+    the point with the latest date), so "common cause" can sit over a chart whose earlier points
+    are special cause. Saying which month the icon is for, and when the last special cause was,
+    keeps the headline and the chart from reading as a contradiction.
+    """
+    if index is None:
+        return {}
+    point = points[index]
+    words: dict[str, str | None] = {"icon_period": point["period"]}
+    if point["special_cause"]:
+        words["icon_rule"] = charts.RULE_TEXT[point["rule"]]
+        return words
+    earlier = next((p for p in reversed(points[:index]) if p["special_cause"] and p["value"] is not None), None)
+    if earlier is not None:
+        kind = EARLIER_KINDS[earlier["point_type"]]
+        rule = charts.RULE_TEXT[earlier["rule"]].lower()
+        words["earlier_special_cause"] = f"The most recent special cause was in {earlier['period']}: {kind}, {rule}."
+    return words
 
 
 def _inequality(services: Services, code: str, measure: Measure, by: str, scope: frozenset[str] | None) -> Chart:
+    """Rates by group over the organisation's latest complete three years, every group accounted for.
+
+    The period is the latest triennium with all 36 months of data for the organisation as a
+    whole: a group with no births in some months still has a valid three-year rate (those
+    months add nothing to it), so it is shown, not dropped. A group that cannot be shown —
+    suppressed for this reader, or with no births — is listed under the chart with the reason.
+    """
     label = "ethnic group" if by == "ethnic_group" else "deprivation (IMD quintile)"
     title = f"{measure.title} by {label}: latest 3 years"
-    rows = services.results.view(scope, measure.id, "rolling_3y", by=by, orgs=[code]).filter(
-        (pl.col("months") == 36) & pl.col(by).is_not_null()
-    )
     columns = ["Group", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI", "Ratio to reference"]
-    if rows.is_empty():
+    complete = services.results.view(scope, measure.id, "rolling_3y", orgs=[code]).filter(pl.col("months") == 36)
+    if complete.is_empty():
         return Chart(f"inequalities-{by}", title, None, columns, [], "No complete 3-year period yet.")
-    latest = rows.filter(pl.col("period_start") == rows["period_start"].max()).sort(by)
-    ratio = "ratio" if "ratio" in latest.columns else None
-    data = [
-        {
-            "group": r[by],
-            "value": json_float(r["value"]),
-            "lower95": json_float(r["lower95"]),
-            "upper95": json_float(r["upper95"]),
-            "rate_ratio": json_float(r[ratio]) if ratio else None,
-            "suppressed": r["suppressed"],
-        }
-        for r in latest.iter_rows(named=True)
-    ]
+    latest = complete["period_start"].max()
+    rows = services.results.view(scope, measure.id, "rolling_3y", by=by, orgs=[code]).filter(
+        (pl.col("period_start") == latest) & pl.col(by).is_not_null()
+    )
+    found = {r[by]: r for r in rows.iter_rows(named=True)}
+    groups = [*GROUPS[by], *sorted(set(found) - set(GROUPS[by]))]
+    data, hidden = [], {}
+    for group in groups:
+        r = found.get(group)
+        reason = _hidden_reason(r)
+        if reason is not None:
+            hidden.setdefault(reason, []).append(group)
+            data.append({"group": group, "value": None, "reason": reason})
+            continue
+        data.append(
+            {
+                "group": group,
+                "value": json_float(r["value"]),
+                "lower95": json_float(r["lower95"]),
+                "upper95": json_float(r["upper95"]),
+                "rate_ratio": json_float(r.get("ratio")),
+                "reference_group": r.get("reference_group"),
+            }
+        )
     shown = [d for d in data if d["value"] is not None]
+    period = str(complete.filter(pl.col("period_start") == latest)["period"][0])
     return Chart(
         id=f"inequalities-{by}",
-        title=f"{title} ({latest['period'][0]})",
+        title=f"{title} ({period})",
         spec=draw(charts.inequality_chart, shown, unit_label=unit_label(measure), title=title),
         columns=columns,
         rows=[
-            [d["group"], "suppressed" if d["suppressed"] else d["value"], d["lower95"], d["upper95"], d["rate_ratio"]]
+            [d["group"], f"not shown: {d['reason']}"] + [None] * 3
+            if d["value"] is None
+            else [d["group"], d["value"], d["lower95"], d["upper95"], d["rate_ratio"]]
             for d in data
         ],
-        empty_message="All groups are suppressed (small numbers).",
+        empty_message="No group can be shown.",
+        notes=[f"Not shown: {', '.join(names)} ({reason})." for reason, names in hidden.items()],
     )
+
+
+def _hidden_reason(row: dict[str, Any] | None) -> str | None:
+    """Why a group has no figure to show, in words; None when it has one."""
+    if row is None:
+        return "no births in these three years"
+    if row["suppressed"]:
+        return "hidden to protect privacy: small numbers"
+    if row["value"] is None or not row["denominator"]:
+        return "no births in these three years"
+    return None

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from matneo.auth.access import Access
-from matneo.measures.ambition import ambition_report
+from matneo.measures.ambition import ambition_report, ambition_window
 from matneo.measures.compute import cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.web import charts
@@ -131,9 +131,13 @@ def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> Am
     target: list[dict[str, Any]] = []
     p = progress.progress
     if p is not None:
-        starts = {int(r["period"][:4]) + (1 if period == "rolling_3y" else 0): r["period_start"] for r in series}
+        triennial = period == "rolling_3y"
         target = [
-            {"period_start": starts.get(point.year) or f"{point.year}-01-01", "value": json_float(point.expected)}
+            {
+                "period_end": ambition_window(point.year, triennial)[1],
+                "period": progress.period_name(point.year),
+                "value": json_float(point.expected),
+            }
             for point in p.trajectory
             if json_float(point.expected) is not None
         ]
@@ -141,7 +145,14 @@ def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> Am
     chart = Chart(
         id=f"trend-{measure.id}",
         title=title,
-        spec=draw(charts.trend_chart, series, unit_label=unit_label(measure), title=title, target=target or None),
+        spec=draw(
+            charts.trend_chart,
+            series,
+            unit_label=unit_label(measure),
+            title=title,
+            period_type=period,
+            target=target or None,
+        ),
         columns=["Period", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI"],
         rows=[[r["period"], r["value"], r["lower95"], r["upper95"]] for r in series],
     )
