@@ -43,6 +43,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "records.upload": "Uploaded a file of birth records",
     "records.upload_failed": "A file of birth records could not be loaded",
     "records.upload_refused": "Refused a file with records of trusts outside the user's organisation",
+    "records.load": "Loaded birth records",
+    "records.load_reverted": "Reverted a load of birth records",
+    "records.load_refused": "Refused a load with records of trusts outside the user's organisation",
     "signal.acknowledge": "Acknowledged a signal",
     "harm.draft_saved": "Saved a draft harm report",
     "harm.submitted": "Submitted a harm report",
@@ -60,6 +63,7 @@ AUDIT_TARGETS: dict[str, str] = {
     "harm_report": "Harm report",
     "harm_notifications": "Harm notifications",
     "upload": "File",
+    "load": "Load of birth records",
     "signal": "Signal",
 }
 #: The keys of audit ``details``, as the audit log page names them.
@@ -85,6 +89,15 @@ AUDIT_DETAILS: dict[str, str] = {
     "load_id": "Load number",
     "rows_loaded": "Rows loaded",
     "rows_rejected": "Rows rejected",
+    "file": "File",
+    "mode": "Mode",
+    "reverts_load": "Load reverted",
+    "moved_records": "Records moved from another month",
+    "months": "Trust-months changed",
+    "rows_with_other_codes": "Rows with other codes",
+    "rows_added": "Rows added",
+    "rows_replaced": "Rows replaced",
+    "rows_removed": "Rows removed",
 }
 
 

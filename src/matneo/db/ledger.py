@@ -103,10 +103,11 @@ def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> 
                 if reverted is not None:
                     reverted.status = "reverted"
             if item["status"] in ("loaded", "revert"):  # the outcome, with the change, in one transaction
+                reverting = item["status"] == "revert"
                 audit(
                     session,
                     item.get("actor") or "cli",
-                    "records.load_reverted" if item["status"] == "revert" else "records.load",
+                    "records.load_reverted" if reverting else "records.load",
                     "load",
                     str(load.id),
                     file=Path(item["file_name"]).name[:100],
