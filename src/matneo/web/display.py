@@ -10,25 +10,19 @@ database still has it.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
+
+from matneo.dates import LONDON, day_text, moment_text
 
 __all__ = ["LONDON", "day", "when"]
 
-LONDON = ZoneInfo("Europe/London")
 NOTHING = "–"
-#: Month abbreviations as the NHS style guide writes them (not the locale's: the server's may differ).
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def when(value: dt.datetime | str | None) -> str:
     """A moment as "2 Dec 2026, 17:46" (Europe/London); naive values are UTC; "–" for none."""
     if value is None or value == "":
         return NOTHING
-    moment = dt.datetime.fromisoformat(value.removesuffix("Z")) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(LONDON)
-    return f"{day(local.date())}, {local:%H:%M}"
+    return moment_text(dt.datetime.fromisoformat(value.removesuffix("Z")) if isinstance(value, str) else value)
 
 
 def day(value: dt.date | str | None) -> str:
@@ -39,4 +33,4 @@ def day(value: dt.date | str | None) -> str:
         value = dt.date.fromisoformat(value[:10])
     elif isinstance(value, dt.datetime):
         value = value.date()
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    return day_text(value)
