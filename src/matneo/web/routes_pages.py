@@ -260,9 +260,10 @@ def rejection_download(request: Request, load_id: int) -> Response:
 
 # -- administration ---------------------------------------------------------------------------
 @router.get("/admin/users")
-def admin_page(request: Request, done: str | None = None) -> Response:
+def admin_page(request: Request, done: str | None = None, before: int | None = None) -> Response:
     access = access_for(request)
-    return render(request, "admin.html", page=admin.build(_services(request), access), done=done, error=None, form={})
+    page = admin.build(_services(request), access, before=before)
+    return render(request, "admin.html", page=page, done=done, error=None, form={})
 
 
 @router.post("/admin/users")
