@@ -52,10 +52,10 @@ STORE_SCHEMA: dict[str, pl.DataType] = {f.name: polars_type(f) for f in FIELDS}
 
 @dataclass
 class Parsed:
-    """A file's rows: typed fields, ``_row`` numbers, ``__unparsed`` flags; text if it was needed."""
+    """A file's rows: typed fields, ``_row`` numbers, ``__unparsed`` flags; the text-read fields as submitted."""
 
     typed: pl.DataFrame
-    text: pl.DataFrame | None
+    text: pl.DataFrame
 
 
 def _lenient(field: Field, text: pl.Expr) -> pl.Expr:
