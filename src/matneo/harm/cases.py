@@ -599,6 +599,7 @@ def update_route(
     day = today or dt.date.today()
     if status not in ROUTE_STATUSES:
         raise CaseError([FieldError("status", f"must be one of: {', '.join(ROUTE_STATUSES)}")])
+    new: dict[str, Any]
     if status == "done":
         new = {
             "status": "done",
@@ -990,7 +991,7 @@ def overdue_check(url: str, today: dt.date | None = None) -> int:
                 )
                 made = 0
                 for report_id, route_id, next_due, trust in due:
-                    if (report_id, route_id, next_due) in done:
+                    if next_due is None or (report_id, route_id, next_due) in done:  # None: never, by the query
                         continue
                     title = ROUTE_TITLES.get(route_id, route_id)
                     session.add(

@@ -276,7 +276,7 @@ def _apply_exclusion(status: _Status, excluder: _Status, excluder_id: str) -> _S
     if excluder.state == "yes":
         return _Status("no")
     # Both possible: the route is pending on its own unknowns and on the excluding route's.
-    tipping = {name: [] for name in excluder.tipping}
+    tipping: dict[str, list[str]] = {name: [] for name in excluder.tipping}
     tipping.update({name: [] for name in status.tipping})
     return _Status("maybe", tipping)
 

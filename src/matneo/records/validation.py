@@ -260,7 +260,9 @@ CROSS_ROW_RULES: tuple[CrossRowRule, ...] = (
     ),
 )
 
-VIOLATION_SCHEMA = {"_row": pl.Int64, "rule": pl.String, "field": pl.String, "value": pl.String, "reason": pl.String}
+VIOLATION_SCHEMA = pl.Schema(
+    {"_row": pl.Int64, "rule": pl.String, "field": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 
 def with_context(typed: pl.DataFrame, trust_ref: pl.DataFrame, site_ref: pl.DataFrame, load_time: dt.datetime):

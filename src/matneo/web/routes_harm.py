@@ -78,8 +78,9 @@ def submit_api(
         result = harm.submit_json(_services(request), access, body.model_dump())
     except (HarmReportError, CaseError) as error:
         return _invalid(error)
-    content = {"id": result.id, "status": result.status, "repeat": result.repeat, "url": f"/harm/{result.id}"}
-    return JSONResponse(content, status_code=200 if result.repeat else 201, headers={"Location": content["url"]})
+    url = f"/harm/{result.id}"
+    content = {"id": result.id, "status": result.status, "repeat": result.repeat, "url": url}
+    return JSONResponse(content, status_code=200 if result.repeat else 201, headers={"Location": url})
 
 
 @router.get("/api/v1/harm-reports", tags=["harm"], summary="Queue: open cases, overdue routes, per-trust counts")
