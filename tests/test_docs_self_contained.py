@@ -20,7 +20,13 @@ ROOTS = ("README.md", "GLOSSARY.md", "docs", "src", "tests", "benchmarks", "scri
 
 #: Paths outside the repository: the shared folder (relative or absolute), its research notes,
 #: the design note, and the team machines' absolute working paths.
-OUTSIDE = re.compile(r"\.\./shared|shared/research|shared/DESIGN|DESIGN\.md|/work/|research/[\w-]+\.md")
+OUTSIDE = re.compile(
+    r"\.\./shared|shared/research|shared/DESIGN|DESIGN\.md|/work/|research/[\w-]+\.md"
+    # the research notes by file name, and citations of them by description
+    r"|national-figures\.md|stats-methods\.md|style-and-ecosystem\.md|early-warning\.md|learning-loop\.md"
+    r"|research note|design notes",
+    re.IGNORECASE,
+)
 
 #: This file names the patterns it looks for.
 SELF = Path(__file__).resolve().relative_to(ROOT).as_posix()
@@ -47,6 +53,9 @@ def test_the_pattern_catches_each_kind_of_outside_path() -> None:
         "DESIGN.md ambition table",
         "see ../shared/notes.md",
         "see research/national-figures.md",
+        "(national-figures.md §3)",
+        "see the stats-methods research note, section 3",
+        "the design notes give 2015",
     ):
         assert outside_citations(line), line
     assert not outside_citations("Spiegelhalter, Statistics in Medicine 2005;24:1185-1202, section 3")
