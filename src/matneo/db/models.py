@@ -193,7 +193,7 @@ class AuditEvent(Base):
 class HarmCase(Base):
     """One harm report and its case: a draft until submitted, then routed to the national bodies.
 
-    ``report`` is the routing input (JSON of the research note §0 fields) and holds no patient
+    ``report`` is the routing input (JSON of the fields of :mod:`matneo.harm.report`) and holds no patient
     identifiers; those live in their own columns so every view outside the owning trust can
     leave them out by construction. ``idempotency_key`` is unique per trust (NULLs are distinct
     on SQLite and PostgreSQL), so a repeated or concurrent submission finds the first one.
@@ -259,7 +259,7 @@ class HarmFamilyContact(Base):
 
 
 class HarmCandourStep(Base):
-    """A Duty of Candour step (research note §7): verbal, written, findings shared. One row per step."""
+    """A Duty of Candour step (regulation 20): verbal, written, findings shared. One row per step."""
 
     __tablename__ = "harm_candour_steps"
     __table_args__ = (UniqueConstraint("report_id", "step", name="uq_harm_candour_report_step"),)

@@ -94,7 +94,7 @@ __all__ = [
 #: Roles that may create and change harm reports (for their own trust only).
 EDIT_ROLES = frozenset({"trust_staff"})
 ROUTE_STATUSES = ("due", "done", "not_applicable")
-#: Research note §7: verbal notification (with apology) as soon as practicable, the written
+#: CQC regulation 20 (Duty of Candour): verbal notification (with apology) as soon as practicable, the written
 #: follow-up, and the final letter sharing the findings when the review concludes.
 CANDOUR_STEPS = {
     "verbal": "Told the family in person, gave an account and apologised",
@@ -675,7 +675,7 @@ def record_candour_step(
     note: str = "",
     today: dt.date | None = None,
 ) -> None:
-    """Record (or correct) a Duty of Candour step of research note §7."""
+    """Record (or correct) a Duty of Candour step (regulation 20: verbal, written, findings)."""
     day = today or dt.date.today()
     if step not in CANDOUR_STEPS:
         raise CaseError([FieldError("step", f"must be one of: {', '.join(CANDOUR_STEPS)}")])
