@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from matneo.addresses import check_address
 from matneo.auth.passwords import hash_password
 from matneo.db.models import AuditEvent, Organisation, User
 from matneo.db.session import transaction
@@ -85,6 +86,8 @@ AUDIT_DETAILS: dict[str, str] = {
     "no_longer_applies": "Routes no longer required",
     "created": "Notifications made",
     "sent": "E-mails sent",
+    "refused": "E-mails refused by the mail relay",
+    "invalid_addresses": "Stored addresses that are not valid (not e-mailed)",
     "problem": "Problem",
     "trusts_outside_scope": "Trusts outside the user's organisation",
     "load_id": "Load number",
@@ -117,9 +120,7 @@ def audit(session: Any, actor: str, action: str, target_type: str, target_id: st
 
 def add_user(url: str, email: str, role: str, org_code: str, password: str, actor: str) -> UserView:
     """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password)."""
-    email = email.strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise ValueError(f"“{email}” is not an e-mail address")
+    email = check_address(email)  # syntax, and no CR/LF to inject headers into notification e-mails
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     password_hash = hash_password(password)

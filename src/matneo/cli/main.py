@@ -451,7 +451,9 @@ def measures(
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None
     if output is TableFormat.csv:
-        sys.stdout.write(result.write_csv())
+        from matneo.csvsafe import frame_csv
+
+        sys.stdout.write(frame_csv(result))
         return
     if output is TableFormat.json:
         sys.stdout.write(json.dumps(result.with_columns(pl_dates_as_text(result)).to_dicts(), indent=1) + "\n")

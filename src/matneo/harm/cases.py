@@ -221,6 +221,32 @@ def _report_text(data: Any) -> str:
     return text
 
 
+#: A receiving body's reference (SPEN, LFPSE, PMRT, a local risk system): letters and digits, at
+#: least one digit, with ``-``, ``/``, ``.`` or ``_`` between, at most 40 characters. A reference
+#: is shown to the LMNS, region and England as well as the trust (it is how they follow a case
+#: up with the body), so it must not be free text: no spaces, so no names or sentences.
+REFERENCE = re.compile(r"(?=[^0-9]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9/._-]{0,38}[A-Za-z0-9])?")
+REFERENCE_MESSAGE = (
+    "must be the reference number the body gave, for example MNSI-2026-0042: letters and digits "
+    "with - / . or _ between, no spaces, 40 characters or fewer"
+)
+
+
+def is_reference(value: str | None) -> bool:
+    """Whether ``value`` is a reference as :data:`REFERENCE` describes, and not an NHS number."""
+    if not value or not REFERENCE.fullmatch(value):
+        return False
+    runs = [*re.findall(r"[0-9]+", value), re.sub(r"[/._-]", "", value)]
+    return not any(len(run) == 10 and run.isdigit() and check_nhs_number(run)[1] is None for run in runs)
+
+
+def _reference(value: str | None) -> str:
+    text = _text(value, "reference", required=True, limit=100)
+    if not is_reference(text):
+        raise CaseError([FieldError("reference", REFERENCE_MESSAGE)])
+    return text
+
+
 def _text(value: str | None, field: str, *, required: bool, limit: int = MAX_TEXT) -> str:
     value = (value or "").strip()
     if required and not value:
@@ -603,7 +629,7 @@ def update_route(
     if status == "done":
         new = {
             "status": "done",
-            "reference": _text(reference, "reference", required=True, limit=100),
+            "reference": _reference(reference),  # shown beyond the trust: a reference, never free text
             "done_on": _date(done_on, "done_on", day).isoformat(),
             "reason": None,
         }

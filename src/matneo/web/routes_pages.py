@@ -6,12 +6,13 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
+from matneo.records.load import rejection_report_csv
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
 from matneo.web.pages import admin, data, funnel, methods, organisation, overview, signals
 from matneo.web.security import (
@@ -255,7 +256,11 @@ def data_load_revert(request: Request, load_id: int, csrf_token: Annotated[str, 
 def rejection_download(request: Request, load_id: int) -> Response:
     access = access_for(request)
     path = data.rejection_report(_services(request), access, load_id)
-    return FileResponse(path, media_type="text/csv", filename=f"load-{load_id}-rejections.csv")
+    return Response(
+        rejection_report_csv(path),  # the file's name, not its server path; no spreadsheet formulas
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="load-{load_id}-rejections.csv"'},
+    )
 
 
 # -- administration ---------------------------------------------------------------------------
