@@ -28,14 +28,17 @@ class Produced:
     archived: ArchivedPack | None
 
 
-def pack_signals(url: str, hierarchy: OrgHierarchy, code: str, month_end: dt.date) -> list[SignalLine]:
+def pack_signals(
+    url: str, hierarchy: OrgHierarchy, code: str, month_end: dt.date, *, comments: bool
+) -> list[SignalLine]:
     """Signals open at the organisation's trusts that had begun by the end of the pack's month.
 
-    The acknowledgement comment is the trust's own free text, so it appears only in a trust's
-    own pack; an LMNS or region pack says when a signal was acknowledged, not what was written.
+    The acknowledgement comment is the trust's own free text: ``comments`` only for the trust's
+    own staff (or the command line); anyone else's pack says when a signal was acknowledged, not
+    what was written.
     """
     trusts = [t.code for t in hierarchy.trusts_under(code)]
-    own = hierarchy.get(code).level == "trust"
+    own = comments and hierarchy.get(code).level == "trust"
     lines = []
     for s in register.current(url, trusts=trusts, quiet_months=SignalSettings.from_environment().quiet_months):
         since = dt.date.fromisoformat(s["since"])
@@ -72,9 +75,12 @@ def produce(
     actor: str,
     pdf: bool = True,
     keep: bool = True,
+    comments: bool = True,
     now: dt.datetime | None = None,
 ) -> Produced:
     """Build the pack of ``code`` for ``month`` as ``scope`` sees it, render it, and (``keep``) archive it.
+
+    ``comments``: whether the reader may see the trust's own free-text signal comments.
 
     Raises ValueError (no such month's data, England), KeyError (unknown organisation) and
     :class:`matneo.board.render.PdfUnavailable` when a PDF is asked for and cannot be printed.
@@ -88,7 +94,9 @@ def produce(
         code,
         month,
         scope=scope,
-        signals=pack_signals(settings.database_url, hierarchy, code, following - dt.timedelta(days=1)),
+        signals=pack_signals(
+            settings.database_url, hierarchy, code, following - dt.timedelta(days=1), comments=comments
+        ),
         generated_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
     )
     html = render_html(pack)
