@@ -155,6 +155,9 @@ def test_the_planted_trusts_pack_shows_its_deterioration(loaded: tuple[Settings,
     assert stillbirths.spc[-1].month == dt.date(2022, 6, 1)  # nothing after the pack's month
     assert any(line.startswith("Stillbirth rate:") for line in after.summary)  # on page one
     assert after.summary[-1].endswith("submitted in Jun 2022.")
+    as_json = after.to_dict()  # the pack's JSON: dates as ISO text, every figure and reading
+    assert as_json["month"] == "2022-06-01" and as_json["summary"] == after.summary
+    assert {m["measure_id"] for m in as_json["measures"]} == {f.measure_id for f in after.measures}
     with pytest.raises(ValueError, match="England"):
         pack_for = build_pack  # England has no pack: its figures are the overview
         pack_for(results, hierarchy, settings.database_url, "ENG", dt.date(2022, 6, 1), scope=None, signals=[],

@@ -1,19 +1,21 @@
 """The monthly board pack: what a trust (or LMNS) board needs to see about maternity safety.
 
-Why one built object: the pack is rendered as an accessible HTML page, printed to PDF and
-archived with a hash (:mod:`matneo.board.archive`), and the same :class:`BoardPack` is returned
-as JSON, so what the board saw, what the archive holds and what the API gives cannot differ.
+Why one built object: the same :class:`BoardPack` is rendered as an accessible HTML page,
+printed to PDF from that page and archived with a hash (:mod:`matneo.board.archive`), and gives
+its JSON (:meth:`BoardPack.to_dict`), so what the board saw and what the archive holds cannot differ.
 
-What is in it, and why (the Sands/Tommy's Joint Policy Unit review of trust board papers found
-packs inconsistent, large, missing key national metrics and with too little analysis to show
-deterioration: Sands and Tommy's Joint Policy Unit, "Saving babies' lives: board-level
-oversight of maternity safety", 2023; NHS England "Implementing a revised perinatal quality
-surveillance model", Dec 2020, https://www.england.nhs.uk/publication/implementing-a-revised-perinatal-quality-surveillance-model/,
+What is in it, and why: a review of seven trusts' board papers found packs inconsistent, large,
+missing key national metrics and with too little analysis to show deterioration (Sands and
+Tommy's Joint Policy Unit, *Better board oversight needed to save babies' lives*,
+https://www.sands.org.uk/cy/node/4067); NHS England's perinatal quality surveillance model
+(*Implementing a revised perinatal quality surveillance model*, Dec 2020,
+https://www.england.nhs.uk/publication/implementing-a-revised-perinatal-quality-surveillance-model/)
 asks boards to see a minimum perinatal data set monthly — its exact content needs local
-confirmation, so the pack lists what it shows in ``docs/board-pack.md``):
+confirmation, so ``docs/board-pack.md`` lists what the pack shows and why:
 
 * an executive summary on page one: every measure whose latest month is special-cause concern
-  or whose 12-month value is above England, active signals, overdue notifications;
+  or whose 12-month value is significantly worse than England, active signals, overdue
+  notifications;
 * each National Maternity Safety Ambition and MatNeoSIP measure: the 12 months to the pack's
   month against England, and its Making Data Count SPC chart of monthly values up to that month
   with its variation and assurance icons, a one-line reading and the data table;
