@@ -328,3 +328,23 @@ class HarmChange(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     sensitive: Mapped[bool] = mapped_column(default=False)
+
+
+class BoardPackRecord(Base):
+    """One archived board pack: what a board was shown, kept so it can be shown again exactly.
+
+    The HTML (and PDF, when printed) are stored once under the home directory, named by the
+    SHA-256 of their bytes (:mod:`matneo.board.archive`); a row is never updated, so a later
+    pack for the same organisation and month is a new row beside the earlier one.
+    """
+
+    __tablename__ = "board_packs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    generated_by: Mapped[str] = mapped_column(String(254))
+    store_version: Mapped[int | None] = mapped_column(Integer)
+    html_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
 from matneo.records.load import rejection_report_csv
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
-from matneo.web.pages import admin, data, funnel, methods, organisation, overview, signals
+from matneo.web.pages import admin, board, data, funnel, methods, organisation, overview, signals
 from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -118,6 +118,43 @@ def organisation_page(request: Request, code: str, measure: str = "stillbirth_ra
     access = access_for(request)
     page = organisation.build(_services(request), access, code, measure)
     return page_with_figures(request, "organisation.html", "organisation_figures.html", page)
+
+
+@router.get("/organisations/{code}/board-packs")
+def board_packs_page(request: Request, code: str, done: int | None = None) -> Response:
+    access = access_for(request)
+    page = board.build(_services(request), access, code)
+    return render(request, "board.html", page=page, done=done, error=None)
+
+
+@router.post("/organisations/{code}/board-packs")
+def board_pack_produce(
+    request: Request, code: str, month: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """Produce, print and archive a pack (a few seconds: Chromium prints the PDF); problems in the page."""
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        made = board.make(services, access, code, month)
+    except ValueError as error:
+        page = board.build(services, access, code)
+        return render(request, "board.html", 400, page=page, done=None, error=str(error))
+    assert made.archived is not None
+    return RedirectResponse(f"/organisations/{code}/board-packs?done={made.archived.id}", status_code=303)
+
+
+@router.get("/organisations/{code}/board-packs/{pack_id}.{kind}")
+def board_pack_file(request: Request, code: str, pack_id: int, kind: str) -> Response:
+    """An archived pack exactly as produced: the web page, or the PDF as a download."""
+    access = access_for(request)
+    if kind not in ("html", "pdf"):
+        return Response("Not found", status_code=404)
+    data = board.archived_file(_services(request), access, code, pack_id, kind)
+    if kind == "html":
+        return Response(data, media_type="text/html; charset=utf-8")
+    headers = {"Content-Disposition": f'attachment; filename="board-pack-{code}-{pack_id}.pdf"'}
+    return Response(data, media_type="application/pdf", headers=headers)
 
 
 @router.get("/funnel")
