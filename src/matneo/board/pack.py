@@ -341,7 +341,11 @@ def _harm(url: str, trusts: Collection[str], month: dt.date) -> HarmSummary:
         submitted=len(cases),
         by_route=[(ROUTE_TITLES.get(r, r), n) for r, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
         mnsi_referrals=counts.get("MNSI", 0),
-        overdue=[(ROUTE_TITLES.get(r, r), report, due) for r, report, due in overdue_rows if due <= _month_end(month)],
+        overdue=[
+            (ROUTE_TITLES.get(r, r), report, due)
+            for r, report, due in overdue_rows
+            if due is not None and due <= _month_end(month)
+        ],
     )
 
 

@@ -119,10 +119,10 @@ def spc_svg(
         out.append(f'<path d="{path(lpl)}" fill="none" stroke="#768692" stroke-dasharray="4 3"/>')
         out.append(f'<path d="{path(mean)}" fill="none" stroke="#212b32"/>')
         out.append(f'<path d="{path(values)}" fill="none" stroke="#aeb7bd" stroke-width="1.5"/>')
-        for i, (v, t) in enumerate(zip(values, point_types, strict=True)):
-            if v is not None:
+        for i, (value, kind) in enumerate(zip(values, point_types, strict=True)):
+            if value is not None:
                 out.append(
-                    f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{POINT_COLOURS.get(t, "#768692")}"/>'
+                    f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3.5" fill="{POINT_COLOURS.get(kind, "#768692")}"/>'
                 )
     out.append(
         f'<text x="12" y="{TOP + plot_h / 2:.1f}" font-size="11" fill="#4c6272" '
