@@ -348,3 +348,43 @@ class BoardPackRecord(Base):
     store_version: Mapped[int | None] = mapped_column(Integer)
     html_sha256: Mapped[str] = mapped_column(String(64))
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class AssuranceStatus(Base):
+    """A trust's current position on one assurance requirement (``framework:item``).
+
+    One row per trust and requirement; every change is also written to
+    :class:`AssuranceChange` and the audit log in the same transaction.
+    """
+
+    __tablename__ = "assurance_statuses"
+    __table_args__ = (UniqueConstraint("trust_code", "item_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    item_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)  # why not applicable
+    comment: Mapped[str | None] = mapped_column(Text)
+    signed_off_by: Mapped[str | None] = mapped_column(String(254))
+    signed_off_role: Mapped[str | None] = mapped_column(String(100))
+    signed_off_on: Mapped[dt.date | None] = mapped_column(Date)
+    updated_by: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AssuranceChange(Base):
+    """History of an assurance status: who changed which field, from what, to what, when."""
+
+    __tablename__ = "assurance_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(String(16), index=True)
+    item_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    field: Mapped[str] = mapped_column(String(32))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)

@@ -10,11 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from matneo.assurance.tracker import FieldProblem
 from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
 from matneo.records.load import rejection_report_csv
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
-from matneo.web.pages import admin, board, data, funnel, methods, organisation, overview, signals
+from matneo.web.pages import admin, assurance, board, data, funnel, methods, organisation, overview, signals
 from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -23,7 +24,7 @@ from matneo.web.security import (
     is_secure,
     new_sign_in_token,
 )
-from matneo.web.services import Services
+from matneo.web.services import Services, api_json
 
 router = APIRouter(include_in_schema=False)
 
@@ -155,6 +156,40 @@ def board_pack_file(request: Request, code: str, pack_id: int, kind: str) -> Res
         return Response(data, media_type="text/html; charset=utf-8")
     headers = {"Content-Disposition": f'attachment; filename="board-pack-{code}-{pack_id}.pdf"'}
     return Response(data, media_type="application/pdf", headers=headers)
+
+
+@router.get("/organisations/{code}/assurance")
+def assurance_page(request: Request, code: str) -> Response:
+    access = access_for(request)
+    page = assurance.build(_services(request), access, code)
+    if request.query_params.get("format") == "json":  # the same page object, as JSON
+        return api_json(page.to_dict())
+    return render(request, "assurance.html", page=page)
+
+
+@router.get("/organisations/{code}/assurance/{key}")
+def assurance_item_page(request: Request, code: str, key: str, done: int | None = None) -> Response:
+    access = access_for(request)
+    page = assurance.build_item(_services(request), access, code, key)
+    return render(request, "assurance_item.html", page=page, done=done, error=None, form=None)
+
+
+@router.post("/organisations/{code}/assurance/{key}")
+async def assurance_item_save(request: Request, code: str, key: str) -> Response:
+    """Record the trust's position on one requirement; problems in the page with the form kept."""
+    access = access_for(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(access.user, form.pop("csrf_token", ""))
+    services = _services(request)
+    try:
+        await run_in_threadpool(assurance.save, services, access, code, key, form)
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except FieldProblem as problem:
+        page = await run_in_threadpool(assurance.build_item, services, access, code, key)
+        return render(request, "assurance_item.html", 400, page=page, done=None, error=(problem.field, str(problem)),
+                      form=form)  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/assurance/{key}?done=1", status_code=303)
 
 
 @router.get("/funnel")
