@@ -107,3 +107,23 @@ def test_updates_are_checked_trailed_and_audited_in_one_go(settings: Settings) -
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "assurance.update")).all()
     assert len(events) == 2 and events[0].target_id == f"R0A/{key}"
     assert statuses(url, ["RJ1"], TODAY)[("RJ1", key)].status == "not_started"  # other trusts untouched
+
+
+def test_the_demo_seeds_a_realistic_position_once(settings: Settings) -> None:
+    from matneo.assurance.demo import seed_demo_assurance
+    from matneo.reference.organisations import load_hierarchy
+
+    settings.ensure_dirs()
+    prepare(settings.database_url)
+    hierarchy = load_hierarchy()
+    written = seed_demo_assurance(settings.database_url, hierarchy, "R0A", TODAY)
+    assert written > 17 and seed_demo_assurance(settings.database_url, hierarchy, "R0A", TODAY) == 0  # once only
+    planted = statuses(settings.database_url, ["R0A"], TODAY)
+    rags = {key: view.rag for (_, key), view in planted.items()}
+    assert rags["cnst_mis_y2:SA8"] == "red" and rags["cnst_mis_y2:SA10"] == "red"  # the story: training overdue
+    assert rags["cnst_mis_y2:SA2"] == "green" and rags["cnst_mis_y2:SA1"] == "amber"
+    lmns = hierarchy.ancestor_at("R0A", "lmns").code
+    neighbours = [t.code for t in hierarchy.trusts_under(lmns) if t.code != "R0A"][:2]
+    theirs = statuses(settings.database_url, neighbours, TODAY)
+    assert theirs[(neighbours[1], "cnst_mis_y2:SA1")].rag == "red"
+    assert theirs[(neighbours[0], "cnst_mis_y2:SA8")].rag == "green"

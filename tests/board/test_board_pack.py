@@ -248,3 +248,22 @@ def test_the_cli_writes_pdf_and_html_and_says_what_is_wrong(
     assert england.returncode == 2 and "England" in england.stderr
     neither = matneo("board-pack", "--org", PLANTED, "--month", "2022-06")
     assert neither.returncode == 2 and "--out" in neither.stderr
+
+
+def test_the_pack_carries_assurance_and_its_reds_reach_page_one(
+    loaded: tuple[Settings, OrgHierarchy, ResultCache],
+) -> None:
+    from matneo.assurance.demo import seed_demo_assurance
+
+    settings, hierarchy, results = loaded
+    seed_demo_assurance(settings.database_url, hierarchy, PLANTED, dt.date(2022, 7, 15))
+    pack = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 7, 1), scope=None, signals=[],
+        generated_at=NOW,
+    )  # fmt: skip
+    mis = next(a for a in pack.assurance if a.framework == "MIS year 2")
+    assert sum(mis.counts.values()) == 10 and mis.counts["red"] == 2  # training overdue, one case reported late
+    assert {section for _, section, _, _ in mis.red} == {"Safety action 8", "Safety action 10"}
+    assert "2 assurance requirements are red: not met or overdue." in pack.summary
+    html = render_html(pack)
+    assert "Red requirements" in html and "Safety action 8" in html

@@ -140,6 +140,15 @@ class SignalLine:
     acknowledged: str | None
 
 
+@dataclass(frozen=True)
+class AssuranceLine:
+    """One framework's requirements across the organisation's trusts, by RAG, and those that are red."""
+
+    framework: str
+    counts: dict[str, int]  # green / amber / red / grey
+    red: list[tuple[str, str, str, dt.date | None]]  # (trust name, section, title, due)
+
+
 @dataclass
 class BoardPack:
     org_code: str
@@ -151,6 +160,7 @@ class BoardPack:
     measures: list[MeasureFigure]
     harm: HarmSummary
     signals: list[SignalLine]
+    assurance: list[AssuranceLine] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
 
     @property
@@ -349,8 +359,32 @@ def _harm(url: str, trusts: Collection[str], month: dt.date) -> HarmSummary:
     )
 
 
+def _assurance(url: str, hierarchy: OrgHierarchy, trusts: list[str], month: dt.date) -> list[AssuranceLine]:
+    """Each framework's RAG counts (statuses as recorded now, due dates judged at the month's end) and the reds."""
+    from matneo.assurance.frameworks import frameworks
+    from matneo.assurance.tracker import statuses
+
+    views = statuses(url, trusts, _month_end(month))
+    lines = []
+    for fw in frameworks():
+        counts = {"green": 0, "amber": 0, "red": 0, "grey": 0}
+        red = []
+        for trust in trusts:
+            for item in fw.items:
+                view = views[(trust, item.key)]
+                counts[view.rag] += 1
+                if view.rag == "red":
+                    red.append((hierarchy.get(trust).name, item.section, item.title, view.due))
+        lines.append(AssuranceLine(fw.short, counts, red))
+    return lines
+
+
 def _summary(
-    pack_measures: list[MeasureFigure], harm: HarmSummary, signals: list[SignalLine], month_label: str
+    pack_measures: list[MeasureFigure],
+    harm: HarmSummary,
+    signals: list[SignalLine],
+    month_label: str,
+    assurance: list[AssuranceLine],
 ) -> list[str]:
     lines = [f.reading for f in pack_measures if f.concern]
     if not lines:
@@ -363,6 +397,9 @@ def _summary(
             f"{len(harm.overdue)} notification{'s' if len(harm.overdue) != 1 else ''} overdue, "
             f"the oldest due {day_text(oldest)}."
         )
+    red = sum(a.counts["red"] for a in assurance)
+    if red:
+        lines.append(f"{red} assurance requirement{'s are' if red != 1 else ' is'} red: not met or overdue.")
     lines.append(
         f"{harm.submitted} harm report{'s' if harm.submitted != 1 else ''} submitted in {month_label}"
         + (f", {harm.mnsi_referrals} referred to MNSI." if harm.mnsi_referrals else ".")
@@ -396,6 +433,7 @@ def build_pack(
     if all(f.value is None and not f.suppressed and not f.spc for f in measures):
         raise ValueError(f"There are no figures for {org.name} up to {month_text(month)}.")
     harm = _harm(url, trusts, month)
+    assurance = _assurance(url, hierarchy, trusts, month)
     return BoardPack(
         org_code=code,
         org_name=org.name,
@@ -406,5 +444,6 @@ def build_pack(
         measures=measures,
         harm=harm,
         signals=signals,
-        summary=_summary(measures, harm, signals, month_text(month)),
+        assurance=assurance,
+        summary=_summary(measures, harm, signals, month_text(month), assurance),
     )

@@ -843,6 +843,11 @@ def demo(
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
+    from matneo.assurance.demo import seed_demo_assurance
+
+    seeded = seed_demo_assurance(settings.database_url, load_hierarchy(), trust, dt.date.today())
+    if seeded:
+        console.print(f"Assurance: {seeded} demonstration statuses recorded for {trust} and two LMNS neighbours.")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
         console.print(
