@@ -58,6 +58,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "harm.attachment": "Added an attachment to a harm report",
     "harm.overdue_check": "Checked harm reports for missed deadlines",
     "harm.notifications_emailed": "E-mailed harm notifications",
+    "board_pack.archive": "Produced and archived a board pack",
+    "assurance.update": "Updated an assurance requirement",
+    "triangulation.decide": "Recorded a decision about a trust",
 }
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
@@ -67,6 +70,9 @@ AUDIT_TARGETS: dict[str, str] = {
     "upload": "File",
     "load": "Load of birth records",
     "signal": "Signal",
+    "board_pack": "Board pack",
+    "assurance": "Assurance requirement",
+    "trust": "Trust",
 }
 #: The keys of audit ``details``, as the audit log page names them.
 AUDIT_DETAILS: dict[str, str] = {
@@ -98,6 +104,10 @@ AUDIT_DETAILS: dict[str, str] = {
     "reverts_load": "Load reverted",
     "moved_records": "Records moved from another month",
     "months": "Trust-months changed",
+    "month": "Month",
+    "html_sha256": "Content hash (SHA-256)",
+    "decision": "Decision",
+    "review_on": "Review date",
     "rows_with_other_codes": "Rows with other codes",
     "rows_added": "Rows added",
     "rows_replaced": "Rows replaced",

@@ -99,7 +99,7 @@ def archive(settings: Settings, pack: BoardPack, html: str, pdf: bytes | None, a
             "board_pack",
             str(row.id),
             org_code=pack.org_code,
-            month=pack.month.isoformat(),
+            month=pack.month_label,
             html_sha256=html_hash,
         )
         return _view(row)

@@ -676,6 +676,50 @@ def board_pack(
     )
 
 
+@app.command()
+def triangulate(
+    org: Annotated[str, typer.Option(help="Trust, LMNS, region or ENG (default: England).")] = "ENG",
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    all_trusts: Annotated[
+        bool, typer.Option("--all", help="List every trust, not only those needing a conversation.")
+    ] = False,
+) -> None:
+    """Trusts needing a conversation: the concern rules that fire, with their evidence, and the last decision."""
+    from matneo.dates import day_text
+    from matneo.measures.results import ResultCache
+    from matneo.reference.organisations import load_hierarchy
+    from matneo.triangulation.picture import pictures
+
+    settings = _prepared()
+    hierarchy = load_hierarchy()
+    code = org.strip().upper()
+    try:
+        hierarchy.get(code)
+    except KeyError:
+        errors.print(f"[red]Error:[/red] no organisation with code {code}")
+        raise typer.Exit(2) from None
+    found = pictures(settings.database_url, ResultCache(settings, hierarchy), hierarchy, code, dt.date.today())
+    shown = [p for p in found if all_trusts or p.needs_conversation]
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps([p.to_dict() for p in shown], indent=1) + "\n")
+        return
+    if not shown:
+        console.print("No trust needs a conversation: no concern rule fires.")
+        return
+    table = Table(title=f"Trusts needing a conversation: {hierarchy.get(code).name}")
+    for column in ("trust", "why (rules that fire)", "evidence", "last decision"):
+        table.add_column(column)
+    for p in shown:
+        latest = p.latest_decision
+        table.add_row(
+            f"{p.trust_name} ({p.trust_code})",
+            "\n".join(f.rule.title for f in p.fired) or "–",
+            "\n".join(sorted({c.text for f in p.fired for c in f.evidence})) or "–",
+            f"{latest.label}, review {day_text(latest.review_on)}" if latest else "none",
+        )
+    show_table(table)
+
+
 def pl_dates_as_text(frame):  # type: ignore[no-untyped-def]
     """Date columns as ISO text, for JSON."""
     import polars as pl

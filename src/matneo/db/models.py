@@ -388,3 +388,21 @@ class AssuranceChange(Base):
     field: Mapped[str] = mapped_column(String(32))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+class TriangulationDecision(Base):
+    """What an LMNS or region decided about a trust that needs a conversation; never updated.
+
+    A later decision is a new row, so the history of decisions is the table itself.
+    """
+
+    __tablename__ = "triangulation_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    decided_by_org: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    review_on: Mapped[dt.date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(254))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -14,8 +14,20 @@ from matneo.assurance.tracker import FieldProblem
 from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
 from matneo.records.load import rejection_report_csv
+from matneo.triangulation.decisions import DecisionProblem
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
-from matneo.web.pages import admin, assurance, board, data, funnel, methods, organisation, overview, signals
+from matneo.web.pages import (
+    admin,
+    assurance,
+    board,
+    data,
+    funnel,
+    methods,
+    organisation,
+    overview,
+    signals,
+    triangulation,
+)
 from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -190,6 +202,41 @@ async def assurance_item_save(request: Request, code: str, key: str) -> Response
         return render(request, "assurance_item.html", 400, page=page, done=None, error=(problem.field, str(problem)),
                       form=form)  # fmt: skip
     return RedirectResponse(f"/organisations/{code}/assurance/{key}?done=1", status_code=303)
+
+
+@router.get("/organisations/{code}/safety")
+def safety_page(request: Request, code: str, done: int | None = None) -> Response:
+    access = access_for(request)
+    page = triangulation.build(_services(request), access, code)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "safety.html", page=page, done=done, error=None)
+
+
+@router.post("/organisations/{code}/safety/{trust}/decisions")
+def safety_decision(
+    request: Request,
+    code: str,
+    trust: str,
+    decision: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    review_on: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an LMNS or region decision about a trust; problems in the page."""
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        triangulation.decide(
+            services, access, code, trust, {"decision": decision, "note": note, "review_on": review_on}
+        )
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except DecisionProblem as problem:
+        page = triangulation.build(services, access, code)
+        return render(request, "safety.html", 400, page=page, done=None, error=(trust, problem.field, str(problem)))
+    return RedirectResponse(f"/organisations/{code}/safety?done=1", status_code=303)
 
 
 @router.get("/funnel")
