@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,11 +150,25 @@ def list_users(url: str) -> list[UserView]:
         ]
 
 
-def audit_trail(url: str, limit: int = 100) -> list[dict[str, Any]]:
+def audit_trail(
+    url: str, limit: int = 100, *, actors: Collection[str] | None = None, before: int | None = None
+) -> list[dict[str, Any]]:
+    """The newest audit events first, ``limit`` at a time.
+
+    ``actors`` restricts to events by those users (an organisation's administrator sees its own
+    users' events) and ``before`` pages back past an event id; both are applied in the query, so an
+    organisation's older events are reachable however busy the rest of the country is.
+    """
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if actors is not None:
+        query = query.where(AuditEvent.actor.in_(list(actors)))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     with transaction(url) as session:
-        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+        events = session.scalars(query)
         return [
             {
+                "id": e.id,
                 "at": e.at.isoformat(timespec="seconds"),  # UTC
                 "actor": e.actor,
                 "action": e.action,

@@ -94,7 +94,7 @@ __all__ = [
 #: Roles that may create and change harm reports (for their own trust only).
 EDIT_ROLES = frozenset({"trust_staff"})
 ROUTE_STATUSES = ("due", "done", "not_applicable")
-#: Research note §7: verbal notification (with apology) as soon as practicable, the written
+#: CQC regulation 20 (Duty of Candour): verbal notification (with apology) as soon as practicable, the written
 #: follow-up, and the final letter sharing the findings when the review concludes.
 CANDOUR_STEPS = {
     "verbal": "Told the family in person, gave an account and apologised",
@@ -625,6 +625,7 @@ def update_route(
     day = today or dt.date.today()
     if status not in ROUTE_STATUSES:
         raise CaseError([FieldError("status", f"must be one of: {', '.join(ROUTE_STATUSES)}")])
+    new: dict[str, Any]
     if status == "done":
         new = {
             "status": "done",
@@ -700,7 +701,7 @@ def record_candour_step(
     note: str = "",
     today: dt.date | None = None,
 ) -> None:
-    """Record (or correct) a Duty of Candour step of research note §7."""
+    """Record (or correct) a Duty of Candour step (regulation 20: verbal, written, findings)."""
     day = today or dt.date.today()
     if step not in CANDOUR_STEPS:
         raise CaseError([FieldError("step", f"must be one of: {', '.join(CANDOUR_STEPS)}")])
@@ -1016,7 +1017,7 @@ def overdue_check(url: str, today: dt.date | None = None) -> int:
                 )
                 made = 0
                 for report_id, route_id, next_due, trust in due:
-                    if (report_id, route_id, next_due) in done:
+                    if next_due is None or (report_id, route_id, next_due) in done:  # None: never, by the query
                         continue
                     title = ROUTE_TITLES.get(route_id, route_id)
                     session.add(

@@ -275,7 +275,7 @@ def queue(url: str, access: Access, today: dt.date | None = None) -> dict[str, A
                     entry["done_on_time"] += 1
             else:
                 entry["not_applicable"] += 1
-            if shown == "overdue":
+            if shown == "overdue" and route.next_due is not None:  # overdue implies a due date
                 overdue.append(
                     {
                         "case_id": case_id,

@@ -351,7 +351,7 @@ def inspect(path: Path) -> InputFile:
 
 # -- one file -----------------------------------------------------------------------------
 def _reference_frames(hierarchy: OrgHierarchy) -> tuple[pl.DataFrame, pl.DataFrame]:
-    lookup = pl.from_arrow(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
+    lookup = pl.DataFrame(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
     trust_ref = lookup.rename({"lmns_code": "_ref_lmns_code", "region_code": "_ref_region_code"})
     site_ref = pl.DataFrame(
         {
