@@ -212,8 +212,8 @@ class RecordStore:
         (building / "manifest.json").write_text(manifest.to_json())
         # The new Parquet files and the manifest reach the disk before the version can go live
         # (files linked from the live version were flushed when that version was made).
-        for month_dir in sorted(staged_months):
-            for data_file in sorted((building / month_dir).iterdir()):
+        for name in sorted(staged_months):
+            for data_file in sorted((building / name).iterdir()):
                 fsync_file(data_file)
         fsync_file(building / "manifest.json")
         for directory in [building, *building.glob("year=*/month=*"), *building.glob("year=*")]:

@@ -15,7 +15,7 @@ upgrading but before any successful load is taken as earlier too: at worst an ho
 summer only. Downgrading leaves the times in UTC (what the code of 0008 writes).
 
 Revision ID: 0011
-Revises: 0008 (set to the latest revision when merged)
+Revises: 0014
 """
 
 import datetime as dt
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -55,8 +55,8 @@ def is_legacy(batch_id: str, started: dt.datetime, mode: str | None, row_id: int
 
 def upgrade() -> None:
     bind = op.get_bind()
-    rows = bind.execute(sa.select(loads.c.id, loads.c.batch_id, loads.c.mode, loads.c.started_at, loads.c.finished_at))
-    rows = rows.all()
+    query = sa.select(loads.c.id, loads.c.batch_id, loads.c.mode, loads.c.started_at, loads.c.finished_at)
+    rows = bind.execute(query).all()
     first_with_mode = min((r.id for r in rows if r.mode is not None), default=2**62)
     for row in rows:
         if row.started_at is not None and is_legacy(row.batch_id, row.started_at, row.mode, row.id, first_with_mode):
