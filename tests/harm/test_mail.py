@@ -113,6 +113,16 @@ def test_a_relay_that_is_down_loses_nothing(app_store: Settings, people: dict[st
         assert all(n.emailed_at is None for n in session.scalars(select(HarmNotification)))
 
 
+def test_a_sender_address_with_a_header_in_it_is_refused_before_sending(
+    app_store: Settings, smtp: tuple[Inbox, MailSettings]
+) -> None:
+    inbox, mail = smtp
+    bad = MailSettings(host=mail.host, port=mail.port, sender="matneo@trust.nhs.test\r\nBcc: attacker@evil.test")
+    with pytest.raises(ValueError, match="is not an e-mail address"):
+        send_notifications(app_store.database_url, bad)
+    assert inbox.messages == []
+
+
 def test_mail_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MATNEO_SMTP_HOST", raising=False)
     assert get_mail_settings() is None

@@ -302,7 +302,7 @@ def status(
                 item.status if not item.error else f"{item.status}: {item.error}",
                 f"{item.rows_loaded:,}",
                 f"{item.rows_rejected:,}",
-                item.finished_at or "",
+                item.finished or "",  # London time; the JSON has UTC
             )
         console.print(table)
 

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
-from matneo.addresses import is_address
+from matneo.addresses import check_address, is_address
 from matneo.auth.users import audit
 from matneo.config import MailSettings
 from matneo.db.models import HarmNotification, User, utcnow
@@ -65,6 +65,7 @@ def send_notifications(url: str, mail: MailSettings) -> int:
     counted in the audit record. Addresses stored before input checking that are not valid
     addresses (:func:`matneo.addresses.is_address`) are skipped, never put in a header.
     """
+    check_address(mail.sender)  # MATNEO_MAIL_FROM goes in every From header: refuse a bad one up front
     failure: BaseException | None = None
     with transaction(url) as session:
         pending = session.scalars(

@@ -73,7 +73,7 @@ from matneo.records.faults import fault_point
 from matneo.records.parse import STORE_SCHEMA, read_csv, read_parquet
 from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
 from matneo.records.status import plural
-from matneo.records.store import Manifest, Partition, RecordStore, parse_partition
+from matneo.records.store import Manifest, Partition, RecordStore, fsync_file, parse_partition
 from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 
@@ -385,8 +385,8 @@ class Loader:
         self.scope = None if scope is None else frozenset(scope)
         self.actor = actor
         self.mode = mode
-        self.batch_id = self.now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.started = utcnow()
+        self.batch_id = self.started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]  # UTC, marked Z
         self.store = RecordStore(settings.records_dir)
         self.trust_ref, self.site_ref = _reference_frames(self.hierarchy)
 
@@ -503,6 +503,7 @@ class Loader:
             manifest = next_manifest(self.store, out, replaced) if result.months else None
             if result.rejection_file is not None:  # keep reports before the swap: an orphan beats a loss
                 final = self.settings.rejections_dir / result.rejection_file.name
+                fsync_file(result.rejection_file)
                 os.replace(result.rejection_file, final)
                 result.rejection_file = final
             batch = self._batch_record(file_batch, item, result)
@@ -510,6 +511,7 @@ class Loader:
             if manifest is not None:
                 self.store.undo_dir.mkdir(parents=True, exist_ok=True)  # kept before the swap, as reports are
                 before.write_parquet(self.store.undo_dir / f"{file_batch}.parquet")
+                fsync_file(self.store.undo_dir / f"{file_batch}.parquet")  # on disk before the load is live
                 manifest.batch = batch
                 version = self.store.commit(out, replaced, manifest)
         finally:
@@ -546,9 +548,7 @@ class Loader:
         if len(violations):
             counts = violations.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
             result.top_reasons = [(reason, n) for reason, n in counts.head(5).iter_rows()]
-            report = (
-                staging / f"{self.now.strftime('%Y%m%dT%H%M%S')}-{self.batch_id[-8:]}-{item.path.stem}-rejections.csv"
-            )
+            report = staging / f"{self.batch_id}-{item.path.stem}-rejections.csv"
             table = violations.sort(["_row", "rule"]).select(
                 pl.lit(item.path.name).alias("source_file"),  # the file's name, never a server path
                 pl.col("_row").alias("row"),
@@ -577,8 +577,8 @@ class Loader:
     def _batch_record(self, batch_id: str, item: InputFile, result: FileResult) -> dict[str, Any]:
         return {
             "batch_id": batch_id,
-            "started_at": self.started.isoformat(timespec="seconds"),
-            "finished_at": utcnow().isoformat(timespec="seconds"),
+            "started_at": ledger.batch_time(self.started),
+            "finished_at": ledger.batch_time(utcnow()),
             "files": [
                 {
                     "file_name": str(item.path),
@@ -726,7 +726,7 @@ def record_failure(settings: Settings, path: Path, problem: str) -> None:
             while chunk := handle.read(READ_CHUNK):
                 digest.update(chunk)
         sha256, size = digest.hexdigest(), path.stat().st_size
-    stamp = utcnow().isoformat(timespec="seconds")
+    stamp = ledger.batch_time(utcnow())
     ledger.record_batch(
         settings.database_url,
         {
