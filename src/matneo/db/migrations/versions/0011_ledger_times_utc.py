@@ -15,7 +15,7 @@ upgrading but before any successful load is taken as earlier too: at worst an ho
 summer only. Downgrading leaves the times in UTC (what the code of 0008 writes).
 
 Revision ID: 0011
-Revises: 0014
+Revises: 0015
 """
 
 import datetime as dt
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
