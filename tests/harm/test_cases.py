@@ -238,7 +238,7 @@ def test_overdue_check_command(app_store: Settings, people: dict[str, Access]) -
     import typer
     from typer.testing import CliRunner
 
-    from matneo.harm.cli import harm_app
+    from matneo.cli.harm import harm_app
 
     cli = typer.Typer()
     cli.add_typer(harm_app, name="harm")
