@@ -16,9 +16,9 @@ from matneo.auth.users import add_user, set_active
 from matneo.config import MailSettings, Settings, get_mail_settings
 from matneo.db.models import AuditEvent, HarmNotification, User
 from matneo.db.session import transaction
-from matneo.harm import cases
-from matneo.harm.cases import Patient
-from matneo.harm.mail import send_notifications
+from matneo.harm import portal
+from matneo.harm.portal import Patient
+from matneo.harm.portal.mail import send_notifications
 
 from .conftest import OTHER, OWN
 from .test_cases import LATER, NHS, SUBMITTED, stillbirth
@@ -81,8 +81,8 @@ def test_each_notification_is_emailed_once_to_its_trusts_staff_without_identifie
         user = add_user(url, email, role, org, PASSWORD, actor="tests")
         if email.startswith("left"):
             set_active(url, user.id, False, actor="tests")
-    case = cases.submit(app_store, people["trust"], stillbirth(), Patient(NHS, "Baby of A"), today=SUBMITTED).id
-    made = cases.overdue_check(url, LATER)
+    case = portal.submit(app_store, people["trust"], stillbirth(), Patient(NHS, "Baby of A"), today=SUBMITTED).id
+    made = portal.overdue_check(url, LATER)
     assert made > 0
 
     assert send_notifications(url, mail) == made
@@ -102,8 +102,8 @@ def test_each_notification_is_emailed_once_to_its_trusts_staff_without_identifie
 def test_a_relay_that_is_down_loses_nothing(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
     add_user(url, "midwife@r0a.test", "trust_staff", OWN, PASSWORD, actor="tests")
-    cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
-    cases.overdue_check(url, LATER)
+    portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
+    portal.overdue_check(url, LATER)
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
@@ -150,9 +150,9 @@ def test_a_refused_or_malformed_address_does_not_stop_other_notices(
     with transaction(url) as session:  # an address stored before input checking, with a header in it
         user = session.scalars(select(User).where(User.email == "placeholder@rj1.test")).one()
         user.email = "old@rj1.test\r\nBcc: attacker@evil.test"
-    own = cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
-    other = cases.submit(app_store, people["other"], stillbirth(), today=SUBMITTED).id
-    assert cases.overdue_check(url, LATER) > 0
+    own = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    other = portal.submit(app_store, people["other"], stillbirth(), today=SUBMITTED).id
+    assert portal.overdue_check(url, LATER) > 0
     with transaction(url) as session:
         notes = {n.id: n.report_id for n in session.scalars(select(HarmNotification))}
     other_notes = sum(1 for report in notes.values() if report == other)

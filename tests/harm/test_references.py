@@ -16,9 +16,9 @@ from matneo.auth.access import Access
 from matneo.config import Settings
 from matneo.db.models import HarmChange, HarmRoute
 from matneo.db.session import transaction
-from matneo.harm import cases, queries
-from matneo.harm.cases import CaseError, is_reference
-from matneo.harm.exports import export_route
+from matneo.harm import portal
+from matneo.harm.portal import CaseError, is_reference, queries
+from matneo.harm.portal.exports import export_route
 
 from .test_cases import LATER, NHS, SUBMITTED, stillbirth
 
@@ -36,9 +36,9 @@ FREE_TEXT = [
 
 @pytest.mark.parametrize("text", FREE_TEXT)
 def test_free_text_is_refused_as_a_reference(app_store: Settings, people: dict[str, Access], text: str) -> None:
-    case_id = cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
     with pytest.raises(CaseError, match="reference number the body gave"):
-        cases.update_route(
+        portal.update_route(
             app_store, people["trust"], case_id, "MNSI", "done", reference=text, done_on="2026-03-03", today=LATER
         )
     lmns = queries.case_detail(app_store.database_url, people["lmns"], case_id, today=LATER)
@@ -52,8 +52,8 @@ def test_references_pass(text: str) -> None:
 
 def test_free_text_stored_before_the_check_is_the_trusts_only(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
-    cases.update_route(
+    case_id = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    portal.update_route(
         app_store, people["trust"], case_id, "MNSI", "done", reference="MNSI-1", done_on="2026-03-03", today=LATER
     )
     with transaction(url) as session:  # as an earlier version let it be stored

@@ -29,37 +29,40 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matneo.measures.trajectory import (
-    ABSOLUTE,
-    ALTERNATIVE_PUBLISHED_TARGETS,
     DEFAULT_REDUCTIONS,
-    DERIVED,
-    DERIVED_FROM_IMPLIED,
-    NOT_DERIVABLE,
-    STILLBIRTHS_ENGLAND_2010,
     Baseline,
-    Interval,
     LatestValue,
     Rounding,
-    TargetDerivation,
     ambition_progress,
     ambition_targets,
-    baseline_from_counts,
-    baselines_consistent_with,
-    denominators_for_rate,
-    derive_published_targets,
     latest_proportion,
     latest_rate,
     national_baseline,
     national_targets,
     organisation_baseline,
     round_value,
-    rounding_interval,
-    stated_targets,
     status,
     trajectory,
 )
 from matneo.reference.codes import AMBITION
 from matneo.stats.ci import rate_ci
+
+from .published_targets import (
+    ABSOLUTE,
+    ALTERNATIVE_PUBLISHED_TARGETS,
+    DERIVED,
+    DERIVED_FROM_IMPLIED,
+    NOT_DERIVABLE,
+    STILLBIRTHS_ENGLAND_2010,
+    Interval,
+    TargetDerivation,
+    baseline_from_counts,
+    baselines_consistent_with,
+    denominators_for_rate,
+    derive_published_targets,
+    rounding_interval,
+    stated_targets,
+)
 
 
 def _derivation(measure_id: str, year: int, stated: float, rounding: Rounding = "half_up") -> TargetDerivation:

@@ -11,6 +11,7 @@ import csv
 import html
 import re
 import socket
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -212,6 +213,48 @@ def test_upload_problems_are_shown_in_the_data_page(
     assert words in in_page_error(post_file(web.client("trust"), path), 400)
     assert store_state(web)[:2] == before
     assert uploads_left(web) == []
+
+
+def failed_uploads(web: WebInstance, file_name: str) -> tuple[list[Load], list[AuditEvent]]:
+    """The ledger rows and ``records.upload_failed`` audit events of a failed upload with this name."""
+    with transaction(web.settings.database_url) as session:
+        loads = session.scalars(select(Load).where(Load.status == "failed")).all()
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "records.upload_failed", AuditEvent.target_id == file_name)
+        ).all()
+        return [load for load in loads if Path(load.file_name).name == file_name], list(events)
+
+
+def test_an_unreadable_upload_is_in_the_ledger_only_with_its_audit_event(web: WebInstance, tmp_path: Path) -> None:
+    """The failed load and its audit event are one transaction: when the audit write fails, no ledger row is kept.
+
+    The audit write is made to fail for real, by a trigger in the instance's database. Before, the
+    ledger row was committed first and the audit event second, so this left a failed load nobody
+    audited.
+    """
+    name = f"unreadable-{uuid.uuid4().hex[:8]}.csv"
+    path = tmp_path / name
+    path.write_bytes(b"record_id,trust_code\n1,R\xe9\n")
+    database = sqlite3.connect(web.settings.home / "matneo.db")
+    try:
+        database.execute(
+            "CREATE TRIGGER refuse_upload_failed BEFORE INSERT ON audit_events "
+            "WHEN NEW.action = 'records.upload_failed' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+        )
+        database.commit()
+        response = post_file(web.client("trust"), path)
+        assert response.status_code == 500
+        assert failed_uploads(web, name) == ([], [])
+        assert uploads_left(web) == []
+    finally:
+        database.execute("DROP TRIGGER IF EXISTS refuse_upload_failed")
+        database.commit()
+        database.close()
+    assert "is not UTF-8 text" in in_page_error(post_file(web.client("trust"), path), 400)
+    loads, events = failed_uploads(web, name)
+    assert len(loads) == 1 and len(events) == 1
+    assert loads[0].actor == events[0].actor == web.users["trust"][0]
+    assert "UTF-8" in (loads[0].error or "") and "UTF-8" in events[0].details
 
 
 # -- resubmission never destroys data silently: plan, modes, partial months, revert ---------------

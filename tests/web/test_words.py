@@ -19,7 +19,7 @@ import pytest
 
 from harm.reports import live_baby, report, stillborn
 from matneo.auth.users import AUDIT_ACTIONS
-from matneo.harm.cases import CHANGE_ACTIONS
+from matneo.harm.portal import CHANGE_ACTIONS
 from matneo.harm.report import ANSWER_LABELS
 from matneo.harm.rules import ROUTE_IDS
 from matneo.web.display import day, when

@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matneo.cli.harm import harm_app
 from matneo.config import get_settings
-from matneo.harm.cli import harm_app
 
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
 reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)

@@ -73,6 +73,10 @@ def _months(item: dict[str, Any]) -> list[dict[str, Any]]:
 def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> list[int]:
     """Write one ledger row per file of a batch, with its trust-months, and audit each load.
 
+    A failed file with an ``actor`` (an upload through the web) is audited as
+    ``records.upload_failed`` in the same transaction as its ledger row, so neither is kept
+    without the other.
+
     A revert's batch names the load it undid (``revert_of``), which is marked ``reverted`` in
     the same transaction. Returns the load ids.
     """
@@ -146,6 +150,15 @@ def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> 
                     moved_records=item.get("moved_records", 0),
                     **counts,
                     months=[[m["trust_code"], m["month"], m.get("existing_rows"), m.get("new_rows")] for m in months],
+                )
+            elif item["status"] == "failed" and item.get("actor"):  # an upload that could not be read
+                audit(
+                    session,
+                    item["actor"],
+                    "records.upload_failed",
+                    "upload",
+                    Path(item["file_name"]).name[:64],
+                    problem=item.get("error"),
                 )
     return ids
 

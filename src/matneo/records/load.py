@@ -715,8 +715,14 @@ def load_files(
     return loader.run(paths, dry_run=dry_run, allow_shrink=allow_shrink, expect_version=expect_version)
 
 
-def record_failure(settings: Settings, path: Path, problem: str) -> None:
-    """Put an unreadable file in the ledger as failed, so the Data page can show why."""
+def record_failure(settings: Settings, path: Path, problem: str, actor: str | None = None) -> None:
+    """Put an unreadable file in the ledger as failed, so the Data page can show why.
+
+    With an ``actor`` (an upload through the web), the ledger row names them and the
+    ``records.upload_failed`` audit event is written in the same transaction as the row
+    (:func:`matneo.db.ledger.record_batch`): a failure is never in the ledger unaudited, nor
+    audited without its row.
+    """
     prepare(settings.database_url)
     sha256 = ""
     size = 0
@@ -744,6 +750,7 @@ def record_failure(settings: Settings, path: Path, problem: str) -> None:
                     "rows_read": 0,
                     "rows_loaded": 0,
                     "rows_rejected": 0,
+                    "actor": actor,
                 }
             ],
         },

@@ -2,7 +2,7 @@
 
 * The harm overdue check, every hour (it is idempotent, so "daily" is met however often it
   runs; `matneo harm overdue-check` does the same from cron when no server runs), then the
-  notifications by e-mail when an SMTP relay is configured (:mod:`matneo.harm.mail`).
+  notifications by e-mail when an SMTP relay is configured (:mod:`matneo.harm.portal.mail`).
 * The signals register, refreshed after each new load (a new records-store version), so a file
   uploaded on the Data page shows up as signals without anyone running `matneo signals`.
 
@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 
 from matneo.config import MailSettings
-from matneo.harm.cases import overdue_check
-from matneo.harm.mail import send_notifications
+from matneo.harm.portal import overdue_check
+from matneo.harm.portal.mail import send_notifications
 from matneo.signals.register import refresh_from_store
 from matneo.web.services import Services
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
 
-from matneo.harm.cases import CaseError
+from matneo.harm.portal import CaseError
 from matneo.harm.report import HarmReportError
 from matneo.web.app import access_for, render
 from matneo.web.pages import harm

@@ -25,7 +25,7 @@ from matneo.auth.users import (
     set_active,
     unlock,
 )
-from matneo.harm.cases import CANDOUR_STEPS
+from matneo.harm.portal import CANDOUR_STEPS
 from matneo.harm.report import ANSWER_LABELS
 from matneo.harm.rules import ROUTE_TITLES
 from matneo.reference.organisations import OrgHierarchy

@@ -18,8 +18,8 @@ from typing import Any
 
 from matneo.auth.access import Access
 from matneo.db.models import utcnow
-from matneo.harm.cases import CaseNotFound
-from matneo.harm.queries import case_detail
+from matneo.harm.portal.common import CaseNotFound
+from matneo.harm.portal.queries import case_detail
 from matneo.harm.rules import ROUTE_IDS
 
 __all__ = ["DESTINATIONS", "FIELDS", "export_route"]

@@ -3,7 +3,7 @@
 Every query starts from the user's :class:`~matneo.auth.access.Access`:
 
 * a case outside the user's scope, or another trust's draft, does not exist for them
-  (:class:`~matneo.harm.cases.CaseNotFound`, shown as 404, so case numbers reveal nothing);
+  (:class:`~matneo.harm.portal.CaseNotFound`, shown as 404, so case numbers reveal nothing);
 * patient identifiers (NHS number, patient label, linked birth record) and free text (family
   contact summaries, Duty of Candour notes, not-applicable reasons, attachment names, the values
   of sensitive trail rows) are read only for the owning trust's staff; everyone else gets
@@ -34,7 +34,7 @@ from matneo.db.models import (
     HarmRoute,
 )
 from matneo.db.session import transaction
-from matneo.harm.cases import (
+from matneo.harm.portal.common import (
     CANDOUR_STEPS,
     CONTACT_METHODS,
     CaseNotFound,
@@ -85,7 +85,7 @@ def _trust_name(access: Access, code: str) -> str:
 def _reference(value: str | None, owner: bool) -> str | None:
     """A route's reference; for anyone but the owning trust, only if it is reference-shaped.
 
-    References are checked on input (:func:`matneo.harm.cases.is_reference`); one stored before
+    References are checked on input (:func:`matneo.harm.portal.is_reference`); one stored before
     that check may be free text, which is the owning trust's only, like other free text.
     """
     return value if owner or is_reference(value) else None

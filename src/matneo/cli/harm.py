@@ -90,8 +90,8 @@ def overdue_check_command(
     """
     from matneo.config import get_mail_settings, get_settings
     from matneo.db.session import prepare
-    from matneo.harm.cases import overdue_check
-    from matneo.harm.mail import send_notifications
+    from matneo.harm.portal import overdue_check
+    from matneo.harm.portal.mail import send_notifications
 
     try:
         day = dt.date.fromisoformat(today) if today else None
