@@ -17,6 +17,7 @@ from rich.table import Table
 
 from matneo.config import get_settings
 from matneo.harm.cli import harm_app
+from matneo.reviews.cli import reviews_app
 
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
 reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(reference_app, name="reference")
 users_app = typer.Typer(help="Users and the audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(harm_app, name="harm")
+app.add_typer(reviews_app, name="reviews")
 console = Console()
 errors = Console(stderr=True)
 
