@@ -541,11 +541,20 @@ def submit(
                 },
             )
             audit(session, actor, "harm.submitted", "harm_report", str(case.id), trust=trust, routes=routes)
+            if "PMRT" in routes:
+                _open_review(session, case, actor)
             return SubmitResult(case.id, "submitted", False)
     except IntegrityError:
         if key is None:
             raise
         return _repeat(url, trust, key)
+
+
+def _open_review(session: Session, case: HarmCase, actor: str) -> None:
+    """A report routed to PMRT opens its perinatal mortality review in the same transaction (linked both ways)."""
+    from matneo.reviews.actions import open_for_harm_report
+
+    open_for_harm_report(session, case, actor)
 
 
 # --------------------------------------------------------------------------------------
@@ -957,6 +966,8 @@ def amend(
             added=added,
             no_longer_applies=ended,
         )
+        if "PMRT" in added:
+            _open_review(session, case, actor)
         return AmendResult(case.id, tuple(changed), tuple(added), tuple(ended), tuple(moved))
 
 
