@@ -122,6 +122,21 @@ def test_bad_input_gets_per_field_errors_and_keeps_what_was_typed(
     assert 'value="not a date"' in stages.text
 
 
+def test_learning_across_reviews_is_suppressed_outside_scope(
+    clients: dict[str, httpx.Client], review: tuple[int, str]
+) -> None:
+    own = clients["trust"].get("/api/v1/reviews/learning").json()
+    closed = next(m for m in own["measures"] if m["id"] == "parents_questions")
+    assert closed["cells"][OWN_TRUST]["numerator"] >= 1 and not closed["cells"][OWN_TRUST]["suppressed"]
+    theirs = clients["other_trust"].get(f"/api/v1/reviews/learning?org={OWN_TRUST}").json()
+    cell = next(m for m in theirs["measures"] if m["id"] == "parents_questions")["cells"][OWN_TRUST]
+    assert cell["suppressed"] and cell["numerator"] is None
+    csv_text = clients["national"].get("/api/v1/reviews/learning?format=csv").text
+    assert csv_text.startswith("measure,org_code,level,numerator,denominator,percent,suppressed")
+    assert clients["lmns"].get("/reviews/learning").status_code == 200
+    assert clients["trust"].get("/reviews/learning?org=NOPE").status_code == 404
+
+
 # -- in a real browser ------------------------------------------------------------------------------
 def reveal(page: Page, text: str) -> None:
     """Open the folded form whose summary says ``text`` (a page re-shown with errors has it open already)."""
@@ -218,5 +233,8 @@ def test_a_review_walked_from_due_to_closed_in_the_browser(signed_in: Callable[[
     page.goto("/reviews")
     expect(page.locator(f'[data-due-record="{record_id}"]')).to_have_count(0)
     expect(page.locator('[data-reviews="closed"]')).to_contain_text("Review")
+    page.click("text=Learning from reviews")
+    expect(page.locator('[data-measure="closed"]')).to_be_visible()
+    accessible(page)
     unexpected = [e for e in errors if "status of 400" not in e]  # the deliberate invalid form above
     assert not unexpected, unexpected

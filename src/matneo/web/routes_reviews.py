@@ -36,6 +36,22 @@ def list_api(request: Request) -> dict[str, Any]:
     return reviews.reviews_page(_services(request), access_for(request)).to_dict()
 
 
+@router.get(
+    "/api/v1/reviews/learning",
+    tags=["reviews"],
+    summary="Learning across reviews (timeliness, panel, parents, grades, factors, actions); CSV with format=csv",
+)
+def learning_api(request: Request, org: str | None = None, format: str = "json") -> Response:
+    page = reviews.learning_page(_services(request), access_for(request), org)
+    if format == "csv":
+        return Response(
+            page.csv(),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="review-learning.csv"'},
+        )
+    return JSONResponse(page.to_dict())
+
+
 @router.get("/api/v1/reviews/{review_id}", tags=["reviews"], summary="A review; patient-level content for its trusts")
 def review_api(request: Request, review_id: ReviewId) -> dict[str, Any]:
     return reviews.review_page(_services(request), access_for(request), review_id).to_dict()
@@ -84,6 +100,12 @@ def change_api(
 def list_view(request: Request) -> Response:
     access = access_for(request)
     return render(request, "reviews.html", page=reviews.reviews_page(_services(request), access))
+
+
+@router.get("/reviews/learning", include_in_schema=False)
+def learning_view(request: Request, org: str | None = None) -> Response:
+    page = reviews.learning_page(_services(request), access_for(request), org)
+    return render(request, "reviews_learning.html", page=page)
 
 
 @router.post("/reviews/open", include_in_schema=False)

@@ -34,7 +34,17 @@ from matneo.reviews.rules import (
 from matneo.web.display import day
 from matneo.web.services import NotFound, Services
 
-__all__ = ["FORMS", "ReviewPage", "ReviewsPage", "change_review", "open_review", "review_page", "reviews_page"]
+__all__ = [
+    "FORMS",
+    "LearningPage",
+    "ReviewPage",
+    "ReviewsPage",
+    "change_review",
+    "learning_page",
+    "open_review",
+    "review_page",
+    "reviews_page",
+]
 
 
 @contextmanager
@@ -386,6 +396,50 @@ def _int(value: Any) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         raise ReviewError([FieldError("item", "Choose an item from the review")]) from None
+
+
+@dataclass
+class LearningPage:
+    """Learning across reviews for one organisation, its parents and its children (suppressed outside scope)."""
+
+    title: str
+    learning: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.learning.items() if k != "rows"}
+
+    def csv(self) -> str:
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["measure", "org_code", "level", "numerator", "denominator", "percent", "suppressed"])
+        for r in self.learning["rows"]:
+            writer.writerow(
+                [r["measure"], r["org_code"], r["level"], r["numerator"], r["denominator"], r["value"], r["suppressed"]]
+            )
+        return out.getvalue()
+
+    @staticmethod
+    def words(c: Mapping[str, Any]) -> str:
+        if c["suppressed"]:
+            return "Hidden (small numbers)"
+        if not c["denominator"]:
+            return "None"
+        return f"{c['numerator']} of {c['denominator']} ({c['value']:.0f}%)"
+
+
+def learning_page(services: Services, access: Access, org_code: str | None = None) -> LearningPage:
+    from matneo.reviews.learning import learning
+
+    try:
+        if org_code:
+            access.hierarchy.get(org_code)
+    except KeyError:
+        raise NotFound(f"There is no organisation {org_code}.") from None
+    data = learning(services.settings.database_url, access, org_code)
+    return LearningPage(f"Learning from reviews: {data['org_name']}", data)
 
 
 def api_errors(error: ReviewError) -> dict[str, Any]:
