@@ -792,6 +792,11 @@ def demo(
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
+    from matneo.reviews.demo import seed_demo_reviews
+
+    seeded = seed_demo_reviews(settings, load_hierarchy(), trust)
+    if seeded:
+        console.print(f"Perinatal mortality reviews: {seeded} synthetic reviews opened at {trust}.")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
         console.print(
