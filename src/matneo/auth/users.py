@@ -56,6 +56,19 @@ AUDIT_ACTIONS: dict[str, str] = {
     "harm.attachment": "Added an attachment to a harm report",
     "harm.overdue_check": "Checked harm reports for missed deadlines",
     "harm.notifications_emailed": "E-mailed harm notifications",
+    "review.opened": "Opened a perinatal mortality review",
+    "review.stages": "Changed the stage dates of a review",
+    "review.closed": "Closed a review",
+    "review.member": "Added a review panel member",
+    "review.meeting": "Recorded a review panel meeting",
+    "review.parents": "Recorded the parents' involvement in a review",
+    "review.parent_item": "Added the parents' question or concern to a review",
+    "review.parent_answer": "Answered the parents' question or concern",
+    "review.issue": "Added an issue with care to a review",
+    "review.grade": "Graded care in a review",
+    "review.findings": "Changed the findings of a review",
+    "review.action": "Added an action to a review",
+    "review.action_changed": "Updated an action of a review",
 }
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
@@ -65,6 +78,7 @@ AUDIT_TARGETS: dict[str, str] = {
     "upload": "File",
     "load": "Load of birth records",
     "signal": "Signal",
+    "review": "Perinatal mortality review",
 }
 #: The keys of audit ``details``, as the audit log page names them.
 AUDIT_DETAILS: dict[str, str] = {
@@ -98,6 +112,20 @@ AUDIT_DETAILS: dict[str, str] = {
     "rows_added": "Rows added",
     "rows_replaced": "Rows replaced",
     "rows_removed": "Rows removed",
+    "category": "Kind of death",
+    "harm_report": "Harm report",
+    "stages": "Stages",
+    "external": "External member",
+    "meeting": "Meeting record",
+    "item": "Parents' item record",
+    "kind": "Kind",
+    "issue": "Issue record",
+    "area": "Area of care",
+    "relevant": "Relevant to the outcome",
+    "grade": "Grade",
+    "mnsi": "Under MNSI investigation",
+    "joint_trusts": "Trusts taking part",
+    "action_id": "Action record",
 }
 
 

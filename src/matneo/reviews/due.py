@@ -123,11 +123,18 @@ def due(settings: Settings, access: Access, today: dt.date | None = None) -> dic
     own = org.code if org.level == "trust" and access.user.role == "trust_staff" else None
     if own:
         deaths = due_for_trusts(settings, [own], today)
-        return {"trust_code": own, "deaths": deaths, "per_trust": [{"trust_code": own, "due": len(deaths)}]}
+        name = access.hierarchy.get(own).name
+        return {
+            "trust_code": own,
+            "deaths": deaths,
+            "per_trust": [{"trust_code": own, "trust_name": name, "due": len(deaths)}],
+        }
     trusts = access.trusts_in_scope()
     counts = Counter(d["trust_code"] for d in due_for_trusts(settings, trusts, today))
     return {
         "trust_code": None,
         "deaths": [],
-        "per_trust": [{"trust_code": t, "due": counts[t]} for t in sorted(counts)],
+        "per_trust": [
+            {"trust_code": t, "trust_name": access.hierarchy.get(t).name, "due": counts[t]} for t in sorted(counts)
+        ],
     }

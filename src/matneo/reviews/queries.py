@@ -144,6 +144,7 @@ def review_list(
                 {
                     "id": r.id,
                     "trust_code": r.trust_code,
+                    "trust_name": _name(access, r.trust_code),
                     "joint_trusts": joint_trusts(r),
                     "harm_report_id": r.harm_report_id,
                     "status": r.status,
