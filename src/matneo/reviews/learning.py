@@ -29,12 +29,10 @@ from matneo.reviews.models import (
     ReviewAction,
     ReviewGrade,
     ReviewIssue,
-    ReviewMeeting,
     ReviewMember,
     ReviewParentItem,
 )
-from matneo.reviews.queries import stage_rows
-from matneo.reviews.rules import CARE_AREAS, CONTRIBUTORY_FACTORS, GRADES, ReviewOptions
+from matneo.reviews.rules import CARE_AREAS, CONTRIBUTORY_FACTORS, GRADES, ReviewOptions, stage_deadlines
 
 __all__ = ["MEASURES", "learning", "learning_table"]
 
@@ -63,55 +61,76 @@ PERIOD = (dt.date(2000, 1, 1), dt.date(2100, 1, 1))  # one period: every review 
 
 
 def _per_review(url: str, today: dt.date, options: ReviewOptions | None) -> tuple[list[str], np.ndarray]:
-    """(trust of each review, counts matrix: one row per review, columns DENOMINATORS then MEASURES)."""
+    """(trust of each review, counts matrix: one row per review, columns DENOMINATORS then MEASURES).
+
+    Plain column reads (no ORM objects) and the deadlines worked out once: this runs over every review
+    in England for the national view.
+    """
+    rules = {d.stage: d for d in stage_deadlines(options)}
+    started_rule, draft_rule = rules["started"], rules["draft_report"]
     with transaction(url) as session:
-        reviews = session.scalars(select(Review)).all()
-        by: dict[str, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
-        for model, name in (
-            (ReviewMember, "members"),
-            (ReviewParentItem, "items"),
-            (ReviewIssue, "issues"),
-            (ReviewGrade, "grades"),
-            (ReviewAction, "actions"),
-            (ReviewMeeting, "meetings"),
+        reviews = session.execute(
+            select(
+                Review.id,
+                Review.trust_code,
+                Review.category,
+                Review.status,
+                Review.death_date,
+                Review.started_on,
+                Review.draft_report_on,
+                Review.parents_told_on,
+            )
+        ).all()
+        members: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+        for rid, role, external in session.execute(
+            select(ReviewMember.review_id, ReviewMember.role, ReviewMember.external)
         ):
-            for row in session.scalars(select(model)):
-                by[name][row.review_id].append(row)
-        trusts: list[str] = []
-        rows: list[list[int]] = []
-        for r in reviews:
-            meetings = by["meetings"][r.id]
-            stages = {
-                s["stage"]: s for s in stage_rows(r, min((m.held_on for m in meetings), default=None), today, options)
-            }
-            members = by["members"][r.id]
-            issues = by["issues"][r.id]
-            factors = {f for i in issues for f in json.loads(i.factors or "[]")}
-            grades = {g.area: g.grade for g in by["grades"][r.id]}
-            actions = by["actions"][r.id]
-            born_alive = r.category in ("neonatal_death", "post_neonatal_death")
-            denominators = {
-                "reviews": 1,
-                "born_alive": int(born_alive),
-                **{f"graded_{a.id}": int(a.id in grades) for a in CARE_AREAS},
-                "actions": len(actions),
-            }
-            values = {
-                "started_on_time": int(stages["started"]["status"] == "done"),
-                "draft_report_on_time": int(stages["draft_report"]["status"] == "done"),
-                "closed": int(r.status == "closed"),
-                "external_member": int(any(m.external or m.role == "external_member" for m in members)),
-                "neonatologist": int(born_alive and any(m.role == "neonatologist" for m in members)),
-                "parents_told": int(r.parents_told_on is not None),
-                "parents_questions": int(bool(by["items"][r.id])),
-                "relevant_issue": int(any(i.relevant == "yes" for i in issues)),
-                **{f"factor_{k}": int(k in factors) for k in CONTRIBUTORY_FACTORS},
-                **{f"grade_{a.id}_{g.letter}": int(grades.get(a.id) == g.letter) for a in CARE_AREAS for g in GRADES},
-                "actions_done": sum(a.status == "done" for a in actions),
-                "actions_overdue": sum(a.status != "done" and a.due_on < today for a in actions),
-            }
-            trusts.append(r.trust_code)
-            rows.append([denominators[d] for d in DENOMINATORS] + [values[m] for m, _, _ in MEASURES])
+            members[rid].append((role, bool(external)))
+        with_items = set(session.scalars(select(ReviewParentItem.review_id).distinct()))
+        issues: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for rid, relevant, factors in session.execute(
+            select(ReviewIssue.review_id, ReviewIssue.relevant, ReviewIssue.factors)
+        ):
+            issues[rid].append((relevant, factors))
+        grades: dict[int, dict[str, str]] = defaultdict(dict)
+        for rid, area, grade in session.execute(select(ReviewGrade.review_id, ReviewGrade.area, ReviewGrade.grade)):
+            grades[rid][area] = grade
+        actions: dict[int, list[tuple[str, dt.date]]] = defaultdict(list)
+        for rid, status, due_on in session.execute(
+            select(ReviewAction.review_id, ReviewAction.status, ReviewAction.due_on)
+        ):
+            actions[rid].append((status, due_on))
+    trusts: list[str] = []
+    rows: list[list[int]] = []
+    for rid, trust, category, status, death, started, draft, told in reviews:
+        panel = members[rid]
+        factors = {f for _, text in issues[rid] for f in json.loads(text or "[]")}
+        graded = grades[rid]
+        acts = actions[rid]
+        born_alive = category in ("neonatal_death", "post_neonatal_death")
+        started_due, draft_due = started_rule.due(death), draft_rule.due(death)
+        denominators = {
+            "reviews": 1,
+            "born_alive": int(born_alive),
+            **{f"graded_{a.id}": int(a.id in graded) for a in CARE_AREAS},
+            "actions": len(acts),
+        }
+        values = {
+            "started_on_time": int(started is not None and (started_due is None or started <= started_due)),
+            "draft_report_on_time": int(draft is not None and (draft_due is None or draft <= draft_due)),
+            "closed": int(status == "closed"),
+            "external_member": int(any(external or role == "external_member" for role, external in panel)),
+            "neonatologist": int(born_alive and any(role == "neonatologist" for role, _ in panel)),
+            "parents_told": int(told is not None),
+            "parents_questions": int(rid in with_items),
+            "relevant_issue": int(any(relevant == "yes" for relevant, _ in issues[rid])),
+            **{f"factor_{k}": int(k in factors) for k in CONTRIBUTORY_FACTORS},
+            **{f"grade_{a.id}_{g.letter}": int(graded.get(a.id) == g.letter) for a in CARE_AREAS for g in GRADES},
+            "actions_done": sum(s == "done" for s, _ in acts),
+            "actions_overdue": sum(s != "done" and d < today for s, d in acts),
+        }
+        trusts.append(trust)
+        rows.append([denominators[d] for d in DENOMINATORS] + [values[m] for m, _, _ in MEASURES])
     width = len(DENOMINATORS) + len(MEASURES)
     return trusts, np.array(rows, dtype=np.int64).reshape(-1, width)
 
