@@ -649,7 +649,7 @@ def set_grade(settings: Settings, access: Access, review_id: int, *, area: Any, 
         if row is None:
             row = ReviewGrade(review_id=review.id, area=area_id)
             session.add(row)
-        row.grade = letter
+        row.grade = letter or ""
         _change(session, review.id, actor, "grade.set", CARE_AREA_LABELS[area_id or ""], before, {"grade": letter})
         audit(session, actor, "review.grade", "review", str(review.id), area=area_id, grade=letter)
 
@@ -768,7 +768,7 @@ def update_action(
         if row is None or row.review_id != review.id:
             raise ReviewNotFound(f"Review {review_id} has no action {action_id}.")
         before = {"status": row.status, "evidence": row.evidence, "done_on": _iso(row.done_on)}
-        row.status, row.evidence = state, proof
+        row.status, row.evidence = state or "open", proof
         row.done_on = day if state == "done" else None
         after = {"status": row.status, "evidence": row.evidence, "done_on": _iso(row.done_on)}
         if before != after:

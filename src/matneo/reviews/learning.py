@@ -88,10 +88,10 @@ def _per_review(url: str, today: dt.date, options: ReviewOptions | None) -> tupl
             members[rid].append((role, bool(external)))
         with_items = set(session.scalars(select(ReviewParentItem.review_id).distinct()))
         issues: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for rid, relevant, factors in session.execute(
+        for rid, relevant, codes in session.execute(
             select(ReviewIssue.review_id, ReviewIssue.relevant, ReviewIssue.factors)
         ):
-            issues[rid].append((relevant, factors))
+            issues[rid].append((relevant, codes))
         grades: dict[int, dict[str, str]] = defaultdict(dict)
         for rid, area, grade in session.execute(select(ReviewGrade.review_id, ReviewGrade.area, ReviewGrade.grade)):
             grades[rid][area] = grade
@@ -165,7 +165,8 @@ def learning_table(
     trusts, counts = _per_review(url, day, options)
     ancestors: dict[str, list[str]] = {}
     for org in hierarchy.organisations.values():
-        chain, code = [], org.code
+        chain: list[str] = []
+        code: str | None = org.code
         while code is not None:
             chain.append(code)
             code = hierarchy.get(code).parent_code
