@@ -122,6 +122,19 @@ def test_bad_input_gets_per_field_errors_and_keeps_what_was_typed(
     assert 'value="not a date"' in stages.text
 
 
+def test_a_harm_report_routed_to_pmrt_opens_its_review_linked_both_ways(clients: dict[str, httpx.Client]) -> None:
+    from harm.reports import report, stillborn
+
+    trust = clients["trust"]
+    made = trust.post("/api/v1/harm-reports", json={"report": report(baby=stillborn("antepartum"), weeks=30)})
+    assert made.status_code == 201, made.text
+    case_id = made.json()["id"]
+    review_id = trust.get(f"/api/v1/harm-reports/{case_id}").json()["review_id"]
+    assert review_id and trust.get(f"/api/v1/reviews/{review_id}").json()["harm_report_id"] == case_id
+    assert f'href="/reviews/{review_id}"' in trust.get(f"/harm/{case_id}").text
+    assert f'href="/harm/{case_id}"' in trust.get(f"/reviews/{review_id}").text
+
+
 def test_learning_across_reviews_is_suppressed_outside_scope(
     clients: dict[str, httpx.Client], review: tuple[int, str]
 ) -> None:
