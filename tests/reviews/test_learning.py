@@ -46,11 +46,15 @@ def test_measures_by_organisation_with_suppression_outside_scope(
     assert cell(national, "external_member", "ENG")["numerator"] == 2
     assert cell(national, "external_member", "ENG")["denominator"] == 4
 
+    actions.add_member(s, trust, ids[2], role="midwife", name="D", external="yes")  # a change: not the kept table
+    again = learning_table(s.database_url, people["national"], TODAY)
+    assert cell(again, "external_member", OWN)["numerator"] == 2
+
     seen_by_trust = learning_table(s.database_url, trust, TODAY)
-    assert cell(seen_by_trust, "external_member", OWN)["numerator"] == 1  # own: as it is
+    assert cell(seen_by_trust, "external_member", OWN)["numerator"] == 2  # own: as it is
     theirs = cell(seen_by_trust, "external_member", OTHER)
     assert theirs["suppressed"] and theirs["numerator"] is None  # one review: a small count
     page = learning(s.database_url, people["lmns"], today=TODAY)
     assert page["columns"][0]["code"] == people["lmns"].user.org_code and page["children"]
     measure = next(m for m in page["measures"] if m["id"] == "external_member")
-    assert measure["cells"][OWN]["numerator"] == 1
+    assert measure["cells"][OWN]["numerator"] == 2

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from matneo.auth.access import Access
 from matneo.db.session import transaction
@@ -27,6 +27,7 @@ from matneo.measures.results import suppressed_by_period
 from matneo.reviews.models import (
     Review,
     ReviewAction,
+    ReviewChange,
     ReviewGrade,
     ReviewIssue,
     ReviewMember,
@@ -156,11 +157,39 @@ def _relations() -> list[Relation]:
     return out
 
 
+_CACHE: dict[tuple[Any, ...], pl.DataFrame] = {}
+_CACHE_SIZE = 64
+
+
+def _fingerprint(url: str) -> tuple[int, int]:
+    """Changes whenever any review changes: every change writes a trail row, every review is counted."""
+    with transaction(url) as session:
+        last = session.scalar(select(func.max(ReviewChange.id))) or 0
+        reviews = session.scalar(select(func.count()).select_from(Review)) or 0
+    return last, reviews
+
+
 def learning_table(
     url: str, access: Access, today: dt.date | None = None, options: ReviewOptions | None = None
 ) -> pl.DataFrame:
-    """Every measure for every organisation, as this reader may see it (suppressed outside their scope)."""
+    """Every measure for every organisation, as this reader may see it (suppressed outside their scope).
+
+    Kept per reader scope, day and state of the reviews (the suppression is the costly part), like the
+    measure results are; any change to any review makes a new one.
+    """
     day = today or dt.date.today()
+    key = (url, access.scope_key, access.user.role == "national_analyst", day, id(options), _fingerprint(url))
+    if options is None and key in _CACHE:
+        return _CACHE[key]
+    table = _learning_table(url, access, day, options)
+    if options is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = table
+    return table
+
+
+def _learning_table(url: str, access: Access, day: dt.date, options: ReviewOptions | None) -> pl.DataFrame:
     hierarchy = access.hierarchy
     trusts, counts = _per_review(url, day, options)
     ancestors: dict[str, list[str]] = {}
