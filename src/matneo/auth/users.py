@@ -69,6 +69,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "review.findings": "Changed the findings of a review",
     "review.action": "Added an action to a review",
     "review.action_changed": "Updated an action of a review",
+    "review.overdue_check": "Checked reviews for missed deadlines",
 }
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
@@ -79,6 +80,7 @@ AUDIT_TARGETS: dict[str, str] = {
     "load": "Load of birth records",
     "signal": "Signal",
     "review": "Perinatal mortality review",
+    "review_notifications": "Review notices",
 }
 #: The keys of audit ``details``, as the audit log page names them.
 AUDIT_DETAILS: dict[str, str] = {

@@ -24,6 +24,7 @@ __all__ = [
     "ReviewIssue",
     "ReviewMeeting",
     "ReviewMember",
+    "ReviewNotification",
     "ReviewParentItem",
 ]
 
@@ -170,3 +171,24 @@ class ReviewChange(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReviewNotification(Base):
+    """A notice to the owning trust that a stage of a review is past its deadline.
+
+    Unique per (review, stage, deadline) so the hourly check can run any number of times, and a stage
+    whose deadline moves (a local timescale set) is notified again. ``message`` never holds identifiers.
+    """
+
+    __tablename__ = "review_notifications"
+    __table_args__ = (UniqueConstraint("review_id", "stage", "due_on", name="uq_review_notifications_deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_code: Mapped[str] = mapped_column(String(16), index=True)
+    review_id: Mapped[int] = _review_fk()
+    stage: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read_by: Mapped[str | None] = mapped_column(String(254))

@@ -181,9 +181,10 @@ class ReviewsPage:
     can_open: bool
     error: list[dict[str, str]] = field(default_factory=list)
     record_id: str = ""
+    notices: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"due": self.due, "reviews": self.reviews}
+        return {"due": self.due, "reviews": self.reviews, "notices": self.notices}
 
     @property
     def in_progress(self) -> list[dict[str, Any]]:
@@ -201,7 +202,12 @@ def reviews_page(services: Services, access: Access, today: dt.date | None = Non
         r["overdue_words"] = ", ".join(STAGE_LABELS[s] for s in r["overdue"]) or "None"
     org = access.hierarchy.get(access.user.org_code)
     can_open = access.user.role in actions.EDIT_ROLES and org.level == "trust"
-    return ReviewsPage("Perinatal mortality reviews", due(settings, access, today), listed, can_open)
+    from matneo.reviews.notices import notices_for
+
+    notices = notices_for(settings.database_url, access) if org.level == "trust" else []
+    for n in notices:
+        n["stage_label"] = STAGE_LABELS.get(n["stage"], n["stage"])
+    return ReviewsPage("Perinatal mortality reviews", due(settings, access, today), listed, can_open, notices=notices)
 
 
 def open_review(services: Services, access: Access, record_id: str) -> int:

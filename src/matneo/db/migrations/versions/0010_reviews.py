@@ -1,4 +1,6 @@
-"""Perinatal mortality reviews: reviews, panel members, meetings, parents' items, issues, grades, actions, changes.
+"""Perinatal mortality reviews.
+
+Reviews, panel members, meetings, parents' items, issues, grades, actions, overdue notices and changes.
 
 Revision ID: 0010
 Revises: 0008 (the lead re-chains this to 0009 at merge)
@@ -105,6 +107,19 @@ def upgrade() -> None:
         sa.Column("done_on", sa.Date),
     )
     op.create_table(
+        "review_notifications",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("org_code", sa.String(16), nullable=False, index=True),
+        _review_fk(),
+        sa.Column("stage", sa.String(32), nullable=False),
+        sa.Column("due_on", sa.Date, nullable=False),
+        sa.Column("message", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("read_at", sa.DateTime),
+        sa.Column("read_by", sa.String(254)),
+        sa.UniqueConstraint("review_id", "stage", "due_on", name="uq_review_notifications_deadline"),
+    )
+    op.create_table(
         "review_changes",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("review_id", sa.Integer, nullable=False, index=True),
@@ -121,6 +136,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in (
         "review_changes",
+        "review_notifications",
         "review_actions",
         "review_grades",
         "review_issues",
