@@ -61,6 +61,20 @@ AUDIT_ACTIONS: dict[str, str] = {
     "board_pack.archive": "Produced and archived a board pack",
     "assurance.update": "Updated an assurance requirement",
     "triangulation.decide": "Recorded a decision about a trust",
+    "review.opened": "Opened a perinatal mortality review",
+    "review.stages": "Changed the stage dates of a review",
+    "review.closed": "Closed a review",
+    "review.member": "Added a review panel member",
+    "review.meeting": "Recorded a review panel meeting",
+    "review.parents": "Recorded the parents' involvement in a review",
+    "review.parent_item": "Added the parents' question or concern to a review",
+    "review.parent_answer": "Answered the parents' question or concern",
+    "review.issue": "Added an issue with care to a review",
+    "review.grade": "Graded care in a review",
+    "review.findings": "Changed the findings of a review",
+    "review.action": "Added an action to a review",
+    "review.action_changed": "Updated an action of a review",
+    "review.overdue_check": "Checked reviews for missed deadlines",
 }
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
@@ -73,6 +87,8 @@ AUDIT_TARGETS: dict[str, str] = {
     "board_pack": "Board pack",
     "assurance": "Assurance requirement",
     "trust": "Trust",
+    "review": "Perinatal mortality review",
+    "review_notifications": "Review notices",
 }
 #: The keys of audit ``details``, as the audit log page names them.
 AUDIT_DETAILS: dict[str, str] = {
@@ -112,6 +128,20 @@ AUDIT_DETAILS: dict[str, str] = {
     "rows_added": "Rows added",
     "rows_replaced": "Rows replaced",
     "rows_removed": "Rows removed",
+    "category": "Kind of death",
+    "harm_report": "Harm report",
+    "stages": "Stages",
+    "external": "External member",
+    "meeting": "Meeting record",
+    "item": "Parents' item record",
+    "kind": "Kind",
+    "issue": "Issue record",
+    "area": "Area of care",
+    "relevant": "Relevant to the outcome",
+    "grade": "Grade",
+    "mnsi": "Under MNSI investigation",
+    "joint_trusts": "Trusts taking part",
+    "action_id": "Action record",
 }
 
 

@@ -102,6 +102,10 @@ def overdue_check_command(
     prepare(settings.database_url)
     made = overdue_check(settings.database_url, day)
     typer.echo(f"{made} new overdue notification{'' if made == 1 else 's'}.")
+    from matneo.reviews.notices import overdue_check as review_overdue_check
+
+    notices = review_overdue_check(settings.database_url, day)
+    typer.echo(f"{notices} new overdue review notice{'' if notices == 1 else 's'}.")
     try:
         mail = get_mail_settings()
     except ValueError as exc:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from matneo.cli.harm import harm_app
 from matneo.config import get_settings
+from matneo.reviews.cli import reviews_app
 
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
 reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(reference_app, name="reference")
 users_app = typer.Typer(help="Users and the audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(harm_app, name="harm")
+app.add_typer(reviews_app, name="reviews")
 console = Console()
 errors = Console(stderr=True)
 
@@ -888,10 +890,14 @@ def demo(
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
     from matneo.assurance.demo import seed_demo_assurance
+    from matneo.reviews.demo import seed_demo_reviews
 
     seeded = seed_demo_assurance(settings.database_url, load_hierarchy(), trust, dt.date.today())
     if seeded:
         console.print(f"Assurance: {seeded} demonstration statuses recorded for {trust} and two LMNS neighbours.")
+    reviews_seeded = seed_demo_reviews(settings, load_hierarchy(), trust)
+    if reviews_seeded:
+        console.print(f"Perinatal mortality reviews: {reviews_seeded} synthetic reviews opened at {trust}.")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
         console.print(

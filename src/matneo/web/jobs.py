@@ -19,6 +19,7 @@ from collections.abc import Callable
 from matneo.config import MailSettings
 from matneo.harm.portal import overdue_check
 from matneo.harm.portal.mail import send_notifications
+from matneo.reviews.notices import overdue_check as review_overdue_check
 from matneo.signals.register import refresh_from_store
 from matneo.web.services import Services
 
@@ -59,6 +60,10 @@ class BackgroundJobs:
         if self.last_overdue_check is None or now - self.last_overdue_check >= OVERDUE_EVERY:
             self.last_overdue_check = now
             made = _job("harm overdue check", lambda: f"overdue check: {overdue_check(url)} new notifications")
+            _job(
+                "review overdue check",
+                lambda: f"review overdue check: {review_overdue_check(url)} new notices",
+            )
             done += [made] if made else []
             if made and self.mail is not None:
                 mail = self.mail

@@ -19,7 +19,15 @@ from matneo.config import Settings
 from matneo.db.models import HarmCase, HarmRoute, utcnow
 from matneo.db.session import transaction
 from matneo.harm.portal import common, linking
-from matneo.harm.portal.common import CaseError, _change, _editable_case, _event_date, _report_text, _route_state
+from matneo.harm.portal.common import (
+    CaseError,
+    _change,
+    _editable_case,
+    _event_date,
+    _report_text,
+    _route_state,
+    open_review,
+)
 from matneo.harm.portal.drafts import validate
 from matneo.harm.report import ANSWER_LABELS, BABY_FIELDS, GESTATION_FIELDS, MOTHER_FIELDS, TOP_FIELDS, FieldError
 from matneo.harm.rules import ROUTE_IDS, ROUTE_TITLES, RoutingOptions
@@ -278,4 +286,6 @@ def amend(
             added=added,
             no_longer_applies=ended,
         )
+        if "PMRT" in added:
+            open_review(session, case, actor)
         return AmendResult(case.id, tuple(changed), tuple(added), tuple(ended), tuple(moved))

@@ -262,3 +262,10 @@ def _route_state(row: HarmRoute) -> dict[str, Any]:
 
 
 assert set(ROUTE_TITLES) == set(ROUTE_IDS)
+
+
+def open_review(session: Session, case: HarmCase, actor: str) -> None:
+    """A report routed to PMRT opens its perinatal mortality review in the same transaction (linked both ways)."""
+    from matneo.reviews.actions import open_for_harm_report
+
+    open_for_harm_report(session, case, actor)

@@ -32,6 +32,7 @@ from matneo.harm.portal.common import (
     _clean_patient,
     _event_date,
     _report_text,
+    open_review,
     reporting_trust,
 )
 from matneo.harm.report import HarmReport, HarmReportError, parse_report
@@ -245,6 +246,8 @@ def submit(
                 },
             )
             audit(session, actor, "harm.submitted", "harm_report", str(case.id), trust=trust, routes=routes)
+            if "PMRT" in routes:
+                open_review(session, case, actor)
             return SubmitResult(case.id, "submitted", False)
     except IntegrityError:
         if key is None:

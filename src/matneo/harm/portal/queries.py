@@ -154,7 +154,11 @@ def case_detail(url: str, access: Access, case_id: int, today: dt.date | None = 
             select(HarmChange).where(HarmChange.report_id == case.id).order_by(HarmChange.id)
         ).all()
         route_ids = {r.route_id for r in routes}
+        from matneo.reviews.models import Review
+
+        review_id = session.scalars(select(Review.id).where(Review.harm_report_id == case.id)).first()
         return {
+            "review_id": review_id,  # the perinatal mortality review this report opened (PMRT route)
             "id": case.id,
             "trust_code": case.trust_code,
             "trust_name": _trust_name(access, case.trust_code),
