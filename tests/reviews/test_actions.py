@@ -15,7 +15,7 @@ from matneo.config import Settings
 from matneo.db.models import AuditEvent
 from matneo.db.session import transaction
 from matneo.harm import portal as harm_cases
-from matneo.harm import queries as harm_queries
+from matneo.harm.portal import queries as harm_queries
 from matneo.reviews import actions, queries
 from matneo.reviews.due import due_for_trusts
 from matneo.reviews.models import ReviewChange
