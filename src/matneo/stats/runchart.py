@@ -192,6 +192,8 @@ class RunChartResult:
     ihi_signal: bool
     signal: bool
     longest_run_points: tuple[int, int] | None
+    longest_run_side: int | None = None  # +1 above the centre line, -1 below
+    last_position: int | None = None  # position of the last point with a value
 
     @property
     def shift(self) -> bool:
@@ -378,4 +380,6 @@ def run_chart(
         ihi_signal=ihi,
         signal=anhoej if rule_set == "anhoej" else ihi,
         longest_run_points=longest_points,
+        longest_run_side=longest[2] if n_useful else None,
+        last_position=present[-1][0] if present else None,
     )
