@@ -99,6 +99,11 @@ class _Form:
     def text(self, name: str, label: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
         raw = self.fields.get(name)
         value = "" if raw is None else str(raw).strip()
+        if "\x00" in value:  # PostgreSQL cannot store NUL in text; no one types it
+            self.errors.append(
+                FieldError(name, f"{label[0].upper()}{label[1:]} contains a character that cannot be stored")
+            )
+            return ""
         if required and not value:
             self.errors.append(FieldError(name, f"Enter {label}"))
         elif len(value) > limit:
