@@ -790,6 +790,10 @@ def demo(
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
+    from matneo.qi.demo import ensure_demo_collaborative
+
+    if ensure_demo_collaborative(settings.database_url, load_hierarchy(), trust) is not None:
+        console.print("Set up a demonstration improvement collaborative: see Improvement (/qi).")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
         console.print(
