@@ -248,3 +248,14 @@ def test_pdsa_cycle_plan_do_study_act_pinned_to_charts(app_store: Settings, peop
     library = queries.collaborative_view(url, people["member"], None, cid)
     assert [p.title for p in library.projects] == ["Magnesium sulphate before 30 weeks"]
     assert library.projects[0].pdsa_cycles == 1
+
+
+def test_text_with_a_nul_character_is_refused_not_a_server_error(
+    app_store: Settings, people: dict[str, Access]
+) -> None:
+    # PostgreSQL cannot store NUL in text: without the check this was a 500 on that backend.
+    url = app_store.database_url
+    with pytest.raises(QiInputError, match="cannot be stored"):
+        actions.create_project(url, people["trust"], {"trust_code": OWN, "title": "Bad\x00title"})
+    with transaction(url) as session:
+        assert session.scalar(select(func.count()).select_from(QiProject)) == 0

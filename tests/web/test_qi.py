@@ -234,8 +234,24 @@ def test_other_trust_in_the_collaborative_sees_but_cannot_change(web: WebInstanc
     pid = trust.post(
         "/api/v1/qi/projects", json={"trust_code": OWN_TRUST, "title": "Breast milk", "collaboratives": [cid]}
     ).json()["id"]
+    trust.post(
+        f"/qi/projects/{pid}/measure",
+        data={
+            "csrf_token": _form_token(trust),
+            "kind": "outcome",
+            "source": "matneo",
+            "matneo_measure": "stillbirth_rate",
+        },
+    )
     other = web.client("other_trust")
     assert other.get(f"/qi/projects/{pid}").status_code == 200
+    # The project trust's MatNeo measure reaches another trust only through the suppression rules:
+    # monthly stillbirths are small counts, so some months are hidden, numerator and all.
+    own_points = trust.get(f"/api/v1/qi/projects/{pid}").json()["measures"][0]["points"]
+    seen_points = other.get(f"/api/v1/qi/projects/{pid}").json()["measures"][0]["points"]
+    assert not any(p["suppressed"] for p in own_points)
+    hidden = [p for p in seen_points if p["suppressed"]]
+    assert hidden and all(p["numerator"] is None and p["value"] is None for p in hidden)
     refused = other.post(
         f"/qi/projects/{pid}/progress", data={"csrf_token": _form_token(other), "progress_score": "3.0"}
     )
