@@ -132,19 +132,28 @@ def run_chart_svg(
             )
     if markers and points:
         starts = [p[0] for p in points]
+        stacked: dict[int, int] = {}
+        lines: list[str] = []
+        badges: list[str] = []
         for on, kind, text in markers:
             index = max((i for i, s in enumerate(starts) if s <= on), default=None)
             if index is None:
                 continue
             letter = "P" if kind == "pdsa" else "N"
             mx = x(index)
-            parts.append(
-                f'<g data-marker="{kind}"><line x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{top + plot_h}" '
-                f'stroke="{MARK}" stroke-width="2"/><circle cx="{mx:.1f}" cy="{top + 10}" r="8" fill="{MARK}" '
-                f'stroke="{DARK}"/><text x="{mx:.1f}" y="{top + 14}" text-anchor="middle" font-size="11" '
+            level = stacked.get(index, 0)
+            stacked[index] = level + 1
+            cy = top + 10 + 19 * level  # markers in the same period stack instead of hiding each other
+            lines.append(
+                f'<line x1="{mx:.1f}" x2="{mx:.1f}" y1="{top}" y2="{top + plot_h}" stroke="{MARK}" stroke-width="2"/>'
+            )
+            badges.append(
+                f'<g data-marker="{kind}"><circle cx="{mx:.1f}" cy="{cy}" r="8" fill="{MARK}" '
+                f'stroke="{DARK}"/><text x="{mx:.1f}" y="{cy + 4}" text-anchor="middle" font-size="11" '
                 f'font-weight="bold" fill="{DARK}">{letter}</text>'
                 f"<title>{escape(day_text(on))}: {escape(text)}</title></g>"
             )
+        parts.extend(lines + badges)  # every line first, so no line crosses another marker's letter
     parts.append("</svg>")
     return "".join(parts)
 
