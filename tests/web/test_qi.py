@@ -134,6 +134,9 @@ def test_custom_measure_entry_errors_and_csv_import(web: WebInstance) -> None:
     assert [p["period"] for p in points] == ["Mar 2025", "Apr 2025", "Jun 2025"]
     csv_out = trust.get(f"/qi/measures/{mid}?format=csv")
     assert csv_out.headers["content-type"].startswith("text/csv") and "Apr 2025" in csv_out.text
+    summary = trust.get(f"/qi/projects/{pid}/summary?download=1")
+    assert summary.status_code == 200 and "attachment" in summary.headers["content-disposition"]
+    assert "Babies warm on admission" in summary.text and "matneo-run-chart" in summary.text
     svg = trust.get(f"/qi/measures/{mid}/chart.svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<title" in svg.text
 
@@ -214,6 +217,9 @@ def test_browser_walks_project_driver_diagram_measure_pdsa_chart(
     page.select_option("#rules", "ihi")
     page.get_by_role("button", name="Show").click()
     expect(page.locator("[data-analysis]")).to_contain_text("Shifts")
+    accessible(page)
+    page.goto(project_url + "/summary")
+    expect(page.locator("h1")).to_have_text("Magnesium sulphate before 30 weeks")
     accessible(page)
     # The refused forms above answered 400 on purpose (Chromium logs each as a console error).
     errors = [e for e in page.errors if "status of 400" not in e]  # type: ignore[attr-defined]

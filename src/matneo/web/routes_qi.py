@@ -138,6 +138,16 @@ def project_view(request: Request, project_id: Id, done: str | None = None) -> R
     return render(request, "qi_project.html", page=page)
 
 
+@router.get("/qi/projects/{project_id}/summary", include_in_schema=False)
+def summary_view(request: Request, project_id: Id, download: int = 0) -> Response:
+    """A project summary to print or save (HTML): aim, progress, driver diagram, every chart, PDSA cycles."""
+    page = qi.project_page(_services(request), access_for(request), project_id)
+    response = render(request, "qi_summary.html", page=page)
+    if download:
+        response.headers["Content-Disposition"] = f'attachment; filename="project-{project_id}-summary.html"'
+    return response
+
+
 @router.get("/qi/projects/{project_id}/driver-diagram.svg", include_in_schema=False)
 def diagram_view(request: Request, project_id: Id) -> Response:
     svg = qi.diagram_svg(_services(request), access_for(request), project_id)

@@ -220,6 +220,11 @@ class ProjectPage:
     def team_role_options(self) -> list[tuple[str, str]]:
         return [(r, r) for r in self.team_roles]
 
+    @property
+    def full_charts(self) -> dict[int, Markup]:
+        """Full-size charts with their PDSA and note markers, for the printable project summary."""
+        return {m.id: _run_svg(m, small=False, element_id=f"summary-chart-{m.id}") for m in self.view.measures}
+
 
 def project_page(
     services: Services,
