@@ -35,6 +35,9 @@ def test_demo_collaborative_is_seeded_once(
     assert len(custom.points) == 18 and custom.improved  # the made-up process measure shows the change
     assert custom.points[-1].period_start == dt.date(2026, 11, 1)
     assert any(i["tested_by"] for i in view.library)
+    found = queries.collaborative_view(url, people["national"], None, cid, "GRAB box").library
+    assert [i["title"] for i in found] == ["Magnesium sulphate grab box"]
+    assert [t["decisions"] for t in found[0]["tested_by"]] == [["adopt"]]
     with transaction(url) as session:
         actors = set(session.scalars(select(AuditEvent.actor).where(AuditEvent.action.like("qi.%"))))
         assert actors == {"matneo demo"}

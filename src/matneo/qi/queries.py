@@ -779,34 +779,39 @@ def _library(
     q = query.strip().lower()
     if q:
         ideas = [i for i in ideas if q in i.title.lower() or q in i.description.lower()]
-    out = []
-    for idea in ideas:
-        tests: dict[int, list[str | None]] = defaultdict(list)
-        for cycle in session.scalars(select(QiPdsa).where(QiPdsa.change_idea_id == idea.id)):
-            if cycle.project_id in visible:
-                tests[cycle.project_id].append(cycle.act)
-        titles = (
-            dict(session.execute(select(QiProject.id, QiProject.title).where(QiProject.id.in_(list(tests)))).all())
-            if tests
-            else {}
+    tested: dict[int, dict[int, list[str | None]]] = defaultdict(lambda: defaultdict(list))
+    if ideas:
+        cycles = session.execute(
+            select(QiPdsa.change_idea_id, QiPdsa.project_id, QiPdsa.act)
+            .where(QiPdsa.change_idea_id.in_([i.id for i in ideas]))
+            .order_by(QiPdsa.id)
         )
-        out.append(
-            {
-                "id": idea.id,
-                "title": idea.title,
-                "description": idea.description,
-                "tested_by": [
-                    {
-                        "project_id": pid,
-                        "title": titles.get(pid, ""),
-                        "cycles": len(acts),
-                        "decisions": [a for a in acts if a],
-                    }
-                    for pid, acts in sorted(tests.items())
-                ],
-            }
-        )
-    return out
+        for idea_id, project_id, act in cycles:
+            if project_id in visible:
+                tested[idea_id][project_id].append(act)
+    project_ids = {pid for tests in tested.values() for pid in tests}
+    titles = (
+        dict(session.execute(select(QiProject.id, QiProject.title).where(QiProject.id.in_(list(project_ids)))).all())
+        if project_ids
+        else {}
+    )
+    return [
+        {
+            "id": idea.id,
+            "title": idea.title,
+            "description": idea.description,
+            "tested_by": [
+                {
+                    "project_id": pid,
+                    "title": titles.get(pid, ""),
+                    "cycles": len(acts),
+                    "decisions": [a for a in acts if a],
+                }
+                for pid, acts in sorted(tested[idea.id].items())
+            ],
+        }
+        for idea in ideas
+    ]
 
 
 def export_rows(measure: MeasureView) -> list[list[Any]]:
