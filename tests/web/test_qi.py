@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from .browsing import accessible
-from .conftest import OTHER_TRUST, OWN_TRUST, WebInstance
+from .conftest import OTHER_TRUST, OWN_TRUST, PASSWORD, WebInstance
 
 
 def _form_token(client: httpx.Client) -> str:
@@ -271,3 +271,49 @@ def test_other_trust_in_the_collaborative_sees_but_cannot_change(web: WebInstanc
     )
     assert refused.status_code == 403
     assert other.post("/api/v1/qi/projects", json={"trust_code": OWN_TRUST, "title": "Not mine"}).status_code == 403
+
+
+def test_qi_pages_fit_a_phone(web: WebInstance, browser: Browser) -> None:
+    cid = _collaborative(web, "Phone test collaborative")
+    trust = web.client("trust")
+    token = _form_token(trust)
+    pid = trust.post(
+        "/api/v1/qi/projects",
+        json={"trust_code": OWN_TRUST, "title": "A project with a fairly long title to wrap", "collaboratives": [cid]},
+    ).json()["id"]
+    trust.post(
+        f"/qi/projects/{pid}/driver", data={"csrf_token": token, "text": "A primary driver with many words in it"}
+    )
+    trust.post(
+        f"/qi/projects/{pid}/measure",
+        data={
+            "csrf_token": token,
+            "kind": "outcome",
+            "source": "matneo",
+            "matneo_measure": "stillbirth_rate",
+            "is_key": "1",
+        },
+    )
+    trust.post(
+        f"/api/v1/qi/projects/{pid}/pdsa",
+        json={"title": "A cycle", "question": "q", "prediction": "p", "starts_on": "2024-03-01"},
+    )
+    mid = trust.get(f"/api/v1/qi/projects/{pid}").json()["measures"][0]["id"]
+    context = browser.new_context(base_url=web.base_url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto("/sign-in")
+    page.fill("#email", web.users["trust"][0])
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/$"))
+    for path in (
+        "/qi",
+        f"/qi/collaboratives/{cid}",
+        f"/qi/projects/{pid}",
+        f"/qi/measures/{mid}",
+        f"/qi/projects/{pid}/summary",
+    ):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (path, width)
+    context.close()
