@@ -10,7 +10,7 @@ from tests.qi.conftest import MEMBER, OWN
 
 from matneo.auth.access import Access, Forbidden
 from matneo.config import Settings
-from matneo.db.models import AuditEvent, QiMeasureValue, QiProject
+from matneo.db.models import AuditEvent, QiMeasureValue, QiProject, Signal
 from matneo.db.session import transaction
 from matneo.qi import actions, queries
 from matneo.qi.access import QiNotFound
@@ -259,3 +259,47 @@ def test_text_with_a_nul_character_is_refused_not_a_server_error(
         actions.create_project(url, people["trust"], {"trust_code": OWN, "title": "Bad\x00title"})
     with transaction(url) as session:
         assert session.scalar(select(func.count()).select_from(QiProject)) == 0
+
+
+def test_a_project_links_the_signal_that_prompted_it_within_its_trust(
+    app_store: Settings, people: dict[str, Access]
+) -> None:
+    url = app_store.database_url
+    with transaction(url) as session:
+        own = Signal(
+            trust_code=OWN,
+            measure="stillbirth_rate",
+            method="funnel",
+            status="open",
+            first_signal_date=dt.date(2023, 6, 30),
+            last_signal_date=dt.date(2023, 6, 30),
+            summary="Stillbirth rate above the upper limit",
+        )
+        theirs = Signal(
+            trust_code=MEMBER,
+            measure="stillbirth_rate",
+            method="funnel",
+            status="open",
+            first_signal_date=dt.date(2023, 6, 30),
+            last_signal_date=dt.date(2023, 6, 30),
+            summary="Another trust's signal",
+        )
+        session.add_all([own, theirs])
+        session.flush()
+        own_id, their_id = own.id, theirs.id
+    cid = _collaborative(url, people)
+    fields = {"trust_code": OWN, "title": "Stillbirths"}
+    with pytest.raises(QiInputError, match="trust's signals"):
+        actions.create_project(url, people["trust"], fields | {"signal_id": str(their_id)}, [cid])
+    pid = actions.create_project(url, people["trust"], fields | {"signal_id": str(own_id)}, [cid])
+    mine = queries.project_view(url, people["trust"], None, pid)
+    assert mine.signal is not None and mine.signal["summary"] == "Stillbirth rate above the upper limit"
+    assert [o[0] for o in mine.signal_options] == [own_id]
+    # A member of the collaborative from another trust learns only that a signal prompted it.
+    seen = queries.project_view(url, people["member"], None, pid)
+    assert seen.signal is None and seen.signal_linked and seen.signal_options == []
+    # Saving the details without the field keeps the link; choosing none removes it.
+    actions.update_project(url, people["trust"], pid, {"title": "Stillbirths"})
+    assert queries.project_view(url, people["trust"], None, pid).signal_linked
+    actions.update_project(url, people["trust"], pid, {"title": "Stillbirths", "signal_id": ""})
+    assert not queries.project_view(url, people["trust"], None, pid).signal_linked

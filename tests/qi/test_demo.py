@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from matneo.auth.access import Access
 from matneo.config import Settings
-from matneo.db.models import AuditEvent
+from matneo.db.models import AuditEvent, Signal
 from matneo.db.session import transaction
 from matneo.qi import queries
 from matneo.qi.demo import DEMO_NAME, ensure_demo_collaborative
@@ -21,6 +21,18 @@ def test_demo_collaborative_is_seeded_once(
     app_store: Settings, hierarchy: OrgHierarchy, people: dict[str, Access]
 ) -> None:
     url = app_store.database_url
+    with transaction(url) as session:  # what the signals register finds in the demo's planted data
+        session.add(
+            Signal(
+                trust_code="R0A",
+                measure="stillbirth_rate",
+                method="cusum",
+                status="open",
+                first_signal_date=dt.date(2023, 9, 30),
+                last_signal_date=dt.date(2024, 12, 31),
+                summary="Stillbirths above expected (CUSUM)",
+            )
+        )
     cid = ensure_demo_collaborative(url, hierarchy, "R0A", TODAY)
     assert cid is not None
     assert ensure_demo_collaborative(url, hierarchy, "R0A", TODAY) is None
@@ -30,6 +42,7 @@ def test_demo_collaborative_is_seeded_once(
     planted = next(p for p in view.projects if p.trust_code == "R0A")
     project = queries.project_view(url, people["trust"], None, planted.id)
     assert "signal" in project.motivation
+    assert project.signal is not None and project.signal["summary"] == "Stillbirths above expected (CUSUM)"
     assert project.key_measure is not None and project.key_measure.matneo_measure == "stillbirth_rate"
     custom = next(m for m in project.measures if m.source == "custom")
     assert len(custom.points) == 18 and custom.improved  # the made-up process measure shows the change

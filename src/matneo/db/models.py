@@ -403,6 +403,9 @@ class QiProject(Base):
     progress_set_by: Mapped[str | None] = mapped_column(String(254))
     progress_set_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     motivation: Mapped[str] = mapped_column(Text, default="")  # e.g. the signal or review that prompted it
+    signal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signals.id", ondelete="SET NULL")
+    )  # the signal that prompted it
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

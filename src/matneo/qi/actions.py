@@ -32,6 +32,7 @@ from matneo.db.models import (
     QiProjectCollaborative,
     QiTeamMember,
     QiWave,
+    Signal,
     utcnow,
 )
 from matneo.db.session import transaction
@@ -241,7 +242,20 @@ def _project_fields(form: _Form) -> dict[str, Any]:
     }
     if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
         form.errors.append(FieldError("ends_on", "The end date must be on or after the start date"))
+    raw = str(form.fields.get("signal_id") or "").strip()
+    values["signal_id"] = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    if raw and values["signal_id"] is None:
+        form.errors.append(FieldError("signal_id", "Choose one of the trust's signals"))
     return values
+
+
+def _check_signal(session: Session, trust: str, signal_id: int | None) -> None:
+    """A project can be linked only to a signal of its own trust (signals are shown only within scope)."""
+    if signal_id is None:
+        return
+    signal = session.get(Signal, signal_id)
+    if signal is None or signal.trust_code != trust:
+        raise QiInputError([FieldError("signal_id", "Choose one of the trust's signals")])
 
 
 def create_project(url: str, access: Access, fields: Mapping[str, Any], collaborative_ids: Sequence[int] = ()) -> int:
@@ -260,6 +274,7 @@ def create_project(url: str, access: Access, fields: Mapping[str, Any], collabor
         for cid in collaborative_ids:
             if cid not in visible or trust not in member_trusts(session, cid):
                 raise QiInputError([FieldError("collaboratives", f"{org.name} is not a member of that collaborative")])
+        _check_signal(session, trust, values["signal_id"])
         now = utcnow()
         project = QiProject(trust_code=trust, created_by=_actor(access), created_at=now, updated_at=now, **values)
         session.add(project)
@@ -283,9 +298,12 @@ def update_project(url: str, access: Access, project_id: int, fields: Mapping[st
     form = _Form(fields)
     values = _project_fields(form)
     form.done()
+    if "signal_id" not in fields:  # a form without the field keeps the link
+        values.pop("signal_id")
     with transaction(url) as session:
         project = project_for(session, access, project_id)
         require_edit(access, project)
+        _check_signal(session, project.trust_code, values.get("signal_id"))
         changed = sorted(k for k, v in values.items() if getattr(project, k) != v)
         for key, value in values.items():
             setattr(project, key, value)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from matneo.auth.access import Access
 from matneo.auth.signin import SignedInUser
 from matneo.dates import add_months
-from matneo.db.models import QiCollaborative, QiMeasureValue
+from matneo.db.models import QiCollaborative, QiMeasureValue, Signal
 from matneo.db.session import transaction
 from matneo.qi import actions
 from matneo.reference.organisations import OrgHierarchy
@@ -110,6 +110,13 @@ def ensure_demo_collaborative(
         return team, actions.create_project(url, team, {"trust_code": trust, **fields}, [cid])
 
     # 1. The planted trust: its stillbirth rate rose, which the signals register found.
+    with transaction(url) as session:
+        signal_id = session.scalar(
+            select(Signal.id)
+            .where(Signal.trust_code == planted_trust, Signal.status != "closed")
+            .order_by((Signal.measure == "stillbirth_rate").desc(), Signal.first_signal_date)
+            .limit(1)
+        )
     team, pid = project(
         planted_trust,
         {
@@ -124,6 +131,7 @@ def ensure_demo_collaborative(
             "status": "testing",
             "starts_on": add_months(today, -12).isoformat(),
             "motivation": "MatNeo's signals register raised a stillbirth signal for this trust (demonstration data).",
+            "signal_id": str(signal_id) if signal_id else "",
         },
     )
     for name, role in (

@@ -32,6 +32,7 @@ from matneo.db.models import (
     QiProjectCollaborative,
     QiTeamMember,
     QiWave,
+    Signal,
 )
 from matneo.db.session import transaction
 from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS
@@ -339,6 +340,9 @@ class ProjectView:
     pdsa: list[PdsaView]
     annotations: list[tuple[int, dt.date, str, int | None]]
     suggestion: ProgressSuggestion
+    signal: dict[str, Any] | None = None  # the signal that prompted it: details only within the trust's scope
+    signal_linked: bool = False
+    signal_options: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def aim(self) -> str:
@@ -364,6 +368,8 @@ class ProjectView:
             "starts_on": self.starts_on,
             "ends_on": self.ends_on,
             "motivation": self.motivation,
+            "signal": self.signal,
+            "signal_linked": self.signal_linked,
             "progress": {
                 "score": self.progress_score,
                 "set_by": self.progress_set_by,
@@ -523,7 +529,26 @@ def _project_view(
             select(QiAnnotation).where(QiAnnotation.project_id == pid).order_by(QiAnnotation.on_date)
         )
     ]
+    signal = None
+    options: list[tuple[int, str]] = []
+    if access.in_scope(project.trust_code):
+        if project.signal_id is not None:
+            row = session.get(Signal, project.signal_id)
+            if row is not None:
+                signal = {"id": row.id, "measure": row.measure, "status": row.status, "summary": row.summary}
+        if can_edit_project(access, project):
+            options = [
+                (r.id, f"{r.summary} ({r.status})")
+                for r in session.scalars(
+                    select(Signal)
+                    .where(Signal.trust_code == project.trust_code)
+                    .order_by(Signal.first_signal_date.desc())
+                )
+            ]
     return ProjectView(
+        signal=signal,
+        signal_linked=project.signal_id is not None,
+        signal_options=options,
         id=pid,
         trust_code=project.trust_code,
         trust_name=access.hierarchy.get(project.trust_code).name,

@@ -75,6 +75,7 @@ def upgrade() -> None:
         sa.Column("progress_set_by", sa.String(254)),
         sa.Column("progress_set_at", sa.DateTime),
         sa.Column("motivation", sa.Text, nullable=False),
+        sa.Column("signal_id", sa.Integer, sa.ForeignKey("signals.id", ondelete="SET NULL")),
         sa.Column("created_by", sa.String(254), nullable=False),
         _stamp("created_at"),
         _stamp("updated_at"),
