@@ -191,8 +191,10 @@ def test_demo_creates_users_and_prints_how_to_sign_in(sqlite_settings: Settings)
     saved = json.loads((sqlite_settings.home / "demo-users.json").read_text())
     assert len(saved) == 5 and all(len(p) >= 12 for p in saved.values())
     assert (sqlite_settings.home / "DEMO").exists()
+    assert "demonstration improvement collaborative" in shown.stdout
     again = matneo(sqlite_settings, "demo", "--no-serve")
     assert again.returncode == 0 and "Records already loaded" in again.stdout
+    assert "demonstration improvement collaborative" not in again.stdout  # seeded once
     assert json.loads((sqlite_settings.home / "demo-users.json").read_text()) == saved
 
 

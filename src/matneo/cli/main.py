@@ -898,6 +898,10 @@ def demo(
     reviews_seeded = seed_demo_reviews(settings, load_hierarchy(), trust)
     if reviews_seeded:
         console.print(f"Perinatal mortality reviews: {reviews_seeded} synthetic reviews opened at {trust}.")
+    from matneo.qi.demo import ensure_demo_collaborative
+
+    if ensure_demo_collaborative(settings.database_url, load_hierarchy(), trust) is not None:
+        console.print("Set up a demonstration improvement collaborative: see Improvement (/qi).")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
         console.print(

@@ -406,3 +406,226 @@ class TriangulationDecision(Base):
     review_on: Mapped[dt.date] = mapped_column(Date)
     decided_by: Mapped[str] = mapped_column(String(254))
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------------------
+# Quality improvement collaborative (matneo.qi; migration 0012)
+# --------------------------------------------------------------------------------------
+
+
+class QiCollaborative(Base):
+    """A quality improvement collaborative: national, regional or an LMNS's own.
+
+    ``org_code`` is the organisation that runs it (England, a region or an LMNS); its leads
+    manage the membership and the change ideas library. Member trusts join in waves.
+    """
+
+    __tablename__ = "qi_collaboratives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # national | regional | lmns
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QiWave(Base):
+    """A wave of a collaborative: trusts that joined together, with its dates."""
+
+    __tablename__ = "qi_waves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collaborative_id: Mapped[int] = mapped_column(ForeignKey("qi_collaboratives.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class QiMember(Base):
+    """A member trust of a collaborative (in a wave, when waves are used)."""
+
+    __tablename__ = "qi_members"
+    __table_args__ = (UniqueConstraint("collaborative_id", "trust_code", name="uq_qi_members_trust"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collaborative_id: Mapped[int] = mapped_column(ForeignKey("qi_collaboratives.id", ondelete="CASCADE"), index=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("qi_waves.id", ondelete="SET NULL"))
+    joined_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class QiProject(Base):
+    """An improvement project of one trust (optionally one team), in one or more collaboratives.
+
+    The aim statement is kept in its three parts (what, how much, by when) so pages can help
+    write it and dashboards can show progress against it. ``progress_score`` is set by the team
+    on the IHI 0.5–5 scale; the suggestion computed from the data is never stored here.
+    """
+
+    __tablename__ = "qi_projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    team: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text, default="")
+    aim_what: Mapped[str] = mapped_column(Text, default="")
+    aim_how_much: Mapped[str] = mapped_column(String(200), default="")
+    aim_by_when: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="planning")
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    progress_score: Mapped[float | None] = mapped_column()
+    progress_set_by: Mapped[str | None] = mapped_column(String(254))
+    progress_set_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    motivation: Mapped[str] = mapped_column(Text, default="")  # e.g. the signal or review that prompted it
+    signal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signals.id", ondelete="SET NULL")
+    )  # the signal that prompted it
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QiProjectCollaborative(Base):
+    """A project's place in a collaborative (a project may belong to several)."""
+
+    __tablename__ = "qi_project_collaboratives"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("qi_projects.id", ondelete="CASCADE"), primary_key=True)
+    collaborative_id: Mapped[int] = mapped_column(
+        ForeignKey("qi_collaboratives.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class QiTeamMember(Base):
+    """A person on a project team and their role (names as the team writes them; no accounts needed)."""
+
+    __tablename__ = "qi_team_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("qi_projects.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(100))
+
+
+class QiDriver(Base):
+    """A node of a project's driver diagram: a primary driver, or a secondary driver under one."""
+
+    __tablename__ = "qi_drivers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("qi_projects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # primary | secondary
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("qi_drivers.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QiChangeIdea(Base):
+    """A change idea: in a collaborative's shared library, or a project's own."""
+
+    __tablename__ = "qi_change_ideas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collaborative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qi_collaboratives.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("qi_projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QiDriverIdea(Base):
+    """A change idea placed under a secondary driver of a project's driver diagram."""
+
+    __tablename__ = "qi_driver_ideas"
+
+    driver_id: Mapped[int] = mapped_column(ForeignKey("qi_drivers.id", ondelete="CASCADE"), primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("qi_change_ideas.id", ondelete="CASCADE"), primary_key=True)
+
+
+class QiMeasure(Base):
+    """An outcome, process or balancing measure of a project.
+
+    ``source`` is ``matneo`` (a registered measure, computed for the project's trust from the
+    birth records on every load: ``matneo_measure`` names it) or ``custom`` (values entered or
+    imported into :class:`QiMeasureValue`). ``baseline_points`` freezes the run chart's median
+    on the first points; changing it needs ``baseline_reason``.
+    """
+
+    __tablename__ = "qi_measures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("qi_projects.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # outcome | process | balancing
+    source: Mapped[str] = mapped_column(String(16))  # matneo | custom
+    matneo_measure: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(16), default="percent")  # percent | per_1000 | count | value
+    frequency: Mapped[str] = mapped_column(String(8), default="month")  # month | week
+    direction: Mapped[str] = mapped_column(String(16), default="increase")  # increase | decrease
+    rule_set: Mapped[str] = mapped_column(String(16), default="anhoej")  # anhoej | ihi
+    baseline_points: Mapped[int | None] = mapped_column(Integer)
+    baseline_reason: Mapped[str] = mapped_column(Text, default="")
+    is_key: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QiMeasureValue(Base):
+    """One period of a custom measure: numerator and denominator, or a value. One row per period."""
+
+    __tablename__ = "qi_measure_values"
+    __table_args__ = (UniqueConstraint("measure_id", "period_start", name="uq_qi_measure_values_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("qi_measures.id", ondelete="CASCADE"), index=True)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    numerator: Mapped[float | None] = mapped_column()
+    denominator: Mapped[float | None] = mapped_column()
+    value: Mapped[float | None] = mapped_column()
+    entered_by: Mapped[str] = mapped_column(String(254))
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QiPdsa(Base):
+    """A Plan-Do-Study-Act cycle testing a change idea, pinned to its dates on the charts."""
+
+    __tablename__ = "qi_pdsa_cycles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("qi_projects.id", ondelete="CASCADE"), index=True)
+    change_idea_id: Mapped[int | None] = mapped_column(ForeignKey("qi_change_ideas.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text, default="")
+    prediction: Mapped[str] = mapped_column(Text, default="")
+    plan: Mapped[str] = mapped_column(Text, default="")  # who, what, when, where
+    data_to_collect: Mapped[str] = mapped_column(Text, default="")
+    do_notes: Mapped[str] = mapped_column(Text, default="")
+    study_notes: Mapped[str] = mapped_column(Text, default="")
+    act: Mapped[str | None] = mapped_column(String(16))  # adopt | adapt | abandon
+    act_notes: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class QiAnnotation(Base):
+    """A note pinned to a date on a project's charts (one measure, or every measure when null)."""
+
+    __tablename__ = "qi_annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("qi_projects.id", ondelete="CASCADE"), index=True)
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("qi_measures.id", ondelete="CASCADE"))
+    on_date: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

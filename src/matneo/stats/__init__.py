@@ -1,7 +1,8 @@
 """Statistical methods for maternity and neonatal surveillance.
 
 Confidence intervals (``ci``), funnel plots (``funnel``) and Making Data Count SPC (``spc``) are
-documented in ``docs/methods.md``.
+documented in ``docs/methods.md``; run charts with the Anhøj and IHI rules (``runchart``) in
+``docs/qi.md``.
 """
 
 from matneo.stats.ci import (
@@ -22,11 +23,13 @@ from matneo.stats.funnel import (
     funnel_position,
     overdispersion,
 )
+from matneo.stats.runchart import RunChartResult, run_chart
 from matneo.stats.spc import SpcResult, spc
 
 __all__ = [
     "EXACT_COUNT_THRESHOLD",
     "FunnelResult",
+    "RunChartResult",
     "SpcResult",
     "adjusted_funnel_limits",
     "byar_ci",
@@ -39,6 +42,7 @@ __all__ = [
     "rate_ci",
     "rate_ratio_ci",
     "risk_ratio_ci",
+    "run_chart",
     "spc",
     "z_value",
 ]

@@ -1,0 +1,861 @@
+"""What a user may see of QI work, as plain data for pages, the API and exports.
+
+Every function takes the user's :class:`~matneo.auth.access.Access` and applies
+:mod:`matneo.qi.access` in the query itself. MatNeo measures are read through the result
+cache's :meth:`~matneo.measures.results.ResultCache.view`, so a measure of a trust outside the
+user's scope comes suppressed exactly as on the organisation pages, and fills itself on every
+load (a new records-store version recomputes the cache).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from matneo.auth.access import Access
+from matneo.db.models import (
+    QiAnnotation,
+    QiChangeIdea,
+    QiCollaborative,
+    QiDriver,
+    QiDriverIdea,
+    QiMeasure,
+    QiMeasureValue,
+    QiMember,
+    QiPdsa,
+    QiProject,
+    QiProjectCollaborative,
+    QiTeamMember,
+    QiWave,
+    Signal,
+)
+from matneo.db.session import transaction
+from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS
+from matneo.qi.access import (
+    can_edit_project,
+    can_manage_collaborative,
+    collaborative_for,
+    project_for,
+    visible_collaborative_ids,
+    visible_project_ids,
+)
+from matneo.qi.core import (
+    CUSTOM_UNITS,
+    Entry,
+    ProgressSuggestion,
+    aim_statement,
+    improved,
+    period_text,
+    progress_suggestion,
+    sustained,
+)
+from matneo.stats.runchart import RunChartResult, run_chart
+
+#: Months of a MatNeo measure shown on a project chart: enough for a baseline and the change.
+MATNEO_MONTHS = 36
+
+
+@dataclass(frozen=True)
+class Point:
+    """One period of a measure as charted: value in the measure's unit (None: missing or suppressed)."""
+
+    period_start: dt.date
+    label: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    suppressed: bool = False
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A PDSA cycle or annotation pinned to a date on a chart."""
+
+    on: dt.date
+    kind: str  # pdsa | note
+    text: str
+    ref: int
+
+
+@dataclass
+class MeasureView:
+    id: int
+    project_id: int
+    kind: str
+    source: str
+    matneo_measure: str | None
+    title: str
+    unit: str
+    unit_label: str
+    frequency: str
+    direction: str
+    rule_set: str
+    baseline_points: int | None
+    baseline_reason: str
+    is_key: bool
+    points: list[Point] = field(default_factory=list)
+    analysis: RunChartResult | None = None
+    markers: list[Marker] = field(default_factory=list)
+
+    @property
+    def improved(self) -> bool:
+        return self.analysis is not None and improved(self.analysis, self.direction)
+
+    @property
+    def sustained(self) -> bool:
+        return self.analysis is not None and sustained(self.analysis, self.direction)
+
+    def to_dict(self) -> dict[str, Any]:
+        a = self.analysis
+        return {
+            "id": self.id,
+            "project_id": self.project_id,
+            "kind": self.kind,
+            "source": self.source,
+            "matneo_measure": self.matneo_measure,
+            "title": self.title,
+            "unit": self.unit,
+            "frequency": self.frequency,
+            "direction": self.direction,
+            "rule_set": self.rule_set,
+            "baseline_points": self.baseline_points,
+            "baseline_reason": self.baseline_reason,
+            "is_key": self.is_key,
+            "points": [
+                {
+                    "period_start": p.period_start,
+                    "period": p.label,
+                    "value": p.value,
+                    "numerator": p.numerator,
+                    "denominator": p.denominator,
+                    "suppressed": p.suppressed,
+                }
+                for p in self.points
+            ],
+            "run_chart": None
+            if a is None
+            else {
+                "rule_set": a.rule_set,
+                "median": a.median,
+                "n_useful": a.n_useful,
+                "longest_run": a.longest_run,
+                "longest_run_limit": a.longest_run_limit,
+                "crossings": a.crossings,
+                "crossings_limit": a.crossings_limit,
+                "runs": a.runs,
+                "runs_limits": list(a.runs_limits) if a.runs_limits else None,
+                "shifts": [list(s) for s in a.shifts],
+                "trends": [list(t) for t in a.trends],
+                "signal": a.signal,
+                "improved": self.improved,
+            },
+            "markers": [{"on": m.on, "kind": m.kind, "text": m.text, "ref": m.ref} for m in self.markers],
+        }
+
+
+def _scope(access: Access) -> frozenset[str] | None:
+    return None if access.sees_everything else access.scope
+
+
+def matneo_points(results: Any, access: Access, measure_id: str, trust: str) -> list[Point]:
+    """The last :data:`MATNEO_MONTHS` months of a MatNeo measure for a trust, as this user may see them."""
+    try:
+        rows = results.view(_scope(access), measure_id, "month", orgs=[trust])
+    except FileNotFoundError:
+        return []
+    if rows.is_empty():
+        return []
+    rows = rows.sort("period_start").tail(MATNEO_MONTHS)
+    points = []
+    for r in rows.iter_rows(named=True):
+        suppressed = bool(r["suppressed"])
+        value = r["value"]
+        if value is not None and value != value:  # NaN
+            value = None
+        points.append(
+            Point(
+                period_start=r["period_start"],
+                label=period_text("month", r["period_start"]),
+                value=None if suppressed else value,
+                numerator=None if suppressed else r["numerator"],
+                denominator=None if suppressed else r["denominator"],
+                suppressed=suppressed,
+            )
+        )
+    return points
+
+
+def _custom_points(session: Session, measure: QiMeasure) -> list[Point]:
+    return _custom_points_of(session, [measure]).get(measure.id, [])
+
+
+def _custom_points_of(session: Session, measures: list[QiMeasure]) -> dict[int, list[Point]]:
+    """Every custom measure's points in one query (a dashboard of 50 projects makes one, not 50)."""
+    by_id = {m.id: m for m in measures if m.source == "custom"}
+    out: dict[int, list[Point]] = defaultdict(list)
+    if not by_id:
+        return out
+    rows = session.execute(
+        select(
+            QiMeasureValue.measure_id,
+            QiMeasureValue.period_start,
+            QiMeasureValue.numerator,
+            QiMeasureValue.denominator,
+            QiMeasureValue.value,
+        )
+        .where(QiMeasureValue.measure_id.in_(list(by_id)))
+        .order_by(QiMeasureValue.measure_id, QiMeasureValue.period_start)
+    )
+    for mid, start, num, den, value in rows:
+        m = by_id[mid]
+        plotted = Entry(start, num, den, value).plotted(m.unit)
+        out[mid].append(Point(start, period_text(m.frequency, start), plotted, num, den))
+    return out
+
+
+def _unit_label(unit: str) -> str:
+    return UNIT_LABELS.get(unit) or CUSTOM_UNITS.get(unit, unit)
+
+
+def _measure_view(
+    session: Session,
+    access: Access,
+    results: Any,
+    measure: QiMeasure,
+    trust: str,
+    markers: list[Marker],
+    rule_set: str | None = None,
+    custom: list[Point] | None = None,
+) -> MeasureView:
+    if measure.source == "matneo" and measure.matneo_measure in MEASURES_BY_ID:
+        points = matneo_points(results, access, measure.matneo_measure, trust) if results is not None else []
+    else:
+        points = custom if custom is not None else _custom_points(session, measure)
+    chosen = rule_set or measure.rule_set
+    analysis = None
+    if points:
+        baseline = (
+            measure.baseline_points if measure.baseline_points and measure.baseline_points <= len(points) else None
+        )
+        analysis = run_chart([p.value for p in points], rule_set=chosen, baseline=baseline)  # type: ignore[arg-type]
+    first = points[0].period_start if points else None
+    return MeasureView(
+        id=measure.id,
+        project_id=measure.project_id,
+        kind=measure.kind,
+        source=measure.source,
+        matneo_measure=measure.matneo_measure,
+        title=measure.title,
+        unit=measure.unit,
+        unit_label=_unit_label(measure.unit),
+        frequency=measure.frequency,
+        direction=measure.direction,
+        rule_set=chosen,
+        baseline_points=measure.baseline_points,
+        baseline_reason=measure.baseline_reason,
+        is_key=measure.is_key,
+        points=points,
+        analysis=analysis,
+        markers=[m for m in markers if first is None or m.on >= first],
+    )
+
+
+def _markers(session: Session, project_id: int, measure_id: int | None = None) -> list[Marker]:
+    found = [
+        Marker(c.starts_on, "pdsa", f"PDSA: {c.title}", c.id)
+        for c in session.scalars(select(QiPdsa).where(QiPdsa.project_id == project_id))
+    ]
+    notes = select(QiAnnotation).where(QiAnnotation.project_id == project_id)
+    for n in session.scalars(notes):
+        if n.measure_id is None or n.measure_id == measure_id:
+            found.append(Marker(n.on_date, "note", n.text, n.id))
+    return sorted(found, key=lambda m: (m.on, m.kind, m.ref))
+
+
+@dataclass
+class DriverNode:
+    id: int
+    text: str
+    ideas: list[tuple[int, str]] = field(default_factory=list)
+    children: list[DriverNode] = field(default_factory=list)
+
+
+@dataclass
+class PdsaView:
+    id: int
+    title: str
+    change_idea_id: int | None
+    change_idea: str | None
+    question: str
+    prediction: str
+    plan: str
+    data_to_collect: str
+    do_notes: str
+    study_notes: str
+    act: str | None
+    act_notes: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+
+    @property
+    def stage(self) -> str:
+        if self.act:
+            return "Act"
+        if self.study_notes:
+            return "Study"
+        if self.do_notes:
+            return "Do"
+        return "Plan"
+
+
+@dataclass
+class ProjectView:
+    id: int
+    trust_code: str
+    trust_name: str
+    team: str
+    title: str
+    problem: str
+    aim_what: str
+    aim_how_much: str
+    aim_by_when: dt.date | None
+    status: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    motivation: str
+    progress_score: float | None
+    progress_set_by: str | None
+    progress_set_at: dt.datetime | None
+    can_edit: bool
+    collaboratives: list[tuple[int, str]]
+    team_members: list[tuple[str, str]]
+    drivers: list[DriverNode]
+    ideas: list[tuple[int, str, str]]  # id, title, where from
+    measures: list[MeasureView]
+    pdsa: list[PdsaView]
+    annotations: list[tuple[int, dt.date, str, int | None]]
+    suggestion: ProgressSuggestion
+    signal: dict[str, Any] | None = None  # the signal that prompted it: details only within the trust's scope
+    signal_linked: bool = False
+    signal_options: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def aim(self) -> str:
+        return aim_statement(self.aim_what, self.aim_how_much, self.aim_by_when)
+
+    @property
+    def key_measure(self) -> MeasureView | None:
+        keyed = [m for m in self.measures if m.is_key]
+        outcome = [m for m in self.measures if m.kind == "outcome"]
+        chosen = keyed or outcome or self.measures
+        return chosen[0] if chosen else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "trust_code": self.trust_code,
+            "trust_name": self.trust_name,
+            "team": self.team,
+            "title": self.title,
+            "problem": self.problem,
+            "aim": {"what": self.aim_what, "how_much": self.aim_how_much, "by_when": self.aim_by_when},
+            "aim_statement": self.aim,
+            "status": self.status,
+            "starts_on": self.starts_on,
+            "ends_on": self.ends_on,
+            "motivation": self.motivation,
+            "signal": self.signal,
+            "signal_linked": self.signal_linked,
+            "progress": {
+                "score": self.progress_score,
+                "set_by": self.progress_set_by,
+                "set_at": self.progress_set_at,
+                "suggestion": {
+                    "score": self.suggestion.score,
+                    "reason": self.suggestion.reason,
+                    "label": self.suggestion.label,
+                },
+            },
+            "collaboratives": [{"id": i, "name": n} for i, n in self.collaboratives],
+            "team_members": [{"name": n, "role": r} for n, r in self.team_members],
+            "driver_diagram": {
+                "aim": self.aim,
+                "primary": [
+                    {
+                        "id": p.id,
+                        "text": p.text,
+                        "secondary": [
+                            {"id": s.id, "text": s.text, "change_ideas": [{"id": i, "title": t} for i, t in s.ideas]}
+                            for s in p.children
+                        ],
+                    }
+                    for p in self.drivers
+                ],
+            },
+            "change_ideas": [{"id": i, "title": t, "from": w} for i, t, w in self.ideas],
+            "measures": [m.to_dict() for m in self.measures],
+            "pdsa_cycles": [
+                {
+                    "id": c.id,
+                    "title": c.title,
+                    "stage": c.stage,
+                    "change_idea_id": c.change_idea_id,
+                    "question": c.question,
+                    "prediction": c.prediction,
+                    "plan": c.plan,
+                    "data_to_collect": c.data_to_collect,
+                    "do": c.do_notes,
+                    "study": c.study_notes,
+                    "act": c.act,
+                    "act_notes": c.act_notes,
+                    "starts_on": c.starts_on,
+                    "ends_on": c.ends_on,
+                }
+                for c in self.pdsa
+            ],
+            "annotations": [{"id": i, "on": d, "text": t, "measure_id": m} for i, d, t, m in self.annotations],
+        }
+
+
+def _drivers(session: Session, project_id: int) -> list[DriverNode]:
+    rows = list(
+        session.scalars(
+            select(QiDriver).where(QiDriver.project_id == project_id).order_by(QiDriver.position, QiDriver.id)
+        )
+    )
+    links: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    if rows:
+        joined = session.execute(
+            select(QiDriverIdea.driver_id, QiChangeIdea.id, QiChangeIdea.title)
+            .join(QiChangeIdea, QiChangeIdea.id == QiDriverIdea.idea_id)
+            .where(QiDriverIdea.driver_id.in_([r.id for r in rows]))
+            .order_by(QiChangeIdea.id)
+        )
+        for driver_id, idea_id, title in joined:
+            links[driver_id].append((idea_id, title))
+    primaries = [DriverNode(r.id, r.text) for r in rows if r.kind == "primary"]
+    by_id = {p.id: p for p in primaries}
+    for r in rows:
+        if r.kind == "secondary" and r.parent_id in by_id:
+            by_id[r.parent_id].children.append(DriverNode(r.id, r.text, links[r.id]))
+    return primaries
+
+
+def project_view(
+    url: str, access: Access, results: Any, project_id: int, *, measure_rule_sets: dict[int, str] | None = None
+) -> ProjectView:
+    """Everything the project page shows, with each measure's chart analysed."""
+    with transaction(url) as session:
+        project = project_for(session, access, project_id)
+        return _project_view(session, access, results, project, measure_rule_sets or {})
+
+
+def _project_view(
+    session: Session, access: Access, results: Any, project: QiProject, rule_sets: dict[int, str]
+) -> ProjectView:
+    pid = project.id
+    collaboratives = list(
+        session.execute(
+            select(QiCollaborative.id, QiCollaborative.name)
+            .join(QiProjectCollaborative, QiProjectCollaborative.collaborative_id == QiCollaborative.id)
+            .where(QiProjectCollaborative.project_id == pid)
+            .order_by(QiCollaborative.name)
+        )
+    )
+    collab_ids = [c[0] for c in collaboratives]
+    own_ideas = [
+        (i.id, i.title, "This project")
+        for i in session.scalars(select(QiChangeIdea).where(QiChangeIdea.project_id == pid))
+    ]
+    library = []
+    if collab_ids:
+        names = dict((c[0], c[1]) for c in collaboratives)
+        library = [
+            (i.id, i.title, f"{names[i.collaborative_id]} library")  # type: ignore[index]
+            for i in session.scalars(
+                select(QiChangeIdea).where(QiChangeIdea.collaborative_id.in_(collab_ids)).order_by(QiChangeIdea.title)
+            )
+            if i.project_id != pid
+        ]
+    idea_titles = {i: t for i, t, _ in own_ideas + library}
+    measures = []
+    for m in session.scalars(select(QiMeasure).where(QiMeasure.project_id == pid).order_by(QiMeasure.id)):
+        measures.append(
+            _measure_view(
+                session, access, results, m, project.trust_code, _markers(session, pid, m.id), rule_sets.get(m.id)
+            )
+        )
+    pdsa = [
+        PdsaView(
+            c.id,
+            c.title,
+            c.change_idea_id,
+            idea_titles.get(c.change_idea_id) if c.change_idea_id else None,
+            c.question,
+            c.prediction,
+            c.plan,
+            c.data_to_collect,
+            c.do_notes,
+            c.study_notes,
+            c.act,
+            c.act_notes,
+            c.starts_on,
+            c.ends_on,
+        )
+        for c in session.scalars(select(QiPdsa).where(QiPdsa.project_id == pid).order_by(QiPdsa.starts_on, QiPdsa.id))
+    ]
+    team = [
+        (t.name, t.role)
+        for t in session.scalars(select(QiTeamMember).where(QiTeamMember.project_id == pid).order_by(QiTeamMember.id))
+    ]
+    outcome = [m for m in measures if m.kind == "outcome"]
+    suggestion = progress_suggestion(
+        has_aim=bool(project.aim_what and project.aim_how_much and project.aim_by_when),
+        has_team=bool(team),
+        measures_with_data=sum(1 for m in measures if m.points),
+        pdsa_cycles=len(pdsa),
+        adopted=sum(1 for c in pdsa if c.act == "adopt"),
+        outcome_improved=any(m.improved for m in outcome),
+        process_improved=any(m.improved for m in measures if m.kind == "process"),
+        outcome_sustained=any(m.sustained for m in outcome),
+    )
+    notes = [
+        (n.id, n.on_date, n.text, n.measure_id)
+        for n in session.scalars(
+            select(QiAnnotation).where(QiAnnotation.project_id == pid).order_by(QiAnnotation.on_date)
+        )
+    ]
+    signal = None
+    options: list[tuple[int, str]] = []
+    if access.in_scope(project.trust_code):
+        if project.signal_id is not None:
+            row = session.get(Signal, project.signal_id)
+            if row is not None:
+                signal = {"id": row.id, "measure": row.measure, "status": row.status, "summary": row.summary}
+        if can_edit_project(access, project):
+            options = [
+                (r.id, f"{r.summary} ({r.status})")
+                for r in session.scalars(
+                    select(Signal)
+                    .where(Signal.trust_code == project.trust_code)
+                    .order_by(Signal.first_signal_date.desc())
+                )
+            ]
+    return ProjectView(
+        signal=signal,
+        signal_linked=project.signal_id is not None,
+        signal_options=options,
+        id=pid,
+        trust_code=project.trust_code,
+        trust_name=access.hierarchy.get(project.trust_code).name,
+        team=project.team,
+        title=project.title,
+        problem=project.problem,
+        aim_what=project.aim_what,
+        aim_how_much=project.aim_how_much,
+        aim_by_when=project.aim_by_when,
+        status=project.status,
+        starts_on=project.starts_on,
+        ends_on=project.ends_on,
+        motivation=project.motivation,
+        progress_score=project.progress_score,
+        progress_set_by=project.progress_set_by,
+        progress_set_at=project.progress_set_at,
+        can_edit=can_edit_project(access, project),
+        collaboratives=[(c[0], c[1]) for c in collaboratives],
+        team_members=team,
+        drivers=_drivers(session, pid),
+        ideas=own_ideas + library,
+        measures=measures,
+        pdsa=pdsa,
+        annotations=notes,
+        suggestion=suggestion,
+    )
+
+
+def measure_view(
+    url: str, access: Access, results: Any, measure_id: int, rule_set: str | None = None
+) -> tuple[ProjectView, MeasureView]:
+    """One measure with its chart analysis (``rule_set`` overrides the saved one for this view)."""
+    with transaction(url) as session:
+        measure = session.get(QiMeasure, measure_id)
+        if measure is None:
+            from matneo.qi.access import QiNotFound
+
+            raise QiNotFound(f"There is no measure {measure_id} that you can see.")
+        project = project_for(session, access, measure.project_id)
+        view = _project_view(session, access, results, project, {measure_id: rule_set} if rule_set else {})
+    return view, next(m for m in view.measures if m.id == measure_id)
+
+
+@dataclass
+class ProjectSummary:
+    id: int
+    title: str
+    trust_code: str
+    trust_name: str
+    status: str
+    progress_score: float | None
+    pdsa_cycles: int
+    key_measure: MeasureView | None
+
+
+@dataclass
+class CollaborativeView:
+    id: int
+    name: str
+    kind: str
+    org_code: str
+    org_name: str
+    description: str
+    can_manage: bool
+    waves: list[tuple[int, str, dt.date | None, dt.date | None]]
+    members: list[tuple[str, str, str | None]]  # code, name, wave
+    projects: list[ProjectSummary]
+    library: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "org_code": self.org_code,
+            "description": self.description,
+            "waves": [{"id": i, "name": n, "starts_on": s, "ends_on": e} for i, n, s, e in self.waves],
+            "members": [{"trust_code": c, "name": n, "wave": w} for c, n, w in self.members],
+            "projects": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "trust_code": p.trust_code,
+                    "status": p.status,
+                    "progress_score": p.progress_score,
+                    "pdsa_cycles": p.pdsa_cycles,
+                    "key_measure": p.key_measure.to_dict() if p.key_measure else None,
+                }
+                for p in self.projects
+            ],
+            "change_ideas": self.library,
+        }
+
+
+def list_collaboratives(url: str, access: Access) -> list[dict[str, Any]]:
+    with transaction(url) as session:
+        ids = visible_collaborative_ids(session, access)
+        if not ids:
+            return []
+        counts = dict(
+            session.execute(
+                select(QiProjectCollaborative.collaborative_id, func.count())
+                .where(QiProjectCollaborative.collaborative_id.in_(list(ids)))
+                .group_by(QiProjectCollaborative.collaborative_id)
+            ).all()
+        )
+        members = dict(
+            session.execute(
+                select(QiMember.collaborative_id, func.count())
+                .where(QiMember.collaborative_id.in_(list(ids)))
+                .group_by(QiMember.collaborative_id)
+            ).all()
+        )
+        rows = session.scalars(
+            select(QiCollaborative).where(QiCollaborative.id.in_(list(ids))).order_by(QiCollaborative.name)
+        )
+        return [
+            {
+                "id": c.id,
+                "name": c.name,
+                "kind": c.kind,
+                "org_code": c.org_code,
+                "projects": counts.get(c.id, 0),
+                "members": members.get(c.id, 0),
+            }
+            for c in rows
+        ]
+
+
+def list_projects(url: str, access: Access) -> list[dict[str, Any]]:
+    with transaction(url) as session:
+        ids = visible_project_ids(session, access)
+        if not ids:
+            return []
+        rows = session.scalars(select(QiProject).where(QiProject.id.in_(list(ids))).order_by(QiProject.title))
+        return [
+            {
+                "id": p.id,
+                "title": p.title,
+                "trust_code": p.trust_code,
+                "trust_name": access.hierarchy.get(p.trust_code).name,
+                "status": p.status,
+                "progress_score": p.progress_score,
+                "can_edit": can_edit_project(access, p),
+            }
+            for p in rows
+        ]
+
+
+def collaborative_view(
+    url: str, access: Access, results: Any, collaborative_id: int, query: str = ""
+) -> CollaborativeView:
+    """A collaborative's dashboard: members, every visible project's key measure, the shared library.
+
+    ``query`` filters the change ideas library (title or description contains it).
+    """
+    with transaction(url) as session:
+        c = collaborative_for(session, access, collaborative_id)
+        visible = visible_project_ids(session, access)
+        project_ids = [
+            pid
+            for pid in session.scalars(
+                select(QiProjectCollaborative.project_id).where(
+                    QiProjectCollaborative.collaborative_id == collaborative_id
+                )
+            )
+            if pid in visible
+        ]
+        projects = (
+            list(session.scalars(select(QiProject).where(QiProject.id.in_(project_ids)).order_by(QiProject.title)))
+            if project_ids
+            else []
+        )
+        pdsa_counts = (
+            dict(
+                session.execute(
+                    select(QiPdsa.project_id, func.count())
+                    .where(QiPdsa.project_id.in_(project_ids))
+                    .group_by(QiPdsa.project_id)
+                ).all()
+            )
+            if project_ids
+            else {}
+        )
+        # One query each for the measures and the custom values of every project on the page.
+        measures_of: dict[int, list[QiMeasure]] = defaultdict(list)
+        if project_ids:
+            for m in session.scalars(
+                select(QiMeasure).where(QiMeasure.project_id.in_(project_ids)).order_by(QiMeasure.id)
+            ):
+                measures_of[m.project_id].append(m)
+        keys: dict[int, QiMeasure] = {}
+        for pid, ms in measures_of.items():
+            keys[pid] = next((m for m in ms if m.is_key), None) or next((m for m in ms if m.kind == "outcome"), ms[0])
+        custom = _custom_points_of(session, list(keys.values()))
+        summaries = []
+        for p in projects:
+            key = keys.get(p.id)
+            view = (
+                _measure_view(session, access, results, key, p.trust_code, [], custom=custom.get(key.id, []))
+                if key
+                else None
+            )
+            summaries.append(
+                ProjectSummary(
+                    p.id,
+                    p.title,
+                    p.trust_code,
+                    access.hierarchy.get(p.trust_code).name,
+                    p.status,
+                    p.progress_score,
+                    pdsa_counts.get(p.id, 0),
+                    view,
+                )
+            )
+        waves = [
+            (w.id, w.name, w.starts_on, w.ends_on)
+            for w in session.scalars(
+                select(QiWave).where(QiWave.collaborative_id == collaborative_id).order_by(QiWave.id)
+            )
+        ]
+        wave_names = {w[0]: w[1] for w in waves}
+        members = [
+            (m.trust_code, access.hierarchy.get(m.trust_code).name, wave_names.get(m.wave_id) if m.wave_id else None)
+            for m in session.scalars(select(QiMember).where(QiMember.collaborative_id == collaborative_id))
+        ]
+        members.sort(key=lambda m: m[1])
+        library = _library(session, access, collaborative_id, visible, query)
+        return CollaborativeView(
+            id=c.id,
+            name=c.name,
+            kind=c.kind,
+            org_code=c.org_code,
+            org_name=access.hierarchy.get(c.org_code).name,
+            description=c.description,
+            can_manage=can_manage_collaborative(access, c),
+            waves=waves,
+            members=members,
+            projects=summaries,
+            library=library,
+        )
+
+
+def _library(
+    session: Session, access: Access, collaborative_id: int, visible: set[int], query: str
+) -> list[dict[str, Any]]:
+    """Each library idea with the projects that tested it (PDSA cycles) and what they decided."""
+    ideas = list(
+        session.scalars(
+            select(QiChangeIdea).where(QiChangeIdea.collaborative_id == collaborative_id).order_by(QiChangeIdea.title)
+        )
+    )
+    q = query.strip().lower()
+    if q:
+        ideas = [i for i in ideas if q in i.title.lower() or q in i.description.lower()]
+    tested: dict[int, dict[int, list[str | None]]] = defaultdict(lambda: defaultdict(list))
+    if ideas:
+        cycles = session.execute(
+            select(QiPdsa.change_idea_id, QiPdsa.project_id, QiPdsa.act)
+            .where(QiPdsa.change_idea_id.in_([i.id for i in ideas]))
+            .order_by(QiPdsa.id)
+        )
+        for idea_id, project_id, act in cycles:
+            if idea_id is not None and project_id in visible:
+                tested[idea_id][project_id].append(act)
+    project_ids = {pid for tests in tested.values() for pid in tests}
+    titles = (
+        dict(session.execute(select(QiProject.id, QiProject.title).where(QiProject.id.in_(list(project_ids)))).all())
+        if project_ids
+        else {}
+    )
+    return [
+        {
+            "id": idea.id,
+            "title": idea.title,
+            "description": idea.description,
+            "tested_by": [
+                {
+                    "project_id": pid,
+                    "title": titles.get(pid, ""),
+                    "cycles": len(acts),
+                    "decisions": [a for a in acts if a],
+                }
+                for pid, acts in sorted(tested[idea.id].items())
+            ],
+        }
+        for idea in ideas
+    ]
+
+
+def export_rows(measure: MeasureView) -> list[list[Any]]:
+    """A measure's chart data as CSV rows (period, value, numerator, denominator, centre line)."""
+    median = measure.analysis.median if measure.analysis else None
+    return [[p.label, p.period_start.isoformat(), p.value, p.numerator, p.denominator, median] for p in measure.points]
+
+
+__all__ = [
+    "MATNEO_MONTHS",
+    "CollaborativeView",
+    "MeasureView",
+    "ProjectView",
+    "collaborative_view",
+    "export_rows",
+    "list_collaboratives",
+    "list_projects",
+    "matneo_points",
+    "measure_view",
+    "project_view",
+]

@@ -1,0 +1,366 @@
+"""Quality improvement: pages under /qi and the JSON API under /api/v1/qi. Thin views only.
+
+Each view gets the user's access, checks the CSRF token for changes, calls :mod:`matneo.qi.actions`
+or a page builder in :mod:`matneo.web.pages.qi`, and renders HTML or JSON. A form that fails
+is shown again with the NHS.UK error summary (HTTP 400); a project or collaborative the user
+cannot see is 404, one they can see but not change is 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from matneo.auth.access import Access
+from matneo.qi import actions, queries
+from matneo.qi.access import QiNotFound
+from matneo.qi.core import QiInputError, UnreadableFile
+from matneo.web.app import access_for, render
+from matneo.web.pages import qi
+from matneo.web.security import check_csrf
+from matneo.web.services import NotFound, Services, api_json
+
+router = APIRouter()
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RuleSet = Annotated[str | None, Query(pattern=r"^(anhoej|ihi)$")]
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _url(request: Request) -> str:
+    return _services(request).settings.database_url
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+async def _form(request: Request) -> tuple[Access, dict[str, str], dict[str, UploadFile]]:
+    form = await request.form()
+    access = await run_in_threadpool(access_for, request)
+    check_csrf(access.user, form.get("csrf_token") if isinstance(form.get("csrf_token"), str) else None)  # type: ignore[arg-type]
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    files = {k: v for k, v in form.items() if isinstance(v, UploadFile)}
+    return access, values, files
+
+
+def _invalid(error: QiInputError) -> JSONResponse:
+    return JSONResponse({"errors": [{"field": e.field, "message": e.message} for e in error.errors]}, status_code=400)
+
+
+def _found(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except QiNotFound as error:
+        raise NotFound(str(error)) from None
+
+
+# -- pages: home and collaboratives -----------------------------------------------------------
+@router.get("/qi", include_in_schema=False)
+def home_view(request: Request) -> Response:
+    access = access_for(request)
+    return render(request, "qi_home.html", page=qi.home_page(_services(request), access))
+
+
+@router.post("/qi/collaboratives", include_in_schema=False)
+async def collaborative_create(request: Request) -> Response:
+    access, form, _ = await _form(request)
+    try:
+        cid = await run_in_threadpool(actions.create_collaborative, _url(request), access, form)
+    except QiInputError as error:
+        page = await run_in_threadpool(
+            qi.home_page, _services(request), access, qi.Problems.of("collaborative", error, form)
+        )
+        return render(request, "qi_home.html", 400, page=page)
+    return RedirectResponse(f"/qi/collaboratives/{cid}", status_code=303)
+
+
+@router.post("/qi/projects", include_in_schema=False)
+async def project_create(request: Request) -> Response:
+    access, form, _ = await _form(request)
+    chosen = [int(v) for v in (await request.form()).getlist("collaboratives") if isinstance(v, str) and v.isdigit()]
+    try:
+        pid = await run_in_threadpool(actions.create_project, _url(request), access, form, chosen)
+    except QiInputError as error:
+        page = await run_in_threadpool(qi.home_page, _services(request), access, qi.Problems.of("project", error, form))
+        return render(request, "qi_home.html", 400, page=page)
+    return RedirectResponse(f"/qi/projects/{pid}?done=created", status_code=303)
+
+
+@router.get("/qi/collaboratives/{collaborative_id}", include_in_schema=False)
+def collaborative_view(request: Request, collaborative_id: Id, q: str = "") -> Response:
+    access = access_for(request)
+    page = qi.collaborative_page(_services(request), access, collaborative_id, q[:100])
+    return render(request, "qi_collaborative.html", page=page)
+
+
+@router.post("/qi/collaboratives/{collaborative_id}/{action}", include_in_schema=False)
+async def collaborative_change(request: Request, collaborative_id: Id, action: str) -> Response:
+    access, form, _ = await _form(request)
+    url = _url(request)
+    calls: dict[str, Callable[[], Any]] = {
+        "members": lambda: actions.add_member(
+            url,
+            access,
+            collaborative_id,
+            form.get("trust_code", ""),
+            int(form["wave_id"]) if form.get("wave_id", "").isdigit() else None,
+        ),
+        "waves": lambda: actions.add_wave(url, access, collaborative_id, form),
+        "ideas": lambda: actions.add_change_idea(url, access, form, collaborative_id=collaborative_id),
+    }
+    if action not in calls:
+        raise NotFound("There is no such page.")
+    try:
+        await run_in_threadpool(_found, calls[action])
+    except QiInputError as error:
+        page = await run_in_threadpool(
+            qi.collaborative_page, _services(request), access, collaborative_id, "", qi.Problems.of(action, error, form)
+        )
+        return render(request, "qi_collaborative.html", 400, page=page)
+    return RedirectResponse(f"/qi/collaboratives/{collaborative_id}?done={action}", status_code=303)
+
+
+# -- pages: projects --------------------------------------------------------------------------
+@router.get("/qi/projects/{project_id}", include_in_schema=False)
+def project_view(request: Request, project_id: Id, done: str | None = None) -> Response:
+    access = access_for(request)
+    page = qi.project_page(_services(request), access, project_id, done=done)
+    return render(request, "qi_project.html", page=page)
+
+
+@router.get("/qi/projects/{project_id}/summary", include_in_schema=False)
+def summary_view(request: Request, project_id: Id, download: int = 0) -> Response:
+    """A project summary to print or save (HTML): aim, progress, driver diagram, every chart, PDSA cycles."""
+    page = qi.project_page(_services(request), access_for(request), project_id)
+    response = render(request, "qi_summary.html", page=page)
+    if download:
+        response.headers["Content-Disposition"] = f'attachment; filename="project-{project_id}-summary.html"'
+    return response
+
+
+@router.get("/qi/projects/{project_id}/driver-diagram.svg", include_in_schema=False)
+def diagram_view(request: Request, project_id: Id) -> Response:
+    svg = qi.diagram_svg(_services(request), access_for(request), project_id)
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'inline; filename="driver-diagram-{project_id}.svg"'},
+    )
+
+
+PROJECT_ACTIONS = ("update", "progress", "team", "driver", "driver-remove", "idea", "link", "measure", "annotation")
+
+
+@router.post("/qi/projects/{project_id}/{action}", include_in_schema=False)
+async def project_change(request: Request, project_id: Id, action: str) -> Response:
+    access, form, _ = await _form(request)
+    url = _url(request)
+    if action not in PROJECT_ACTIONS:
+        raise NotFound("There is no such page.")
+
+    def number(name: str) -> int:
+        value = form.get(name, "")
+        if not value.isdigit():
+            raise QiInputError([qi.FieldError(name, "Choose one from the list")])
+        return int(value)
+
+    calls: dict[str, Callable[[], Any]] = {
+        "update": lambda: actions.update_project(url, access, project_id, form),
+        "progress": lambda: actions.set_progress(url, access, project_id, form.get("progress_score")),
+        "team": lambda: actions.add_team_member(url, access, project_id, form),
+        "driver": lambda: actions.add_driver(url, access, project_id, form),
+        "driver-remove": lambda: actions.remove_driver(url, access, project_id, number("driver_id")),
+        "idea": lambda: actions.add_change_idea(url, access, form, project_id=project_id),
+        "link": lambda: actions.link_idea(url, access, project_id, number("driver_id"), number("idea_id")),
+        "measure": lambda: actions.add_measure(url, access, project_id, form),
+        "annotation": lambda: actions.add_annotation(url, access, project_id, form),
+    }
+    try:
+        await run_in_threadpool(_found, calls[action])
+    except QiInputError as error:
+        problems = qi.Problems.of(action, error, form)
+        page = await run_in_threadpool(qi.project_page, _services(request), access, project_id, problems)
+        return render(request, "qi_project.html", 400, page=page)
+    anchor = {"driver": "#driver-diagram", "idea": "#driver-diagram", "link": "#driver-diagram", "measure": "#measures"}
+    return RedirectResponse(f"/qi/projects/{project_id}?done={action}{anchor.get(action, '')}", status_code=303)
+
+
+@router.get("/qi/projects/{project_id}/pdsa/new", include_in_schema=False)
+def pdsa_new(request: Request, project_id: Id) -> Response:
+    page = qi.pdsa_page(_services(request), access_for(request), project_id)
+    return render(request, "qi_pdsa.html", page=page)
+
+
+@router.get("/qi/projects/{project_id}/pdsa/{pdsa_id}", include_in_schema=False)
+def pdsa_view(request: Request, project_id: Id, pdsa_id: Id) -> Response:
+    page = qi.pdsa_page(_services(request), access_for(request), project_id, pdsa_id)
+    return render(request, "qi_pdsa.html", page=page)
+
+
+@router.post("/qi/projects/{project_id}/pdsa/{pdsa}", include_in_schema=False)
+async def pdsa_save(request: Request, project_id: Id, pdsa: str) -> Response:
+    access, form, _ = await _form(request)
+    pdsa_id = None if pdsa == "new" else int(pdsa) if pdsa.isdigit() else -1
+    if pdsa_id == -1:
+        raise NotFound("There is no such PDSA cycle.")
+    try:
+        await run_in_threadpool(_found, lambda: actions.save_pdsa(_url(request), access, project_id, form, pdsa_id))
+    except QiInputError as error:
+        page = await run_in_threadpool(
+            qi.pdsa_page, _services(request), access, project_id, pdsa_id, qi.Problems.of("pdsa", error, form)
+        )
+        return render(request, "qi_pdsa.html", 400, page=page)
+    return RedirectResponse(f"/qi/projects/{project_id}?done=pdsa#pdsa", status_code=303)
+
+
+# -- pages: measures --------------------------------------------------------------------------
+@router.get("/qi/measures/{measure_id}", include_in_schema=False)
+def measure_view(request: Request, measure_id: Id, rules: RuleSet = None, done: str | None = None) -> Response:
+    page = qi.measure_page(_services(request), access_for(request), measure_id, rules, done=done)
+    if request.query_params.get("format") == "csv":
+        return Response(
+            page.csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="measure-{measure_id}.csv"'},
+        )
+    return render(request, "qi_measure.html", page=page)
+
+
+@router.get("/qi/measures/{measure_id}/chart.svg", include_in_schema=False)
+def measure_svg(request: Request, measure_id: Id, rules: RuleSet = None) -> Response:
+    page = qi.measure_page(_services(request), access_for(request), measure_id, rules)
+    return Response(
+        str(page.chart),
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'inline; filename="measure-{measure_id}.svg"'},
+    )
+
+
+@router.post("/qi/measures/{measure_id}/{action}", include_in_schema=False)
+async def measure_change(request: Request, measure_id: Id, action: str) -> Response:
+    access, form, files = await _form(request)
+    url = _url(request)
+    report = None
+    try:
+        if action == "values":
+            await run_in_threadpool(_found, lambda: actions.add_value(url, access, measure_id, form, today=_today()))
+        elif action == "delete-value":
+            day = dt.date.fromisoformat(form.get("period_start", "")) if form.get("period_start") else None
+            if day is None:
+                raise QiInputError([qi.FieldError("period_start", "Choose a period")])
+            await run_in_threadpool(_found, lambda: actions.delete_value(url, access, measure_id, day))
+        elif action == "settings":
+            await run_in_threadpool(_found, lambda: actions.update_measure(url, access, measure_id, form))
+        elif action == "import":
+            upload = files.get("file")
+            data = await upload.read(1_000_001) if upload else b""
+            try:
+                report = await run_in_threadpool(
+                    _found, lambda: actions.import_values(url, access, measure_id, data, today=_today())
+                )
+            except UnreadableFile as unreadable:
+                raise QiInputError([qi.FieldError("file", str(unreadable))]) from None
+        else:
+            raise NotFound("There is no such page.")
+    except (QiInputError, ValueError) as error:
+        problem = (
+            error
+            if isinstance(error, QiInputError)
+            else QiInputError([qi.FieldError("period_start", "Choose a period")])
+        )
+        page = await run_in_threadpool(
+            qi.measure_page, _services(request), access, measure_id, None, qi.Problems.of(action, problem, form)
+        )
+        return render(request, "qi_measure.html", 400, page=page)
+    if report is not None:
+        page = await run_in_threadpool(
+            qi.measure_page, _services(request), access, measure_id, None, None, "import", report
+        )
+        return render(request, "qi_measure.html", page=page)
+    return RedirectResponse(f"/qi/measures/{measure_id}?done={action}", status_code=303)
+
+
+# -- API --------------------------------------------------------------------------------------
+@router.get("/api/v1/qi/collaboratives", tags=["qi"], summary="Collaboratives you can see")
+def collaboratives_api(request: Request) -> Response:
+    return api_json(queries.list_collaboratives(_url(request), access_for(request)))
+
+
+@router.get("/api/v1/qi/collaboratives/{collaborative_id}", tags=["qi"], summary="A collaborative's dashboard data")
+def collaborative_api(request: Request, collaborative_id: Id, q: str = "") -> Response:
+    page = qi.collaborative_page(_services(request), access_for(request), collaborative_id, q[:100])
+    return api_json(page.to_dict())
+
+
+@router.get("/api/v1/qi/projects", tags=["qi"], summary="Projects you can see")
+def projects_api(request: Request) -> Response:
+    return api_json(queries.list_projects(_url(request), access_for(request)))
+
+
+@router.post("/api/v1/qi/projects", tags=["qi"], summary="Start a project", status_code=201)
+def project_create_api(
+    request: Request, body: Annotated[dict[str, Any], Body()], x_csrf_token: Annotated[str | None, Header()] = None
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, x_csrf_token)
+    chosen = [int(c) for c in body.get("collaboratives") or [] if str(c).isdigit()]
+    fields = {k: v for k, v in body.items() if k != "collaboratives" and isinstance(v, str | int | float | None)}
+    try:
+        pid = actions.create_project(_url(request), access, fields, chosen)
+    except QiInputError as error:
+        return _invalid(error)
+    return JSONResponse(
+        {"id": pid, "url": f"/qi/projects/{pid}"}, status_code=201, headers={"Location": f"/qi/projects/{pid}"}
+    )
+
+
+@router.get("/api/v1/qi/projects/{project_id}", tags=["qi"], summary="A project: aim, driver diagram, measures, PDSA")
+def project_api(request: Request, project_id: Id) -> Response:
+    return api_json(qi.project_page(_services(request), access_for(request), project_id).to_dict())
+
+
+@router.post("/api/v1/qi/projects/{project_id}/pdsa", tags=["qi"], summary="Record a PDSA cycle", status_code=201)
+def pdsa_api(
+    request: Request,
+    project_id: Id,
+    body: Annotated[dict[str, Any], Body()],
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, x_csrf_token)
+    try:
+        cid = _found(lambda: actions.save_pdsa(_url(request), access, project_id, body))
+    except QiInputError as error:
+        return _invalid(error)
+    return JSONResponse({"id": cid}, status_code=201)
+
+
+@router.get("/api/v1/qi/measures/{measure_id}", tags=["qi"], summary="A measure's data and run chart analysis")
+def measure_api(request: Request, measure_id: Id, rules: RuleSet = None) -> Response:
+    return api_json(qi.measure_page(_services(request), access_for(request), measure_id, rules).to_dict())
+
+
+@router.post("/api/v1/qi/measures/{measure_id}/values", tags=["qi"], summary="Enter one period of a custom measure")
+def value_api(
+    request: Request,
+    measure_id: Id,
+    body: Annotated[dict[str, Any], Body()],
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, x_csrf_token)
+    try:
+        period = _found(lambda: actions.add_value(_url(request), access, measure_id, body, today=_today()))
+    except QiInputError as error:
+        return _invalid(error)
+    return JSONResponse({"period_start": period.isoformat()}, status_code=201)
