@@ -57,7 +57,7 @@ import pyarrow.parquet as pq
 
 from matneo.config import Settings
 from matneo.db import ledger
-from matneo.db.session import prepare
+from matneo.db.session import check_schema
 from matneo.records.changes import (
     KEY_SCHEMA,
     KEYS,
@@ -378,7 +378,7 @@ class Loader:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         self.settings = settings
-        self.hierarchy = hierarchy or load_hierarchy()
+        self.hierarchy = hierarchy or load_hierarchy(settings=settings)
         self.progress = progress or (lambda stage, done, total: None)
         self.now = now or dt.datetime.now()  # wall-clock time, as births are recorded: for validation
         self.scope = None if scope is None else frozenset(scope)
@@ -397,7 +397,7 @@ class Loader:
         expect_version: int | None = None,
     ) -> BatchResult:
         self.settings.ensure_dirs()
-        prepare(self.settings.database_url)
+        check_schema(self.settings.database_url)
         files = discover(paths)
         if not files:
             raise UnreadableInput(Path(", ".join(str(p) for p in paths)), "contains no CSV or Parquet files")
@@ -715,7 +715,7 @@ def load_files(
 
 def record_failure(settings: Settings, path: Path, problem: str) -> None:
     """Put an unreadable file in the ledger as failed, so the Data page can show why."""
-    prepare(settings.database_url)
+    check_schema(settings.database_url)
     sha256 = ""
     size = 0
     if path.is_file():
