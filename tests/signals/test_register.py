@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 
 from matneo.auth.users import audit_trail
-from matneo.config import Settings
+from matneo.config import QUIET_MONTHS_VARIABLE, Settings, get_settings
 from matneo.db.session import upgrade
 from matneo.reference.organisations import load_hierarchy
-from matneo.signals.detect import QUIET_MONTHS_VARIABLE, SIGNAL_COLUMNS, SignalSettings
+from matneo.signals.detect import SIGNAL_COLUMNS, SignalSettings
 from matneo.signals.register import acknowledge, closes_on, current, episode_start, refresh
 
 
@@ -193,9 +193,11 @@ def test_the_quiet_period_is_configurable(settings: Settings, monkeypatch: pytes
     refresh(settings.database_url, august, dt.date(2019, 8, 31), quiet_months=6)
     assert refresh(settings.database_url, august, dt.date(2020, 2, 29), quiet_months=6).closed == 1
 
-    assert SignalSettings.from_environment().quiet_months == 12
+    monkeypatch.delenv(QUIET_MONTHS_VARIABLE, raising=False)
+    assert SignalSettings.of(get_settings(settings.home)).quiet_months == 12
     monkeypatch.setenv(QUIET_MONTHS_VARIABLE, "18")
-    assert SignalSettings.from_environment().quiet_months == 18
+    assert SignalSettings.of(get_settings(settings.home)).quiet_months == 18
+    assert SignalSettings.of(settings).quiet_months == 12, "read once, into Settings; not behind the caller's back"
     monkeypatch.setenv(QUIET_MONTHS_VARIABLE, "a year")
     with pytest.raises(ValueError, match="whole number of months"):
-        SignalSettings.from_environment()
+        get_settings(settings.home)

@@ -29,5 +29,5 @@ def current(
         trusts=trusts,
         since=since,
         include_closed=include_closed,
-        quiet_months=SignalSettings.from_environment().quiet_months,
+        quiet_months=SignalSettings.of(settings).quiet_months,
     )
