@@ -238,10 +238,11 @@ def test_two_instances_side_by_side(tmp_path: Path, make_row, write_csv) -> None
     one = Settings(home=tmp_path / "one", database_url=f"sqlite:///{tmp_path / 'one' / 'matneo.db'}")
     two = Settings(home=tmp_path / "two", database_url=f"sqlite:///{tmp_path / 'two' / 'matneo.db'}")
     path = write_csv(tmp_path / "a.csv", [make_row()])
+    for instance in (one, two):
+        instance.ensure_dirs()
+        upgrade(instance.database_url, load_hierarchy())
     load_files([path], one)
     assert store_status(one).rows == 1
-    two.ensure_dirs()
-    upgrade(two.database_url, load_hierarchy())
     assert store_status(two).rows == 0
     assert load_files([path], two).files[0].status == "loaded"
 
