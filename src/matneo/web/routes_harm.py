@@ -37,7 +37,7 @@ class PatientIn(BaseModel):
 
 
 class HarmSubmission(BaseModel):
-    report: dict[str, Any] | None = Field(None, description="The routing input: research note §0 field names")
+    report: dict[str, Any] | None = Field(None, description="The routing input (fields: docs/harm-routing.md)")
     patient: PatientIn | None = None
     idempotency_key: str | None = Field(None, max_length=100, description="Same key, same trust: same report")
     draft: bool = Field(False, description="Save as a draft (not validated) instead of submitting")
@@ -53,13 +53,13 @@ class RouteUpdate(BaseModel):
 
 class AmendRequest(BaseModel):
     changes: dict[str, Any] = Field(
-        description="Answers to change, by dotted field name (research note §0), e.g. "
+        description="Answers to change, by dotted field name (as in docs/harm-routing.md), e.g. "
         '{"baby.mri_evidence_hypoxic_injury": true}; null = not known'
     )
 
 
 class PreviewRequest(BaseModel):
-    report: dict[str, Any] | None = Field(None, description="A partial or complete report (nested, §0 names)")
+    report: dict[str, Any] | None = Field(None, description="A partial or complete report (nested)")
     form: dict[str, str] | None = Field(None, description="Or the report form's flat values (the live preview)")
 
 
