@@ -27,7 +27,7 @@ from pathlib import Path
 
 from matneo.board.service import produce
 from matneo.config import Settings
-from matneo.db.session import dispose_all_engines, prepare
+from matneo.db.session import dispose_all_engines, upgrade
 from matneo.measures.results import ResultCache
 from matneo.records.load import load_files
 from matneo.reference.organisations import load_hierarchy
@@ -49,7 +49,7 @@ def main() -> None:
     try:
         settings = Settings(home=work / "home", database_url=f"sqlite:///{work / 'home' / 'matneo.db'}")
         settings.ensure_dirs()
-        prepare(settings.database_url)
+        upgrade(settings.database_url, load_hierarchy())
         hierarchy = load_hierarchy()
         started = time.perf_counter()
         files = write_dataset(work / "synthetic", range(first, last + 1), scale=args.scale, seed=7)

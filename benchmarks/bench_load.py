@@ -44,9 +44,13 @@ MATNEO = """
 import json, resource, sys, time
 from pathlib import Path
 from matneo.config import Settings
+from matneo.db.session import upgrade
 from matneo.records.load import load_files
+from matneo.reference.organisations import load_hierarchy
 files, home = [Path(p) for p in sys.argv[1:-1]], Path(sys.argv[-1])
 settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+settings.ensure_dirs()
+upgrade(settings.database_url, load_hierarchy())
 start = time.perf_counter()
 result = load_files(files, settings)
 elapsed = time.perf_counter() - start

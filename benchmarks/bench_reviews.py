@@ -30,7 +30,7 @@ from matneo.auth.access import Access
 from matneo.auth.signin import SignedInUser
 from matneo.config import Settings
 from matneo.db.models import utcnow
-from matneo.db.session import get_engine, prepare
+from matneo.db.session import get_engine, upgrade
 from matneo.reference.organisations import load_hierarchy
 from matneo.reviews.learning import learning_table
 from matneo.reviews.models import (
@@ -148,7 +148,7 @@ def main() -> None:
     home = args.workdir or Path(tempfile.mkdtemp(prefix="matneo-bench-reviews-"))
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     trusts = [t.code for t in hierarchy.trusts()]
     total = seed(settings.database_url, trusts, args.per_trust, random.Random(7))

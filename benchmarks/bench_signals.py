@@ -39,9 +39,11 @@ from pathlib import Path
 import polars as pl
 
 from matneo.config import Settings
+from matneo.db.session import upgrade
 from matneo.measures.counts import load_cube
 from matneo.records.load import load_files
 from matneo.records.store import RecordStore
+from matneo.reference.organisations import load_hierarchy
 from matneo.signals.detect import METHODS, SignalSettings, cusum_signals, detect
 from matneo.synth import Struggling, generate_year, write_dataset
 
@@ -184,6 +186,8 @@ def run(years: list[int], scale: float, seed: int, workdir: Path) -> None:
     generated = time.perf_counter() - start
     start = time.perf_counter()
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+    settings.ensure_dirs()
+    upgrade(settings.database_url, load_hierarchy())
     result = load_files(paths, settings)
     loaded = time.perf_counter() - start
     store = RecordStore(settings.records_dir)

@@ -56,8 +56,9 @@ import httpx
 
 from matneo.auth.users import add_user, list_users
 from matneo.config import get_settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
 from matneo.records.status import store_status
+from matneo.reference.organisations import load_hierarchy
 
 DEFAULT_HOME = Path("~/.matneo-bench-web")
 YEARS = "2015-2024"
@@ -108,7 +109,7 @@ def ensure_data(home: Path) -> int:
     """Records in ``home``; generates and loads ten synthetic national years when there are none."""
     settings = get_settings(home)
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     rows = store_status(settings).rows
     if rows:
         return rows

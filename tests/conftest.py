@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from matneo.config import Settings
-from matneo.db.session import dispose_all_engines, dispose_engine
+from matneo.db.session import dispose_all_engines, dispose_engine, upgrade
 from matneo.records.schema import FIELD_NAMES
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from rowbuilder import valid_row
@@ -32,7 +32,14 @@ def sqlite_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings
     home = tmp_path / "home"
     monkeypatch.setenv("MATNEO_HOME", str(home))
     monkeypatch.delenv("MATNEO_DATABASE_URL", raising=False)
-    return Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+    return _upgraded(Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}"))
+
+
+def _upgraded(settings: Settings) -> Settings:
+    """An instance after `matneo db upgrade`, as an operator sets one up (migrations are that explicit step)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url, load_hierarchy())
+    return settings
 
 
 @pytest.fixture
@@ -63,7 +70,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     sqlite_url = f"sqlite:///{home / 'matneo.db'}"
     url = sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     monkeypatch.setenv("MATNEO_DATABASE_URL", url)
-    return Settings(home=home, database_url=url)
+    return _upgraded(Settings(home=home, database_url=url))
 
 
 # -- birth-record files: one valid row, then change what a test is about --------------------

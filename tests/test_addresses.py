@@ -7,7 +7,8 @@ import pytest
 from matneo.addresses import InvalidAddress, check_address, is_address
 from matneo.auth.users import add_user, list_users
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
+from matneo.reference.organisations import load_hierarchy
 
 GOOD = ["midwife@r0a.test", "Jane.Smith1@nhs.net", "a+tag@sub.example.nhs.uk", "o'neil@trust.nhs.uk", "x@localhost"]
 BAD = [
@@ -49,7 +50,7 @@ def test_malformed_addresses_and_line_breaks_are_refused(address: str) -> None:
 
 def test_a_user_cannot_be_added_with_a_header_in_their_address(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     with pytest.raises(ValueError, match="is not an e-mail address"):
         add_user(settings.database_url, BAD[0], "national_analyst", "ENG", "a perfectly long password", "tests")
     assert list_users(settings.database_url) == []

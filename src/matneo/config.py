@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_HOME = Path("~/.matneo")
+QUIET_MONTHS_VARIABLE = "MATNEO_SIGNAL_QUIET_MONTHS"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved locations for one MatNeo instance."""
+    """Resolved locations and choices for one MatNeo instance, passed explicitly to whatever needs them."""
 
     home: Path
     database_url: str
+    #: Months without a signal before a register entry closes (``MATNEO_SIGNAL_QUIET_MONTHS``);
+    #: None: the default, :data:`matneo.signals.detect.QUIET_MONTHS`.
+    signal_quiet_months: int | None = None
 
     @property
     def records_dir(self) -> Path:
@@ -44,13 +48,18 @@ class Settings:
 
 
 def get_settings(home: Path | str | None = None) -> Settings:
-    """Settings from the environment: ``MATNEO_HOME`` and ``MATNEO_DATABASE_URL``.
+    """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL`` and
+    ``MATNEO_SIGNAL_QUIET_MONTHS``. Only the edges call this (the command line, benchmarks);
+    everything else is handed the result.
 
     The database defaults to an embedded SQLite file inside the home directory.
     """
     resolved = Path(home or os.environ.get("MATNEO_HOME") or DEFAULT_HOME).expanduser().resolve()
     url = os.environ.get("MATNEO_DATABASE_URL") or f"sqlite:///{resolved / 'matneo.db'}"
-    return Settings(home=resolved, database_url=url)
+    raw = os.environ.get(QUIET_MONTHS_VARIABLE, "").strip()
+    if raw and (not raw.isdigit() or int(raw) < 1):
+        raise ValueError(f"{QUIET_MONTHS_VARIABLE} must be a whole number of months, 1 or more, not {raw!r}")
+    return Settings(home=resolved, database_url=url, signal_quiet_months=int(raw) if raw else None)
 
 
 @dataclass(frozen=True)

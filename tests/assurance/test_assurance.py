@@ -12,8 +12,9 @@ from matneo.assurance.rag import rag
 from matneo.assurance.tracker import FieldProblem, history, statuses, update
 from matneo.config import Settings
 from matneo.db.models import AuditEvent
-from matneo.db.session import prepare, transaction
+from matneo.db.session import transaction, upgrade
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.reference.organisations import load_hierarchy
 
 TODAY = dt.date(2026, 12, 3)
 
@@ -58,7 +59,7 @@ def test_the_rag_rule(status: str, due: dt.date | None, signed: bool, expected: 
 
 def test_updates_are_checked_trailed_and_audited_in_one_go(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     url, key = settings.database_url, "cnst_mis_y2:SA8"
 
     def save(values: dict[str, str], actor_org: str = "R0A"):  # type: ignore[no-untyped-def]
@@ -111,10 +112,9 @@ def test_updates_are_checked_trailed_and_audited_in_one_go(settings: Settings) -
 
 def test_the_demo_seeds_a_realistic_position_once(settings: Settings) -> None:
     from matneo.assurance.demo import seed_demo_assurance
-    from matneo.reference.organisations import load_hierarchy
 
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     written = seed_demo_assurance(settings.database_url, hierarchy, "R0A", TODAY)
     assert written > 17 and seed_demo_assurance(settings.database_url, hierarchy, "R0A", TODAY) == 0  # once only

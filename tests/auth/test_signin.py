@@ -19,7 +19,7 @@ from matneo.auth.signin import (
 )
 from matneo.auth.users import add_user, audit_trail, set_active, unlock
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
 from matneo.reference.organisations import load_hierarchy
 from matneo.web.security import ClientThrottle
 
@@ -30,7 +30,7 @@ T0 = dt.datetime(2026, 11, 22, 9, 0)
 @pytest.fixture
 def user(settings: Settings) -> tuple[str, int]:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     view = add_user(settings.database_url, "mw@test.invalid", "trust_staff", "R0A", PASSWORD, actor="tests")
     return settings.database_url, view.id
 

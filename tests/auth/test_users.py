@@ -7,7 +7,7 @@ import pytest
 from matneo.auth.passwords import WeakPassword, hash_password, verify_password
 from matneo.auth.users import add_user, audit_trail, list_users
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
 from matneo.reference.organisations import load_hierarchy
 
 PASSWORD = "correct horse battery staple"
@@ -26,7 +26,7 @@ def test_hashes_verify_and_are_salted() -> None:
 
 def test_add_and_list_users_with_an_audit_event(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     trust = hierarchy.trusts()[0].code
     lmns = hierarchy.ancestor_at(trust, "lmns").code
@@ -58,7 +58,7 @@ def test_add_and_list_users_with_an_audit_event(settings: Settings) -> None:
 def test_the_audit_trail_pages_back_and_filters_by_actor_in_the_query(settings: Settings) -> None:
     """An organisation's older events stay reachable however many events other organisations add."""
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     trust = hierarchy.trusts()[0].code
     url = settings.database_url

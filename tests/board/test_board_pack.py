@@ -23,7 +23,7 @@ from matneo.board.service import produce
 from matneo.board.svg import spc_svg
 from matneo.config import Settings
 from matneo.db.models import AuditEvent
-from matneo.db.session import dispose_all_engines, prepare, transaction
+from matneo.db.session import dispose_all_engines, transaction, upgrade
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import ResultCache
 from matneo.records.load import load_files
@@ -123,7 +123,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings,
     home = tmp_path_factory.mktemp("board-home")
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     files = write_dataset(
         home / "synthetic",

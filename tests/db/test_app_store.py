@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from matneo.config import Settings
 from matneo.db.models import Organisation, User
 from matneo.db.organisations import sync_organisations
-from matneo.db.session import get_engine, migrate, prepare, transaction
+from matneo.db.session import get_engine, migrate, transaction, upgrade
 from matneo.reference.organisations import load_hierarchy
 
 
@@ -31,7 +31,7 @@ def test_migrations_create_every_table_and_are_idempotent(settings: Settings) ->
 
 def test_organisations_follow_the_reference(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     with transaction(settings.database_url) as session:
         levels = {o.code: o.level for o in session.scalars(select(Organisation))}
@@ -47,7 +47,7 @@ def test_organisations_follow_the_reference(settings: Settings) -> None:
 
 def test_a_user_belongs_to_a_known_organisation(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     trust = load_hierarchy().trusts()[0].code
     with transaction(settings.database_url) as session:
         session.add(User(email="champion@example.nhs.uk", role="trust_staff", org_code=trust))

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from matneo.config import Settings
+from matneo.db.session import upgrade
 from matneo.measures.compute import RESULT_COLUMNS, compute
 from matneo.measures.counts import build_cube, load_cube
 from matneo.records.load import load_files
@@ -131,6 +132,8 @@ def national(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, pl.Dat
     tmp = tmp_path_factory.mktemp("national")
     files = write_dataset(tmp / "synthetic", [2010, 2019], scale=1.0, seed=7)
     settings = Settings(home=tmp / "home", database_url=f"sqlite:///{tmp / 'home' / 'matneo.db'}")
+    settings.ensure_dirs()
+    upgrade(settings.database_url, load_hierarchy())
     load_files(files, settings)
     cube = load_cube(RecordStore(settings.records_dir), settings.home / "cache")
     return settings, compute(level="england", period="year", cube=cube)

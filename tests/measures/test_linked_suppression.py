@@ -24,6 +24,7 @@ import polars as pl
 import pytest
 
 from matneo.config import Settings
+from matneo.db.session import upgrade
 from matneo.measures.counts import DERIVED_COLUMNS as DERIVED_SQL
 from matneo.measures.definitions import MEASURES, Measure
 from matneo.measures.disclosure import (
@@ -154,6 +155,8 @@ def instance(tmp_path_factory: pytest.TempPathFactory, hierarchy: OrgHierarchy) 
     """One year of synthetic births for every trust at a small scale: plenty of 1–7 counts."""
     home = tmp_path_factory.mktemp("linked")
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+    settings.ensure_dirs()
+    upgrade(settings.database_url, hierarchy)
     files = write_dataset(home / "synth", [2024], scale=0.05, seed=11, hierarchy=hierarchy)
     load_files(files, settings, hierarchy)
     return Instance(ResultCache(settings, hierarchy), RecordStore(settings.records_dir).partition_files())

@@ -7,8 +7,8 @@ import pytest
 from matneo.auth.access import Access
 from matneo.auth.signin import SignedInUser
 from matneo.config import Settings
-from matneo.db.session import prepare
-from matneo.reference.organisations import OrgHierarchy
+from matneo.db.session import upgrade
+from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 
 OWN, MEMBER, OUTSIDER = "R0A", "RJ1", "RM3"  # RM3 shares R0A's LMNS but is not in the collaborative
 
@@ -16,7 +16,7 @@ OWN, MEMBER, OUTSIDER = "R0A", "RJ1", "RM3"  # RM3 shares R0A's LMNS but is not 
 @pytest.fixture
 def app_store(settings: Settings) -> Settings:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     return settings
 
 

@@ -16,16 +16,16 @@ from matneo.auth.signin import SignedInUser
 from matneo.config import Settings
 from matneo.dates import add_months
 from matneo.db.models import QiMeasureValue
-from matneo.db.session import prepare, transaction
+from matneo.db.session import transaction, upgrade
 from matneo.qi import actions
-from matneo.reference.organisations import OrgHierarchy
+from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from matneo.web.pages import qi as pages
 
 
 def test_dashboard_of_50_projects_under_a_second(sqlite_settings: Settings, hierarchy: OrgHierarchy) -> None:
     url = sqlite_settings.database_url
     sqlite_settings.ensure_dirs()
-    prepare(url)
+    upgrade(url, load_hierarchy())
     national = Access(SignedInUser(1, "analyst@eng.test", "national_analyst", "ENG", ""), hierarchy)
     cid = actions.create_collaborative(url, national, {"name": "Fifty", "kind": "national", "org_code": "ENG"})
     trusts = [t.code for t in hierarchy.trusts()][:50]

@@ -17,12 +17,13 @@ from sqlalchemy import select
 
 from matneo.config import Settings
 from matneo.db.models import Load, LoadTrustMonth
-from matneo.db.session import prepare, transaction
+from matneo.db.session import transaction, upgrade
 from matneo.records.changes import MonthChange
 from matneo.records.load import UnreadableInput, load_files, rejection_report_csv
 from matneo.records.schema import FIELD_NAMES
 from matneo.records.status import store_status
 from matneo.records.store import RecordStore
+from matneo.reference.organisations import load_hierarchy
 
 
 def stored(settings: Settings, sql: str = "SELECT record_id FROM births ORDER BY record_id") -> list[tuple]:
@@ -228,7 +229,7 @@ def test_unreadable_file_changes_nothing(
 
 def test_status_of_an_empty_instance(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     summary = store_status(settings)
     assert (summary.rows, summary.trusts, summary.months, summary.last_loads) == (0, 0, 0, [])
     assert stored(settings) == []
@@ -238,10 +239,11 @@ def test_two_instances_side_by_side(tmp_path: Path, make_row, write_csv) -> None
     one = Settings(home=tmp_path / "one", database_url=f"sqlite:///{tmp_path / 'one' / 'matneo.db'}")
     two = Settings(home=tmp_path / "two", database_url=f"sqlite:///{tmp_path / 'two' / 'matneo.db'}")
     path = write_csv(tmp_path / "a.csv", [make_row()])
+    for instance in (one, two):
+        instance.ensure_dirs()
+        upgrade(instance.database_url, load_hierarchy())
     load_files([path], one)
     assert store_status(one).rows == 1
-    two.ensure_dirs()
-    prepare(two.database_url)
     assert store_status(two).rows == 0
     assert load_files([path], two).files[0].status == "loaded"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from matneo.config import Settings
+from matneo.db.session import upgrade
 from matneo.records.load import BatchResult, load_files
 from matneo.records.reference_doc import render
 from matneo.records.store import RecordStore
@@ -370,6 +371,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory, hierarchy: OrgHierarchy, t
         writer.writerows(rows)
     home = tmp / "home"
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+    settings.ensure_dirs()
+    upgrade(settings.database_url, hierarchy)
     result: BatchResult = load_files([path], settings, hierarchy=hierarchy, now=LOAD_TIME)
     rules_by_row: dict[int, set[str]] = defaultdict(set)
     report = result.files[0].rejection_file

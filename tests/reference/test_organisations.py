@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from matneo.config import Settings
 from matneo.records.schema import NEONATAL_UNIT_LEVELS as SCHEMA_UNIT_LEVELS
 from matneo.reference.organisations import (
     LEVELS,
@@ -250,13 +251,25 @@ def test_cache_notices_an_edited_file(tmp_path: Path) -> None:
     assert second.get("RJ2").name == "Renamed" and second.version != first.version
 
 
+def instance(home: Path) -> Settings:
+    return Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+
+
 def test_user_extract_in_matneo_home_replaces_the_packaged_one(isolated_home: Path) -> None:
     reference = isolated_home / "reference"
     write(reference / "organisations.csv", SMALL_ORGS)
-    hierarchy = load_hierarchy()
+    hierarchy = load_hierarchy(settings=instance(isolated_home))
     assert len(hierarchy.trusts()) == 2 and hierarchy.sites == {}
     write(reference / "sites.csv", SMALL_SITES)
-    assert set(load_hierarchy().sites) == {"RJ122", "RJ224"}
+    assert set(load_hierarchy(settings=instance(isolated_home)).sites) == {"RJ122", "RJ224"}
+
+
+def test_the_environment_is_not_read_behind_the_callers_back(isolated_home: Path) -> None:
+    """MATNEO_HOME points at an instance with its own extract; only a caller passing its settings gets it."""
+    write(isolated_home / "reference" / "organisations.csv", SMALL_ORGS)
+    assert len(load_hierarchy().trusts()) > 2, "without settings: the packaged snapshot, whatever MATNEO_HOME says"
+    elsewhere = instance(isolated_home.parent / "other")
+    assert len(load_hierarchy(settings=elsewhere).trusts()) > 2, "another instance's settings: its own (none)"
 
 
 ORG_ERRORS = [
@@ -357,7 +370,7 @@ def test_install_leaves_a_previous_extract_untouched_when_the_new_one_is_bad(
     with pytest.raises(ReferenceDataError):
         install_user_extract(new_orgs, new_sites, isolated_home)
     assert snapshot(isolated_home) == before
-    assert "RJ6" not in load_hierarchy().organisations
+    assert "RJ6" not in load_hierarchy(settings=instance(isolated_home)).organisations
 
 
 def test_install_replaces_a_good_extract_and_load_hierarchy_uses_it(tmp_path: Path, isolated_home: Path) -> None:
@@ -368,7 +381,7 @@ def test_install_replaces_a_good_extract_and_load_hierarchy_uses_it(tmp_path: Pa
     assert "RJ6" in installed.organisations and installed.sites["RJ611"].trust_code == "RJ6"
     assert (isolated_home / "reference" / "organisations.csv").read_bytes() == new_orgs.read_bytes()
     assert sorted(p.name for p in (isolated_home / "reference").iterdir()) == ["organisations.csv", "sites.csv"]
-    loaded = load_hierarchy()
+    loaded = load_hierarchy(settings=instance(isolated_home))
     assert loaded.version == installed.version and "RJ611" in loaded.sites
 
 
@@ -377,7 +390,7 @@ def test_install_without_sites_removes_the_old_sites(tmp_path: Path, isolated_ho
     installed = install_user_extract(tmp_path / "o.csv", None, isolated_home)
     assert installed.sites == {}
     assert not (isolated_home / "reference" / "sites.csv").exists()
-    assert load_hierarchy().sites == {}
+    assert load_hierarchy(settings=instance(isolated_home)).sites == {}
 
 
 def test_levels_constant_is_ordered_bottom_up() -> None:

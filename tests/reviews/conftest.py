@@ -10,9 +10,9 @@ import pytest
 from matneo.auth.access import Access
 from matneo.auth.signin import SignedInUser
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
 from matneo.records.load import load_files
-from matneo.reference.organisations import OrgHierarchy
+from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from rowbuilder import valid_row
 
 OWN, OTHER = "R0A", "RJ1"
@@ -104,7 +104,7 @@ DEATHS: list[tuple[str, str, dict[str, str], bool]] = [
 @pytest.fixture
 def app_store(settings: Settings) -> Settings:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     return settings
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import polars as pl
 
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
+from matneo.reference.organisations import load_hierarchy
 from matneo.signals.detect import SIGNAL_COLUMNS
 from matneo.signals.register import refresh
 
@@ -42,7 +43,7 @@ def test_refresh_counts_every_kind_of_change(sqlite_settings: Settings, tmp_path
 def test_the_table_shows_methods_and_dates_in_words(sqlite_settings: Settings) -> None:
     settings = sqlite_settings
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     signals = pl.DataFrame(
         [("R0A", "stillbirth_rate", "cusum", dt.date(2019, 8, 1), "CUSUM 7.4, threshold 7", 7.4)],
         schema=SIGNAL_COLUMNS,

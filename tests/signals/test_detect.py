@@ -10,9 +10,11 @@ import polars as pl
 import pytest
 
 from matneo.config import Settings
+from matneo.db.session import upgrade
 from matneo.measures.counts import load_cube
 from matneo.records.load import load_files
 from matneo.records.store import RecordStore
+from matneo.reference.organisations import load_hierarchy
 from matneo.signals.detect import (
     CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS,
     SIGNAL_COLUMNS,
@@ -34,6 +36,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> RecordStore:
         tmp / "data", [2018, 2019], scale=0.5, seed=11, struggling=[Struggling(PLANTED, dt.date(2019, 1, 1), 3.0)]
     )
     settings = Settings(home=tmp / "home", database_url=f"sqlite:///{tmp / 'home' / 'matneo.db'}")
+    settings.ensure_dirs()
+    upgrade(settings.database_url, load_hierarchy())
     load_files(files, settings)
     return RecordStore(settings.records_dir)
 

@@ -8,9 +8,10 @@ import polars as pl
 import pytest
 
 from matneo.auth.users import audit_trail
-from matneo.config import Settings
-from matneo.db.session import prepare
-from matneo.signals.detect import QUIET_MONTHS_VARIABLE, SIGNAL_COLUMNS, SignalSettings
+from matneo.config import QUIET_MONTHS_VARIABLE, Settings, get_settings
+from matneo.db.session import upgrade
+from matneo.reference.organisations import load_hierarchy
+from matneo.signals.detect import SIGNAL_COLUMNS, SignalSettings
 from matneo.signals.register import acknowledge, closes_on, current, episode_start, refresh
 
 
@@ -24,7 +25,7 @@ def detected(*rows: tuple[str, str, str, dt.date]) -> pl.DataFrame:
 
 def test_lifecycle(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     url = settings.database_url
     first = detected(("R0A", "stillbirth_rate", "cusum", dt.date(2019, 3, 4)))
     assert refresh(url, first, dt.date(2019, 6, 30)).raised == 1
@@ -64,7 +65,7 @@ def test_lifecycle(settings: Settings) -> None:
 
 def test_acknowledging_needs_a_person_and_a_reason(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     refresh(
         settings.database_url, detected(("R0A", "stillbirth_rate", "spc", dt.date(2019, 5, 31))), dt.date(2019, 6, 30)
     )
@@ -91,7 +92,7 @@ def funnel(year: int, observed: int, expected: float) -> pl.DataFrame:
 def test_evidence_is_refreshed_when_the_numbers_change_on_the_same_date(settings: Settings) -> None:
     """Late or corrected records for 2019 change O and E; the signal date (31 Dec 2019) does not."""
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     url = settings.database_url
     assert refresh(url, funnel(2019, 20, 8.0), dt.date(2020, 3, 31)).raised == 1
     summary = refresh(url, funnel(2019, 22, 8.4), dt.date(2020, 4, 30))
@@ -108,7 +109,7 @@ def test_evidence_is_refreshed_when_the_numbers_change_on_the_same_date(settings
 
 def test_since_is_the_start_of_the_continuing_episode(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     url = settings.database_url
     signals = detected(
         ("R0A", "stillbirth_rate", "cusum", dt.date(2014, 1, 5)),  # 3 years before the next: another episode
@@ -135,7 +136,7 @@ def test_episodes_and_closing_follow_the_quiet_period() -> None:
 
 def test_a_signal_that_stops_firing_says_so_then_closes(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     url = settings.database_url
     august = detected(("R0A", "stillbirth_rate", "cusum", dt.date(2019, 8, 1)))
     refresh(url, august, dt.date(2019, 8, 31))
@@ -174,7 +175,7 @@ def test_a_signal_that_stops_firing_says_so_then_closes(settings: Settings) -> N
 
 def test_a_funnel_signal_stands_until_the_next_complete_year(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     url = settings.database_url
     years = pl.concat([funnel(2018, 18, 8.0), funnel(2019, 20, 8.0)])
     refresh(url, years, dt.date(2019, 12, 31))
@@ -187,14 +188,16 @@ def test_a_funnel_signal_stands_until_the_next_complete_year(settings: Settings)
 
 def test_the_quiet_period_is_configurable(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     august = detected(("R0A", "stillbirth_rate", "cusum", dt.date(2019, 8, 1)))
     refresh(settings.database_url, august, dt.date(2019, 8, 31), quiet_months=6)
     assert refresh(settings.database_url, august, dt.date(2020, 2, 29), quiet_months=6).closed == 1
 
-    assert SignalSettings.from_environment().quiet_months == 12
+    monkeypatch.delenv(QUIET_MONTHS_VARIABLE, raising=False)
+    assert SignalSettings.of(get_settings(settings.home)).quiet_months == 12
     monkeypatch.setenv(QUIET_MONTHS_VARIABLE, "18")
-    assert SignalSettings.from_environment().quiet_months == 18
+    assert SignalSettings.of(get_settings(settings.home)).quiet_months == 18
+    assert SignalSettings.of(settings).quiet_months == 12, "read once, into Settings; not behind the caller's back"
     monkeypatch.setenv(QUIET_MONTHS_VARIABLE, "a year")
     with pytest.raises(ValueError, match="whole number of months"):
-        SignalSettings.from_environment()
+        get_settings(settings.home)

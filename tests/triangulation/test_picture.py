@@ -11,7 +11,7 @@ from sqlalchemy import select
 from matneo.assurance.demo import seed_demo_assurance
 from matneo.config import Settings
 from matneo.db.models import AuditEvent, Signal
-from matneo.db.session import dispose_all_engines, prepare, transaction
+from matneo.db.session import dispose_all_engines, transaction, upgrade
 from matneo.measures.results import ResultCache
 from matneo.records.load import load_files
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
@@ -28,7 +28,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings,
     home = tmp_path_factory.mktemp("triangulation")
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     load_files(write_dataset(home / "synthetic", range(2022, 2024), scale=0.02, seed=3), settings, hierarchy)
     with transaction(settings.database_url) as session:  # an open outcome signal at the planted trust

@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from matneo.auth.users import add_user
 from matneo.config import Settings
 from matneo.db.models import Signal, SignalEvent
-from matneo.db.session import dispose_all_engines, prepare, transaction
+from matneo.db.session import dispose_all_engines, transaction, upgrade
 from matneo.records.load import load_files
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from matneo.signals.register import refresh_from_store
@@ -125,7 +125,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebInstance]:
     home = tmp_path_factory.mktemp("web-home")
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     hierarchy = load_hierarchy()
     files = write_dataset(
         home / "synthetic",

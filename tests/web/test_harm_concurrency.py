@@ -20,7 +20,8 @@ from harm.reports import report, stillborn
 from matneo.auth.users import add_user
 from matneo.config import Settings
 from matneo.db.models import HarmCase, HarmRoute
-from matneo.db.session import prepare, transaction
+from matneo.db.session import transaction, upgrade
+from matneo.reference.organisations import load_hierarchy
 
 from .conftest import OWN_TRUST, PASSWORD, serve, sign_in
 
@@ -33,7 +34,7 @@ ROUTES_PER_REPORT = 5  # MNSI, MBRRACE_PERINATAL, PMRT, DUTY_OF_CANDOUR, LFPSE
 def test_concurrent_submissions_persist_exactly_once(postgres_url: str, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", database_url=postgres_url)
     settings.ensure_dirs()
-    prepare(postgres_url)
+    upgrade(postgres_url, load_hierarchy())
     add_user(postgres_url, "reporter@test.invalid", "trust_staff", OWN_TRUST, PASSWORD, actor="tests")
     base_url, stop = serve(settings)
     try:

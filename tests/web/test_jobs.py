@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
 from matneo.records.load import load_files
+from matneo.reference.organisations import load_hierarchy
 from matneo.signals.register import current
 from matneo.synth import write_dataset
 from matneo.synth.generator import parse_struggling
@@ -17,7 +18,7 @@ from matneo.web.services import Services
 def test_jobs_refresh_signals_after_a_load_and_check_overdue_hourly(sqlite_settings: Settings, tmp_path: Path) -> None:
     settings = sqlite_settings
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     clock = [0.0]
     jobs = BackgroundJobs(Services.create(settings), clock=lambda: clock[0])
     assert jobs.run_once() == ["overdue check: 0 new notifications"]

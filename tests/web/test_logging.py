@@ -24,6 +24,8 @@ def test_server_logs_requests_and_jobs_to_stderr_without_identifiers(tmp_path: P
     home = tmp_path / "home"
     env = dict(os.environ, MATNEO_HOME=str(home), MATNEO_DATABASE_URL=f"sqlite:///{home / 'matneo.db'}")
     matneo = [sys.executable, "-m", "matneo.cli.main"]
+    upgraded = subprocess.run([*matneo, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert upgraded.returncode == 0, upgraded.stderr
     added = subprocess.run(
         [*matneo, "users", "add", "--email", EMAIL, "--role", "trust_staff", "--org", OWN_TRUST, "--password-stdin"],
         input=PASSWORD + "\n",

@@ -29,7 +29,7 @@ class Produced:
 
 
 def pack_signals(
-    url: str, hierarchy: OrgHierarchy, code: str, month_end: dt.date, *, comments: bool
+    settings: Settings, hierarchy: OrgHierarchy, code: str, month_end: dt.date, *, comments: bool
 ) -> list[SignalLine]:
     """Signals open at the organisation's trusts that had begun by the end of the pack's month.
 
@@ -40,7 +40,8 @@ def pack_signals(
     trusts = [t.code for t in hierarchy.trusts_under(code)]
     own = comments and hierarchy.get(code).level == "trust"
     lines = []
-    for s in register.current(url, trusts=trusts, quiet_months=SignalSettings.from_environment().quiet_months):
+    quiet_months = SignalSettings.of(settings).quiet_months
+    for s in register.current(settings.database_url, trusts=trusts, quiet_months=quiet_months):
         since = dt.date.fromisoformat(s["since"])
         if since > month_end:
             continue
@@ -94,9 +95,7 @@ def produce(
         code,
         month,
         scope=scope,
-        signals=pack_signals(
-            settings.database_url, hierarchy, code, following - dt.timedelta(days=1), comments=comments
-        ),
+        signals=pack_signals(settings, hierarchy, code, following - dt.timedelta(days=1), comments=comments),
         generated_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
     )
     html = render_html(pack)

@@ -88,8 +88,8 @@ def overdue_check_command(
     Safe to run any number of times: each overdue route gets one notification. `matneo serve`
     also runs it at start and every hour.
     """
-    from matneo.config import get_mail_settings, get_settings
-    from matneo.db.session import prepare
+    from matneo.cli import context
+    from matneo.config import get_mail_settings
     from matneo.harm.portal import overdue_check
     from matneo.harm.portal.mail import send_notifications
 
@@ -97,9 +97,7 @@ def overdue_check_command(
         day = dt.date.fromisoformat(today) if today else None
     except ValueError:
         raise _fail(f"--today must be a date YYYY-MM-DD, got {today!r}") from None
-    settings = get_settings()
-    settings.ensure_dirs()
-    prepare(settings.database_url)
+    settings = context.prepared()
     made = overdue_check(settings.database_url, day)
     typer.echo(f"{made} new overdue notification{'' if made == 1 else 's'}.")
     from matneo.reviews.notices import overdue_check as review_overdue_check

@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matneo.cli import context
 from matneo.cli.harm import harm_app
-from matneo.config import get_settings
+from matneo.config import Settings, get_settings
 from matneo.reviews.cli import reviews_app
 
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
@@ -26,6 +27,8 @@ users_app = typer.Typer(help="Users and the audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(harm_app, name="harm")
 app.add_typer(reviews_app, name="reviews")
+db_app = typer.Typer(help="The app database: upgrade its schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 console = Console()
 errors = Console(stderr=True)
 
@@ -87,6 +90,7 @@ def synth(
                 seed=seed,
                 struggling=plans,
                 fmt=file_format.value,
+                hierarchy=context.hierarchy(get_settings()),
                 progress=lambda year: progress.advance(task),
             )
         except ValueError as error:
@@ -126,7 +130,7 @@ def load(
     """Validate and load birth-record files. Bad rows go to a rejection report; nothing is lost."""
     from matneo.records.load import PlanRefused, UnreadableInput, load_files, record_failure
 
-    settings = get_settings()
+    settings = _prepared()
     with _progress(quiet=output is OutputFormat.json) as progress:
         task = progress.add_task("Checking files", total=None)
 
@@ -254,7 +258,7 @@ def orgs(
     if level is not None and level not in LEVELS:
         raise typer.BadParameter(f"level must be one of {', '.join(LEVELS)}", param_hint="--level")
     try:
-        hierarchy = load_hierarchy()
+        hierarchy = load_hierarchy(settings=get_settings())
     except ReferenceDataError as error:
         errors.print(f"[red]Reference data problem:[/red] {error}")
         raise typer.Exit(1) from None
@@ -280,12 +284,9 @@ def status(
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """What is loaded: trusts, months, rows, the last loads and rejections."""
-    from matneo.db.session import prepare
     from matneo.records.status import store_status
 
-    settings = get_settings()
-    settings.ensure_dirs()
-    prepare(settings.database_url)
+    settings = _prepared()
     summary = store_status(settings)
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps(summary.to_dict(), indent=1) + "\n")
@@ -358,9 +359,7 @@ def level_of_orgs(codes: list[str] | None, level: str | None) -> tuple[str, list
     """
     if not codes:
         return level or "england", None
-    from matneo.reference.organisations import load_hierarchy
-
-    hierarchy = load_hierarchy()
+    hierarchy = context.hierarchy(get_settings())
     codes = [code.strip().upper() for code in codes]
     levels = {}
     for code in codes:
@@ -570,16 +569,14 @@ def signals(
         if summary.as_of and output is OutputFormat.table:
             console.print(summary.text())
     try:
-        entries = current(org, parse_month(since), settings, include_closed)
+        entries = current(settings, org, parse_month(since), include_closed)
     except KeyError as error:
         errors.print(f"[red]Error:[/red] {error.args[0]}")
         raise typer.Exit(2) from None
     if level not in ("trust", "lmns", "region"):
         raise typer.BadParameter("level must be trust, lmns or region", param_hint="--level")
     if level != "trust":
-        from matneo.reference.organisations import load_hierarchy
-
-        hierarchy = load_hierarchy()
+        hierarchy = context.hierarchy(settings)
         for entry in entries:
             entry[f"{level}_code"] = hierarchy.ancestor_at(entry["trust_code"], level).code
         entries.sort(key=lambda e: (e[f"{level}_code"], e["trust_code"]))
@@ -639,7 +636,6 @@ def board_pack(
     from matneo.board.render import PdfUnavailable
     from matneo.board.service import produce
     from matneo.measures.results import ResultCache
-    from matneo.reference.organisations import load_hierarchy
 
     if out is None and html is None:
         raise typer.BadParameter("give --out FILE.pdf, --html FILE.html or both", param_hint="--out")
@@ -647,7 +643,7 @@ def board_pack(
     if first is None:  # pragma: no cover - parse_month only returns None for None
         raise typer.BadParameter("give the month as YYYY-MM", param_hint="--month")
     settings = _prepared()
-    hierarchy = load_hierarchy()
+    hierarchy = context.hierarchy(settings)
     code = org.strip().upper()
     try:
         made = produce(
@@ -689,11 +685,10 @@ def triangulate(
     """Trusts needing a conversation: the concern rules that fire, with their evidence, and the last decision."""
     from matneo.dates import day_text
     from matneo.measures.results import ResultCache
-    from matneo.reference.organisations import load_hierarchy
     from matneo.triangulation.picture import pictures
 
     settings = _prepared()
-    hierarchy = load_hierarchy()
+    hierarchy = context.hierarchy(settings)
     code = org.strip().upper()
     try:
         hierarchy.get(code)
@@ -729,13 +724,8 @@ def pl_dates_as_text(frame):  # type: ignore[no-untyped-def]
     return [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if t == pl.Date]
 
 
-def _prepared():  # type: ignore[no-untyped-def]
-    from matneo.db.session import prepare
-
-    settings = get_settings()
-    settings.ensure_dirs()
-    prepare(settings.database_url)
-    return settings
+def _prepared() -> Settings:
+    return context.prepared()
 
 
 @users_app.command("add")
@@ -840,14 +830,20 @@ def reference_install(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    upgrade: Annotated[
+        bool, typer.Option("--upgrade", help="Upgrade the app database first (what `matneo db upgrade` does).")
+    ] = False,
 ) -> None:
     """Serve the web app. Each request and each background job is logged to stderr (no identifiers)."""
     import uvicorn
 
     from matneo.web.app import create_app, log_to_stderr
 
+    if upgrade:
+        db_upgrade()
+    settings = _prepared()
     log_to_stderr()
-    app_ = create_app(get_settings(), warm=True)
+    app_ = create_app(settings, warm=True)
     console.print(f"MatNeo is running at http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 
@@ -866,15 +862,11 @@ def demo(
 ) -> None:
     """Generate and load a synthetic national dataset if nothing is loaded, then serve the web app."""
     from matneo.auth.demo import ensure_demo_users
-    from matneo.db.session import prepare
     from matneo.records.status import store_status
-    from matneo.reference.organisations import load_hierarchy
     from matneo.signals.register import refresh_from_store
     from matneo.web.app import DEMO_MARKER
 
-    settings = get_settings()
-    settings.ensure_dirs()
-    prepare(settings.database_url)
+    settings = _prepared()
     if store_status(settings).rows == 0:
         out = settings.home / "synthetic"
         console.print(f"No records loaded: generating synthetic data for {years} into {out}")
@@ -888,19 +880,19 @@ def demo(
         console.print("Records already loaded; skipping generation (see `matneo status`).")
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
-    accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
+    accounts = ensure_demo_users(settings.database_url, settings.home, context.hierarchy(settings), trust)
     from matneo.assurance.demo import seed_demo_assurance
     from matneo.reviews.demo import seed_demo_reviews
 
-    seeded = seed_demo_assurance(settings.database_url, load_hierarchy(), trust, dt.date.today())
+    seeded = seed_demo_assurance(settings.database_url, context.hierarchy(settings), trust, dt.date.today())
     if seeded:
         console.print(f"Assurance: {seeded} demonstration statuses recorded for {trust} and two LMNS neighbours.")
-    reviews_seeded = seed_demo_reviews(settings, load_hierarchy(), trust)
+    reviews_seeded = seed_demo_reviews(settings, context.hierarchy(settings), trust)
     if reviews_seeded:
         console.print(f"Perinatal mortality reviews: {reviews_seeded} synthetic reviews opened at {trust}.")
     from matneo.qi.demo import ensure_demo_collaborative
 
-    if ensure_demo_collaborative(settings.database_url, load_hierarchy(), trust) is not None:
+    if ensure_demo_collaborative(settings.database_url, context.hierarchy(settings), trust) is not None:
         console.print("Set up a demonstration improvement collaborative: see Improvement (/qi).")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
@@ -910,6 +902,26 @@ def demo(
         )
     if not no_serve:
         serve(host=host, port=port)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Upgrade the app database to this version's schema and sync its organisations (safe to repeat).
+
+    Run it after installing or upgrading MatNeo, before serving; other commands refuse a database
+    that is behind. With several workers, run it once, not from each.
+    """
+    from matneo.db.session import current_revision, head_revision, upgrade
+
+    settings = context.settings()
+    settings.ensure_dirs()
+    before = current_revision(settings.database_url)
+    upgrade(settings.database_url, context.hierarchy(settings))
+    head = head_revision()
+    if before == head:
+        console.print(f"The app database was already at the newest schema ({head}).")
+    else:
+        console.print(f"The app database is upgraded from {before or 'empty'} to {head}.")
 
 
 def _progress(quiet: bool = False) -> Progress:

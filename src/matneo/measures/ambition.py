@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from matneo.config import Settings
 from matneo.measures.compute import Level, compute, cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.periods import period_label
@@ -148,11 +149,17 @@ def ambition_report(
     *,
     cube: pl.DataFrame | None = None,
     hierarchy: OrgHierarchy | None = None,
-    settings=None,  # type: ignore[no-untyped-def]
+    settings: Settings | None = None,
 ) -> list[MeasureProgress]:
-    """Every ambition measure for England (``org_code`` None) or one organisation."""
-    hierarchy = hierarchy or load_hierarchy()
+    """Every ambition measure for England (``org_code`` None) or one organisation.
+
+    The cube is ``cube``, else that of the instance of ``settings`` (one of the two is needed).
+    """
+    hierarchy = hierarchy or load_hierarchy(settings=settings)
     if org_code is not None:
         hierarchy.get(org_code)  # a clear KeyError for an unknown code
-    cube = cube if cube is not None else cube_for_settings(settings)
+    if cube is None:
+        if settings is None:
+            raise TypeError("ambition_report needs the count cube or the settings of the instance whose store to read")
+        cube = cube_for_settings(settings)
     return [measure_progress(m, org_code, hierarchy, cube) for m in AMBITION_MEASURES]

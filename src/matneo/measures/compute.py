@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from matneo.config import Settings
 from matneo.dates import month_end
 from matneo.measures.counts import denominator_column, load_cube, numerator_column
 from matneo.measures.definitions import Measure, get_measures
@@ -175,21 +176,24 @@ def compute(
     *,
     cube: pl.DataFrame | None = None,
     hierarchy: OrgHierarchy | None = None,
-    settings=None,  # type: ignore[no-untyped-def]
+    settings: Settings | None = None,
 ) -> pl.DataFrame:
     """Measures at ``level`` by ``period`` (optionally ``by`` ethnic group or IMD quintile).
 
     ``start``/``end`` keep periods that lie within them; ``orgs`` keeps those organisations.
-    The cube comes from ``cube`` if given, else from the records store of ``settings``
-    (default: the environment's ``MATNEO_HOME``), cached per store version.
+    The cube comes from ``cube`` if given, else from the records store of ``settings`` (one
+    of the two is needed), cached per store version. The hierarchy is ``hierarchy``, else the
+    instance's of ``settings``, else the packaged one.
     """
     chosen = get_measures(measures)
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
     if by is not None and by not in BREAKDOWNS:
         raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}, not {by!r}")
-    hierarchy = hierarchy or load_hierarchy()
+    hierarchy = hierarchy or load_hierarchy(settings=settings)
     if cube is None:
+        if settings is None:
+            raise TypeError("compute needs the count cube or the settings of the instance whose store to read")
         cube = cube_for_settings(settings)
     lookup = org_lookup(hierarchy, level)
     if orgs:
@@ -265,10 +269,8 @@ def _empty_result(by: str | None) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def cube_for_settings(settings) -> pl.DataFrame:  # type: ignore[no-untyped-def]
-    """The count cube of an instance's live store (default: the environment's), cached per version."""
-    from matneo.config import get_settings
+def cube_for_settings(settings: Settings) -> pl.DataFrame:
+    """The count cube of an instance's live store, cached per version."""
     from matneo.records.store import RecordStore
 
-    settings = settings or get_settings()
     return load_cube(RecordStore(settings.records_dir), settings.home / "cache")

@@ -58,7 +58,7 @@ import pyarrow.parquet as pq
 from matneo.config import Settings
 from matneo.csvsafe import frame_csv
 from matneo.db import ledger
-from matneo.db.session import prepare
+from matneo.db.session import check_schema
 from matneo.records.changes import (
     KEY_SCHEMA,
     KEYS,
@@ -379,7 +379,7 @@ class Loader:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
         self.settings = settings
-        self.hierarchy = hierarchy or load_hierarchy()
+        self.hierarchy = hierarchy or load_hierarchy(settings=settings)
         self.progress = progress or (lambda stage, done, total: None)
         self.now = now or dt.datetime.now()  # wall-clock time, as births are recorded: for validation
         self.scope = None if scope is None else frozenset(scope)
@@ -398,7 +398,7 @@ class Loader:
         expect_version: int | None = None,
     ) -> BatchResult:
         self.settings.ensure_dirs()
-        prepare(self.settings.database_url)
+        check_schema(self.settings.database_url)
         files = discover(paths)
         if not files:
             raise UnreadableInput(Path(", ".join(str(p) for p in paths)), "contains no CSV or Parquet files")
@@ -723,7 +723,7 @@ def record_failure(settings: Settings, path: Path, problem: str, actor: str | No
     (:func:`matneo.db.ledger.record_batch`): a failure is never in the ledger unaudited, nor
     audited without its row.
     """
-    prepare(settings.database_url)
+    check_schema(settings.database_url)
     sha256 = ""
     size = 0
     if path.is_file():

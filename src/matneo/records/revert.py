@@ -26,7 +26,7 @@ from matneo.config import Settings
 from matneo.dates import moment_text
 from matneo.db import ledger
 from matneo.db.models import Load
-from matneo.db.session import prepare
+from matneo.db.session import check_schema
 from matneo.records.changes import IDS, KEY_SCHEMA, KEYS, MonthChange, plan_changes
 from matneo.records.faults import fault_point
 from matneo.records.load import (
@@ -68,7 +68,7 @@ def revert_load(
     Raises :class:`RevertRefused` with a plain reason when it cannot be done.
     """
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    check_schema(settings.database_url)
     url = settings.database_url
     store = RecordStore(settings.records_dir)
     with store.write_lock():

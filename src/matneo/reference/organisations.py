@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from matneo.config import get_settings
+from matneo.config import Settings
 
 if TYPE_CHECKING:
     import pyarrow
@@ -464,22 +464,26 @@ def _packaged_version() -> str:
 
 
 # -- public entry points ---------------------------------------------------------------------
-def load_hierarchy(organisations_csv: Path | None = None, sites_csv: Path | None = None) -> OrgHierarchy:
+def load_hierarchy(
+    organisations_csv: Path | None = None, sites_csv: Path | None = None, *, settings: Settings | None = None
+) -> OrgHierarchy:
     """Load and validate the hierarchy; ReferenceDataError says what is wrong and where.
 
-    With no arguments: the user's extract in ``$MATNEO_HOME/reference/`` (default
-    ``~/.matneo``) if ``organisations.csv`` is there, else the packaged snapshot. Explicit
-    paths override. Packaged sites are only paired with packaged organisations.
+    With ``settings``: that instance's installed extract (``reference/`` under its home, see
+    :func:`install_user_extract`) if ``organisations.csv`` is there, else the packaged snapshot.
+    Without: the packaged snapshot. The environment is never read here, so which hierarchy a
+    caller gets is decided by what it passes. Explicit paths override. Packaged sites are only
+    paired with packaged organisations.
     """
     packaged_orgs = _packaged_path(ORGANISATIONS_FILE)
-    if organisations_csv is None:
-        user_dir = get_settings().reference_dir
+    if organisations_csv is None and settings is not None:
+        user_dir = settings.reference_dir
         if (user_dir / ORGANISATIONS_FILE).is_file():
             organisations_csv = user_dir / ORGANISATIONS_FILE
             if sites_csv is None and (user_dir / SITES_FILE).is_file():
                 sites_csv = user_dir / SITES_FILE
-        else:
-            organisations_csv = packaged_orgs
+    if organisations_csv is None:
+        organisations_csv = packaged_orgs
     is_packaged = Path(organisations_csv).resolve() == packaged_orgs.resolve()
     if is_packaged and sites_csv is None:
         sites_csv = _packaged_path(SITES_FILE)

@@ -31,8 +31,7 @@ def due_command(
     today: Annotated[str | None, typer.Option(help="Count days since death as of YYYY-MM-DD (default today).")] = None,
 ) -> None:
     """List every death in the birth records that needs a review and has none (nor a linked harm report)."""
-    from matneo.config import get_settings
-    from matneo.db.session import prepare
+    from matneo.cli import context
     from matneo.reference.organisations import load_hierarchy
     from matneo.reviews.due import due_for_trusts
 
@@ -54,9 +53,7 @@ def due_command(
         trusts = [t.code for t in hierarchy.trusts_under(org)]
     else:
         trusts = [t.code for t in hierarchy.trusts()]
-    settings = get_settings()
-    settings.ensure_dirs()
-    prepare(settings.database_url)
+    settings = context.prepared()
     deaths = due_for_trusts(settings, trusts, day)
     keys = ("record_id", "trust_code", "outcome", "gestation", "birth_date", "death_date", "days_since_death")
     if output == "json":

@@ -6,27 +6,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matneo.config import Settings
 
 
 def current(
+    settings: Settings,
     org: str | None = None,
     since: dt.date | None = None,
-    settings=None,
-    include_closed: bool = False,  # type: ignore[no-untyped-def]
+    include_closed: bool = False,
 ) -> list[dict[str, Any]]:
     """Every trust with an active concern (under ``org`` if given): why, since when, evidence."""
-    from matneo.config import get_settings
     from matneo.reference.organisations import load_hierarchy
     from matneo.signals.detect import SignalSettings
     from matneo.signals.register import current as register_current
 
-    settings = settings or get_settings()
-    trusts = [t.code for t in load_hierarchy().trusts_under(org)] if org else None
+    trusts = [t.code for t in load_hierarchy(settings=settings).trusts_under(org)] if org else None
     return register_current(
         settings.database_url,
         trusts=trusts,
         since=since,
         include_closed=include_closed,
-        quiet_months=SignalSettings.from_environment().quiet_months,
+        quiet_months=SignalSettings.of(settings).quiet_months,
     )

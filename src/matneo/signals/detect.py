@@ -22,13 +22,13 @@ to be a register signal, so it stays a chart (Making Data Count icons) unless se
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from matneo.config import Settings
 from matneo.dates import day_text, month_end, month_text
 from matneo.measures.counts import denominator_column, numerator_column
 from matneo.measures.definitions import MEASURES_BY_ID
@@ -81,12 +81,12 @@ SIGNAL_COLUMNS = {
 }
 
 
-#: Months without a signal after which a register entry closes (``MATNEO_SIGNAL_QUIET_MONTHS``).
+#: Months without a signal after which a register entry closes; an instance sets its own with
+#: ``MATNEO_SIGNAL_QUIET_MONTHS``, read into :class:`~matneo.config.Settings`.
 #: NEEDS LOCAL CONFIRMATION: no national source sets it (NHS England's MOSS does not publish a
 #: look-back window; docs/methods.md, "Relation to MOSS"). Twelve months covers the funnel's
 #: yearly cycle: a funnel signal closes when the next complete year is not above the limit.
 QUIET_MONTHS = 12
-QUIET_MONTHS_VARIABLE = "MATNEO_SIGNAL_QUIET_MONTHS"
 
 
 @dataclass(frozen=True)
@@ -109,14 +109,9 @@ class SignalSettings:
     quiet_months: int = QUIET_MONTHS
 
     @classmethod
-    def from_environment(cls) -> SignalSettings:
-        """The defaults, with the quiet period from ``MATNEO_SIGNAL_QUIET_MONTHS`` if set."""
-        raw = os.environ.get(QUIET_MONTHS_VARIABLE, "").strip()
-        if not raw:
-            return cls()
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValueError(f"{QUIET_MONTHS_VARIABLE} must be a whole number of months, 1 or more, not {raw!r}")
-        return cls(quiet_months=int(raw))
+    def of(cls, settings: Settings) -> SignalSettings:
+        """The defaults, with the instance's quiet period (``MATNEO_SIGNAL_QUIET_MONTHS``) if it sets one."""
+        return cls() if settings.signal_quiet_months is None else cls(quiet_months=settings.signal_quiet_months)
 
 
 def _empty() -> pl.DataFrame:

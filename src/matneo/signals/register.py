@@ -198,7 +198,7 @@ def refresh(url: str, detected: pl.DataFrame, as_of: dt.date, quiet_months: int 
 
 def refresh_from_store(settings: Settings, signal_settings: SignalSettings | None = None) -> RefreshSummary:
     """Detect on the live records store and refresh the register, as of its latest month."""
-    signal_settings = signal_settings or SignalSettings.from_environment()
+    signal_settings = signal_settings or SignalSettings.of(settings)
     store = RecordStore(settings.records_dir)
     files = store.partition_files()
     months = store.manifest().months

@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
-from matneo.config import Settings, get_mail_settings, get_settings
+from matneo.config import Settings, get_mail_settings
 from matneo.db.session import prepare
 from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
@@ -136,11 +136,15 @@ def _error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status, title=titles.get(status, "Sorry, there is a problem"), message=message)
 
 
-def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastAPI:
-    """The app for ``settings``; ``warm=True`` computes the common tables in the background."""
-    settings = settings or get_settings()
+def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
+    """The app for ``settings``; ``warm=True`` computes the common tables in the background.
+
+    The app database must be at the newest schema (:class:`~matneo.db.session.DatabaseBehind`
+    otherwise): upgrading is ``matneo db upgrade``'s job, done once, not by each worker.
+    """
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    services = Services.create(settings)
+    prepare(settings.database_url, services.hierarchy)
     app = FastAPI(
         title="MatNeo API",
         version=__version__,
@@ -150,7 +154,7 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
         docs_url=None,
         redoc_url=None,
     )
-    app.state.services = Services.create(settings)
+    app.state.services = services
     app.state.templates = templates()
     app.state.throttle = ClientThrottle()
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")

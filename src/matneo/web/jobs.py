@@ -8,6 +8,13 @@
 
 Each job logs when it starts and when it ends, with what it changed (counts and the store version
 only); under `matneo serve` the log goes to stderr.
+
+With several server processes on one PostgreSQL app store, the jobs run in one of them only: the
+process holding the ``background-jobs`` lock (:class:`~matneo.db.locks.ProcessLock`, a
+session-level advisory lock). Taking a lock per run would only keep two runs apart in time: the
+other process would repeat the check or the refresh a minute later. Holding it for the process's
+life makes each run happen once; when that process stops, another takes over within a poll
+(:data:`POLL_EVERY`), running whatever is then due. On SQLite there is one process and no lock.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import time
 from collections.abc import Callable
 
 from matneo.config import MailSettings
+from matneo.db.locks import ProcessLock
 from matneo.harm.portal import overdue_check
 from matneo.harm.portal.mail import send_notifications
 from matneo.reviews.notices import overdue_check as review_overdue_check
@@ -26,6 +34,7 @@ from matneo.web.services import Services
 log = logging.getLogger(__name__)
 OVERDUE_EVERY = 3600.0
 POLL_EVERY = 60.0
+LOCK_NAME = "background-jobs"
 
 
 def _job(name: str, work: Callable[[], str]) -> str | None:
@@ -51,9 +60,21 @@ class BackgroundJobs:
         self.clock = clock
         self.refreshed_version = services.results.version()
         self.last_overdue_check: float | None = None
+        self.lock = ProcessLock(services.settings.database_url, LOCK_NAME)
+        self.running_here: bool | None = None  # None until the first try
 
     def run_once(self) -> list[str]:
-        """Do whatever is due now; returns what each job changed (also logged with its start and end)."""
+        """Do whatever is due now; returns what each job changed (also logged with its start and end).
+
+        Nothing, when another process runs the jobs (it holds the lock).
+        """
+        here = self.lock.acquire()
+        if here != self.running_here:
+            self.running_here = here
+            if self.lock.shared:
+                log.info("jobs: %s", "run in this process" if here else "run in another process of this instance")
+        if not here:
+            return []
         done = []
         now = self.clock()
         url = self.services.settings.database_url
@@ -85,5 +106,12 @@ class BackgroundJobs:
 
     def run_forever(self) -> None:  # pragma: no cover - a loop around run_once
         while True:
-            self.run_once()
+            try:
+                self.run_once()
+            except Exception:  # the loop must outlive a database that is briefly away
+                log.exception("jobs: could not run; tried again in %.0f s", POLL_EVERY)
             time.sleep(POLL_EVERY)
+
+    def stop(self) -> None:
+        """Let another process take the jobs over (at shutdown)."""
+        self.lock.release()

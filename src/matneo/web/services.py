@@ -40,7 +40,7 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
-        hierarchy = load_hierarchy()
+        hierarchy = load_hierarchy(settings=settings)
         return cls(settings, hierarchy, ResultCache(settings, hierarchy))
 
     def organisation(self, code: str) -> Organisation:

@@ -139,7 +139,7 @@ def signal_rows(
         services.settings.database_url,
         trusts=trusts,
         include_closed=include_closed,
-        quiet_months=SignalSettings.from_environment().quiet_months,
+        quiet_months=SignalSettings.of(services.settings).quiet_months,
     )
     rows = []
     for s in entries:
@@ -174,7 +174,7 @@ def build(services: Services, access: Access, show: str = "active") -> SignalsPa
         show="all" if show == "all" else "active",
         signals=rows,
         can_acknowledge=access.user.role in ACKNOWLEDGE_ROLES,
-        quiet_months=SignalSettings.from_environment().quiet_months,
+        quiet_months=SignalSettings.of(services.settings).quiet_months,
     )
 
 

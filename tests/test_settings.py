@@ -1,0 +1,65 @@
+"""Settings are passed, never read from the environment behind the caller's back: with
+``MATNEO_HOME`` pointing at one instance, code handed another instance's settings works on
+that other instance (its organisation extract, its records store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from matneo.config import Settings
+from matneo.measures.compute import compute
+from matneo.reference.organisations import install_user_extract, load_hierarchy
+from matneo.web.services import Services
+
+SMALL_ORGS = """code,name,level,parent_code
+ENG,England,england,
+Y56,London,region,ENG
+QKK,South East London ICB,lmns,Y56
+RJ1,Guy's and St Thomas' NHS Foundation Trust,trust,QKK
+RJ2,Lewisham and Greenwich NHS Trust,trust,QKK
+"""
+
+
+def instance(home: Path) -> Settings:
+    home.mkdir(parents=True, exist_ok=True)
+    return Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+
+
+@pytest.fixture
+def environment_points_elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """An instance with its own two-trust extract, named by MATNEO_HOME."""
+    elsewhere = instance(tmp_path / "elsewhere")
+    extract = tmp_path / "extract.csv"
+    extract.write_text(SMALL_ORGS, encoding="utf-8")
+    install_user_extract(extract, None, elsewhere.home)
+    monkeypatch.setenv("MATNEO_HOME", str(elsewhere.home))
+    monkeypatch.setenv("MATNEO_DATABASE_URL", elsewhere.database_url)
+    return elsewhere
+
+
+def test_services_use_the_hierarchy_of_the_instance_they_are_given(
+    tmp_path: Path, environment_points_elsewhere: Settings
+) -> None:
+    mine = instance(tmp_path / "mine")
+    assert len(Services.create(mine).hierarchy.trusts()) > 2, "mine has no extract: the packaged hierarchy"
+    assert [t.code for t in Services.create(environment_points_elsewhere).hierarchy.trusts()] == ["RJ1", "RJ2"]
+
+
+def test_compute_reads_the_store_and_hierarchy_of_the_settings_it_is_given(
+    tmp_path: Path, environment_points_elsewhere: Settings
+) -> None:
+    mine = instance(tmp_path / "mine")
+    mine.ensure_dirs()
+    assert compute(None, "trust", "year", settings=mine).height == 0  # mine is empty, whatever is elsewhere
+    assert compute(None, "trust", "year", orgs=["R0A"], settings=mine).height == 0, "R0A is in mine's hierarchy"
+    with pytest.raises(ValueError, match="no trust with code R0A"):
+        compute(None, "trust", "year", orgs=["R0A"], settings=environment_points_elsewhere)
+    with pytest.raises(TypeError, match="needs the count cube or the settings"):
+        compute(None, "trust", "year")
+
+
+def test_load_hierarchy_without_settings_is_the_packaged_snapshot(environment_points_elsewhere: Settings) -> None:
+    assert len(load_hierarchy().trusts()) > 2
+    assert len(load_hierarchy(settings=environment_points_elsewhere).trusts()) == 2
