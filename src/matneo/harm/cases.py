@@ -597,22 +597,23 @@ def update_route(
     Returns the route's new state. No change, no trail row.
     """
     day = today or dt.date.today()
-    if status not in ROUTE_STATUSES:
-        raise CaseError([FieldError("status", f"must be one of: {', '.join(ROUTE_STATUSES)}")])
-    if status == "done":
-        new = {
-            "status": "done",
-            "reference": _text(reference, "reference", required=True, limit=100),
-            "done_on": _date(done_on, "done_on", day).isoformat(),
-            "reason": None,
-        }
-    elif status == "not_applicable":
-        new = {"status": status, "reference": None, "done_on": None, "reason": _text(reason, "reason", required=True)}
-    else:
-        new = {"status": "due", "reference": None, "done_on": None, "reason": None}
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        if status not in ROUTE_STATUSES:
+            raise CaseError([FieldError("status", f"must be one of: {', '.join(ROUTE_STATUSES)}")])
+        if status == "done":
+            new = {
+                "status": "done",
+                "reference": _text(reference, "reference", required=True, limit=100),
+                "done_on": _date(done_on, "done_on", day).isoformat(),
+                "reason": None,
+            }
+        elif status == "not_applicable":
+            reason_text = _text(reason, "reason", required=True)
+            new = {"status": status, "reference": None, "done_on": None, "reason": reason_text}
+        else:
+            new = {"status": "due", "reference": None, "done_on": None, "reason": None}
         row = session.scalars(
             select(HarmRoute).where(HarmRoute.report_id == case.id, HarmRoute.route_id == route_id).with_for_update()
         ).first()
@@ -644,14 +645,14 @@ def add_family_contact(
 ) -> int:
     """Log a contact with the family; returns its id."""
     day = today or dt.date.today()
-    when = _date(contacted_on, "contacted_on", day)
-    if method not in CONTACT_METHODS:
-        raise CaseError([FieldError("method", f"must be one of: {', '.join(CONTACT_METHODS)}")])
-    who = _text(by, "by", required=True, limit=254)
-    text = _text(summary, "summary", required=True)
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        when = _date(contacted_on, "contacted_on", day)
+        if method not in CONTACT_METHODS:
+            raise CaseError([FieldError("method", f"must be one of: {', '.join(CONTACT_METHODS)}")])
+        who = _text(by, "by", required=True, limit=254)
+        text = _text(summary, "summary", required=True)
         row = HarmFamilyContact(
             report_id=case.id, contacted_on=when, by=who, method=method, summary=text, recorded_by=actor
         )
@@ -676,14 +677,14 @@ def record_candour_step(
 ) -> None:
     """Record (or correct) a Duty of Candour step of research note §7."""
     day = today or dt.date.today()
-    if step not in CANDOUR_STEPS:
-        raise CaseError([FieldError("step", f"must be one of: {', '.join(CANDOUR_STEPS)}")])
-    when = _date(done_on, "done_on", day)
-    who = _text(by, "by", required=True, limit=254)
-    text = _text(note, "note", required=False)
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        if step not in CANDOUR_STEPS:
+            raise CaseError([FieldError("step", f"must be one of: {', '.join(CANDOUR_STEPS)}")])
+        when = _date(done_on, "done_on", day)
+        who = _text(by, "by", required=True, limit=254)
+        text = _text(note, "note", required=False)
         row = session.scalars(
             select(HarmCandourStep).where(HarmCandourStep.report_id == case.id, HarmCandourStep.step == step)
         ).first()
@@ -701,11 +702,11 @@ def record_candour_step(
 
 def add_attachment(settings: Settings, access: Access, case_id: int, *, file_name: str, description: str = "") -> int:
     """Record an attachment's metadata (the document stays in the trust's own records system)."""
-    name = _text(file_name, "file_name", required=True, limit=255)
-    text = _text(description, "description", required=False)
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        name = _text(file_name, "file_name", required=True, limit=255)
+        text = _text(description, "description", required=False)
         row = HarmAttachment(report_id=case.id, file_name=name, description=text, added_by=actor, added_at=utcnow())
         session.add(row)
         session.flush()

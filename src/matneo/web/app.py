@@ -1,10 +1,12 @@
 """The web application: NHS.UK-style pages and the JSON API over the same page contexts.
 
 Open without signing in: the sign-in page, ``/health``, the OpenAPI document and static
-files. Everything else needs a session; anonymous page visits are sent to sign-in and
-anonymous API calls get 401. Views are thin: they check the session and CSRF token, call a
-page builder or action in :mod:`matneo.web.pages` with the user's
-:class:`~matneo.auth.access.Access`, and render the result as HTML or JSON.
+files. Everything else is on a router made by :func:`matneo.web.routing.signed_in_router`,
+which requires a session (anonymous page visits are sent to sign-in, anonymous API calls get
+401) and, for unsafe methods, the CSRF token, before the body is read or any parameter is
+validated (ADR 0008). Views are thin: they take the user's :class:`~matneo.auth.access.Access`
+from the router, call a page builder or action in :mod:`matneo.web.pages` with it, and render
+the result as HTML or JSON. Scope is checked there, on the rows used (ADR 0005).
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from matneo import __version__
-from matneo.auth.access import ROLE_LABELS, Access, Forbidden
+from matneo.auth.access import ROLE_LABELS, Forbidden
 from matneo.config import Settings, get_mail_settings, get_settings
 from matneo.db.session import prepare
 from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
-from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
+from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired
 from matneo.web.services import BadRequest, NotFound, Services, fmt
 
 log = logging.getLogger(__name__)
@@ -62,13 +65,6 @@ DEMO_MARKER = "DEMO"  # a file in MATNEO_HOME written by `matneo demo`: pages th
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
-
-
-def access_for(request: Request) -> Access:
-    """The signed-in user's access object; :class:`SignInRequired` when there is no session."""
-    services: Services = request.app.state.services
-    user = signed_in_user(request, services.settings.database_url)
-    return Access(user, services.hierarchy)
 
 
 def templates() -> Jinja2Templates:
@@ -199,13 +195,21 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
             return JSONResponse({"detail": _plain(error)}, status_code=422)
         return _error(request, 400, _plain(error))
 
-    from matneo.web.routes_api import router as api_router
-    from matneo.web.routes_harm import router as harm_router
-    from matneo.web.routes_pages import router as page_router
+    from matneo.web import routes_api, routes_harm, routes_pages
+    from matneo.web.pages.data import UploadProblem
 
-    app.include_router(api_router)
-    app.include_router(harm_router)
-    app.include_router(page_router)
+    @app.exception_handler(UploadProblem)
+    async def upload_problem(request: Request, error: UploadProblem) -> Response:
+        """An upload refused by a guard before its handler ran (its declared size): the Data page."""
+        return await run_in_threadpool(
+            routes_pages.data_problem, request, request.state.access, error.status, str(error)
+        )
+
+    app.include_router(routes_api.router)
+    app.include_router(routes_harm.router)
+    app.include_router(routes_pages.public)
+    app.include_router(routes_pages.router)
+    app.include_router(routes_pages.uploads)
 
     @app.get("/health", tags=["service"], summary="Liveness check (no sign-in needed)")
     def health() -> dict[str, str]:
