@@ -53,6 +53,7 @@ PER_ROUTE: dict[str, dict[str, str]] = {
     "/admin/users/{user_id}/{action}": {"action": "unlock"},
     "/harm/{case_id}/{action}": {"action": "contact"},
     "/api/v1/harm-reports/{case_id}/{action}": {"action": "contact"},
+    "/organisations/{code}/board-packs/{pack_id}.{kind}": {"kind": "html"},
 }
 #: A valid JSON body per API route that takes one, so a stranger's request gets past validation
 #: and reaches the scope check (a 422 would prove nothing).
@@ -67,6 +68,8 @@ JSON_BODIES: dict[str, dict[str, Any]] = {
 FORM_BODIES: dict[str, dict[str, str]] = {
     "/harm/{case_id}/{action}": {"by": "walker", "method": "phone", "summary": "walked"},
     "/signals/{signal_id}/acknowledge": {"comment": "walked by a stranger"},
+    "/organisations/{code}/board-packs": {"month": "2023-06"},
+    "/organisations/{code}/assurance/{key}": {"status": "met"},
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 CSRF_WORDS = "did not come from MatNeo"
@@ -114,7 +117,8 @@ def routes(web: WebInstance) -> list[Walked]:
 
 @pytest.fixture(scope="module")
 def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A real row of R0A's for every kind of path parameter: signal, load, pending upload, user, case.
+    """A real row of R0A's for every kind of path parameter: signal, load, pending upload, user,
+    harm case, board pack, assurance requirement.
 
     The pending upload is cancelled afterwards: other modules expect no uploads waiting."""
     url = web.settings.database_url
@@ -155,6 +159,11 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )
     assert case.status_code == 201, case.text
     user_id = next(u.id for u in list_users(url) if u.email == web.users["trust"][0])
+    pack = owner.post(
+        f"/organisations/{OWN_TRUST}/board-packs",
+        data={"month": "2023-06", "csrf_token": owner.headers["X-CSRF-Token"]},
+    )
+    assert pack.status_code == 303, pack.text
     yield {
         "code": OWN_TRUST,
         "signal_id": str(plant_signal(url, OWN_TRUST, "pph_1500", "planted by the route walk")),
@@ -163,6 +172,8 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "user_id": str(user_id),
         "case_id": str(case.json()["id"]),
         "route_id": "MNSI",
+        "pack_id": pack.headers["location"].rsplit("=", 1)[1],
+        "key": "cnst_mis_y2:SA8",  # a requirement of the CNST maternity incentive scheme
     }
     cancelled = owner.post(f"/data/uploads/{token.group(1)}/cancel", data={"csrf_token": owner.headers["X-CSRF-Token"]})
     assert cancelled.status_code == 303

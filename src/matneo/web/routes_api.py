@@ -8,7 +8,7 @@ before any parameter is validated: an anonymous ``?period=bogus`` is 401, not 42
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import polars as pl
 from fastapi import Path, Query, Request, Response
@@ -24,7 +24,10 @@ from matneo.web.services import BadRequest, NotFound, Services, api_json, cached
 
 router = signed_in_router(prefix="/api/v1")
 
-MeasureId = Literal[tuple(MEASURES_BY_ID)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a Literal built at run time is no type to a checker; FastAPI needs it to list the ids
+    MeasureId = str
+else:
+    MeasureId = Literal[tuple(MEASURES_BY_ID)]
 Level = Literal["trust", "lmns", "region", "england"]
 FunnelLevel = Literal["trust", "lmns", "region"]
 PeriodType = Literal["month", "quarter", "year", "financial_year", "rolling_12m", "rolling_3y"]

@@ -8,9 +8,9 @@ FastAPI dependencies, so no handler can forget them:
   :class:`~matneo.web.security.SignInRequired` (pages: redirect to sign-in; API: 401). A
   handler that needs the user takes ``access: SignedIn`` and gets the same, cached object.
 * :func:`csrf_checked`: an unsafe method (POST, PUT, PATCH, DELETE) must carry the session's
-  CSRF token, in the ``X-CSRF-Token`` header (API calls) or the ``csrf_token`` form field
-  (HTML forms), or it stops with :class:`~matneo.web.security.CsrfFailed` (403). Every token
-  a request carries must be right: a good header does not excuse a forged form field.
+  CSRF token, in the ``X-CSRF-Token`` header for the API (``/api/``) or the ``csrf_token``
+  form field for HTML forms (one place each, so a good header never excuses a forged form),
+  or it stops with :class:`~matneo.web.security.CsrfFailed` (403).
 
 FastAPI reads and parses a request's body *before* it solves dependencies, so on their own
 these would run after a malformed JSON body had already been answered with 422, and after an
@@ -25,7 +25,7 @@ about the organisation of the very row they are about to return or change (ADR 0
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -37,8 +37,9 @@ from matneo.web.security import CSRF_HEADER, check_csrf, signed_in_user
 
 #: Methods that change nothing and so need no CSRF token (RFC 9110 §9.2.1 "safe methods").
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: The form field that carries the token in HTML forms.
+#: The form field that carries the token in HTML forms; API calls send the header instead.
 CSRF_FIELD = "csrf_token"
+API_PREFIX = "/api/"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 #: Limits for reading a form to find its token: no form of MatNeo's sends more than one file
 #: (the Data page's upload) and the longest, the harm report form, has about 120 fields.
@@ -75,15 +76,14 @@ async def csrf_checked(request: Request) -> None:
     if request.method in SAFE_METHODS or getattr(request.state, "csrf_checked", False):
         return
     access = await signed_in(request)
-    supplied = [request.headers.get(CSRF_HEADER) or None]
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type in FORM_TYPES:
-        # Starlette keeps the parsed form: the handler (or FastAPI's Form parameters) reuse it.
+    supplied: str | None = None
+    if request.url.path.startswith(API_PREFIX):  # API clients: the header only
+        supplied = request.headers.get(CSRF_HEADER)
+    elif request.headers.get("content-type", "").split(";", 1)[0].strip().lower() in FORM_TYPES:
+        # HTML forms: the hidden field only. Starlette keeps the parsed form for the handler.
         value = (await request.form(**FORM_LIMITS)).get(CSRF_FIELD)
-        supplied.append(value if isinstance(value, str) and value else None)
-    tokens = [token for token in supplied if token is not None]
-    for token in tokens or [None]:  # none at all fails; so does any wrong one
-        check_csrf(access.user, token)
+        supplied = value if isinstance(value, str) else None
+    check_csrf(access.user, supplied)
     request.state.csrf_checked = True
 
 
@@ -98,7 +98,7 @@ class GuardedRoute(APIRoute):
     the parameters and body they send: never 422 that would tell them about the route.
     """
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         guards = [d.dependency for d in self.dependencies if getattr(d.dependency, "matneo_guard", False)]
 
