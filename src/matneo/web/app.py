@@ -27,12 +27,12 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from matneo import __version__
-from matneo.auth.access import ROLE_LABELS, Forbidden
+from matneo.auth.access import ROLE_LABELS, Access, Forbidden
 from matneo.config import Settings, get_mail_settings, get_settings
 from matneo.db.session import prepare
 from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
-from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired
+from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
 from matneo.web.services import BadRequest, NotFound, Services, fmt
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,21 @@ DEMO_MARKER = "DEMO"  # a file in MATNEO_HOME written by `matneo demo`: pages th
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def access_for(request: Request) -> Access:
+    """Deprecated (ADR 0008): a handler takes ``access: SignedIn`` from its signed-in router.
+
+    Kept only so that a module written before can be merged and still refuse anonymous users
+    while it moves to :func:`matneo.web.routing.signed_in_router`; the route walk
+    (``tests/web/test_routes_walk.py``) fails for any route not on such a router.
+    """
+    access: Access | None = getattr(request.state, "access", None)
+    if access is None:
+        services: Services = request.app.state.services
+        access = Access(signed_in_user(request, services.settings.database_url), services.hierarchy)
+        request.state.access = access
+    return access
 
 
 def templates() -> Jinja2Templates:
