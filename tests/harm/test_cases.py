@@ -162,6 +162,25 @@ def test_route_updates_are_checked_and_trailed(app_store: Settings, people: dict
     assert "Baby of A" not in json.dumps(seen_by_lmns)
 
 
+@pytest.mark.parametrize("name", ["other", "lmns"])
+def test_a_change_by_someone_who_cannot_edit_is_refused_before_its_fields_are_checked(
+    name: str, app_store: Settings, people: dict[str, Access]
+) -> None:
+    """Scope before validation: another organisation's user gets "not found" (and the LMNS lead
+    "forbidden") whatever they send, never the case's field errors (issue 11, ADR 0008)."""
+    case_id = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    refused = CaseNotFound if name == "other" else Forbidden
+    who = people[name]
+    with pytest.raises(refused):
+        portal.add_family_contact(app_store, who, case_id, contacted_on=None, by="", method="pigeon", summary="")
+    with pytest.raises(refused):
+        portal.record_candour_step(app_store, who, case_id, "no-such-step", done_on=None, by="")
+    with pytest.raises(refused):
+        portal.add_attachment(app_store, who, case_id, file_name="")
+    with pytest.raises(refused):
+        portal.update_route(app_store, who, case_id, "MNSI", "no-such-status", today=LATER)
+
+
 def test_contacts_candour_and_attachments(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
     case_id = portal.submit(app_store, people["trust"], stillbirth(), Patient(NHS), today=SUBMITTED).id

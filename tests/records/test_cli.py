@@ -122,6 +122,25 @@ def test_published_measures_hide_small_numbers(sqlite_settings: Settings, tmp_pa
     assert "suppression_reason" not in published
 
 
+def test_published_measures_cannot_be_differenced_across_commands(
+    sqlite_settings: Settings, tmp_path: Path, make_row, write_csv
+) -> None:
+    """One publish path (issue 11): ``--publish`` suppresses as the web does, every measure
+    together with the links between them (ADR 0007). Publishing each command's rows alone hid
+    one trust's single stillbirth but showed total births (41) and, in the next command, live
+    births (40): 41 - 40 = 1."""
+    dead = {"outcome": "stillbirth", "stillbirth_timing": "antepartum", "nnu_admission": "", "brain_injury": ""}
+    rows = [make_row(**dead)] + [make_row() for _ in range(40)]
+    assert matneo(sqlite_settings, "load", str(write_csv(tmp_path / "b.csv", rows))).returncode == 0
+    args = ["measures", "--level", "trust", "--format", "json", "--publish"]
+    (stillbirths,) = json.loads(matneo(sqlite_settings, *args, "-m", "stillbirth_rate").stdout)
+    (neonatal,) = json.loads(matneo(sqlite_settings, *args, "-m", "neonatal_mortality_all").stdout)
+    assert stillbirths["numerator"] is None
+    assert stillbirths["denominator"] is None or neonatal["denominator"] is None, (
+        f"total births {stillbirths['denominator']} - live births {neonatal['denominator']} = the hidden count"
+    )
+
+
 def test_signals_commands(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
     assert matneo(sqlite_settings, "load", str(write_csv(tmp_path / "b.csv", [make_row()]))).returncode == 0
     listed = matneo(sqlite_settings, "signals")

@@ -8,7 +8,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,11 @@ from matneo.cli import context
 from matneo.cli.harm import harm_app
 from matneo.config import Settings, get_settings
 from matneo.reviews.cli import reviews_app
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from matneo.config import Settings
 
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
 reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)
@@ -379,6 +384,30 @@ def level_of_orgs(codes: list[str] | None, level: str | None) -> tuple[str, list
     return wanted, codes
 
 
+def _as_published(settings: Settings, result: pl.DataFrame, period: str, by: str | None) -> pl.DataFrame:
+    """``result``'s rows as the web shows them to anyone outside their organisations.
+
+    One publish path for the CLI and the web: every measure at every level of the period is
+    suppressed together (:meth:`matneo.measures.results.ResultCache.published`, ADR 0005 and
+    0007) and the rows asked for are taken from that. Suppressing only the rows asked for
+    would let two commands (trusts, then their LMNS) be differenced into a hidden count, and
+    would miss the links between measures.
+    """
+    import polars as pl
+
+    from matneo.measures.results import ResultCache
+    from matneo.reference.organisations import load_hierarchy
+
+    if result.is_empty():
+        return result
+    cache = ResultCache(settings, load_hierarchy())
+    tables = [cache.published(m, period, by) for m in result.get_column("measure").unique(maintain_order=True)]
+    published = pl.concat(tables, how="vertical_relaxed").select(result.columns)
+    keys = ["measure", "level", "org_code", "period_start", "period_end", *([by] if by else [])]
+    wanted = result.select(keys).with_row_index("__row")
+    return wanted.join(published, on=keys, how="inner").sort("__row").select(result.columns)
+
+
 @app.command()
 def measures(
     measure: Annotated[list[str] | None, typer.Option("--measure", "-m", help="Measure id (repeatable).")] = None,
@@ -445,9 +474,7 @@ def measures(
         if by:
             result = add_ratios(result, by)
         if publish:
-            from matneo.measures.publish import publishable
-
-            result = publishable(result)
+            result = _as_published(settings, result, period, by)
     except ValueError as error:
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None

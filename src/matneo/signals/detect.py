@@ -22,6 +22,7 @@ to be a register signal, so it stays a chart (Making Data Count icons) unless se
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,15 +136,38 @@ def cusum_meaning(value: float, odds_ratio: float, threshold: float) -> str:
     return f"CUSUM {value:.1f}, threshold {threshold:g}: {meaning}"
 
 
+#: The adjusted funnel is drawn for trusts by calendar year: the unit and period the expected
+#: counts are standardised over (``casemix.py``). The funnel page offers it for these only.
+ADJUSTED_BY = ("trust_code", "year")
+
+
+def adjusted_ratios(files: list[Path], measures: Sequence[str]) -> pl.DataFrame:
+    """Observed and expected events per trust and calendar year for each measure, after
+    indirect standardisation for case mix: the points of the adjusted funnel, which the funnel
+    signals flag and the funnel page plots (one computation for both).
+
+    Columns: ``trust_code``, ``year``, ``observed``, ``expected``, ``ratio``, ``measure``;
+    trust-years with no expected events are left out (they have no ratio to plot).
+    """
+    strata = strata_counts(files, list(measures), by=ADJUSTED_BY)
+    parts = [
+        indirectly_standardise(strata, measure, by=ADJUSTED_BY).with_columns(pl.lit(measure).alias("measure"))
+        for measure in measures
+    ]
+    if not parts:
+        return pl.DataFrame(schema={"trust_code": pl.String, "year": pl.Int32, "measure": pl.String})
+    return pl.concat(parts, how="vertical_relaxed").filter(pl.col("expected") > 0)
+
+
 def funnel_signals(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
     """Trust-years above the adjusted funnel's configured limit; dated at the end of the year."""
     if settings.funnel_position not in FUNNEL_LIMITS:
         raise ValueError(f"funnel_position must be one of {', '.join(FUNNEL_LIMITS)}, not {settings.funnel_position!r}")
     flagged_positions, limit = FUNNEL_LIMITS[settings.funnel_position]
-    strata = strata_counts(files, list(settings.measures), by=("trust_code", "year"))
+    all_ratios = adjusted_ratios(files, settings.measures)
     rows = []
     for measure in settings.measures:
-        ratios = indirectly_standardise(strata, measure, by=("trust_code", "year")).filter(pl.col("expected") > 0)
+        ratios = all_ratios.filter(pl.col("measure") == measure)
         if ratios.is_empty():
             continue
         observed = ratios.get_column("observed").to_numpy().astype(float)

@@ -1,10 +1,12 @@
 """The web application: NHS.UK-style pages and the JSON API over the same page contexts.
 
 Open without signing in: the sign-in page, ``/health``, the OpenAPI document and static
-files. Everything else needs a session; anonymous page visits are sent to sign-in and
-anonymous API calls get 401. Views are thin: they check the session and CSRF token, call a
-page builder or action in :mod:`matneo.web.pages` with the user's
-:class:`~matneo.auth.access.Access`, and render the result as HTML or JSON.
+files. Everything else is on a router made by :func:`matneo.web.routing.signed_in_router`,
+which requires a session (anonymous page visits are sent to sign-in, anonymous API calls get
+401) and, for unsafe methods, the CSRF token, before the body is read or any parameter is
+validated (ADR 0008). Views are thin: they take the user's :class:`~matneo.auth.access.Access`
+from the router, call a page builder or action in :mod:`matneo.web.pages` with it, and render
+the result as HTML or JSON. Scope is checked there, on the rows used (ADR 0005).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
@@ -65,10 +68,18 @@ def is_api(request: Request) -> bool:
 
 
 def access_for(request: Request) -> Access:
-    """The signed-in user's access object; :class:`SignInRequired` when there is no session."""
-    services: Services = request.app.state.services
-    user = signed_in_user(request, services.settings.database_url)
-    return Access(user, services.hierarchy)
+    """Deprecated (ADR 0008): a handler takes ``access: SignedIn`` from its signed-in router.
+
+    Kept only so that a module written before can be merged and still refuse anonymous users
+    while it moves to :func:`matneo.web.routing.signed_in_router`; the route walk
+    (``tests/web/test_routes_walk.py``) fails for any route not on such a router.
+    """
+    access: Access | None = getattr(request.state, "access", None)
+    if access is None:
+        services: Services = request.app.state.services
+        access = Access(signed_in_user(request, services.settings.database_url), services.hierarchy)
+        request.state.access = access
+    return access
 
 
 def templates() -> Jinja2Templates:
@@ -203,17 +214,23 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
             return JSONResponse({"detail": _plain(error)}, status_code=422)
         return _error(request, 400, _plain(error))
 
-    from matneo.web.routes_api import router as api_router
-    from matneo.web.routes_harm import router as harm_router
-    from matneo.web.routes_pages import router as page_router
-    from matneo.web.routes_qi import router as qi_router
-    from matneo.web.routes_reviews import router as reviews_router
+    from matneo.web import routes_api, routes_harm, routes_pages, routes_qi, routes_reviews
+    from matneo.web.pages.data import UploadProblem
 
-    app.include_router(api_router)
-    app.include_router(harm_router)
-    app.include_router(reviews_router)
-    app.include_router(qi_router)
-    app.include_router(page_router)
+    @app.exception_handler(UploadProblem)
+    async def upload_problem(request: Request, error: UploadProblem) -> Response:
+        """An upload refused by a guard before its handler ran (its declared size): the Data page."""
+        return await run_in_threadpool(
+            routes_pages.data_problem, request, request.state.access, error.status, str(error)
+        )
+
+    app.include_router(routes_api.router)
+    app.include_router(routes_harm.router)
+    app.include_router(routes_reviews.router)
+    app.include_router(routes_qi.router)
+    app.include_router(routes_pages.public)
+    app.include_router(routes_pages.router)
+    app.include_router(routes_pages.uploads)
 
     @app.get("/health", tags=["service"], summary="Liveness check (no sign-in needed)")
     def health() -> dict[str, str]:

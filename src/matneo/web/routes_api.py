@@ -1,6 +1,8 @@
 """JSON API under /api/v1: the same page contexts as the HTML pages, plus scoped measure rows.
 
 Every endpoint needs a signed-in session (401 otherwise); POSTs also need ``X-CSRF-Token``.
+Both come from the router (:func:`matneo.web.routing.signed_in_router`, ADR 0008), checked
+before any parameter is validated: an anonymous ``?period=bogus`` is 401, not 422.
 """
 
 from __future__ import annotations
@@ -9,19 +11,18 @@ import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from matneo.measures.compute import LEVELS
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import BREAKDOWN_PERIODS
 from matneo.records.status import store_status
-from matneo.web.app import access_for
 from matneo.web.pages import data, funnel, organisation, overview, signals
-from matneo.web.security import check_csrf
+from matneo.web.routing import SignedIn, signed_in_router
 from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json
 
-router = APIRouter(prefix="/api/v1")
+router = signed_in_router(prefix="/api/v1")
 
 if TYPE_CHECKING:  # a Literal built at run time is no type to a checker; FastAPI needs it to list the ids
     MeasureId = str
@@ -44,8 +45,7 @@ def _services(request: Request) -> Services:
 
 
 @router.get("/me", tags=["session"], summary="Who is signed in, and their organisation scope")
-def me(request: Request) -> dict[str, Any]:
-    access = access_for(request)
+def me(access: SignedIn) -> dict[str, Any]:
     return {
         "email": access.user.email,
         "role": access.user.role,
@@ -57,8 +57,7 @@ def me(request: Request) -> dict[str, Any]:
 
 
 @router.get("/status", tags=["data"], summary="What is loaded (counts only)")
-def status(request: Request) -> dict[str, Any]:
-    access = access_for(request)
+def status(request: Request, access: SignedIn) -> dict[str, Any]:
     summary = store_status(_services(request).settings).to_dict()
     if not access.sees_everything:  # file names and per-load counts belong to whoever loaded them
         summary.pop("last_loads", None)
@@ -67,38 +66,41 @@ def status(request: Request) -> dict[str, Any]:
 
 
 @router.get("/overview", tags=["pages"], summary="England overview: ambition measures and signals in scope")
-def overview_api(request: Request) -> Response:
-    return cached_page_json(_services(request), overview.build(_services(request), access_for(request)))
+def overview_api(request: Request, access: SignedIn) -> Response:
+    return cached_page_json(_services(request), overview.build(_services(request), access))
 
 
 @router.get("/organisations/{code}", tags=["pages"], summary="An organisation's page: measures, charts, signals")
-def organisation_api(request: Request, code: OrgCode, measure: MeasureId = "stillbirth_rate") -> Response:
-    page = organisation.build(_services(request), access_for(request), code, measure)
+def organisation_api(
+    request: Request, access: SignedIn, code: OrgCode, measure: MeasureId = "stillbirth_rate"
+) -> Response:
+    page = organisation.build(_services(request), access, code, measure)
     return cached_page_json(_services(request), page)
 
 
 @router.get("/funnel", tags=["pages"], summary="Funnel plot of one measure among organisations at one level")
 def funnel_api(
     request: Request,
+    access: SignedIn,
     measure: MeasureId = "stillbirth_rate",
     level: FunnelLevel = "trust",
     period: FunnelPeriod = "rolling_12m",
     adjustment: Literal["crude", "adjusted"] = "crude",
 ) -> Response:
-    page = funnel.build(_services(request), access_for(request), measure, level, period, adjustment)
+    page = funnel.build(_services(request), access, measure, level, period, adjustment)
     return api_json(page.to_dict())
 
 
 @router.get("/measures", tags=["data"], summary="Measure results, unsuppressed only within your scope")
 def measures_api(
     request: Request,
+    access: SignedIn,
     measure: MeasureId,
     level: Level = "trust",
     period: PeriodType = "year",
     org: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9]+$")] = None,
     by: Literal["ethnic_group", "imd_quintile"] | None = None,
 ) -> Response:
-    access = access_for(request)
     services = _services(request)
     if level not in LEVELS:  # pragma: no cover - the Literal type already refuses it
         raise BadRequest(f"level must be one of {', '.join(LEVELS)}")
@@ -123,19 +125,17 @@ def measures_api(
 
 
 @router.get("/signals", tags=["signals"], summary="Signals register for the trusts in your scope")
-def signals_api(request: Request, show: Literal["active", "all"] = "active") -> dict[str, Any]:
-    return signals.build(_services(request), access_for(request), show).to_dict()
+def signals_api(request: Request, access: SignedIn, show: Literal["active", "all"] = "active") -> dict[str, Any]:
+    return signals.build(_services(request), access, show).to_dict()
 
 
 @router.post("/signals/{signal_id}/acknowledge", tags=["signals"], summary="Acknowledge a signal with a comment")
 def acknowledge_api(
     request: Request,
+    access: SignedIn,
     signal_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     body: Acknowledgement,
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
     try:
         return signals.acknowledge(_services(request), access, signal_id, body.comment).to_dict()
     except ValueError as error:
@@ -143,8 +143,8 @@ def acknowledge_api(
 
 
 @router.get("/loads", tags=["data"], summary="Loads of your organisation's records, with rejection counts")
-def loads_api(request: Request) -> dict[str, Any]:
-    return data.build(_services(request), access_for(request)).to_dict()
+def loads_api(request: Request, access: SignedIn) -> dict[str, Any]:
+    return data.build(_services(request), access).to_dict()
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Harm reports: the JSON API under /api/v1 and the pages under /harm. Thin views only.
 
-Each view checks the session (and CSRF token for changes), calls :mod:`matneo.web.pages.harm`
-with the user's access, and renders HTML or JSON. Creating and changing reports is for trust
+The router requires the session (and the CSRF token for changes) before anything else runs
+(:func:`matneo.web.routing.signed_in_router`, ADR 0008); each view calls
+:mod:`matneo.web.pages.harm` with the user's access and renders HTML or JSON. Creating and changing reports is for trust
 staff of the owning trust (403 for anyone else); a case outside the user's scope is 404.
 """
 
@@ -9,19 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Form, Header, Path, Request
+from fastapi import Body, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
 
 from matneo.harm.portal import CaseError
 from matneo.harm.report import HarmReportError
-from matneo.web.app import access_for, render
+from matneo.web.app import render
 from matneo.web.pages import harm
-from matneo.web.security import check_csrf
+from matneo.web.routing import SignedIn, signed_in_router
 from matneo.web.services import Services
 
-router = APIRouter()
+router = signed_in_router()
 
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RouteId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Z_]+$")]
@@ -69,11 +70,7 @@ def _invalid(error: HarmReportError | CaseError) -> JSONResponse:
 
 # -- API --------------------------------------------------------------------------------------
 @router.post("/api/v1/harm-reports", tags=["harm"], summary="Submit a harm report, or save a draft", status_code=201)
-def submit_api(
-    request: Request, body: HarmSubmission, x_csrf_token: Annotated[str | None, Header()] = None
-) -> Response:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
+def submit_api(request: Request, access: SignedIn, body: HarmSubmission) -> Response:
     try:
         result = harm.submit_json(_services(request), access, body.model_dump())
     except (HarmReportError, CaseError) as error:
@@ -84,25 +81,17 @@ def submit_api(
 
 
 @router.get("/api/v1/harm-reports", tags=["harm"], summary="Queue: open cases, overdue routes, per-trust counts")
-def queue_api(request: Request) -> dict[str, Any]:
-    return harm.queue_page(_services(request), access_for(request)).to_dict()
+def queue_api(request: Request, access: SignedIn) -> dict[str, Any]:
+    return harm.queue_page(_services(request), access).to_dict()
 
 
 @router.get("/api/v1/harm-reports/{case_id}", tags=["harm"], summary="A case: routes, contacts, candour, trail")
-def case_api(request: Request, case_id: CaseId) -> dict[str, Any]:
-    return harm.case_page(_services(request), access_for(request), case_id).to_dict()
+def case_api(request: Request, access: SignedIn, case_id: CaseId) -> dict[str, Any]:
+    return harm.case_page(_services(request), access, case_id).to_dict()
 
 
 @router.post("/api/v1/harm-reports/{case_id}/routes/{route_id}", tags=["harm"], summary="Change a route's status")
-def route_api(
-    request: Request,
-    case_id: CaseId,
-    route_id: RouteId,
-    body: RouteUpdate,
-    x_csrf_token: Annotated[str | None, Header()] = None,
-) -> Response:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
+def route_api(request: Request, access: SignedIn, case_id: CaseId, route_id: RouteId, body: RouteUpdate) -> Response:
     services = _services(request)
     try:
         harm.change_case(services, access, case_id, "route", {"route_id": route_id, **body.model_dump()})
@@ -117,11 +106,7 @@ def route_api(
     tags=["harm"],
     summary="Amend a submitted report's answers and re-route it (owning trust's staff)",
 )
-def amend_api(
-    request: Request, case_id: CaseId, body: AmendRequest, x_csrf_token: Annotated[str | None, Header()] = None
-) -> Response:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
+def amend_api(request: Request, access: SignedIn, case_id: CaseId, body: AmendRequest) -> Response:
     services = _services(request)
     try:
         harm.amend(services, access, case_id, body.changes)
@@ -137,13 +122,11 @@ def amend_api(
 )
 def change_api(
     request: Request,
+    access: SignedIn,
     case_id: CaseId,
     action: Annotated[str, Path(pattern=r"^(contact|candour|attachment)$")],
     body: Annotated[dict[str, str | None], Body()],
-    x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> Response:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
     services = _services(request)
     try:
         harm.change_case(services, access, case_id, action, body)
@@ -157,34 +140,28 @@ def change_api(
     tags=["harm"],
     summary="The payload for one route (SPEN / LFPSE / local); identifiers only for the owning trust",
 )
-def export_api(request: Request, case_id: CaseId, route_id: RouteId) -> Response:
-    payload = harm.export(_services(request), access_for(request), case_id, route_id)
+def export_api(request: Request, access: SignedIn, case_id: CaseId, route_id: RouteId) -> Response:
+    payload = harm.export(_services(request), access, case_id, route_id)
     filename = f"harm-{case_id}-{route_id.lower()}.json"
     return JSONResponse(payload, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @router.post("/api/v1/harm-route", tags=["harm"], summary="Preview routes and deadlines without saving")
 def preview_api(
-    request: Request, body: PreviewRequest, x_csrf_token: Annotated[str | None, Header()] = None
+    body: PreviewRequest,
 ) -> dict[str, Any]:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
     if body.form is not None:
         return harm.preview(body.form, is_form=True)
     return harm.preview(body.report or {}, is_form=False)
 
 
 @router.post("/api/v1/harm-notifications/read", tags=["harm"], summary="Mark your organisation's notices read")
-def read_api(request: Request, x_csrf_token: Annotated[str | None, Header()] = None) -> dict[str, int]:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
+def read_api(request: Request, access: SignedIn) -> dict[str, int]:
     return {"read": harm.read_notifications(_services(request), access)}
 
 
 @router.post("/api/v1/harm-overdue-check", tags=["harm"], summary="Run the daily overdue check now (administrators)")
-def overdue_api(request: Request, x_csrf_token: Annotated[str | None, Header()] = None) -> dict[str, int]:
-    access = access_for(request)
-    check_csrf(access.user, x_csrf_token)
+def overdue_api(request: Request, access: SignedIn) -> dict[str, int]:
     return {"created": harm.overdue_check(_services(request), access)}
 
 
@@ -194,32 +171,26 @@ def _form_dict(form: FormData) -> dict[str, str]:
 
 
 @router.get("/harm", include_in_schema=False)
-def queue_view(request: Request, read: int | None = None) -> Response:
-    access = access_for(request)
+def queue_view(request: Request, access: SignedIn, read: int | None = None) -> Response:
     return render(request, "harm_queue.html", page=harm.queue_page(_services(request), access), read=read)
 
 
 @router.post("/harm/notifications/read", include_in_schema=False)
-def read_view(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
+def read_view(request: Request, access: SignedIn) -> Response:
     count = harm.read_notifications(_services(request), access)
     return RedirectResponse(f"/harm?read={count}", status_code=303)
 
 
 @router.get("/harm/new", include_in_schema=False)
-def new_view(request: Request, draft: int | None = None, saved: int = 0) -> Response:
-    access = access_for(request)
+def new_view(request: Request, access: SignedIn, draft: int | None = None, saved: int = 0) -> Response:
     return render(request, "harm_form.html", page=harm.new_form(_services(request), access, draft, bool(saved)))
 
 
 @router.post("/harm/new", include_in_schema=False)
-async def new_post(request: Request) -> Response:
+async def new_post(request: Request, access: SignedIn) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     form = _form_dict(await request.form())
-    access = await run_in_threadpool(access_for, request)
-    check_csrf(access.user, form.get("csrf_token"))
     services = _services(request)
     action = form.get("action", "check")
     if action not in ("draft", "submit"):
@@ -235,19 +206,18 @@ async def new_post(request: Request) -> Response:
 
 
 @router.get("/harm/{case_id}", include_in_schema=False)
-def case_view(request: Request, case_id: int, submitted: int = 0, done: str | None = None) -> Response:
-    access = access_for(request)
+def case_view(
+    request: Request, access: SignedIn, case_id: int, submitted: int = 0, done: str | None = None
+) -> Response:
     page = harm.case_page(_services(request), access, case_id)
     return render(request, "harm_case.html", page=page, submitted=bool(submitted), done=done, error=None)
 
 
 @router.post("/harm/{case_id}/{action}", include_in_schema=False)
-async def change_view(request: Request, case_id: int, action: str) -> Response:
+async def change_view(request: Request, access: SignedIn, case_id: int, action: str) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     form = _form_dict(await request.form())
-    access = await run_in_threadpool(access_for, request)
-    check_csrf(access.user, form.get("csrf_token"))
     services = _services(request)
     try:
         await run_in_threadpool(harm.change_case, services, access, case_id, action, form)

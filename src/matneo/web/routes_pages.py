@@ -1,11 +1,16 @@
-"""HTML pages. Each view: session → page builder or action → template. No data access here."""
+"""HTML pages. Each view: page builder or action → template. No data access here.
+
+Two routers: ``public`` holds only the sign-in form (its own double-submit CSRF cookie, no
+session yet); ``router`` holds everything else and requires sign-in and, for forms, the CSRF
+token by construction (:mod:`matneo.web.routing`, ADR 0008). Handlers take ``access: SignedIn``.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -15,7 +20,7 @@ from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
 from matneo.records.load import rejection_report_csv
 from matneo.triangulation.decisions import DecisionProblem
-from matneo.web.app import access_for, page_or_csv, page_with_figures, render
+from matneo.web.app import page_or_csv, page_with_figures, render
 from matneo.web.pages import (
     admin,
     assurance,
@@ -28,17 +33,18 @@ from matneo.web.pages import (
     signals,
     triangulation,
 )
+from matneo.web.routing import SignedIn, public_router, signed_in_router
 from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
-    check_csrf,
     check_sign_in_csrf,
     is_secure,
     new_sign_in_token,
 )
 from matneo.web.services import Services, api_json
 
-router = APIRouter(include_in_schema=False)
+public = public_router(include_in_schema=False)
+router = signed_in_router(include_in_schema=False)
 
 
 def _services(request: Request) -> Services:
@@ -65,12 +71,12 @@ def _sign_in_form(
     return response
 
 
-@router.get("/sign-in")
+@public.get("/sign-in")
 def sign_in_page(request: Request, next: str = "/") -> Response:
     return _sign_in_form(request, next)
 
 
-@router.post("/sign-in")
+@public.post("/sign-in")
 def sign_in_submit(
     request: Request,
     email: Annotated[str, Form()] = "",
@@ -109,9 +115,7 @@ def sign_in_submit(
 
 
 @router.post("/sign-out")
-def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
+def sign_out_submit(request: Request) -> Response:
     sign_out(_services(request).settings.database_url, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/sign-in?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
@@ -120,33 +124,26 @@ def sign_out_submit(request: Request, csrf_token: Annotated[str, Form()] = "") -
 
 # -- dashboards -------------------------------------------------------------------------------
 @router.get("/")
-def overview_page(request: Request) -> Response:
-    access = access_for(request)
+def overview_page(request: Request, access: SignedIn) -> Response:
     page = overview.build(_services(request), access)
     return page_with_figures(request, "overview.html", "overview_figures.html", page)
 
 
 @router.get("/organisations/{code}")
-def organisation_page(request: Request, code: str, measure: str = "stillbirth_rate") -> Response:
-    access = access_for(request)
+def organisation_page(request: Request, access: SignedIn, code: str, measure: str = "stillbirth_rate") -> Response:
     page = organisation.build(_services(request), access, code, measure)
     return page_with_figures(request, "organisation.html", "organisation_figures.html", page)
 
 
 @router.get("/organisations/{code}/board-packs")
-def board_packs_page(request: Request, code: str, done: int | None = None) -> Response:
-    access = access_for(request)
+def board_packs_page(request: Request, access: SignedIn, code: str, done: int | None = None) -> Response:
     page = board.build(_services(request), access, code)
     return render(request, "board.html", page=page, done=done, error=None)
 
 
 @router.post("/organisations/{code}/board-packs")
-def board_pack_produce(
-    request: Request, code: str, month: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = ""
-) -> Response:
+def board_pack_produce(request: Request, access: SignedIn, code: str, month: Annotated[str, Form()] = "") -> Response:
     """Produce, print and archive a pack (a few seconds: Chromium prints the PDF); problems in the page."""
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
     services = _services(request)
     try:
         made = board.make(services, access, code, month)
@@ -158,9 +155,8 @@ def board_pack_produce(
 
 
 @router.get("/organisations/{code}/board-packs/{pack_id}.{kind}")
-def board_pack_file(request: Request, code: str, pack_id: int, kind: str) -> Response:
+def board_pack_file(request: Request, access: SignedIn, code: str, pack_id: int, kind: str) -> Response:
     """An archived pack exactly as produced: the web page, or the PDF as a download."""
-    access = access_for(request)
     if kind not in ("html", "pdf"):
         return Response("Not found", status_code=404)
     data = board.archived_file(_services(request), access, code, pack_id, kind)
@@ -171,8 +167,7 @@ def board_pack_file(request: Request, code: str, pack_id: int, kind: str) -> Res
 
 
 @router.get("/organisations/{code}/assurance")
-def assurance_page(request: Request, code: str) -> Response:
-    access = access_for(request)
+def assurance_page(request: Request, access: SignedIn, code: str) -> Response:
     page = assurance.build(_services(request), access, code)
     if request.query_params.get("format") == "json":  # the same page object, as JSON
         return api_json(page.to_dict())
@@ -180,18 +175,16 @@ def assurance_page(request: Request, code: str) -> Response:
 
 
 @router.get("/organisations/{code}/assurance/{key}")
-def assurance_item_page(request: Request, code: str, key: str, done: int | None = None) -> Response:
-    access = access_for(request)
+def assurance_item_page(request: Request, access: SignedIn, code: str, key: str, done: int | None = None) -> Response:
     page = assurance.build_item(_services(request), access, code, key)
     return render(request, "assurance_item.html", page=page, done=done, error=None, form=None)
 
 
 @router.post("/organisations/{code}/assurance/{key}")
-async def assurance_item_save(request: Request, code: str, key: str) -> Response:
+async def assurance_item_save(request: Request, access: SignedIn, code: str, key: str) -> Response:
     """Record the trust's position on one requirement; problems in the page with the form kept."""
-    access = access_for(request)
     form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(access.user, form.pop("csrf_token", ""))
+    form.pop("csrf_token", None)  # checked by the router
     services = _services(request)
     try:
         await run_in_threadpool(assurance.save, services, access, code, key, form)
@@ -205,8 +198,7 @@ async def assurance_item_save(request: Request, code: str, key: str) -> Response
 
 
 @router.get("/organisations/{code}/safety")
-def safety_page(request: Request, code: str, done: int | None = None) -> Response:
-    access = access_for(request)
+def safety_page(request: Request, access: SignedIn, code: str, done: int | None = None) -> Response:
     page = triangulation.build(_services(request), access, code)
     if request.query_params.get("format") == "json":
         return api_json(page.to_dict())
@@ -216,16 +208,14 @@ def safety_page(request: Request, code: str, done: int | None = None) -> Respons
 @router.post("/organisations/{code}/safety/{trust}/decisions")
 def safety_decision(
     request: Request,
+    access: SignedIn,
     code: str,
     trust: str,
     decision: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     review_on: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     """Record an LMNS or region decision about a trust; problems in the page."""
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
     services = _services(request)
     try:
         triangulation.decide(
@@ -242,32 +232,26 @@ def safety_decision(
 @router.get("/funnel")
 def funnel_page(
     request: Request,
+    access: SignedIn,
     measure: str = "stillbirth_rate",
     level: str = "trust",
     period: str = "rolling_12m",
     adjustment: str = "crude",
     highlight: str | None = None,
 ) -> Response:
-    access = access_for(request)
     page = funnel.build(_services(request), access, measure, level, period, adjustment, highlight)
     return page_or_csv(request, "funnel.html", page)
 
 
 @router.get("/signals")
-def signals_page(request: Request, show: str = "active", done: int | None = None) -> Response:
-    access = access_for(request)
+def signals_page(request: Request, access: SignedIn, show: str = "active", done: int | None = None) -> Response:
     return render(request, "signals.html", page=signals.build(_services(request), access, show), done=done, error=None)
 
 
 @router.post("/signals/{signal_id}/acknowledge")
 def acknowledge_signal(
-    request: Request,
-    signal_id: int,
-    comment: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
+    request: Request, access: SignedIn, signal_id: int, comment: Annotated[str, Form()] = ""
 ) -> Response:
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
     services = _services(request)
     try:
         signals.acknowledge(services, access, signal_id, comment)
@@ -279,48 +263,56 @@ def acknowledge_signal(
 
 @router.get("/methods")
 def methods_page(request: Request) -> Response:
-    access_for(request)  # signed-in users only, like every figure the guide explains
+    """Signed-in users only (the router), like every figure the guide explains."""
     return render(request, "methods.html", page=methods.build())
 
 
 # -- data -------------------------------------------------------------------------------------
+async def upload_size_declared(request: Request) -> None:
+    """Refuse a too-large upload from its declared length before a byte of it is read, so
+    before the CSRF check reads the form (``matneo.web.app`` shows the problem on the Data page)."""
+    data.check_declared_size(request.headers.get("content-length"))
+
+
+uploads = signed_in_router(include_in_schema=False, before_csrf=[upload_size_declared])
+
+
 @router.get("/data")
-def data_page(request: Request, cancelled: int | None = None) -> Response:
-    access = access_for(request)
+def data_page(request: Request, access: SignedIn, cancelled: int | None = None) -> Response:
     result = None
     if cancelled:
         result = data.UploadResult("Upload cancelled", "cancelled", "The upload was deleted; nothing was loaded.")
     return render(request, "data.html", page=data.build(_services(request), access, result), error=None)
 
 
-def _data_problem(request: Request, access: Access, status: int, message: str) -> Response:
-    """The Data page with the problem in its error summary."""
+def data_problem(request: Request, access: Access, status: int, message: str) -> Response:
+    """The Data page with the problem in its error summary (also for :class:`data.UploadProblem`
+    raised before the handler, e.g. by the declared-size check: see ``matneo.web.app``)."""
     page = data.build(_services(request), access)
     return render(request, "data.html", status, page=page, error=message)
 
 
-@router.post("/data/upload")
-async def data_upload(request: Request) -> Response:
-    """Receive a file a chunk at a time (never whole in memory) and show its plan; nothing loads yet."""
-    access = access_for(request)
+@uploads.post("/data/upload")
+async def data_upload(request: Request, access: SignedIn) -> Response:
+    """Receive a file a chunk at a time (never whole in memory) and show its plan; nothing loads yet.
+
+    The declared size was checked before the body was read, and the CSRF token read from the
+    form (whose file part Starlette spools to disk), by the router's guards."""
     services = _services(request)
     try:
-        data.check_declared_size(request.headers.get("content-length"))
         async with request.form(max_files=1, max_fields=5) as form:
-            token = form.get("csrf_token")
-            check_csrf(access.user, token if isinstance(token, str) else None)
             file = form.get("file")
             if not isinstance(file, UploadFile) or not file.filename:
-                return _data_problem(request, access, 400, "Choose a file to upload.")
+                return data_problem(request, access, 400, "Choose a file to upload.")
             mode = form.get("mode")
             path = await data.receive(services, access, file)
         outcome = await run_in_threadpool(
             data.plan_upload, services, access, path, mode if isinstance(mode, str) else None
         )
     except data.UploadProblem as error:
-        return _data_problem(request, access, error.status, str(error))
+        return data_problem(request, access, error.status, str(error))
     except Forbidden as error:  # a role that may not upload
-        return _data_problem(request, access, 403, str(error))
+        return data_problem(request, access, 403, str(error))
     if isinstance(outcome, data.UploadResult):  # loaded before: nothing to confirm
         return render(request, "data.html", page=data.build(services, access, outcome), error=None)
     return render(request, "data_plan.html", plan=outcome, error=None)
@@ -328,52 +320,42 @@ async def data_upload(request: Request) -> Response:
 
 @router.post("/data/uploads/{token}/confirm")
 def data_upload_confirm(
-    request: Request,
-    token: str,
-    csrf_token: Annotated[str, Form()] = "",
-    allow_shrink: Annotated[str, Form()] = "",
+    request: Request, access: SignedIn, token: str, allow_shrink: Annotated[str, Form()] = ""
 ) -> Response:
     """Load a pending upload as its plan said (a partial month needs ``allow_shrink=yes`` too)."""
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
     services = _services(request)
     try:
         result = data.confirm_upload(services, access, token, allow_shrink == "yes")
     except data.PlanNeedsAnotherLook as again:
         return render(request, "data_plan.html", again.status, plan=again.plan, error=str(again))
     except data.UploadProblem as error:
-        return _data_problem(request, access, error.status, str(error))
+        return data_problem(request, access, error.status, str(error))
     except Forbidden as error:
-        return _data_problem(request, access, 403, str(error))
+        return data_problem(request, access, 403, str(error))
     return render(request, "data.html", page=data.build(services, access, result), error=None)
 
 
 @router.post("/data/uploads/{token}/cancel")
-def data_upload_cancel(request: Request, token: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
+def data_upload_cancel(request: Request, access: SignedIn, token: str) -> Response:
     data.cancel_upload(_services(request), access, token)
     return RedirectResponse("/data?cancelled=1", status_code=303)
 
 
 @router.post("/data/loads/{load_id}/revert")
-def data_load_revert(request: Request, load_id: int, csrf_token: Annotated[str, Form()] = "") -> Response:
+def data_load_revert(request: Request, access: SignedIn, load_id: int) -> Response:
     """Revert a load of the organisation's records (atomic, audited); refusals in the page."""
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
     services = _services(request)
     try:
         result = data.revert(services, access, load_id)
     except data.UploadProblem as error:
-        return _data_problem(request, access, error.status, str(error))
+        return data_problem(request, access, error.status, str(error))
     except Forbidden as error:
-        return _data_problem(request, access, 403, str(error))
+        return data_problem(request, access, 403, str(error))
     return render(request, "data.html", page=data.build(services, access, result), error=None)
 
 
 @router.get("/data/loads/{load_id}/rejections.csv")
-def rejection_download(request: Request, load_id: int) -> Response:
-    access = access_for(request)
+def rejection_download(request: Request, access: SignedIn, load_id: int) -> Response:
     path = data.rejection_report(_services(request), access, load_id)
     return Response(
         rejection_report_csv(path),  # the file's name, not its server path; no spreadsheet formulas
@@ -384,8 +366,7 @@ def rejection_download(request: Request, load_id: int) -> Response:
 
 # -- administration ---------------------------------------------------------------------------
 @router.get("/admin/users")
-def admin_page(request: Request, done: str | None = None, before: int | None = None) -> Response:
-    access = access_for(request)
+def admin_page(request: Request, access: SignedIn, done: str | None = None, before: int | None = None) -> Response:
     page = admin.build(_services(request), access, before=before)
     return render(request, "admin.html", page=page, done=done, error=None, form={})
 
@@ -393,14 +374,12 @@ def admin_page(request: Request, done: str | None = None, before: int | None = N
 @router.post("/admin/users")
 def admin_add_user(
     request: Request,
+    access: SignedIn,
     email: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "",
     org_code: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
     services = _services(request)
     try:
         user = admin.create_user(services, access, email, role, org_code, password)
@@ -412,9 +391,7 @@ def admin_add_user(
 
 
 @router.post("/admin/users/{user_id}/{action}")
-def admin_change_user(request: Request, user_id: int, action: str, csrf_token: Annotated[str, Form()] = "") -> Response:
-    access = access_for(request)
-    check_csrf(access.user, csrf_token)
+def admin_change_user(request: Request, access: SignedIn, user_id: int, action: str) -> Response:
     services = _services(request)
     try:
         user = admin.change_user(services, access, user_id, action)

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -23,10 +23,11 @@ from matneo.qi.access import QiNotFound
 from matneo.qi.core import QiInputError, UnreadableFile
 from matneo.web.app import access_for, render
 from matneo.web.pages import qi
+from matneo.web.routing import signed_in_router
 from matneo.web.security import check_csrf
 from matneo.web.services import NotFound, Services, api_json
 
-router = APIRouter()
+router = signed_in_router()
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RuleSet = Annotated[str | None, Query(pattern=r"^(anhoej|ihi)$")]

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Form, Header, Path, Request
+from fastapi import Body, Form, Header, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from matneo.reviews.actions import ReviewError
 from matneo.web.app import access_for, render
 from matneo.web.pages import reviews
+from matneo.web.routing import signed_in_router
 from matneo.web.security import check_csrf
 from matneo.web.services import Services
 
-router = APIRouter()
+router = signed_in_router()
 
 ReviewId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Section = Annotated[str, Path(pattern=r"^[a-z_]{1,20}$")]

@@ -12,11 +12,11 @@ from matneo.harm.portal.common import _change, _editable_case, _text
 
 def add_attachment(settings: Settings, access: Access, case_id: int, *, file_name: str, description: str = "") -> int:
     """Record an attachment's metadata (the document stays in the trust's own records system)."""
-    name = _text(file_name, "file_name", required=True, limit=255)
-    text = _text(description, "description", required=False)
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        name = _text(file_name, "file_name", required=True, limit=255)
+        text = _text(description, "description", required=False)
         row = HarmAttachment(report_id=case.id, file_name=name, description=text, added_by=actor, added_at=utcnow())
         session.add(row)
         session.flush()

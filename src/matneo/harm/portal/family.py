@@ -28,14 +28,14 @@ def add_family_contact(
 ) -> int:
     """Log a contact with the family; returns its id."""
     day = today or dt.date.today()
-    when = _date(contacted_on, "contacted_on", day)
-    if method not in CONTACT_METHODS:
-        raise CaseError([FieldError("method", f"must be one of: {', '.join(CONTACT_METHODS)}")])
-    who = _text(by, "by", required=True, limit=254)
-    text = _text(summary, "summary", required=True)
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        when = _date(contacted_on, "contacted_on", day)
+        if method not in CONTACT_METHODS:
+            raise CaseError([FieldError("method", f"must be one of: {', '.join(CONTACT_METHODS)}")])
+        who = _text(by, "by", required=True, limit=254)
+        text = _text(summary, "summary", required=True)
         row = HarmFamilyContact(
             report_id=case.id, contacted_on=when, by=who, method=method, summary=text, recorded_by=actor
         )
@@ -60,14 +60,14 @@ def record_candour_step(
 ) -> None:
     """Record (or correct) a Duty of Candour step (regulation 20: verbal, written, findings)."""
     day = today or dt.date.today()
-    if step not in CANDOUR_STEPS:
-        raise CaseError([FieldError("step", f"must be one of: {', '.join(CANDOUR_STEPS)}")])
-    when = _date(done_on, "done_on", day)
-    who = _text(by, "by", required=True, limit=254)
-    text = _text(note, "note", required=False)
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        if step not in CANDOUR_STEPS:
+            raise CaseError([FieldError("step", f"must be one of: {', '.join(CANDOUR_STEPS)}")])
+        when = _date(done_on, "done_on", day)
+        who = _text(by, "by", required=True, limit=254)
+        text = _text(note, "note", required=False)
         row = session.scalars(
             select(HarmCandourStep).where(HarmCandourStep.report_id == case.id, HarmCandourStep.step == step)
         ).first()

@@ -44,23 +44,24 @@ def update_route(
     Returns the route's new state. No change, no trail row.
     """
     day = today or dt.date.today()
-    if status not in ROUTE_STATUSES:
-        raise CaseError([FieldError("status", f"must be one of: {', '.join(ROUTE_STATUSES)}")])
-    new: dict[str, Any]
-    if status == "done":
-        new = {
-            "status": "done",
-            "reference": _reference(reference),  # shown beyond the trust: a reference, never free text
-            "done_on": _date(done_on, "done_on", day).isoformat(),
-            "reason": None,
-        }
-    elif status == "not_applicable":
-        new = {"status": status, "reference": None, "done_on": None, "reason": _text(reason, "reason", required=True)}
-    else:
-        new = {"status": "due", "reference": None, "done_on": None, "reason": None}
     actor = access.user.email
     with transaction(settings.database_url) as session:
-        case = _editable_case(session, access, case_id)
+        case = _editable_case(session, access, case_id)  # scope first: a stranger learns nothing from the fields
+        if status not in ROUTE_STATUSES:
+            raise CaseError([FieldError("status", f"must be one of: {', '.join(ROUTE_STATUSES)}")])
+        new: dict[str, Any]
+        if status == "done":
+            new = {
+                "status": "done",
+                "reference": _reference(reference),  # shown beyond the trust: a reference, never free text
+                "done_on": _date(done_on, "done_on", day).isoformat(),
+                "reason": None,
+            }
+        elif status == "not_applicable":
+            reason_text = _text(reason, "reason", required=True)
+            new = {"status": status, "reference": None, "done_on": None, "reason": reason_text}
+        else:
+            new = {"status": "due", "reference": None, "done_on": None, "reason": None}
         row = session.scalars(
             select(HarmRoute).where(HarmRoute.report_id == case.id, HarmRoute.route_id == route_id).with_for_update()
         ).first()

@@ -19,7 +19,8 @@ import polars as pl
 
 from matneo.auth.access import Access
 from matneo.measures.definitions import MEASURES_BY_ID, Measure
-from matneo.signals.casemix import STRATA_BY_MEASURE, indirectly_standardise, strata_counts
+from matneo.signals.casemix import STRATA_BY_MEASURE
+from matneo.signals.detect import adjusted_ratios
 from matneo.stats import funnel
 from matneo.web import charts
 from matneo.web.services import BadRequest, Chart, Services, draw, json_float, measure_or_error, unit_label
@@ -186,7 +187,7 @@ def funnel_data(
         ratios = _adjusted(services, measure.id, latest.year).join(
             visible.select(pl.col("org_code").alias("trust_code"), "org_name"), on="trust_code", how="inner"
         )
-        ratios = ratios.filter(pl.col("expected") > 0).sort("trust_code")
+        ratios = ratios.sort("trust_code")
         if ratios.is_empty():
             return FunnelData(measure.id, level, period_type, period_label, adjustment, None, [], hidden)
         result = funnel(
@@ -228,20 +229,14 @@ def funnel_data(
 
 
 def _adjusted(services: Services, measure_id: str, year: int) -> pl.DataFrame:
-    """Observed and expected events per trust in ``year`` (indirect standardisation, cached)."""
+    """Observed and expected events per trust in ``year``: the signals' adjusted funnel
+    (:func:`matneo.signals.detect.adjusted_ratios`), computed once per store version."""
 
     def build() -> pl.DataFrame:
         from matneo.records.store import RecordStore
 
         files = RecordStore(services.settings.records_dir).partition_files()
-        strata = strata_counts(files, list(STRATA_BY_MEASURE), by=("trust_code", "year"))
-        return pl.concat(
-            [
-                indirectly_standardise(strata, m, by=("trust_code", "year")).with_columns(pl.lit(m).alias("measure"))
-                for m in STRATA_BY_MEASURE
-            ],
-            how="vertical_relaxed",
-        )
+        return adjusted_ratios(files, list(STRATA_BY_MEASURE))
 
     table = services.results.memo(("adjusted",), build)
     return table.filter((pl.col("measure") == measure_id) & (pl.col("year") == year))
