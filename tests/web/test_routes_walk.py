@@ -64,12 +64,26 @@ JSON_BODIES: dict[str, dict[str, Any]] = {
     "/api/v1/harm-reports/{case_id}/{action}": {"by": "walker", "method": "phone", "summary": "walked"},
     "/api/v1/harm-reports": {"report": {}, "draft": True},
     "/api/v1/harm-route": {"report": {}},
+    "/api/v1/reviews": {"record_id": "WALK-NO-SUCH-RECORD"},
+    "/api/v1/reviews/{review_id}/{section}": {"kind": "question", "text": "walked by a stranger"},
+    "/api/v1/qi/projects": {"trust_code": OWN_TRUST, "title": "Walked by a stranger"},
+    "/api/v1/qi/projects/{project_id}/pdsa": {"title": "walked", "question": "q", "prediction": "p"},
+    "/api/v1/qi/measures/{measure_id}/values": {"period": "2025-01", "numerator": 1, "denominator": 2},
 }
 FORM_BODIES: dict[str, dict[str, str]] = {
     "/harm/{case_id}/{action}": {"by": "walker", "method": "phone", "summary": "walked"},
     "/signals/{signal_id}/acknowledge": {"comment": "walked by a stranger"},
     "/organisations/{code}/board-packs": {"month": "2023-06"},
     "/organisations/{code}/assurance/{key}": {"status": "met"},
+    "/organisations/{code}/safety/{trust}/decisions": {
+        "decision": "monitor",
+        "note": "walked",
+        "review_on": "2099-01-01",
+    },
+    "/reviews/{review_id}/{section}": {"kind": "question", "text": "walked by a stranger"},
+    "/qi/projects/{project_id}/{action}": {"title": "walked"},
+    "/qi/collaboratives/{collaborative_id}/{action}": {"trust_code": OWN_TRUST},
+    "/qi/measures/{measure_id}/{action}": {"period": "2025-02", "numerator": "1", "denominator": "2"},
 }
 SAFE = {"GET", "HEAD", "OPTIONS"}
 CSRF_WORDS = "did not come from MatNeo"
@@ -164,6 +178,33 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         data={"month": "2023-06", "csrf_token": owner.headers["X-CSRF-Token"]},
     )
     assert pack.status_code == 303, pack.text
+    due = owner.get("/api/v1/reviews").json()["due"]["deaths"]
+    review = owner.post("/api/v1/reviews", json={"record_id": due[0]["record_id"]})
+    assert review.status_code == 201, review.text
+    national = web.client("national")
+    collaborative = national.post(
+        "/qi/collaboratives",
+        data={"csrf_token": national.headers["X-CSRF-Token"], "name": "Walked", "kind": "national", "org_code": "ENG"},
+    )
+    assert collaborative.status_code == 303, collaborative.text
+    collaborative_id = collaborative.headers["location"].rsplit("/", 1)[1]
+    national.close()
+    project = owner.post("/api/v1/qi/projects", json={"trust_code": OWN_TRUST, "title": "Walked project"})
+    assert project.status_code == 201, project.text
+    project_id = project.json()["id"]
+    measure = owner.post(
+        f"/qi/projects/{project_id}/measure",
+        data={"csrf_token": owner.headers["X-CSRF-Token"], "kind": "process", "source": "custom",
+              "title": "Walked measure", "unit": "percent", "direction": "increase"},
+    )  # fmt: skip
+    assert measure.status_code == 303, measure.text
+    measure_id = owner.get(f"/api/v1/qi/projects/{project_id}").json()["measures"][0]["id"]
+    pdsa = owner.post(
+        f"/api/v1/qi/projects/{project_id}/pdsa",
+        json={"title": "Walked cycle", "question": "q", "prediction": "p", "starts_on": "2024-03-01"},
+    )
+    assert pdsa.status_code in (200, 201), pdsa.text
+    pdsa_id = pdsa.json()["id"]
     yield {
         "code": OWN_TRUST,
         "signal_id": str(plant_signal(url, OWN_TRUST, "pph_1500", "planted by the route walk")),
@@ -174,6 +215,15 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "route_id": "MNSI",
         "pack_id": pack.headers["location"].rsplit("=", 1)[1],
         "key": "cnst_mis_y2:SA8",  # a requirement of the CNST maternity incentive scheme
+        "trust": OWN_TRUST,
+        "review_id": str(review.json()["id"]),
+        "section": "question",
+        "collaborative_id": str(collaborative_id),
+        "project_id": str(project_id),
+        "measure_id": str(measure_id),
+        "pdsa_id": str(pdsa_id),
+        "pdsa": str(pdsa_id),
+        "action": "update",
     }
     cancelled = owner.post(f"/data/uploads/{token.group(1)}/cancel", data={"csrf_token": owner.headers["X-CSRF-Token"]})
     assert cancelled.status_code == 303

@@ -665,6 +665,8 @@ def import_values(url: str, access: Access, measure_id: int, data: bytes, *, tod
 # -- PDSA cycles and annotations --------------------------------------------------------------
 def save_pdsa(url: str, access: Access, project_id: int, fields: Mapping[str, Any], pdsa_id: int | None = None) -> int:
     """Create or update a PDSA cycle: plan (question, prediction, who/what/when/where, data), do, study, act."""
+    with transaction(url) as session:  # scope first: a stranger learns nothing from the fields' errors
+        require_edit(access, project_for(session, access, project_id))
     form = _Form(fields)
     values: dict[str, Any] = {
         "title": form.text("title", "a title for the cycle", required=True, limit=200),
