@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from matneo.auth.passwords import hash_password
-from matneo.db.models import AuditEvent, Organisation, User
+from matneo.db.models import AuditEvent, Organisation, User, utcnow
 from matneo.db.session import transaction
 
 ROLES: dict[str, str] = {
@@ -39,7 +40,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "user.add": "Added a user",
     "user.activate": "Reactivated a user",
     "user.deactivate": "Deactivated a user",
-    "user.unlock": "Unlocked a user",
+    "user.unlock": "Cleared a user's sign-in delay",
+    "sign_in.limit_cleared": "Cleared a sign-in limit",
     "records.upload": "Uploaded a file of birth records",
     "records.upload_failed": "A file of birth records could not be loaded",
     "records.upload_refused": "Refused a file with records of trusts outside the user's organisation",
@@ -60,6 +62,8 @@ AUDIT_ACTIONS: dict[str, str] = {
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
     "user": "User",
+    "account": "E-mail address",
+    "address": "Client address",
     "harm_report": "Harm report",
     "harm_notifications": "Harm notifications",
     "upload": "File",
@@ -188,10 +192,32 @@ def set_active(url: str, user_id: int, active: bool, actor: str) -> None:
 
 
 def unlock(url: str, user_id: int, actor: str) -> None:
-    """Clear a lock-out and the failure count (audited)."""
+    """Clear the sign-in delay of a user's e-mail address (audited)."""
+    from matneo.auth import throttle
+
     with transaction(url) as session:
         user = session.get(User, user_id)
         if user is None:
             raise ValueError(f"no user with id {user_id}")
-        user.locked_until, user.failed_sign_ins = None, 0
+        throttle.clear(session, throttle.ACCOUNT, user.email)
         audit(session, actor, "user.unlock", "user", str(user.id))
+
+
+def sign_in_limits(url: str, now: dt.datetime | None = None) -> list[Any]:
+    """Sign-in delays and address limits that still count (:class:`matneo.auth.throttle.ThrottleView`)."""
+    from matneo.auth import throttle
+
+    with transaction(url) as session:
+        return throttle.current(session, now or utcnow())
+
+
+def clear_sign_in_limit(url: str, kind: str, subject: str, actor: str) -> bool:
+    """Clear the delay of an e-mail address or the limit of a client address (audited)."""
+    from matneo.auth import throttle
+
+    if kind not in throttle.KIND_WORDS:
+        raise ValueError(f"unknown kind of sign-in limit {kind!r}")
+    with transaction(url) as session:
+        found = throttle.clear(session, kind, subject)
+        audit(session, actor, "sign_in.limit_cleared", kind, subject[:64])
+        return found

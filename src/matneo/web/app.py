@@ -29,7 +29,7 @@ from matneo.config import Settings, get_mail_settings, get_settings
 from matneo.db.session import prepare
 from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
-from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
+from matneo.web.security import SECURITY_HEADERS, CsrfFailed, SignInRequired, signed_in_user
 from matneo.web.services import BadRequest, NotFound, Services, fmt
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,6 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
     )
     app.state.services = Services.create(settings)
     app.state.templates = templates()
-    app.state.throttle = ClientThrottle()
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 
     @app.middleware("http")

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from matneo.auth.access import Access, Forbidden
-from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
+from matneo.auth.signin import SESSION_IDLE, SignInFailed, TooManyAttempts, sign_in, sign_out
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
 from matneo.web.pages import admin, data, funnel, methods, organisation, overview, signals
 from matneo.web.security import (
@@ -19,6 +19,7 @@ from matneo.web.security import (
     SIGN_IN_CSRF_COOKIE,
     check_csrf,
     check_sign_in_csrf,
+    client_address,
     is_secure,
     new_sign_in_token,
 )
@@ -65,8 +66,6 @@ def sign_in_submit(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     services = _services(request)
-    throttle = request.app.state.throttle
-    client = request.client.host if request.client else "unknown"
     check_sign_in_csrf(request.cookies.get(SIGN_IN_CSRF_COOKIE), csrf_token)
 
     def again(message: str, status: int) -> Response:
@@ -74,12 +73,11 @@ def sign_in_submit(
 
     if not email.strip() or not password:
         return again("Enter your e-mail address and password.", 400)
-    if throttle.blocked(client):
-        return again("Too many failed sign-in attempts from this computer. Wait 15 minutes and try again.", 429)
     try:
-        session = sign_in(services.settings.database_url, email, password)
+        session = sign_in(services.settings.database_url, email, password, address=client_address(request))
+    except TooManyAttempts as error:
+        return again(str(error), 429)
     except SignInFailed as error:
-        throttle.failed(client)
         return again(str(error), 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
