@@ -741,16 +741,26 @@ def reference_install(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Addresses of the reverse proxies (TLS terminators) in front of MatNeo, comma-separated. "
+            "Their X-Forwarded-For and X-Forwarded-Proto headers are believed: sign-in limits then apply "
+            "to each real client, and https at the proxy makes cookies Secure and adds HSTS. "
+            "Default: none (headers are ignored)."
+        ),
+    ] = "",
 ) -> None:
     """Serve the web app. Each request and each background job is logged to stderr (no identifiers)."""
     import uvicorn
 
     from matneo.web.app import create_app, log_to_stderr
+    from matneo.web.server import server_config
 
     log_to_stderr()
     app_ = create_app(get_settings(), warm=True)
     console.print(f"MatNeo is running at http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    uvicorn.Server(server_config(app_, host, port, forwarded_allow_ips)).run()
 
 
 @app.command()
@@ -797,7 +807,7 @@ def demo(
             soft_wrap=True,
         )
     if not no_serve:
-        serve(host=host, port=port)
+        serve(host=host, port=port, forwarded_allow_ips="")
 
 
 def _progress(quiet: bool = False) -> Progress:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -294,5 +294,18 @@ def admin_change_user(request: Request, user_id: int, action: str, csrf_token: A
     except ValueError as error:
         page = admin.build(services, access)
         return render(request, "admin.html", 400, page=page, done=None, error=str(error), form={})
-    done = {"unlock": "unlocked", "activate": "activated", "deactivate": "deactivated"}[action]
+    done = {"unlock": "cleared the sign-in delay of", "activate": "activated", "deactivate": "deactivated"}[action]
     return RedirectResponse(f"/admin/users?done={done}+{user.email}", status_code=303)
+
+
+@router.post("/admin/sign-in-limits")
+def admin_clear_limit(
+    request: Request,
+    kind: Annotated[str, Form()] = "",
+    subject: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    done = admin.clear_limit(_services(request), access, kind, subject)
+    return RedirectResponse(f"/admin/users?done={quote_plus(done)}", status_code=303)
