@@ -6,6 +6,9 @@
 * CSRF (OWASP CSRF Prevention Cheat Sheet, "synchronizer token"): each session has a token;
   every form carries it in a hidden field and every unsafe API call in ``X-CSRF-Token``. The
   sign-in form, which has no session yet, uses a double-submit cookie (``matneo_csrf``).
+* Headers (:func:`security_headers`) on every response, errors included: a strict Content
+  Security Policy, no framing, no sniffing, and HSTS when the request came over https. The
+  ``server`` banner is off (:mod:`matneo.web.server`).
 * Throttling (:mod:`matneo.auth.throttle`, in the database so every server process shares
   it): a progressive delay per e-mail address and a limit per client address, both HTTP 429.
   The client address is :func:`client_address`: behind a reverse proxy it is the real
@@ -48,6 +51,22 @@ SECURITY_HEADERS = {
 }
 
 
+#: HTTP Strict Transport Security, sent only on responses that came over https (directly or
+#: through a trusted proxy): browsers then refuse plain http to this host for a year. One year
+#: as the GOV.UK Service Manual advises ("Using HTTPS",
+#: https://www.gov.uk/service-manual/technology/using-https). No ``includeSubDomains``: the
+#: trust's other sites under the same domain are not MatNeo's to decide (needs local confirmation).
+HSTS = "max-age=31536000"
+
+
+def security_headers(request: Request) -> dict[str, str]:
+    """The headers every response gets, error responses included; HSTS only over https."""
+    headers = dict(SECURITY_HEADERS)
+    if is_secure(request):
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
 class SignInRequired(Exception):
     """No valid session: pages redirect to sign-in, the API answers 401."""
 
@@ -57,6 +76,7 @@ class CsrfFailed(Exception):
 
 
 def is_secure(request: Request) -> bool:
+    """Came over https: directly, or through a trusted proxy that said so (``X-Forwarded-Proto``)."""
     return request.url.scheme == "https"
 
 
