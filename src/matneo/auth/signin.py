@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 
 from matneo.auth import throttle
-from matneo.auth.passwords import hash_password, needs_rehash, verify_password
+from matneo.auth.passwords import needs_rehash, rehash, verify_password
 from matneo.auth.users import audit
 from matneo.db.models import User, WebSession, utcnow
 from matneo.db.session import transaction
@@ -38,7 +38,7 @@ FAILURE_MESSAGE = (
 )
 
 # Verifying against a real hash when the address is unknown takes as long as a wrong password.
-_DUMMY_HASH = hash_password("not-a-real-password-for-timing")
+_DUMMY_HASH = rehash("not-a-real-password-for-timing")
 
 
 class SignInFailed(Exception):
@@ -117,7 +117,7 @@ def sign_in(
         else:
             throttle.succeeded(session, email, address, now)
             if user.password_hash and needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
+                user.password_hash = rehash(password)
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             expires = now + SESSION_MAX
             session.add(

@@ -118,14 +118,27 @@ def audit(session: Any, actor: str, action: str, target_type: str, target_id: st
     )
 
 
-def add_user(url: str, email: str, role: str, org_code: str, password: str, actor: str) -> UserView:
-    """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password)."""
+def add_user(
+    url: str,
+    email: str,
+    role: str,
+    org_code: str,
+    password: str,
+    actor: str,
+    scope: set[str] | None = None,
+) -> UserView:
+    """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password).
+
+    ``scope``: the organisations the adding administrator manages (None: all). An address
+    already in use outside it gets a message that names no organisation or role, so adding
+    users cannot be used to learn who has an account elsewhere.
+    """
     email = email.strip().lower()
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise ValueError(f"“{email}” is not an e-mail address")
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, email)
     with transaction(url) as session:
         org = session.get(Organisation, org_code)
         if org is None or not org.active:
@@ -135,7 +148,12 @@ def add_user(url: str, email: str, role: str, org_code: str, password: str, acto
                 f"{role.replace('_', ' ').capitalize()} users must belong to an organisation at {ROLES[role]} "
                 f"level; {org.name} is at {org.level} level"
             )
-        if session.scalars(select(User).where(User.email == email)).first() is not None:
+        existing = session.scalars(select(User).where(User.email == email)).first()
+        if existing is not None:
+            if scope is not None and existing.org_code not in scope:
+                raise ValueError(
+                    f"MatNeo cannot add {email} here. Ask a national MatNeo administrator to check this e-mail address."
+                )
             raise ValueError(f"a user with e-mail {email} already exists")
         user = User(email=email, role=role, org_code=org_code, password_hash=password_hash)
         session.add(user)

@@ -197,7 +197,8 @@ def create_user(services: Services, access: Access, email: str, role: str, org_c
     org_code = org_code.strip().upper()
     if not access.in_scope(org_code):
         raise ValueError(f"You can add users only to organisations in your scope; {org_code} is not one.")
-    return add_user(services.settings.database_url, email, role, org_code, password, actor=access.user.email)
+    scope = None if access.sees_everything else set(access.scope)
+    return add_user(services.settings.database_url, email, role, org_code, password, access.user.email, scope)
 
 
 def change_user(services: Services, access: Access, user_id: int, action: str) -> UserView:
