@@ -21,7 +21,7 @@ from matneo.reference.organisations import OrgHierarchy
 from matneo.web.app import create_app
 from matneo.web.security import SECURITY_HEADERS
 
-from .auth_servers import sign_in, start_thread
+from .auth_servers import sign_in, start_process, start_thread, stop_process
 from .conftest import PASSWORD
 
 HTTPS = {"X-Forwarded-Proto": "https"}
@@ -121,3 +121,19 @@ def test_status_shows_a_trust_only_its_own_figures(served: tuple[str, list]) -> 
     assert sign_in(national, "national@test.invalid").status_code == 303
     everything = national.get("/api/v1/status").json()
     assert (everything["rows"], everything["trusts"], everything["months"]) == (8, 2, 2)
+
+
+def test_matneo_serve_believes_only_the_proxies_it_is_told_about(sqlite_settings: Settings) -> None:
+    """The command's own option, in its own process: forwarded https counts only from a named proxy."""
+    settings = sqlite_settings
+    settings.ensure_dirs()
+    prepare(settings.database_url)
+    for options, trusted in ((("--forwarded-allow-ips", "127.0.0.1"), True), ((), False)):
+        base_url, process = start_process(settings, *options)
+        try:
+            response = httpx.get(f"{base_url}/sign-in", headers=HTTPS)
+            _assert_secured(response)
+            assert ("strict-transport-security" in response.headers) is trusted
+            assert ("; secure" in response.headers["set-cookie"].lower()) is trusted
+        finally:
+            stop_process(process)

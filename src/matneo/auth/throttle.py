@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -183,7 +183,7 @@ def current(session: Session, now: dt.datetime) -> list[ThrottleView]:
         select(SignInThrottle)
         .where(
             SignInThrottle.failures + SignInThrottle.refused > 0,
-            or_(SignInThrottle.blocked_until > now, and_(SignInThrottle.last_failure_at > since)),
+            or_(SignInThrottle.blocked_until > now, SignInThrottle.last_failure_at > since),
         )
         .order_by(SignInThrottle.last_failure_at.desc())
     )

@@ -693,11 +693,11 @@ class UserChange(StrEnum):
 
 @users_app.command("change")
 def users_change(
-    action: Annotated[UserChange, typer.Argument(help="unlock, deactivate or activate.")],
+    action: Annotated[UserChange, typer.Argument(help="unlock (clear the sign-in delay), deactivate or activate.")],
     email: Annotated[str, typer.Option(help="The user's e-mail address.")],
     actor: Annotated[str, typer.Option(help="Who is making the change (for the audit log).")] = "cli",
 ) -> None:
-    """Unlock a locked-out user, or deactivate/activate one (deactivating ends their sessions)."""
+    """Clear a user's sign-in delay (unlock), or deactivate/activate one (deactivating ends their sessions)."""
     from matneo.auth.users import list_users, set_active, unlock
 
     url = _prepared().database_url
