@@ -100,7 +100,11 @@ def sign_in(
     with transaction(url) as session:
         reservation = throttle.reserve(session, email, address, now)
         if reservation.refused_by is not None:
-            reason = "too many attempts from this address" if reservation.refused_by == throttle.ADDRESS else "waiting"
+            reason = (
+                "too many failed attempts from this client address"
+                if reservation.refused_by == throttle.ADDRESS
+                else "too many failed attempts for this e-mail address: asked to wait"
+            )
             audit(session, actor, "sign_in.failed", "user", "-", reason=reason)
     if reservation.refused_by is not None:
         raise TooManyAttempts(reservation)
