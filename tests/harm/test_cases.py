@@ -284,7 +284,7 @@ def test_mri_result_adds_nhs_resolution_dated_from_the_birth(app_store: Settings
     assert result.changed == ("baby.mri_evidence_hypoxic_injury",) and result.added == ("NHSR_EN",)
     detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
     nhsr = next(r for r in detail["routes"] if r["route_id"] == "NHSR_EN")
-    # Research note §2b: legal services within 14 days and NHS Resolution within 30 days, both
+    # §2b (NHS Resolution EN report form page): legal services within 14 days and NHS Resolution within 30 days, both
     # counted from the birth (2026-03-02), not from the day the MRI result was recorded:
     # 2026-03-02 + 14 = 2026-03-16; 2026-03-02 + 30 = 2026-04-01 (March has 31 days).
     assert nhsr["deadlines"] == {"legal_services_informed": "2026-03-16", "notify_nhsr": "2026-04-01"}
@@ -319,7 +319,7 @@ def test_duty_of_candour_judged_yes_adds_the_route(app_store: Settings, people: 
     assert result.added == ("DUTY_OF_CANDOUR",)
     detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
     candour = next(r for r in detail["routes"] if r["route_id"] == "DUTY_OF_CANDOUR")
-    # Research note §7, §10: 10 working days from the day the trust became aware (2026-03-02, a
+    # §7, §10 (regulation 20): 10 working days from the day the trust became aware (2026-03-02, a
     # Monday; no bank holidays): 3, 4, 5, 6, 9, 10, 11, 12, 13, 16 March.
     assert candour["deadlines"] == {"notification": "2026-03-16"} and candour["display_status"] == "overdue"
     assert detail["candour_applies"]

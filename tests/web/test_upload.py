@@ -7,6 +7,7 @@ page's NHS.UK error summary, and the store and ledger are exactly as they were.
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 import socket
@@ -360,3 +361,22 @@ def test_gaps_are_months_without_births_between_months_with_births() -> None:
     assert data._gaps([5, 0, 3, 0]) == [False, True, False, False]
     assert data._gaps([0, 0, 4, 4]) == [False, False, False, False]
     assert data._gaps([0, 0, 0]) == [True, True, True]
+
+
+def test_the_rejection_report_download_holds_no_formulas_and_no_server_paths(web: WebInstance, tmp_path: Path) -> None:
+    """The attack over real HTTP: values that would run in the downloader's spreadsheet (OWASP CSV
+    Injection). Before, the report held them as typed and named the upload by its server path."""
+    client = web.client("trust")
+    rows = own_rows(web, 3)
+    rows[1]["birth_weight_g"] = "=cmd|' /C calc'!A0"
+    rows[2]["sex"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    path = tmp_path / "formulas.csv"
+    path.write_text(csv_text(rows))
+    loaded = confirm(client, plan_token(post_file(client, path, mode="upsert")))
+    assert "2 rows rejected" in loaded.text, loaded.text
+    report = client.get(f"/data/loads/{newest_load(web).id}/rejections.csv")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    assert str(web.settings.home) not in report.text and "uploads" not in report.text
+    cells = [cell for line in csv.reader(report.text.splitlines()[1:]) for cell in line]
+    assert "formulas.csv" in cells and "'=cmd|' /C calc'!A0" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)

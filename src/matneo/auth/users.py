@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from matneo.addresses import check_address
 from matneo.auth.passwords import hash_password
 from matneo.db.models import AuditEvent, Organisation, User, utcnow
 from matneo.db.session import transaction
@@ -88,6 +90,8 @@ AUDIT_DETAILS: dict[str, str] = {
     "no_longer_applies": "Routes no longer required",
     "created": "Notifications made",
     "sent": "E-mails sent",
+    "refused": "E-mails refused by the mail relay",
+    "invalid_addresses": "Stored addresses that are not valid (not e-mailed)",
     "problem": "Problem",
     "trusts_outside_scope": "Trusts outside the user's organisation",
     "load_id": "Load number",
@@ -133,9 +137,7 @@ def add_user(
     already in use outside it gets a message that names no organisation or role, so adding
     users cannot be used to learn who has an account elsewhere.
     """
-    email = email.strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise ValueError(f"“{email}” is not an e-mail address")
+    email = check_address(email)  # syntax, and no CR/LF to inject headers into notification e-mails
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     password_hash = hash_password(password, email)
@@ -170,11 +172,25 @@ def list_users(url: str) -> list[UserView]:
         ]
 
 
-def audit_trail(url: str, limit: int = 100) -> list[dict[str, Any]]:
+def audit_trail(
+    url: str, limit: int = 100, *, actors: Collection[str] | None = None, before: int | None = None
+) -> list[dict[str, Any]]:
+    """The newest audit events first, ``limit`` at a time.
+
+    ``actors`` restricts to events by those users (an organisation's administrator sees its own
+    users' events) and ``before`` pages back past an event id; both are applied in the query, so an
+    organisation's older events are reachable however busy the rest of the country is.
+    """
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if actors is not None:
+        query = query.where(AuditEvent.actor.in_(list(actors)))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     with transaction(url) as session:
-        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+        events = session.scalars(query)
         return [
             {
+                "id": e.id,
                 "at": e.at.isoformat(timespec="seconds"),  # UTC
                 "actor": e.actor,
                 "action": e.action,

@@ -451,7 +451,9 @@ def measures(
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None
     if output is TableFormat.csv:
-        sys.stdout.write(result.write_csv())
+        from matneo.csvsafe import frame_csv
+
+        sys.stdout.write(frame_csv(result))
         return
     if output is TableFormat.json:
         sys.stdout.write(json.dumps(result.with_columns(pl_dates_as_text(result)).to_dicts(), indent=1) + "\n")
@@ -621,6 +623,57 @@ def signal_ack(
         errors.print(f"[red]Not acknowledged:[/red] {error.args[0]}")
         raise typer.Exit(2) from None
     console.print(f"Signal {signal_id} acknowledged.")
+
+
+@app.command("board-pack")
+def board_pack(
+    org: Annotated[str, typer.Option(help="Trust, LMNS or region code.")],
+    month: Annotated[str, typer.Option(help="The pack's month, YYYY-MM.")],
+    out: Annotated[Path | None, typer.Option(help="Write the PDF here (printed by Chromium).")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML pack here.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who is producing it (recorded in the archive).")] = "matneo CLI",
+) -> None:
+    """Produce the monthly board pack (HTML and/or PDF) for an organisation, and archive it."""
+    from matneo.board.render import PdfUnavailable
+    from matneo.board.service import produce
+    from matneo.measures.results import ResultCache
+    from matneo.reference.organisations import load_hierarchy
+
+    if out is None and html is None:
+        raise typer.BadParameter("give --out FILE.pdf, --html FILE.html or both", param_hint="--out")
+    first = parse_month(month)
+    if first is None:  # pragma: no cover - parse_month only returns None for None
+        raise typer.BadParameter("give the month as YYYY-MM", param_hint="--month")
+    settings = _prepared()
+    hierarchy = load_hierarchy()
+    code = org.strip().upper()
+    try:
+        made = produce(
+            settings,
+            ResultCache(settings, hierarchy),
+            hierarchy,
+            code,
+            first,
+            scope=None,
+            actor=by,
+            pdf=out is not None,
+        )
+    except KeyError:
+        errors.print(f"[red]Error:[/red] no organisation with code {code}")
+        raise typer.Exit(2) from None
+    except (ValueError, PdfUnavailable) as error:
+        errors.print(f"[red]Error:[/red] {error}")
+        raise typer.Exit(2) from None
+    if html is not None:
+        html.write_text(made.html, encoding="utf-8")
+    if out is not None and made.pdf is not None:
+        out.write_bytes(made.pdf)
+    archived = made.archived
+    console.print(
+        f"Board pack for {made.pack.org_name}, {made.pack.month_label}: "
+        + ", ".join(str(p) for p in (out, html) if p is not None)
+        + (f" (archived as pack {archived.id})" if archived else "")
+    )
 
 
 def pl_dates_as_text(frame):  # type: ignore[no-untyped-def]
@@ -800,6 +853,11 @@ def demo(
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
+    from matneo.assurance.demo import seed_demo_assurance
+
+    seeded = seed_demo_assurance(settings.database_url, load_hierarchy(), trust, dt.date.today())
+    if seeded:
+        console.print(f"Assurance: {seeded} demonstration statuses recorded for {trust} and two LMNS neighbours.")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
         console.print(

@@ -94,7 +94,7 @@ __all__ = [
 #: Roles that may create and change harm reports (for their own trust only).
 EDIT_ROLES = frozenset({"trust_staff"})
 ROUTE_STATUSES = ("due", "done", "not_applicable")
-#: Research note §7: verbal notification (with apology) as soon as practicable, the written
+#: CQC regulation 20 (Duty of Candour): verbal notification (with apology) as soon as practicable, the written
 #: follow-up, and the final letter sharing the findings when the review concludes.
 CANDOUR_STEPS = {
     "verbal": "Told the family in person, gave an account and apologised",
@@ -218,6 +218,32 @@ def _report_text(data: Any) -> str:
     text = json.dumps(data, sort_keys=True, default=str)
     if len(text) > MAX_REPORT_CHARS:
         raise CaseError([FieldError("report", f"is too long (over {MAX_REPORT_CHARS:,} characters)")])
+    return text
+
+
+#: A receiving body's reference (SPEN, LFPSE, PMRT, a local risk system): letters and digits, at
+#: least one digit, with ``-``, ``/``, ``.`` or ``_`` between, at most 40 characters. A reference
+#: is shown to the LMNS, region and England as well as the trust (it is how they follow a case
+#: up with the body), so it must not be free text: no spaces, so no names or sentences.
+REFERENCE = re.compile(r"(?=[^0-9]*[0-9])[A-Za-z0-9](?:[A-Za-z0-9/._-]{0,38}[A-Za-z0-9])?")
+REFERENCE_MESSAGE = (
+    "must be the reference number the body gave, for example MNSI-2026-0042: letters and digits "
+    "with - / . or _ between, no spaces, 40 characters or fewer"
+)
+
+
+def is_reference(value: str | None) -> bool:
+    """Whether ``value`` is a reference as :data:`REFERENCE` describes, and not an NHS number."""
+    if not value or not REFERENCE.fullmatch(value):
+        return False
+    runs = [*re.findall(r"[0-9]+", value), re.sub(r"[/._-]", "", value)]
+    return not any(len(run) == 10 and run.isdigit() and check_nhs_number(run)[1] is None for run in runs)
+
+
+def _reference(value: str | None) -> str:
+    text = _text(value, "reference", required=True, limit=100)
+    if not is_reference(text):
+        raise CaseError([FieldError("reference", REFERENCE_MESSAGE)])
     return text
 
 
@@ -599,10 +625,11 @@ def update_route(
     day = today or dt.date.today()
     if status not in ROUTE_STATUSES:
         raise CaseError([FieldError("status", f"must be one of: {', '.join(ROUTE_STATUSES)}")])
+    new: dict[str, Any]
     if status == "done":
         new = {
             "status": "done",
-            "reference": _text(reference, "reference", required=True, limit=100),
+            "reference": _reference(reference),  # shown beyond the trust: a reference, never free text
             "done_on": _date(done_on, "done_on", day).isoformat(),
             "reason": None,
         }
@@ -674,7 +701,7 @@ def record_candour_step(
     note: str = "",
     today: dt.date | None = None,
 ) -> None:
-    """Record (or correct) a Duty of Candour step of research note §7."""
+    """Record (or correct) a Duty of Candour step (regulation 20: verbal, written, findings)."""
     day = today or dt.date.today()
     if step not in CANDOUR_STEPS:
         raise CaseError([FieldError("step", f"must be one of: {', '.join(CANDOUR_STEPS)}")])
@@ -990,7 +1017,7 @@ def overdue_check(url: str, today: dt.date | None = None) -> int:
                 )
                 made = 0
                 for report_id, route_id, next_due, trust in due:
-                    if (report_id, route_id, next_due) in done:
+                    if next_due is None or (report_id, route_id, next_due) in done:  # None: never, by the query
                         continue
                     title = ROUTE_TITLES.get(route_id, route_id)
                     session.add(

@@ -49,7 +49,7 @@ def _read_json(source: str, what: str) -> Any:
 
 @harm_app.command("route")
 def route_command(
-    file: Annotated[str, typer.Argument(help="Report JSON file (note §0 field names), or - for stdin.")],
+    file: Annotated[str, typer.Argument(help="Report JSON file (see docs/harm-routing.md), or - for stdin.")],
     today: Annotated[
         str | None, typer.Option(help="Routing date YYYY-MM-DD (default: today); default incident_known_date.")
     ] = None,

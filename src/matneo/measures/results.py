@@ -23,12 +23,12 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import polars as pl
 
-from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, compute, cube_for_settings
+from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, Breakdown, Period, compute, cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.disclosure import DERIVED_COLUMNS, DisclosureError, Relations
 from matneo.measures.inequalities import add_ratios
@@ -43,6 +43,7 @@ RATIO_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95")
 #: nearly all suppressed small numbers, and large.
 BREAKDOWN_PERIODS: tuple[str, ...] = ("year", "financial_year", "rolling_3y")
 _MAX_PUBLISHED = 512  # suppression masks kept per version (one period × breakdown × reader scope each)
+_T = TypeVar("_T")
 
 
 class ResultCache:
@@ -56,8 +57,8 @@ class ResultCache:
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._version: int | None = None
         self._stamp: tuple[int, int] | None = None
-        self._tables: dict[tuple[Any, ...], pl.DataFrame] = {}
-        self._published: OrderedDict[tuple[Any, ...], pl.DataFrame] = OrderedDict()
+        self._tables: dict[tuple[Any, ...], Any] = {}
+        self._published: OrderedDict[tuple[Any, ...], _Masks] = OrderedDict()
 
     def version(self) -> int | None:
         """The records-store version the cached tables belong to (None: nothing loaded).
@@ -79,9 +80,7 @@ class ResultCache:
                 self._version, self._tables, self._published, self._key_locks = current, {}, OrderedDict(), {}
         return current
 
-    def _cached(
-        self, store: dict[tuple[Any, ...], pl.DataFrame], key: tuple[Any, ...], build: Callable[[], pl.DataFrame]
-    ):  # type: ignore[no-untyped-def]
+    def _cached(self, store: dict[tuple[Any, ...], Any], key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
         version = self.version()
         full_key = (version, *key)
         with self._lock:
@@ -116,6 +115,7 @@ class ResultCache:
     def _period_table(self, period: str, by: str | None) -> _PeriodTable:
         """Kept as one frame with each measure's slice: pages ask for one measure at a time."""
         _check(period, by)
+        period, by = cast(Period, period), cast(Breakdown | None, by)  # both checked just above
 
         def build() -> _PeriodTable:
             cube = cube_for_settings(self._settings)

@@ -7,9 +7,10 @@ and whether the organisation is ahead of, on or off the trajectory.
 The ambition (DHSC *Safer Maternity Care*, Nov 2015, brought forward to 2025 in Nov 2017;
 values in :data:`matneo.reference.codes.AMBITION`) is a 20% reduction by 2020 and a 50%
 reduction by 2025 from a 2010 baseline, and for preterm birth an absolute fall from 8% to
-6% by 2025. The published targets are rounded to one decimal, and the research notes
-(``shared/research/national-figures.md`` §2–4) show that one rule applied to the rounded
-baselines cannot reproduce all of them. This module therefore:
+6% by 2025. The published targets are rounded to one decimal, and the published values
+(ONS blog "Explaining trends in baby loss in England and Wales", 20 Feb 2020: 2.6; DHSC written
+answer PQ 84835, 3 Nov 2025: 2.5; see the sources in :mod:`matneo.reference.codes`) show that one
+rule applied to the rounded baselines cannot reproduce all of them. This module therefore:
 
 * does every target calculation in exact decimal arithmetic (:class:`fractions.Fraction`
   built from the decimal a number prints as), so that 5.1 × 0.5 is exactly 2.55 and the
@@ -341,9 +342,10 @@ def _fraction_reduction(reduction: Number, year: int) -> Fraction:
 def baseline_from_counts(count: Number, denominator: Number, multiplier: Number = 1000) -> float:
     """The unrounded baseline rate ``count / denominator × multiplier``, computed exactly.
 
-    Why: national-figures.md §3 recommends storing the unrounded 2010 rate and computing the
-    targets from it; a target computed from counts does not depend on how the published rate
-    was rounded. ValueError for a zero denominator or negative inputs.
+    Why: ONS (2.6) and DHSC (2.5) publish different 2025 stillbirth targets, both halves of
+    "5.1" rounded from different unrounded 2010 rates; storing the unrounded rate and computing
+    the targets from it removes that ambiguity, because a target computed from counts does not
+    depend on how the published rate was rounded. ValueError for a zero denominator or negative inputs.
     """
     c = _non_negative(count, "count")
     d = _non_negative(denominator, "denominator")
@@ -576,9 +578,10 @@ def status(
     (``R/ptd_calculate_assurance_type.R``: "consistent pass/fail" only when the target lies
     strictly outside the limits, otherwise "inconsistent") and of PHE benchmarking
     (PHEindicatormethods ``assign_funnel_significance`` and Fingertips "similar to" when the
-    interval includes the benchmark); see shared/research/stats-methods.md and
-    style-and-ecosystem.md. It is deliberately conservative for small organisations, whose
-    wide intervals will usually be "on_track" — show the interval alongside.
+    interval includes the benchmark): NHSRplotthedots v0.2.2
+    (https://github.com/nhs-r-community/NHSRplotthedots) and PHEindicatormethods v2.1.0
+    (https://github.com/ukhsa-collaboration/PHEindicatormethods). It is deliberately
+    conservative for small organisations, whose wide intervals will usually be "on_track" — show the interval alongside.
 
     Raises:
         ValueError: any input non-finite (a CI of "not available" has no status), lower >
@@ -761,15 +764,15 @@ ALTERNATIVE_PUBLISHED_TARGETS: tuple[StatedTarget, ...] = (
         "stillbirth_rate",
         2025,
         2.6,
-        "ONS blog (20 Feb 2020) and ONS Child and infant mortality 2020; Nuffield Trust "
-        "(shared/research/national-figures.md §3–4). DHSC (PQ 84835) gives 2.5 instead.",
+        "ONS blog 'Explaining trends in baby loss in England and Wales' (20 Feb 2020) and ONS Child and "
+        "infant mortality 2020; Nuffield Trust (6 Nov 2018). DHSC (PQ 84835, 3 Nov 2025) gives 2.5 instead.",
         implied=False,
     ),
 )
 """Published targets that differ from the value held in AMBITION (same measure and year).
 
-ONS and the Nuffield Trust publish the 2025 stillbirth target as 2.6; DHSC, and the design
-notes, as 2.5. (Belongs with AMBITION in ``reference/codes.py``; kept here until it moves.)
+ONS and the Nuffield Trust publish the 2025 stillbirth target as 2.6; DHSC (PQ 84835) as 2.5.
+(Belongs with AMBITION in ``reference/codes.py``; kept here until it moves.)
 """
 
 
@@ -793,9 +796,7 @@ _IMPLIED_BASELINE: Mapping[str, str] = MappingProxyType(
         "neonatal_mortality_24wk": (
             " (it was inferred from this 2025 target, so the match is by construction, not a check)"
         ),
-        "maternal_mortality": (
-            " (≈10.6 is implied by DHSC statements about 2019–21 and 2022–24, HL428; national-figures.md §2)"
-        ),
+        "maternal_mortality": (" (≈10.6 is implied by DHSC statements about 2019–21 and 2022–24, HL428, 21 Dec 2023)"),
     }
 )
 
@@ -803,12 +804,12 @@ _WHY_NOT_PUBLIC: Mapping[str, str] = MappingProxyType(
     {
         "stillbirth_rate": (
             f"PQ 202781 gives the 2010 count ({STILLBIRTHS_ENGLAND_2010:,} stillbirths) but not the total births it "
-            "was divided by, and no England 2010 birth count is held in shared/research/national-figures.md"
+            "was divided by, and no published England 2010 total-births count is held here"
         ),
         "brain_injury_rate": (
             "PQ 202781 gives the 2010 count (2,594) but the Imperial NDAU denominator is not published, and NNRD "
             "coverage was incomplete in 2010–11, so count ÷ England live births does not reproduce 4.3 "
-            "(national-figures.md §2)"
+            "(Gale et al., Arch Dis Child Fetal Neonatal Ed 2018;103:F301–F306)"
         ),
     }
 )
@@ -925,7 +926,7 @@ def derive_published_targets(rounding: Rounding = "half_up", decimals: int = 1) 
         if stated.implied:
             explanation += (
                 f"; {_show(stated.value, decimals)} itself was not found published as a target, only the "
-                "percentage reduction (national-figures.md §3)"
+                "percentage reduction (HL428; ONS blog, 20 Feb 2020)"
             )
         results.append(
             TargetDerivation(

@@ -56,6 +56,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matneo.config import Settings
+from matneo.csvsafe import frame_csv
 from matneo.db import ledger
 from matneo.db.session import prepare
 from matneo.records.changes import (
@@ -350,7 +351,7 @@ def inspect(path: Path) -> InputFile:
 
 # -- one file -----------------------------------------------------------------------------
 def _reference_frames(hierarchy: OrgHierarchy) -> tuple[pl.DataFrame, pl.DataFrame]:
-    lookup = pl.from_arrow(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
+    lookup = pl.DataFrame(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
     trust_ref = lookup.rename({"lmns_code": "_ref_lmns_code", "region_code": "_ref_region_code"})
     site_ref = pl.DataFrame(
         {
@@ -548,8 +549,8 @@ class Loader:
             report = (
                 staging / f"{self.now.strftime('%Y%m%dT%H%M%S')}-{self.batch_id[-8:]}-{item.path.stem}-rejections.csv"
             )
-            violations.sort(["_row", "rule"]).select(
-                pl.lit(str(item.path)).alias("source_file"),
+            table = violations.sort(["_row", "rule"]).select(
+                pl.lit(item.path.name).alias("source_file"),  # the file's name, never a server path
                 pl.col("_row").alias("row"),
                 "field",
                 pl.when(pl.col("value").str.len_chars() > REPORT_VALUE_CHARS)
@@ -558,7 +559,8 @@ class Loader:
                 .alias("value"),
                 "reason",
                 "rule",
-            ).write_csv(report)
+            )
+            report.write_text(frame_csv(table), encoding="utf-8")  # values typed by others: no formulas
             result.rejection_file = report
         ordered = [pl.col(name).cast(dtype) for name, dtype in STORE_SCHEMA.items()]
         lmns_region = [
@@ -747,3 +749,18 @@ def record_failure(settings: Settings, path: Path, problem: str) -> None:
         },
         None,
     )
+
+
+def rejection_report_csv(path: Path) -> str:
+    """A stored rejection report as it is downloaded: the file's name only, formulas neutralised.
+
+    New reports are written this way; this also makes safe the reports written before, which
+    named the file by its full server path and kept uploaded values as they were.
+    """
+    report = pl.read_csv(path, infer_schema=False)
+    fixes = []
+    if "source_file" in report.columns:
+        fixes.append(pl.col("source_file").str.replace(r"^.*[/\\]", ""))
+    if "row" in report.columns:
+        fixes.append(pl.col("row").cast(pl.Int64, strict=False))
+    return frame_csv(report.with_columns(fixes))

@@ -1,6 +1,6 @@
 """Harm reports in the web app: the report form, the case page, the queue, and their actions.
 
-The form asks only what the routing needs (research note §0 fields, in plain English) plus two
+The form asks only what the routing needs (the routing fields, in plain English) plus two
 patient identifiers kept apart from the routing input. Form values are flat (``baby.birth_date``);
 :func:`form_to_report` builds the nested report the routing engine reads, and the same
 conversion serves the no-JavaScript "Check routes" button and the live preview

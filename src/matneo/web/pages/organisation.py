@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -246,7 +246,8 @@ def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str
         .sort("period_start", "level")
     )
     if rows.height:
-        rows = rows.filter(pl.col("period_start") > rows["period_start"].max() - dt.timedelta(days=TREND_DAYS))
+        latest = cast(dt.date, rows["period_start"].max())
+        rows = rows.filter(pl.col("period_start") > latest - dt.timedelta(days=TREND_DAYS))
     series = trend_points(rows)
     title = f"{measure.title}: rolling 12 months, by month, last five years"
     return Chart(
@@ -353,7 +354,8 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
     )
     found = {r[by]: r for r in rows.iter_rows(named=True)}
     groups = [*GROUPS[by], *sorted(set(found) - set(GROUPS[by]))]
-    data, hidden = [], {}
+    data: list[dict[str, Any]] = []
+    hidden: dict[str, list[str]] = {}
     for group in groups:
         r = found.get(group)
         reason = _hidden_reason(r)
@@ -361,6 +363,7 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
             hidden.setdefault(reason, []).append(group)
             data.append({"group": group, "value": None, "reason": reason})
             continue
+        assert r is not None  # a missing row has a reason above
         data.append(
             {
                 "group": group,
