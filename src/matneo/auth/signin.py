@@ -1,16 +1,15 @@
-"""Signing in and out: password check, lock-out after repeated failures, server-side sessions.
+"""Signing in and out: password check, sign-in throttling, server-side sessions.
 
 Why server-side sessions: the cookie carries only a random token (256 bits); the database
-keeps its SHA-256, the user and the CSRF token. Signing out, locking or deactivating a user
-ends their sessions at once, which a self-contained signed cookie cannot do.
+keeps its SHA-256, the user and the CSRF token. Signing out or deactivating a user ends
+their sessions at once, which a self-contained signed cookie cannot do.
 
-Lock-out (OWASP Authentication Cheat Sheet, "Account lockout"; NCSC password guidance,
-"throttle or lock out"): after :data:`MAX_FAILED_SIGN_INS` consecutive failures the account
-is locked for :data:`LOCKOUT`; a successful sign-in resets the count. The numbers are
-MatNeo's defaults and **need local confirmation** against the trust's access-control policy.
-Every attempt is audited; the failure message is the same whether the e-mail address is
-unknown, the password is wrong or the account is locked, so sign-in cannot be used to find
-out which addresses have accounts.
+Throttling (:mod:`matneo.auth.throttle`): each attempt reserves its slot in the database
+before the password is checked, so concurrent guesses cannot share one count; too many
+failures for an e-mail address make the next attempt wait (a progressive delay, never a
+permanent lock, and live sessions go on), and too many from one client address refuse that
+address for a while. Every attempt is audited; a wrong password and an unknown address get
+the same message, so sign-in cannot be used to find out which addresses have accounts.
 """
 
 from __future__ import annotations
@@ -23,28 +22,44 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from matneo.auth.passwords import hash_password, needs_rehash, verify_password
+from matneo.auth import throttle
+from matneo.auth.passwords import needs_rehash, rehash, verify_password
 from matneo.auth.users import audit
 from matneo.db.models import User, WebSession, utcnow
 from matneo.db.session import transaction
 
-MAX_FAILED_SIGN_INS = 5  # needs local confirmation
-LOCKOUT = dt.timedelta(minutes=15)  # needs local confirmation
 SESSION_IDLE = dt.timedelta(hours=1)  # needs local confirmation: signed out after an hour without use
 SESSION_MAX = dt.timedelta(hours=12)  # needs local confirmation: one working shift at most
 _TOUCH_EVERY = dt.timedelta(minutes=1)  # last-seen is written at most once a minute (no write per request)
 
 FAILURE_MESSAGE = (
-    "Your e-mail address or password is not right, or your account is locked. "
-    f"After {MAX_FAILED_SIGN_INS} failed attempts sign-in is locked for {int(LOCKOUT.total_seconds() // 60)} minutes."
+    "Your e-mail address or password is not right. "
+    f"After {throttle.ACCOUNT_FREE_FAILURES} failed attempts you have to wait a little longer before each new try."
 )
 
 # Verifying against a real hash when the address is unknown takes as long as a wrong password.
-_DUMMY_HASH = hash_password("not-a-real-password-for-timing")
+_DUMMY_HASH = rehash("not-a-real-password-for-timing")
 
 
 class SignInFailed(Exception):
     """Sign-in refused; ``str(error)`` is safe to show to the person signing in."""
+
+
+class TooManyAttempts(SignInFailed):
+    """Refused without checking the password: too many recent failures (HTTP 429)."""
+
+    def __init__(self, reservation: throttle.Reservation) -> None:
+        minutes = f"{reservation.minutes} minute" + ("" if reservation.minutes == 1 else "s")
+        if reservation.refused_by == throttle.ADDRESS:
+            message = f"Too many failed sign-in attempts from this computer or network. Wait {minutes} and try again."
+        else:
+            message = (
+                f"Too many failed attempts to sign in with this e-mail address. Wait {minutes} and try again, "
+                "or ask your MatNeo administrator to clear it. If you are already signed in elsewhere, "
+                "that stays signed in."
+            )
+        super().__init__(message)
+        self.reservation = reservation
 
 
 @dataclass(frozen=True)
@@ -69,28 +84,44 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sign_in(url: str, email: str, password: str, now: dt.datetime | None = None) -> NewSession:
-    """Check the password and start a session; :class:`SignInFailed` (audited) otherwise."""
+def sign_in(
+    url: str, email: str, password: str, now: dt.datetime | None = None, address: str = "unknown"
+) -> NewSession:
+    """Check the password and start a session; :class:`SignInFailed` (audited) otherwise.
+
+    ``address`` is the client's address (the real one behind a trusted proxy). Three short
+    transactions: reserve a throttle slot (committed, so concurrent attempts see it), look
+    the user up and check the password outside any transaction (Argon2 is slow on purpose),
+    then record the outcome.
+    """
     now = now or utcnow()
     email = email.strip().lower()
+    actor = email or "(blank)"
+    with transaction(url) as session:
+        reservation = throttle.reserve(session, email, address, now)
+        if reservation.refused_by is not None:
+            reason = (
+                "too many failed attempts from this client address"
+                if reservation.refused_by == throttle.ADDRESS
+                else "too many failed attempts for this e-mail address: asked to wait"
+            )
+            audit(session, actor, "sign_in.failed", "user", "-", reason=reason)
+    if reservation.refused_by is not None:
+        raise TooManyAttempts(reservation)
     with transaction(url) as session:
         user = session.scalars(select(User).where(User.email == email)).first()
-        password_ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+        user_id, stored_hash = (user.id, user.password_hash) if user is not None and user.active else (None, None)
+    password_ok = verify_password(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    with transaction(url) as session:
+        user = session.get(User, user_id) if user_id is not None else None
         if user is None or not user.active:
-            audit(session, email or "(blank)", "sign_in.failed", "user", "-", reason="unknown or inactive")
-        elif user.locked_until is not None and user.locked_until > now:
-            audit(session, email, "sign_in.failed", "user", str(user.id), reason="locked")
+            audit(session, actor, "sign_in.failed", "user", "-", reason="unknown or inactive")
         elif not password_ok:
-            user.failed_sign_ins += 1
-            reason = "wrong password"
-            if user.failed_sign_ins >= MAX_FAILED_SIGN_INS:
-                user.locked_until, user.failed_sign_ins = now + LOCKOUT, 0
-                reason = "wrong password; account locked"
-            audit(session, email, "sign_in.failed", "user", str(user.id), reason=reason)
+            audit(session, email, "sign_in.failed", "user", str(user.id), reason="wrong password")
         else:
-            user.failed_sign_ins, user.locked_until = 0, None
+            throttle.succeeded(session, email, address, now)
             if user.password_hash and needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
+                user.password_hash = rehash(password)
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             expires = now + SESSION_MAX
             session.add(
@@ -149,7 +180,11 @@ _RECENT = _RecentSessions()
 
 
 def session_user(url: str, token: str | None, now: dt.datetime | None = None) -> SignedInUser | None:
-    """The user a session token belongs to, or None (unknown, expired, idle too long, user inactive)."""
+    """The user a session token belongs to, or None (unknown, expired, idle too long, user inactive).
+
+    Sign-in throttling does not touch sessions: failed attempts by someone else must not sign
+    the person out.
+    """
     if not token or len(token) > 100:
         return None
     now = now or utcnow()
@@ -168,8 +203,6 @@ def session_user(url: str, token: str | None, now: dt.datetime | None = None) ->
         row, user = found
         if row.expires_at <= now or row.last_seen_at + SESSION_IDLE <= now or not user.active:
             session.delete(row)
-            return None
-        if user.locked_until is not None and user.locked_until > now:
             return None
         if now - row.last_seen_at >= _TOUCH_EVERY:
             row.last_seen_at = now

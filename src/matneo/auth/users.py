@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from matneo.addresses import check_address
 from matneo.auth.passwords import hash_password
-from matneo.db.models import AuditEvent, Organisation, User
+from matneo.db.models import AuditEvent, Organisation, User, utcnow
 from matneo.db.session import transaction
 
 ROLES: dict[str, str] = {
@@ -41,7 +42,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "user.add": "Added a user",
     "user.activate": "Reactivated a user",
     "user.deactivate": "Deactivated a user",
-    "user.unlock": "Unlocked a user",
+    "user.unlock": "Cleared a user's sign-in delay",
+    "sign_in.limit_cleared": "Cleared a sign-in limit",
     "records.upload": "Uploaded a file of birth records",
     "records.upload_failed": "A file of birth records could not be loaded",
     "records.upload_refused": "Refused a file with records of trusts outside the user's organisation",
@@ -79,6 +81,8 @@ AUDIT_ACTIONS: dict[str, str] = {
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
     "user": "User",
+    "account": "E-mail address",
+    "address": "Client address",
     "harm_report": "Harm report",
     "harm_notifications": "Harm notifications",
     "upload": "File",
@@ -158,12 +162,25 @@ def audit(session: Any, actor: str, action: str, target_type: str, target_id: st
     )
 
 
-def add_user(url: str, email: str, role: str, org_code: str, password: str, actor: str) -> UserView:
-    """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password)."""
+def add_user(
+    url: str,
+    email: str,
+    role: str,
+    org_code: str,
+    password: str,
+    actor: str,
+    scope: set[str] | None = None,
+) -> UserView:
+    """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password).
+
+    ``scope``: the organisations the adding administrator manages (None: all). An address
+    already in use outside it gets a message that names no organisation or role, so adding
+    users cannot be used to learn who has an account elsewhere.
+    """
     email = check_address(email)  # syntax, and no CR/LF to inject headers into notification e-mails
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    password_hash = hash_password(password)
+    password_hash = hash_password(password, email)
     with transaction(url) as session:
         org = session.get(Organisation, org_code)
         if org is None or not org.active:
@@ -173,7 +190,12 @@ def add_user(url: str, email: str, role: str, org_code: str, password: str, acto
                 f"{role.replace('_', ' ').capitalize()} users must belong to an organisation at {ROLES[role]} "
                 f"level; {org.name} is at {org.level} level"
             )
-        if session.scalars(select(User).where(User.email == email)).first() is not None:
+        existing = session.scalars(select(User).where(User.email == email)).first()
+        if existing is not None:
+            if scope is not None and existing.org_code not in scope:
+                raise ValueError(
+                    f"MatNeo cannot add {email} here. Ask a national MatNeo administrator to check this e-mail address."
+                )
             raise ValueError(f"a user with e-mail {email} already exists")
         user = User(email=email, role=role, org_code=org_code, password_hash=password_hash)
         session.add(user)
@@ -244,10 +266,32 @@ def set_active(url: str, user_id: int, active: bool, actor: str) -> None:
 
 
 def unlock(url: str, user_id: int, actor: str) -> None:
-    """Clear a lock-out and the failure count (audited)."""
+    """Clear the sign-in delay of a user's e-mail address (audited)."""
+    from matneo.auth import throttle
+
     with transaction(url) as session:
         user = session.get(User, user_id)
         if user is None:
             raise ValueError(f"no user with id {user_id}")
-        user.locked_until, user.failed_sign_ins = None, 0
+        throttle.clear(session, throttle.ACCOUNT, user.email)
         audit(session, actor, "user.unlock", "user", str(user.id))
+
+
+def sign_in_limits(url: str, now: dt.datetime | None = None) -> list[Any]:
+    """Sign-in delays and address limits that still count (:class:`matneo.auth.throttle.ThrottleView`)."""
+    from matneo.auth import throttle
+
+    with transaction(url) as session:
+        return throttle.current(session, now or utcnow())
+
+
+def clear_sign_in_limit(url: str, kind: str, subject: str, actor: str) -> bool:
+    """Clear the delay of an e-mail address or the limit of a client address (audited)."""
+    from matneo.auth import throttle
+
+    if kind not in throttle.KIND_WORDS:
+        raise ValueError(f"unknown kind of sign-in limit {kind!r}")
+    with transaction(url) as session:
+        found = throttle.clear(session, kind, subject)
+        audit(session, actor, "sign_in.limit_cleared", kind, subject[:64])
+        return found

@@ -809,11 +809,11 @@ class UserChange(StrEnum):
 
 @users_app.command("change")
 def users_change(
-    action: Annotated[UserChange, typer.Argument(help="unlock, deactivate or activate.")],
+    action: Annotated[UserChange, typer.Argument(help="unlock (clear the sign-in delay), deactivate or activate.")],
     email: Annotated[str, typer.Option(help="The user's e-mail address.")],
     actor: Annotated[str, typer.Option(help="Who is making the change (for the audit log).")] = "cli",
 ) -> None:
-    """Unlock a locked-out user, or deactivate/activate one (deactivating ends their sessions)."""
+    """Clear a user's sign-in delay (unlock), or deactivate/activate one (deactivating ends their sessions)."""
     from matneo.auth.users import list_users, set_active, unlock
 
     url = _prepared().database_url
@@ -860,11 +860,21 @@ def serve(
     upgrade: Annotated[
         bool, typer.Option("--upgrade", help="Upgrade the app database first (what `matneo db upgrade` does).")
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            help="Addresses of the reverse proxies (TLS terminators) in front of MatNeo, comma-separated. "
+            "Their X-Forwarded-For and X-Forwarded-Proto headers are believed: sign-in limits then apply "
+            "to each real client, and https at the proxy makes cookies Secure and adds HSTS. "
+            "Default: none (headers are ignored)."
+        ),
+    ] = "",
 ) -> None:
     """Serve the web app. Each request and each background job is logged to stderr (no identifiers)."""
     import uvicorn
 
     from matneo.web.app import create_app, log_to_stderr
+    from matneo.web.server import server_config
 
     if upgrade:
         db_upgrade()
@@ -872,7 +882,7 @@ def serve(
     log_to_stderr()
     app_ = create_app(settings, warm=True)
     console.print(f"MatNeo is running at http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    uvicorn.Server(server_config(app_, host, port, forwarded_allow_ips)).run()
 
 
 @app.command()
@@ -928,7 +938,7 @@ def demo(
             soft_wrap=True,
         )
     if not no_serve:
-        serve(host=host, port=port)
+        serve(host=host, port=port, forwarded_allow_ips="")
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,34 @@ def store_status(settings: Settings, last: int = 10) -> StoreStatus:
         rejection_reports=reports,
         last_loads=loads,
     )
+
+
+def scoped_status(settings: Settings, scope: Collection[str]) -> dict[str, Any]:
+    """What is loaded for the trusts in ``scope`` only: a trust's staff see their own figures.
+
+    Why: national totals (rows, trusts, months, rejected rows) and other trusts' files are
+    not a trust's business. Rejected rows count only for loads whose records were all from
+    trusts in scope (a rejected row may not say which trust it was meant for).
+    """
+    scope = frozenset(scope)
+    manifest = RecordStore(settings.records_dir).manifest()
+    counts = {(trust, month): n for (trust, month), n in manifest.counts().items() if trust in scope and n}
+    months = sorted({month for _, month in counts})
+    rejected = reports = 0
+    for load, trusts in ledger.loads_with_trusts(settings.database_url, limit=1_000_000):
+        if load.status == "loaded" and trusts and trusts <= scope:
+            rejected += load.rows_rejected
+            reports += 1 if load.rejection_file else 0
+    return {
+        "store_version": manifest.version,
+        "rows": sum(counts.values()),
+        "trusts": len({trust for trust, _ in counts}),
+        "months": len(months),
+        "first_month": months[0] if months else None,
+        "last_month": months[-1] if months else None,
+        "rows_rejected": rejected,
+        "rejection_reports": reports,
+    }
 
 
 def load_summary(load: Load, months: list[LoadTrustMonth]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -32,7 +32,7 @@ from matneo.config import Settings, get_mail_settings
 from matneo.db.session import prepare
 from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
-from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
+from matneo.web.security import CsrfFailed, SignInRequired, security_headers, signed_in_user
 from matneo.web.services import BadRequest, NotFound, Services, fmt
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,17 @@ def _error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status, title=titles.get(status, "Sorry, there is a problem"), message=message)
 
 
+SERVER_ERROR = "Sorry, there is a problem with the service. Try again later."
+
+
+def _server_error(request: Request) -> Response:
+    """The 500 answer: the usual error page, or plain words if even that cannot be drawn."""
+    try:
+        return _error(request, 500, SERVER_ERROR)
+    except Exception:  # pragma: no cover - the error page itself failed
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
+
+
 def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     """The app for ``settings``; ``warm=True`` computes the common tables in the background.
 
@@ -167,7 +178,6 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     )
     app.state.services = services
     app.state.templates = templates()
-    app.state.throttle = ClientThrottle()
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 
     @app.middleware("http")
@@ -176,11 +186,13 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
         try:
             response = await call_next(request)
         except Exception:
+            # Answered here, not by Starlette's last-resort handler, so the 500 has the security
+            # headers too and says nothing about the code.
             request_log.error("%s %s failed", request.method, route_template(request), exc_info=True)
-            raise
+            response = _server_error(request)
         elapsed = (time.perf_counter() - started) * 1000
         request_log.info("%s %s %s %.0f ms", request.method, route_template(request), response.status_code, elapsed)
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(security_headers(request))
         if not request.url.path.startswith("/static/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

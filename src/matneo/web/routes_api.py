@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from matneo.measures.compute import LEVELS
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import BREAKDOWN_PERIODS
-from matneo.records.status import store_status
+from matneo.records.status import scoped_status, store_status
 from matneo.web.pages import data, funnel, organisation, overview, signals
 from matneo.web.routing import SignedIn, signed_in_router
 from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json
@@ -56,13 +56,11 @@ def me(access: SignedIn) -> dict[str, Any]:
     }
 
 
-@router.get("/status", tags=["data"], summary="What is loaded (counts only)")
+@router.get("/status", tags=["data"], summary="What is loaded (counts only, for your organisation's trusts)")
 def status(request: Request, access: SignedIn) -> dict[str, Any]:
-    summary = store_status(_services(request).settings).to_dict()
-    if not access.sees_everything:  # file names and per-load counts belong to whoever loaded them
-        summary.pop("last_loads", None)
-        summary.pop("home", None)
-    return summary
+    if access.sees_everything:
+        return store_status(_services(request).settings).to_dict()
+    return scoped_status(_services(request).settings, access.scope)
 
 
 @router.get("/overview", tags=["pages"], summary="England overview: ambition measures and signals in scope")

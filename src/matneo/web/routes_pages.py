@@ -8,7 +8,7 @@ token by construction (:mod:`matneo.web.routing`, ADR 0008). Handlers take ``acc
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from matneo.assurance.tracker import FieldProblem
 from matneo.auth.access import Access, Forbidden
-from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
+from matneo.auth.signin import SESSION_IDLE, SignInFailed, TooManyAttempts, sign_in, sign_out
 from matneo.records.load import rejection_report_csv
 from matneo.triangulation.decisions import DecisionProblem
 from matneo.web.app import page_or_csv, page_with_figures, render
@@ -38,6 +38,7 @@ from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
     check_sign_in_csrf,
+    client_address,
     is_secure,
     new_sign_in_token,
 )
@@ -85,8 +86,6 @@ def sign_in_submit(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     services = _services(request)
-    throttle = request.app.state.throttle
-    client = request.client.host if request.client else "unknown"
     check_sign_in_csrf(request.cookies.get(SIGN_IN_CSRF_COOKIE), csrf_token)
 
     def again(message: str, status: int) -> Response:
@@ -94,12 +93,11 @@ def sign_in_submit(
 
     if not email.strip() or not password:
         return again("Enter your e-mail address and password.", 400)
-    if throttle.blocked(client):
-        return again("Too many failed sign-in attempts from this computer. Wait 15 minutes and try again.", 429)
     try:
-        session = sign_in(services.settings.database_url, email, password)
+        session = sign_in(services.settings.database_url, email, password, address=client_address(request))
+    except TooManyAttempts as error:
+        return again(str(error), 429)
     except SignInFailed as error:
-        throttle.failed(client)
         return again(str(error), 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
@@ -398,5 +396,16 @@ def admin_change_user(request: Request, access: SignedIn, user_id: int, action: 
     except ValueError as error:
         page = admin.build(services, access)
         return render(request, "admin.html", 400, page=page, done=None, error=str(error), form={})
-    done = {"unlock": "unlocked", "activate": "activated", "deactivate": "deactivated"}[action]
+    done = {"unlock": "cleared the sign-in delay of", "activate": "activated", "deactivate": "deactivated"}[action]
     return RedirectResponse(f"/admin/users?done={done}+{user.email}", status_code=303)
+
+
+@router.post("/admin/sign-in-limits")
+def admin_clear_limit(
+    request: Request,
+    access: SignedIn,
+    kind: Annotated[str, Form()] = "",
+    subject: Annotated[str, Form()] = "",
+) -> Response:
+    done = admin.clear_limit(_services(request), access, kind, subject)
+    return RedirectResponse(f"/admin/users?done={quote_plus(done)}", status_code=303)

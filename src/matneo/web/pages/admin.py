@@ -1,5 +1,10 @@
 """Administrator page: the users of organisations in the administrator's scope, adding users,
-unlocking and (de)activating them, and the audit log of those users' actions.
+(de)activating them, their sign-in limits (seen and cleared here), and the audit log of those
+users' actions.
+
+Sign-in limits (:mod:`matneo.auth.throttle`): an administrator sees the delays on their own
+users' e-mail addresses; an administrator for England also sees delays on addresses that
+belong to nobody and the limits on client addresses (they are not any one trust's).
 
 Every change goes through :mod:`matneo.auth.users`, which writes it and its audit event in
 one transaction. An administrator of a trust manages that trust's users; an administrator at
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from matneo.auth.access import ROLE_LABELS, Access
+from matneo.auth.throttle import ACCOUNT, ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY, ADDRESS, ThrottleView
 from matneo.auth.users import (
     AUDIT_ACTIONS,
     AUDIT_DETAILS,
@@ -20,9 +26,11 @@ from matneo.auth.users import (
     UserView,
     add_user,
     audit_trail,
+    clear_sign_in_limit,
     get_user,
     list_users,
     set_active,
+    sign_in_limits,
     unlock,
 )
 from matneo.harm.portal import CANDOUR_STEPS
@@ -99,6 +107,25 @@ class AdminPage:
     roles: list[tuple[str, str]]
     organisations: list[tuple[str, str]]
     hierarchy: OrgHierarchy
+    limits: list[ThrottleView]
+    free_failures: int = ACCOUNT_FREE_FAILURES
+    max_delay_minutes: int = int(ACCOUNT_MAX_DELAY.total_seconds() // 60)
+
+    @property
+    def limit_rows(self) -> list[dict[str, Any]]:
+        """Each limit in words: what, whose, how many failed and refused, until when."""
+        return [
+            {
+                "kind": limit.kind,
+                "subject": limit.subject,
+                "what": limit.kind_words,
+                "failures": limit.failures,
+                "refused": limit.refused,
+                "last_failure": when(limit.last_failure_at),
+                "until": when(limit.blocked_until),
+            }
+            for limit in self.limits
+        ]
 
     @property
     def user_rows(self) -> list[dict[str, Any]]:
@@ -116,6 +143,7 @@ class AdminPage:
             "users": [u.__dict__ for u in self.users],
             "audit": self.audit,
             "older": self.older,
+            "sign_in_limits": self.limit_rows,
         }
 
 
@@ -146,7 +174,27 @@ def build(services: Services, access: Access, before: int | None = None) -> Admi
         roles=[(r, ROLE_LABELS[r]) for r in ROLES],
         organisations=orgs,
         hierarchy=services.hierarchy,
+        limits=visible_limits(access, sign_in_limits(url), {u.email for u in users}),
     )
+
+
+def visible_limits(access: Access, limits: list[ThrottleView], emails: set[str]) -> list[ThrottleView]:
+    """Limits on the administrator's own users; everything for an administrator for England."""
+    if access.sees_everything:
+        return limits
+    return [limit for limit in limits if limit.kind == ACCOUNT and limit.subject in emails]
+
+
+def clear_limit(services: Services, access: Access, kind: str, subject: str) -> str:
+    """Clear one sign-in limit the administrator can see; the words to confirm it with."""
+    access.require_admin()
+    url = services.settings.database_url
+    emails = {u.email for u in list_users(url) if access.in_scope(u.org_code)}
+    allowed = access.sees_everything or (kind == ACCOUNT and subject in emails)
+    if kind not in (ACCOUNT, ADDRESS) or not allowed:
+        raise NotFound("There is no such sign-in limit in your organisation.")
+    clear_sign_in_limit(url, kind, subject, actor=access.user.email)
+    return f"cleared the sign-in limit on {subject}"
 
 
 def create_user(services: Services, access: Access, email: str, role: str, org_code: str, password: str) -> UserView:
@@ -154,7 +202,8 @@ def create_user(services: Services, access: Access, email: str, role: str, org_c
     org_code = org_code.strip().upper()
     if not access.in_scope(org_code):
         raise ValueError(f"You can add users only to organisations in your scope; {org_code} is not one.")
-    return add_user(services.settings.database_url, email, role, org_code, password, actor=access.user.email)
+    scope = None if access.sees_everything else set(access.scope)
+    return add_user(services.settings.database_url, email, role, org_code, password, access.user.email, scope)
 
 
 def change_user(services: Services, access: Access, user_id: int, action: str) -> UserView:

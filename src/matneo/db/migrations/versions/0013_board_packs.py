@@ -1,14 +1,14 @@
 """Archived board packs: one row per pack produced, content stored by its SHA-256.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0009 (0010-0012, when merged, go between)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
