@@ -154,7 +154,8 @@ def funnel_data(
         raise BadRequest(f"period must be one of {', '.join(FUNNEL_PERIODS)}")
     if adjustment not in ("crude", "adjusted"):
         raise BadRequest("adjustment must be crude or adjusted")
-    table = services.results.view(_scope(access), measure.id, period_type).filter(
+    latest = services.results.latest_start(measure.id, period_type, FULL_MONTHS[period_type])
+    table = services.results.view(_scope(access), measure.id, period_type, since=latest).filter(
         pl.col("months") == FULL_MONTHS[period_type]
     )
     if adjustment == "adjusted" and (measure.id not in STRATA_BY_MEASURE or level != "trust" or period_type != "year"):
@@ -257,6 +258,9 @@ def build(
 ) -> FunnelPage:
     measure = measure_or_error(measure_id)
     scope_key = "*" if access.sees_everything else access.scope_key
+    if highlight not in services.hierarchy.organisations:
+        # Only an organisation can be ringed; anything else would just be another cache entry.
+        highlight = None
     key = ("funnel", scope_key, measure.id, level, period_type, adjustment, highlight)
     return services.results.memo(
         key, lambda: _page(services, access, measure, level, period_type, adjustment, highlight)
