@@ -220,17 +220,13 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
 
 def _warm(services: Services) -> None:
     """Compute the tables the first pages need, so the first visitor does not wait for them."""
-    started = time.perf_counter()
     log.info("job warm the results cache: started")
     try:
-        for period in ("rolling_12m", "year", "rolling_3y", "month"):
-            services.results.table(period)
-        for by in ("ethnic_group", "imd_quintile"):
-            services.results.table("rolling_3y", by)
+        done = services.warm()
     except Exception:  # pragma: no cover - warming is best effort; requests compute on demand
         log.exception("job warm the results cache: failed; pages compute their tables on demand")
         return
-    log.info("job warm the results cache: finished in %.1f s: 6 tables ready", time.perf_counter() - started)
+    log.info("job warm the results cache: finished: %s", done)
 
 
 def _quote(text: str) -> str:
