@@ -26,11 +26,13 @@ unsuppressed, the rest suppressed with the scope's own cells counted as known to
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -49,6 +51,65 @@ RATIO_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95")
 #: Breakdowns are offered for these period types only: monthly results by group would be
 #: nearly all suppressed small numbers, and large.
 BREAKDOWN_PERIODS: tuple[str, ...] = ("year", "financial_year", "rolling_3y")
+#: Who the current request is for (a user id), set by the web layer; None for the server's own
+#: work (warming, background jobs), which is never refused.
+REQUESTER: contextvars.ContextVar[Any] = contextvars.ContextVar("matneo_requester", default=None)
+_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("matneo_holding_slot", default=False)
+#: Expensive builds (a cache miss: a table, a reader's suppression, a page's figures) one user may
+#: have running at once, and all users together. The rest of the server's threads stay free for
+#: cached pages. A user over their limit gets HTTP 429, anyone when the server is full HTTP 503.
+PER_USER_BUILDS = 2
+TOTAL_BUILDS = 6
+
+
+class Busy(Exception):
+    """Too much expensive work already running: ``status`` 429 (this user's) or 503 (everyone's)."""
+
+    def __init__(self, status: int, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class WorkLimiter:
+    """Caps concurrent expensive builds per requester and in total (issue 11: one breakdown held a
+    worker thread for minutes, with no limit on how many ran). Refuses at once rather than
+    queueing, so a refused request costs nothing and says when to try again."""
+
+    def __init__(self, per_user: int = PER_USER_BUILDS, total: int = TOTAL_BUILDS) -> None:
+        self.per_user = per_user
+        self.total = total
+        self._lock = threading.Lock()
+        self._running: dict[Any, int] = {}
+
+    def running(self, requester: Any = None) -> int:
+        with self._lock:
+            return self._running.get(requester, 0) if requester is not None else sum(self._running.values())
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one build slot for the current requester (nested builds share their caller's)."""
+        requester = REQUESTER.get()
+        if requester is None or _HOLDING.get():
+            yield
+            return
+        with self._lock:
+            if self._running.get(requester, 0) >= self.per_user:
+                raise Busy(429, f"You already have {self.per_user} pages being prepared. Try again in a few seconds.")
+            if sum(self._running.values()) >= self.total:
+                raise Busy(503, "The service is busy preparing figures for other users. Try again in a few seconds.")
+            self._running[requester] = self._running.get(requester, 0) + 1
+        token = _HOLDING.set(True)
+        try:
+            yield
+        finally:
+            _HOLDING.reset(token)
+            with self._lock:
+                self._running[requester] -= 1
+                if not self._running[requester]:
+                    del self._running[requester]
+
+
 #: Default budget of one :class:`ResultCache`: the national period tables (the largest entries,
 #: tens of megabytes each for ten years) fit several times over; pages and masks fill the rest.
 DEFAULT_CACHE_BYTES = 1_200 * 2**20
@@ -57,8 +118,15 @@ DEFAULT_CACHE_BYTES = 1_200 * 2**20
 class ResultCache:
     """Thread-safe, per-store-version cache of measure tables for one instance."""
 
-    def __init__(self, settings: Any, hierarchy: OrgHierarchy, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        hierarchy: OrgHierarchy,
+        max_bytes: int = DEFAULT_CACHE_BYTES,
+        limiter: WorkLimiter | None = None,
+    ) -> None:
         self._settings = settings
+        self.limiter = limiter or WorkLimiter()
         self._hierarchy = hierarchy
         self._store = RecordStore(settings.records_dir)
         self._lock = threading.Lock()
@@ -106,7 +174,8 @@ class ResultCache:
                 found = self._entries.get(full_key, _MISSING)
                 if found is not _MISSING:
                     return found
-            value = build()
+            with self.limiter.slot():
+                value = build()
             with self._lock:
                 if self._version == version:
                     self._entries.put(full_key, value)
@@ -211,7 +280,8 @@ class ResultCache:
                     still = [s for s in missing if (*group, s) not in self._entries]
                 found += [self._entries_get((*group, s)) for s in missing if s not in still]
                 if still:
-                    parts = self._suppress_periods(period, by, known, still)
+                    with self.limiter.slot():
+                        parts = self._suppress_periods(period, by, known, still)
                     with self._lock:
                         for start in still:
                             if self._version == version:

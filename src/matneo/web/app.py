@@ -27,6 +27,7 @@ from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
 from matneo.config import Settings, get_mail_settings, get_settings
 from matneo.db.session import prepare
+from matneo.measures.results import REQUESTER, Busy
 from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
 from matneo.web.security import SECURITY_HEADERS, ClientThrottle, CsrfFailed, SignInRequired, signed_in_user
@@ -68,6 +69,7 @@ def access_for(request: Request) -> Access:
     """The signed-in user's access object; :class:`SignInRequired` when there is no session."""
     services: Services = request.app.state.services
     user = signed_in_user(request, services.settings.database_url)
+    REQUESTER.set(user.user_id)  # expensive work in this request counts against this user
     return Access(user, services.hierarchy)
 
 
@@ -124,7 +126,7 @@ def page_with_figures(request: Request, template: str, fragment: str, page: Any)
     return render(request, template, page=page, figures_html=Markup(html))
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(request: Request, status: int, message: str, title: str | None = None) -> Response:
     if is_api(request):
         return JSONResponse({"detail": message}, status_code=status)
     titles = {
@@ -133,7 +135,8 @@ def _error(request: Request, status: int, message: str) -> Response:
         404: "Page not found",
         429: "Too many attempts",
     }
-    return render(request, "error.html", status, title=titles.get(status, "Sorry, there is a problem"), message=message)
+    title = title or titles.get(status, "Sorry, there is a problem")
+    return render(request, "error.html", status, title=title, message=message)
 
 
 def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastAPI:
@@ -188,6 +191,13 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> Response:
         return _error(request, 404, str(error))
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, error: Busy) -> Response:
+        title = "Too many requests at once" if error.status == 429 else "Sorry, the service is busy"
+        response = _error(request, error.status, str(error), title)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, error: BadRequest) -> Response:
