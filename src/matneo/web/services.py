@@ -59,8 +59,13 @@ class Services:
             self.results.table("year", by)
         for by in (None, "ethnic_group", "imd_quintile"):
             self.results.relations(by)
+        from matneo.web.pages.funnel import adjusted_table  # pages import this module
+
+        adjusted_table(self)
         seconds = time.perf_counter() - started
-        return f"store version {version}: 8 tables and 3 sets of identities ready in {seconds:.1f} s"
+        return (
+            f"store version {version}: 8 tables, 3 sets of identities and the case-mix table ready in {seconds:.1f} s"
+        )
 
     def organisation(self, code: str) -> Organisation:
         """The organisation with this code, or :class:`NotFound` (HTTP 404) naming it."""
