@@ -303,7 +303,10 @@ class ResultCache:
         masked = whole.with_columns(
             [pl.when(is_known).then(None).otherwise(pl.col(c)).alias(c) for c in ("numerator", "denominator")]
         )
-        safe = suppressed_by_period(masked, self._hierarchy, self.relations(by))
+        # Breakdowns for a reader with a small scope are mostly withheld whole period by period
+        # (too many linked small counts): trying the whole table first would fail too, after as
+        # much work again.
+        safe = suppressed_by_period(masked, self._hierarchy, self.relations(by), whole_first=by is None)
         keys = ["measure", "org_code", "period_start", *([by] if by else [])]
         hidden = safe.filter(pl.col("suppressed")).select(
             *keys, pl.lit(True).alias("__hide"), pl.col("denominator").is_null().alias("__hide_den")
@@ -435,18 +438,22 @@ class _PeriodTable:
         return self.whole.slice(offset, length)
 
 
-def suppressed_by_period(table: pl.DataFrame, hierarchy: OrgHierarchy, relations: Relations | None) -> pl.DataFrame:
+def suppressed_by_period(
+    table: pl.DataFrame, hierarchy: OrgHierarchy, relations: Relations | None, *, whole_first: bool = True
+) -> pl.DataFrame:
     """:func:`publishable`, one period at a time if the whole table cannot be protected.
 
     Sibling sets and identities never span periods, so per-period results are the same. A
     period that cannot be protected (a hidden cell pinned down by the reader's own known
     cells, e.g. a region whose only data that month is the reader's own LMNS) is hidden
     entirely. The linear audit that :func:`suppress` has just passed is not run twice.
+    ``whole_first=False`` goes period by period at once (where most periods are expected to fail).
     """
-    try:
-        return publishable(table, hierarchy=hierarchy, relations=relations, audit=False)
-    except DisclosureError:
-        pass
+    if whole_first and table.select("period_start", "period_end").n_unique() > 1:  # one period: the loop does it
+        try:
+            return publishable(table, hierarchy=hierarchy, relations=relations, audit=False)
+        except DisclosureError:
+            pass
     parts = []
     for part in table.partition_by("period_start", "period_end", maintain_order=True):
         try:

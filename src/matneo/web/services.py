@@ -52,13 +52,16 @@ class Services:
 
         started = time.perf_counter()
         version = self.results.version()
-        for period in ("rolling_12m", "year", "rolling_3y", "month"):
+        # In the order first pages need them: summaries and funnels (rolling 12 months) and every
+        # trust reader's suppression (the identities) first, breakdowns last.
+        self.results.table("rolling_12m")
+        self.results.relations(None)
+        for period in ("year", "rolling_3y", "month"):
             self.results.table(period)
         for by in ("ethnic_group", "imd_quintile"):
             self.results.table("rolling_3y", by)
-            self.results.table("year", by)
-        for by in (None, "ethnic_group", "imd_quintile"):
             self.results.relations(by)
+            self.results.table("year", by)
         from matneo.web.pages.funnel import adjusted_table  # pages import this module
 
         adjusted_table(self)
