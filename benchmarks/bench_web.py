@@ -481,7 +481,8 @@ def main() -> None:
             status = clients[name][0].get(path).status_code
             print(f"  {labels[path, name]:78} {(time.perf_counter() - start) * 1000:9.1f} ms  HTTP {status}")
 
-        print(f"server idle again {settle(process.pid):.1f} s later (background warming done)")
+        warmed = wait_for_log(log, "job warm the results cache: f")  # finished (or failed: then pages compute)
+        print(f"start-up warming done {warmed:.1f} s later; server idle again {settle(process.pid):.1f} s after that")
         first = first_views(clients, "\nfirst views once warming is done (target ≤ 1 s each):")
         after: list[tuple[str, float, int]] = []
         memory: tuple[int, int, int, float, float] | None = None
