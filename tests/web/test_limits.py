@@ -152,3 +152,18 @@ def test_a_funnel_highlight_that_is_not_an_organisation_makes_no_new_cache_entry
     ringed = national.get("/funnel", params={**params, "highlight": "R0A"})
     assert ringed.status_code == 200
     assert len(served.services.results.entries) == entries + 1  # a real organisation is its own page
+
+
+def test_the_case_mix_funnel_comes_from_one_table_per_store_version(served: Served, web: WebInstance) -> None:
+    """The adjusted funnel scans the records once per store version (warmed after each load):
+    every adjusted measure and year is a slice of that one table."""
+    national = _client(served, web, "national")
+    params = {"level": "trust", "period": "year", "adjustment": "adjusted"}
+    first = national.get("/api/v1/funnel", params={**params, "measure": "stillbirth_rate"})
+    assert first.status_code == 200 and first.json()["points"]
+    version = served.services.results.version()
+    assert (version, "memo", "adjusted") in served.services.results.entries
+    table = served.services.results.entries.get((version, "memo", "adjusted"))
+    second = national.get("/api/v1/funnel", params={**params, "measure": "neonatal_mortality_24wk"})
+    assert second.status_code == 200
+    assert served.services.results.entries.get((version, "memo", "adjusted")) is table
