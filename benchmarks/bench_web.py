@@ -482,7 +482,7 @@ def main() -> None:
         print(f"\nserver answering /health {up:.1f} s after start; cold first requests (app warming in background):")
         for path, name in plan:
             start = time.perf_counter()
-            status = clients[name][0].get(path).status_code
+            status = clients[name][0].get(path, timeout=600).status_code
             print(f"  {labels[path, name]:78} {(time.perf_counter() - start) * 1000:9.1f} ms  HTTP {status}")
 
         warmed = wait_for_log(log, "job warm the results cache: f")  # finished (or failed: then pages compute)
