@@ -8,7 +8,7 @@ from pathlib import Path
 
 import matneo
 from matneo.auth.users import AUDIT_ACTIONS, AUDIT_TARGETS
-from matneo.harm.cases import CHANGE_ACTIONS, ROUTE_STATUSES
+from matneo.harm.portal import CHANGE_ACTIONS, ROUTE_STATUSES
 
 SOURCE = Path(matneo.__file__).parent
 ACTION = re.compile(r"^[a-z_]+(\.[a-z_]+)?$")
@@ -40,8 +40,13 @@ def test_every_audit_action_and_target_has_words() -> None:
 
 
 def test_every_case_trail_action_has_words() -> None:
-    tree = ast.parse((SOURCE / "harm" / "cases.py").read_text(encoding="utf-8"))
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "_change"]
+    trees = [ast.parse(path.read_text(encoding="utf-8")) for path in sorted((SOURCE / "harm" / "portal").glob("*.py"))]
+    calls = [
+        n
+        for tree in trees
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "_change"
+    ]
     written = {s for call in calls for s in _strings(call.args[3]) if not s.endswith(".")}
     # the action held in a variable, and update_route's f"route.{status}"
     written |= {"route.applies_again", "route.deadlines_changed", *(f"route.{s}" for s in ROUTE_STATUSES)}

@@ -53,3 +53,22 @@ def test_add_and_list_users_with_an_audit_event(settings: Settings) -> None:
         with pytest.raises(ValueError, match=message):
             add_user(settings.database_url, email, role, org, PASSWORD, "admin@example")
     assert len(list_users(settings.database_url)) == 2
+
+
+def test_the_audit_trail_pages_back_and_filters_by_actor_in_the_query(settings: Settings) -> None:
+    """An organisation's older events stay reachable however many events other organisations add."""
+    settings.ensure_dirs()
+    prepare(settings.database_url)
+    hierarchy = load_hierarchy()
+    trust = hierarchy.trusts()[0].code
+    url = settings.database_url
+    first = add_user(url, "first@example.nhs.uk", "trust_staff", trust, PASSWORD, "ours@example")
+    others = [  # five events by someone else, all newer than ours
+        add_user(url, f"other{n}@example.nhs.uk", "trust_staff", trust, PASSWORD, "theirs@example").id for n in range(5)
+    ]
+    newest_two = audit_trail(url, limit=2)
+    assert [int(e["target_id"]) for e in newest_two] == [others[4], others[3]]
+    page_two = audit_trail(url, limit=2, before=newest_two[-1]["id"])
+    assert [int(e["target_id"]) for e in page_two] == [others[2], others[1]]
+    (ours,) = audit_trail(url, limit=2, actors={"ours@example"})
+    assert int(ours["target_id"]) == first.id

@@ -1,6 +1,6 @@
 """The deadline calendar: England and Wales bank holidays (GOV.UK list) and working-day arithmetic.
 
-Research note §10: working days exclude Saturdays, Sundays and England & Wales bank holidays;
+§10 (see docs/harm-routing.md): working days exclude Saturdays, Sundays and England & Wales bank holidays;
 months keep the day of the month, clamped to the month end.
 """
 

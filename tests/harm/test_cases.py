@@ -12,9 +12,9 @@ from matneo.auth.access import Access, Forbidden
 from matneo.config import Settings
 from matneo.db.models import AuditEvent, HarmCase, HarmChange, HarmNotification, HarmRoute
 from matneo.db.session import transaction
-from matneo.harm import HarmReportError, cases, queries
-from matneo.harm.cases import CaseError, CaseNotFound, Patient
-from matneo.harm.exports import export_route
+from matneo.harm import HarmReportError, portal
+from matneo.harm.portal import CaseError, CaseNotFound, Patient, common, linking, queries
+from matneo.harm.portal.exports import export_route
 
 from .conftest import OTHER, OWN
 from .reports import live_baby, report, stillborn
@@ -35,7 +35,7 @@ def count(url: str, model: type) -> int:
 
 def test_submit_routes_and_trails_in_one_go(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    result = cases.submit(app_store, people["trust"], stillbirth(), Patient(NHS, "Baby of A"), today=SUBMITTED)
+    result = portal.submit(app_store, people["trust"], stillbirth(), Patient(NHS, "Baby of A"), today=SUBMITTED)
     assert result.status == "submitted" and not result.repeat
     detail = queries.case_detail(url, people["trust"], result.id, today=SUBMITTED)
     assert [r["route_id"] for r in detail["routes"]] == [
@@ -59,20 +59,20 @@ def test_bad_report_names_every_field(app_store: Settings, people: dict[str, Acc
     data = stillbirth()
     del data["mother"]
     with pytest.raises(HarmReportError) as caught:
-        cases.submit(app_store, people["trust"], data, Patient("123"), today=SUBMITTED)
+        portal.submit(app_store, people["trust"], data, Patient("123"), today=SUBMITTED)
     assert {e.field for e in caught.value.errors} == {"mother", "patient.nhs_number"}
     assert count(app_store.database_url, HarmCase) == 0
 
 
 def test_idempotency_key_returns_the_first_report(app_store: Settings, people: dict[str, Access]) -> None:
-    first = cases.submit(app_store, people["trust"], stillbirth(), idempotency_key="k-1", today=SUBMITTED)
-    again = cases.submit(app_store, people["colleague"], stillbirth(), idempotency_key="k-1", today=SUBMITTED)
+    first = portal.submit(app_store, people["trust"], stillbirth(), idempotency_key="k-1", today=SUBMITTED)
+    again = portal.submit(app_store, people["colleague"], stillbirth(), idempotency_key="k-1", today=SUBMITTED)
     assert again.id == first.id and again.repeat
-    other = cases.submit(app_store, people["other"], stillbirth(), idempotency_key="k-1", today=SUBMITTED)
+    other = portal.submit(app_store, people["other"], stillbirth(), idempotency_key="k-1", today=SUBMITTED)
     assert other.id != first.id  # keys are per trust
     assert count(app_store.database_url, HarmCase) == 2
     with pytest.raises(CaseError):
-        cases.submit(app_store, people["trust"], stillbirth(), idempotency_key="no spaces", today=SUBMITTED)
+        portal.submit(app_store, people["trust"], stillbirth(), idempotency_key="no spaces", today=SUBMITTED)
 
 
 @pytest.mark.parametrize("point", ["after_report_flushed", "after_routes_flushed"])
@@ -83,21 +83,21 @@ def test_a_crash_mid_save_leaves_nothing(
         if name == point:
             raise RuntimeError("power cut")
 
-    monkeypatch.setattr(cases, "_checkpoint", crash)
+    monkeypatch.setattr(common, "_checkpoint", crash)
     with pytest.raises(RuntimeError, match="power cut"):
-        cases.submit(app_store, people["trust"], stillbirth(), idempotency_key="k", today=SUBMITTED)
+        portal.submit(app_store, people["trust"], stillbirth(), idempotency_key="k", today=SUBMITTED)
     url = app_store.database_url
     assert [count(url, m) for m in (HarmCase, HarmRoute, HarmChange)] == [0, 0, 0]
     monkeypatch.undo()
-    assert not cases.submit(app_store, people["trust"], stillbirth(), idempotency_key="k", today=SUBMITTED).repeat
+    assert not portal.submit(app_store, people["trust"], stillbirth(), idempotency_key="k", today=SUBMITTED).repeat
 
 
 def test_drafts_are_partial_kept_and_submitted_once(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    draft = cases.save_draft(app_store, people["trust"], {"baby": {"birth_date": "2026-03-02"}}, Patient(label="A"))
+    draft = portal.save_draft(app_store, people["trust"], {"baby": {"birth_date": "2026-03-02"}}, Patient(label="A"))
     assert draft.status == "draft"
     # a colleague at the same trust carries on (drafts belong to the trust, and survive sign-out)
-    again = cases.save_draft(app_store, people["colleague"], stillbirth(), Patient(NHS, "A"), draft_id=draft.id)
+    again = portal.save_draft(app_store, people["colleague"], stillbirth(), Patient(NHS, "A"), draft_id=draft.id)
     assert again.id == draft.id
     assert queries.report_for_edit(url, people["colleague"], draft.id)["report"] == stillbirth()
     assert [d["case_id"] for d in queries.queue(url, people["trust"], SUBMITTED)["drafts"]] == [draft.id]
@@ -105,46 +105,48 @@ def test_drafts_are_partial_kept_and_submitted_once(app_store: Settings, people:
     for name in ("lmns", "national", "other", "trust_admin"):
         with pytest.raises(CaseNotFound):
             queries.case_detail(url, people[name], draft.id)
-    done = cases.submit(app_store, people["trust"], stillbirth(), Patient(NHS, "A"), draft_id=draft.id, today=SUBMITTED)
+    done = portal.submit(
+        app_store, people["trust"], stillbirth(), Patient(NHS, "A"), draft_id=draft.id, today=SUBMITTED
+    )
     assert done.id == draft.id and done.status == "submitted"
-    assert cases.submit(app_store, people["trust"], stillbirth(), draft_id=draft.id, today=SUBMITTED).repeat
+    assert portal.submit(app_store, people["trust"], stillbirth(), draft_id=draft.id, today=SUBMITTED).repeat
     assert count(url, HarmCase) == 1 and count(url, HarmRoute) == 5
     with pytest.raises(CaseNotFound):
-        cases.save_draft(app_store, people["other"], {}, draft_id=draft.id)
+        portal.save_draft(app_store, people["other"], {}, draft_id=draft.id)
 
 
 def test_only_trust_staff_report_for_their_own_trust(app_store: Settings, people: dict[str, Access]) -> None:
     for name in ("lmns", "national", "trust_admin"):
         with pytest.raises(Forbidden):
-            cases.submit(app_store, people[name], stillbirth(), today=SUBMITTED)
+            portal.submit(app_store, people[name], stillbirth(), today=SUBMITTED)
 
 
 def test_route_updates_are_checked_and_trailed(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
     with pytest.raises(CaseError, match="reference"):
-        cases.update_route(app_store, people["trust"], case_id, "MNSI", "done", done_on="2026-03-03", today=LATER)
+        portal.update_route(app_store, people["trust"], case_id, "MNSI", "done", done_on="2026-03-03", today=LATER)
     with pytest.raises(CaseError, match="future"):
-        cases.update_route(
+        portal.update_route(
             app_store, people["trust"], case_id, "MNSI", "done", reference="M1", done_on="2026-04-01", today=LATER
         )
     with pytest.raises(CaseError, match="reason"):
-        cases.update_route(app_store, people["trust"], case_id, "PMRT", "not_applicable", today=LATER)
+        portal.update_route(app_store, people["trust"], case_id, "PMRT", "not_applicable", today=LATER)
     with pytest.raises(CaseNotFound):
-        cases.update_route(app_store, people["trust"], case_id, "CDOP", "due", today=LATER)
+        portal.update_route(app_store, people["trust"], case_id, "CDOP", "due", today=LATER)
     with pytest.raises(Forbidden):
-        cases.update_route(app_store, people["lmns"], case_id, "MNSI", "due", today=LATER)
+        portal.update_route(app_store, people["lmns"], case_id, "MNSI", "due", today=LATER)
     with pytest.raises(CaseNotFound):
-        cases.update_route(app_store, people["other"], case_id, "MNSI", "due", today=LATER)
+        portal.update_route(app_store, people["other"], case_id, "MNSI", "due", today=LATER)
 
-    cases.update_route(
+    portal.update_route(
         app_store, people["trust"], case_id, "MNSI", "done", reference="MNSI/26/001", done_on="2026-03-03", today=LATER
     )
-    cases.update_route(
+    portal.update_route(
         app_store, people["trust"], case_id, "MNSI", "done", reference="MNSI/26/001", done_on="2026-03-03", today=LATER
     )  # no change, no trail row
-    cases.update_route(app_store, people["trust"], case_id, "PMRT", "not_applicable", reason="Baby of A", today=LATER)
-    cases.update_route(app_store, people["trust"], case_id, "PMRT", "due", today=LATER)
+    portal.update_route(app_store, people["trust"], case_id, "PMRT", "not_applicable", reason="Baby of A", today=LATER)
+    portal.update_route(app_store, people["trust"], case_id, "PMRT", "due", today=LATER)
     detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
     mnsi = next(r for r in detail["routes"] if r["route_id"] == "MNSI")
     assert (mnsi["display_status"], mnsi["reference"], mnsi["done_on"]) == ("done", "MNSI/26/001", "2026-03-03")
@@ -162,18 +164,18 @@ def test_route_updates_are_checked_and_trailed(app_store: Settings, people: dict
 
 def test_contacts_candour_and_attachments(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], stillbirth(), Patient(NHS), today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], stillbirth(), Patient(NHS), today=SUBMITTED).id
     trust = people["trust"]
-    cases.add_family_contact(
+    portal.add_family_contact(
         app_store, trust, case_id, contacted_on="2026-03-05", by="J Smith", method="in_person", summary="Met Ms A"
     )
     with pytest.raises(CaseError, match="method"):
-        cases.add_family_contact(
+        portal.add_family_contact(
             app_store, trust, case_id, contacted_on="2026-03-05", by="J", method="pigeon", summary="x"
         )
-    cases.record_candour_step(app_store, trust, case_id, "verbal", done_on="2026-03-05", by="J Smith", note="Apology")
-    cases.record_candour_step(app_store, trust, case_id, "verbal", done_on="2026-03-06", by="J Smith", note="Apology")
-    cases.add_attachment(app_store, trust, case_id, file_name="timeline-A.pdf", description="Timeline")
+    portal.record_candour_step(app_store, trust, case_id, "verbal", done_on="2026-03-05", by="J Smith", note="Apology")
+    portal.record_candour_step(app_store, trust, case_id, "verbal", done_on="2026-03-06", by="J Smith", note="Apology")
+    portal.add_attachment(app_store, trust, case_id, file_name="timeline-A.pdf", description="Timeline")
     detail = queries.case_detail(url, trust, case_id)
     assert detail["family_contacts"][0]["summary"] == "Met Ms A"
     verbal = detail["candour_steps"][0]
@@ -199,14 +201,14 @@ def test_overdue_check_notifies_once_and_queues_order_by_deadline(
     app_store: Settings, people: dict[str, Access]
 ) -> None:
     url = app_store.database_url
-    late = cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
-    well = cases.submit(app_store, people["trust"], report(), today=SUBMITTED).id
-    elsewhere = cases.submit(app_store, people["other"], stillbirth(), today=SUBMITTED).id
-    cases.update_route(
+    late = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    well = portal.submit(app_store, people["trust"], report(), today=SUBMITTED).id
+    elsewhere = portal.submit(app_store, people["other"], stillbirth(), today=SUBMITTED).id
+    portal.update_route(
         app_store, people["trust"], late, "MNSI", "done", reference="M1", done_on="2026-03-02", today=LATER
     )
-    made = cases.overdue_check(url, LATER)
-    assert made == cases.overdue_check(url, LATER) + made  # second run makes none
+    made = portal.overdue_check(url, LATER)
+    assert made == portal.overdue_check(url, LATER) + made  # second run makes none
     with transaction(url) as session:
         notes = session.scalars(select(HarmNotification)).all()
     overdue_routes = {(n.report_id, n.route_id) for n in notes if n.report_id == late}
@@ -230,7 +232,7 @@ def test_overdue_check_notifies_once_and_queues_order_by_deadline(
     assert [t["trust_code"] for t in lmns["per_trust"]] == [OWN]
     national = queries.queue(url, people["national"], LATER)
     assert {t["trust_code"] for t in national["per_trust"]} == {OWN, OTHER}
-    assert cases.mark_notifications_read(url, people["trust"]) == len(mine["notifications"])
+    assert portal.mark_notifications_read(url, people["trust"]) == len(mine["notifications"])
 
 
 def test_overdue_check_command(app_store: Settings, people: dict[str, Access]) -> None:
@@ -238,11 +240,11 @@ def test_overdue_check_command(app_store: Settings, people: dict[str, Access]) -
     import typer
     from typer.testing import CliRunner
 
-    from matneo.harm.cli import harm_app
+    from matneo.cli.harm import harm_app
 
     cli = typer.Typer()
     cli.add_typer(harm_app, name="harm")
-    cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
+    portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
     first = CliRunner().invoke(cli, ["harm", "overdue-check", "--today", LATER.isoformat()])
     assert first.exit_code == 0, first.output
     assert first.stdout.strip() == "3 new overdue notifications."  # not LFPSE: it has no deadline
@@ -273,18 +275,18 @@ def snapshot(url: str, case_id: int) -> dict:
 
 def test_mri_result_adds_nhs_resolution_dated_from_the_birth(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
     before = queries.case_detail(url, people["trust"], case_id, today=LATER)
     assert [r["route_id"] for r in before["routes"]] == ["MNSI", "LFPSE"]
     assert [p["field"] for p in before["pending"]] == ["baby.mri_evidence_hypoxic_injury"]
 
-    result = cases.amend(
+    result = portal.amend(
         app_store, people["colleague"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER
     )
     assert result.changed == ("baby.mri_evidence_hypoxic_injury",) and result.added == ("NHSR_EN",)
     detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
     nhsr = next(r for r in detail["routes"] if r["route_id"] == "NHSR_EN")
-    # Research note §2b: legal services within 14 days and NHS Resolution within 30 days, both
+    # §2b (NHS Resolution EN report form page): legal services within 14 days and NHS Resolution within 30 days, both
     # counted from the birth (2026-03-02), not from the day the MRI result was recorded:
     # 2026-03-02 + 14 = 2026-03-16; 2026-03-02 + 30 = 2026-04-01 (March has 31 days).
     assert nhsr["deadlines"] == {"legal_services_informed": "2026-03-16", "notify_nhsr": "2026-04-01"}
@@ -303,23 +305,23 @@ def test_mri_result_adds_nhs_resolution_dated_from_the_birth(app_store: Settings
     lmns = queries.case_detail(url, people["lmns"], case_id, today=LATER)
     assert lmns["changes"][1]["after"] == {"baby.mri_evidence_hypoxic_injury": True}
     # the same answer again changes nothing and writes nothing
-    again = cases.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
+    again = portal.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
     assert again.changed == () and len(queries.case_detail(url, people["trust"], case_id)["changes"]) == 4
-    assert cases.overdue_check(url, LATER) >= 1  # the new, already late route is notified like any other
+    assert portal.overdue_check(url, LATER) >= 1  # the new, already late route is notified like any other
 
 
 def test_duty_of_candour_judged_yes_adds_the_route(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
     data = report(baby=stillborn("intrapartum"), notifiable_safety_incident=None)
-    case_id = cases.submit(app_store, people["trust"], data, today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], data, today=SUBMITTED).id
     assert "DUTY_OF_CANDOUR" not in [
         r["route_id"] for r in queries.case_detail(url, people["trust"], case_id)["routes"]
     ]
-    result = cases.amend(app_store, people["trust"], case_id, {"notifiable_safety_incident": True}, today=LATER)
+    result = portal.amend(app_store, people["trust"], case_id, {"notifiable_safety_incident": True}, today=LATER)
     assert result.added == ("DUTY_OF_CANDOUR",)
     detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
     candour = next(r for r in detail["routes"] if r["route_id"] == "DUTY_OF_CANDOUR")
-    # Research note §7, §10: 10 working days from the day the trust became aware (2026-03-02, a
+    # §7, §10 (regulation 20): 10 working days from the day the trust became aware (2026-03-02, a
     # Monday; no bank holidays): 3, 4, 5, 6, 9, 10, 11, 12, 13, 16 March.
     assert candour["deadlines"] == {"notification": "2026-03-16"} and candour["display_status"] == "overdue"
     assert detail["candour_applies"]
@@ -328,12 +330,12 @@ def test_duty_of_candour_judged_yes_adds_the_route(app_store: Settings, people: 
 def test_a_route_that_no_longer_applies(app_store: Settings, people: dict[str, Access]) -> None:
     """Due routes become not applicable with the reason; a done route stays done, noted in the trail."""
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], stillbirth(), Patient(NHS), today=SUBMITTED).id
-    cases.update_route(
+    case_id = portal.submit(app_store, people["trust"], stillbirth(), Patient(NHS), today=SUBMITTED).id
+    portal.update_route(
         app_store, people["trust"], case_id, "MNSI", "done", reference="MNSI/1", done_on="2026-03-03", today=LATER
     )
     changes = {"baby.fetal_death_timing": "antepartum", "notifiable_safety_incident": False}
-    result = cases.amend(app_store, people["trust"], case_id, changes, today=LATER)
+    result = portal.amend(app_store, people["trust"], case_id, changes, today=LATER)
     assert result.no_longer_applies == ("MNSI", "DUTY_OF_CANDOUR") and result.added == ()
     detail = queries.case_detail(url, people["trust"], case_id, today=LATER)
     routes = {r["route_id"]: r for r in detail["routes"]}
@@ -353,7 +355,7 @@ def test_a_route_that_no_longer_applies(app_store: Settings, people: dict[str, A
     lmns = queries.case_detail(url, people["lmns"], case_id, today=LATER)
     assert next(c for c in lmns["changes"] if c["action"] == "route.not_applicable")["values_hidden"]
     # judged yes again: the route the amendment ended applies again (due, same deadlines)
-    back = cases.amend(app_store, people["trust"], case_id, {"notifiable_safety_incident": True}, today=LATER)
+    back = portal.amend(app_store, people["trust"], case_id, {"notifiable_safety_incident": True}, today=LATER)
     assert back.added == ("DUTY_OF_CANDOUR",)
     again = {r["route_id"]: r for r in queries.case_detail(url, people["trust"], case_id)["routes"]}
     assert again["DUTY_OF_CANDOUR"]["status"] == "due" and again["DUTY_OF_CANDOUR"]["reason"] is None
@@ -361,10 +363,10 @@ def test_a_route_that_no_longer_applies(app_store: Settings, people: dict[str, A
 
 def test_invalid_amendments_change_nothing(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
     before = snapshot(url, case_id)
     with pytest.raises(HarmReportError) as caught:
-        cases.amend(app_store, people["trust"], case_id, {"baby.hie_grade": 7}, today=LATER)
+        portal.amend(app_store, people["trust"], case_id, {"baby.hie_grade": 7}, today=LATER)
     assert [e.field for e in caught.value.errors] == ["baby.hie_grade"]
     for changes, field in (
         ({"baby.colour": "blue"}, "baby.colour"),
@@ -373,26 +375,26 @@ def test_invalid_amendments_change_nothing(app_store: Settings, people: dict[str
         ({}, "changes"),
     ):
         with pytest.raises(CaseError) as refused:
-            cases.amend(app_store, people["trust"], case_id, changes, today=LATER)
+            portal.amend(app_store, people["trust"], case_id, changes, today=LATER)
         assert refused.value.errors[0].field == field
     with pytest.raises(HarmReportError, match="future"):
-        cases.amend(app_store, people["trust"], case_id, {"incident_known_date": "2026-04-01"}, today=LATER)
+        portal.amend(app_store, people["trust"], case_id, {"incident_known_date": "2026-04-01"}, today=LATER)
     assert snapshot(url, case_id) == before
 
 
 def test_only_the_owning_trust_amends(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
-    draft = cases.save_draft(app_store, people["trust"], cooled_baby()).id
+    case_id = portal.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    draft = portal.save_draft(app_store, people["trust"], cooled_baby()).id
     before = snapshot(url, case_id)
     change = {"baby.mri_evidence_hypoxic_injury": True}
     with pytest.raises(CaseNotFound):
-        cases.amend(app_store, people["other"], case_id, change, today=LATER)
+        portal.amend(app_store, people["other"], case_id, change, today=LATER)
     for name in ("lmns", "national", "trust_admin"):
         with pytest.raises(Forbidden):
-            cases.amend(app_store, people[name], case_id, change, today=LATER)
+            portal.amend(app_store, people[name], case_id, change, today=LATER)
     with pytest.raises(CaseError, match="draft"):
-        cases.amend(app_store, people["trust"], draft, change, today=LATER)
+        portal.amend(app_store, people["trust"], draft, change, today=LATER)
     assert snapshot(url, case_id) == before
 
 
@@ -401,19 +403,19 @@ def test_a_crash_mid_amendment_leaves_the_case_as_it_was(
     app_store: Settings, people: dict[str, Access], monkeypatch: pytest.MonkeyPatch, point: str
 ) -> None:
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], cooled_baby(), today=SUBMITTED).id
     before = snapshot(url, case_id)
 
     def crash(name: str) -> None:
         if name == point:
             raise RuntimeError("power cut")
 
-    monkeypatch.setattr(cases, "_checkpoint", crash)
+    monkeypatch.setattr(common, "_checkpoint", crash)
     with pytest.raises(RuntimeError, match="power cut"):
-        cases.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
+        portal.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
     assert snapshot(url, case_id) == before  # report, routes, trail rows and audit: all or nothing
     monkeypatch.undo()
-    done = cases.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
+    done = portal.amend(app_store, people["trust"], case_id, {"baby.mri_evidence_hypoxic_injury": True}, today=LATER)
     assert done.added == ("NHSR_EN",)
 
 
@@ -424,14 +426,14 @@ def test_deadlines_keep_their_clock_and_move_with_the_dates(
     a clock date re-dates the routes still required (trailed), and the birth-record link is redone."""
     url = app_store.database_url
     links = iter([(None, "none"), ("REC-0301", "linked")])  # at submission, then after the amendment
-    monkeypatch.setattr(cases, "link_record", lambda *args: next(links))
+    monkeypatch.setattr(linking, "link_record", lambda *args: next(links))
     data = stillbirth()
     del data["incident_known_date"]
-    case_id = cases.submit(app_store, people["trust"], data, today=SUBMITTED).id
+    case_id = portal.submit(app_store, people["trust"], data, today=SUBMITTED).id
     first = {r["route_id"]: r for r in queries.case_detail(url, people["trust"], case_id)["routes"]}
     awareness_clock = {"notification": "2026-03-18"}  # Duty of Candour: 10 working days from the submission day
     assert first["DUTY_OF_CANDOUR"]["deadlines"] == awareness_clock
-    result = cases.amend(
+    result = portal.amend(
         app_store, people["trust"], case_id, {"baby.birth_date": "2026-03-01", "never_event": False}, today=LATER
     )
     assert result.changed == ("baby.birth_date",)  # never_event was already false
@@ -456,10 +458,10 @@ def test_a_route_redated_by_an_amendment_is_notified_again_when_it_goes_overdue(
     """Notices are once per missed deadline, not once per route: after the birth date is corrected,
     routes whose new deadline has also passed get a new notice (a missed one would be unsafe)."""
     url = app_store.database_url
-    case_id = cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
-    first = cases.overdue_check(url, LATER)
+    case_id = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    first = portal.overdue_check(url, LATER)
     assert first > 0
-    result = cases.amend(app_store, people["trust"], case_id, {"baby.birth_date": "2026-03-01"}, today=LATER)
+    result = portal.amend(app_store, people["trust"], case_id, {"baby.birth_date": "2026-03-01"}, today=LATER)
     routes = {r["route_id"]: r for r in queries.case_detail(url, people["trust"], case_id)["routes"]}
     expected = {
         r
@@ -467,8 +469,8 @@ def test_a_route_redated_by_an_amendment_is_notified_again_when_it_goes_overdue(
         if routes[r]["status"] == "due" and routes[r]["next_due"] < LATER.isoformat()
     }
     assert expected, "the correction moved at least one deadline that has passed"
-    assert cases.overdue_check(url, LATER) == len(expected)
-    assert cases.overdue_check(url, LATER) == 0
+    assert portal.overdue_check(url, LATER) == len(expected)
+    assert portal.overdue_check(url, LATER) == 0
     with transaction(url) as session:
         notices = session.scalars(select(HarmNotification).where(HarmNotification.report_id == case_id)).all()
     for route in expected:
@@ -484,8 +486,8 @@ def test_migration_0007_keeps_existing_notices_from_repeating(app_store: Setting
     from matneo.db.session import MIGRATIONS_DIR, get_engine, migrate
 
     url = app_store.database_url
-    cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
-    made = cases.overdue_check(url, LATER)
+    portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
+    made = portal.overdue_check(url, LATER)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with get_engine(url).begin() as connection:
@@ -497,4 +499,4 @@ def test_migration_0007_keeps_existing_notices_from_repeating(app_store: Setting
         routes = {(r.report_id, r.route_id): r.next_due for r in session.scalars(select(HarmRoute))}
     assert len(notices) == made
     assert all(n.due_on == routes[(n.report_id, n.route_id)] for n in notices)
-    assert cases.overdue_check(url, LATER) == 0
+    assert portal.overdue_check(url, LATER) == 0

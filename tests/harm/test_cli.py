@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from matneo.harm.cli import harm_app
+from matneo.cli.harm import harm_app
 
 from .reports import died_at, report
 

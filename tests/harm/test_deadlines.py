@@ -1,4 +1,4 @@
-"""Deadlines as dates (research note §10, with each route's section), hand-calculated.
+"""Deadlines as dates (§10 and each route's section, as numbered in docs/harm-routing.md), hand-calculated.
 
 Working days skip weekends and England and Wales bank holidays; day 0 (the clock date) is not
 counted. Months keep the day of the month, clamped to the month end.

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from matneo.auth.access import Access
 from matneo.auth.users import add_user, set_active
 from matneo.config import MailSettings, Settings, get_mail_settings
-from matneo.db.models import HarmNotification
+from matneo.db.models import AuditEvent, HarmNotification, User
 from matneo.db.session import transaction
-from matneo.harm import cases
-from matneo.harm.cases import Patient
-from matneo.harm.mail import send_notifications
+from matneo.harm import portal
+from matneo.harm.portal import Patient
+from matneo.harm.portal.mail import send_notifications
 
 from .conftest import OTHER, OWN
 from .test_cases import LATER, NHS, SUBMITTED, stillbirth
@@ -35,16 +35,36 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, MailSettings]]:
+class RefusingInbox(Inbox):
+    """A relay that refuses one mailbox at RCPT time (550), as a real relay does for a bad address."""
+
+    REFUSED = "gone@r0a.test"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address.lower() == self.REFUSED:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def _serve(inbox: Inbox) -> Iterator[tuple[Inbox, MailSettings]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield inbox, MailSettings(host="127.0.0.1", port=port, sender="matneo@trust.nhs.test")
     controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, MailSettings]]:
+    yield from _serve(Inbox())
+
+
+@pytest.fixture
+def refusing_smtp() -> Iterator[tuple[Inbox, MailSettings]]:
+    yield from _serve(RefusingInbox())
 
 
 def test_each_notification_is_emailed_once_to_its_trusts_staff_without_identifiers(
@@ -61,8 +81,8 @@ def test_each_notification_is_emailed_once_to_its_trusts_staff_without_identifie
         user = add_user(url, email, role, org, PASSWORD, actor="tests")
         if email.startswith("left"):
             set_active(url, user.id, False, actor="tests")
-    case = cases.submit(app_store, people["trust"], stillbirth(), Patient(NHS, "Baby of A"), today=SUBMITTED).id
-    made = cases.overdue_check(url, LATER)
+    case = portal.submit(app_store, people["trust"], stillbirth(), Patient(NHS, "Baby of A"), today=SUBMITTED).id
+    made = portal.overdue_check(url, LATER)
     assert made > 0
 
     assert send_notifications(url, mail) == made
@@ -82,8 +102,8 @@ def test_each_notification_is_emailed_once_to_its_trusts_staff_without_identifie
 def test_a_relay_that_is_down_loses_nothing(app_store: Settings, people: dict[str, Access]) -> None:
     url = app_store.database_url
     add_user(url, "midwife@r0a.test", "trust_staff", OWN, PASSWORD, actor="tests")
-    cases.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
-    cases.overdue_check(url, LATER)
+    portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED)
+    portal.overdue_check(url, LATER)
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         closed = sock.getsockname()[1]
@@ -91,6 +111,16 @@ def test_a_relay_that_is_down_loses_nothing(app_store: Settings, people: dict[st
         send_notifications(url, MailSettings(host="127.0.0.1", port=closed))
     with transaction(url) as session:
         assert all(n.emailed_at is None for n in session.scalars(select(HarmNotification)))
+
+
+def test_a_sender_address_with_a_header_in_it_is_refused_before_sending(
+    app_store: Settings, smtp: tuple[Inbox, MailSettings]
+) -> None:
+    inbox, mail = smtp
+    bad = MailSettings(host=mail.host, port=mail.port, sender="matneo@trust.nhs.test\r\nBcc: attacker@evil.test")
+    with pytest.raises(ValueError, match="is not an e-mail address"):
+        send_notifications(app_store.database_url, bad)
+    assert inbox.messages == []
 
 
 def test_mail_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,3 +133,40 @@ def test_mail_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("MATNEO_SMTP_PORT", "smtp")
     with pytest.raises(ValueError, match="MATNEO_SMTP_PORT"):
         get_mail_settings()
+
+
+def test_a_refused_or_malformed_address_does_not_stop_other_notices(
+    app_store: Settings, people: dict[str, Access], refusing_smtp: tuple[Inbox, MailSettings]
+) -> None:
+    """Before: one message per notice to all its trust's staff, in one run that stopped at the
+    first refusal, so a trust whose only address the relay refused (or an address holding a line
+    break, stored before addresses were checked) stopped every other trust's notices."""
+    inbox, mail = refusing_smtp
+    url = app_store.database_url
+    add_user(url, RefusingInbox.REFUSED, "trust_staff", OWN, PASSWORD, actor="tests")  # R0A's only address
+    add_user(url, "staff@rj1.test", "trust_staff", OTHER, PASSWORD, actor="tests")
+    add_user(url, "gone@rj1.test", "trust_staff", OTHER, PASSWORD, actor="tests")
+    add_user(url, "placeholder@rj1.test", "trust_staff", OTHER, PASSWORD, actor="tests")
+    with transaction(url) as session:  # an address stored before input checking, with a header in it
+        user = session.scalars(select(User).where(User.email == "placeholder@rj1.test")).one()
+        user.email = "old@rj1.test\r\nBcc: attacker@evil.test"
+    own = portal.submit(app_store, people["trust"], stillbirth(), today=SUBMITTED).id
+    other = portal.submit(app_store, people["other"], stillbirth(), today=SUBMITTED).id
+    assert portal.overdue_check(url, LATER) > 0
+    with transaction(url) as session:
+        notes = {n.id: n.report_id for n in session.scalars(select(HarmNotification))}
+    other_notes = sum(1 for report in notes.values() if report == other)
+    assert other_notes and len(notes) > other_notes, "notices for both trusts"
+
+    assert send_notifications(url, mail) == other_notes, "every RJ1 notice went; R0A's were refused"
+    delivered = [recipients for recipients, _ in inbox.messages]
+    assert sorted(delivered) == sorted([["gone@rj1.test"], ["staff@rj1.test"]] * other_notes)
+    assert all("attacker@evil.test" not in str(m) for _, m in inbox.messages)
+    assert all(m["To"] in ("staff@rj1.test", "gone@rj1.test") for _, m in inbox.messages), "one recipient each"
+    with transaction(url) as session:
+        sent = {n.report_id: n.emailed_at is not None for n in session.scalars(select(HarmNotification))}
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "harm.notifications_emailed")).one()
+    assert sent == {own: False, other: True}, "R0A's notices stay unsent, to be tried again"
+    assert '"refused": ' in event.details and '"invalid_addresses": 1' in event.details
+    assert send_notifications(url, mail) == 0, "refused again, nothing sent twice"
+    assert len(inbox.messages) == 2 * other_notes

@@ -129,7 +129,7 @@ def test_resolving_unknowns_only_adds_routes_and_pending_names_the_ones_that_mat
             filled = set_field(data, field, value)
             routes = {r["id"] for r in routed(filled)["routes"]}
             if field != "gestation":
-                # A known gestation replaces the birthweight stand-in (note §0), so it may also remove
+                # A known gestation replaces the birthweight stand-in (§0), so it may also remove
                 # MBRRACE/PMRT decided by weight; every other unknown can only add routes.
                 assert base_routes <= routes, field
             outcomes.add(frozenset(routes))

@@ -1,7 +1,7 @@
 """Every routing rule on both sides of every boundary.
 
-Each table row cites the research note section (``shared/research/harm-routing.md``) and the
-primary document the note names for it.
+Each table row cites its section (the § numbers of the rule ids, listed under "Rules" in
+``docs/harm-routing.md``) and the primary document the rule restates.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ COOLED = {"therapeutic_cooling": "active"}
 
 
 # --------------------------------------------------------------------------------------
-# MNSI babies: note §1a (MNSI "What we investigate"; HSIB "What we investigate")
+# MNSI babies: §1a (MNSI "What we investigate"; HSIB "What we investigate")
 # --------------------------------------------------------------------------------------
 
 
@@ -79,7 +79,7 @@ def test_mnsi_mse_reason_is_secondary_and_legacy_criteria_confirmed() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# MNSI mothers: note §1b (MNSI "Improving support after maternal deaths"; HSIB summary)
+# MNSI mothers: §1b (MNSI "Improving support after maternal deaths"; HSIB summary)
 # --------------------------------------------------------------------------------------
 
 
@@ -88,7 +88,7 @@ def test_mnsi_mse_reason_is_secondary_and_legacy_criteria_confirmed() -> None:
     [
         ("during pregnancy, direct", maternal_death(None, "direct"), ["MNSI-1b"]),
         ("day 0, indirect", maternal_death(0, "indirect"), ["MNSI-1b"]),
-        # §1b: "Day 42 itself counts as 'within 42 days'" (interpretation in the note).
+        # §1b: day 42 itself counts as "within 42 days" (MatNeo's interpretation).
         ("day 42", maternal_death(42), ["MNSI-1b"]),
         ("day 43", maternal_death(43), []),
         # §1b: accidental and coincidental/incidental causes excluded (CONFIRMED).
@@ -124,7 +124,7 @@ def test_maternal_suicide_exclusion_is_shown_and_switchable() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# NHS Resolution EN: note §2a (NHSR "Early Notification Scheme: NHS trusts" FAQ; SPEN)
+# NHS Resolution EN: §2a (NHSR "Early Notification Scheme: NHS trusts" FAQ; SPEN)
 # --------------------------------------------------------------------------------------
 
 MRI = {"mri_evidence_hypoxic_injury": True}
@@ -159,7 +159,7 @@ def test_nhsr_early_notification(case: str, data: dict, expected: list[str]) -> 
 
 
 # --------------------------------------------------------------------------------------
-# MBRRACE-UK perinatal: note §3a (MBRRACE-UK perinatal technical manual v1.3 §1.1)
+# MBRRACE-UK perinatal: §3a (MBRRACE-UK perinatal technical manual v1.3 §1.1)
 # --------------------------------------------------------------------------------------
 
 
@@ -193,7 +193,7 @@ def test_mbrrace_perinatal(case: str, data: dict, expected: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# MBRRACE-UK maternal: note §3b (MBRRACE-UK FAQs; NHS GGC / Borders guidelines)
+# MBRRACE-UK maternal: §3b (MBRRACE-UK FAQs; NHS GGC / Borders guidelines)
 # --------------------------------------------------------------------------------------
 
 
@@ -218,7 +218,7 @@ def test_mbrrace_maternal(case: str, mother: dict, expected: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# PMRT: note §4a (PMRT FAQs, npeu.ox.ac.uk/pmrt/faqs)
+# PMRT: §4a (PMRT FAQs, npeu.ox.ac.uk/pmrt/faqs)
 # --------------------------------------------------------------------------------------
 
 
@@ -249,7 +249,7 @@ def test_pmrt(case: str, data: dict, expected: list[str]) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# CDOP: note §8 (child death review procedures citing Working Together / CDR guidance)
+# CDOP: §8 (child death review procedures citing Working Together / CDR guidance)
 # --------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from matneo.harm import (
     parse_report,
 )
 from matneo.harm.routing import UNKNOWN_VALUES
+from matneo.harm.rules import EXCLUSIONS, SOURCES
 
 from .reports import TODAY, died_at, live_baby, maternal_death, report, routed, rules_for, stillborn
 
@@ -32,20 +33,39 @@ def test_rule_records_are_complete() -> None:
     assert len({r.id for r in RULES}) == len(RULES)
     assert {r.route for r in RULES} == set(ROUTE_IDS)
     for rule in RULES:
-        assert rule.source.startswith("note §"), rule.id
+        assert _names_a_primary_document(rule.source), rule.id
         assert isinstance(rule.confidence, Confidence)
         assert set(rule.reads) <= set(UNKNOWN_VALUES), rule.id
         assert rule.deadlines, rule.id
-        # The note: UNCONFIRMED rules must be configurable.
+        # UNCONFIRMED rules must be configurable.
         if rule.confidence is Confidence.UNCONFIRMED:
             assert rule.switchable and rule.needs_local_confirmation, rule.id
     for deadline in DEADLINES:
-        assert deadline.source.startswith("note §") and deadline.id.split(".")[0] in ROUTE_IDS
+        assert _names_a_primary_document(deadline.source) and deadline.id.split(".")[0] in ROUTE_IDS
         if deadline.confidence is Confidence.UNCONFIRMED:
             assert deadline.configurable and deadline.needs_local_confirmation
     assert [c.id for c in BRAIN_INJURY_CRITERIA] == [
         "active_cooling", "hie_grade_3", "tone_coma_seizures", "moderate_severe_encephalopathy",
     ]  # fmt: skip
+    assert all(_names_a_primary_document(c.source) for c in BRAIN_INJURY_CRITERIA)
+    assert all(_names_a_primary_document(e.source) for e in EXCLUSIONS)
+
+
+#: The bodies whose documents the rules restate (each is a publisher in :data:`SOURCES`).
+_BODIES = ("MNSI", "HSIB", "NHS Resolution", "MBRRACE-UK", "PMRT", "PSIRF", "LFPSE", "CQC", "Child Death", "CNST")
+
+
+def _names_a_primary_document(source: str) -> bool:
+    """A source names the document it restates, not a working note outside the repository."""
+    return not source.lower().startswith("note") and any(body.lower() in source.lower() for body in _BODIES)
+
+
+def test_every_primary_source_says_who_publishes_it_and_what_it_is() -> None:
+    for source in SOURCES:
+        assert source.publisher and source.title, source
+        assert not source.url or source.url.startswith("https://"), source
+    publishers = " ".join(s.publisher + " " + s.title for s in SOURCES)
+    assert all(body in publishers for body in _BODIES)
 
 
 BASES = [
@@ -64,7 +84,7 @@ BASES = [
 def test_rules_depend_only_on_the_unknowable_fields_they_declare(data: dict) -> None:
     """A rule must list in ``reads`` every field that may be unknown and that changes its outcome,
     or an unknown value would silently count as "no". Gestation is exempt for the rules that use
-    birthweight as its stand-in (note §0)."""
+    birthweight as its stand-in (MBRRACE-UK, PMRT)."""
     parsed = parse_report(data, TODAY)
     options = RoutingOptions()
     for rule in RULES:
@@ -80,7 +100,7 @@ def test_rules_depend_only_on_the_unknowable_fields_they_declare(data: dict) -> 
 
 
 def test_brain_injury_criteria_are_switchable() -> None:
-    """§0: "Keep each criterion switchable"."""
+    """§0: the sources differ on the criteria, so each is switchable."""
     cooled = report(live_baby(therapeutic_cooling="active", mri_evidence_hypoxic_injury=True))
     off = RoutingOptions(brain_injury_criteria={"active_cooling": False})
     assert rules_for(cooled, "MNSI", options=off) == []

@@ -1,4 +1,4 @@
-"""Bad input is rejected with every problem named, never routed partially (field names: research note §0)."""
+"""Bad input is rejected with every problem named, never routed partially (fields: docs/harm-routing.md)."""
 
 from __future__ import annotations
 

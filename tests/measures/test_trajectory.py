@@ -2,12 +2,13 @@
 
 Sources of the stated targets (each test below cites the one it checks):
 
-* DESIGN.md ambition table (Safer Maternity Care Progress Report 2021), held in
+* the ambition table attributed to DHSC's "Safer Maternity Care" progress report (2021; not
+  located, so its unpublished values need local confirmation), held in
   ``matneo.reference.codes.AMBITION``: stillbirth 5.1 → 4.1 → 2.5; maternal 10.6 → 8.5 → 5.3;
   brain injury 4.3 → 3.5 → 2.2; neonatal (≥24 wk) 2025 target 1.0; preterm 8% → 6%.
-* shared/research/national-figures.md §2–4: ONS blog (20 Feb 2020) and ONS Child and infant
+* ONS blog "Explaining trends in baby loss in England and Wales" (20 Feb 2020) and ONS Child and infant
   mortality 2020 give the 2025 stillbirth target as 2.6 and the all-gestation neonatal
-  baseline 2.9 → 1.5; DHSC PQ 84835 (Nov 2025) gives 2.5 and 5.3 and 1.0; HL428 gives the
+  baseline 2.9 → 1.5; DHSC PQ 84835 (3 Nov 2025) gives 2.5 and 5.3 and 1.0; HL428 (21 Dec 2023) gives the
   brain-injury ambition only as percentages and preterm 8% → 6%.
 * UK Parliament written question 202781 (24 Oct 2023): 3,506 stillbirths in England in 2010
   at 5.1 per 1,000 total births; 2,594 brain injuries at 4.3 per 1,000 live births.
@@ -28,37 +29,40 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matneo.measures.trajectory import (
-    ABSOLUTE,
-    ALTERNATIVE_PUBLISHED_TARGETS,
     DEFAULT_REDUCTIONS,
-    DERIVED,
-    DERIVED_FROM_IMPLIED,
-    NOT_DERIVABLE,
-    STILLBIRTHS_ENGLAND_2010,
     Baseline,
-    Interval,
     LatestValue,
     Rounding,
-    TargetDerivation,
     ambition_progress,
     ambition_targets,
-    baseline_from_counts,
-    baselines_consistent_with,
-    denominators_for_rate,
-    derive_published_targets,
     latest_proportion,
     latest_rate,
     national_baseline,
     national_targets,
     organisation_baseline,
     round_value,
-    rounding_interval,
-    stated_targets,
     status,
     trajectory,
 )
 from matneo.reference.codes import AMBITION
 from matneo.stats.ci import rate_ci
+
+from .published_targets import (
+    ABSOLUTE,
+    ALTERNATIVE_PUBLISHED_TARGETS,
+    DERIVED,
+    DERIVED_FROM_IMPLIED,
+    NOT_DERIVABLE,
+    STILLBIRTHS_ENGLAND_2010,
+    Interval,
+    TargetDerivation,
+    baseline_from_counts,
+    baselines_consistent_with,
+    denominators_for_rate,
+    derive_published_targets,
+    rounding_interval,
+    stated_targets,
+)
 
 
 def _derivation(measure_id: str, year: int, stated: float, rounding: Rounding = "half_up") -> TargetDerivation:
@@ -73,7 +77,7 @@ def _derivation(measure_id: str, year: int, stated: float, rounding: Rounding = 
 
 # -- the stated targets and whether they come out ------------------------------------------------
 def test_reference_data_holds_the_targets_these_tests_check() -> None:
-    # DESIGN.md ambition table, via AMBITION; if these move, the derivation tests below must be revisited.
+    # The ambition table, via AMBITION; if these move, the derivation tests below must be revisited.
     assert (AMBITION["stillbirth_rate"].baseline_value, AMBITION["stillbirth_rate"].target_2020) == (5.1, 4.1)
     assert AMBITION["stillbirth_rate"].target_2025 == 2.5
     assert (AMBITION["maternal_mortality"].baseline_value, AMBITION["maternal_mortality"].target_2025) == (10.6, 5.3)
@@ -90,18 +94,18 @@ def test_reference_data_holds_the_targets_these_tests_check() -> None:
 @pytest.mark.parametrize(
     ("measure_id", "year", "stated", "derivation", "unrounded", "source"),
     [
-        # 5.1 × 0.8 = 4.08 → 4.1. Baseline: ONS via PQ 202781; 4.1: DESIGN.md (found only as "20% by 2020").
-        ("stillbirth_rate", 2020, 4.1, DERIVED, 4.08, "DESIGN.md; PQ 202781"),
+        # 5.1 × 0.8 = 4.08 → 4.1. Baseline: ONS via PQ 202781; 4.1: 2021 progress report (found only as "20% by 2020").
+        ("stillbirth_rate", 2020, 4.1, DERIVED, 4.08, "2021 progress report; PQ 202781"),
         # 5.1 × 0.5 = 2.55 → 2.6 (half up), as ONS publishes. ONS blog 20 Feb 2020; ONS CMS 2020.
         ("stillbirth_rate", 2025, 2.6, DERIVED, 2.55, "ONS blog 20 Feb 2020; ONS CMS 2020; Nuffield Trust"),
         # 2.9 × 0.5 = 1.45 → 1.5 (half up). ONS blog 20 Feb 2020; Nuffield Trust 2018.
         ("neonatal_mortality_all", 2025, 1.5, DERIVED, 1.45, "ONS blog 20 Feb 2020; Nuffield Trust 2018"),
-        # 4.3 × 0.5 = 2.15 → 2.2 (half up and half even). Baseline: Imperial NDAU via PQ 202781; 2.2: DESIGN.md.
-        ("brain_injury_rate", 2025, 2.2, DERIVED, 2.15, "DESIGN.md; PQ 202781"),
+        # 4.3 × 0.5 = 2.15 → 2.2 (half up and half even). Imperial NDAU via PQ 202781; 2.2: 2021 report.
+        ("brain_injury_rate", 2025, 2.2, DERIVED, 2.15, "2021 progress report; PQ 202781"),
         # 2.0 × 0.5 = 1.0. 1.0: ONS CMS 2021, PQ 84835; the 2.0 baseline is implied from it.
         ("neonatal_mortality_24wk", 2025, 1.0, DERIVED_FROM_IMPLIED, 1.0, "ONS CMS 2021; PQ 84835"),
-        # 10.6 × 0.8 = 8.48 → 8.5. 10.6 implied by DHSC statements (HL428); 8.5: DESIGN.md.
-        ("maternal_mortality", 2020, 8.5, DERIVED_FROM_IMPLIED, 8.48, "DESIGN.md; HL428"),
+        # 10.6 × 0.8 = 8.48 → 8.5. 10.6 implied by DHSC statements (HL428); 8.5: 2021 progress report.
+        ("maternal_mortality", 2020, 8.5, DERIVED_FROM_IMPLIED, 8.48, "2021 progress report; HL428"),
         # 10.6 × 0.5 = 5.3. 5.3: DHSC PQ 84835; HL428.
         ("maternal_mortality", 2025, 5.3, DERIVED_FROM_IMPLIED, 5.3, "PQ 84835; HL428"),
         # Preterm 8% → 6% by 2025 is absolute. HL428; Dorries, WH debate 20 Jul 2021.
@@ -123,7 +127,7 @@ def test_stated_targets_that_come_out_of_the_calculation(
 
 
 def test_dhsc_2025_stillbirth_target_is_published_value_not_derivable() -> None:
-    # 2.5: DHSC PQ 84835 (Nov 2025) and DESIGN.md. 5.1 × 0.5 = 2.55 → 2.6 under both half up and half even.
+    # 2.5: DHSC PQ 84835 (Nov 2025). 5.1 × 0.5 = 2.55 → 2.6 under both half up and half even.
     result = _derivation("stillbirth_rate", 2025, 2.5)
     assert result.derivation == "published value, not derivable"
     assert result.derivation == NOT_DERIVABLE
@@ -136,12 +140,12 @@ def test_dhsc_2025_stillbirth_target_is_published_value_not_derivable() -> None:
 
 
 def test_2020_brain_injury_target_is_published_value_not_derivable() -> None:
-    # 3.5: DESIGN.md (not found published; HL428 gives only "20% by 2020"). 4.3 × 0.8 = 3.44 → 3.4.
+    # 3.5: 2021 progress report (not found published; HL428 gives only "20% by 2020"). 4.3 × 0.8 = 3.44 → 3.4.
     result = _derivation("brain_injury_rate", 2020, 3.5)
     assert result.derivation == "published value, not derivable"
     assert dict(result.computed) == {"half_up": 3.4, "half_even": 3.4}
     # 3.5 needs [3.45, 3.55) / 0.8 = [4.3125, 4.4375), within the published 4.3's [4.25, 4.35): [4.3125, 4.35).
-    # (national-figures.md §3 says "≥ 4.35"; 3.45 / 0.8 = 4.3125 is the exact threshold.)
+    # (a reading from the rounded values gives "≥ 4.35"; 3.45 / 0.8 = 4.3125 is the exact threshold.)
     assert str(result.required_baseline) == "[4.3125, 4.35)"
     assert "Imperial NDAU denominator is not published" in result.explanation
 
@@ -185,7 +189,7 @@ def test_implied_baselines_and_targets_are_flagged() -> None:
 
 # -- which unrounded baselines fit ----------------------------------------------------------------
 def test_stated_stillbirth_targets_fit_together_only_below_5_10() -> None:
-    # DESIGN.md 4.1 (2020) and 2.5 (2025): [4.05, 4.15)/0.8 = [5.0625, 5.1875); [2.45, 2.55)/0.5 = [4.9, 5.1);
+    # Stated 4.1 (2020) and 2.5 (2025): [4.05, 4.15)/0.8 = [5.0625, 5.1875); [2.45, 2.55)/0.5 = [4.9, 5.1);
     # with [5.05, 5.15) from the published 5.1 → [5.0625, 5.1).
     design = baselines_consistent_with(5.1, {2020: (0.2, 4.1), 2025: (0.5, 2.5)})
     assert design == Interval(Fraction("5.0625"), Fraction("5.1"), True, False)
@@ -251,7 +255,7 @@ def test_relative_targets_keep_unrounded_and_rounded() -> None:
 
 
 def test_preterm_absolute_path_8_to_6() -> None:
-    # HL428: preterm births 8% → 6% by 2025; baseline year 2015 as held in AMBITION (DESIGN.md).
+    # HL428: preterm births 8% → 6% by 2025; baseline year 2015 as held in AMBITION (2021 progress report).
     targets = national_targets("preterm_birth_rate")
     assert list(targets) == [2025]
     assert (targets[2025].unrounded, targets[2025].rounded, targets[2025].kind) == (6.0, 6.0, "absolute")

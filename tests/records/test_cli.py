@@ -88,7 +88,8 @@ def test_measures_command(sqlite_settings: Settings, tmp_path: Path, make_row, w
     (row,) = json.loads(result.stdout)
     assert (row["numerator"], row["denominator"], row["value"], row["period"]) == (1, 2, 500.0, "2019")
     csv_out = matneo(sqlite_settings, "measures", "-m", "stillbirth_rate", "--format", "csv").stdout
-    assert csv_out.splitlines()[0].startswith("measure,level,org_code,org_name,period,")
+    assert csv_out.splitlines()[0].startswith('"measure","level","org_code","org_name","period",')  # text quoted
+    assert ",500.0," in csv_out, "numbers bare"
     table = matneo(sqlite_settings, "measures", "--period", "month", "-m", "preterm_birth_rate")
     assert "preterm_birth_rate" in table.stdout and "ENG" in table.stdout
     bad = matneo(sqlite_settings, "measures", "-m", "nonsense")

@@ -165,3 +165,43 @@ def test_a_revert_killed_after_the_swap_is_recorded_by_the_next_writer(
     assert ("B1", 2000) not in rows  # the store is reverted; the ledger does not know yet
     again = run_revert(loaded, load_id)
     assert again.returncode == 1 and "already been reverted" in again.stderr
+
+
+def test_every_new_file_is_on_disk_before_the_version_goes_live(
+    sqlite_settings: Settings, make_row, write_csv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power cut right after the swap must not leave the live version pointing at empty or torn
+    Parquet: each new data file, the manifest and the load's undo file are fsynced before
+    ``CURRENT`` is replaced. (Before, only directories were fsynced.) The real ``os.fsync`` and
+    ``os.replace`` run; the test only notes which files had been flushed when the swap came."""
+    settings = sqlite_settings
+    load_files([write_csv(tmp_path / "base.csv", [make_row(record_id="B1")])], settings)
+    store = RecordStore(settings.records_dir)
+    earlier = set(store.undo_dir.glob("*.parquet"))  # flushed by the first load, before the spy
+    flushed: set[tuple[int, int]] = set()
+    checked: list[int] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        info = os.fstat(fd)
+        flushed.add((info.st_dev, info.st_ino))
+
+    def replace(src, dst) -> None:  # type: ignore[no-untyped-def]
+        if Path(dst) == store.root / "CURRENT":
+            live = store.version_dir(int(Path(src).read_text().strip().removeprefix("v")))
+            files = [
+                *live.rglob("*.parquet"),
+                live / "manifest.json",
+                *(set(store.undo_dir.glob("*.parquet")) - earlier),
+            ]
+            unflushed = [f.relative_to(store.root) for f in files if (f.stat().st_dev, f.stat().st_ino) not in flushed]
+            assert unflushed == [], f"not on disk when the version went live: {unflushed}"
+            checked.append(len(files))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    update = [make_row(record_id="B1", birth_weight_g="2000"), make_row(birth_datetime="2019-08-03 01:00")]
+    load_files([write_csv(tmp_path / "update.csv", update)], settings)
+    assert checked and checked[0] >= 4, "two data files, the manifest and an undo file"

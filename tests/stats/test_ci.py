@@ -53,7 +53,7 @@ pytestmark = pytest.mark.filterwarnings("error")
 
 def test_z_values_for_the_two_phe_levels() -> None:
     # Standard normal quantiles: Φ⁻¹(0.975) and Φ⁻¹(0.999). FunnelPlotR documents these
-    # as 1.959964 and 3.090232 (stats-methods research note, section 3).
+    # as 1.959964 and 3.090232 (FunnelPlotR v0.6.0 defaults, https://github.com/nhs-r-community/FunnelPlotR).
     assert z_value(0.95) == pytest.approx(1.959963984540054, abs=1e-12)
     assert z_value(0.998) == pytest.approx(3.090232306167813, abs=1e-12)
     assert z_value() == z_value(0.95)

@@ -275,7 +275,7 @@ def test_amend_api_reroutes(clients: dict[str, httpx.Client]) -> None:
     assert amended.status_code == 200, amended.text
     after = amended.json()
     nhsr = next(r for r in after["routes"] if r["route_id"] == "NHSR_EN")
-    # note §2b: 14 and 30 days from the birth on 2026-03-02, so already overdue
+    # §2b (NHS Resolution EN): 14 and 30 days from the birth on 2026-03-02, so already overdue
     assert nhsr["deadlines"] == {"legal_services_informed": "2026-03-16", "notify_nhsr": "2026-04-01"}
     assert nhsr["display_status"] == "overdue" and after["pending"] == []
     assert [c["action"] for c in after["changes"]][-3:] == ["answer.changed", "route.added", "report.rerouted"]

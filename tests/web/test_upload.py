@@ -7,9 +7,11 @@ page's NHS.UK error summary, and the store and ledger are exactly as they were.
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 import socket
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -213,6 +215,48 @@ def test_upload_problems_are_shown_in_the_data_page(
     assert uploads_left(web) == []
 
 
+def failed_uploads(web: WebInstance, file_name: str) -> tuple[list[Load], list[AuditEvent]]:
+    """The ledger rows and ``records.upload_failed`` audit events of a failed upload with this name."""
+    with transaction(web.settings.database_url) as session:
+        loads = session.scalars(select(Load).where(Load.status == "failed")).all()
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "records.upload_failed", AuditEvent.target_id == file_name)
+        ).all()
+        return [load for load in loads if Path(load.file_name).name == file_name], list(events)
+
+
+def test_an_unreadable_upload_is_in_the_ledger_only_with_its_audit_event(web: WebInstance, tmp_path: Path) -> None:
+    """The failed load and its audit event are one transaction: when the audit write fails, no ledger row is kept.
+
+    The audit write is made to fail for real, by a trigger in the instance's database. Before, the
+    ledger row was committed first and the audit event second, so this left a failed load nobody
+    audited.
+    """
+    name = f"unreadable-{uuid.uuid4().hex[:8]}.csv"
+    path = tmp_path / name
+    path.write_bytes(b"record_id,trust_code\n1,R\xe9\n")
+    database = sqlite3.connect(web.settings.home / "matneo.db")
+    try:
+        database.execute(
+            "CREATE TRIGGER refuse_upload_failed BEFORE INSERT ON audit_events "
+            "WHEN NEW.action = 'records.upload_failed' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+        )
+        database.commit()
+        response = post_file(web.client("trust"), path)
+        assert response.status_code == 500
+        assert failed_uploads(web, name) == ([], [])
+        assert uploads_left(web) == []
+    finally:
+        database.execute("DROP TRIGGER IF EXISTS refuse_upload_failed")
+        database.commit()
+        database.close()
+    assert "is not UTF-8 text" in in_page_error(post_file(web.client("trust"), path), 400)
+    loads, events = failed_uploads(web, name)
+    assert len(loads) == 1 and len(events) == 1
+    assert loads[0].actor == events[0].actor == web.users["trust"][0]
+    assert "UTF-8" in (loads[0].error or "") and "UTF-8" in events[0].details
+
+
 # -- resubmission never destroys data silently: plan, modes, partial months, revert ---------------
 RESUBMITTED = (2019, 3)  # a month of the user's trust in the session dataset
 
@@ -360,3 +404,22 @@ def test_gaps_are_months_without_births_between_months_with_births() -> None:
     assert data._gaps([5, 0, 3, 0]) == [False, True, False, False]
     assert data._gaps([0, 0, 4, 4]) == [False, False, False, False]
     assert data._gaps([0, 0, 0]) == [True, True, True]
+
+
+def test_the_rejection_report_download_holds_no_formulas_and_no_server_paths(web: WebInstance, tmp_path: Path) -> None:
+    """The attack over real HTTP: values that would run in the downloader's spreadsheet (OWASP CSV
+    Injection). Before, the report held them as typed and named the upload by its server path."""
+    client = web.client("trust")
+    rows = own_rows(web, 3)
+    rows[1]["birth_weight_g"] = "=cmd|' /C calc'!A0"
+    rows[2]["sex"] = "@SUM(1+1)*cmd|' /C calc'!A0"
+    path = tmp_path / "formulas.csv"
+    path.write_text(csv_text(rows))
+    loaded = confirm(client, plan_token(post_file(client, path, mode="upsert")))
+    assert "2 rows rejected" in loaded.text, loaded.text
+    report = client.get(f"/data/loads/{newest_load(web).id}/rejections.csv")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    assert str(web.settings.home) not in report.text and "uploads" not in report.text
+    cells = [cell for line in csv.reader(report.text.splitlines()[1:]) for cell in line]
+    assert "formulas.csv" in cells and "'=cmd|' /C calc'!A0" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)

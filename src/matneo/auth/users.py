@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from matneo.addresses import check_address
 from matneo.auth.passwords import hash_password
 from matneo.db.models import AuditEvent, Organisation, User
 from matneo.db.session import transaction
@@ -56,6 +58,23 @@ AUDIT_ACTIONS: dict[str, str] = {
     "harm.attachment": "Added an attachment to a harm report",
     "harm.overdue_check": "Checked harm reports for missed deadlines",
     "harm.notifications_emailed": "E-mailed harm notifications",
+    "board_pack.archive": "Produced and archived a board pack",
+    "assurance.update": "Updated an assurance requirement",
+    "triangulation.decide": "Recorded a decision about a trust",
+    "review.opened": "Opened a perinatal mortality review",
+    "review.stages": "Changed the stage dates of a review",
+    "review.closed": "Closed a review",
+    "review.member": "Added a review panel member",
+    "review.meeting": "Recorded a review panel meeting",
+    "review.parents": "Recorded the parents' involvement in a review",
+    "review.parent_item": "Added the parents' question or concern to a review",
+    "review.parent_answer": "Answered the parents' question or concern",
+    "review.issue": "Added an issue with care to a review",
+    "review.grade": "Graded care in a review",
+    "review.findings": "Changed the findings of a review",
+    "review.action": "Added an action to a review",
+    "review.action_changed": "Updated an action of a review",
+    "review.overdue_check": "Checked reviews for missed deadlines",
 }
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
@@ -65,6 +84,11 @@ AUDIT_TARGETS: dict[str, str] = {
     "upload": "File",
     "load": "Load of birth records",
     "signal": "Signal",
+    "board_pack": "Board pack",
+    "assurance": "Assurance requirement",
+    "trust": "Trust",
+    "review": "Perinatal mortality review",
+    "review_notifications": "Review notices",
 }
 #: The keys of audit ``details``, as the audit log page names them.
 AUDIT_DETAILS: dict[str, str] = {
@@ -84,6 +108,8 @@ AUDIT_DETAILS: dict[str, str] = {
     "no_longer_applies": "Routes no longer required",
     "created": "Notifications made",
     "sent": "E-mails sent",
+    "refused": "E-mails refused by the mail relay",
+    "invalid_addresses": "Stored addresses that are not valid (not e-mailed)",
     "problem": "Problem",
     "trusts_outside_scope": "Trusts outside the user's organisation",
     "load_id": "Load number",
@@ -94,10 +120,28 @@ AUDIT_DETAILS: dict[str, str] = {
     "reverts_load": "Load reverted",
     "moved_records": "Records moved from another month",
     "months": "Trust-months changed",
+    "month": "Month",
+    "html_sha256": "Content hash (SHA-256)",
+    "decision": "Decision",
+    "review_on": "Review date",
     "rows_with_other_codes": "Rows with other codes",
     "rows_added": "Rows added",
     "rows_replaced": "Rows replaced",
     "rows_removed": "Rows removed",
+    "category": "Kind of death",
+    "harm_report": "Harm report",
+    "stages": "Stages",
+    "external": "External member",
+    "meeting": "Meeting record",
+    "item": "Parents' item record",
+    "kind": "Kind",
+    "issue": "Issue record",
+    "area": "Area of care",
+    "relevant": "Relevant to the outcome",
+    "grade": "Grade",
+    "mnsi": "Under MNSI investigation",
+    "joint_trusts": "Trusts taking part",
+    "action_id": "Action record",
 }
 
 
@@ -116,9 +160,7 @@ def audit(session: Any, actor: str, action: str, target_type: str, target_id: st
 
 def add_user(url: str, email: str, role: str, org_code: str, password: str, actor: str) -> UserView:
     """Create a user; ValueError naming the problem (role, organisation, duplicate, weak password)."""
-    email = email.strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        raise ValueError(f"“{email}” is not an e-mail address")
+    email = check_address(email)  # syntax, and no CR/LF to inject headers into notification e-mails
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     password_hash = hash_password(password)
@@ -148,11 +190,25 @@ def list_users(url: str) -> list[UserView]:
         ]
 
 
-def audit_trail(url: str, limit: int = 100) -> list[dict[str, Any]]:
+def audit_trail(
+    url: str, limit: int = 100, *, actors: Collection[str] | None = None, before: int | None = None
+) -> list[dict[str, Any]]:
+    """The newest audit events first, ``limit`` at a time.
+
+    ``actors`` restricts to events by those users (an organisation's administrator sees its own
+    users' events) and ``before`` pages back past an event id; both are applied in the query, so an
+    organisation's older events are reachable however busy the rest of the country is.
+    """
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if actors is not None:
+        query = query.where(AuditEvent.actor.in_(list(actors)))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     with transaction(url) as session:
-        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit))
+        events = session.scalars(query)
         return [
             {
+                "id": e.id,
                 "at": e.at.isoformat(timespec="seconds"),  # UTC
                 "actor": e.actor,
                 "action": e.action,

@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from matneo.cli.harm import harm_app
 from matneo.config import get_settings
-from matneo.harm.cli import harm_app
+from matneo.reviews.cli import reviews_app
 
 app = typer.Typer(help="MatNeo: maternity and neonatal safety surveillance.", no_args_is_help=True)
 reference_app = typer.Typer(help="Organisation reference data.", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(reference_app, name="reference")
 users_app = typer.Typer(help="Users and the audit log.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(harm_app, name="harm")
+app.add_typer(reviews_app, name="reviews")
 console = Console()
 errors = Console(stderr=True)
 
@@ -302,7 +304,7 @@ def status(
                 item.status if not item.error else f"{item.status}: {item.error}",
                 f"{item.rows_loaded:,}",
                 f"{item.rows_rejected:,}",
-                item.finished_at or "",
+                item.finished or "",  # London time; the JSON has UTC
             )
         console.print(table)
 
@@ -451,7 +453,9 @@ def measures(
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None
     if output is TableFormat.csv:
-        sys.stdout.write(result.write_csv())
+        from matneo.csvsafe import frame_csv
+
+        sys.stdout.write(frame_csv(result))
         return
     if output is TableFormat.json:
         sys.stdout.write(json.dumps(result.with_columns(pl_dates_as_text(result)).to_dicts(), indent=1) + "\n")
@@ -623,6 +627,101 @@ def signal_ack(
     console.print(f"Signal {signal_id} acknowledged.")
 
 
+@app.command("board-pack")
+def board_pack(
+    org: Annotated[str, typer.Option(help="Trust, LMNS or region code.")],
+    month: Annotated[str, typer.Option(help="The pack's month, YYYY-MM.")],
+    out: Annotated[Path | None, typer.Option(help="Write the PDF here (printed by Chromium).")] = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML pack here.")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who is producing it (recorded in the archive).")] = "matneo CLI",
+) -> None:
+    """Produce the monthly board pack (HTML and/or PDF) for an organisation, and archive it."""
+    from matneo.board.render import PdfUnavailable
+    from matneo.board.service import produce
+    from matneo.measures.results import ResultCache
+    from matneo.reference.organisations import load_hierarchy
+
+    if out is None and html is None:
+        raise typer.BadParameter("give --out FILE.pdf, --html FILE.html or both", param_hint="--out")
+    first = parse_month(month)
+    if first is None:  # pragma: no cover - parse_month only returns None for None
+        raise typer.BadParameter("give the month as YYYY-MM", param_hint="--month")
+    settings = _prepared()
+    hierarchy = load_hierarchy()
+    code = org.strip().upper()
+    try:
+        made = produce(
+            settings,
+            ResultCache(settings, hierarchy),
+            hierarchy,
+            code,
+            first,
+            scope=None,
+            actor=by,
+            pdf=out is not None,
+        )
+    except KeyError:
+        errors.print(f"[red]Error:[/red] no organisation with code {code}")
+        raise typer.Exit(2) from None
+    except (ValueError, PdfUnavailable) as error:
+        errors.print(f"[red]Error:[/red] {error}")
+        raise typer.Exit(2) from None
+    if html is not None:
+        html.write_text(made.html, encoding="utf-8")
+    if out is not None and made.pdf is not None:
+        out.write_bytes(made.pdf)
+    archived = made.archived
+    console.print(
+        f"Board pack for {made.pack.org_name}, {made.pack.month_label}: "
+        + ", ".join(str(p) for p in (out, html) if p is not None)
+        + (f" (archived as pack {archived.id})" if archived else "")
+    )
+
+
+@app.command()
+def triangulate(
+    org: Annotated[str, typer.Option(help="Trust, LMNS, region or ENG (default: England).")] = "ENG",
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    all_trusts: Annotated[
+        bool, typer.Option("--all", help="List every trust, not only those needing a conversation.")
+    ] = False,
+) -> None:
+    """Trusts needing a conversation: the concern rules that fire, with their evidence, and the last decision."""
+    from matneo.dates import day_text
+    from matneo.measures.results import ResultCache
+    from matneo.reference.organisations import load_hierarchy
+    from matneo.triangulation.picture import pictures
+
+    settings = _prepared()
+    hierarchy = load_hierarchy()
+    code = org.strip().upper()
+    try:
+        hierarchy.get(code)
+    except KeyError:
+        errors.print(f"[red]Error:[/red] no organisation with code {code}")
+        raise typer.Exit(2) from None
+    found = pictures(settings.database_url, ResultCache(settings, hierarchy), hierarchy, code, dt.date.today())
+    shown = [p for p in found if all_trusts or p.needs_conversation]
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps([p.to_dict() for p in shown], indent=1) + "\n")
+        return
+    if not shown:
+        console.print("No trust needs a conversation: no concern rule fires.")
+        return
+    table = Table(title=f"Trusts needing a conversation: {hierarchy.get(code).name}")
+    for column in ("trust", "why (rules that fire)", "evidence", "last decision"):
+        table.add_column(column)
+    for p in shown:
+        latest = p.latest_decision
+        table.add_row(
+            f"{p.trust_name} ({p.trust_code})",
+            "\n".join(f.rule.title for f in p.fired) or "–",
+            "\n".join(sorted({c.text for f in p.fired for c in f.evidence})) or "–",
+            f"{latest.label}, review {day_text(latest.review_on)}" if latest else "none",
+        )
+    show_table(table)
+
+
 def pl_dates_as_text(frame):  # type: ignore[no-untyped-def]
     """Date columns as ISO text, for JSON."""
     import polars as pl
@@ -790,6 +889,15 @@ def demo(
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, load_hierarchy(), trust)
+    from matneo.assurance.demo import seed_demo_assurance
+    from matneo.reviews.demo import seed_demo_reviews
+
+    seeded = seed_demo_assurance(settings.database_url, load_hierarchy(), trust, dt.date.today())
+    if seeded:
+        console.print(f"Assurance: {seeded} demonstration statuses recorded for {trust} and two LMNS neighbours.")
+    reviews_seeded = seed_demo_reviews(settings, load_hierarchy(), trust)
+    if reviews_seeded:
+        console.print(f"Perinatal mortality reviews: {reviews_seeded} synthetic reviews opened at {trust}.")
     console.print(f"\nDemo sign-in at http://{host}:{port}/ (passwords kept in {settings.home / 'demo-users.json'}):")
     for account in accounts:
         console.print(

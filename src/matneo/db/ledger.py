@@ -8,6 +8,7 @@ batch description, so if a process dies between swapping the store and writing t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,34 @@ from sqlalchemy import insert, select, tuple_
 from matneo.auth.users import audit
 from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import transaction
+
+#: Batch ids made before times were kept in UTC start with the loader's local wall-clock time.
+_LEGACY_BATCH = re.compile(r"(\d{8}T\d{6})-")
+
+
+def batch_time(moment: dt.datetime) -> str:
+    """A naive UTC time as a batch record (and a store manifest) keeps it: ISO 8601 with ``+00:00``.
+
+    The offset makes the record unambiguous for :func:`stored_time`, whenever it is read.
+    """
+    return moment.replace(tzinfo=dt.UTC).isoformat(timespec="seconds")
+
+
+def stored_time(text: str, batch_id: str) -> dt.datetime:
+    """A batch record's time as the app store keeps times: naive UTC.
+
+    Records with an offset are converted. Records without one are UTC, except those written
+    before times were kept in UTC: their batch id starts with the same local wall-clock time
+    (``YYYYmmddTHHMMSS-``, no ``Z``), and they are converted from this machine's time zone, as
+    migration 0011 does for the ledger rows they made.
+    """
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        legacy = _LEGACY_BATCH.match(batch_id)
+        if legacy is None or dt.datetime.strptime(legacy.group(1), "%Y%m%dT%H%M%S") != moment:
+            return moment
+        moment = moment.astimezone()  # a naive time taken as local: this machine's zone, with DST
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def find_loaded(url: str, sha256: str) -> Load | None:
@@ -44,11 +73,15 @@ def _months(item: dict[str, Any]) -> list[dict[str, Any]]:
 def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> list[int]:
     """Write one ledger row per file of a batch, with its trust-months, and audit each load.
 
+    A failed file with an ``actor`` (an upload through the web) is audited as
+    ``records.upload_failed`` in the same transaction as its ledger row, so neither is kept
+    without the other.
+
     A revert's batch names the load it undid (``revert_of``), which is marked ``reverted`` in
     the same transaction. Returns the load ids.
     """
-    started = dt.datetime.fromisoformat(batch["started_at"])
-    finished = dt.datetime.fromisoformat(batch["finished_at"])
+    started = stored_time(batch["started_at"], batch["batch_id"])
+    finished = stored_time(batch["finished_at"], batch["batch_id"])
     ids = []
     with transaction(url) as session:
         for item in batch["files"]:
@@ -117,6 +150,15 @@ def record_batch(url: str, batch: dict[str, Any], store_version: int | None) -> 
                     moved_records=item.get("moved_records", 0),
                     **counts,
                     months=[[m["trust_code"], m["month"], m.get("existing_rows"), m.get("new_rows")] for m in months],
+                )
+            elif item["status"] == "failed" and item.get("actor"):  # an upload that could not be read
+                audit(
+                    session,
+                    item["actor"],
+                    "records.upload_failed",
+                    "upload",
+                    Path(item["file_name"]).name[:64],
+                    problem=item.get("error"),
                 )
     return ids
 

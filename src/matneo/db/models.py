@@ -193,7 +193,7 @@ class AuditEvent(Base):
 class HarmCase(Base):
     """One harm report and its case: a draft until submitted, then routed to the national bodies.
 
-    ``report`` is the routing input (JSON of the research note §0 fields) and holds no patient
+    ``report`` is the routing input (JSON of the fields of :mod:`matneo.harm.report`) and holds no patient
     identifiers; those live in their own columns so every view outside the owning trust can
     leave them out by construction. ``idempotency_key`` is unique per trust (NULLs are distinct
     on SQLite and PostgreSQL), so a repeated or concurrent submission finds the first one.
@@ -259,7 +259,7 @@ class HarmFamilyContact(Base):
 
 
 class HarmCandourStep(Base):
-    """A Duty of Candour step (research note §7): verbal, written, findings shared. One row per step."""
+    """A Duty of Candour step (regulation 20): verbal, written, findings shared. One row per step."""
 
     __tablename__ = "harm_candour_steps"
     __table_args__ = (UniqueConstraint("report_id", "step", name="uq_harm_candour_report_step"),)
@@ -328,3 +328,81 @@ class HarmChange(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     sensitive: Mapped[bool] = mapped_column(default=False)
+
+
+class BoardPackRecord(Base):
+    """One archived board pack: what a board was shown, kept so it can be shown again exactly.
+
+    The HTML (and PDF, when printed) are stored once under the home directory, named by the
+    SHA-256 of their bytes (:mod:`matneo.board.archive`); a row is never updated, so a later
+    pack for the same organisation and month is a new row beside the earlier one.
+    """
+
+    __tablename__ = "board_packs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    month: Mapped[dt.date] = mapped_column(Date)
+    generated_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    generated_by: Mapped[str] = mapped_column(String(254))
+    store_version: Mapped[int | None] = mapped_column(Integer)
+    html_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class AssuranceStatus(Base):
+    """A trust's current position on one assurance requirement (``framework:item``).
+
+    One row per trust and requirement; every change is also written to
+    :class:`AssuranceChange` and the audit log in the same transaction.
+    """
+
+    __tablename__ = "assurance_statuses"
+    __table_args__ = (UniqueConstraint("trust_code", "item_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    item_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)  # why not applicable
+    comment: Mapped[str | None] = mapped_column(Text)
+    signed_off_by: Mapped[str | None] = mapped_column(String(254))
+    signed_off_role: Mapped[str | None] = mapped_column(String(100))
+    signed_off_on: Mapped[dt.date | None] = mapped_column(Date)
+    updated_by: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AssuranceChange(Base):
+    """History of an assurance status: who changed which field, from what, to what, when."""
+
+    __tablename__ = "assurance_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(String(16), index=True)
+    item_key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    field: Mapped[str] = mapped_column(String(32))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class TriangulationDecision(Base):
+    """What an LMNS or region decided about a trust that needs a conversation; never updated.
+
+    A later decision is a new row, so the history of decisions is the table itself.
+    """
+
+    __tablename__ = "triangulation_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    decided_by_org: Mapped[str] = mapped_column(String(16))
+    decision: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text)
+    review_on: Mapped[dt.date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(254))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

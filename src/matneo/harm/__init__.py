@@ -1,8 +1,10 @@
 """Harm routing: which bodies a maternity or neonatal harm report goes to, by when, and what is unknown.
 
 Pure functions over a report dict (no database, no web). The clinical rules, their sources and
-confidence come from the research note ``shared/research/harm-routing.md``; the rendered
-reference is ``docs/harm-routing.md``.
+confidence are data in :mod:`matneo.harm.rules`, each citing the national document it restates; the
+rendered reference, with the list of sources, is ``docs/harm-routing.md``. The portal built on
+this engine (cases in the database, the web pages' actions) is :mod:`matneo.harm.portal`, kept
+apart so the engine imports nothing stateful (``docs/adr/0009-harm-split.md``).
 
 >>> from matneo.harm import route
 >>> result = route(report_dict)  # doctest: +SKIP

@@ -1,8 +1,8 @@
 """Deadline calendar: working days (England and Wales) and calendar-month arithmetic.
 
-Research note ``shared/research/harm-routing.md`` §10: "Working-day arithmetic excludes
-Saturdays, Sundays and England & Wales bank holidays. Month arithmetic uses the same
-day-of-month (clamped to the month end)."
+Working days exclude Saturdays, Sundays and England and Wales bank holidays (the working days
+of the CNST Maternity Incentive Scheme and MBRRACE-UK notification standards); a month keeps
+the same day of the month, clamped to the month end.
 
 The bank holidays are packaged data (``data/bank_holidays_england_wales.csv``, from the GOV.UK
 bank holidays list; see ``data/README.md``). They cover 2015–2030 only: any date outside that
@@ -98,7 +98,7 @@ def add_calendar_days(day: dt.date, n: int) -> dt.date:
 def add_calendar_months(day: dt.date, n: int) -> dt.date:
     """The same day-of-month ``n`` months later, clamped to the month end (31 Jan + 1 = 28/29 Feb).
 
-    Research note §10 ("Month arithmetic uses the same day-of-month (clamped to the month end)").
+    The same day of the month, clamped to the month end (31 January + 1 month = 28 or 29 February).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be a non-negative whole number of months, got {n!r}")

@@ -14,9 +14,10 @@ from matneo.harm.rules import (
     ROUTE_TITLES,
     RULES,
     RULESET_VERSION,
+    SOURCES,
 )
 
-#: The input fields: (name, type, when it is required, meaning). Research note §0 plus the dates.
+#: The input fields: (name, type, when it is required, meaning); validated by :mod:`matneo.harm.report`.
 INPUT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("incident_known_date", "date", "optional (default: the routing date)", "Day the trust became aware of the event."),
     (
@@ -45,13 +46,13 @@ INPUT_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("termination_of_pregnancy", "bool", "always", "The pregnancy ended by a termination (any gestation)."),
     ("multiple_pregnancy", "bool", "no", "Used only to cross-check `mother.days_after_end_of_pregnancy`."),
-    ("notifiable_safety_incident", "bool/null", "no (null = not yet judged)", "Duty of Candour threshold met (§7)."),
-    ("never_event", "bool/null", "no (null = not yet judged)", "PSIRF Never Event (§5)."),
+    ("notifiable_safety_incident", "bool/null", "no (null = not yet judged)", "Duty of Candour threshold met."),
+    ("never_event", "bool/null", "no (null = not yet judged)", "PSIRF Never Event."),
     (
         "death_likely_due_to_problems_in_care",
         "bool/null",
         "no (null = not yet judged)",
-        "Learning from Deaths judgement: a death more likely than not due to problems in care (§5).",
+        "Learning from Deaths judgement: a death more likely than not due to problems in care (PSIRF).",
     ),
     (
         "baby",
@@ -127,8 +128,8 @@ def render() -> str:
         "",
         f"Rule set **{RULESET_VERSION}**. `matneo.harm.route(report)` (CLI: `matneo harm route FILE.json`) tells",
         "which national and local bodies a maternity or neonatal harm report goes to, the deadlines as dates,",
-        "and which unknown answers would change that. The rules come from the research note",
-        "`shared/research/harm-routing.md` (each rule cites its section and the primary document named there).",
+        "and which unknown answers would change that. Each rule names the document it restates; the documents,",
+        "with their addresses, are listed under [Sources](#sources).",
         "Confidence tags: **CONFIRMED** (primary or official source), **SECONDARY** (reputable secondary",
         "source only), **UNCONFIRMED** (not found in the stored sources: switchable, and reported with",
         "`needs_local_confirmation: true`).",
@@ -147,7 +148,7 @@ def render() -> str:
     lines += [f"| `{n}` | {_cell(t)} | {_cell(r)} | {_cell(m)} |" for n, t, r, m in INPUT_FIELDS]
     lines += [
         "",
-        "Derived values (note §0): `term` = gestation 37+0 or more; `in_labour_before_birth` = `labour` is not",
+        "Derived values: `term` = gestation 37+0 or more; `in_labour_before_birth` = `labour` is not",
         "`none` and `mode_of_birth` is not a caesarean before labour; early neonatal death = born alive and died",
         "at 0–6 completed days; neonatal death = born alive and died at 0–27 completed days.",
         "",
@@ -176,6 +177,11 @@ def render() -> str:
         "locally: no date). `deadlines` holds the dated ones only; `label` is the deadline's plain name.",
         "",
         "## Rules",
+        "",
+        "A rule's id carries its section number, used across the code and tests as §: 0 the input and",
+        "definitions shared by all rules, 1 MNSI (1a babies, 1b mothers, 1c process), 2 NHS Resolution EN",
+        "(2a criteria, 2b process), 3 MBRRACE-UK (3a perinatal, 3b maternal), 4 PMRT (4a eligibility, 4b MIS",
+        "Safety Action 1), 5 PSIRF, 6 LFPSE, 7 Duty of Candour, 8 CDOP, 10 deadlines and the calendar.",
         "",
     ]
     for route_id in ROUTE_IDS:
@@ -212,7 +218,7 @@ def render() -> str:
     lines += [
         "## Potential severe brain injury criteria",
         "",
-        "Note §0: any of these, diagnosed in the first 7 days. MNSI-1a-PSBI uses the first three (the legacy",
+        "Any of these, diagnosed in the first 7 days. MNSI-1a-PSBI uses the first three (the legacy",
         '"Each Baby Counts" set); MNSI-1a-MSE uses the fourth; NHSR-2a uses all four. Each criterion can be',
         'switched off everywhere with `brain_injury_criteria["<id>"] = false`.',
         "",
@@ -252,7 +258,17 @@ def render() -> str:
         "- **Months** keep the day of the month, clamped to the month end (31 January + 1 month = 28 or 29",
         "  February).",
         "",
+        "## Sources",
+        "",
+        "The documents the rules restate (secondary sources are named in the rule itself). Where no address is",
+        "given, none was confirmed: find the document by its publisher and title.",
+        "",
     ]
+    for source in SOURCES:
+        when = f" ({source.date})" if source.date else ""
+        where = f" <{source.url}>" if source.url else ""
+        lines.append(f"- {source.publisher}, *{source.title}*{when}.{where}")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -1,23 +1,23 @@
 """The harm report: validation of the input dict, the typed report, and the derived values.
 
-Fields and derived values follow the research note ``shared/research/harm-routing.md`` §0
-("Input model and derived values"), with the same names; nested objects ``gestation``, ``baby``
+The fields are MatNeo's input model for routing, documented field by field in
+``docs/harm-routing.md`` ("Input"); the derived values restate the bodies' definitions (term,
+intrapartum stillbirth, early and late neonatal death: MNSI, MBRRACE-UK). Nested objects ``gestation``, ``baby``
 and ``mother`` hold the dotted fields (``gestation.weeks`` is ``report["gestation"]["weeks"]``).
-Dates are ISO strings ``YYYY-MM-DD``. The fields the note does not have, and why they exist:
+Dates are ISO strings ``YYYY-MM-DD``. The date fields, and why they exist:
 
 * ``incident_known_date``: the day the trust became aware of the event (optional; defaults to
-  the routing date). Clock for MNSI referral and StEIS (§1c), Duty of Candour (§7), LFPSE (§6)
-  and a local PSII (§5).
-* ``baby.birth_date``: clock for NHS Resolution EN (§2b, "counted from birth/incident") and, for
-  a baby born with no signs of life, for MBRRACE-UK and PMRT (§3a, §4b: the death is dated by
-  the birth).
+  the routing date). Clock for MNSI referral and StEIS (MNSI), Duty of Candour, LFPSE
+  and a local PSII (PSIRF).
+* ``baby.birth_date``: clock for NHS Resolution EN (counted from the birth or incident) and, for
+  a baby born with no signs of life, for MBRRACE-UK and PMRT (the death is dated by the birth).
 * ``baby.death_date`` (a baby born alive who died) and ``mother.death_date``: clocks for
-  MBRRACE-UK (§3), PMRT (§4b) and CDOP (§8).
+  MBRRACE-UK, PMRT and CDOP.
 * ``never_event`` and ``death_likely_due_to_problems_in_care``: the two PSIRF national triggers
-  for a locally-led PSII (§5, Croydon PSIRP §5 reproducing the PSIRF appendix).
+  for a locally-led PSII (PSIRF, as reproduced in Croydon Health Services PSIRP §5).
 
-Unknown is ``null``. Fields whose value may legitimately not be known yet (the note's ``/null``
-fields, clinical judgements and classifications) may be ``null`` or absent; routing then lists
+Unknown is ``null``. Fields whose value may legitimately not be known yet (the ``/null`` types
+in ``docs/harm-routing.md``, clinical judgements and classifications) may be ``null`` or absent; routing then lists
 them under ``pending`` when they would change the routes. Facts without which routing cannot
 start (whether the baby showed signs of life, whether anyone died, dates) are required, and a
 missing or contradictory value raises :class:`HarmReportError` listing every problem found.
@@ -25,7 +25,6 @@ missing or contradictory value raises :class:`HarmReportError` listing every pro
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -71,7 +70,7 @@ MAX_GESTATION_WEEKS = 45
 #: Data-entry plausibility bound for birthweight in grams; not a routing threshold.
 MAX_BIRTHWEIGHT_G = 9999
 
-#: Note §0: gestation thresholds in days. 20+0 = 140, 22+0 = 154, 24+0 = 168, 37+0 = 259.
+#: Gestation thresholds in days. 20+0 = 140, 22+0 = 154, 24+0 = 168, 37+0 = 259.
 GA_20_0, GA_22_0, GA_24_0, GA_37_0 = 140, 154, 168, 259
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -203,7 +202,7 @@ class HarmReportError(ValueError):
 
 @dataclass(frozen=True)
 class Gestation:
-    """Completed weeks + days (note §0: ``ga = weeks*7 + days``)."""
+    """Completed weeks + days (``ga = weeks*7 + days``)."""
 
     weeks: int
     days: int
@@ -218,7 +217,7 @@ class Gestation:
 
 @dataclass(frozen=True)
 class Baby:
-    """The baby's fields of note §0 plus ``birth_date``/``death_date``. ``None`` means not known."""
+    """The baby's routing fields plus ``birth_date``/``death_date``. ``None`` means not known."""
 
     birth_date: dt.date
     signs_of_life_at_birth: bool
@@ -240,7 +239,7 @@ class Baby:
 
 @dataclass(frozen=True)
 class Mother:
-    """The mother's fields of note §0 plus ``death_date``. ``None`` means not known or not applicable."""
+    """The mother's routing fields plus ``death_date``. ``None`` means not known or not applicable."""
 
     died: bool
     death_date: dt.date | None
@@ -267,16 +266,29 @@ class HarmReport:
     mother: Mother
 
     def with_value(self, path: str, value: Any) -> HarmReport:
-        """A copy with one dotted field replaced (used to explore what unknown values would change)."""
+        """A copy with one dotted field replaced (used to explore what unknown values would change).
+
+        A shallow copy with the field set directly, not :func:`dataclasses.replace`: the router
+        makes tens of thousands of these for a report with many unknowns, and ``replace`` (which
+        re-runs ``__init__`` with every field) took most of the routing time. No class here has
+        a ``__post_init__`` or derived field, so the copies are the same as ``replace`` would give.
+        """
         head, _, tail = path.partition(".")
-        if not tail:
-            return dataclasses.replace(self, **{head: value})
-        inner = getattr(self, head)
-        return dataclasses.replace(self, **{head: dataclasses.replace(inner, **{tail: value})})
+        if tail:
+            value = _copy_with(getattr(self, head), tail, value)
+        return _copy_with(self, head, value)
+
+
+def _copy_with(instance: Any, name: str, value: Any) -> Any:
+    """A shallow copy of a (frozen, non-slotted) dataclass instance with one attribute changed."""
+    clone = object.__new__(type(instance))
+    clone.__dict__.update(instance.__dict__)
+    clone.__dict__[name] = value
+    return clone
 
 
 # --------------------------------------------------------------------------------------
-# Derived values (note §0)
+# Derived values
 # --------------------------------------------------------------------------------------
 
 
@@ -286,13 +298,13 @@ def ga_days(report: HarmReport) -> int | None:
 
 
 def term(report: HarmReport) -> bool:
-    """Note §0: ``term = ga >= 259`` (37+0 or more; 36+6 is preterm). False if gestation is unknown."""
+    """``term = ga >= 259`` (37+0 or more; 36+6 is preterm). False if gestation is unknown."""
     ga = ga_days(report)
     return ga is not None and ga >= GA_37_0
 
 
 def in_labour_before_birth(report: HarmReport) -> bool:
-    """Note §0: ``labour != none and mode_of_birth not in {elective_caesarean_before_labour,
+    """``labour != none and mode_of_birth not in {elective_caesarean_before_labour,
     caesarean_before_labour}``. An unknown labour or mode of birth gives False (the router explores it)."""
     if report.labour is None or report.labour == "none":
         return False
@@ -300,7 +312,7 @@ def in_labour_before_birth(report: HarmReport) -> bool:
 
 
 def intrapartum_stillbirth(baby: Baby) -> bool:
-    """Note §0: no signs of life at birth and ``fetal_death_timing == intrapartum``."""
+    """No signs of life at birth and ``fetal_death_timing == intrapartum``."""
     return not baby.signs_of_life_at_birth and baby.fetal_death_timing == "intrapartum"
 
 
@@ -309,13 +321,13 @@ def _age(baby: Baby) -> int | None:
 
 
 def early_neonatal_death(baby: Baby) -> bool:
-    """Note §0/§9: born alive and died at 0–6 completed days (day 6 is the last day of the first week)."""
+    """Early neonatal death: born alive and died at 0–6 completed days (day 6 is the last day of the first week)."""
     age = _age(baby)
     return age is not None and age <= 6
 
 
 def neonatal_death(baby: Baby) -> bool:
-    """Note §0/§9: born alive and died before 28 completed days (``age <= 27``)."""
+    """Neonatal death: born alive and died before 28 completed days (``age <= 27``)."""
     age = _age(baby)
     return age is not None and age <= 27
 
@@ -443,7 +455,7 @@ class _Reader:
 
 
 def parse_report(data: Any, today: dt.date) -> HarmReport:
-    """Validate a report dict (note §0 field names) and return the typed :class:`HarmReport`.
+    """Validate a report dict (field names of ``docs/harm-routing.md``) and return the typed :class:`HarmReport`.
 
     Raises :class:`HarmReportError` listing every problem found; never returns a partial report.
     ``today`` is the routing date: the default ``incident_known_date`` and the latest allowed date.
@@ -531,7 +543,7 @@ def _parse_baby(r: _Reader, raw: Mapping[str, Any], labour: str | None) -> Baby 
     age: int | None = None
     death_date: dt.date | None = None
     if not alive:
-        # Note §0: signs_of_life_at_birth false means a late fetal loss or stillbirth, so the baby died.
+        # signs_of_life_at_birth false means a late fetal loss or stillbirth, so the baby died.
         stated = r.boolean(raw, "baby.died", required=False)
         if stated is False:
             r.error("baby.died", "cannot be false for a baby born with no signs of life")
@@ -624,7 +636,7 @@ def _parse_mother(r: _Reader, raw: Mapping[str, Any], termination: bool | None) 
 
 
 def _check_mother_against_baby(r: _Reader, mother: Mother, baby: Baby, multiple: bool | None) -> None:
-    """For a singleton birth the pregnancy ended on the baby's birth date (note §0, days_after_end_of_pregnancy)."""
+    """For a singleton birth the pregnancy ended on the baby's birth date (days_after_end_of_pregnancy)."""
     if (
         mother.died
         and mother.pregnancy_outcome == "birth"

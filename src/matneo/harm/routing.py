@@ -1,16 +1,16 @@
 """Route a harm report: which national and local bodies it goes to, by when, and what is still unknown.
 
 :func:`route` validates the report (:mod:`matneo.harm.report`), applies the rule set
-(:mod:`matneo.harm.rules`, research note ``shared/research/harm-routing.md``) and dates the
+(:mod:`matneo.harm.rules`, each rule citing its source) and dates the
 deadlines (:mod:`matneo.harm.calendar`).
 
 Unknown values. A field left ``null`` is never taken as "no". For each rule the router tries
 every value of the rule's unknown fields (gestation and birthweight by the bands between the
-note's thresholds): a rule that holds whatever the unknown values are applies; one that holds for
+rules' thresholds): a rule that holds whatever the unknown values are applies; one that holds for
 some values only is *pending*, and every unknown field that can tip it is listed under
 ``pending`` with what it would change. Resolving an unknown only ever adds routes, with one
 exception by design: while gestation is unknown, MBRRACE-UK and PMRT eligibility is decided by
-birthweight (note §0, §3a, §4a), and a gestation entered later takes its place.
+birthweight (MBRRACE-UK, PMRT), and a gestation entered later takes its place.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def _words(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 #: The values tried for each field that may be unknown, with how each is described. Gestation and
-#: birthweight are tried once per band between the note's thresholds (§0: 20+0, 22+0, 24+0, 37+0;
-#: §3a: 400 g; §4a: over 500 g), which covers every outcome the rules can give.
+#: birthweight are tried once per band between the rules' thresholds (20+0, 22+0, 24+0, 37+0;
+#: MBRRACE-UK 400 g; PMRT over 500 g), which covers every outcome the rules can give.
 UNKNOWN_VALUES: Mapping[str, tuple[tuple[Any, str], ...]] = {
     "gestation": (
         (Gestation(19, 6), "under 20+0"),
@@ -134,7 +134,7 @@ def unknown_fields(report: HarmReport) -> tuple[str, ...]:
         values["mode_of_birth"] = report.mode_of_birth
         values["baby.outcome_due_to_congenital_condition"] = baby.outcome_due_to_congenital_condition
         if report.gestation is None:
-            # Note §0: birthweight is used only when gestation is unknown.
+            # Birthweight is used only when gestation is unknown (MBRRACE-UK, PMRT).
             values["baby.birthweight_g"] = baby.birthweight_g
         if baby.signs_of_life_at_birth:
             values.update({name: getattr(baby, name.split(".")[1]) for name in _LIVE_BIRTH_UNKNOWNS})
@@ -229,7 +229,7 @@ def _combine(statuses: Iterable[_Status]) -> _Status:
 def route(report: Mapping[str, Any], options: RoutingOptions | None = None, today: dt.date | None = None) -> dict:
     """Route one harm report.
 
-    ``report`` uses the field names of the research note §0 (see :mod:`matneo.harm.report` and
+    ``report`` uses the field names of :mod:`matneo.harm.report` (see
     ``docs/harm-routing.md``). ``today`` (default: the system date) is the default
     ``incident_known_date`` and the latest date a report may contain.
 
@@ -270,13 +270,13 @@ def route_report(report: HarmReport, options: RoutingOptions) -> dict:
 
 
 def _apply_exclusion(status: _Status, excluder: _Status, excluder_id: str) -> _Status:
-    """Note §5: "if MNSI fires, then not LOCAL_PSII"; pending while the excluding route is pending."""
+    """PSIRF: an MNSI case gets no local PSII; pending while the excluding route is pending."""
     if status.state == "no" or excluder.state == "no":
         return status
     if excluder.state == "yes":
         return _Status("no")
     # Both possible: the route is pending on its own unknowns and on the excluding route's.
-    tipping = {name: [] for name in excluder.tipping}
+    tipping: dict[str, list[str]] = {name: [] for name in excluder.tipping}
     tipping.update({name: [] for name in status.tipping})
     return _Status("maybe", tipping)
 
@@ -323,7 +323,7 @@ def _route_entry(route_id: str, fired: list[Rule], report: HarmReport, options: 
 
 
 def _clock(report: HarmReport, clock: str, earlier: Mapping[str, dt.date | None]) -> tuple[str, dt.date | None]:
-    """The field a deadline counts from and its date (research note §10: "clock starts at death/birth/incident")."""
+    """The field a deadline counts from and its date (the clock starts at the death, birth or incident)."""
     baby, mother = report.baby, report.mother
     if clock == "incident_known_date":
         return clock, report.incident_known_date

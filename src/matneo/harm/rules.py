@@ -1,15 +1,15 @@
 """The routing rules as versioned data: ruleset ``2026-11``.
 
-Every rule, brain-injury criterion, exclusion and deadline here comes from the research note
-``shared/research/harm-routing.md`` (the section is in each ``source``, followed by the primary
-document the note names) and carries the note's confidence tag:
+Every rule, brain-injury criterion, exclusion and deadline here names, in its ``source``, the
+primary document it restates (the documents, with their addresses, are :data:`SOURCES`, listed in
+``docs/harm-routing.md``), and carries a confidence tag:
 
 * ``CONFIRMED``: seen in a primary or official source;
 * ``SECONDARY``: seen only in a reputable secondary source;
-* ``UNCONFIRMED``: not found in the stored sources. These are switchable through
+* ``UNCONFIRMED``: not found in the sources read. These are switchable through
   :class:`RoutingOptions` and reported with ``needs_local_confirmation: true``.
 
-No threshold here is invented: where the note has no number (e.g. an MBRRACE-UK maternal
+No threshold here is invented: where no source gives a number (e.g. an MBRRACE-UK maternal
 notification timescale) the deadline has no period and produces no date until a local period is
 configured. Where the source says to act but sets no timescale (recording on LFPSE), the deadline is
 :data:`AS_SOON_AS_POSSIBLE`: shown as "as soon as possible", never overdue, never notified.
@@ -69,7 +69,7 @@ __all__ = [
 
 RULESET_VERSION = "2026-11"
 
-#: Route identifiers, in output order (note §0, "Route identifiers").
+#: Route identifiers, in output order.
 ROUTE_IDS = (
     "MNSI",
     "NHSR_EN",
@@ -98,11 +98,102 @@ ROUTE_TITLES = MappingProxyType(
 
 
 class Confidence(StrEnum):
-    """The research note's confidence tags (note, preamble)."""
+    """How well a rule's source is established (see the module docstring)."""
 
     CONFIRMED = "CONFIRMED"
     SECONDARY = "SECONDARY"
     UNCONFIRMED = "UNCONFIRMED"
+
+
+@dataclass(frozen=True)
+class PrimarySource:
+    """A document the rules restate: who publishes it, its title and date, and where to read it.
+
+    ``url`` is empty where no stable address was confirmed; the title and publisher still find it.
+    """
+
+    publisher: str
+    title: str
+    date: str
+    url: str = ""
+
+
+#: The documents named in the rules' ``source`` strings (rendered in ``docs/harm-routing.md``).
+SOURCES: tuple[PrimarySource, ...] = (
+    PrimarySource("MNSI", "What we investigate", "", "https://www.mnsi.org.uk/our-investigations/what-we-investigate/"),
+    PrimarySource("MNSI", "Refer a case to us", "2024", "https://www.mnsi.org.uk/for-nhs/refer-a-case-to-us/"),
+    PrimarySource(
+        "MNSI",
+        "Investigation process for NHS",
+        "",
+        "https://www.mnsi.org.uk/for-nhs/investigation-process-for-nhs/",
+    ),
+    PrimarySource("MNSI", "Improving support after maternal deaths: is national guidance required?", ""),
+    PrimarySource("HSIB (predecessor of MNSI)", "What we investigate; news of 6 Apr 2020 on cooled babies", "2020"),
+    PrimarySource("NHS Resolution", "Early notification scheme; Early notification report form", "updated Dec 2023"),
+    PrimarySource("NHS Resolution", "Early Notification Scheme: NHS trusts or member organisations (FAQ)", ""),
+    PrimarySource("NHS Resolution", "Early Notification Scheme process update", "3 Apr 2024"),
+    PrimarySource(
+        "NHS England",
+        "Submit a Perinatal Event Notification (SPEN): notify national organisations of a qualifying perinatal event",
+        "2025",
+        "https://nhs-spen-ci.model.nhs.uk/home",
+    ),
+    PrimarySource(
+        "MBRRACE-UK",
+        "Perinatal mortality surveillance technical manual, version 1.3, section 1.1",
+        "v1.3",
+        "https://timms.le.ac.uk/mbrrace-uk-perinatal-mortality/surveillance/technical-manual.html",
+    ),
+    PrimarySource("MBRRACE-UK (NPEU)", "Frequently asked questions", "", "https://www.npeu.ox.ac.uk/mbrrace-uk/faqs"),
+    PrimarySource("PMRT (NPEU)", "PMRT frequently asked questions", "", "https://www.npeu.ox.ac.uk/pmrt/faqs"),
+    PrimarySource(
+        "PMRT (NPEU)",
+        "Safety Action 1 of the CNST Maternity Incentive Scheme: FAQs",
+        "year 6, 2024",
+        "https://www.npeu.ox.ac.uk/pmrt/faqs/faqsmis",
+    ),
+    PrimarySource(
+        "NHS Resolution", "CNST Maternity Incentive Scheme year 6, technical guidance, Safety Action 1", "2024"
+    ),
+    PrimarySource(
+        "NHS England",
+        "Patient Safety Incident Response Framework (PSIRF)",
+        "Aug 2022",
+        "https://www.england.nhs.uk/patient-safety/patient-safety-insight/incident-response-framework/",
+    ),
+    PrimarySource(
+        "Croydon Health Services NHS Trust",
+        "Patient Safety Incident Response Plan, section 5 (PSIRF national requirements)",
+        "",
+    ),
+    PrimarySource(
+        "NHS England",
+        "Learn from patient safety events (LFPSE) service",
+        "2024",
+        "https://www.england.nhs.uk/patient-safety/patient-safety-insight/learning-from-patient-safety-events/"
+        "learn-from-patient-safety-events-service/",
+    ),
+    PrimarySource(
+        "NHS England",
+        "Policy guidance on recording patient safety events and levels of harm",
+        "",
+    ),
+    PrimarySource(
+        "UK Parliament",
+        "Health and Social Care Act 2008 (Regulated Activities) Regulations 2014 (SI 2014/2936), regulation 20",
+        "2014",
+        "https://www.legislation.gov.uk/uksi/2014/2936/regulation/20",
+    ),
+    PrimarySource("CQC", "Regulation 20: Duty of candour (guidance for providers)", ""),
+    PrimarySource(
+        "HM Government",
+        "Child Death Review: Statutory and Operational Guidance (England); Working Together to Safeguard Children",
+        "2018",
+    ),
+    PrimarySource("National Child Mortality Database", "The Cascade integrated system", "", "https://www.ncmd.info/"),
+    PrimarySource("GOV.UK", "UK bank holidays (England and Wales)", "", "https://www.gov.uk/bank-holidays"),
+)
 
 
 PeriodUnit = Literal["calendar_days", "working_days", "months"]
@@ -111,7 +202,7 @@ _UNIT_WORDS = {"calendar_days": "calendar day", "working_days": "working day", "
 
 @dataclass(frozen=True)
 class Period:
-    """A deadline length. Working days skip weekends and England and Wales bank holidays (note §10)."""
+    """A deadline length. Working days skip weekends and England and Wales bank holidays (see calendar.py)."""
 
     amount: int
     unit: PeriodUnit
@@ -222,7 +313,7 @@ class Deadline:
 
 @dataclass(frozen=True)
 class BrainInjuryCriterion:
-    """One criterion of "potential severe brain injury" (note §0); each is switchable."""
+    """One criterion of "potential severe brain injury" (Each Baby Counts; NHS Resolution EN); switchable."""
 
     id: str
     text: str
@@ -238,7 +329,7 @@ BRAIN_INJURY_CRITERIA: tuple[BrainInjuryCriterion, ...] = (
         "active therapeutic cooling (passive cooling alone does not count)",
         lambda b: b.therapeutic_cooling == "active",
         ("baby.therapeutic_cooling",),
-        "note §0, §1a, §2a; HSIB/MNSI 'What we investigate'; NHS Resolution EN scheme page and EN FAQ",
+        "HSIB/MNSI 'What we investigate'; NHS Resolution EN scheme page and EN FAQ",
         Confidence.CONFIRMED,
     ),
     BrainInjuryCriterion(
@@ -246,7 +337,7 @@ BRAIN_INJURY_CRITERIA: tuple[BrainInjuryCriterion, ...] = (
         "grade III hypoxic-ischaemic encephalopathy",
         lambda b: b.hie_grade == 3,
         ("baby.hie_grade",),
-        "note §0, §1a, §2a; HSIB/MNSI 'What we investigate'; NHS Resolution EN scheme page (2017–2020 criteria)",
+        "HSIB/MNSI 'What we investigate'; NHS Resolution EN scheme page (2017–2020 criteria)",
         Confidence.CONFIRMED,
     ),
     BrainInjuryCriterion(
@@ -254,7 +345,7 @@ BRAIN_INJURY_CRITERIA: tuple[BrainInjuryCriterion, ...] = (
         "decreased central tone AND comatose AND seizures (all three)",
         lambda b: b.decreased_central_tone is True and b.comatose is True and b.seizures is True,
         ("baby.decreased_central_tone", "baby.comatose", "baby.seizures"),
-        "note §0, §1a, §2a; HSIB/MNSI 'What we investigate'; NHS Resolution EN scheme page (2017–2020 criteria)",
+        "HSIB/MNSI 'What we investigate'; NHS Resolution EN scheme page (2017–2020 criteria)",
         Confidence.CONFIRMED,
     ),
     BrainInjuryCriterion(
@@ -263,7 +354,7 @@ BRAIN_INJURY_CRITERIA: tuple[BrainInjuryCriterion, ...] = (
         "absent/weak suck or clinical seizures)",
         lambda b: b.moderate_severe_encephalopathy is True,
         ("baby.moderate_severe_encephalopathy",),
-        "note §0, §2a; NHS Resolution 'Early Notification Scheme: NHS trusts' FAQ (definition from 1 Apr 2022)",
+        "NHS Resolution 'Early Notification Scheme: NHS trusts' FAQ (definition from 1 Apr 2022)",
         Confidence.CONFIRMED,
     ),
 )
@@ -309,7 +400,7 @@ class RoutingOptions:
     """Local switches. Empty mappings mean the defaults of the rule set.
 
     * ``rules``: ``{rule id: enabled}`` for switchable rules (those not CONFIRMED);
-    * ``brain_injury_criteria``: ``{criterion id: enabled}`` (note §0: "Keep each criterion switchable");
+    * ``brain_injury_criteria``: ``{criterion id: enabled}`` (the sources differ on the set, so each can be switched);
     * ``deadlines``: ``{deadline id: Period, AS_SOON_AS_POSSIBLE or None}`` replacing the timescale of a
       deadline that is not CONFIRMED (``None``: no date until one is configured).
     """
@@ -386,7 +477,7 @@ class RoutingOptions:
 
 
 def potential_severe_brain_injury(baby: Baby, options: RoutingOptions, criteria: tuple[str, ...]) -> bool:
-    """Note §0: any of the enabled ``criteria`` holds (the baby must have been born alive)."""
+    """Any of the enabled ``criteria`` holds (the baby must have been born alive)."""
     return baby.signs_of_life_at_birth and any(
         options.criterion_enabled(c) and _CRITERIA_BY_ID[c].test(baby) for c in criteria
     )
@@ -398,7 +489,7 @@ _LEGACY_READS = tuple(f for c in _LEGACY_CRITERIA for f in _CRITERIA_BY_ID[c].re
 
 
 # --------------------------------------------------------------------------------------
-# Deadlines (note §10, "Deadline summary")
+# Deadlines (each with its source; the clock starts at the death, birth or incident)
 # --------------------------------------------------------------------------------------
 
 MNSI_DEADLINES = (
@@ -408,7 +499,7 @@ MNSI_DEADLINES = (
         Period(1, "working_days"),
         "Refer to MNSI through its secure system (HIMS) as soon as the criteria are recognised: same or next "
         "working day. Complete the initial Duty of Candour and ask the family's consent to MNSI contact.",
-        "note §1c, §10; MNSI 'Refer a case to us' (no referral deadline found)",
+        "MNSI 'Refer a case to us' (no referral deadline found)",
         Confidence.UNCONFIRMED,
     ),
     Deadline(
@@ -417,7 +508,7 @@ MNSI_DEADLINES = (
         Period(3, "calendar_days"),
         "Report on StEIS within 72 hours (the trust keeps this duty while MNSI investigates; StEIS stays in use "
         "until the next LFPSE release replaces it). Dates cannot show hours, so 72 hours is counted as 3 days.",
-        "note §1c, §6; MNSI 'Refer a case to us' (2024)",
+        "MNSI 'Refer a case to us' (2024)",
         Confidence.CONFIRMED,
     ),
     Deadline(
@@ -426,7 +517,7 @@ MNSI_DEADLINES = (
         Period(6, "months"),
         "MNSI's investigation is expected to take about 6 months (MNSI's timescale, for tracking; MNSI phones "
         "the trust within 1 working day of referral and contacts the family within 5 working days).",
-        "note §1c; Conventus Law on the April 2022 EN changes (6 months); MNSI 'Investigation process for NHS'",
+        "Conventus Law on the April 2022 EN changes (6 months); MNSI 'Investigation process for NHS'",
         Confidence.SECONDARY,
     ),
 )
@@ -437,7 +528,7 @@ NHSR_DEADLINES = (
         "baby.birth_date",
         Period(14, "calendar_days"),
         "The clinical team informs the trust's legal services within 14 days.",
-        "note §2b; NHS Resolution 'Early notification report form' page (updated December 2023)",
+        "NHS Resolution 'Early notification report form' page (updated December 2023)",
         Confidence.CONFIRMED,
     ),
     Deadline(
@@ -446,7 +537,7 @@ NHSR_DEADLINES = (
         Period(30, "calendar_days"),
         "Legal services report to NHS Resolution (Claims Reporting Wizard, quoting the MNSI reference) within "
         "30 days of the incident.",
-        "note §2b; NHS Resolution 'Early notification report form' page; NHS Resolution EN process update (3 Apr 2024)",
+        "NHS Resolution 'Early notification report form' page; NHS Resolution EN process update (3 Apr 2024)",
         Confidence.CONFIRMED,
         conflict="Since 1 Apr 2022 NHS Resolution also says to notify once MNSI has confirmed an investigation; "
         "the sources do not reconcile this with the 30 days, so both are shown.",
@@ -459,7 +550,7 @@ MBRRACE_PERINATAL_DEADLINES = (
         "baby.death",
         Period(7, "working_days"),
         "Notify the death to MBRRACE-UK (CNST Maternity Incentive Scheme Safety Action 1(a)).",
-        "note §3a, §4b, §10; CNST MIS year 6 technical guidance SA1(a) (numbers not seen in stored text)",
+        "CNST MIS year 6 technical guidance SA1(a) (numbers not seen in stored text)",
         Confidence.UNCONFIRMED,
     ),
     Deadline(
@@ -467,7 +558,7 @@ MBRRACE_PERINATAL_DEADLINES = (
         "baby.death",
         Period(1, "months"),
         "Complete the MBRRACE-UK surveillance data.",
-        "note §3a, §4b, §10; CNST MIS year 6 technical guidance SA1(a) (numbers not seen in stored text)",
+        "CNST MIS year 6 technical guidance SA1(a) (numbers not seen in stored text)",
         Confidence.UNCONFIRMED,
     ),
 )
@@ -478,7 +569,7 @@ MBRRACE_MATERNAL_DEADLINES = (
         "mother.death_date",
         None,
         "Notify the death to MBRRACE-UK promptly.",
-        "note §3b, §10; MBRRACE-UK FAQs (no timescale found)",
+        "MBRRACE-UK FAQs (no timescale found)",
         Confidence.UNCONFIRMED,
     ),
 )
@@ -491,7 +582,7 @@ PMRT_DEADLINES = (
         "Tell the parents a review will happen and ask for their questions; start the PMRT review "
         "(MIS SA1(b), (c): at least 95% within 2 months). For MNSI cases, register on PMRT now and complete it "
         "with MNSI after its report.",
-        "note §4b, §10; CNST MIS year 6 technical guidance SA1(b,c) (numbers not seen in stored text)",
+        "CNST MIS year 6 technical guidance SA1(b,c) (numbers not seen in stored text)",
         Confidence.UNCONFIRMED,
     ),
     Deadline(
@@ -499,7 +590,7 @@ PMRT_DEADLINES = (
         "baby.death",
         Period(6, "months"),
         "Complete and publish the PMRT review (MIS SA1(c): at least 60% within 6 months).",
-        "note §4b, §10; CNST MIS year 6 technical guidance SA1(c) (numbers not seen in stored text)",
+        "CNST MIS year 6 technical guidance SA1(c) (numbers not seen in stored text)",
         Confidence.UNCONFIRMED,
     ),
 )
@@ -511,7 +602,7 @@ CDOP_DEADLINES = (
         Period(1, "calendar_days"),
         "Notify the Child Death Overview Panel (for neonatal deaths, notification to MBRRACE-UK cascades to the "
         "CDOP through NCMD's Cascade system). Local procedures say within 24 hours.",
-        "note §8, §10; Nottinghamshire and Norfolk child death review procedures (national timescale not found)",
+        "Nottinghamshire and Norfolk child death review procedures (national timescale not found)",
         Confidence.UNCONFIRMED,
     ),
 )
@@ -523,7 +614,7 @@ DOC_DEADLINES = (
         Period(10, "working_days"),
         "Notify the person in person as soon as reasonably practicable (true account, enquiries, apology, "
         "support), then in writing; the NHS Standard Contract convention is 10 working days.",
-        "note §7, §10; CQC 'Regulation 20: Duty of candour'; Medical Protection (10 working days)",
+        "CQC 'Regulation 20: Duty of candour'; Medical Protection (10 working days)",
         Confidence.SECONDARY,
     ),
 )
@@ -536,7 +627,7 @@ LFPSE_DEADLINES = (
         "Record the event on LFPSE through the trust's local risk management system as soon as possible, with "
         "the information known then; the record can be updated as more becomes known. NHS England sets no "
         "deadline, so this is never overdue; set a local timescale if the trust's policy has one.",
-        "note §6, §10; NHS England 'Policy guidance on recording patient safety events and levels of harm' "
+        "NHS England 'Policy guidance on recording patient safety events and levels of harm' "
         "(2023, updated 2026; england.nhs.uk/long-read/policy-guidance-on-recording-patient-safety-events-and-"
         "levels-of-harm: 'always better to record ... using the available information', records updated as new "
         "information becomes available; no timescale); NHS England 'Learn from patient safety events (LFPSE) "
@@ -551,7 +642,7 @@ PSII_DEADLINES = (
         "incident_known_date",
         Period(6, "months"),
         "Complete the PSII (typically 1–3 months, at most 6).",
-        "note §5; PSIRF (timescale not seen in stored sources)",
+        "PSIRF (timescale not seen in stored sources)",
         Confidence.UNCONFIRMED,
     ),
 )
@@ -595,7 +686,7 @@ assert {d.name for d in DEADLINES} == set(DEADLINE_NAMES)
 
 
 def _mnsi_baby_in_scope(report: HarmReport) -> bool:
-    """Note §1a criteria 1, 2 and 4: term, born following labour, not caused by a congenital condition."""
+    """MNSI "What we investigate" criteria 1, 2 and 4: term, after labour, not due to a congenital condition."""
     baby = report.baby
     return (
         baby is not None
@@ -630,7 +721,7 @@ def _mnsi_1a_mse(report: HarmReport, options: RoutingOptions) -> bool:
 
 
 def _maternal_death_within_42_days(report: HarmReport) -> bool:
-    """Note §1b: died while pregnant or within 42 days of the end of pregnancy (day 42 counts)."""
+    """MNSI maternal deaths: died while pregnant or within 42 days of the end of pregnancy (day 42 counts)."""
     mother = report.mother
     return mother.died and (
         mother.death_timing == "during_pregnancy"
@@ -659,7 +750,7 @@ def _nhsr_2a(report: HarmReport, options: RoutingOptions) -> bool:
 
 
 def _at_least(report: HarmReport, ga: int, grams: int, *, strictly_more_grams: bool = False) -> bool:
-    """Gestation at least ``ga`` days; when gestation is unknown, birthweight instead (note §0, §3a, §4a)."""
+    """Gestation at least ``ga`` days; if unknown, birthweight instead (MBRRACE-UK manual v1.3 §1.1; PMRT FAQs)."""
     known = ga_days(report)
     if known is not None:
         return known >= ga
@@ -750,7 +841,7 @@ def _psirf_5_lfd(report: HarmReport, options: RoutingOptions) -> bool:
 
 
 _MNSI_1A_READS = ("gestation", "mode_of_birth", "baby.outcome_due_to_congenital_condition")
-_MNSI_1A_SOURCE = "note §1a; MNSI 'What we investigate' (mnsi.org.uk); HSIB 'What we investigate'"
+_MNSI_1A_SOURCE = "MNSI 'What we investigate' (mnsi.org.uk); HSIB 'What we investigate'"
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -785,7 +876,7 @@ RULES: tuple[Rule, ...] = (
         _mnsi_1a_psbi,
         (*_MNSI_1A_READS, *_LEGACY_READS),
         MNSI_DEADLINES,
-        _MNSI_1A_SOURCE + "; criteria: the 'Each Baby Counts' set (note §0)",
+        _MNSI_1A_SOURCE + "; criteria: the RCOG 'Each Baby Counts' set",
         Confidence.CONFIRMED,
         note="MNSI may decline to investigate (since April 2020 not routinely cooled babies with a normal MRI), "
         "but trusts still refer every case that meets the criteria; the investigation decision is MNSI's.",
@@ -798,8 +889,7 @@ RULES: tuple[Rule, ...] = (
         _mnsi_1a_mse,
         (*_MNSI_1A_READS, "baby.moderate_severe_encephalopathy"),
         MNSI_DEADLINES,
-        "note §0, §1a; NHS Resolution EN definition, used for MNSI by a 2025 secondary source "
-        "(Williamsons Solicitors 'MNSI')",
+        "NHS Resolution EN definition, used for MNSI by a 2025 secondary source (Williamsons Solicitors 'MNSI')",
         Confidence.SECONDARY,
         switchable=True,
     ),
@@ -811,10 +901,10 @@ RULES: tuple[Rule, ...] = (
         _mnsi_1b,
         ("mother.cause_classification",),
         MNSI_DEADLINES,
-        "note §1b; MNSI 'Improving support after maternal deaths'; Isonharrison HSIB summary; "
+        "MNSI 'Improving support after maternal deaths'; Isonharrison HSIB summary; "
         "Williamsons Solicitors 'MNSI' (2025)",
         Confidence.CONFIRMED,
-        note="Day 42 itself counts as 'within 42 days' (an interpretation in the note).",
+        note="Day 42 itself counts as 'within 42 days' (MatNeo's interpretation).",
     ),
     Rule(
         "MNSI-1b-SUICIDE",
@@ -825,7 +915,7 @@ RULES: tuple[Rule, ...] = (
         _mnsi_1b_suicide,
         ("mother.cause_classification",),
         MNSI_DEADLINES,
-        "note §1b; project brief (exclusion not found in MNSI/HSIB pages); BMC Pregnancy Childbirth 2016 (ICD-MM)",
+        "project brief (exclusion not found in MNSI/HSIB pages); BMC Pregnancy Childbirth 2016 (ICD-MM)",
         Confidence.UNCONFIRMED,
         switchable=True,
         enabled_by_default=False,
@@ -839,7 +929,7 @@ RULES: tuple[Rule, ...] = (
         _nhsr_2a,
         ("gestation", "mode_of_birth", *_PSBI_READS, "baby.mri_evidence_hypoxic_injury"),
         NHSR_DEADLINES,
-        "note §2a; NHS Resolution 'Early Notification Scheme: NHS trusts' FAQ; SPEN home page",
+        "NHS Resolution 'Early Notification Scheme: NHS trusts' FAQ; SPEN home page",
         Confidence.CONFIRMED,
         note="While the MRI result is not known the route is pending.",
     ),
@@ -850,7 +940,7 @@ RULES: tuple[Rule, ...] = (
         _mbrrace_3a_lfl,
         ("gestation",),
         MBRRACE_PERINATAL_DEADLINES,
-        "note §3a; MBRRACE-UK perinatal surveillance technical manual v1.3 §1.1; NPEU 'Perinatal data collection'",
+        "MBRRACE-UK perinatal surveillance technical manual v1.3 §1.1; NPEU 'Perinatal data collection'",
         Confidence.CONFIRMED,
         note="A no-signs-of-life birth at 21+6 is not reportable. The trust where the death occurred reports.",
     ),
@@ -862,7 +952,7 @@ RULES: tuple[Rule, ...] = (
         _mbrrace_3a_sb,
         ("baby.birthweight_g",),
         MBRRACE_PERINATAL_DEADLINES,
-        "note §3a; MBRRACE-UK perinatal surveillance technical manual v1.3 §1.1",
+        "MBRRACE-UK perinatal surveillance technical manual v1.3 §1.1",
         Confidence.CONFIRMED,
     ),
     Rule(
@@ -873,7 +963,7 @@ RULES: tuple[Rule, ...] = (
         _mbrrace_3a_nnd,
         ("baby.birthweight_g",),
         MBRRACE_PERINATAL_DEADLINES,
-        "note §3a; MBRRACE-UK perinatal surveillance technical manual v1.3 §1.1",
+        "MBRRACE-UK perinatal surveillance technical manual v1.3 §1.1",
         Confidence.CONFIRMED,
         note="A live birth at 21+6 that dies within 27 days is reportable. For multiple pregnancies, deaths "
         "confirmed before 20+0 are excluded; the report has no field for that date, so check these by hand.",
@@ -886,7 +976,7 @@ RULES: tuple[Rule, ...] = (
         _mbrrace_3b_md,
         (),
         MBRRACE_MATERNAL_DEADLINES,
-        "note §3b; MBRRACE-UK FAQs (npeu.ox.ac.uk/mbrrace-uk/faqs); NHS GGC and NHS Borders maternal death guidelines",
+        "MBRRACE-UK FAQs (npeu.ox.ac.uk/mbrrace-uk/faqs); NHS GGC and NHS Borders maternal death guidelines",
         Confidence.CONFIRMED,
     ),
     Rule(
@@ -896,7 +986,7 @@ RULES: tuple[Rule, ...] = (
         _mbrrace_3b_late,
         (),
         MBRRACE_MATERNAL_DEADLINES,
-        "note §3b; MBRRACE-UK FAQs; NHS GGC and NHS Borders maternal death guidelines",
+        "MBRRACE-UK FAQs; NHS GGC and NHS Borders maternal death guidelines",
         Confidence.CONFIRMED,
     ),
     Rule(
@@ -907,7 +997,7 @@ RULES: tuple[Rule, ...] = (
         _pmrt_4a_nsl,
         ("baby.birthweight_g",),
         PMRT_DEADLINES,
-        "note §4a; PMRT FAQs (npeu.ox.ac.uk/pmrt/faqs)",
+        "PMRT FAQs (npeu.ox.ac.uk/pmrt/faqs)",
         Confidence.CONFIRMED,
     ),
     Rule(
@@ -918,10 +1008,10 @@ RULES: tuple[Rule, ...] = (
         _pmrt_4a_nnd,
         ("baby.birthweight_g",),
         PMRT_DEADLINES,
-        "note §4a; PMRT FAQs (npeu.ox.ac.uk/pmrt/faqs)",
+        "PMRT FAQs (npeu.ox.ac.uk/pmrt/faqs)",
         Confidence.CONFIRMED,
         note="A live birth at 20+0 to 21+6 goes to MBRRACE-UK but not PMRT. The PMRT FAQ wording is ambiguous "
-        "for community neonatal deaths without neonatal care; they are included here, as in the note's rule.",
+        "for community neonatal deaths without neonatal care; they are included here (MatNeo's reading).",
     ),
     Rule(
         "PMRT-4a-PNND",
@@ -931,7 +1021,7 @@ RULES: tuple[Rule, ...] = (
         _pmrt_4a_pnnd,
         ("baby.birthweight_g", "baby.received_neonatal_care"),
         PMRT_DEADLINES,
-        "note §4a; PMRT FAQs (npeu.ox.ac.uk/pmrt/faqs)",
+        "PMRT FAQs (npeu.ox.ac.uk/pmrt/faqs)",
         Confidence.CONFIRMED,
         note="Babies with brain injury who survive are not for PMRT.",
     ),
@@ -943,7 +1033,7 @@ RULES: tuple[Rule, ...] = (
         _cdop_8,
         (),
         CDOP_DEADLINES,
-        "note §8; Working Together / Child Death Review statutory guidance as cited by Nottinghamshire and "
+        "Working Together / Child Death Review statutory guidance as cited by Nottinghamshire and "
         "Norfolk child death review procedures; NCMD 'The Cascade integrated system'",
         Confidence.CONFIRMED,
     ),
@@ -955,7 +1045,7 @@ RULES: tuple[Rule, ...] = (
         _doc_7,
         ("notifiable_safety_incident",),
         DOC_DEADLINES,
-        "note §7; CQC 'Regulation 20: Duty of candour' (Health and Social Care Act 2008 (Regulated Activities) "
+        "CQC 'Regulation 20: Duty of candour' (Health and Social Care Act 2008 (Regulated Activities) "
         "Regulations 2014)",
         Confidence.CONFIRMED,
         note="For MNSI referrals the initial Duty of Candour must be completed before MNSI contacts the family.",
@@ -968,7 +1058,7 @@ RULES: tuple[Rule, ...] = (
         _lfpse_6,
         (),
         LFPSE_DEADLINES,
-        "note §6; NHS England 'Learn from patient safety events (LFPSE) service' and primary-care LFPSE page",
+        "NHS England 'Learn from patient safety events (LFPSE) service' and primary-care LFPSE page",
         Confidence.CONFIRMED,
     ),
     Rule(
@@ -978,7 +1068,7 @@ RULES: tuple[Rule, ...] = (
         _psirf_5_never_event,
         ("never_event",),
         PSII_DEADLINES,
-        "note §5; PSIRF national requirements as reproduced in Croydon Health Services PSIRP §5",
+        "PSIRF national requirements as reproduced in Croydon Health Services PSIRP §5",
         Confidence.CONFIRMED,
     ),
     Rule(
@@ -989,7 +1079,7 @@ RULES: tuple[Rule, ...] = (
         _psirf_5_lfd,
         ("death_likely_due_to_problems_in_care",),
         PSII_DEADLINES,
-        "note §5; PSIRF national requirements as reproduced in Croydon Health Services PSIRP §5",
+        "PSIRF national requirements as reproduced in Croydon Health Services PSIRP §5",
         Confidence.CONFIRMED,
         note="Otherwise the local learning response (PSII, after action review, swarm huddle, MDT review...) is "
         "the trust's choice under its PSIRP.",
@@ -1004,7 +1094,7 @@ EXCLUSIONS: tuple[Exclusion, ...] = (
         "MNSI",
         "Incidents meeting MNSI criteria are referred to MNSI for an independent PSII, which replaces the "
         "trust's own investigation: no local PSII.",
-        "note §5, §1c; PSIRF national requirements (Croydon Health Services PSIRP §5); MNSI 'Refer a case to us'",
+        "PSIRF national requirements (Croydon Health Services PSIRP §5); MNSI 'Refer a case to us'",
         Confidence.CONFIRMED,
     ),
 )

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
-from matneo.measures.compute import compute, cube_for_settings
+from matneo.measures.compute import Level, compute, cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.periods import period_label
 from matneo.measures.trajectory import (
@@ -105,7 +105,11 @@ def measure_progress(
     triennial = measure.default_period == "rolling_3y"
     org = hierarchy.get(org_code) if org_code else hierarchy.get("ENG")
     result = compute(
-        [measure_id], level=org.level, period="rolling_3y" if triennial else "year", orgs=[org.code], cube=cube
+        [measure_id],
+        level=cast(Level, org.level),
+        period="rolling_3y" if triennial else "year",
+        orgs=[org.code],
+        cube=cube,
     )
     yearly = _yearly(result, triennial)
     full = {year: v for year, v in yearly.items() if v[1] == 12}

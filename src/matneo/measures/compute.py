@@ -37,7 +37,7 @@ from matneo.stats import proportion_ci, rate_ci
 Level = Literal["trust", "lmns", "region", "england"]
 Period = Literal["month", "quarter", "year", "financial_year", "rolling_12m", "rolling_3y"]
 Breakdown = Literal["ethnic_group", "imd_quintile"]
-LEVELS: tuple[str, ...] = ("trust", "lmns", "region", "england")
+LEVELS: tuple[Level, ...] = ("trust", "lmns", "region", "england")
 PERIODS: tuple[str, ...] = ("month", "quarter", "year", "financial_year", "rolling_12m", "rolling_3y")
 BREAKDOWNS: tuple[str, ...] = ("ethnic_group", "imd_quintile")
 IMD_QUINTILE_LABELS = {0: "Not recorded", 1: "1 (most deprived)", 2: "2", 3: "3", 4: "4", 5: "5 (least deprived)"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import polars as pl
@@ -85,7 +86,7 @@ def build_reference_cube(births_sql: str, measures: tuple[Measure, ...] = MEASUR
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
     try:
-        return _tidy(pl.from_arrow(con.sql(cube_sql(births_sql, measures)).to_arrow_table()))
+        return _tidy(cast(pl.DataFrame, pl.from_arrow(con.sql(cube_sql(births_sql, measures)).to_arrow_table())))
     finally:
         con.close()
 

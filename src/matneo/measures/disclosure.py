@@ -825,7 +825,8 @@ def suppress(
 
     hide_num = pl.Series("__matneo_hide_num", hidden_num)
     hide_den = pl.Series("__matneo_hide_den", hidden_den)
-    reason = np.where(primary, PRIMARY, np.where(hidden_num, SECONDARY, None))
+    # numpy's stubs reject None here, but it is what makes an object array of reasons or None.
+    reason = np.where(primary, PRIMARY, np.where(hidden_num, SECONDARY, None))  # type: ignore[call-overload]
     nulled = ["numerator", *[c for c in derived_columns if c in table.columns and c != "numerator"]]
     return (
         table.with_columns(hide_num, hide_den)

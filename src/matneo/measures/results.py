@@ -33,11 +33,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
-from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, compute, cube_for_settings
+from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, Breakdown, Period, compute, cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.disclosure import DERIVED_COLUMNS, DisclosureError, Relations
 from matneo.measures.inequalities import add_ratios
@@ -198,6 +198,7 @@ class ResultCache:
     def _period_table(self, period: str, by: str | None) -> _PeriodTable:
         """Kept as one frame with each measure's slice: pages ask for one measure at a time."""
         _check(period, by)
+        period, by = cast(Period, period), cast(Breakdown | None, by)  # both checked just above
 
         def build() -> _PeriodTable:
             cube = cube_for_settings(self._settings)

@@ -56,6 +56,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matneo.config import Settings
+from matneo.csvsafe import frame_csv
 from matneo.db import ledger
 from matneo.db.session import prepare
 from matneo.records.changes import (
@@ -72,7 +73,7 @@ from matneo.records.faults import fault_point
 from matneo.records.parse import STORE_SCHEMA, read_csv, read_parquet
 from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
 from matneo.records.status import plural
-from matneo.records.store import Manifest, Partition, RecordStore, parse_partition
+from matneo.records.store import Manifest, Partition, RecordStore, fsync_file, parse_partition
 from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 
@@ -350,7 +351,7 @@ def inspect(path: Path) -> InputFile:
 
 # -- one file -----------------------------------------------------------------------------
 def _reference_frames(hierarchy: OrgHierarchy) -> tuple[pl.DataFrame, pl.DataFrame]:
-    lookup = pl.from_arrow(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
+    lookup = pl.DataFrame(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
     trust_ref = lookup.rename({"lmns_code": "_ref_lmns_code", "region_code": "_ref_region_code"})
     site_ref = pl.DataFrame(
         {
@@ -384,8 +385,8 @@ class Loader:
         self.scope = None if scope is None else frozenset(scope)
         self.actor = actor
         self.mode = mode
-        self.batch_id = self.now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
         self.started = utcnow()
+        self.batch_id = self.started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]  # UTC, marked Z
         self.store = RecordStore(settings.records_dir)
         self.trust_ref, self.site_ref = _reference_frames(self.hierarchy)
 
@@ -502,6 +503,7 @@ class Loader:
             manifest = next_manifest(self.store, out, replaced) if result.months else None
             if result.rejection_file is not None:  # keep reports before the swap: an orphan beats a loss
                 final = self.settings.rejections_dir / result.rejection_file.name
+                fsync_file(result.rejection_file)
                 os.replace(result.rejection_file, final)
                 result.rejection_file = final
             batch = self._batch_record(file_batch, item, result)
@@ -509,6 +511,7 @@ class Loader:
             if manifest is not None:
                 self.store.undo_dir.mkdir(parents=True, exist_ok=True)  # kept before the swap, as reports are
                 before.write_parquet(self.store.undo_dir / f"{file_batch}.parquet")
+                fsync_file(self.store.undo_dir / f"{file_batch}.parquet")  # on disk before the load is live
                 manifest.batch = batch
                 version = self.store.commit(out, replaced, manifest)
         finally:
@@ -545,11 +548,9 @@ class Loader:
         if len(violations):
             counts = violations.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
             result.top_reasons = [(reason, n) for reason, n in counts.head(5).iter_rows()]
-            report = (
-                staging / f"{self.now.strftime('%Y%m%dT%H%M%S')}-{self.batch_id[-8:]}-{item.path.stem}-rejections.csv"
-            )
-            violations.sort(["_row", "rule"]).select(
-                pl.lit(str(item.path)).alias("source_file"),
+            report = staging / f"{self.batch_id}-{item.path.stem}-rejections.csv"
+            table = violations.sort(["_row", "rule"]).select(
+                pl.lit(item.path.name).alias("source_file"),  # the file's name, never a server path
                 pl.col("_row").alias("row"),
                 "field",
                 pl.when(pl.col("value").str.len_chars() > REPORT_VALUE_CHARS)
@@ -558,7 +559,8 @@ class Loader:
                 .alias("value"),
                 "reason",
                 "rule",
-            ).write_csv(report)
+            )
+            report.write_text(frame_csv(table), encoding="utf-8")  # values typed by others: no formulas
             result.rejection_file = report
         ordered = [pl.col(name).cast(dtype) for name, dtype in STORE_SCHEMA.items()]
         lmns_region = [
@@ -575,8 +577,8 @@ class Loader:
     def _batch_record(self, batch_id: str, item: InputFile, result: FileResult) -> dict[str, Any]:
         return {
             "batch_id": batch_id,
-            "started_at": self.started.isoformat(timespec="seconds"),
-            "finished_at": utcnow().isoformat(timespec="seconds"),
+            "started_at": ledger.batch_time(self.started),
+            "finished_at": ledger.batch_time(utcnow()),
             "files": [
                 {
                     "file_name": str(item.path),
@@ -713,8 +715,14 @@ def load_files(
     return loader.run(paths, dry_run=dry_run, allow_shrink=allow_shrink, expect_version=expect_version)
 
 
-def record_failure(settings: Settings, path: Path, problem: str) -> None:
-    """Put an unreadable file in the ledger as failed, so the Data page can show why."""
+def record_failure(settings: Settings, path: Path, problem: str, actor: str | None = None) -> None:
+    """Put an unreadable file in the ledger as failed, so the Data page can show why.
+
+    With an ``actor`` (an upload through the web), the ledger row names them and the
+    ``records.upload_failed`` audit event is written in the same transaction as the row
+    (:func:`matneo.db.ledger.record_batch`): a failure is never in the ledger unaudited, nor
+    audited without its row.
+    """
     prepare(settings.database_url)
     sha256 = ""
     size = 0
@@ -724,7 +732,7 @@ def record_failure(settings: Settings, path: Path, problem: str) -> None:
             while chunk := handle.read(READ_CHUNK):
                 digest.update(chunk)
         sha256, size = digest.hexdigest(), path.stat().st_size
-    stamp = utcnow().isoformat(timespec="seconds")
+    stamp = ledger.batch_time(utcnow())
     ledger.record_batch(
         settings.database_url,
         {
@@ -742,8 +750,24 @@ def record_failure(settings: Settings, path: Path, problem: str) -> None:
                     "rows_read": 0,
                     "rows_loaded": 0,
                     "rows_rejected": 0,
+                    "actor": actor,
                 }
             ],
         },
         None,
     )
+
+
+def rejection_report_csv(path: Path) -> str:
+    """A stored rejection report as it is downloaded: the file's name only, formulas neutralised.
+
+    New reports are written this way; this also makes safe the reports written before, which
+    named the file by its full server path and kept uploaded values as they were.
+    """
+    report = pl.read_csv(path, infer_schema=False)
+    fixes = []
+    if "source_file" in report.columns:
+        fixes.append(pl.col("source_file").str.replace(r"^.*[/\\]", ""))
+    if "row" in report.columns:
+        fixes.append(pl.col("row").cast(pl.Int64, strict=False))
+    return frame_csv(report.with_columns(fixes))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -51,10 +52,10 @@ STORE_SCHEMA: dict[str, pl.DataType] = {f.name: polars_type(f) for f in FIELDS}
 
 @dataclass
 class Parsed:
-    """A file's rows: typed fields, ``_row`` numbers, ``__unparsed`` flags; text if it was needed."""
+    """A file's rows: typed fields, ``_row`` numbers, ``__unparsed`` flags; the text-read fields as submitted."""
 
     typed: pl.DataFrame
-    text: pl.DataFrame | None
+    text: pl.DataFrame
 
 
 def _lenient(field: Field, text: pl.Expr) -> pl.Expr:
@@ -145,7 +146,7 @@ def read_csv(path: Path, header: list[str]) -> Parsed:
     """Read a UTF-8 CSV whose header has been checked; header names match without surrounding spaces."""
     source = {name.strip(): name for name in header}
     present = [name for name in FIELD_NAMES if name in source]
-    options = {"columns": [source[n] for n in present], "row_index_name": "_row", "row_index_offset": 2}
+    options: dict[str, Any] = {"columns": [source[n] for n in present], "row_index_name": "_row", "row_index_offset": 2}
     text = {source[n]: pl.String() for n in present}
     quick = {source[f.name]: polars_type(f) for f in FIELDS if f.type in ("int", "bool") and f.name in source}
     try:

@@ -135,7 +135,7 @@ def _when(moment: dt.datetime | None) -> str:
 
 
 def _batch_record(batch_id: str, load: Load, changes: list[MonthChange], actor: str) -> dict[str, Any]:
-    now = utcnow().isoformat(timespec="seconds")
+    now = ledger.batch_time(utcnow())
     return {
         "batch_id": batch_id[:40],
         "started_at": now,

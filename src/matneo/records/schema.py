@@ -1,7 +1,9 @@
 """The birth record: one row per baby, the contract between data producers and MatNeo.
 
-Field names are ours, modelled on the Maternity Services Data Set v2 (MSDS, DCB1513) as set
-out in ``shared/DESIGN.md`` ("Birth record"). Every field is declared here once, as data:
+Field names are ours, modelled on the Maternity Services Data Set v2 (MSDS, information
+standard DCB1513; NHS England, "Maternity Services Data Set" on digital.nhs.uk, v2.0 from April
+2019) and its tables MSD001 (mother), MSD101 (booking), MSD301 (labour and delivery) and MSD401/405
+(baby). Every field is declared here once, as data:
 the synthetic generator writes it, the loader validates against it, the store's Parquet
 schema is derived from it and ``docs/birth-record.md`` documents it.
 
@@ -22,7 +24,10 @@ OUTCOMES = ("live_birth", "stillbirth", "late_fetal_loss")
 STILLBIRTH_TIMINGS = ("antepartum", "intrapartum", "unknown")
 SEXES = ("male", "female", "indeterminate", "not_known")
 ONSETS_OF_LABOUR = ("spontaneous", "induced", "not_in_labour")
-# MSDS DeliveryMethodCode 0–9 in words (see research/style-and-ecosystem.md §2a).
+# MSDS DeliveryMethodCode 0–9 in words (MSD401BabyDemographics; NHS Data Dictionary data element
+# DELIVERY METHOD, https://www.datadictionary.nhs.uk/): 0 spontaneous vertex, 1 other cephalic,
+# 2–3 forceps, 4 ventouse, 5 breech, 6 breech extraction, 7 elective and 8 emergency caesarean,
+# 9 other — as NHS England's github.com/nhsengland/msds-monthly-to-cml reads it.
 MODES_OF_DELIVERY = (
     "spontaneous_vertex",
     "spontaneous_other_cephalic",

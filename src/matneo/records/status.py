@@ -23,7 +23,8 @@ class LoadSummary:
     rows_rejected: int
     rejection_file: str | None
     error: str | None
-    finished_at: str | None
+    finished_at: str | None  # UTC, ISO 8601 with Z
+    finished: str | None = None  # London time, as people read it
 
 
 @dataclass
@@ -78,7 +79,8 @@ def store_status(settings: Settings, last: int = 10) -> StoreStatus:
             rows_rejected=load.rows_rejected,
             rejection_file=load.rejection_file,
             error=load.error,
-            finished_at=load.finished_at.isoformat(timespec="seconds") if load.finished_at else None,
+            finished_at=load.finished_at.isoformat(timespec="seconds") + "Z" if load.finished_at else None,
+            finished=moment_text(load.finished_at) if load.finished_at else None,
         )
         for load in ledger.recent_loads(settings.database_url, last)
     ]

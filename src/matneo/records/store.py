@@ -43,6 +43,19 @@ def parse_partition(path: Path) -> Partition:
     return int(path.parent.name.split("=")[1]), int(path.name.split("=")[1])
 
 
+def fsync_file(path: Path) -> None:
+    """Flush a file's contents to disk: after a power cut it is whole, not empty or torn.
+
+    ``rename`` and ``fsync`` of a directory make a name durable, not the bytes behind it; a
+    file must be fsynced itself before a pointer that makes it live is swapped in.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -187,7 +200,9 @@ class RecordStore:
                 target = building / _partition_name(partition) / source.name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(source, target)
+        staged_months = []
         for month_dir in sorted(staged.glob("year=*/month=*")):
+            staged_months.append(_partition_name(parse_partition(month_dir)))
             target = building / _partition_name(parse_partition(month_dir))
             if target.exists():
                 raise RuntimeError(f"staged partition {target.name} is also kept from the live version")
@@ -195,6 +210,12 @@ class RecordStore:
             os.rename(month_dir, target)
         manifest.version = version
         (building / "manifest.json").write_text(manifest.to_json())
+        # The new Parquet files and the manifest reach the disk before the version can go live
+        # (files linked from the live version were flushed when that version was made).
+        for name in sorted(staged_months):
+            for data_file in sorted((building / name).iterdir()):
+                fsync_file(data_file)
+        fsync_file(building / "manifest.json")
         for directory in [building, *building.glob("year=*/month=*"), *building.glob("year=*")]:
             _fsync_dir(directory)
         final = self.version_dir(version)

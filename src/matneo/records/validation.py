@@ -17,7 +17,8 @@ a stillbirth is a baby born with no signs of life at or after 24+0 weeks (Stillb
 (Definition) Act 1992); a late fetal loss is a baby born with no signs of life at 22+0–23+6
 weeks (MBRRACE-UK perinatal surveillance definitions); a neonatal death is the death of a
 live-born baby before 28 completed days (ONS); brain injury is counted among babies admitted
-to neonatal care, so only for live births (Imperial NDAU definition, research/national-figures.md);
+to neonatal care, so only for live births (Imperial NDAU definition: Gale et al.,
+Arch Dis Child Fetal Neonatal Ed 2018;103:F301–F306; denominator all live births in England);
 a late maternal death is one more than 42 days but less than one year after the end of
 pregnancy (MBRRACE-UK). Integer plausibility bounds live with the fields in ``schema.py``.
 """
@@ -260,7 +261,9 @@ CROSS_ROW_RULES: tuple[CrossRowRule, ...] = (
     ),
 )
 
-VIOLATION_SCHEMA = {"_row": pl.Int64, "rule": pl.String, "field": pl.String, "value": pl.String, "reason": pl.String}
+VIOLATION_SCHEMA = pl.Schema(
+    {"_row": pl.Int64, "rule": pl.String, "field": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 
 def with_context(typed: pl.DataFrame, trust_ref: pl.DataFrame, site_ref: pl.DataFrame, load_time: dt.datetime):

@@ -225,10 +225,37 @@ class AmbitionMeasure:
     implied_fields: tuple[str, ...] = ()
 
 
+#: Primary sources for the ambition and the national figures, cited by the ``source`` strings below.
+#: UK Parliament written answers live at questions-statements.parliament.uk (date asked / number).
+PQ_202781 = (
+    "UK Parliament written question 202781, answered 24 Oct 2023 "
+    "(https://questions-statements.parliament.uk/written-questions/detail/2023-10-16/202781)"
+)
+PQ_84835 = (
+    "UK Parliament written question 84835, answered 3 Nov 2025 "
+    "(https://questions-statements.parliament.uk/written-questions/detail/2025-10-23/84835)"
+)
+HL428 = (
+    "House of Lords written question HL428, answered 21 Dec 2023 "
+    "(https://questions-statements.parliament.uk/written-questions/detail/2023-11-20/HL428)"
+)
+ONS_BLOG_2020 = "ONS blog 'Explaining trends in baby loss in England and Wales' (G. Quayle, 20 Feb 2020)"
+NUFFIELD_2018 = (
+    "Nuffield Trust, 'Are the government's targets for reducing stillbirths and neonatal deaths achievable?' "
+    "(6 Nov 2018, https://www.nuffieldtrust.org.uk/news-item/are-the-government-s-targets-for-reducing-stillbirths-and-"
+    "neonatal-deaths-achievable)"
+)
+#: The interim (2020) values and some 2025 values of the ambition table were given to the project as from a
+#: DHSC "Safer Maternity Care" progress report (2021); that document was not located, so they are marked.
+PROGRESS_REPORT_2021 = (
+    "value as attributed to DHSC 'Safer Maternity Care' progress report (2021), which was not located: "
+    "needs local confirmation"
+)
+
 _AMBITION_SOURCE = (
-    "DHSC, Safer Maternity Care (Nov 2015: halve by 2030, 20% by 2020; brought forward to 2025 in Nov 2017); "
-    "values as in shared/DESIGN.md (Safer Maternity Care Progress Report 2021) checked against "
-    "shared/research/national-figures.md §3–4"
+    "DHSC, Safer Maternity Care (Nov 2015: halve by 2030, 20% by 2020; brought forward to 2025 in Nov 2017, "
+    "'Safer Maternity Care: The National Maternity Safety Strategy – Progress and Next Steps'); interim values: "
+    + PROGRESS_REPORT_2021
 )
 
 AMBITION: dict[str, AmbitionMeasure] = {
@@ -247,8 +274,8 @@ AMBITION: dict[str, AmbitionMeasure] = {
             reduction_2020=0.2,
             reduction_2025=0.5,
             source=(
-                "Baseline: ONS Births in England and Wales, via PQ 202781 (24 Oct 2023). "
-                "2025 target 2.5: DHSC, PQ 84835 (Nov 2025). " + _AMBITION_SOURCE
+                "Baseline: ONS Births in England and Wales, via " + PQ_202781 + ". "
+                "2025 target 2.5: DHSC, " + PQ_84835 + ". " + _AMBITION_SOURCE
             ),
             note=(
                 "2020 value 4.1 not found published as a target: the interim ambition was published only as a "
@@ -270,7 +297,7 @@ AMBITION: dict[str, AmbitionMeasure] = {
             target_2025=1.0,
             reduction_2020=0.2,
             reduction_2025=0.5,
-            source="2025 target 1.0: ONS Child and infant mortality 2021; DHSC PQ 84835. " + _AMBITION_SOURCE,
+            source="2025 target 1.0: ONS Child and infant mortality 2021; DHSC, " + PQ_84835 + ". " + _AMBITION_SOURCE,
             note=(
                 "The 2010 baseline was not found stated as a number; ≈2.0 is implied because the published 2025 "
                 "target of 1.0 is a 50% reduction. The 2020 interim target was published only as a 20% reduction "
@@ -290,7 +317,7 @@ AMBITION: dict[str, AmbitionMeasure] = {
             target_2025=1.5,
             reduction_2020=0.2,
             reduction_2025=0.5,
-            source="Baseline and 2025 target: ONS blog (20 Feb 2020); Nuffield Trust (2018). " + _AMBITION_SOURCE,
+            source=f"Baseline and 2025 target: {ONS_BLOG_2020}; {NUFFIELD_2018}. " + _AMBITION_SOURCE,
             note=(
                 "The original basis of the ambition, replaced by the ≥24-week measure because registrations of live "
                 "births under 24 weeks rose (pushing this rate up while the ≥24-week rate fell). The 2020 interim "
@@ -309,10 +336,10 @@ AMBITION: dict[str, AmbitionMeasure] = {
             target_2025=None,
             reduction_2020=None,
             reduction_2025=0.5,
-            source="shared/DESIGN.md ambition table (Safer Maternity Care Progress Report 2021); not verified",
+            source="50% reduction by 2025 and the '18% lower by 2019' trajectory: " + PROGRESS_REPORT_2021,
             note=(
-                "No baseline or target value was found. The design notes record an '18% lower by 2019' trajectory "
-                "and a 50% reduction by 2025 from the Progress Report; both were not verified in the research. "
+                "No baseline or target value was found. An '18% lower by 2019' trajectory and a 50% reduction by "
+                "2025 are attributed to the 2021 progress report; both are not verified in a published source. "
                 "MBRRACE-UK perinatal rates are UK-wide, ≥24 weeks with terminations excluded, so are not the same "
                 "series as ONS rates."
             ),
@@ -333,7 +360,7 @@ AMBITION: dict[str, AmbitionMeasure] = {
             target_2025=2.2,
             reduction_2020=0.2,
             reduction_2025=0.5,
-            source="Baseline: Imperial College NDAU corrected series, via PQ 202781 (24 Oct 2023). " + _AMBITION_SOURCE,
+            source="Baseline: Imperial College NDAU corrected series, via " + PQ_202781 + ". " + _AMBITION_SOURCE,
             note=(
                 "Target values not found published: the ambition is stated only as a 20% reduction by 2020 and a "
                 "50% reduction by 2025 (HL428). 4.3 × 0.8 = 3.44 and 4.3 × 0.5 = 2.15, so 3.5 and 2.2 follow only "
@@ -357,7 +384,7 @@ AMBITION: dict[str, AmbitionMeasure] = {
             target_2025=5.3,
             reduction_2020=0.2,
             reduction_2025=0.5,
-            source="2025 target 5.3: DHSC PQ 84835; HL428. Series: MBRRACE-UK (UK rate). " + _AMBITION_SOURCE,
+            source=f"2025 target 5.3: DHSC, {PQ_84835}; {HL428}. Series: MBRRACE-UK (UK rate). " + _AMBITION_SOURCE,
             note=(
                 "A UK rate: no England-only rate is published. The 2009–11 baseline was not found as a number; "
                 "≈10.6 is implied by DHSC statements (11.56 for 2019–21 is 'a 9% increase from the 2009–2011 "
@@ -379,11 +406,12 @@ AMBITION: dict[str, AmbitionMeasure] = {
             reduction_2020=None,
             reduction_2025=None,
             source=(
-                "HL428; DHSC response (Jan 2025); Dorries, Westminster Hall debate (20 Jul 2021). " + _AMBITION_SOURCE
+                HL428 + "; DHSC response to the Lords Preterm Birth Committee (14 Jan 2025); Dorries, Westminster "
+                "Hall debate (20 Jul 2021). Baseline year 2015: " + PROGRESS_REPORT_2021
             ),
             note=(
                 "Added to the ambition in Nov 2017 as 8% → 6% by 2025, with no interim target. The baseline year is "
-                "loosely defined: the design notes give 2015, HL428 describes 'around 8% of all births in 2017'. "
+                "loosely defined: the ambition table gives 2015, HL428 describes 'around 8% of all births in 2017'. "
                 "ONS reports a different series (live births under 37 weeks as % of live births, England and Wales)."
             ),
         ),
@@ -407,14 +435,16 @@ class NationalFigure:
 
 
 NATIONAL_FIGURES: tuple[NationalFigure, ...] = (
-    NationalFigure("stillbirth_rate", "2010", 5.1, "per 1,000 total births", "ONS, via PQ 202781 (24 Oct 2023)"),
-    NationalFigure("stillbirth_rate", "2019", 3.8, "per 1,000 total births", "ONS, via PQ 202781 (24 Oct 2023)"),
+    NationalFigure("stillbirth_rate", "2010", 5.1, "per 1,000 total births", "ONS, via " + PQ_202781),
+    NationalFigure("stillbirth_rate", "2019", 3.8, "per 1,000 total births", "ONS, via " + PQ_202781),
     NationalFigure(
         "neonatal_mortality_24wk",
         "2010",
         2.0,
         "per 1,000 live births",
-        "Implied by the ambition (2025 target 1.0 = 50% reduction; ONS CMS 2021, PQ 84835)",
+        "Implied by the ambition (2025 target 1.0 = 50% reduction; ONS Child and infant mortality 2021, "
+        + PQ_84835
+        + ")",
         note="Not found stated as a published figure; implied.",
     ),
     NationalFigure(
@@ -422,8 +452,11 @@ NATIONAL_FIGURES: tuple[NationalFigure, ...] = (
         "2019",
         1.4,
         "per 1,000 live births",
-        "shared/DESIGN.md (Safer Maternity Care Progress Report 2021)",
-        note="Not among the figures verified in research/national-figures.md (2015 1.6, 2020 1.3, 2021 1.4).",
+        PROGRESS_REPORT_2021,
+        note=(
+            "Not among the published ≥24-week figures found (2015 1.6, PQ 65335; 2020 1.3 and 2021 1.4, "
+            "ONS Child and infant mortality)."
+        ),
     ),
     NationalFigure(
         "preterm_birth_rate",
@@ -439,7 +472,7 @@ NATIONAL_FIGURES: tuple[NationalFigure, ...] = (
         "2017",
         8.1,
         "%",
-        "shared/DESIGN.md; HL428 gives 'around 8% of all births in 2017'",
+        PROGRESS_REPORT_2021 + "; " + HL428 + " gives 'around 8% of all births in 2017'",
         note="The one-decimal value was not verified; HL428 states only 'around 8%'.",
     ),
     NationalFigure(
@@ -447,7 +480,7 @@ NATIONAL_FIGURES: tuple[NationalFigure, ...] = (
         "2019",
         7.9,
         "%",
-        "shared/DESIGN.md",
+        PROGRESS_REPORT_2021,
         note="Not verified for England 2019; ONS/DHSC give 7.9% for England 2022 and 7.7% for 2021.",
     ),
     NationalFigure(
@@ -455,7 +488,7 @@ NATIONAL_FIGURES: tuple[NationalFigure, ...] = (
         "2010",
         4.3,
         "per 1,000 live births",
-        "Imperial College NDAU corrected series, via PQ 202781 (24 Oct 2023)",
+        "Imperial College NDAU corrected series, via " + PQ_202781,
         note="NNRD coverage incomplete in 2010–11.",
     ),
     NationalFigure(
@@ -463,11 +496,14 @@ NATIONAL_FIGURES: tuple[NationalFigure, ...] = (
         "2019",
         4.2,
         "per 1,000 live births",
-        "Imperial College NDAU corrected series, via PQ 202781 (24 Oct 2023)",
+        "Imperial College NDAU corrected series, via " + PQ_202781,
     ),
     NationalFigure("live_births", "2017", 646_794, "live births", "ONS Births in England and Wales, via PQ 10767"),
 )
-"""Published England figures (see shared/research/national-figures.md for the full series)."""
+"""Published England figures. The full series are in the sources named: ONS *Births in England and Wales* and
+*Child and infant mortality in England and Wales* (ons.gov.uk), the Imperial College NDAU brain-injury reports
+(https://www.imperial.ac.uk/neonatal-data-analysis-unit/neonatal-data-analysis-unit/reports-brain-injury-surveillance/)
+and the written answers above."""
 
 
 def national_figure(measure_id: str, period: str) -> NationalFigure:

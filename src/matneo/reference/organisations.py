@@ -483,7 +483,9 @@ def load_hierarchy(organisations_csv: Path | None = None, sites_csv: Path | None
     is_packaged = Path(organisations_csv).resolve() == packaged_orgs.resolve()
     if is_packaged and sites_csv is None:
         sites_csv = _packaged_path(SITES_FILE)
-    packaged_pair = is_packaged and Path(sites_csv).resolve() == _packaged_path(SITES_FILE).resolve()
+    packaged_pair = (
+        is_packaged and sites_csv is not None and Path(sites_csv).resolve() == _packaged_path(SITES_FILE).resolve()
+    )
     return _hierarchy_from(Path(organisations_csv), sites_csv, _packaged_version() if packaged_pair else None)
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -43,6 +44,9 @@ from matneo.measures.counts import denominator_column, numerator_column
 from matneo.measures.definitions import DERIVED_COLUMNS, MEASURES_BY_ID, Measure, get_measures
 from matneo.reference.codes import BIRTH_WEIGHT_BANDS, GESTATION_BANDS, Band
 from matneo.stats.ci import EXACT_COUNT_THRESHOLD, byar_ci, poisson_exact_ci
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 __all__ = [
     "MATERNAL_AGE_BANDS",
@@ -156,7 +160,7 @@ are either not in the store schema's bands or not yet banded), which is a known 
 
 def _band_expr(value: pl.Expr, bands: tuple[Band, ...]) -> pl.Expr:
     """Label of the band holding ``value`` (inclusive integer bands); NOT_RECORDED for null or out of range."""
-    chain = pl.when(value.is_null()).then(pl.lit(NOT_RECORDED))
+    chain: Then | ChainedThen = pl.when(value.is_null()).then(pl.lit(NOT_RECORDED))
     for band in bands:
         condition = value >= band.min_inclusive
         if band.max_inclusive is not None:
@@ -238,8 +242,8 @@ def strata_counts(
     columns = _strata_for([m.id for m in measures])
     keys = [*by, *columns]
     counts = [c for m in measures for c in (numerator_column(m), denominator_column(m))]
-    schema: dict[str, pl.DataType] = {k: pl.Int64 if k in ("year", "month") else pl.String for k in keys}
-    schema.update({c: pl.Int64 for c in counts})
+    schema: dict[str, pl.DataType] = {k: pl.Int64() if k in ("year", "month") else pl.String() for k in keys}
+    schema.update({c: pl.Int64() for c in counts})
     if not files:
         return pl.DataFrame(schema=schema)
     source = pl.scan_parquet(files, hive_partitioning=True)
@@ -387,7 +391,7 @@ def expected_risk(
         source = files_or_frame
     else:
         if not files_or_frame:
-            schema = {"trust_code": pl.String, "birth_datetime": pl.Datetime("us"), "observed": pl.Int8}
+            schema = {"trust_code": pl.String(), "birth_datetime": pl.Datetime("us"), "observed": pl.Int8()}
             return pl.DataFrame(schema=schema | {"risk": pl.Float64})
         source = pl.scan_parquet(files_or_frame, hive_partitioning=True)
     num, den = numerator_column(measure), denominator_column(measure)

@@ -190,7 +190,9 @@ def _scores(y: npt.NDArray[np.float64], p: npt.NDArray[np.float64], r: float) ->
         return y * math.log(r) - np.log1p((r - 1.0) * p)
 
 
-def _reflected_walk(w: npt.NDArray[np.float64], start: float = 0.0) -> npt.NDArray[np.float64]:
+def _reflected_walk(
+    w: npt.NDArray[np.float64], start: float | npt.NDArray[np.float64] = 0.0
+) -> npt.NDArray[np.float64]:
     """Path of S_t = max(0, S_{t−1} + W_t) from S_0 = ``start``, without resets, vectorised.
 
     Lindley's closed form S_t = C_t − min(−S_0, C_1, ..., C_t), with C_t the cumulative sum of W

@@ -137,6 +137,7 @@ def refresh(url: str, detected: pl.DataFrame, as_of: dt.date, quiet_months: int 
 
         open_entries = session.scalars(select(Signal).where(Signal.status != "closed")).all()
         by_key = {(s.trust_code, s.measure, s.method): s for s in open_entries}
+        entry: Signal | None
         for key, entry in by_key.items():
             if key in episodes:
                 continue

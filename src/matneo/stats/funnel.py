@@ -9,18 +9,17 @@ is not.
 
 Sources (restated from the maths; no code is copied):
 
-* PHEindicatormethods v2.1.0 (``ukhsa-collaboration/PHEindicatormethods@093fd288``,
-  ``R/Funnels.R`` and ``R/utils.R``): funnel limits for proportions, rates and ratios and
-  the two PHE levels, "2s" = 95% and "3s" = 99.8% (research note
-  ``/work/shared/research/stats-methods.md`` §2). This is the method of the Fingertips
-  technical guidance, which NHS analysts know.
+* PHEindicatormethods v2.1.0 (https://github.com/ukhsa-collaboration/PHEindicatormethods,
+  commit 093fd288, 13 Dec 2024; ``R/Funnels.R`` and ``R/utils.R``): funnel limits for
+  proportions, rates and ratios and the two PHE levels, "2s" = 95% and "3s" = 99.8%. This is
+  the method of the Fingertips technical guidance, which NHS analysts know.
 * Spiegelhalter DJ. Funnel plots for comparing institutional performance. Stat Med
   2005;24:1185–1202, and Spiegelhalter DJ. Handling over-dispersion of performance
   indicators. Qual Saf Health Care 2005;14:347–351: variance-stabilising transforms,
   winsorised overdispersion factor φ and the additive random-effects variance τ²
-  (DerSimonian–Laird form). FunnelPlotR v0.6.0 (``nhs-r-community/FunnelPlotR@9020d497``,
-  ``R/od_adjustment.R``, ``R/calculate_limits.R``) is the NHS-R implementation (research
-  note §3).
+  (DerSimonian–Laird form). FunnelPlotR v0.6.0 (https://github.com/nhs-r-community/FunnelPlotR,
+  commit 9020d497, 21 Jul 2025; ``R/od_adjustment.R``, ``R/calculate_limits.R``) is the NHS-R
+  implementation.
 
 Conventions (shared with :mod:`matneo.stats.ci`):
 
@@ -177,7 +176,7 @@ def _proportion_limits(n: FloatArray, a: FloatArray, z: float) -> tuple[FloatArr
     interval just touches the baseline a (``sigma_adjustment`` in ``R/Funnels.R``, a
     closed-form quadratic). Because the Wilson interval is the set of a with
     |p̂ − a| ≤ z·√(a(1 − a)/n), that proportion is exactly a ± z·√(a(1 − a)/n)
-    (research note §2, checked against PHE's 100-row test table in the tests).
+    (a derived identity, checked against PHE's 100-row test table in the tests).
     """
     with np.errstate(all="ignore"):
         safe_n = np.where(n > 0, n, 1.0)
@@ -317,8 +316,8 @@ def funnel_limits(
     ``denominator`` and ``baseline`` broadcast against each other. ``baseline`` is on the
     output scale (e.g. 80.6 with ``multiplier=100`` for 80.6%).
 
-    * ``"proportion"`` (PHEindicatormethods ``R/Funnels.R``, ``sigma_adjustment``; research
-      note §2): with a = baseline / multiplier and z = :func:`~matneo.stats.ci.z_value`,
+    * ``"proportion"`` (PHEindicatormethods ``R/Funnels.R``, ``sigma_adjustment``): with
+      a = baseline / multiplier and z = :func:`~matneo.stats.ci.z_value`,
       limits = a ± z·√(a(1 − a)/N), clipped to [0, 1], times multiplier. This is the set of
       observed proportions whose Wilson score interval contains a, so a unit is outside
       the limits exactly when its Wilson interval excludes the baseline. The baseline must
@@ -506,9 +505,8 @@ def overdispersion(
     """Estimate overdispersion φ and between-unit variance τ² (Spiegelhalter 2005).
 
     Method (Spiegelhalter, Stat Med 2005;24:1185–1202 and Qual Saf Health Care
-    2005;14:347–351; as implemented by FunnelPlotR ``R/od_adjustment.R``; research note
-    §3). Each unit i gets a transformed value Yᵢ with within-unit standard error sᵢ and a
-    z-score zᵢ = (Yᵢ − θ₀)/sᵢ:
+    2005;14:347–351; as implemented by FunnelPlotR ``R/od_adjustment.R``). Each unit i gets
+    a transformed value Yᵢ with within-unit standard error sᵢ and a z-score zᵢ = (Yᵢ − θ₀)/sᵢ:
 
     ======================  =========================  ==============  =====================
     kind                    Yᵢ                         sᵢ              θ₀
@@ -728,7 +726,7 @@ def _axis_ceiling(x: float) -> float:
 def _curve_grid(denominators: FloatArray, points: int, statistic: Statistic) -> FloatArray:
     """Denominators for the limit lines: PHE's axis range and geometric grid.
 
-    PHEindicatormethods ``calculate_funnel_limits`` (research note §2 "Chart axis"):
+    PHEindicatormethods ``calculate_funnel_limits`` (``R/Funnels.R``):
 
     * axis minimum 0 if max > 2·min, else 95% of the minimum rounded down to its leading
       digit; axis maximum 105% of the maximum rounded up to two significant figures;

@@ -131,7 +131,7 @@ class TrustTable:
 
 def build_trust_table(hierarchy: HierarchyLike, seed: int) -> TrustTable:
     """Draw every trust's fixed characteristics (see the module docstring for why per trust)."""
-    trusts = sorted({_code_of(t) for t in hierarchy.trusts()} - {None})
+    trusts = sorted({code for t in hierarchy.trusts() if (code := _code_of(t)) is not None})
     if not trusts:
         raise ValueError("the organisation hierarchy has no trusts")
     n_trusts = len(trusts)

@@ -3,8 +3,22 @@
 The generator does not invent national rates: every year's intercepts are solved so that the
 expected national rate equals the value read from this table (see
 :func:`matneo.synth.sampling.calibrate_intercept`). Keeping the numbers here, with where each
-came from, lets a reviewer check the synthetic data against the published series in
-``shared/DESIGN.md`` and ``shared/research/national-figures.md`` without reading the model.
+came from, lets a reviewer check the synthetic data against the published series without
+reading the model. The sources named in the table:
+
+* ONS *Births in England and Wales* and *Child and infant mortality in England and Wales*
+  (ons.gov.uk), including the ONS blog "Explaining trends in baby loss in England and Wales"
+  (20 Feb 2020);
+* UK Parliament written answers, at
+  ``https://questions-statements.parliament.uk/written-questions/detail/<date asked>/<number>``:
+  PQ 202781 (asked 16 Oct 2023, answered 24 Oct 2023: England stillbirths and NDAU brain
+  injuries 2010–2022), PQ 84835 (2025-10-23), PQ 65335 (2025-07-07), HL428 (2023-11-20);
+* Imperial College NDAU brain-injury reports (corrected series),
+  ``https://www.imperial.ac.uk/neonatal-data-analysis-unit/neonatal-data-analysis-unit/reports-brain-injury-surveillance/``;
+* MBRRACE-UK *Saving Lives, Improving Mothers' Care* triennial maternal mortality rates (npeu.ox.ac.uk/mbrrace-uk);
+* the ambition values attributed to DHSC's "Safer Maternity Care" progress report (2021), a
+  document that was not located: those values need local confirmation
+  (see :data:`matneo.reference.codes.PROGRESS_REPORT_2021`).
 
 Values between anchor years are linearly interpolated; before the first anchor and after the
 last one the end value is held. Anchors marked *illustrative* are plausible values chosen for
@@ -18,9 +32,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-
-DESIGN = "shared/DESIGN.md"
-FIGURES = "shared/research/national-figures.md"
 
 
 @dataclass(frozen=True)
@@ -52,58 +63,60 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
                 "live_births",
                 "live births in England per year (scale 1.0)",
                 {2010: 687_000, 2017: 646_794, 2022: 577_046, 2023: 570_000},
-                "2017 = 646,794 published (ONS via PQ 10767; DESIGN.md); 2022 = 577,046 published "
-                "(ONS, via a secondary page; national-figures.md §1); 2010 ≈ 687k and ≈ 570k from "
+                "2017 = 646,794 published (ONS Births in England and Wales, via PQ 10767); 2022 = 577,046 "
+                "published (ONS, via a secondary page); 2010 ≈ 687k and ≈ 570k from "
                 "2023 are approximate (task brief), not citations.",
             ),
             Target(
                 "stillbirth_per_1000",
                 "stillbirths ≥24+0 wk per 1,000 total births (live + still)",
                 {2010: 5.1, 2019: 3.8, 2021: 3.6},
-                "5.1 (2010) and 3.8 (2019): ONS via PQ 202781 (DESIGN.md, national-figures.md §4); "
+                "5.1 (2010) and 3.8 (2019): ONS Births in England and Wales, via PQ 202781 (24 Oct 2023); "
                 "≈3.6 from 2021 approximate (brief; ONS 2022 ≈ 3.5).",
             ),
             Target(
                 "neonatal_24_per_1000",
                 "deaths <28 days of babies born ≥24+0 wk per 1,000 live births ≥24+0 wk",
                 {2010: 2.0, 2019: 1.4, 2021: 1.35},
-                "2.0 implied 2010 baseline and 1.4 (2019): DESIGN.md; national-figures.md §2 gives "
-                "1.6 (2015), 1.3 (2020), 1.4 (2021, 2023); ≈1.35 after 2021 approximate.",
+                "2.0 implied 2010 baseline (2025 target 1.0 = half, PQ 84835); 1.4 (2019) as attributed to the "
+                "2021 progress report (needs local confirmation); published: 1.6 (2015, PQ 65335), 1.3 (2020), "
+                "1.4 (2021; 2023, PQ 84835); ≈1.35 after 2021 approximate.",
             ),
             Target(
                 "neonatal_22_23_per_1000",
                 "deaths <28 days of babies born alive at 22+0–23+6 wk per 1,000 live births (all)",
                 {2010: 0.8},
                 "The gap between the all-gestation and ≥24 wk neonatal rates (2.9 vs ≈2.0 in 2010, "
-                "2.8 vs ≈1.4–1.5 in 2017–19; national-figures.md §2), rounded to ≈0.8 (brief).",
+                "2.8 vs ≈1.4–1.5 in 2017–19; ONS blog, 20 Feb 2020), rounded to ≈0.8 (brief).",
             ),
             Target(
                 "live_births_22_23_pct",
                 "live births at 22+0–23+6 wk, % of all live births",
                 {2010: 0.10, 2017: 0.14, 2018: 0.13},
-                "0.13% of E&W live births in 2018 (ONS, national-figures.md §2) with the 2014–17 "
-                "rise described there; 2010 = 0.10% illustrative.",
+                "0.13% of E&W live births in 2018 (ONS Child and infant mortality 2018) with the 2014–17 "
+                "rise (376 to 564 extremely preterm live births) reported there; 2010 = 0.10% illustrative.",
             ),
             Target(
                 "late_fetal_loss_per_1000",
                 "late fetal losses (22+0–23+6 wk, born without signs of life) per 1,000 total births",
                 {2010: 0.5},
-                "Illustrative (MBRRACE-UK reports late fetal losses separately; no England figure in "
-                "national-figures.md).",
+                "Illustrative (MBRRACE-UK reports late fetal losses separately; no published England figure "
+                "was found).",
             ),
             Target(
                 "preterm_pct",
                 "births (live + still) 24+0–36+6 wk, % of births ≥24+0 wk",
                 {2010: 7.3, 2017: 8.1, 2019: 7.9},
-                "7.3% (2010), 8.1% (2017), 7.9% (2019): DESIGN.md 'Published national figures'; held "
-                "at 7.9% after (England 2022 = 7.9%, national-figures.md §1).",
+                "7.3% (2010), 8.1% (2017), 7.9% (2019): as attributed to the 2021 progress report (needs local "
+                "confirmation; HL428 gives 'around 8% of all births in 2017'); held at 7.9% after (England "
+                "2022 = 7.9%, ONS via the Lords Library briefing on the Preterm Birth Committee report).",
             ),
             Target(
                 "brain_injury_per_1000",
                 "brain injuries during or soon after birth (NDAU definition) per 1,000 live births",
                 {2010: 4.3, 2015: 4.6, 2019: 4.2},
-                "4.3 (2010) and 4.2 (2019): Imperial NDAU corrected series via PQ 202781 (DESIGN.md, "
-                "national-figures.md §2); the 2015 mid-decade 4.6 is illustrative within the "
+                "4.3 (2010) and 4.2 (2019): Imperial NDAU corrected series via PQ 202781 (24 Oct 2023); "
+                "the 2015 mid-decade 4.6 is illustrative within the "
                 "published 4.2–4.7 range.",
             ),
             Target(
@@ -111,7 +124,7 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
                 "direct + indirect maternal deaths ≤42 days per 100,000 maternities",
                 {2010: 10.6, 2014: 8.8, 2015: 9.8, 2020: 11.7, 2021: 13.4, 2022: 12.7, 2023: 12.8},
                 "MBRRACE-UK triennial UK rates placed at the triennium's middle year "
-                "(national-figures.md §2, §4): 2009–11 ≈ 10.6 implied baseline, 2013–15 8.8 "
+                "(MBRRACE-UK reports, via written answers and summaries): 2009–11 ≈ 10.6 implied baseline, 2013–15 8.8 "
                 "(secondary, caution), 2014–16 9.8, 2019–21 11.66, 2020–22 13.41, 2021–23 12.7, "
                 "2022–24 12.8. UK rates used for England, as DHSC does.",
             ),
@@ -119,13 +132,13 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
                 "maternal_coincidental_per_100000",
                 "coincidental maternal deaths ≤42 days per 100,000 maternities",
                 {2010: 1.0},
-                "Illustrative; excluded from the maternal mortality measure (national-figures.md §2).",
+                "Illustrative; excluded from the maternal mortality measure (MBRRACE-UK definition).",
             ),
             Target(
                 "maternal_late_per_100000",
                 "maternal deaths 43 days–1 year (any cause class) per 100,000 maternities",
                 {2010: 12.0},
-                "Illustrative; late deaths are excluded from the measure (national-figures.md §2).",
+                "Illustrative; late deaths are excluded from the measure (MBRRACE-UK definition).",
             ),
             Target(
                 "twin_delivery_pct",
@@ -155,7 +168,8 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
                 "smoking_at_delivery_pct",
                 "mothers smoking at delivery, % of deliveries",
                 {2010: 11.0, 2024: 8.5},
-                "≈11% (2010) falling to ≈8.5% (2024): brief; MatNeoSIP aim ≤6% (DESIGN.md).",
+                "≈11% (2010) falling to ≈8.5% (2024): brief; national ambition ≤6% by 2022 (DHSC, Towards a "
+                "Smokefree Generation: A Tobacco Control Plan for England, 2017).",
             ),
             Target(
                 "continuity_of_carer_pct",
@@ -172,20 +186,20 @@ TARGETS: Mapping[str, Target] = MappingProxyType(
                     2024: 10.0,
                 },
                 "Shape from the brief (≈0 before 2017, 20–35% in 2020–21, then falling after the "
-                "2022 pause of the 35% target in DESIGN.md); values illustrative.",
+                "2022 pause of NHS England's 35% by March 2021 target); values illustrative.",
             ),
             Target(
                 "mgso4_pct",
                 "MgSO4 within 24 h before birth, % of births <30+0 wk",
                 {2010: 60.0, 2015: 64.0, 2017: 72.0, 2019: 83.0, 2021: 86.0, 2023: 88.0},
                 "≈60% rising to ≈88% (brief; NNAP order of size); intermediate years illustrative. "
-                "MatNeoSIP target ≥90% (DESIGN.md).",
+                "MatNeoSIP aim ≥90% (needs local confirmation).",
             ),
             Target(
                 "steroids_full_pct",
                 "full course of antenatal steroids within 7 days, % of births <34+0 wk",
                 {2010: 40.0, 2024: 60.0},
-                "Illustrative; MatNeoSIP target ≥90% (DESIGN.md).",
+                "Illustrative; MatNeoSIP aim ≥90% (needs local confirmation).",
             ),
         )
     }

@@ -212,9 +212,11 @@ def create_app(settings: Settings | None = None, *, warm: bool = False) -> FastA
     from matneo.web.routes_api import router as api_router
     from matneo.web.routes_harm import router as harm_router
     from matneo.web.routes_pages import router as page_router
+    from matneo.web.routes_reviews import router as reviews_router
 
     app.include_router(api_router)
     app.include_router(harm_router)
+    app.include_router(reviews_router)
     app.include_router(page_router)
 
     @app.get("/health", tags=["service"], summary="Liveness check (no sign-in needed)")

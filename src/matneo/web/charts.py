@@ -425,7 +425,7 @@ def trend_chart(
     if not records:
         raise NoDataError()
 
-    targets = []
+    targets: list[dict[str, Any]] = []
     for row in _rows(target, "target"):
         end = _date(row.get("period_end"), "period_end")
         at = plot_date(period_type, end)
@@ -457,7 +457,7 @@ def trend_chart(
             format="%Y" if yearly else "%b %Y",
             labelOverlap=True,
             grid=False,
-            **({"tickCount": {"interval": "year", "step": 1}} if yearly else {}),
+            tickCount={"interval": "year", "step": 1} if yearly else alt.Undefined,
         ),
     )
     # Not from zero: a trend is about change, and a measure near 90% would otherwise be a flat line.
@@ -586,7 +586,7 @@ def spc_chart(
     present = {r["point_type"] for r in records}
     kinds = [k for k in POINT_TYPES if k in present]
     labels = [POINT_TYPES[k][0] for k in kinds]
-    variation = {"field": "variation", "type": "nominal", "title": "Variation", "sort": labels}
+    variation: dict[str, Any] = {"field": "variation", "type": "nominal", "title": "Variation", "sort": labels}
     colour = alt.Color(**variation, scale=alt.Scale(domain=labels, range=[POINT_TYPES[k][1] for k in kinds]))
     shape = alt.Shape(**variation, scale=alt.Scale(domain=labels, range=[POINT_TYPES[k][2] for k in kinds]))
     x = alt.X(
@@ -596,7 +596,7 @@ def spc_chart(
         axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=False),
     )
     base = alt.Chart()
-    limit_line = {"interpolate": "step", "strokeDash": [6, 4], "strokeWidth": 1.5, "color": _MID_GREY}
+    limit_line: dict[str, Any] = {"interpolate": "step", "strokeDash": [6, 4], "strokeWidth": 1.5, "color": _MID_GREY}
     layers = [
         base.mark_line(**limit_line).encode(x=x, y=alt.Y("upl:Q", title=unit_label), detail=alt.Detail("group:N")),
         base.mark_line(**limit_line).encode(x=x, y=alt.Y("lpl:Q"), detail=alt.Detail("group:N")),
@@ -692,7 +692,7 @@ def funnel_chart(
     Raises:
         NoDataError: no point has a value.
     """
-    records = []
+    records: list[dict[str, Any]] = []
     for row in _rows(points, "points"):
         value = _number(row.get("value"), "value")
         denominator = _number(row.get("denominator"), "denominator")
@@ -762,7 +762,13 @@ def funnel_chart(
         point_encoding["href"] = alt.Href("href:N")
     line_labels = [v[0] for v in _FUNNEL_LINES.values()]
     line_legend = alt.Legend(symbolType="stroke", symbolSize=600, symbolStrokeWidth=2)
-    line_field = {"field": "line", "type": "nominal", "title": "Lines", "sort": line_labels, "legend": line_legend}
+    line_field: dict[str, Any] = {
+        "field": "line",
+        "type": "nominal",
+        "title": "Lines",
+        "sort": line_labels,
+        "legend": line_legend,
+    }
     layers: list[Any] = []
     if lines:
         layers.append(
@@ -870,7 +876,7 @@ def inequality_chart(
         refs = {str(r["reference_group"]) for r in source if r.get("reference_group")}
         reference = refs.pop() if len(refs) == 1 else None
     ratio_title = f"Ratio to {reference}" if reference else "Ratio to the reference group"
-    records = []
+    records: list[dict[str, Any]] = []
     for row in source:
         value = _number(row.get("value"), "value")
         if value is None:

@@ -2,7 +2,7 @@
 
 * The harm overdue check, every hour (it is idempotent, so "daily" is met however often it
   runs; `matneo harm overdue-check` does the same from cron when no server runs), then the
-  notifications by e-mail when an SMTP relay is configured (:mod:`matneo.harm.mail`).
+  notifications by e-mail when an SMTP relay is configured (:mod:`matneo.harm.portal.mail`).
 * After each new load (a new records-store version, seen within ``POLL_EVERY`` seconds, whichever
   process loaded it): the results cache is warmed for it first (period tables and the identities
   between measures), so the first page views after a load do not wait for them (issue 10), then
@@ -25,8 +25,9 @@ import time
 from collections.abc import Callable
 
 from matneo.config import MailSettings, Settings
-from matneo.harm.cases import overdue_check
-from matneo.harm.mail import send_notifications
+from matneo.harm.portal import overdue_check
+from matneo.harm.portal.mail import send_notifications
+from matneo.reviews.notices import overdue_check as review_overdue_check
 from matneo.signals.register import RefreshSummary, refresh_from_store
 from matneo.web.services import Services
 
@@ -75,6 +76,10 @@ class BackgroundJobs:
         if self.last_overdue_check is None or now - self.last_overdue_check >= OVERDUE_EVERY:
             self.last_overdue_check = now
             made = _job("harm overdue check", lambda: f"overdue check: {overdue_check(url)} new notifications")
+            _job(
+                "review overdue check",
+                lambda: f"review overdue check: {review_overdue_check(url)} new notices",
+            )
             done += [made] if made else []
             if made and self.mail is not None:
                 mail = self.mail

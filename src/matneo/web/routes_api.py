@@ -6,7 +6,7 @@ Every endpoint needs a signed-in session (401 otherwise); POSTs also need ``X-CS
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import polars as pl
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -23,7 +23,10 @@ from matneo.web.services import BadRequest, NotFound, Services, api_json, cached
 
 router = APIRouter(prefix="/api/v1")
 
-MeasureId = Literal[tuple(MEASURES_BY_ID)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a Literal built at run time is no type to a checker; FastAPI needs it to list the ids
+    MeasureId = str
+else:
+    MeasureId = Literal[tuple(MEASURES_BY_ID)]
 Level = Literal["trust", "lmns", "region", "england"]
 FunnelLevel = Literal["trust", "lmns", "region"]
 PeriodType = Literal["month", "quarter", "year", "financial_year", "rolling_12m", "rolling_3y"]

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
 
-from matneo.harm.cases import CaseError
+from matneo.harm.portal import CaseError
 from matneo.harm.report import HarmReportError
 from matneo.web.app import access_for, render
 from matneo.web.pages import harm
@@ -37,7 +37,7 @@ class PatientIn(BaseModel):
 
 
 class HarmSubmission(BaseModel):
-    report: dict[str, Any] | None = Field(None, description="The routing input: research note §0 field names")
+    report: dict[str, Any] | None = Field(None, description="The routing input (fields: docs/harm-routing.md)")
     patient: PatientIn | None = None
     idempotency_key: str | None = Field(None, max_length=100, description="Same key, same trust: same report")
     draft: bool = Field(False, description="Save as a draft (not validated) instead of submitting")
@@ -53,13 +53,13 @@ class RouteUpdate(BaseModel):
 
 class AmendRequest(BaseModel):
     changes: dict[str, Any] = Field(
-        description="Answers to change, by dotted field name (research note §0), e.g. "
+        description="Answers to change, by dotted field name (as in docs/harm-routing.md), e.g. "
         '{"baby.mri_evidence_hypoxic_injury": true}; null = not known'
     )
 
 
 class PreviewRequest(BaseModel):
-    report: dict[str, Any] | None = Field(None, description="A partial or complete report (nested, §0 names)")
+    report: dict[str, Any] | None = Field(None, description="A partial or complete report (nested)")
     form: dict[str, str] | None = Field(None, description="Or the report form's flat values (the live preview)")
 
 
@@ -78,8 +78,9 @@ def submit_api(
         result = harm.submit_json(_services(request), access, body.model_dump())
     except (HarmReportError, CaseError) as error:
         return _invalid(error)
-    content = {"id": result.id, "status": result.status, "repeat": result.repeat, "url": f"/harm/{result.id}"}
-    return JSONResponse(content, status_code=200 if result.repeat else 201, headers={"Location": content["url"]})
+    url = f"/harm/{result.id}"
+    content = {"id": result.id, "status": result.status, "repeat": result.repeat, "url": url}
+    return JSONResponse(content, status_code=200 if result.repeat else 201, headers={"Location": url})
 
 
 @router.get("/api/v1/harm-reports", tags=["harm"], summary="Queue: open cases, overdue routes, per-trust counts")

@@ -6,14 +6,28 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from matneo.assurance.tracker import FieldProblem
 from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, sign_in, sign_out
+from matneo.records.load import rejection_report_csv
+from matneo.triangulation.decisions import DecisionProblem
 from matneo.web.app import access_for, page_or_csv, page_with_figures, render
-from matneo.web.pages import admin, data, funnel, methods, organisation, overview, signals
+from matneo.web.pages import (
+    admin,
+    assurance,
+    board,
+    data,
+    funnel,
+    methods,
+    organisation,
+    overview,
+    signals,
+    triangulation,
+)
 from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -22,7 +36,7 @@ from matneo.web.security import (
     is_secure,
     new_sign_in_token,
 )
-from matneo.web.services import Services
+from matneo.web.services import Services, api_json
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,6 +131,112 @@ def organisation_page(request: Request, code: str, measure: str = "stillbirth_ra
     access = access_for(request)
     page = organisation.build(_services(request), access, code, measure)
     return page_with_figures(request, "organisation.html", "organisation_figures.html", page)
+
+
+@router.get("/organisations/{code}/board-packs")
+def board_packs_page(request: Request, code: str, done: int | None = None) -> Response:
+    access = access_for(request)
+    page = board.build(_services(request), access, code)
+    return render(request, "board.html", page=page, done=done, error=None)
+
+
+@router.post("/organisations/{code}/board-packs")
+def board_pack_produce(
+    request: Request, code: str, month: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """Produce, print and archive a pack (a few seconds: Chromium prints the PDF); problems in the page."""
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        made = board.make(services, access, code, month)
+    except ValueError as error:
+        page = board.build(services, access, code)
+        return render(request, "board.html", 400, page=page, done=None, error=str(error))
+    assert made.archived is not None
+    return RedirectResponse(f"/organisations/{code}/board-packs?done={made.archived.id}", status_code=303)
+
+
+@router.get("/organisations/{code}/board-packs/{pack_id}.{kind}")
+def board_pack_file(request: Request, code: str, pack_id: int, kind: str) -> Response:
+    """An archived pack exactly as produced: the web page, or the PDF as a download."""
+    access = access_for(request)
+    if kind not in ("html", "pdf"):
+        return Response("Not found", status_code=404)
+    data = board.archived_file(_services(request), access, code, pack_id, kind)
+    if kind == "html":
+        return Response(data, media_type="text/html; charset=utf-8")
+    headers = {"Content-Disposition": f'attachment; filename="board-pack-{code}-{pack_id}.pdf"'}
+    return Response(data, media_type="application/pdf", headers=headers)
+
+
+@router.get("/organisations/{code}/assurance")
+def assurance_page(request: Request, code: str) -> Response:
+    access = access_for(request)
+    page = assurance.build(_services(request), access, code)
+    if request.query_params.get("format") == "json":  # the same page object, as JSON
+        return api_json(page.to_dict())
+    return render(request, "assurance.html", page=page)
+
+
+@router.get("/organisations/{code}/assurance/{key}")
+def assurance_item_page(request: Request, code: str, key: str, done: int | None = None) -> Response:
+    access = access_for(request)
+    page = assurance.build_item(_services(request), access, code, key)
+    return render(request, "assurance_item.html", page=page, done=done, error=None, form=None)
+
+
+@router.post("/organisations/{code}/assurance/{key}")
+async def assurance_item_save(request: Request, code: str, key: str) -> Response:
+    """Record the trust's position on one requirement; problems in the page with the form kept."""
+    access = access_for(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(access.user, form.pop("csrf_token", ""))
+    services = _services(request)
+    try:
+        await run_in_threadpool(assurance.save, services, access, code, key, form)
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except FieldProblem as problem:
+        page = await run_in_threadpool(assurance.build_item, services, access, code, key)
+        return render(request, "assurance_item.html", 400, page=page, done=None, error=(problem.field, str(problem)),
+                      form=form)  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/assurance/{key}?done=1", status_code=303)
+
+
+@router.get("/organisations/{code}/safety")
+def safety_page(request: Request, code: str, done: int | None = None) -> Response:
+    access = access_for(request)
+    page = triangulation.build(_services(request), access, code)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "safety.html", page=page, done=done, error=None)
+
+
+@router.post("/organisations/{code}/safety/{trust}/decisions")
+def safety_decision(
+    request: Request,
+    code: str,
+    trust: str,
+    decision: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    review_on: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an LMNS or region decision about a trust; problems in the page."""
+    access = access_for(request)
+    check_csrf(access.user, csrf_token)
+    services = _services(request)
+    try:
+        triangulation.decide(
+            services, access, code, trust, {"decision": decision, "note": note, "review_on": review_on}
+        )
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except DecisionProblem as problem:
+        page = triangulation.build(services, access, code)
+        return render(request, "safety.html", 400, page=page, done=None, error=(trust, problem.field, str(problem)))
+    return RedirectResponse(f"/organisations/{code}/safety?done=1", status_code=303)
 
 
 @router.get("/funnel")
@@ -255,14 +375,19 @@ def data_load_revert(request: Request, load_id: int, csrf_token: Annotated[str, 
 def rejection_download(request: Request, load_id: int) -> Response:
     access = access_for(request)
     path = data.rejection_report(_services(request), access, load_id)
-    return FileResponse(path, media_type="text/csv", filename=f"load-{load_id}-rejections.csv")
+    return Response(
+        rejection_report_csv(path),  # the file's name, not its server path; no spreadsheet formulas
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="load-{load_id}-rejections.csv"'},
+    )
 
 
 # -- administration ---------------------------------------------------------------------------
 @router.get("/admin/users")
-def admin_page(request: Request, done: str | None = None) -> Response:
+def admin_page(request: Request, done: str | None = None, before: int | None = None) -> Response:
     access = access_for(request)
-    return render(request, "admin.html", page=admin.build(_services(request), access), done=done, error=None, form={})
+    page = admin.build(_services(request), access, before=before)
+    return render(request, "admin.html", page=page, done=done, error=None, form={})
 
 
 @router.post("/admin/users")

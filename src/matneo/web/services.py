@@ -7,8 +7,6 @@ as HTML and as JSON, so the numbers on a page are the numbers in the API.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Callable
@@ -20,6 +18,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from matneo.config import Settings
+from matneo.csvsafe import csv_text
 from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS, Measure
 from matneo.measures.results import ResultCache
 from matneo.reference.organisations import Organisation, OrgHierarchy, load_hierarchy
@@ -192,12 +191,8 @@ class Chart:
         return Markup(text)
 
     def to_csv(self) -> str:
-        """The data table as CSV (what the page's "Download the data" link returns)."""
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(self.columns)
-        writer.writerows([["" if v is None else v for v in row] for row in self.rows])
-        return buffer.getvalue()
+        """The data table as CSV (what the page's "Download the data" link returns), formulas neutralised."""
+        return csv_text(self.columns, self.rows)
 
     def to_dict(self) -> dict[str, Any]:
         return {

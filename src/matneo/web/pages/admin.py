@@ -25,7 +25,7 @@ from matneo.auth.users import (
     set_active,
     unlock,
 )
-from matneo.harm.cases import CANDOUR_STEPS
+from matneo.harm.portal import CANDOUR_STEPS
 from matneo.harm.report import ANSWER_LABELS
 from matneo.harm.rules import ROUTE_TITLES
 from matneo.reference.organisations import OrgHierarchy
@@ -95,6 +95,7 @@ class AdminPage:
     scope_name: str
     users: list[UserView]
     audit: list[dict[str, Any]]
+    older: int | None  # the event id to page back from, when there are older events
     roles: list[tuple[str, str]]
     organisations: list[tuple[str, str]]
     hierarchy: OrgHierarchy
@@ -114,17 +115,20 @@ class AdminPage:
             "scope": self.scope_name,
             "users": [u.__dict__ for u in self.users],
             "audit": self.audit,
+            "older": self.older,
         }
 
 
-def build(services: Services, access: Access) -> AdminPage:
+AUDIT_PAGE = 100
+
+
+def build(services: Services, access: Access, before: int | None = None) -> AdminPage:
+    """The users in scope and their audit events, newest first, a page at a time (``before`` pages back)."""
     access.require_admin()
     url = services.settings.database_url
     users = [u for u in list_users(url) if access.in_scope(u.org_code)]
-    emails = {u.email for u in users}
-    events = audit_trail(url, limit=500)
-    if not access.sees_everything:
-        events = [e for e in events if e["actor"] in emails]
+    actors = None if access.sees_everything else {u.email for u in users}
+    events = audit_trail(url, limit=AUDIT_PAGE + 1, actors=actors, before=before)
     orgs = sorted(
         (
             (code, f"{org.name} ({code})")
@@ -137,7 +141,8 @@ def build(services: Services, access: Access) -> AdminPage:
         title="Users and audit log",
         scope_name=access.org_name,
         users=users,
-        audit=events[:100],
+        audit=events[:AUDIT_PAGE],
+        older=events[AUDIT_PAGE - 1]["id"] if len(events) > AUDIT_PAGE else None,
         roles=[(r, ROLE_LABELS[r]) for r in ROLES],
         organisations=orgs,
         hierarchy=services.hierarchy,

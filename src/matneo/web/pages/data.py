@@ -31,11 +31,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from matneo.auth.access import UPLOAD_ROLES, Access
-from matneo.auth.users import audit
 from matneo.dates import moment_text
 from matneo.db import ledger
 from matneo.db.models import Load
-from matneo.db.session import transaction
 from matneo.records.changes import MODES, month_label
 from matneo.records.load import (
     BatchResult,
@@ -401,9 +399,10 @@ def _dry_run(services: Services, access: Access, path: Path, mode: str) -> Uploa
             [path], settings, services.hierarchy, scope=_scope(access), actor=actor, mode=mode, dry_run=True
         )
     except UnreadableInput as error:
-        record_failure(settings, path, error.problem)
-        _audit(settings.database_url, actor, "records.upload_failed", name, problem=error.problem)
-        shutil.rmtree(path.parent, ignore_errors=True)
+        try:
+            record_failure(settings, path, error.problem, actor=actor)  # ledger row and audit event: one transaction
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)
         raise UploadProblem(f"The file was not loaded: it {error.problem}.") from None
     except OutsideScope as refusal:
         shutil.rmtree(path.parent, ignore_errors=True)
@@ -530,8 +529,3 @@ def rejection_report(services: Services, access: Access, load_id: int) -> Path:
     if not path.is_file():
         raise NotFound(f"The rejection report for load {load_id} is no longer on disk.")
     return path
-
-
-def _audit(url: str, actor: str, action: str, file_name: str, **details: Any) -> None:
-    with transaction(url) as session:
-        audit(session, actor, action, "upload", file_name[:64], **details)

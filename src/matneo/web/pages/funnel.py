@@ -10,8 +10,9 @@ counts are suppressed for this user are left off, and the page says how many.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -162,7 +163,7 @@ def funnel_data(
         raise BadRequest("Case-mix adjusted funnels are available for trusts by calendar year, for outcome measures")
     if table.is_empty():
         return FunnelData(measure.id, level, period_type, None, adjustment, None, [], 0)
-    latest = table["period_start"].max()
+    latest = cast(dt.date, table["period_start"].max())
     period_rows = table.filter(pl.col("period_start") == latest)
     england = period_rows.filter(pl.col("level") == "england")
     peers = period_rows.filter(pl.col("level") == level).sort("org_code")

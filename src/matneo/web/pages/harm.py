@@ -1,11 +1,11 @@
 """Harm reports in the web app: the report form, the case page, the queue, and their actions.
 
-The form asks only what the routing needs (research note §0 fields, in plain English) plus two
+The form asks only what the routing needs (the routing fields, in plain English) plus two
 patient identifiers kept apart from the routing input. Form values are flat (``baby.birth_date``);
 :func:`form_to_report` builds the nested report the routing engine reads, and the same
 conversion serves the no-JavaScript "Check routes" button and the live preview
 (``POST /api/v1/harm-route`` with ``{"form": {...}}``). The actions live in
-:mod:`matneo.harm.cases` and the scoped reads in :mod:`matneo.harm.queries`; this module only
+:mod:`matneo.harm.portal` and the scoped reads in :mod:`matneo.harm.portal.queries`; this module only
 adapts them to pages (``CaseNotFound`` → 404, field errors → the form).
 """
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matneo.auth.access import Access
-from matneo.harm import cases, queries
-from matneo.harm.cases import (
+from matneo.harm import portal
+from matneo.harm.portal import (
     CANDOUR_STEPS,
     CHANGE_ACTIONS,
     CONTACT_METHODS,
@@ -29,8 +29,9 @@ from matneo.harm.cases import (
     CaseNotFound,
     Patient,
     SubmitResult,
+    queries,
 )
-from matneo.harm.exports import export_route
+from matneo.harm.portal.exports import export_route
 from matneo.harm.report import (
     ANSWER_LABELS,
     CAUSE_CLASSIFICATION,
@@ -307,7 +308,7 @@ def _errors(errors: list[FieldError]) -> list[dict[str, str]]:
 
 def new_form(services: Services, access: Access, draft_id: int | None = None, saved: bool = False) -> ReportForm:
     """A blank form, or a draft of the user's trust to carry on with."""
-    cases.reporting_trust(access)
+    portal.reporting_trust(access)
     if draft_id is None:
         return ReportForm("Report a harm event", {}, secrets.token_urlsafe(16))
     with found():
@@ -332,7 +333,7 @@ def preview(form_or_report: Mapping[str, Any], *, is_form: bool, today: dt.date 
     else:
         report, patient = dict(form_or_report), None
     try:
-        _, result, _ = cases.validate(report, patient, today or dt.date.today())
+        _, result, _ = portal.validate(report, patient, today or dt.date.today())
     except HarmReportError as error:
         return {"valid": False, "errors": _errors(error.errors), "routes": [], "pending": []}
     routes = [
@@ -364,7 +365,7 @@ def preview(form_or_report: Mapping[str, Any], *, is_form: bool, today: dt.date 
 
 def check_form(services: Services, access: Access, form: Mapping[str, Any]) -> ReportForm:
     """ "Check routes" without JavaScript: the same form, with the routes and deadlines or what is missing."""
-    cases.reporting_trust(access)
+    portal.reporting_trust(access)
     result = preview(form, is_form=True)
     values = {k: str(v) for k, v in form.items() if k in FIELDS_BY_NAME}
     page = ReportForm("Report a harm event", values, str(form.get("idempotency_key") or secrets.token_urlsafe(16)))
@@ -388,10 +389,10 @@ def save_form(services: Services, access: Access, form: Mapping[str, Any], actio
     try:
         with found():
             if action == "draft":
-                return cases.save_draft(
+                return portal.save_draft(
                     services.settings, access, report, patient, draft_id=_draft_id(form), idempotency_key=key
                 )
-            return cases.submit(
+            return portal.submit(
                 services.settings, access, report, patient, idempotency_key=key, draft_id=_draft_id(form)
             )
     except (HarmReportError, CaseError) as error:
@@ -409,10 +410,10 @@ def submit_json(services: Services, access: Access, body: Mapping[str, Any]) -> 
     key, draft_id = body.get("idempotency_key"), body.get("draft_id")
     with found():
         if body.get("draft"):
-            return cases.save_draft(
+            return portal.save_draft(
                 services.settings, access, report or {}, patient, draft_id=draft_id, idempotency_key=key
             )
-        return cases.submit(services.settings, access, report, patient, idempotency_key=key, draft_id=draft_id)  # type: ignore[arg-type]
+        return portal.submit(services.settings, access, report, patient, idempotency_key=key, draft_id=draft_id)  # type: ignore[arg-type]
 
 
 def field_errors(error: HarmReportError | CaseError) -> dict[str, Any]:
@@ -436,7 +437,7 @@ STATUS_WORDS = {
     "ambiguous": "More than one possible birth record",
     "unavailable": "Not linked",
 }
-#: The keys of the case trail's before/after values (see :mod:`matneo.harm.cases`), as the trail shows them.
+#: The keys of the case trail's before/after values (see :mod:`matneo.harm.portal`), as the trail shows them.
 TRAIL_KEYS = {
     "status": "Status",
     "routes": "Routes",
@@ -686,12 +687,12 @@ def queue_page(services: Services, access: Access) -> QueuePage:
     return QueuePage("Harm reports", access.org_name, queries.queue(services.settings.database_url, access))
 
 
-def amend(services: Services, access: Access, case_id: int, changes: Mapping[str, Any]) -> cases.AmendResult:
+def amend(services: Services, access: Access, case_id: int, changes: Mapping[str, Any]) -> portal.AmendResult:
     """Amend a submitted report's answers and re-route it; field errors as :class:`CaseError`
     (the case page and the API show both kinds of problem the same way)."""
     try:
         with found():
-            return cases.amend(services.settings, access, case_id, changes)
+            return portal.amend(services.settings, access, case_id, changes)
     except HarmReportError as error:
         raise CaseError(error.errors) from None
 
@@ -710,7 +711,7 @@ def change_case(services: Services, access: Access, case_id: int, action: str, v
         return
     with found():
         if action == "route":
-            cases.update_route(
+            portal.update_route(
                 settings,
                 access,
                 case_id,
@@ -721,7 +722,7 @@ def change_case(services: Services, access: Access, case_id: int, action: str, v
                 reason=values.get("reason"),
             )
         elif action == "contact":
-            cases.add_family_contact(
+            portal.add_family_contact(
                 settings,
                 access,
                 case_id,
@@ -731,7 +732,7 @@ def change_case(services: Services, access: Access, case_id: int, action: str, v
                 summary=str(values.get("summary") or ""),
             )
         elif action == "candour":
-            cases.record_candour_step(
+            portal.record_candour_step(
                 settings,
                 access,
                 case_id,
@@ -741,7 +742,7 @@ def change_case(services: Services, access: Access, case_id: int, action: str, v
                 note=str(values.get("note") or ""),
             )
         elif action == "attachment":
-            cases.add_attachment(
+            portal.add_attachment(
                 settings,
                 access,
                 case_id,
@@ -782,10 +783,10 @@ def export(services: Services, access: Access, case_id: int, route_id: str) -> d
 
 
 def read_notifications(services: Services, access: Access) -> int:
-    return cases.mark_notifications_read(services.settings.database_url, access)
+    return portal.mark_notifications_read(services.settings.database_url, access)
 
 
 def overdue_check(services: Services, access: Access) -> int:
     """Run the daily overdue check now (administrators; normally a scheduled job)."""
     access.require_admin()
-    return cases.overdue_check(services.settings.database_url)
+    return portal.overdue_check(services.settings.database_url)

@@ -368,7 +368,8 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
     )
     found = {r[by]: r for r in rows.iter_rows(named=True)}
     groups = [*GROUPS[by], *sorted(set(found) - set(GROUPS[by]))]
-    data, hidden = [], {}
+    data: list[dict[str, Any]] = []
+    hidden: dict[str, list[str]] = {}
     for group in groups:
         r = found.get(group)
         reason = _hidden_reason(r)
@@ -376,6 +377,7 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
             hidden.setdefault(reason, []).append(group)
             data.append({"group": group, "value": None, "reason": reason})
             continue
+        assert r is not None  # a missing row has a reason above
         data.append(
             {
                 "group": group,

@@ -1,10 +1,11 @@
 """Per-route payloads for the national systems: ready to submit or copy into SPEN, LFPSE or local systems.
 
 There is no live connection. Each payload carries the fields the receiving body asks for, as
-described in the research note ``shared/research/harm-routing.md`` (§1 MNSI, §2 NHS Resolution
-EN, §3 MBRRACE-UK, §4 PMRT, §5 PSIRF, §6 LFPSE, §7 Duty of Candour, §8 CDOP), plus the case
-number, deadlines and why the route applies. The field lists are our reading of the note, not
-the bodies' published schemas: they need local confirmation before live use.
+described in the bodies' own pages (MNSI "Refer a case to us", NHS Resolution Early Notification,
+MBRRACE-UK and PMRT FAQs, PSIRF, LFPSE, CQC regulation 20, child death review guidance: see the
+sources in ``docs/harm-routing.md``), plus the case number, deadlines and why the route applies.
+The field lists are our reading of those pages, not the bodies' published schemas: they need
+local confirmation before live use.
 
 Patient identifiers (NHS number, patient label) are included only for the owning trust's staff;
 for anyone else the payload says ``identifiers_withheld: true``.
@@ -17,16 +18,16 @@ from typing import Any
 
 from matneo.auth.access import Access
 from matneo.db.models import utcnow
-from matneo.harm.cases import CaseNotFound
-from matneo.harm.queries import case_detail
+from matneo.harm.portal.common import CaseNotFound
+from matneo.harm.portal.queries import case_detail
 from matneo.harm.rules import ROUTE_IDS
 
 __all__ = ["DESTINATIONS", "FIELDS", "export_route"]
 
 EXPORT_SCHEMA = "matneo-harm-export/1"
 
-#: Where each route's payload goes (research note preamble: SPEN fans out to MNSI, NHSR EN,
-#: MBRRACE-UK and CDOP; §6: LFPSE through the trust's risk management system).
+#: Where each route's payload goes (NHS England SPEN home page: SPEN fans out to MNSI, NHSR EN,
+#: MBRRACE-UK and CDOP; NHS England LFPSE service page: LFPSE through the trust's risk management system).
 DESTINATIONS = {
     "MNSI": "SPEN (Submit a Perinatal Event Notification) → MNSI",
     "NHSR_EN": "SPEN → NHS Resolution Early Notification (claims reporting wizard after MNSI confirms)",
@@ -73,7 +74,7 @@ _MOTHER = (
     "mother.cause_classification",
 )
 
-#: The report fields (research note §0 names) each body asks for.
+#: The report fields (names of :mod:`matneo.harm.report`) each body asks for.
 FIELDS: dict[str, tuple[str, ...]] = {
     "MNSI": ("incident_known_date", *_PERINATAL, *_BRAIN, *_MOTHER),
     "NHSR_EN": ("incident_known_date", "gestation", "labour", "mode_of_birth", "baby.birth_date", *_BRAIN),
@@ -135,12 +136,12 @@ def export_route(url: str, access: Access, case_id: int, route_id: str, today: d
         "deadline_details": route["deadline_details"],
         "why": route["why"],
         "event": {path: _get(report, path) for path in FIELDS[route_id]},
-        "needs_local_confirmation": "Field list from the research note, not the body's published schema.",
+        "needs_local_confirmation": "Field list from our reading of the body's pages, not its published schema.",
     }
     if route_id in ("NHSR_EN", "PMRT"):
         payload["related_references"] = {k: v for k, v in references.items() if k in ("MNSI", "MBRRACE_PERINATAL")}
     if route_id in ("MNSI", "DUTY_OF_CANDOUR"):
-        # Note §7: for MNSI referrals the trust must complete the initial Duty of Candour first.
+        # MNSI "Refer a case to us": the trust must complete the initial Duty of Candour first.
         payload["duty_of_candour"] = {s["step"]: s["done_on"] for s in case["candour_steps"]}
     if route_id == "PMRT":
         payload["family_contacts"] = len(case["family_contacts"])

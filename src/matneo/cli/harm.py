@@ -49,7 +49,7 @@ def _read_json(source: str, what: str) -> Any:
 
 @harm_app.command("route")
 def route_command(
-    file: Annotated[str, typer.Argument(help="Report JSON file (note §0 field names), or - for stdin.")],
+    file: Annotated[str, typer.Argument(help="Report JSON file (see docs/harm-routing.md), or - for stdin.")],
     today: Annotated[
         str | None, typer.Option(help="Routing date YYYY-MM-DD (default: today); default incident_known_date.")
     ] = None,
@@ -90,8 +90,8 @@ def overdue_check_command(
     """
     from matneo.config import get_mail_settings, get_settings
     from matneo.db.session import prepare
-    from matneo.harm.cases import overdue_check
-    from matneo.harm.mail import send_notifications
+    from matneo.harm.portal import overdue_check
+    from matneo.harm.portal.mail import send_notifications
 
     try:
         day = dt.date.fromisoformat(today) if today else None
@@ -102,6 +102,10 @@ def overdue_check_command(
     prepare(settings.database_url)
     made = overdue_check(settings.database_url, day)
     typer.echo(f"{made} new overdue notification{'' if made == 1 else 's'}.")
+    from matneo.reviews.notices import overdue_check as review_overdue_check
+
+    notices = review_overdue_check(settings.database_url, day)
+    typer.echo(f"{notices} new overdue review notice{'' if notices == 1 else 's'}.")
     try:
         mail = get_mail_settings()
     except ValueError as exc:

@@ -3,7 +3,7 @@
 Every query starts from the user's :class:`~matneo.auth.access.Access`:
 
 * a case outside the user's scope, or another trust's draft, does not exist for them
-  (:class:`~matneo.harm.cases.CaseNotFound`, shown as 404, so case numbers reveal nothing);
+  (:class:`~matneo.harm.portal.CaseNotFound`, shown as 404, so case numbers reveal nothing);
 * patient identifiers (NHS number, patient label, linked birth record) and free text (family
   contact summaries, Duty of Candour notes, not-applicable reasons, attachment names, the values
   of sensitive trail rows) are read only for the owning trust's staff; everyone else gets
@@ -34,7 +34,14 @@ from matneo.db.models import (
     HarmRoute,
 )
 from matneo.db.session import transaction
-from matneo.harm.cases import CANDOUR_STEPS, CONTACT_METHODS, CaseNotFound, can_edit, sees_identifiers
+from matneo.harm.portal.common import (
+    CANDOUR_STEPS,
+    CONTACT_METHODS,
+    CaseNotFound,
+    can_edit,
+    is_reference,
+    sees_identifiers,
+)
 from matneo.harm.rules import ROUTE_IDS, ROUTE_TITLES
 
 __all__ = ["case_detail", "display_status", "load_case", "queue"]
@@ -75,6 +82,24 @@ def _trust_name(access: Access, code: str) -> str:
         return code
 
 
+def _reference(value: str | None, owner: bool) -> str | None:
+    """A route's reference; for anyone but the owning trust, only if it is reference-shaped.
+
+    References are checked on input (:func:`matneo.harm.portal.is_reference`); one stored before
+    that check may be free text, which is the owning trust's only, like other free text.
+    """
+    return value if owner or is_reference(value) else None
+
+
+def _change_values(text: str | None, owner: bool, sensitive: bool) -> dict[str, Any] | None:
+    if not text or (sensitive and not owner):
+        return None
+    values = json.loads(text)
+    if isinstance(values, dict) and "reference" in values:
+        values["reference"] = _reference(values["reference"], owner)
+    return values
+
+
 def _route_dict(
     row: HarmRoute, today: dt.date, owner: bool, reasons: dict[str, list[dict]], details: dict[str, list[dict]]
 ) -> dict[str, Any]:
@@ -87,7 +112,7 @@ def _route_dict(
         "status_label": STATUS_LABELS[shown],
         "deadlines": json.loads(row.deadlines),
         "next_due": _iso(row.next_due),
-        "reference": row.reference,
+        "reference": _reference(row.reference, owner),
         "done_on": _iso(row.done_on),
         "reason": row.reason if owner else None,
         "updated_by": row.updated_by,
@@ -129,7 +154,11 @@ def case_detail(url: str, access: Access, case_id: int, today: dt.date | None = 
             select(HarmChange).where(HarmChange.report_id == case.id).order_by(HarmChange.id)
         ).all()
         route_ids = {r.route_id for r in routes}
+        from matneo.reviews.models import Review
+
+        review_id = session.scalars(select(Review.id).where(Review.harm_report_id == case.id)).first()
         return {
+            "review_id": review_id,  # the perinatal mortality review this report opened (PMRT route)
             "id": case.id,
             "trust_code": case.trust_code,
             "trust_name": _trust_name(access, case.trust_code),
@@ -189,8 +218,8 @@ def case_detail(url: str, access: Access, case_id: int, today: dt.date | None = 
                     "actor": c.actor,
                     "action": c.action,
                     "what": c.what,
-                    "before": json.loads(c.before) if c.before and (owner or not c.sensitive) else None,
-                    "after": json.loads(c.after) if c.after and (owner or not c.sensitive) else None,
+                    "before": _change_values(c.before, owner, c.sensitive),
+                    "after": _change_values(c.after, owner, c.sensitive),
                     "values_hidden": c.sensitive and not owner,
                 }
                 for c in changes
@@ -250,7 +279,7 @@ def queue(url: str, access: Access, today: dt.date | None = None) -> dict[str, A
                     entry["done_on_time"] += 1
             else:
                 entry["not_applicable"] += 1
-            if shown == "overdue":
+            if shown == "overdue" and route.next_due is not None:  # overdue implies a due date
                 overdue.append(
                     {
                         "case_id": case_id,

@@ -1,0 +1,86 @@
+"""A realistic set of assurance statuses for the demo: the planted trust mid-year, and its LMNS neighbours.
+
+Written through :func:`matneo.assurance.tracker.update` (so audited, as any change), only for
+trusts with nothing recorded yet, so re-running `matneo demo` changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from matneo.assurance.tracker import update
+from matneo.db.models import AssuranceStatus
+from matneo.db.session import transaction
+from matneo.reference.organisations import OrgHierarchy
+
+__all__ = ["seed_demo_assurance"]
+
+ACTOR = "matneo demo"
+
+
+def _plan(today: dt.date) -> dict[str, dict[str, str]]:
+    """The planted trust's position: most MIS actions met and signed off, training overdue, SBL under way."""
+    soon, later, past = today + dt.timedelta(days=45), today + dt.timedelta(days=120), today - dt.timedelta(days=20)
+    signed = (today - dt.timedelta(days=10)).isoformat()
+
+    def met(owner: str, role: str = "Board-level safety champion") -> dict[str, str]:
+        return {"status": "met", "owner": owner, "signed_off_on": signed, "signed_off_role": role}
+
+    def doing(owner: str, due: dt.date, comment: str = "") -> dict[str, str]:
+        return {"status": "in_progress", "owner": owner, "due": due.isoformat(), "comment": comment}
+
+    return {
+        "cnst_mis_y2:SA1": doing("Bereavement midwife", soon, "Two reviews awaiting the panel meeting."),
+        "cnst_mis_y2:SA2": met("Maternity data lead", "Director of midwifery"),
+        "cnst_mis_y2:SA3": met("Neonatal lead nurse", "Clinical director for neonatology"),
+        "cnst_mis_y2:SA4": doing("Clinical director for obstetrics", later),
+        "cnst_mis_y2:SA5": met("Head of midwifery", "Director of midwifery"),
+        "cnst_mis_y2:SA6": doing("Saving Babies' Lives lead", soon),
+        "cnst_mis_y2:SA7": met("Maternity and Neonatal Voices Partnership lead"),
+        "cnst_mis_y2:SA8": doing("Practice development midwife", past, "Extra emergencies training booked."),
+        "cnst_mis_y2:SA9": met("Board-level safety champion", "Chief executive"),
+        "cnst_mis_y2:SA10": {"status": "not_met", "owner": "Risk manager", "due": past.isoformat(),
+                             "comment": "One qualifying case reported late."},
+        "sblcb_v3:E1": doing("Tobacco dependence lead", later),
+        "sblcb_v3:E2": doing("Fetal medicine lead", later),
+        "sblcb_v3:E4": met("Fetal monitoring lead midwife", "Clinical director for obstetrics"),
+        "ockenden_first:IEA1": met("Head of midwifery"),
+        "ockenden_first:IEA2": met("Maternity and Neonatal Voices Partnership lead"),
+        "ockenden_first:IEA3": doing("Practice development midwife", soon),
+        "delivery_plan_2023:T2": doing("Director of midwifery", later),
+    }  # fmt: skip
+
+
+def seed_demo_assurance(url: str, hierarchy: OrgHierarchy, trust: str, today: dt.date) -> int:
+    """Seed the planted trust and two LMNS neighbours if they have nothing recorded; how many statuses were written."""
+    lmns = hierarchy.ancestor_at(trust, "lmns").code
+    neighbours = [t.code for t in hierarchy.trusts_under(lmns) if t.code != trust][:2]
+    plan = _plan(today)
+    plans = {trust: plan}
+    signed = {"status": "met", "signed_off_on": (today - dt.timedelta(days=3)).isoformat(),
+              "signed_off_role": "Board-level safety champion"}  # fmt: skip
+    for n, code in enumerate(neighbours):  # further along: everything met and signed off
+        plans[code] = {key: {"owner": values.get("owner", ""), **signed} for key, values in plan.items()}
+        if n == 1:  # ... except one overdue review, so the LMNS matrix has something to chase
+            plans[code]["cnst_mis_y2:SA1"] = plan["cnst_mis_y2:SA1"] | {
+                "due": (today - dt.timedelta(days=5)).isoformat()
+            }
+    written = 0
+    with transaction(url) as session:
+        recorded = set(
+            session.scalars(
+                select(AssuranceStatus.trust_code)
+                .where(AssuranceStatus.trust_code.in_(list(plans)))
+                .group_by(AssuranceStatus.trust_code)
+                .having(func.count() > 0)
+            )
+        )
+    for code, entries in plans.items():
+        if code in recorded:
+            continue
+        for key, values in entries.items():
+            update(url, code, key, values, actor=ACTOR, actor_org=code, today=today)
+            written += 1
+    return written

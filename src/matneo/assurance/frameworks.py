@@ -1,0 +1,92 @@
+"""Assurance frameworks as data: CNST MIS, Saving Babies' Lives, Ockenden, the delivery plan.
+
+Why data, not code: each framework changes every year (MIS has a new year of safety actions
+annually) and every item must cite its document and section; a new version is a new entry in
+``data/frameworks.json`` with ``maps_to`` links, so evidence attached once supports every
+requirement it maps to. Items whose wording could not be confirmed from a primary source carry
+``needs_local_confirmation`` and say so wherever they are shown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+__all__ = ["Framework", "Item", "frameworks", "item"]
+
+
+@dataclass(frozen=True)
+class Item:
+    framework: str
+    id: str
+    title: str
+    section: str
+    measure: str | None = None  # a MatNeo measure that is this item's live evidence
+    figure: str | None = None  # another live figure (e.g. "early_notification")
+    maps_to: tuple[str, ...] = ()  # "framework:item" keys the same evidence supports
+    needs_local_confirmation: bool = False
+
+    @property
+    def key(self) -> str:
+        """``framework:item``, e.g. ``cnst_mis_y2:SA10``: how statuses and mappings name an item."""
+        return f"{self.framework}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    title: str
+    short: str
+    publisher: str
+    published: str
+    url: str
+    note: str
+    items: tuple[Item, ...] = field(default_factory=tuple)
+
+
+@cache
+def frameworks() -> tuple[Framework, ...]:
+    """Every framework in ``data/frameworks.json``, checked: unique keys, mappings and measures that exist."""
+    from matneo.measures.definitions import MEASURES_BY_ID
+
+    raw = json.loads(resources.files("matneo.assurance").joinpath("data/frameworks.json").read_text("utf-8"))
+    result = []
+    for f in raw["frameworks"]:
+        items = tuple(
+            Item(
+                framework=f["id"],
+                id=i["id"],
+                title=i["title"],
+                section=i["section"],
+                measure=i.get("measure"),
+                figure=i.get("figure"),
+                maps_to=tuple(i.get("maps_to", ())),
+                needs_local_confirmation=bool(i.get("needs_local_confirmation", False)),
+            )
+            for i in f["items"]
+        )
+        result.append(
+            Framework(f["id"], f["title"], f["short"], f["publisher"], f["published"], f["url"], f["note"], items)
+        )
+    keys = [i.key for fw in result for i in fw.items]
+    if len(keys) != len(set(keys)):
+        raise ValueError("frameworks.json: an item id is repeated within a framework")
+    for fw in result:
+        for i in fw.items:
+            missing = [k for k in i.maps_to if k not in keys]
+            if missing:
+                raise ValueError(f"frameworks.json: {i.key} maps to unknown items {missing}")
+            if i.measure is not None and i.measure not in MEASURES_BY_ID:
+                raise ValueError(f"frameworks.json: {i.key} names unknown measure {i.measure!r}")
+    return tuple(result)
+
+
+def item(key: str) -> Item:
+    """The item with key ``framework:item``; KeyError naming it if there is none."""
+    for fw in frameworks():
+        for i in fw.items:
+            if i.key == key:
+                return i
+    raise KeyError(f"no assurance requirement {key!r}")

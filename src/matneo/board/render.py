@@ -1,0 +1,107 @@
+"""A :class:`~matneo.board.pack.BoardPack` as a standalone HTML page and as a PDF.
+
+The HTML has no script and no external file (styles inline, charts as SVG from
+:mod:`matneo.board.svg`), so the same bytes open anywhere, print the same and hash the same.
+The PDF is printed from that HTML by headless Chromium — the Debian ``chromium`` the tests
+use (``scripts/setup-browser``) — with no network: ``--print-to-pdf`` of a local file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from matneo.board.pack import VARIATION_WORDS, BoardPack
+from matneo.board.svg import POINT_WORDS, spc_svg
+from matneo.dates import day_text, moment_text, month_text
+
+__all__ = ["PdfUnavailable", "chromium_path", "render_html", "render_pdf"]
+
+_ENV = Environment(loader=PackageLoader("matneo.board", "templates"), autoescape=select_autoescape(["html"]))
+#: Seconds to wait for Chromium to print one pack.
+PDF_TIMEOUT = 60
+
+
+class PdfUnavailable(RuntimeError):
+    """No Chromium to print with, or it failed: the message says what to do."""
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}%" if unit == "%" else f"{value:.2f}"
+
+
+def render_html(pack: BoardPack) -> str:
+    """The pack as one accessible HTML document (NHS colours, headings, captioned tables, SVG charts)."""
+    charts = {
+        f.measure_id: spc_svg(
+            [p.month for p in f.spc],
+            [p.value for p in f.spc],
+            [p.mean for p in f.spc],
+            [p.lpl for p in f.spc],
+            [p.upl for p in f.spc],
+            [p.point_type for p in f.spc],
+            title=f"{f.title}: monthly SPC chart to {pack.month_label}",
+            unit=f.unit,
+        )
+        for f in pack.measures
+        if f.spc
+    }
+    return _ENV.get_template("board_pack.html").render(
+        pack=pack,
+        charts=charts,
+        generated=moment_text(pack.generated_at),
+        number=_number,
+        month=month_text,
+        day=day_text,
+        variation_words=VARIATION_WORDS,
+        point_words=POINT_WORDS,
+    )
+
+
+def chromium_path() -> str:
+    """``MATNEO_CHROMIUM`` if set, else the first Chromium or Chrome on ``PATH``."""
+    configured = os.environ.get("MATNEO_CHROMIUM")
+    if configured:
+        return configured
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise PdfUnavailable(
+        "No Chromium to print the PDF with: install it (scripts/setup-browser installs Debian's chromium) "
+        "or set MATNEO_CHROMIUM to its path. The HTML pack does not need it."
+    )
+
+
+def render_pdf(html: str) -> bytes:
+    """Print ``html`` to PDF with headless Chromium (A4, no header or footer, no network)."""
+    browser = chromium_path()
+    with tempfile.TemporaryDirectory(prefix="matneo-pack-") as tmp:
+        page, out = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
+        page.write_text(html, encoding="utf-8")
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            f"--print-to-pdf={out}",
+            page.as_uri(),
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise PdfUnavailable(f"Chromium could not print the pack: {error}") from None
+        if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
+            raise PdfUnavailable(f"Chromium could not print the pack (exit code {done.returncode}).")
+        return out.read_bytes()

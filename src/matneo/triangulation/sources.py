@@ -1,0 +1,143 @@
+"""Concerns from every module that owns one, per trust: the evidence the concern rules read.
+
+Each source is read by the module that owns the data (signals register, harm portal, assurance
+tracker, record store); this module only turns what they hold into dated :class:`Concern` lines
+with aggregate words — no patient detail ever reaches a concern, so the same lines can be shown
+to the LMNS and region above the trust. An ongoing concern (an open signal, an overdue
+notification, a red requirement, a missing month) is dated ``today``: it is a concern now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection
+
+import polars as pl
+from sqlalchemy import select
+
+from matneo.assurance.tracker import statuses
+from matneo.dates import day_text, month_text, months_after
+from matneo.db.models import HarmCase, HarmRoute, Signal
+from matneo.db.session import transaction
+from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.measures.results import ResultCache
+from matneo.signals.detect import METHOD_LABELS
+from matneo.triangulation.rules import Concern
+
+__all__ = ["NOT_YET_AVAILABLE", "concerns"]
+
+#: Sources the safety picture cannot show yet, and why (said on the page, never silently missing).
+NOT_YET_AVAILABLE = {
+    "Family and staff voice": "survey imports are not built yet",
+}
+
+
+def _signals(url: str, trusts: list[str], today: dt.date, since: dt.date) -> list[Concern]:
+    with transaction(url) as session:
+        rows = session.scalars(
+            select(Signal).where(
+                Signal.trust_code.in_(trusts), (Signal.status != "closed") | (Signal.last_signal_date >= since)
+            )
+        ).all()
+        found = []
+        for s in rows:
+            measure = MEASURES_BY_ID.get(s.measure)
+            title = measure.title if measure else s.measure
+            method = METHOD_LABELS.get(s.method, s.method)
+            if s.status == "closed":
+                text = f"{title}: {method} signal (closed), last {day_text(s.last_signal_date)}"
+                found.append(Concern(s.trust_code, "outcome_signal", s.last_signal_date, text))
+            else:
+                text = f"{title}: {method} signal since {month_text(s.first_signal_date)}"
+                found.append(Concern(s.trust_code, "outcome_signal", today, text))
+        return found
+
+
+def _harm(url: str, trusts: list[str], today: dt.date, since: dt.date) -> list[Concern]:
+    with transaction(url) as session:
+        mnsi = session.execute(
+            select(HarmCase.trust_code, HarmCase.submitted_at)
+            .join(HarmRoute, HarmRoute.report_id == HarmCase.id)
+            .where(
+                HarmCase.trust_code.in_(trusts),
+                HarmCase.status == "submitted",
+                HarmRoute.route_id == "MNSI",
+                HarmRoute.status != "not_applicable",
+                HarmCase.submitted_at >= dt.datetime.combine(since, dt.time()),
+            )
+        ).all()
+        overdue = session.execute(
+            select(HarmCase.trust_code, HarmRoute.next_due)
+            .join(HarmRoute, HarmRoute.report_id == HarmCase.id)
+            .where(
+                HarmCase.trust_code.in_(trusts),
+                HarmCase.status == "submitted",
+                HarmRoute.status == "due",
+                HarmRoute.next_due < today,
+            )
+        ).all()
+    found = [
+        Concern(trust, "harm", submitted.date(), f"Harm report referred to MNSI ({day_text(submitted.date())})")
+        for trust, submitted in mnsi
+        if submitted is not None
+    ]
+    late: dict[str, list[dt.date]] = defaultdict(list)
+    for trust, due in overdue:
+        if due is not None:
+            late[trust].append(due)
+    for trust, dues in late.items():
+        n = len(dues)
+        text = f"{n} national notification{'s' if n != 1 else ''} overdue, the oldest due {day_text(min(dues))}"
+        found.append(Concern(trust, "notifications", today, text))
+    return found
+
+
+def _assurance(url: str, trusts: list[str], today: dt.date) -> list[Concern]:
+    views = statuses(url, trusts, today)
+    red: dict[str, list[str]] = defaultdict(list)
+    for (trust, _), view in views.items():
+        if view.rag == "red":
+            red[trust].append(view.item.section)
+    return [
+        Concern(trust, "assurance", today, f"{len(items)} assurance requirement{'s' if len(items) != 1 else ''} "
+                f"red ({', '.join(items[:3])}{', …' if len(items) > 3 else ''})")
+        for trust, items in red.items()
+    ]  # fmt: skip
+
+
+def _data_quality(results: ResultCache, trusts: list[str], today: dt.date) -> list[Concern]:
+    """A trust with no birth records in the latest month loaded for England: its figures are going stale."""
+    monthly = results.measure_table("stillbirth_rate", "month")
+    if monthly.is_empty():
+        return []
+    latest = monthly["period_start"].max()
+    if not isinstance(latest, dt.date):
+        return []
+    present = set(
+        monthly.filter((pl.col("period_start") == latest) & (pl.col("denominator") > 0))["org_code"].to_list()
+    )
+    return [
+        Concern(t, "data_quality", today, f"No birth records for {month_text(latest)}, the latest month loaded")
+        for t in trusts
+        if t not in present
+    ]
+
+
+def concerns(
+    url: str, results: ResultCache, trusts: Collection[str], today: dt.date, window_months: int = 12
+) -> dict[str, list[Concern]]:
+    """Every trust's concerns dated within ``window_months`` of ``today`` (ongoing ones dated today), newest first."""
+    wanted = sorted(trusts)
+    since = months_after(today, -window_months)
+    found: dict[str, list[Concern]] = {t: [] for t in wanted}
+    for concern in (
+        *_signals(url, wanted, today, since),
+        *_harm(url, wanted, today, since),
+        *_assurance(url, wanted, today),
+        *_data_quality(results, wanted, today),
+    ):
+        found[concern.trust_code].append(concern)
+    for items in found.values():
+        items.sort(key=lambda c: (c.day, c.source), reverse=True)
+    return found

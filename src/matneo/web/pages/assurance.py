@@ -1,0 +1,209 @@
+"""Assurance pages: a trust's requirements across frameworks, and the matrix an LMNS or region sees.
+
+A trust's page lists every requirement of every framework with its status, RAG, owner, due date,
+sign-off and live figure; its own staff update them. An LMNS or region sees its trusts ×
+requirements as a RAG matrix (statuses only; no trust's comments) and what is overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from matneo.assurance.figures import LiveFigure, live_figure
+from matneo.assurance.frameworks import Framework, Item, frameworks, item
+from matneo.assurance.rag import RAG_WORDS, STATUSES
+from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, statuses, update
+from matneo.auth.access import Access
+from matneo.dates import day_text, moment_text
+from matneo.web.pages.funnel import FUNNEL_LEVELS
+from matneo.web.services import BadRequest, NotFound, Services
+
+__all__ = ["AssuranceItemPage", "AssurancePage", "build", "build_item", "save"]
+
+RAG_TAGS = {
+    "green": "nhsuk-tag--green",
+    "amber": "nhsuk-tag--yellow",
+    "red": "nhsuk-tag--red",
+    "grey": "nhsuk-tag--grey",
+}
+RAG_LABELS = {"green": "Green", "amber": "Amber", "red": "Red", "grey": "Grey"}
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@dataclass
+class Row:
+    item: Item
+    status: StatusView
+    figure: LiveFigure | None
+
+
+@dataclass
+class AssurancePage:
+    code: str
+    name: str
+    level: str
+    can_edit: bool
+    frameworks: list[tuple[Framework, list[Row]]] = field(default_factory=list)
+    trusts: list[tuple[str, str]] = field(default_factory=list)  # matrix rows for an LMNS or region
+    matrix: dict[tuple[str, str], StatusView] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return f"Assurance: {self.name}"
+
+    rag_tags = RAG_TAGS
+    rag_labels = RAG_LABELS
+    rag_words = RAG_WORDS
+
+    @property
+    def trust_names(self) -> dict[str, str]:
+        return dict(self.trusts)
+
+    @property
+    def framework_names(self) -> dict[str, str]:
+        return {fw.id: fw.short for fw in frameworks()}
+
+    def counts(self, trust: str) -> dict[str, int]:
+        found = {"green": 0, "amber": 0, "red": 0, "grey": 0}
+        for (code, _), view in self.matrix.items():
+            if code == trust:
+                found[view.rag] += 1
+        return found
+
+    def overdue(self) -> list[StatusView]:
+        return sorted(
+            (v for v in self.matrix.values() if v.rag == "red" and v.due is not None),
+            key=lambda v: (v.due or dt.date.max, v.trust_code),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        views = [r.status for _, rows in self.frameworks for r in rows] or list(self.matrix.values())
+        return {
+            "code": self.code,
+            "name": self.name,
+            "statuses": [
+                {"trust_code": v.trust_code, "requirement": v.item.key, "status": v.status, "rag": v.rag,
+                 "due": v.due.isoformat() if v.due else None}
+                for v in views
+            ],
+        }  # fmt: skip
+
+
+def _organisation(services: Services, access: Access, code: str):  # type: ignore[no-untyped-def]
+    org = services.organisation(code)
+    if org.level not in FUNNEL_LEVELS:
+        raise BadRequest("Assurance is for trusts, LMNS and regions.")
+    if not access.in_scope(org.code):
+        raise NotFound(f"There is no organisation with code {code!r} in your area.")
+    return org
+
+
+def build(services: Services, access: Access, code: str) -> AssurancePage:
+    org = _organisation(services, access, code)
+    today = _today()
+    url = services.settings.database_url
+    if org.level == "trust":
+        views = statuses(url, [org.code], today)
+        scope = None if access.sees_everything else access.scope
+        grouped = [
+            (
+                fw,
+                [
+                    Row(
+                        i,
+                        views[(org.code, i.key)],
+                        live_figure(i, results=services.results, scope=scope, url=url, trust=org.code, today=today),
+                    )
+                    for i in fw.items
+                ],
+            )
+            for fw in frameworks()
+        ]
+        return AssurancePage(org.code, org.name, org.level, access.user.org_code == org.code, grouped)
+    trusts = [(t.code, t.name) for t in services.hierarchy.trusts_under(org.code)]
+    matrix = statuses(url, [c for c, _ in trusts], today)
+    return AssurancePage(org.code, org.name, org.level, False, [], trusts, matrix)
+
+
+@dataclass
+class AssuranceItemPage:
+    code: str
+    name: str
+    status: StatusView
+    can_edit: bool
+    history: list[dict[str, str]]
+    statuses = STATUSES
+    roles = SIGN_OFF_ROLES
+    rag_tags = RAG_TAGS
+    rag_labels = RAG_LABELS
+
+    @property
+    def title(self) -> str:
+        return f"{self.status.item.section}: {self.name}"
+
+
+def build_item(services: Services, access: Access, code: str, key: str) -> AssuranceItemPage:
+    org = _organisation(services, access, code)
+    if org.level != "trust":
+        raise NotFound("Requirements are recorded per trust: open one of the LMNS's trusts.")
+    try:
+        item(key)
+    except KeyError:
+        raise NotFound(f"There is no requirement {key!r}.") from None
+    url = services.settings.database_url
+    view = statuses(url, [org.code], _today())[(org.code, key)]
+    own = access.user.org_code == org.code
+    trail = [
+        {
+            "at": moment_text(h["at"]),
+            "actor": h["actor"],
+            "field": h["field"].replace("_", " "),
+            # free text (comments, reasons) is the trust's own: others see that it changed, not what it says
+            "before": _shown(h["field"], h["before"], own),
+            "after": _shown(h["field"], h["after"], own),
+        }
+        for h in history(url, org.code, key)
+    ]
+    if not own:
+        view = StatusView(**{**view.__dict__, "comment": None, "reason": None})
+    return AssuranceItemPage(org.code, org.name, view, own, trail)
+
+
+def _shown(name: str, raw: str | None, own: bool) -> str:
+    """A stored value in words: status labels, dates as "3 Mar 2026", the trust's free text only to it."""
+    if raw is None:
+        return "–"
+    if name in ("comment", "reason") and not own:
+        return "(shown to the trust only)"
+    if name == "status":
+        return STATUSES.get(raw, raw)
+    if name in ("due", "signed_off_on"):
+        return day_text(dt.date.fromisoformat(raw))
+    return raw
+
+
+def save(services: Services, access: Access, code: str, key: str, form: dict[str, str]) -> StatusView:
+    """Store the form's values; PermissionError (403), NotFound, or FieldProblem (shown in the page)."""
+    org = _organisation(services, access, code)
+    try:
+        item(key)
+    except KeyError:
+        raise NotFound(f"There is no requirement {key!r}.") from None
+    return update(
+        services.settings.database_url,
+        org.code,
+        key,
+        form,
+        actor=access.user.email,
+        actor_org=access.user.org_code,
+        today=_today(),
+    )
+
+
+def due_text(view: StatusView) -> str:
+    return day_text(view.due) if view.due else "–"
