@@ -27,6 +27,16 @@ The first request of each endpoint after start-up computes and caches results fo
 version (the app warms the common tables in the background as it starts); its time is printed
 separately as "cold". The table reports the warm state, after ``--warmup`` requests per
 endpoint. Target: p95 ≤ 100 ms for every endpoint.
+
+First views (issue 10): pages nobody has asked for yet in this store version — organisation pages
+at each level for a trust user and an analyst, the case-mix adjusted funnel, and a breakdown by
+ethnic group for a trust user (issue 11) — timed (a) once the start-up warming is done and (b)
+right after a load, while clients keep the server busy: a year's resubmission (2024, a new
+seed) is loaded by ``matneo load`` in another process; as soon as it has finished the first
+views are requested again. Target ≤ 1 s each. Memory: the server's resident set is sampled
+every 0.1 s from the load until the signals refresh has finished (and its child process's,
+where the refresh runs), with the kernel's high-water mark. Target: server peak ≤ 2 GB.
+Skip the after-load part with ``--no-load`` (it changes the instance's 2024 records).
 """
 
 from __future__ import annotations
@@ -51,8 +61,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psutil
 
 from matneo.auth.users import add_user, list_users
 from matneo.config import get_settings
@@ -69,8 +81,26 @@ DOMAIN = "bench.matneo.invalid"
 ROLES: dict[str, tuple[str, str, str]] = {  # short name → (e-mail, role, organisation)
     "trust": (f"trust@{DOMAIN}", "trust_staff", TRUST),
     "analyst": (f"analyst@{DOMAIN}", "national_analyst", "ENG"),
+    # Other users keeping the server busy during the load: the first views' users have no
+    # other work running (expensive work is capped per user).
+    "busy_trust": (f"busy-trust@{DOMAIN}", "trust_staff", TRUST),
+    "busy_analyst": (f"busy-analyst@{DOMAIN}", "national_analyst", "ENG"),
 }
 BASELINE = "/health"
+LMNS, REGION, OTHER_TRUST = "QOP", "Y62", "RJ1"
+FIRST_VIEWS: tuple[tuple[str, str], ...] = (  # (path, role): pages no one has opened in this store version
+    (f"/organisations/{TRUST}?measure=pph_1500", "trust"),
+    (f"/organisations/{LMNS}", "trust"),
+    (f"/organisations/{REGION}?measure=preterm_birth_rate", "trust"),
+    (f"/organisations/{OTHER_TRUST}?measure=caesarean_rate", "trust"),
+    (f"/organisations/{TRUST}?measure=pph_1500", "analyst"),
+    (f"/organisations/{REGION}", "analyst"),
+    ("/funnel?measure=stillbirth_rate&level=trust&period=year&adjustment=adjusted", "trust"),
+    ("/funnel?measure=stillbirth_rate&level=trust&period=year&adjustment=adjusted", "analyst"),
+    ("/api/v1/measures?measure=stillbirth_rate&period=year&by=ethnic_group", "trust"),
+)
+TARGET_FIRST_VIEW_S = 1.0
+TARGET_PEAK_RSS = 2 * 2**30
 ENDPOINTS: tuple[str, ...] = (
     "/",
     f"/organisations/{TRUST}",
@@ -151,31 +181,129 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(home: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``matneo serve`` on loopback in its own process, until /health answers; stopped on exit."""
+def server(home: Path, port: int, log: Any) -> Iterator[subprocess.Popen[bytes]]:
+    """``matneo serve`` on loopback in its own process, until /health answers; stopped on exit.
+    Its log (stdout and stderr) goes to ``log``, an open binary file."""
     env = {**os.environ, "MATNEO_HOME": str(home)}
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen([*matneo_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise SystemExit(f"the server did not start:\n{log.read().decode(errors='replace')[-4000:]}")
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}{BASELINE}", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-            yield process
-        finally:
-            process.terminate()
+    process = subprocess.Popen([*matneo_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                raise SystemExit(f"the server did not start:\n{log.read().decode(errors='replace')[-4000:]}")
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                if httpx.get(f"http://127.0.0.1:{port}{BASELINE}", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class MemorySampler:
+    """The resident set of a process and, separately, of its children, every 0.1 s while running."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.server_peak = 0
+        self.child_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.server_peak = max(self.server_peak, self.process.memory_info().rss)
+                children = sum(c.memory_info().rss for c in self.process.children(recursive=True))
+                self.child_peak = max(self.child_peak, children)
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def high_water_mark(pid: int) -> int:
+    """The kernel's peak resident set of ``pid`` since it started (VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def wait_for_log(log: Any, text: str, timeout: float = 600.0) -> float:
+    """Seconds until ``text`` appears in the server's log file."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        with open(f"/proc/self/fd/{log.fileno()}", "rb") as own:  # own offset: the server appends to the file
+            if text in own.read().decode(errors="replace"):
+                return time.perf_counter() - start
+        time.sleep(0.1)
+    raise SystemExit(f"the server never logged {text!r}")
+
+
+def first_views(clients: dict[str, list[httpx.Client]], heading: str) -> list[tuple[str, float, int]]:
+    """Each of FIRST_VIEWS once, one after another, as the first client of its role."""
+    print(heading)
+    timings = []
+    for path, role in FIRST_VIEWS:
+        if role not in clients:
+            continue
+        start = time.perf_counter()
+        status = clients[role][0].get(path, timeout=600).status_code
+        seconds = time.perf_counter() - start
+        verdict = "PASS" if seconds <= TARGET_FIRST_VIEW_S and status == 200 else "MISS"
+        print(f"  {path + f' ({role})':88} {seconds * 1000:8.0f} ms  HTTP {status}  {verdict}")
+        timings.append((f"{path} ({role})", seconds, status))
+    return timings
+
+
+def background_clients(clients: list[httpx.Client], paths: list[str], stop: threading.Event) -> list[threading.Thread]:
+    """Clients requesting ``paths`` in turn until ``stop`` is set: the server is serving while it reloads."""
+
+    def worker(client: httpx.Client) -> None:
+        for path in itertools.cycle(paths):
+            if stop.is_set():
+                return
+            try:
+                client.get(path)
+            except httpx.HTTPError:  # the server stopped: the main thread reports why
+                return
+
+    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in clients]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def load_resubmission(home: Path) -> float:
+    """Generate 2024 again with a new seed and load it with ``matneo load`` (another process)."""
+    env = {**os.environ, "MATNEO_HOME": str(home)}
+    out = Path(tempfile.mkdtemp(prefix="bench-web-reload-"))
+    try:
+        seed = str(int(time.time()) % 100_000)
+        synth = ["synth", "--years", "2024", "--scale", "1.0", "--seed", seed, "--out", str(out), "--format", "parquet"]
+        subprocess.run([*matneo_command(), *synth], env=env, check=True, stdout=subprocess.DEVNULL)
+        start = time.perf_counter()
+        load = [*matneo_command(), "load", "--allow-shrink", str(out)]  # another seed: some trust-months shrink
+        subprocess.run(load, env=env, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -330,13 +458,14 @@ def main() -> None:
         "--profile", type=Path, help="directory: afterwards, py-spy the server per endpoint (pip install py-spy)"
     )
     parser.add_argument("--port", type=int, default=0, help="port to serve on (default: a free one)")
+    parser.add_argument("--no-load", action="store_true", help="skip the first views and memory after a load")
     args = parser.parse_args()
     roles = [r.strip() for r in args.roles.split(",") if r.strip()]
     if unknown := [r for r in roles if r not in ROLES]:
         parser.error(f"unknown role(s) {', '.join(unknown)}: choose from {', '.join(ROLES)}")
     home = args.home.expanduser().resolve()
     rows = ensure_data(home)
-    users = ensure_users(home, roles)
+    users = ensure_users(home, roles + ([] if args.no_load else ["busy_trust", "busy_analyst"]))
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
     print(
@@ -345,7 +474,7 @@ def main() -> None:
     )
 
     started = time.perf_counter()
-    with server(home, port) as process:
+    with tempfile.TemporaryFile() as log, server(home, port, log) as process:
         up = time.perf_counter() - started
         clients = {name: [signed_in_client(base, *users[name]) for _ in range(args.concurrency)] for name in roles}
         plan = [(BASELINE, roles[0])] + [(path, name) for name in roles for path in ENDPOINTS]
@@ -354,10 +483,38 @@ def main() -> None:
         print(f"\nserver answering /health {up:.1f} s after start; cold first requests (app warming in background):")
         for path, name in plan:
             start = time.perf_counter()
-            status = clients[name][0].get(path).status_code
+            status = clients[name][0].get(path, timeout=600).status_code
             print(f"  {labels[path, name]:78} {(time.perf_counter() - start) * 1000:9.1f} ms  HTTP {status}")
 
-        print(f"server idle again {settle(process.pid):.1f} s later (background warming done)")
+        warmed = wait_for_log(log, "job warm the results cache: f")  # finished (or failed: then pages compute)
+        print(f"start-up warming done {warmed:.1f} s later; server idle again {settle(process.pid):.1f} s after that")
+        first = first_views(clients, "\nfirst views once warming is done (target ≤ 1 s each):")
+        after: list[tuple[str, float, int]] = []
+        memory: tuple[int, int, int, float, float] | None = None
+        if not args.no_load:
+            print("\nloading a resubmission of 2024 in another process while clients keep the server busy ...")
+            before_rss = psutil.Process(process.pid).memory_info().rss
+            stop = threading.Event()
+            others = [signed_in_client(base, *users[name]) for name in ("busy_trust", "busy_analyst") for _ in range(2)]
+            busy = background_clients(others, list(ENDPOINTS), stop)  # two clients each of two other users
+            with MemorySampler(process.pid) as sampler:
+                load_seconds = load_resubmission(home)
+                after = first_views(clients, f"first views right after the load ({load_seconds:.1f} s; target ≤ 1 s):")
+                refresh = wait_for_log(log, "job refresh the signals register: f")  # finished or failed
+            stop.set()
+            for thread in busy:
+                thread.join()
+            for client in others:
+                client.close()
+            memory = (before_rss, sampler.server_peak, sampler.child_peak, load_seconds, refresh)
+            peak = sampler.server_peak
+            print(
+                f"memory: server {before_rss / 2**20:,.0f} MB before the load, peak {peak / 2**20:,.0f} MB"
+                f" until the signals refresh finished ({refresh:.0f} s after the first views; kernel high-water mark"
+                f" since start {high_water_mark(process.pid) / 2**20:,.0f} MB); refresh child peak"
+                f" {sampler.child_peak / 2**20:,.0f} MB"
+            )
+            settle(process.pid)
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
         results: list[Result] = []
@@ -385,6 +542,15 @@ def main() -> None:
     for label, out in profiles.items():
         print(f"\nserver profile (py-spy, untimed pass), {label}; {out}:")
         print("\n".join(hot_spots(out)))
+    slow = [label for label, seconds, status in first + after if seconds > TARGET_FIRST_VIEW_S or status != 200]
+    print(
+        f"\nfirst views ≤ {TARGET_FIRST_VIEW_S:.0f} s: "
+        + (f"MISS on {len(slow)} of {len(first) + len(after)}" if slow else f"PASS on all {len(first) + len(after)}")
+        + (f"; slowest {max(s for _, s, _ in first + after):.2f} s" if first + after else "")
+    )
+    if memory is not None:
+        verdict = "PASS" if memory[1] <= TARGET_PEAK_RSS else "MISS"
+        print(f"server peak RSS during the post-load refresh {memory[1] / 2**20:,.0f} MB: {verdict} (target ≤ 2 GB)")
     misses = [r.label for r in results[1:] if r.quantile(95) > TARGET_P95_MS]
     print(
         f"\ntarget p95 ≤ {TARGET_P95_MS:.0f} ms: "

@@ -29,7 +29,10 @@ def test_jobs_refresh_signals_after_a_load_and_check_overdue_hourly(sqlite_setti
     )
     load_files(files, settings)
     done = jobs.run_once()
-    assert len(done) == 1 and done[0].startswith("signals refreshed for store version")
+    assert len(done) == 2 and done[0].startswith("store version") and "tables" in done[0]
+    assert done[1].startswith("signals refreshed for store version") and "child process" in done[1]
+    version = jobs.services.results.version()
+    assert (version, "table", "rolling_12m", None) in jobs.services.results.entries, "warmed before anyone asks"
     assert any(s["trust_code"] == "R0A" for s in current(settings.database_url)), "the planted trust is found"
     assert jobs.run_once() == []  # same store version: no second refresh
 

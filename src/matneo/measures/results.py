@@ -9,8 +9,15 @@ per records-store version:
   computed lazily the first time a user with that scope needs it.
 
 A new load makes a new store version; the next request sees the new version and recomputes,
-so figures are never stale. Old versions are dropped. Tables are read-only Polars frames;
-callers filter them.
+so figures are never stale. Old versions are dropped. The version is read from the store's
+``CURRENT`` file (a ``stat`` per call), so a load by another process — the CLI, or another
+worker of the same instance — is seen by the next request of every process. Tables are
+read-only Polars frames; callers filter them.
+
+Everything is held in one least-recently-used cache bounded by size (issue 11: a cache keyed
+on anything a user can vary, such as a page's query parameters, must not grow without end).
+Entries are weighed by what they hold (:func:`size_of`); when the total passes the budget the
+least recently used go first.
 
 :meth:`ResultCache.view` gives one user's scope: rows of organisations in scope come
 unsuppressed, the rest suppressed with the scope's own cells counted as known to the reader
@@ -19,13 +26,15 @@ unsuppressed, the rest suppressed with the scope's own cells counted as known to
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from typing import Any, cast
 
-import numpy as np
 import polars as pl
 
 from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, Breakdown, Period, compute, cube_for_settings
@@ -42,23 +51,94 @@ RATIO_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95")
 #: Breakdowns are offered for these period types only: monthly results by group would be
 #: nearly all suppressed small numbers, and large.
 BREAKDOWN_PERIODS: tuple[str, ...] = ("year", "financial_year", "rolling_3y")
-_MAX_PUBLISHED = 512  # suppression masks kept per version (one period × breakdown × reader scope each)
-_T = TypeVar("_T")
+#: Who the current request is for (a user id), set by the web layer; None for the server's own
+#: work (warming, background jobs), which is never refused.
+REQUESTER: contextvars.ContextVar[Any] = contextvars.ContextVar("matneo_requester", default=None)
+_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("matneo_holding_slot", default=False)
+#: Expensive builds (a cache miss: a table, a reader's suppression, a page's figures) one user may
+#: have running at once, and all users together. The rest of the server's threads stay free for
+#: cached pages. A user over their limit gets HTTP 429, anyone when the server is full HTTP 503.
+PER_USER_BUILDS = 2
+TOTAL_BUILDS = 6
+
+
+class Busy(Exception):
+    """Too much expensive work already running: ``status`` 429 (this user's) or 503 (everyone's)."""
+
+    def __init__(self, status: int, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class WorkLimiter:
+    """Caps concurrent expensive builds per requester and in total (issue 11: one breakdown held a
+    worker thread for minutes, with no limit on how many ran). Refuses at once rather than
+    queueing, so a refused request costs nothing and says when to try again."""
+
+    def __init__(self, per_user: int = PER_USER_BUILDS, total: int = TOTAL_BUILDS) -> None:
+        self.per_user = per_user
+        self.total = total
+        self._lock = threading.Lock()
+        self._running: dict[Any, int] = {}
+
+    def running(self, requester: Any = None) -> int:
+        with self._lock:
+            return self._running.get(requester, 0) if requester is not None else sum(self._running.values())
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one build slot for the current requester (nested builds share their caller's)."""
+        requester = REQUESTER.get()
+        if requester is None or _HOLDING.get():
+            yield
+            return
+        with self._lock:
+            if self._running.get(requester, 0) >= self.per_user:
+                raise Busy(429, f"You already have {self.per_user} pages being prepared. Try again in a few seconds.")
+            if sum(self._running.values()) >= self.total:
+                raise Busy(503, "The service is busy preparing figures for other users. Try again in a few seconds.")
+            self._running[requester] = self._running.get(requester, 0) + 1
+        token = _HOLDING.set(True)
+        try:
+            yield
+        finally:
+            _HOLDING.reset(token)
+            with self._lock:
+                self._running[requester] -= 1
+                if not self._running[requester]:
+                    del self._running[requester]
+
+
+#: Default budget of one :class:`ResultCache`: the national period tables (the largest entries,
+#: tens of megabytes each for ten years) fit several times over; pages and masks fill the rest.
+DEFAULT_CACHE_BYTES = 1_200 * 2**20
 
 
 class ResultCache:
     """Thread-safe, per-store-version cache of measure tables for one instance."""
 
-    def __init__(self, settings: Any, hierarchy: OrgHierarchy) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        hierarchy: OrgHierarchy,
+        max_bytes: int = DEFAULT_CACHE_BYTES,
+        limiter: WorkLimiter | None = None,
+    ) -> None:
         self._settings = settings
+        self.limiter = limiter or WorkLimiter()
         self._hierarchy = hierarchy
         self._store = RecordStore(settings.records_dir)
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self._version: int | None = None
         self._stamp: tuple[int, int] | None = None
-        self._tables: dict[tuple[Any, ...], Any] = {}
-        self._published: OrderedDict[tuple[Any, ...], _Masks] = OrderedDict()
+        self._entries = SizedLRU(max_bytes)
+
+    @property
+    def entries(self) -> SizedLRU:
+        """The bounded store behind every cached table, mask and page (for its size and count)."""
+        return self._entries
 
     def version(self) -> int | None:
         """The records-store version the cached tables belong to (None: nothing loaded).
@@ -77,31 +157,34 @@ class ResultCache:
         with self._lock:
             self._stamp = stamp
             if current != self._version:
-                self._version, self._tables, self._published, self._key_locks = current, {}, OrderedDict(), {}
+                self._version, self._key_locks = current, {}
+                self._entries.clear()
         return current
 
-    def _cached(self, store: dict[tuple[Any, ...], Any], key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
+    def _cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         version = self.version()
         full_key = (version, *key)
         with self._lock:
-            if full_key in store:
-                return store[full_key]
+            found = self._entries.get(full_key, _MISSING)
+            if found is not _MISSING:
+                return found
             key_lock = self._key_locks.setdefault(full_key, threading.Lock())
         with key_lock:  # one thread builds, the others wait for it
             with self._lock:
-                if full_key in store:
-                    return store[full_key]
-            table = build()
+                found = self._entries.get(full_key, _MISSING)
+                if found is not _MISSING:
+                    return found
+            with self.limiter.slot():
+                value = build()
             with self._lock:
                 if self._version == version:
-                    store[full_key] = table
-                    if isinstance(store, OrderedDict) and len(store) > _MAX_PUBLISHED:
-                        store.popitem(last=False)
-            return table
+                    self._entries.put(full_key, value)
+                self._key_locks.pop(full_key, None)
+            return value
 
     def memo(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         """Anything else derived from one store version (e.g. the ambition report), built once."""
-        return self._cached(self._tables, ("memo", *key), build)
+        return self._cached(("memo", *key), build)
 
     def table(self, period: str, by: str | None = None) -> pl.DataFrame:
         """Every measure at every level for ``period`` (and breakdown), unsuppressed."""
@@ -128,14 +211,19 @@ class ResultCache:
             table = add_ratios(table, by) if by else table
             return _PeriodTable(table.sort("measure", maintain_order=True))
 
-        return self._cached(self._tables, (period, by), build)
+        return self._cached(("table", period, by), build)
 
     def relations(self, by: str | None = None) -> Relations:
         """The identities between the measures' counts in this store version (disclosure rule 4)."""
         return self.memo(("relations", by), lambda: cube_relations(cube_for_settings(self._settings), by=by))
 
     def published(
-        self, measure: str, period: str, by: str | None = None, known: frozenset[str] = frozenset()
+        self,
+        measure: str,
+        period: str,
+        by: str | None = None,
+        known: frozenset[str] = frozenset(),
+        since: dt.date | None = None,
     ) -> pl.DataFrame:
         """One measure's rows for ``period`` at every level, suppressed for a reader who knows ``known``.
 
@@ -145,23 +233,89 @@ class ResultCache:
         scope). Their cells enter the suppression as known, not hideable, so that a trust
         cannot difference a sibling's small count out of its LMNS total using its own count
         (docs/adr/0005). Their own rows come back unsuppressed; callers show them only to that
-        reader.
+        reader. ``since``: only periods starting on or after this date (and only those are
+        suppressed, if not already cached).
         """
         _check(period, by, measure)
-        data = self._period_table(period, by)
-        rows = data.measure(measure)
+        rows = self._period_table(period, by).measure(measure)
+        if since is not None:
+            rows = rows.filter(pl.col("period_start") >= since)
+        return self._protect(rows, period, by, known)
+
+    def _protect(self, rows: pl.DataFrame, period: str, by: str | None, known: frozenset[str]) -> pl.DataFrame:
+        """``rows`` (of one period table) with what suppression hides for this reader nulled.
+
+        Sibling sets and identities never span periods, so each period is suppressed on its own
+        and cached on its own: a page that shows the latest period suppresses one period, not
+        ten years of them (issue 10: first views). Periods not yet cached are suppressed together
+        in one call; the result is the same as suppressing the whole table at once.
+        """
         if not rows.height:
             return rows
-        masks = self._cached(self._published, (period, by, known), lambda: _Masks.of(self._suppress(data, by, known)))
-        return masks.apply(rows, *data.slices[measure])
+        starts = rows["period_start"].unique().sort().to_list()
+        hidden = self._hidden(period, by, known, starts)
+        keys = ["measure", "org_code", "period_start", *([by] if by else [])]
+        joined = rows.join(hidden, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        hide, hide_den = pl.col("__hide").fill_null(False), pl.col("__hide_den").fill_null(False)
+        nulled = [c for c in ("numerator", *DERIVED_COLUMNS, *RATIO_COLUMNS) if c in rows.columns]
+        return joined.with_columns(
+            *[pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in nulled],
+            pl.when(hide_den).then(None).otherwise(pl.col("denominator")).alias("denominator"),
+            (hide | pl.col("suppressed")).alias("suppressed"),
+        ).select(rows.columns)
 
-    def _suppress(self, data: _PeriodTable, by: str | None, known: frozenset[str]) -> pl.DataFrame:
-        """The whole period table suppressed for a reader who knows ``known``, in its row order."""
+    def _hidden(self, period: str, by: str | None, known: frozenset[str], starts: list[dt.date]) -> pl.DataFrame:
+        """The cells hidden for this reader in the periods starting at ``starts`` (keys and flags only)."""
+        version = self.version()
+        group = (version, "hidden", period, by, known)
+        found: list[pl.DataFrame] = []
+        missing: list[dt.date] = []
+        with self._lock:
+            for start in starts:
+                frame = self._entries.get((*group, start), _MISSING)
+                (missing.append(start) if frame is _MISSING else found.append(frame))
+            group_lock = self._key_locks.setdefault(group, threading.Lock()) if missing else None
+        if group_lock is not None:
+            with group_lock:  # one thread suppresses a reader's periods at a time; the others reuse them
+                with self._lock:
+                    still = [s for s in missing if (*group, s) not in self._entries]
+                found += [self._entries_get((*group, s)) for s in missing if s not in still]
+                if still:
+                    with self.limiter.slot():
+                        parts = self._suppress_periods(period, by, known, still)
+                    with self._lock:
+                        for start in still:
+                            if self._version == version:
+                                self._entries.put((*group, start), parts[start])
+                    found += [parts[s] for s in still]
+        return pl.concat(found, how="vertical_relaxed") if found else _hidden_schema(by)
+
+    def _entries_get(self, key: tuple[Any, ...]) -> pl.DataFrame:
+        with self._lock:
+            return self._entries.get(key)
+
+    def _suppress_periods(
+        self, period: str, by: str | None, known: frozenset[str], starts: list[dt.date]
+    ) -> dict[dt.date, pl.DataFrame]:
+        """Every measure of the periods at ``starts`` suppressed as one linked table for this reader;
+        per period start, the hidden cells (an empty frame when nothing is hidden)."""
+        whole = self._period_table(period, by).whole.filter(pl.col("period_start").is_in(starts))
         is_known = pl.col("org_code").is_in(list(known))
-        masked = data.whole.with_row_index("__position").with_columns(
+        masked = whole.with_columns(
             [pl.when(is_known).then(None).otherwise(pl.col(c)).alias(c) for c in ("numerator", "denominator")]
         )
-        return suppressed_by_period(masked, self._hierarchy, self.relations(by)).sort("__position")
+        # Breakdowns for a reader with a small scope are mostly withheld whole period by period
+        # (too many linked small counts): trying the whole table first would fail too, after as
+        # much work again.
+        safe = suppressed_by_period(masked, self._hierarchy, self.relations(by), whole_first=by is None)
+        keys = ["measure", "org_code", "period_start", *([by] if by else [])]
+        hidden = safe.filter(pl.col("suppressed")).select(
+            *keys, pl.lit(True).alias("__hide"), pl.col("denominator").is_null().alias("__hide_den")
+        )
+        parts = {s: hidden.clear() for s in starts}
+        for (start,), part in hidden.partition_by("period_start", as_dict=True).items():
+            parts[start] = part
+        return parts
 
     def view(
         self,
@@ -170,21 +324,104 @@ class ResultCache:
         period: str,
         by: str | None = None,
         orgs: Collection[str] | None = None,
+        since: dt.date | None = None,
     ) -> pl.DataFrame:
         """What a user with ``scope`` (None: everything) may see of one measure and period.
 
         Rows of organisations in scope are unsuppressed; the rest are suppressed with the
         scope's cells counted as known to the reader. ``orgs`` limits the rows returned (and,
-        when they are all in scope, skips suppression altogether).
+        when they are all in scope, skips suppression altogether); ``since`` limits them to
+        periods starting on or after that date, and only those periods are suppressed.
         """
         raw = self.measure_table(measure, period, by)
+        if since is not None:
+            raw = raw.filter(pl.col("period_start") >= since)
         if orgs is not None:
-            wanted = list(orgs)
-            raw = raw.filter(pl.col("org_code").is_in(wanted))
+            raw = raw.filter(pl.col("org_code").is_in(list(orgs)))
         if scope is None or raw.is_empty() or raw.filter(~pl.col("org_code").is_in(list(scope))).is_empty():
             return raw
-        table = self.published(measure, period, by, frozenset(scope))
-        return table.filter(pl.col("org_code").is_in(wanted)) if orgs is not None else table
+        return self._protect(raw, period, by, frozenset(scope))
+
+    def latest_start(self, measure: str, period: str, months: int | None = None) -> dt.date | None:
+        """The start of the latest period of ``measure`` (with ``months`` months, if given): what a
+        page showing only the latest period passes as ``since``."""
+        rows = self.measure_table(measure, period)
+        if months is not None:
+            rows = rows.filter(pl.col("months") == months)
+        return rows["period_start"].max() if rows.height else None  # type: ignore[return-value]
+
+
+def _hidden_schema(by: str | None) -> pl.DataFrame:
+    schema: dict[str, Any] = {"measure": pl.String, "org_code": pl.String, "period_start": pl.Date}
+    if by:
+        schema[by] = pl.String
+    return pl.DataFrame(schema={**schema, "__hide": pl.Boolean, "__hide_den": pl.Boolean})
+
+
+_MISSING = object()
+
+
+class SizedLRU:
+    """A least-recently-used map bounded by the total size of its values (:func:`size_of`).
+
+    Not thread-safe on its own: :class:`ResultCache` calls it under its lock. An entry larger
+    than the whole budget is not kept (it is returned to its caller and rebuilt next time).
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._items
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        item = self._items.get(key)
+        if item is None:
+            return default
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key: Any, value: Any) -> None:
+        size = size_of(value)
+        if key in self._items:
+            self.nbytes -= self._items.pop(key)[1]
+        if size > self.max_bytes:
+            return
+        self._items[key] = (value, size)
+        self.nbytes += size
+        while self.nbytes > self.max_bytes:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.nbytes -= dropped
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.nbytes = 0
+
+
+def size_of(value: Any, _depth: int = 0) -> int:
+    """Approximate bytes held by a cached value: frames by Polars' estimate, masks by their
+    arrays, text by length, containers and dataclasses by their parts (to a few levels)."""
+    if isinstance(value, pl.DataFrame):
+        return int(value.estimated_size())
+    if isinstance(value, _PeriodTable):
+        return int(value.whole.estimated_size())
+    if isinstance(value, str | bytes):
+        return len(value) + 64
+    if _depth > 6:
+        return 64
+    if isinstance(value, dict):
+        return 64 + sum(size_of(k, _depth + 1) + size_of(v, _depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return 64 + sum(size_of(v, _depth + 1) for v in value)
+    fields = getattr(value, "__dict__", None)
+    if isinstance(fields, dict):
+        return 64 + sum(size_of(v, _depth + 1) for v in fields.values())
+    return 32
 
 
 class _PeriodTable:
@@ -202,50 +439,22 @@ class _PeriodTable:
         return self.whole.slice(offset, length)
 
 
-class _Masks:
-    """What one reader's suppression hid, as bit masks over a :class:`_PeriodTable` (a few
-    hundred kilobytes for ten years of months, where the suppressed frame would be tens of
-    megabytes): the cache holds one per reader scope and period type."""
-
-    def __init__(self, numerator: np.ndarray, denominator: np.ndarray) -> None:
-        self._length = len(numerator)
-        self._numerator = np.packbits(numerator)
-        self._denominator = np.packbits(denominator)
-
-    @classmethod
-    def of(cls, suppressed: pl.DataFrame) -> _Masks:
-        hide_num = suppressed["suppressed"].to_numpy().astype(bool)
-        return cls(hide_num, hide_num & suppressed["denominator"].is_null().to_numpy())
-
-    def apply(self, rows: pl.DataFrame, offset: int, length: int) -> pl.DataFrame:
-        """``rows`` (the slice at ``offset``) with the hidden cells nulled and ``suppressed`` set."""
-        bits = np.unpackbits(self._numerator, count=self._length)[offset : offset + length].astype(bool)
-        den_bits = np.unpackbits(self._denominator, count=self._length)[offset : offset + length].astype(bool)
-        hide, hide_den = pl.Series("__hide", bits), pl.Series("__hide_den", den_bits)
-        nulled = [c for c in ("numerator", *DERIVED_COLUMNS, *RATIO_COLUMNS) if c in rows.columns]
-        return (
-            rows.with_columns(hide, hide_den)
-            .with_columns(
-                *[pl.when(pl.col("__hide")).then(None).otherwise(pl.col(c)).alias(c) for c in nulled],
-                pl.when(pl.col("__hide_den")).then(None).otherwise(pl.col("denominator")).alias("denominator"),
-                pl.col("__hide").alias("suppressed"),
-            )
-            .drop("__hide", "__hide_den")
-        )
-
-
-def suppressed_by_period(table: pl.DataFrame, hierarchy: OrgHierarchy, relations: Relations | None) -> pl.DataFrame:
+def suppressed_by_period(
+    table: pl.DataFrame, hierarchy: OrgHierarchy, relations: Relations | None, *, whole_first: bool = True
+) -> pl.DataFrame:
     """:func:`publishable`, one period at a time if the whole table cannot be protected.
 
     Sibling sets and identities never span periods, so per-period results are the same. A
     period that cannot be protected (a hidden cell pinned down by the reader's own known
     cells, e.g. a region whose only data that month is the reader's own LMNS) is hidden
     entirely. The linear audit that :func:`suppress` has just passed is not run twice.
+    ``whole_first=False`` goes period by period at once (where most periods are expected to fail).
     """
-    try:
-        return publishable(table, hierarchy=hierarchy, relations=relations, audit=False)
-    except DisclosureError:
-        pass
+    if whole_first and table.select("period_start", "period_end").n_unique() > 1:  # one period: the loop does it
+        try:
+            return publishable(table, hierarchy=hierarchy, relations=relations, audit=False)
+        except DisclosureError:
+            pass
     parts = []
     for part in table.partition_by("period_start", "period_end", maintain_order=True):
         try:

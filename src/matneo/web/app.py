@@ -30,6 +30,7 @@ from matneo import __version__
 from matneo.auth.access import ROLE_LABELS, Access, Forbidden
 from matneo.config import Settings, get_mail_settings
 from matneo.db.session import prepare
+from matneo.measures.results import REQUESTER, Busy
 from matneo.web.display import day, when
 from matneo.web.jobs import BackgroundJobs
 from matneo.web.security import CsrfFailed, SignInRequired, security_headers, signed_in_user
@@ -77,7 +78,9 @@ def access_for(request: Request) -> Access:
     access: Access | None = getattr(request.state, "access", None)
     if access is None:
         services: Services = request.app.state.services
-        access = Access(signed_in_user(request, services.settings.database_url), services.hierarchy)
+        user = signed_in_user(request, services.settings.database_url)
+        REQUESTER.set(user.user_id)  # expensive work in this request counts against this user
+        access = Access(user, services.hierarchy)
         request.state.access = access
     return access
 
@@ -135,7 +138,7 @@ def page_with_figures(request: Request, template: str, fragment: str, page: Any)
     return render(request, template, page=page, figures_html=Markup(html))
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(request: Request, status: int, message: str, title: str | None = None) -> Response:
     if is_api(request):
         return JSONResponse({"detail": message}, status_code=status)
     titles = {
@@ -144,7 +147,8 @@ def _error(request: Request, status: int, message: str) -> Response:
         404: "Page not found",
         429: "Too many attempts",
     }
-    return render(request, "error.html", status, title=titles.get(status, "Sorry, there is a problem"), message=message)
+    title = title or titles.get(status, "Sorry, there is a problem")
+    return render(request, "error.html", status, title=title, message=message)
 
 
 SERVER_ERROR = "Sorry, there is a problem with the service. Try again later."
@@ -216,6 +220,13 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     async def not_found(request: Request, error: NotFound) -> Response:
         return _error(request, 404, str(error))
 
+    @app.exception_handler(Busy)
+    async def busy(request: Request, error: Busy) -> Response:
+        title = "Too many requests at once" if error.status == 429 else "Sorry, the service is busy"
+        response = _error(request, error.status, str(error), title)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, error: BadRequest) -> Response:
         return _error(request, 400, str(error))
@@ -257,17 +268,13 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
 
 def _warm(services: Services) -> None:
     """Compute the tables the first pages need, so the first visitor does not wait for them."""
-    started = time.perf_counter()
     log.info("job warm the results cache: started")
     try:
-        for period in ("rolling_12m", "year", "rolling_3y", "month"):
-            services.results.table(period)
-        for by in ("ethnic_group", "imd_quintile"):
-            services.results.table("rolling_3y", by)
+        done = services.warm()
     except Exception:  # pragma: no cover - warming is best effort; requests compute on demand
         log.exception("job warm the results cache: failed; pages compute their tables on demand")
         return
-    log.info("job warm the results cache: finished in %.1f s: 6 tables ready", time.perf_counter() - started)
+    log.info("job warm the results cache: finished: %s", done)
 
 
 def _quote(text: str) -> str:

@@ -3,8 +3,14 @@
 * The harm overdue check, every hour (it is idempotent, so "daily" is met however often it
   runs; `matneo harm overdue-check` does the same from cron when no server runs), then the
   notifications by e-mail when an SMTP relay is configured (:mod:`matneo.harm.portal.mail`).
-* The signals register, refreshed after each new load (a new records-store version), so a file
-  uploaded on the Data page shows up as signals without anyone running `matneo signals`.
+* After each new load (a new records-store version, seen within ``POLL_EVERY`` seconds, whichever
+  process loaded it): the results cache is warmed for it first (period tables and the identities
+  between measures), so the first page views after a load do not wait for them (issue 10), then
+  the signals register is refreshed, so a file uploaded on the Data page shows up as signals
+  without anyone running `matneo signals`. The refresh runs in a child process: detection on ten
+  national years needs a few gigabytes for a few seconds, and in the server's own process that
+  memory stayed with the server after the refresh (1.3 GB to 4.9 GB, issue 10); a child gives it
+  back to the system when it exits.
 
 Each job logs when it starts and when it ends, with what it changed (counts and the store version
 only); under `matneo serve` the log goes to stderr.
@@ -20,21 +26,31 @@ life makes each run happen once; when that process stops, another takes over wit
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import resource
 import time
 from collections.abc import Callable
 
-from matneo.config import MailSettings
+from matneo.config import MailSettings, Settings
 from matneo.db.locks import ProcessLock
 from matneo.harm.portal import overdue_check
 from matneo.harm.portal.mail import send_notifications
 from matneo.reviews.notices import overdue_check as review_overdue_check
-from matneo.signals.register import refresh_from_store
+from matneo.signals.register import RefreshSummary, refresh_from_store
 from matneo.web.services import Services
 
 log = logging.getLogger(__name__)
 OVERDUE_EVERY = 3600.0
-POLL_EVERY = 60.0
+POLL_EVERY = 2.0  # a new store version is a stat of one file away, so looking often costs nothing
 LOCK_NAME = "background-jobs"
+
+
+def refresh_in_child(settings: Settings) -> tuple[RefreshSummary, int]:
+    """:func:`refresh_from_store` in a fresh child process; returns its summary and the peak RSS
+    in bytes of any child so far (Linux reports ``ru_maxrss`` in kilobytes)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        summary = pool.apply(refresh_from_store, (settings,))
+    return summary, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 
 
 def _job(name: str, work: Callable[[], str]) -> str | None:
@@ -94,11 +110,16 @@ class BackgroundJobs:
                 done += [sent] if sent else []
         version = self.services.results.version()
         if version is not None and version != self.refreshed_version:
+            warmed = _job("warm the results cache", lambda: self.services.warm())
+            done += [warmed] if warmed else []
 
             def refresh() -> str:
-                summary = refresh_from_store(self.services.settings)
+                summary, peak = refresh_in_child(self.services.settings)
                 self.refreshed_version = version
-                return f"signals refreshed for store version {version}: {summary.raised} raised"
+                return (
+                    f"signals refreshed for store version {version}: {summary.raised} raised "
+                    f"(in a child process, peak {peak / 2**20:.0f} MB)"
+                )
 
             refreshed = _job("refresh the signals register", refresh)
             done += [refreshed] if refreshed else []

@@ -33,6 +33,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from matneo.auth.access import Access
+from matneo.measures.results import REQUESTER
 from matneo.web.security import CSRF_HEADER, check_csrf, signed_in_user
 
 #: Methods that change nothing and so need no CSRF token (RFC 9110 §9.2.1 "safe methods").
@@ -65,6 +66,7 @@ async def signed_in(request: Request) -> Access:
     if access is None:
         services = request.app.state.services
         user = await run_in_threadpool(signed_in_user, request, services.settings.database_url)
+        REQUESTER.set(user.user_id)  # expensive work in this request counts against this user (speed caps)
         access = Access(user, services.hierarchy)
         request.state.access = access
     return access

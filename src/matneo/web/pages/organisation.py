@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -217,12 +217,15 @@ def _figures(
 def _summary(
     services: Services, access: Access, code: str, level: str, measure: Measure, scope: frozenset[str] | None
 ) -> MeasureSummary:
-    rows = services.results.view(scope, measure.id, "rolling_12m", orgs=[code, "ENG"]).filter(pl.col("months") == 12)
+    latest = _latest(services, measure, "rolling_12m", [code, "ENG"], 12)
+    rows = services.results.view(scope, measure.id, "rolling_12m", orgs=[code, "ENG"], since=latest).filter(
+        pl.col("months") == 12
+    )
     if rows.is_empty():
         return MeasureSummary(measure.id, measure.title, unit_label(measure), None, None, None, None, False, None, None)
-    latest = rows.filter(pl.col("period_start") == rows["period_start"].max())
-    own = latest.filter(pl.col("org_code") == code)
-    england = latest.filter(pl.col("org_code") == "ENG")
+    newest = rows.filter(pl.col("period_start") == rows["period_start"].max())
+    own = newest.filter(pl.col("org_code") == code)
+    england = newest.filter(pl.col("org_code") == "ENG")
     r = own.row(0, named=True) if own.height else None
     point = funnel_data(services, access, measure, level, "rolling_12m").point_of(code)
     return MeasureSummary(
@@ -238,16 +241,25 @@ def _summary(
     )
 
 
+def _latest(services: Services, measure: Measure, period: str, orgs: list[str], months: int) -> dt.date | None:
+    """Start of the latest ``months``-month period with a row for any of ``orgs`` (from the
+    unsuppressed table: suppression hides values, never rows), so that only the periods a chart
+    shows are suppressed for the reader."""
+    rows = services.results.measure_table(measure.id, period).filter(
+        pl.col("org_code").is_in(orgs) & (pl.col("months") == months)
+    )
+    return rows["period_start"].max() if rows.height else None  # type: ignore[return-value]
+
+
 def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str] | None) -> Chart:
     comparators = [code, *[a.code for a in services.hierarchy.ancestors(code)]]
+    latest = _latest(services, measure, "rolling_12m", comparators, 12)
+    since = latest - dt.timedelta(days=TREND_DAYS - 1) if latest is not None else None
     rows = (
-        services.results.view(scope, measure.id, "rolling_12m", orgs=comparators)
+        services.results.view(scope, measure.id, "rolling_12m", orgs=comparators, since=since)
         .filter(pl.col("months") == 12)
         .sort("period_start", "level")
     )
-    if rows.height:
-        latest = cast(dt.date, rows["period_start"].max())
-        rows = rows.filter(pl.col("period_start") > latest - dt.timedelta(days=TREND_DAYS))
     series = trend_points(rows)
     title = f"{measure.title}: rolling 12 months, by month, last five years"
     return Chart(
@@ -267,7 +279,11 @@ def _trend(services: Services, code: str, measure: Measure, scope: frozenset[str
 
 
 def _spc(services: Services, code: str, measure: Measure, scope: frozenset[str] | None) -> dict[str, Any]:
-    rows = services.results.view(scope, measure.id, "month", orgs=[code]).sort("period_start").tail(SPC_MONTHS)
+    months = services.results.measure_table(measure.id, "month").filter(pl.col("org_code") == code)["period_start"]
+    first = months.sort().tail(SPC_MONTHS).min() if months.len() else None
+    since = first if isinstance(first, dt.date) else None
+    rows = services.results.view(scope, measure.id, "month", orgs=[code], since=since).sort("period_start")
+    rows = rows.tail(SPC_MONTHS)
     title = f"{measure.title}: monthly SPC chart (Making Data Count)"
     columns = ["Month", f"Value ({unit_label(measure)})", "Mean", "Lower process limit", "Upper process limit", "Point"]
     empty = {"variation_icon": None, "assurance_icon": None}
@@ -345,11 +361,10 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
     label = "ethnic group" if by == "ethnic_group" else "deprivation (IMD quintile)"
     title = f"{measure.title} by {label}: latest 3 years"
     columns = ["Group", f"Value ({unit_label(measure)})", "Lower 95% CI", "Upper 95% CI", "Ratio to reference"]
-    complete = services.results.view(scope, measure.id, "rolling_3y", orgs=[code]).filter(pl.col("months") == 36)
-    if complete.is_empty():
+    latest = _latest(services, measure, "rolling_3y", [code], 36)
+    if latest is None:
         return Chart(f"inequalities-{by}", title, None, columns, [], "No complete 3-year period yet.")
-    latest = complete["period_start"].max()
-    rows = services.results.view(scope, measure.id, "rolling_3y", by=by, orgs=[code]).filter(
+    rows = services.results.view(scope, measure.id, "rolling_3y", by=by, orgs=[code], since=latest).filter(
         (pl.col("period_start") == latest) & pl.col(by).is_not_null()
     )
     found = {r[by]: r for r in rows.iter_rows(named=True)}
@@ -375,7 +390,10 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
             }
         )
     shown = [d for d in data if d["value"] is not None]
-    period = str(complete.filter(pl.col("period_start") == latest)["period"][0])
+    complete = services.results.measure_table(measure.id, "rolling_3y").filter(
+        (pl.col("org_code") == code) & (pl.col("period_start") == latest)
+    )
+    period = str(complete["period"][0])
     return Chart(
         id=f"inequalities-{by}",
         title=f"{title} ({period})",

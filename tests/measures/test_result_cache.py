@@ -1,0 +1,96 @@
+"""The results cache: bounded by size, keyed on the store version another process can change, and
+suppressing only the periods asked for with the same result as the whole table (issues 10, 11)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from matneo.auth.access import Access
+from matneo.auth.signin import SignedInUser
+from matneo.config import Settings
+from matneo.measures.definitions import MEASURES
+from matneo.measures.results import ResultCache, size_of
+from matneo.records.load import load_files
+from matneo.reference.organisations import OrgHierarchy
+from matneo.synth import write_dataset
+
+
+def test_the_cache_is_bounded_by_size_and_drops_the_least_recently_used(
+    sqlite_settings: Settings, hierarchy: OrgHierarchy
+) -> None:
+    budget = 20_000
+    results = ResultCache(sqlite_settings, hierarchy, max_bytes=budget)
+    one = size_of("x" * 1000)
+    results.memo(("page", 0), lambda: "x" * 1000)
+    for i in range(1, 200):  # e.g. one entry per distinct query string
+        results.memo(("page", i), lambda: "x" * 1000)
+        results.memo(("page", 0), lambda: pytest.fail("entry 0 was dropped although it is used every time"))
+    assert results.entries.nbytes <= budget
+    assert len(results.entries) == budget // one
+    assert (None, "memo", "page", 0) in results.entries  # used most recently: kept
+    assert (None, "memo", "page", 199) in results.entries
+    assert (None, "memo", "page", 1) not in results.entries  # least recently used: gone
+    too_big = results.memo(("huge",), lambda: "y" * (2 * budget))
+    assert len(too_big) == 2 * budget and (None, "memo", "huge") not in results.entries
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory, hierarchy: OrgHierarchy) -> tuple[Settings, list[Path]]:
+    home = tmp_path_factory.mktemp("result-cache")
+    settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+    files = write_dataset(home / "synth", [2022, 2023], scale=0.05, seed=5, hierarchy=hierarchy)
+    load_files([f for f in files if "2022" in f.name], settings, hierarchy)
+    return settings, [f for f in files if "2023" in f.name]
+
+
+def test_suppressing_only_the_latest_period_gives_what_the_whole_table_gives(
+    small: tuple[Settings, list[Path]], hierarchy: OrgHierarchy
+) -> None:
+    settings, _ = small
+    scope = Access(SignedInUser(1, "t@test.invalid", "trust_staff", "R0A", "x"), hierarchy).scope
+    whole, latest_only = ResultCache(settings, hierarchy), ResultCache(settings, hierarchy)
+    for period in ("month", "rolling_12m"):
+        latest = whole.latest_start("stillbirth_rate", period)
+        assert latest is not None
+        everything = pl.concat([whole.published(m.id, period, known=frozenset(scope)) for m in MEASURES])
+        for m in MEASURES:
+            shown = latest_only.view(scope, m.id, period, since=latest)
+            expected = everything.filter((pl.col("measure") == m.id) & (pl.col("period_start") >= latest))
+            outside = ~pl.col("org_code").is_in(list(scope))
+            assert_frame_equal(shown.filter(outside), expected.filter(outside))
+        hidden = latest_only.entries
+        assert sum(1 for key in list(hidden._items) if key[1] == "hidden" and key[2] == period) == 1, (
+            "only the latest period was suppressed"
+        )
+    assert everything["suppressed"].any(), "the comparison covers suppressed cells"
+
+
+def test_a_load_by_another_process_is_seen_and_replaces_the_cached_tables(
+    small: tuple[Settings, list[Path]], hierarchy: OrgHierarchy
+) -> None:
+    settings, later_files = small
+    results = ResultCache(settings, hierarchy)
+    before = results.version()
+    births = results.measure_table("stillbirth_rate", "year").filter(pl.col("level") == "england")
+    assert births["period_start"].dt.year().to_list() == [2022]
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from matneo.config import Settings
+        from matneo.records.load import load_files
+        settings = Settings(home=Path({str(settings.home)!r}), database_url={settings.database_url!r})
+        load_files([Path(p) for p in {[str(f) for f in later_files]!r}], settings)
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    assert results.version() != before
+    assert all(key[0] != before for key in results.entries._items), "the old version's entries are gone"
+    births = results.measure_table("stillbirth_rate", "year").filter(pl.col("level") == "england")
+    assert births["period_start"].dt.year().to_list() == [2022, 2023]
