@@ -41,7 +41,7 @@ import numpy as np
 import polars as pl
 from sqlalchemy import select
 
-from matneo.dates import day_text, month_text
+from matneo.dates import add_months, day_text, month_text
 from matneo.db.models import HarmCase, HarmRoute
 from matneo.db.session import transaction
 from matneo.harm.rules import ROUTE_TITLES
@@ -253,7 +253,8 @@ def _measure_figure(
     results: ResultCache, scope: Collection[str] | None, code: str, month: dt.date, measure: Measure
 ) -> MeasureFigure:
     end = _month_end(month)
-    rolling = results.view(scope, measure.id, "rolling_12m", orgs=[code, "ENG"]).filter(
+    # only the periods the pack shows are suppressed for this reader (the window ending this month)
+    rolling = results.view(scope, measure.id, "rolling_12m", orgs=[code, "ENG"], since=add_months(month, -11)).filter(
         (pl.col("months") == 12) & (pl.col("period_end") == end)
     )
     own = rolling.filter(pl.col("org_code") == code)
@@ -266,7 +267,7 @@ def _measure_figure(
     suppressed = bool(row and row.get("suppressed"))
 
     monthly = (
-        results.view(scope, measure.id, "month", orgs=[code])
+        results.view(scope, measure.id, "month", orgs=[code], since=add_months(month, 1 - SPC_MONTHS))
         .filter(pl.col("period_start") <= month)
         .sort("period_start")
         .tail(SPC_MONTHS)
