@@ -63,3 +63,27 @@ def test_compute_reads_the_store_and_hierarchy_of_the_settings_it_is_given(
 def test_load_hierarchy_without_settings_is_the_packaged_snapshot(environment_points_elsewhere: Settings) -> None:
     assert len(load_hierarchy().trusts()) > 2
     assert len(load_hierarchy(settings=environment_points_elsewhere).trusts()) == 2
+
+
+def test_the_pdf_printer_and_concern_rules_are_settings_read_once_at_the_edge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matneo.board.render import PdfUnavailable, render_pdf
+    from matneo.config import get_settings
+    from matneo.triangulation.rules import load_rules
+
+    rules = tmp_path / "rules.json"
+    rules.write_text(
+        '{"rules": [{"id": "ours", "title": "Our rule", "sources": ["harm", "assurance"], "min_sources": 2,'
+        ' "window_months": 3, "rationale": "agreed by our LMNS board"}]}'
+    )
+    monkeypatch.setenv("MATNEO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MATNEO_CHROMIUM", str(tmp_path / "no-such-browser"))
+    monkeypatch.setenv("MATNEO_CONCERN_RULES", str(rules))
+    settings = get_settings()
+    assert settings.chromium == str(tmp_path / "no-such-browser") and settings.concern_rules == rules
+    assert [r.id for r in load_rules(settings.concern_rules)] == ["ours"]
+    monkeypatch.delenv("MATNEO_CONCERN_RULES")  # read once: the settings in hand still say what to use
+    assert [r.id for r in load_rules(settings.concern_rules)] == ["ours"]
+    with pytest.raises(PdfUnavailable, match="could not print"):
+        render_pdf("<p>pack</p>", settings.chromium)  # the configured browser, not whatever is on PATH

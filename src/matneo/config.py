@@ -25,6 +25,12 @@ class Settings:
     #: Months without a signal before a register entry closes (``MATNEO_SIGNAL_QUIET_MONTHS``);
     #: None: the default, :data:`matneo.signals.detect.QUIET_MONTHS`.
     signal_quiet_months: int | None = None
+    #: The Chromium (or Chrome) that prints board packs to PDF (``MATNEO_CHROMIUM``); None: the
+    #: first ``chromium`` on ``PATH`` (:func:`matneo.board.render.chromium_path`).
+    chromium: str | None = None
+    #: An LMNS's or region's own concern rules (``MATNEO_CONCERN_RULES``, a JSON file); None: the
+    #: packaged starting points (:func:`matneo.triangulation.rules.load_rules`).
+    concern_rules: Path | None = None
 
     @property
     def records_dir(self) -> Path:
@@ -48,8 +54,9 @@ class Settings:
 
 
 def get_settings(home: Path | str | None = None) -> Settings:
-    """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL`` and
-    ``MATNEO_SIGNAL_QUIET_MONTHS``. Only the edges call this (the command line, benchmarks);
+    """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL``,
+    ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM`` and ``MATNEO_CONCERN_RULES``.
+    Only the edges call this (the command line, benchmarks);
     everything else is handed the result.
 
     The database defaults to an embedded SQLite file inside the home directory.
@@ -59,7 +66,14 @@ def get_settings(home: Path | str | None = None) -> Settings:
     raw = os.environ.get(QUIET_MONTHS_VARIABLE, "").strip()
     if raw and (not raw.isdigit() or int(raw) < 1):
         raise ValueError(f"{QUIET_MONTHS_VARIABLE} must be a whole number of months, 1 or more, not {raw!r}")
-    return Settings(home=resolved, database_url=url, signal_quiet_months=int(raw) if raw else None)
+    rules = os.environ.get("MATNEO_CONCERN_RULES", "").strip()
+    return Settings(
+        home=resolved,
+        database_url=url,
+        signal_quiet_months=int(raw) if raw else None,
+        chromium=os.environ.get("MATNEO_CHROMIUM", "").strip() or None,
+        concern_rules=Path(rules).expanduser() if rules else None,
+    )
 
 
 @dataclass(frozen=True)

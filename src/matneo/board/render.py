@@ -8,7 +8,6 @@ use (``scripts/setup-browser``) — with no network: ``--print-to-pdf`` of a loc
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -65,9 +64,8 @@ def render_html(pack: BoardPack) -> str:
     )
 
 
-def chromium_path() -> str:
-    """``MATNEO_CHROMIUM`` if set, else the first Chromium or Chrome on ``PATH``."""
-    configured = os.environ.get("MATNEO_CHROMIUM")
+def chromium_path(configured: str | None = None) -> str:
+    """``configured`` (the instance's ``Settings.chromium``) if given, else the first Chromium or Chrome on ``PATH``."""
     if configured:
         return configured
     for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
@@ -80,9 +78,9 @@ def chromium_path() -> str:
     )
 
 
-def render_pdf(html: str) -> bytes:
+def render_pdf(html: str, chromium: str | None = None) -> bytes:
     """Print ``html`` to PDF with headless Chromium (A4, no header or footer, no network)."""
-    browser = chromium_path()
+    browser = chromium_path(chromium)
     with tempfile.TemporaryDirectory(prefix="matneo-pack-") as tmp:
         page, out = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
         page.write_text(html, encoding="utf-8")

@@ -99,6 +99,6 @@ def produce(
         generated_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
     )
     html = render_html(pack)
-    printed = render_pdf(html) if pdf else None
+    printed = render_pdf(html, settings.chromium) if pdf else None
     kept = archive(settings, pack, html, printed, actor) if keep else None
     return Produced(pack, html, printed, kept)

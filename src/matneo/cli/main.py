@@ -722,7 +722,14 @@ def triangulate(
     except KeyError:
         errors.print(f"[red]Error:[/red] no organisation with code {code}")
         raise typer.Exit(2) from None
-    found = pictures(settings.database_url, ResultCache(settings, hierarchy), hierarchy, code, dt.date.today())
+    found = pictures(
+        settings.database_url,
+        ResultCache(settings, hierarchy),
+        hierarchy,
+        code,
+        dt.date.today(),
+        settings.concern_rules,
+    )
     shown = [p for p in found if all_trusts or p.needs_conversation]
     if output is OutputFormat.json:
         sys.stdout.write(json.dumps([p.to_dict() for p in shown], indent=1) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from matneo.measures.results import ResultCache
@@ -54,11 +55,11 @@ class TrustPicture:
 
 
 def pictures(
-    url: str, results: ResultCache, hierarchy: OrgHierarchy, code: str, today: dt.date
+    url: str, results: ResultCache, hierarchy: OrgHierarchy, code: str, today: dt.date, rules_file: Path | None = None
 ) -> list[TrustPicture]:  # fmt: skip
     """Every trust at or under ``code``: concerns, rules that fire, decisions; those needing a conversation first."""
     trusts = [t.code for t in hierarchy.trusts_under(code)]
-    rules = load_rules()
+    rules = load_rules(rules_file)
     found = concerns(url, results, trusts, today, window_months=max(r.window_months for r in rules))
     made = decisions(url, trusts)
     result = [

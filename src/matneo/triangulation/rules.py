@@ -5,7 +5,8 @@ reports referred to MNSI, overdue national notifications, red assurance requirem
 data, perinatal mortality reviews). A rule fires when at least ``min_sources`` of its sources have
 a concern dated within ``window_months`` of the reference date; the result names the rule, its
 rationale and every concern that made it fire, so a reader can check it. Rules are data
-(``data/concern_rules.json``, or the file ``MATNEO_CONCERN_RULES`` names) so an LMNS or region
+(``data/concern_rules.json``, or the file ``MATNEO_CONCERN_RULES`` names, held in
+``Settings.concern_rules``) so an LMNS or region
 can set its own.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -63,8 +63,8 @@ class Fired:
 
 
 def load_rules(path: Path | None = None) -> tuple[Rule, ...]:
-    """The concern rules from ``path``, ``MATNEO_CONCERN_RULES`` or the packaged defaults; checked."""
-    chosen = path or (Path(os.environ["MATNEO_CONCERN_RULES"]) if os.environ.get("MATNEO_CONCERN_RULES") else None)
+    """The concern rules from ``path`` (the instance's ``Settings.concern_rules``) or the packaged defaults; checked."""
+    chosen = path
     text = (
         chosen.read_text("utf-8")
         if chosen

@@ -62,7 +62,10 @@ def _organisation(services: Services, access: Access, code: str):  # type: ignor
 
 def build(services: Services, access: Access, code: str) -> SafetyPage:
     org = _organisation(services, access, code)
-    found = pictures(services.settings.database_url, services.results, services.hierarchy, org.code, _today())
+    settings = services.settings
+    found = pictures(
+        settings.database_url, services.results, services.hierarchy, org.code, _today(), settings.concern_rules
+    )
     can_decide = access.user.role in DECIDING_ROLES and org.level != "trust"
     return SafetyPage(org.code, org.name, org.level, found, can_decide)
 
