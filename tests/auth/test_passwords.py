@@ -18,7 +18,8 @@ from matneo.auth.passwords import (
 )
 from matneo.auth.users import add_user
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
+from matneo.reference.organisations import load_hierarchy
 
 
 def test_the_common_password_list_ships_with_its_attribution() -> None:
@@ -68,14 +69,14 @@ def test_signing_in_with_an_old_password_rehashes_without_the_new_rules() -> Non
 
 def test_adding_a_user_with_a_common_password_is_refused(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     with pytest.raises(WeakPassword, match="most common"):
         add_user(settings.database_url, "mw@test.invalid", "trust_staff", "R0A", "1qaz2wsx3edc", actor="tests")
 
 
 def test_adding_a_user_does_not_reveal_accounts_in_other_organisations(settings: Settings) -> None:
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     password = "tulip kettle harbour"
     add_user(settings.database_url, "consultant@test.invalid", "national_analyst", "ENG", password, actor="tests")
     add_user(settings.database_url, "mw@test.invalid", "trust_staff", "R0A", password, actor="tests")

@@ -15,9 +15,9 @@ import pytest
 
 from matneo.auth.users import add_user
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
 from matneo.records.load import load_files
-from matneo.reference.organisations import OrgHierarchy
+from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from matneo.web.app import create_app
 from matneo.web.security import SECURITY_HEADERS
 
@@ -38,7 +38,7 @@ def served(
     """Three records at one trust, five at another; a user at each level; a route that fails."""
     settings = sqlite_settings
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     (own, own_site), (other, other_site) = trusts[0], trusts[1]
     rows = [make_row(trust_code=own, site_code=own_site) for _ in range(3)]
     rows += [make_row(trust_code=other, site_code=other_site) for _ in range(4)]
@@ -127,7 +127,7 @@ def test_matneo_serve_believes_only_the_proxies_it_is_told_about(sqlite_settings
     """The command's own option, in its own process: forwarded https counts only from a named proxy."""
     settings = sqlite_settings
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     for options, trusted in ((("--forwarded-allow-ips", "127.0.0.1"), True), ((), False)):
         base_url, process = start_process(settings, *options)
         try:

@@ -10,7 +10,8 @@ import httpx
 
 from matneo.auth.users import add_user, list_users
 from matneo.config import Settings
-from matneo.db.session import prepare
+from matneo.db.session import upgrade
+from matneo.reference.organisations import load_hierarchy
 from matneo.web.app import create_app
 
 from .auth_servers import sign_in, start_thread
@@ -22,7 +23,7 @@ def test_the_admin_page_refuses_common_passwords_and_keeps_other_organisations_p
 ) -> None:
     settings = sqlite_settings
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     add_user(settings.database_url, "trust-admin@test.invalid", "administrator", "R0A", PASSWORD, actor="tests")
     add_user(settings.database_url, "elsewhere@test.invalid", "trust_staff", "RJ1", PASSWORD, actor="tests")
     base_url, stop = start_thread(create_app(settings))

@@ -19,7 +19,8 @@ import pytest
 from matneo.auth.throttle import ACCOUNT_FREE_FAILURES, ADDRESS_MAX_FAILURES
 from matneo.auth.users import add_user, sign_in_limits
 from matneo.config import Settings
-from matneo.db.session import dispose_all_engines, prepare
+from matneo.db.session import dispose_all_engines, upgrade
+from matneo.reference.organisations import load_hierarchy
 from matneo.web.app import create_app
 
 from .auth_servers import sign_in, sign_in_form, start_process, start_thread, stop_process
@@ -34,7 +35,7 @@ GUESSES = 40
 def two_servers(settings: Settings) -> Iterator[list[str]]:
     """Two ``matneo serve`` processes sharing one database, as behind a load balancer."""
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     add_user(settings.database_url, VICTIM, "trust_staff", "R0A", PASSWORD, actor="tests")
     add_user(settings.database_url, ADMIN, "administrator", "ENG", PASSWORD, actor="tests")
     dispose_all_engines()
@@ -109,7 +110,7 @@ def test_concurrent_guesses_are_each_counted_and_the_victim_stays_signed_in(
 def test_trust_administrators_clear_only_their_own_users_limits(sqlite_settings: Settings) -> None:
     settings = sqlite_settings
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     add_user(settings.database_url, VICTIM, "trust_staff", "R0A", PASSWORD, actor="tests")
     add_user(settings.database_url, "other@test.invalid", "trust_staff", "RJ1", PASSWORD, actor="tests")
     add_user(settings.database_url, "trust-admin@test.invalid", "administrator", "R0A", PASSWORD, actor="tests")
@@ -134,7 +135,7 @@ def test_clients_behind_a_trusted_proxy_each_get_their_own_limit(sqlite_settings
     """Behind the proxy everyone came from the proxy's address: one client could block them all."""
     settings = sqlite_settings
     settings.ensure_dirs()
-    prepare(settings.database_url)
+    upgrade(settings.database_url, load_hierarchy())
     add_user(settings.database_url, VICTIM, "trust_staff", "R0A", PASSWORD, actor="tests")
     base_url, stop = start_thread(create_app(settings), forwarded_allow_ips="127.0.0.1")
     try:
