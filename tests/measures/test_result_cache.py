@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 from matneo.auth.access import Access
 from matneo.auth.signin import SignedInUser
 from matneo.config import Settings
+from matneo.db.session import upgrade
 from matneo.measures.definitions import MEASURES
 from matneo.measures.results import ResultCache, size_of
 from matneo.records.load import load_files
@@ -45,6 +46,8 @@ def test_the_cache_is_bounded_by_size_and_drops_the_least_recently_used(
 def small(tmp_path_factory: pytest.TempPathFactory, hierarchy: OrgHierarchy) -> tuple[Settings, list[Path]]:
     home = tmp_path_factory.mktemp("result-cache")
     settings = Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}")
+    settings.ensure_dirs()
+    upgrade(settings.database_url, hierarchy)  # loading checks the schema; upgrading is explicit
     files = write_dataset(home / "synth", [2022, 2023], scale=0.05, seed=5, hierarchy=hierarchy)
     load_files([f for f in files if "2022" in f.name], settings, hierarchy)
     return settings, [f for f in files if "2023" in f.name]

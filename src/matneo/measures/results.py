@@ -458,7 +458,9 @@ def suppressed_by_period(
     parts = []
     for part in table.partition_by("period_start", "period_end", maintain_order=True):
         try:
-            parts.append(publishable(part, hierarchy=hierarchy, relations=relations, audit=False).select(part.columns))
+            safe = publishable(part, hierarchy=hierarchy, relations=relations, audit=False)
+            # the input's columns and whether each cell was suppressed, as the withheld branch gives
+            parts.append(safe.select([*part.columns, *(["suppressed"] if "suppressed" not in part.columns else [])]))
         except DisclosureError:
             log.warning("suppression could not protect one period; hiding it for this reader")
             hidden = [c for c in (*DERIVED_COLUMNS, "numerator", "denominator", *RATIO_COLUMNS) if c in part.columns]
