@@ -62,7 +62,8 @@ def test_migration_0011_converts_local_ledger_times_to_utc(settings: Settings, l
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0008")
+        # the settings fixture hands over a database at the newest schema: step back to before 0011
+        command.downgrade(config, "0008")
     new_utc = dt.datetime(2026, 7, 2, 9, 0, 0)
     rows = [
         _load(1, "20260701T103000-abcd1234-0", SUMMER, None),  # the old loader, local summer time
