@@ -100,7 +100,8 @@ def test_the_signals_refresh_after_a_load_runs_in_one_process_and_another_takes_
         )
         load_files(files, settings)
         refreshed = first.run_once()
-        assert len(refreshed) == 1 and refreshed[0].startswith("signals refreshed for store version"), refreshed
+        # the new version's tables are warmed, then the signals refreshed: by this process alone
+        assert [line for line in refreshed if line.startswith("signals refreshed for store version")], refreshed
         assert second.run_once() == []
 
         first.stop()  # e.g. that server stops: the other takes over and runs what is due there

@@ -13,6 +13,8 @@ England level manages everyone.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +35,11 @@ from matneo.auth.users import (
     sign_in_limits,
     unlock,
 )
+from matneo.dates import day_text, month_text
 from matneo.harm.portal import CANDOUR_STEPS
 from matneo.harm.report import ANSWER_LABELS
 from matneo.harm.rules import ROUTE_TITLES
+from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.reference.organisations import OrgHierarchy
 from matneo.web.display import NOTHING, when
 from matneo.web.pages.harm import STATUS_WORDS
@@ -50,6 +54,9 @@ def _org_name(hierarchy: OrgHierarchy, code: str) -> str:
         return hierarchy.get(code).name
     except KeyError:
         return code
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
@@ -71,6 +78,13 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
         return CANDOUR_STEPS.get(text, text)
     if key == "status":
         return STATUS_WORDS.get(text, text.replace("_", " "))
+    if text in MEASURES_BY_ID:  # a measure named by its id (QI measures, signals)
+        return MEASURES_BY_ID[text].title
+    if ISO_DAY.fullmatch(text):  # a date as people read it; a period's month alone
+        day = dt.date.fromisoformat(text)
+        return month_text(day) if key == "period" else day_text(day)
+    if key == "fields" and "_" in text:  # a field that has no label of its own
+        return text.replace("_", " ")
     return text
 
 
