@@ -38,7 +38,15 @@ class LiveFigure:
 
 def _measure_figure(results: ResultCache, scope: Collection[str] | None, trust: str, measure_id: str) -> LiveFigure:
     measure = MEASURES_BY_ID[measure_id]
-    rows = results.view(scope, measure_id, "rolling_12m", orgs=[trust, "ENG"]).filter(pl.col("months") == 12)
+    # only the latest period is shown: find it in the unsuppressed table, suppress just that one
+    raw = results.measure_table(measure_id, "rolling_12m").filter(
+        pl.col("org_code").is_in([trust, "ENG"]) & (pl.col("months") == 12)
+    )
+    latest_start = raw["period_start"].max() if raw.height else None
+    since = latest_start if isinstance(latest_start, dt.date) else None
+    rows = results.view(scope, measure_id, "rolling_12m", orgs=[trust, "ENG"], since=since).filter(
+        pl.col("months") == 12
+    )
     link = f"/organisations/{trust}?measure={measure_id}"
     if rows.is_empty():
         return LiveFigure(f"{measure.title}: no data loaded yet.", link)
