@@ -88,6 +88,19 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
     return text
 
 
+def _requirement_words(hierarchy: OrgHierarchy, target_id: str) -> str:
+    """ "R0A/cnst_mis_y2:SA8" as "Assurance requirement MIS year 2 Safety action 8 (Manchester …)"."""
+    from matneo.assurance.frameworks import frameworks, item
+
+    trust, _, key = target_id.partition("/")
+    try:
+        requirement = item(key)
+    except KeyError:
+        return f"Assurance requirement of {_org_name(hierarchy, trust)}"
+    short = next(f.short for f in frameworks() if f.id == requirement.framework)
+    return f"Assurance requirement {short} {requirement.section} ({_org_name(hierarchy, trust)})"
+
+
 def audit_row(event: dict[str, Any], hierarchy: OrgHierarchy, emails: dict[str, str]) -> dict[str, str]:
     """An audit event in words: when (UK time), who, what happened, to what, and the details."""
     action = event["action"]
@@ -96,6 +109,10 @@ def audit_row(event: dict[str, Any], hierarchy: OrgHierarchy, emails: dict[str, 
         target = NOTHING if kind == "user" else AUDIT_TARGETS.get(kind, NOTHING)
     elif kind == "user":
         target = emails.get(target_id, f"User {target_id}")
+    elif kind == "trust":  # a decision about a trust: the trust by name
+        target = _org_name(hierarchy, target_id)
+    elif kind == "assurance":  # "TRUST/framework:item": the trust and the requirement by name
+        target = _requirement_words(hierarchy, target_id)
     else:
         target = f"{AUDIT_TARGETS.get(kind, kind.replace('_', ' ').capitalize())} {target_id}"
     details = "; ".join(
