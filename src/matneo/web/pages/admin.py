@@ -57,6 +57,7 @@ def _org_name(hierarchy: OrgHierarchy, code: str) -> str:
 
 
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+SNAKE = re.compile(r"[a-z]+(_[a-z0-9]+)+")
 
 
 def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
@@ -65,6 +66,8 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
         return ", ".join(_detail_value(hierarchy, key, v) for v in value) or "none"
     if value is None:
         return NOTHING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     text = str(value)
     if key in ("org_code", "trust", "trust_code", "trusts_outside_scope"):
         return _org_name(hierarchy, text)
@@ -83,7 +86,7 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
     if ISO_DAY.fullmatch(text):  # a date as people read it; a period's month alone
         day = dt.date.fromisoformat(text)
         return month_text(day) if key == "period" else day_text(day)
-    if key == "fields" and "_" in text:  # a field that has no label of its own
+    if SNAKE.fullmatch(text):  # a field, stage or area named by its key (no label of its own): as words
         return text.replace("_", " ")
     return text
 
