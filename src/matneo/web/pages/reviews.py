@@ -430,12 +430,24 @@ class LearningPage:
             )
         return out.getvalue()
 
+    def svg(self, chart: Mapping[str, Any]) -> str:
+        """The chart as server-rendered SVG (:mod:`matneo.reviews.svg`); its data table is in the template."""
+        from matneo.reviews.svg import Bar, Stack, bars_svg, stacked_svg
+
+        title = f"{chart['title']}: {self.learning['org_name']}"
+        if chart["kind"] == "stacked":
+            stacks = [
+                Stack(r["label"], tuple(p["value"] for p in r["parts"]), hidden=r["suppressed"]) for r in chart["rows"]
+            ]
+            return stacked_svg(stacks, chart["parts"], title=title)
+        return bars_svg([Bar(r["label"], r["value"], r["suppressed"]) for r in chart["rows"]], title=title)
+
     @staticmethod
     def words(c: Mapping[str, Any]) -> str:
         if c["suppressed"]:
             return "Hidden (small numbers)"
         if not c["denominator"]:
-            return "None"
+            return "No reviews yet"
         return f"{c['numerator']} of {c['denominator']} ({c['value']:.0f}%)"
 
 
