@@ -38,3 +38,26 @@ def test_the_pack_counts_waiting_deaths_overdue_stages_grades_and_actions(
     early = pack_reviews(s, [OWN], dt.date(2019, 6, 30))  # not yet started, but not yet due either
     assert early.open == 1 and "Review started" not in dict(early.overdue_by_stage)
     assert (early.actions_open, early.actions_overdue) == (2, 0)
+
+
+def test_mis_safety_action_1_shows_pmrt_timeliness_as_a_live_figure(
+    with_deaths: Settings, people: dict[str, Access]
+) -> None:
+    from matneo.assurance.figures import live_figure
+    from matneo.assurance.frameworks import item
+
+    s, trust = with_deaths, people["trust"]
+    sa1 = item("cnst_mis_y2:SA1")
+    assert sa1.figure == "pmrt_timeliness"
+
+    def figure() -> str:
+        found = live_figure(sa1, results=None, scope=None, url=s.database_url, trust=OWN, today=dt.date(2026, 12, 3))  # type: ignore[arg-type]
+        assert found is not None and found.link == "/reviews"
+        return found.text
+
+    assert figure() == "No perinatal mortality reviews recorded in MatNeo yet."
+    review = actions.open_from_record(s, trust, "NND-22")  # died 15 Jun 2019
+    actions.update_stages(s, trust, review, {"notified": "2019-06-18", "started": "2019-09-01"})
+    text = figure()
+    assert text.startswith("Of 1 perinatal mortality review: 1 notified, 0 started and 0 with a draft report")
+    assert "1 stage overdue now" in text and "need local confirmation" in text  # the draft report
