@@ -72,6 +72,9 @@ def test_the_parents_report_holds_answers_story_and_actions_escaped(
     assert "SB-24" not in html  # no record number in the parents' report
     panel, _, panel_name = report_file(with_deaths, people["trust"], written, "panel", "html", TODAY)
     assert b"SB-24" in panel and b"Flesch reading ease" in panel and panel_name.endswith("review-report.html")
+    from web.test_words import problems, visible
+
+    assert problems(visible(html)) == [] and problems(visible(panel.decode())) == []  # words, not codes or ISO dates
     with transaction(with_deaths.database_url) as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.action == "review.report")).all()
         assert [e.target_id for e in events] == [str(written)] * 2 and "SB-24" not in events[0].details
