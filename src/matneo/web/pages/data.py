@@ -229,13 +229,13 @@ def _row(access: Access, load: Load, trusts: set[str]) -> LoadRow:
 
 
 def build(services: Services, access: Access, upload: UploadResult | None = None) -> DataPage:
+    within = None if access.sees_everything else access.scope
     loads = [
         _row(access, load, trusts)
-        for load, trusts in ledger.loads_with_trusts(services.settings.database_url, limit=200)
-        if _visible(access, trusts)
+        for load, trusts in ledger.loads_with_trusts(services.settings.database_url, limit=50, within=within)
     ]
     can_upload = access.user.role in UPLOAD_ROLES
-    return DataPage("Data", access.org_name, can_upload, loads[:50], coverage(services, access), upload)
+    return DataPage("Data", access.org_name, can_upload, loads, coverage(services, access), upload)
 
 
 # -- coverage -----------------------------------------------------------------------------------
