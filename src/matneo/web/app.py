@@ -247,6 +247,16 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
             routes_pages.data_problem, request, request.state.access, error.status, str(error)
         )
 
+    from matneo.assurance.evidence import EvidenceProblem
+
+    @app.exception_handler(EvidenceProblem)
+    async def evidence_problem(request: Request, error: EvidenceProblem) -> Response:
+        """An evidence upload refused by its guard (its declared size): the evidence library."""
+        code = request.path_params.get("code", "")
+        return await run_in_threadpool(
+            routes_pages.evidence_problem, request, request.state.access, code, error.status, str(error)
+        )
+
     app.include_router(routes_api.router)
     app.include_router(routes_harm.router)
     app.include_router(routes_reviews.router)
@@ -254,6 +264,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.include_router(routes_pages.public)
     app.include_router(routes_pages.router)
     app.include_router(routes_pages.uploads)
+    app.include_router(routes_pages.evidence_uploads)
 
     @app.get("/health", tags=["service"], summary="Liveness check (no sign-in needed)")
     def health() -> dict[str, str]:

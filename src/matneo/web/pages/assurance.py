@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from matneo.assurance import evidence
+from matneo.assurance.evidence import EvidenceCounts, EvidenceView
 from matneo.assurance.figures import LiveFigure, live_figure
 from matneo.assurance.frameworks import Framework, Item, frameworks, item
 from matneo.assurance.rag import RAG_WORDS, STATUSES
@@ -51,6 +53,7 @@ class AssurancePage:
     frameworks: list[tuple[Framework, list[Row]]] = field(default_factory=list)
     trusts: list[tuple[str, str]] = field(default_factory=list)  # matrix rows for an LMNS or region
     matrix: dict[tuple[str, str], StatusView] = field(default_factory=dict)
+    evidence: dict[str, EvidenceCounts] = field(default_factory=dict)  # per trust: counts only
 
     @property
     def title(self) -> str:
@@ -124,10 +127,12 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
             )
             for fw in frameworks()
         ]
-        return AssurancePage(org.code, org.name, org.level, access.user.org_code == org.code, grouped)
+        held = evidence.counts(url, [org.code])
+        return AssurancePage(org.code, org.name, org.level, access.user.org_code == org.code, grouped, evidence=held)
     trusts = [(t.code, t.name) for t in services.hierarchy.trusts_under(org.code)]
-    matrix = statuses(url, [c for c, _ in trusts], today)
-    return AssurancePage(org.code, org.name, org.level, False, [], trusts, matrix)
+    codes = [c for c, _ in trusts]
+    matrix = statuses(url, codes, today)
+    return AssurancePage(org.code, org.name, org.level, False, [], trusts, matrix, evidence.counts(url, codes))
 
 
 @dataclass
@@ -137,6 +142,8 @@ class AssuranceItemPage:
     status: StatusView
     can_edit: bool
     history: list[dict[str, str]]
+    evidence: list[EvidenceView]  # the trust's own staff only
+    evidence_count: int  # what everyone else in scope sees
     statuses = STATUSES
     roles = SIGN_OFF_ROLES
     rag_tags = RAG_TAGS
@@ -169,9 +176,11 @@ def build_item(services: Services, access: Access, code: str, key: str) -> Assur
         }
         for h in history(url, org.code, key)
     ]
+    held = evidence.for_requirement(url, org.code, key, actor_org=org.code) if own else []
+    count = len(held) if own else evidence.counts(url, [org.code])[org.code].per_requirement.get(key, 0)
     if not own:
         view = StatusView(**{**view.__dict__, "comment": None, "reason": None})
-    return AssuranceItemPage(org.code, org.name, view, own, trail)
+    return AssuranceItemPage(org.code, org.name, view, own, trail, held, count)
 
 
 def _shown(name: str, raw: str | None, own: bool) -> str:
