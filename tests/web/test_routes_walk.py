@@ -76,7 +76,11 @@ FORM_BODIES: dict[str, dict[str, str]] = {
     "/signals/{signal_id}/acknowledge": {"comment": "walked by a stranger"},
     "/organisations/{code}/board-packs": {"month": "2023-06"},
     "/organisations/{code}/assurance/{key}": {"status": "met"},
-    "/organisations/{code}/evidence": {"kind": "link", "title": "walked by a stranger", "link": "https://walk.example/"},
+    "/organisations/{code}/evidence": {
+        "kind": "link",
+        "title": "walked by a stranger",
+        "link": "https://walk.example/",
+    },
     "/organisations/{code}/evidence/{evidence_id}/{action}": {"key": "cnst_mis_y2:SA9"},
     "/organisations/{code}/safety/{trust}/decisions": {
         "decision": "monitor",

@@ -45,6 +45,18 @@ class Framework:
     note: str
     items: tuple[Item, ...] = field(default_factory=tuple)
 
+    @property
+    def published_words(self) -> str:
+        """``published`` as people read it: "12 Dec 2018", or "Jul 2023" when only the month is known."""
+        import datetime as dt
+
+        parts = self.published.split("-")
+        if len(parts) == 3:
+            return dt.date.fromisoformat(self.published).strftime("%-d %b %Y")
+        if len(parts) == 2:
+            return dt.date(int(parts[0]), int(parts[1]), 1).strftime("%b %Y")
+        return self.published
+
 
 @cache
 def frameworks() -> tuple[Framework, ...]:
