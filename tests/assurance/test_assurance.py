@@ -127,3 +127,17 @@ def test_the_demo_seeds_a_realistic_position_once(settings: Settings) -> None:
     theirs = statuses(settings.database_url, neighbours, TODAY)
     assert theirs[(neighbours[1], "cnst_mis_y2:SA1")].rag == "red"
     assert theirs[(neighbours[0], "cnst_mis_y2:SA8")].rag == "green"
+
+
+def test_the_demo_seeds_an_evidence_library_once(settings: Settings) -> None:
+    from matneo.assurance import evidence
+    from matneo.assurance.demo import seed_demo_evidence
+
+    assert seed_demo_evidence(settings.database_url, settings.home, "R0A", TODAY) == 3
+    assert seed_demo_evidence(settings.database_url, settings.home, "R0A", TODAY) == 0  # once only
+    held = evidence.library(settings.database_url, "R0A", actor_org="R0A")
+    minutes = next(v for v in held if v.kind == "minutes")
+    assert [i.key for i in minutes.requirements] == ["cnst_mis_y2:SA9", "ockenden_first:IEA1"]  # once, for two
+    url, home = settings.database_url, settings.home
+    path, _, kind = evidence.download(url, home, "R0A", minutes.id, actor="t", actor_org="R0A")
+    assert kind == "application/pdf" and path.read_bytes().startswith(b"%PDF-1.4")
