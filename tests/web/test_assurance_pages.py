@@ -27,7 +27,7 @@ def test_a_trust_records_a_requirement_and_its_lmns_sees_the_matrix(
     expect(page.locator("[data-framework=cnst_mis_y2] tbody tr")).to_have_count(10)
     expect(page.locator("[data-requirement='sblcb_v3:E1']")).to_contain_text("Smoke-free at delivery")  # live figure
     accessible(page)
-    page.get_by_role("link", name="Safety action 8").click()
+    page.locator("[data-framework=cnst_mis_y2]").get_by_role("link", name="Safety action 8").click()
     accessible(page)
     page.select_option("#status", "not_applicable")
     page.get_by_role("button", name="Save").click()
@@ -104,7 +104,7 @@ def test_evidence_is_attached_once_and_mapped_to_many(
     expect(page.locator("[data-mapped] [data-requirement='cnst_mis_y2:SA9']")).to_have_count(1)
     expect(page.locator("[data-suggested]")).to_contain_text("Enhanced safety")  # Ockenden IEA 1, linked to SA9
     accessible(page)
-    page.locator("[data-suggested] button").first.click()
+    page.locator("[data-suggested] li", has_text="Enhanced safety").get_by_role("button").click()
     expect(page.locator("[data-mapped] li")).to_have_count(2)
     link = page.locator("[data-download]")
     response = page.request.get(link.get_attribute("href") or "")

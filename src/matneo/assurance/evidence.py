@@ -352,15 +352,17 @@ def counts(url: str, trusts: Collection[str]) -> dict[str, EvidenceCounts]:
 
 
 def suggestions(view: EvidenceView) -> list[Item]:
-    """Requirements linked (``maps_to``, either way) to those the item already supports and not
-    yet mapped: where the same evidence probably counts too. A prompt, never applied by itself."""
+    """Requirements linked to those the item already supports (``maps_to`` either way, and the
+    same requirement in the framework's previous or next version) and not yet mapped: where the
+    same evidence probably counts too. A prompt, never applied by itself."""
     mapped = {i.key for i in view.requirements}
     linked: set[str] = set()
     for fw in frameworks():
         for i in fw.items:
             if i.key in mapped:
                 linked.update(i.maps_to)
-            elif mapped.intersection(i.maps_to):
+                linked.update([i.previous] if i.previous else [])
+            elif mapped.intersection(i.maps_to) or i.previous in mapped:
                 linked.add(i.key)
     return [i for fw in frameworks() for i in fw.items if i.key in linked - mapped]
 

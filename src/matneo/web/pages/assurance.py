@@ -153,6 +153,14 @@ class AssuranceItemPage:
     def title(self) -> str:
         return f"{self.status.item.section}: {self.name}"
 
+    @property
+    def follows(self) -> str | None:
+        """ "MIS year 6 Safety action 1": the requirement this one carries forward from the previous version."""
+        if self.status.item.previous is None:
+            return None
+        before = item(self.status.item.previous)
+        return f"{next(fw.short for fw in frameworks() if fw.id == before.framework)} {before.section}"
+
 
 def build_item(services: Services, access: Access, code: str, key: str) -> AssuranceItemPage:
     org = _organisation(services, access, code)
