@@ -195,11 +195,11 @@ def import_csv(
             )
         }
         for (org, period, measure), (value, responses) in good.items():
-            row = existing.get((org, period, measure))
-            if row is None:
-                row = VoiceFigure(trust_code=org, source=layout.id, period=period, measure=measure)
-                session.add(row)
-            row.value, row.responses, row.imported_by, row.imported_at = value, responses, actor, now
+            figure = existing.get((org, period, measure))
+            if figure is None:
+                figure = VoiceFigure(trust_code=org, source=layout.id, period=period, measure=measure)
+                session.add(figure)
+            figure.value, figure.responses, figure.imported_by, figure.imported_at = value, responses, actor, now
         result.rows_stored, result.trusts = len(good), trusts
         audit(session, actor, "voice.imported", "voice", layout.id, trusts=trusts, rows_loaded=len(good),
               rows_rejected=result.problem_count)  # fmt: skip

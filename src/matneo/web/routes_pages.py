@@ -34,6 +34,7 @@ from matneo.web.pages import (
     overview,
     signals,
     triangulation,
+    voice,
 )
 from matneo.web.routing import SignedIn, public_router, signed_in_router
 from matneo.web.security import (
@@ -282,6 +283,44 @@ def evidence_file(request: Request, access: SignedIn, code: str, evidence_id: in
         content_disposition_type="attachment",
         headers={"X-Content-Type-Options": "nosniff"},
     )
+
+
+# -- family and staff voice --------------------------------------------------------------------
+async def voice_size_declared(request: Request) -> None:
+    """Refuse a too-large survey file from its declared length before the form is read."""
+    voice.check_declared_size(request.headers.get("content-length"))
+
+
+voice_imports = signed_in_router(include_in_schema=False, before_csrf=[voice_size_declared])
+
+
+def voice_problem(request: Request, access: Access, code: str, status: int, message: str) -> Response:
+    page = voice.build(_services(request), access, code)
+    return render(request, "voice.html", status, page=page, error=message)
+
+
+@router.get("/organisations/{code}/voice")
+def voice_page(request: Request, access: SignedIn, code: str) -> Response:
+    page = voice.build(_services(request), access, code)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "voice.html", page=page, error=None)
+
+
+@voice_imports.post("/organisations/{code}/voice")
+async def voice_import(request: Request, access: SignedIn, code: str) -> Response:
+    """Import one survey CSV of aggregate figures; what was stored and refused is shown in the page."""
+    services = _services(request)
+    async with request.form(max_files=1, max_fields=5) as form:
+        file, source = form.get("file"), form.get("source")
+        try:
+            if not isinstance(file, UploadFile) or not file.filename:
+                raise voice.VoiceProblem("Choose a CSV file to import.")
+            result = await voice.import_file(services, access, code, source if isinstance(source, str) else "", file)
+        except voice.VoiceProblem as error:
+            return await run_in_threadpool(voice_problem, request, access, code, error.status, str(error))
+    page = await run_in_threadpool(voice.build, services, access, code, result)
+    return render(request, "voice.html", page=page, error=None)
 
 
 @router.get("/organisations/{code}/safety")

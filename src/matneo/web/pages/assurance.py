@@ -17,9 +17,11 @@ from matneo.assurance.figures import LiveFigure, live_figure
 from matneo.assurance.frameworks import Framework, Item, frameworks, item
 from matneo.assurance.rag import RAG_WORDS, STATUSES
 from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, statuses, update
+from matneo.assurance.voice import VoiceLine
 from matneo.auth.access import Access
 from matneo.dates import day_text, moment_text
 from matneo.web.pages.funnel import FUNNEL_LEVELS
+from matneo.web.pages.voice import lines_for as voice_lines
 from matneo.web.services import BadRequest, NotFound, Services
 
 __all__ = ["AssuranceItemPage", "AssurancePage", "build", "build_item", "save"]
@@ -54,6 +56,7 @@ class AssurancePage:
     trusts: list[tuple[str, str]] = field(default_factory=list)  # matrix rows for an LMNS or region
     matrix: dict[tuple[str, str], StatusView] = field(default_factory=dict)
     evidence: dict[str, EvidenceCounts] = field(default_factory=dict)  # per trust: counts only
+    lines: list[VoiceLine] = field(default_factory=list)  # family and staff voice, as the reader may see it
 
     @property
     def title(self) -> str:
@@ -128,7 +131,9 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
             for fw in frameworks()
         ]
         held = evidence.counts(url, [org.code])
-        return AssurancePage(org.code, org.name, org.level, access.user.org_code == org.code, grouped, evidence=held)
+        heard = voice_lines(services, access, org.code)
+        own = access.user.org_code == org.code
+        return AssurancePage(org.code, org.name, org.level, own, grouped, evidence=held, lines=heard)
     trusts = [(t.code, t.name) for t in services.hierarchy.trusts_under(org.code)]
     codes = [c for c, _ in trusts]
     matrix = statuses(url, codes, today)
