@@ -176,3 +176,42 @@ def test_evidence_files_are_checked_and_kept_to_the_trust(web: WebInstance) -> N
     finally:
         for client in (trust, other, lmns):
             client.close()
+
+
+def test_a_trust_imports_survey_figures_and_its_lmns_sees_only_what_it_may(
+    signed_in: Callable[[str], Page], web: WebInstance, tmp_path: Path
+) -> None:
+    fft = tmp_path / "fft.csv"
+    fft.write_text("org_code,period,measure,value,responses\n"
+                   f"{OWN_TRUST},2026-09,positive_percent,95.1,210\n{OWN_TRUST},2026-10,positive_percent,94.0,198\n"
+                   "RJ1,2026-10,positive_percent,80,100\n")  # fmt: skip
+    culture = tmp_path / "culture.csv"
+    culture.write_text(f"org_code,year,domain,percent_positive,responses\n{OWN_TRUST},2026,teamwork_climate,64,41\n")
+    page = signed_in("trust")
+    page.goto(f"/organisations/{OWN_TRUST}/assurance")
+    page.get_by_role("link", name=re.compile("^Family and staff voice for")).click()
+    accessible(page)
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Choose a CSV file")
+    accessible(page)
+    page.select_option("#source", "fft")
+    page.set_input_files("#file", str(fft))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("[data-import-result]")).to_contain_text("2 of 3 rows stored")
+    expect(page.locator("[data-problems]")).to_contain_text("RJ1 is not a trust you can import figures for")
+    accessible(page)
+    page.select_option("#source", "culture_survey")
+    page.set_input_files("#file", str(culture))
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("[data-table=voice]")).to_contain_text("Teamwork climate")
+    expect(page.locator("[data-table=voice]")).to_contain_text("94.0%")
+    page.goto(f"/organisations/{OWN_TRUST}/assurance")
+    expect(page.locator("[data-table=voice]")).to_contain_text("Teamwork climate")
+
+    lead = signed_in("lmns")
+    lead.goto(f"/organisations/{OWN_TRUST}/voice")
+    expect(lead.locator("[data-table=voice]")).to_contain_text("Responses positive")
+    expect(lead.locator("[data-table=voice]")).not_to_contain_text("Teamwork climate")  # culture: the trust's alone
+    expect(lead.locator("[data-kept]")).to_contain_text("Safety culture survey")
+    expect(lead.locator("form[action$='/voice']")).to_have_count(0)
+    accessible(lead)

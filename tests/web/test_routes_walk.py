@@ -82,6 +82,7 @@ FORM_BODIES: dict[str, dict[str, str]] = {
         "link": "https://walk.example/",
     },
     "/organisations/{code}/evidence/{evidence_id}/{action}": {"key": "cnst_mis_y2:SA9"},
+    "/organisations/{code}/voice": {"source": "fft"},
     "/organisations/{code}/safety/{trust}/decisions": {
         "decision": "monitor",
         "note": "walked",

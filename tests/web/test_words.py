@@ -51,7 +51,8 @@ FILE_NAME = re.compile(r"\S+\.(?:csv|parquet)\b")  # the names of files people u
 
 
 class VisibleText(HTMLParser):
-    """The text of a page as a person (or a screen reader) gets it: no tags, attributes or scripts."""
+    """The text of a page as a person (or a screen reader) gets it: no tags, attributes or scripts,
+    and not what is marked ``<code>`` (text to type exactly, such as a file layout's column names)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -59,10 +60,10 @@ class VisibleText(HTMLParser):
         self.skipping = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.skipping += tag in ("script", "style")
+        self.skipping += tag in ("script", "style", "code")
 
     def handle_endtag(self, tag: str) -> None:
-        self.skipping -= tag in ("script", "style")
+        self.skipping -= tag in ("script", "style", "code")
 
     def handle_data(self, data: str) -> None:
         if not self.skipping and data.strip():
@@ -255,15 +256,22 @@ def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
         assert trust.post(f"{item}/map", data={**token, "key": "ockenden_first:IEA3"}).status_code == 303
         assert trust.post(f"{item}/unmap", data={**token, "key": "ockenden_first:IEA3"}).status_code == 303
         assert trust.get(f"{item}/file").status_code == 200
-        pages = [item, f"/organisations/{OWN_TRUST}/evidence", f"/organisations/{OWN_TRUST}/assurance",
-                 f"/organisations/{OWN_TRUST}/assurance/cnst_mis_y2:SA8"]  # fmt: skip
+        imported = trust.post(
+            f"/organisations/{OWN_TRUST}/voice",
+            data={**token, "source": "fft"},
+            files={"file": ("fft.csv", f"org_code,period,measure,value\n{OWN_TRUST},2026-10,positive_percent,93\n")},
+        )
+        assert "1 of 1 row stored" in imported.text
+        base = f"/organisations/{OWN_TRUST}"
+        pages = [item, f"{base}/evidence", f"{base}/assurance", f"{base}/assurance/cnst_mis_y2:SA8", f"{base}/voice"]
         for path in pages:
             response = trust.get(path)
             text = HINT.sub("", visible(response.text))  # the date fields' hints show the format to type
             assert response.status_code == 200 and problems(text) == [], path
     lmns = web.hierarchy.ancestor_at(OWN_TRUST, "lmns").code
     with signed_in_client(web, "lmns") as lead:
-        for path in (f"/organisations/{OWN_TRUST}/evidence", f"/organisations/{lmns}/assurance"):
+        for path in (f"/organisations/{OWN_TRUST}/evidence", f"/organisations/{lmns}/assurance",
+                     f"/organisations/{OWN_TRUST}/voice"):  # fmt: skip
             response = lead.get(path)
             assert response.status_code == 200 and problems(visible(response.text)) == [], path
     with signed_in_client(web, "admin") as admin:
@@ -271,3 +279,4 @@ def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
     assert problems(log) == []
     assert "Mapped evidence to an assurance requirement" in log and "Requirement: Ockenden (2020) IEA 3" in log
     assert "Added assurance evidence" in log and "Requirements: MIS year 2 Safety action 8" in log
+    assert "Imported family and staff survey figures" in log and "Survey figures: Friends and Family Test" in log

@@ -83,6 +83,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "assurance.evidence_mapped": "Mapped evidence to an assurance requirement",
     "assurance.evidence_unmapped": "Took evidence off an assurance requirement",
     "assurance.evidence_downloaded": "Downloaded an assurance evidence file",
+    "voice.imported": "Imported family and staff survey figures",
     "triangulation.decide": "Recorded a decision about a trust",
     "review.opened": "Opened a perinatal mortality review",
     "review.stages": "Changed the stage dates of a review",
@@ -117,6 +118,7 @@ AUDIT_TARGETS: dict[str, str] = {
     "qi_pdsa": "PDSA cycle",
     "assurance": "Assurance requirement",
     "evidence": "Assurance evidence",
+    "voice": "Survey figures",
     "trust": "Trust",
     "review": "Perinatal mortality review",
     "review_notifications": "Review notices",
@@ -174,6 +176,7 @@ AUDIT_DETAILS: dict[str, str] = {
     "joint_trusts": "Trusts taking part",
     "action_id": "Action record",
     "requirement": "Requirement",
+    "trusts": "Trusts",
     "requirements": "Requirements",
     "sha256": "Content hash (SHA-256)",
 }

@@ -314,9 +314,8 @@ async def voice_import(request: Request, access: SignedIn, code: str) -> Respons
     async with request.form(max_files=1, max_fields=5) as form:
         file, source = form.get("file"), form.get("source")
         try:
-            if not isinstance(file, UploadFile) or not file.filename:
-                raise voice.VoiceProblem("Choose a CSV file to import.")
-            result = await voice.import_file(services, access, code, source if isinstance(source, str) else "", file)
+            upload = file if isinstance(file, UploadFile) else None
+            result = await voice.import_file(services, access, code, source if isinstance(source, str) else "", upload)
         except voice.VoiceProblem as error:
             return await run_in_threadpool(voice_problem, request, access, code, error.status, str(error))
     page = await run_in_threadpool(voice.build, services, access, code, result)

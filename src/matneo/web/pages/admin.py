@@ -69,7 +69,7 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = str(value)
-    if key in ("org_code", "trust", "trust_code", "trusts_outside_scope"):
+    if key in ("org_code", "trust", "trust_code", "trusts", "trusts_outside_scope"):
         return _org_name(hierarchy, text)
     if key in ("routes", "route", "added", "no_longer_applies"):
         return ROUTE_TITLES.get(text, text)
@@ -127,6 +127,11 @@ def audit_row(event: dict[str, Any], hierarchy: OrgHierarchy, emails: dict[str, 
         target = emails.get(target_id, f"User {target_id}")
     elif kind == "trust":  # a decision about a trust: the trust by name
         target = _org_name(hierarchy, target_id)
+    elif kind == "voice":  # the survey by its title
+        from matneo.assurance.voice import layouts
+
+        known = layouts()
+        target = f"Survey figures: {known[target_id].title}" if target_id in known else "Survey figures"
     elif kind == "assurance":  # "TRUST/framework:item": the trust and the requirement by name
         target = _requirement_words(hierarchy, target_id)
     else:

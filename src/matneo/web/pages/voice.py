@@ -91,11 +91,18 @@ def check_declared_size(content_length: str | None) -> None:
         raise VoiceProblem(f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.", 413)
 
 
-async def import_file(services: Services, access: Access, code: str, source: str, file: UploadFile) -> ImportResult:
-    """Read the CSV (at most MAX_IMPORT_BYTES) and store the trust's figures from it; audited."""
+async def import_file(
+    services: Services, access: Access, code: str, source: str, file: UploadFile | None
+) -> ImportResult:
+    """Read the CSV (at most MAX_IMPORT_BYTES) and store the trust's figures from it; audited.
+
+    Scope first (404 outside the reader's area, 403 for anyone but the trust's own staff), so a
+    stranger learns nothing from the form's problems."""
     org = _trust(services, access, code)
     if access.user.org_code != org.code:
         raise Forbidden(f"Only {org.name}'s own staff can import its survey figures.")
+    if file is None or not file.filename:
+        raise VoiceProblem("Choose a CSV file to import.")
     known = voice.layouts(services.settings.voice_layouts)
     if source not in known:
         raise VoiceProblem("Choose which survey the file is from.")
