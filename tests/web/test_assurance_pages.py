@@ -162,6 +162,9 @@ def test_evidence_files_are_checked_and_kept_to_the_trust(web: WebInstance) -> N
         svg = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
         assert trust.post(path, data=form, files={"file": ("chart.svg", svg, "image/svg+xml")}).status_code == 415
         assert declared_too_large(web, trust, path).startswith(b"HTTP/1.1 413")  # before the body is read
+        multipart = {"Content-Type": "multipart/form-data; boundary=x"}
+        unsized = trust.post(path, content=iter([b"--x--\r\n"]), headers=multipart)
+        assert unsized.status_code == 411  # streamed with no length: refused before it is read
         big = trust.post(path, data=form, files={"file": ("big.pdf", b"%PDF-" + b"0" * (25 * 1024 * 1024), "x/y")})
         assert big.status_code == 413 and "larger than 25 MB" in big.text  # within the allowance: stopped while read
         made = trust.post(path, data=form, files={"file": ("policy.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})

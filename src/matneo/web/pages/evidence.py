@@ -146,7 +146,9 @@ def build_item(services: Services, access: Access, code: str, evidence_id: int) 
 
 
 def check_declared_size(content_length: str | None) -> None:
-    """Refuse an upload whose request says it is too large, before a byte of it is read."""
+    """Refuse an upload whose request says it is too large (or will not say), before a byte of it is read."""
+    if content_length is None or not content_length.isdigit():
+        raise EvidenceProblem("Your browser did not say how large the file is. Try again.", 411)
     if (content_length or "").isdigit() and int(content_length or 0) > MAX_BYTES + FORM_OVERHEAD_BYTES:
         raise EvidenceProblem(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", 413)
 
