@@ -154,3 +154,22 @@ def test_only_the_trusts_own_staff_see_or_change_its_evidence(settings: Settings
                      maps_to=["cnst_mis_y2:SA99"], actor="x", actor_org="R0A", today=TODAY)  # fmt: skip
     with transaction(url) as session:
         assert session.scalars(select(EvidenceMapping)).all() == []
+
+
+def test_the_migration_goes_down_and_up_again(settings: Settings) -> None:
+    """0016 removes its three tables on downgrade and puts them back (SQLite and PostgreSQL)."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import inspect
+
+    from matneo.db.session import _alembic_config, get_engine, migrate
+
+    config = _alembic_config()
+    before = ScriptDirectory.from_config(config).get_revision("0016").down_revision  # whatever it follows
+    with get_engine(settings.database_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, str(before))
+    ours = {"evidence_items", "evidence_mappings", "voice_figures"}
+    assert not ours & set(inspect(get_engine(settings.database_url)).get_table_names())
+    migrate(settings.database_url)
+    assert ours <= set(inspect(get_engine(settings.database_url)).get_table_names())
