@@ -235,11 +235,12 @@ def _window(layout: Layout) -> tuple[int, int]:
 
 
 def latest(
-    url: str, trusts: Collection[str], known: Mapping[str, Layout], *, above_trust: bool
+    url: str, trusts: Collection[str], known: Mapping[str, Layout], *, above_trust: bool, as_of: dt.date | None = None
 ) -> dict[str, list[VoiceLine]]:
     """Each trust's latest figure per source and measure, with the one before it.
 
     ``above_trust``: the reader is not the trust's own staff, so sources kept to the trust are left out.
+    ``as_of``: only periods that had ended by then (a board pack shows what was known at its month's end).
     """
     wanted = [s for s, layout in known.items() if layout.shown_above_trust or not above_trust]
     series: dict[tuple[str, str, str], list[VoiceFigure]] = defaultdict(list)
@@ -249,7 +250,8 @@ def latest(
             .where(VoiceFigure.trust_code.in_(list(trusts)), VoiceFigure.source.in_(wanted))
             .order_by(VoiceFigure.period)
         ):
-            series[(row.trust_code, row.source, row.measure)].append(row)
+            if as_of is None or period_day(row.period) <= as_of:
+                series[(row.trust_code, row.source, row.measure)].append(row)
     found: dict[str, list[VoiceLine]] = {t: [] for t in trusts}
     for (trust, source, measure_id), rows in sorted(series.items()):
         layout = known[source]

@@ -97,6 +97,7 @@ def produce(
         scope=scope,
         signals=pack_signals(settings, hierarchy, code, following - dt.timedelta(days=1), comments=comments),
         generated_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        voice_layouts=settings.voice_layouts,
     )
     html = render_html(pack)
     printed = render_pdf(html, settings.chromium) if pdf else None
