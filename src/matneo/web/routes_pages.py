@@ -236,7 +236,7 @@ async def evidence_add(request: Request, access: SignedIn, code: str) -> Respons
         stored = None
         try:
             if isinstance(upload, UploadFile) and upload.filename:
-                stored = await evidence.receive(services, access, code, upload)
+                stored = await evidence.receive(services, access, code, upload, form)
             evidence_id = await run_in_threadpool(evidence.add, services, access, code, form, stored)
         except EvidenceProblem as error:
             return await run_in_threadpool(evidence_problem, request, access, code, error.status, str(error), form)

@@ -32,6 +32,8 @@ __all__ = [
     "receive",
 ]
 
+#: Stands for the file being received while the form's other fields are checked.
+PENDING_FILE = StoredFile("", 0, "pdf", "")
 #: The multipart envelope and the form's other fields, on top of the file itself.
 FORM_OVERHEAD_BYTES = 64 * 1024
 
@@ -153,11 +155,14 @@ def check_declared_size(content_length: str | None) -> None:
         raise EvidenceProblem(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.", 413)
 
 
-async def receive(services: Services, access: Access, code: str, file: UploadFile) -> StoredFile:
-    """Copy the upload into the evidence store a chunk at a time (type and size checked as it comes)."""
+async def receive(services: Services, access: Access, code: str, file: UploadFile, form: dict[str, str]) -> StoredFile:
+    """Copy the upload into the evidence store a chunk at a time (type and size checked as it comes).
+
+    The form's other fields are checked first, so a form that cannot be saved leaves no file behind."""
     org = _trust(services, access, code)
     if not _own(access, org.code):
         raise Forbidden(f"Only {org.name}'s own staff can add to its evidence.")
+    evidence.clean(form, PENDING_FILE, _today())
     receiver = evidence.Receiver(evidence.store_dir(services.settings.home), file.filename or "")
     try:
         while chunk := await file.read(evidence.CHUNK_BYTES):
