@@ -176,6 +176,11 @@ def test_evidence_files_are_checked_and_kept_to_the_trust(web: WebInstance) -> N
         mapped = lmns.post(f"{item}/map", data={"key": "cnst_mis_y2:SA1", "csrf_token": lmns.headers["X-CSRF-Token"]})
         assert mapped.status_code == 403
         assert lmns.get(f"{path}?format=json").json().keys() == {"code", "items", "requirements_with_evidence"}
+        as_json = trust.get(f"{item}?format=json").json()
+        assert as_json["title"] == "A program" and as_json["file_name"] == "policy.pdf"
+        assert lmns.get(f"{item}?format=json").status_code == 403
+        held = trust.get(f"/organisations/{OWN_TRUST}/assurance?format=json").json()["evidence"][OWN_TRUST]
+        assert held["items"] >= 1
     finally:
         for client in (trust, other, lmns):
             client.close()

@@ -250,6 +250,8 @@ async def evidence_add(request: Request, access: SignedIn, code: str) -> Respons
 @router.get("/organisations/{code}/evidence/{evidence_id}")
 def evidence_item(request: Request, access: SignedIn, code: str, evidence_id: int, done: int | None = None) -> Response:
     page = evidence.build_item(_services(request), access, code, evidence_id)
+    if request.query_params.get("format") == "json":  # the same page object, as JSON
+        return api_json(page.to_dict())
     return render(request, "evidence_item.html", page=page, done=done)
 
 

@@ -92,6 +92,10 @@ class AssurancePage:
         return {
             "code": self.code,
             "name": self.name,
+            "evidence": {code: {"items": c.items, "requirements_with_evidence": c.requirements}
+                         for code, c in self.evidence.items()},
+            "voice": [{"source": v.layout.id, "measure": v.measure.id, "period": v.period, "value": v.value,
+                       "worst_recently": v.worst_recently} for v in self.lines],
             "statuses": [
                 {"trust_code": v.trust_code, "requirement": v.item.key, "status": v.status, "rag": v.rag,
                  "due": v.due.isoformat() if v.due else None}

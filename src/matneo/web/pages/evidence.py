@@ -125,6 +125,15 @@ class EvidenceItemPage:
     def framework_names(self) -> dict[str, str]:
         return {fw.id: fw.short for fw in frameworks()}
 
+    def to_dict(self) -> dict[str, Any]:
+        v = self.view
+        return {
+            "id": v.id, "trust_code": v.trust_code, "kind": v.kind, "title": v.title, "description": v.description,
+            "dated": v.dated.isoformat() if v.dated else None, "link": v.link, "file_name": v.file_name,
+            "size_bytes": v.size_bytes, "added_by": v.added_by, "added_at": v.added_at.isoformat(),
+            "requirements": [i.key for i in v.requirements], "suggested": [i.key for i in self.suggestions],
+        }  # fmt: skip
+
     @property
     def unmapped(self) -> list[tuple[Framework, list[Item]]]:
         mapped = {i.key for i in self.view.requirements}
