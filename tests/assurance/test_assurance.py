@@ -152,3 +152,14 @@ def test_the_demo_seeds_an_evidence_library_once(settings: Settings) -> None:
     url, home = settings.database_url, settings.home
     path, _, kind = evidence.download(url, home, "R0A", minutes.id, actor="t", actor_org="R0A")
     assert kind == "application/pdf" and path.read_bytes().startswith(b"%PDF-1.4")
+
+
+def test_the_demo_seeds_survey_figures_whose_latest_month_dips(settings: Settings) -> None:
+    from matneo.assurance import voice
+    from matneo.assurance.demo import seed_demo_voice
+
+    assert seed_demo_voice(settings.database_url, "R0A", TODAY) == 14
+    assert seed_demo_voice(settings.database_url, "R0A", TODAY) == 0  # once only
+    lines = voice.latest(settings.database_url, ["R0A"], voice.layouts(), above_trust=True)["R0A"]
+    fft = next(line for line in lines if line.layout.id == "fft")
+    assert fft.period == "2026-11" and fft.value == 88.0 and fft.worst_recently

@@ -17,7 +17,7 @@ from matneo.db.models import AssuranceStatus
 from matneo.db.session import transaction
 from matneo.reference.organisations import OrgHierarchy
 
-__all__ = ["seed_demo_assurance", "seed_demo_evidence"]
+__all__ = ["seed_demo_assurance", "seed_demo_evidence", "seed_demo_voice"]
 
 ACTOR = "matneo demo"
 
@@ -145,3 +145,29 @@ def seed_demo_evidence(url: str, home: Path, trust: str, today: dt.date) -> int:
             stored = receiver.finish()
         evidence.add(url, trust, values, stored, maps_to=keys, actor=ACTOR, actor_org=trust, today=today)
     return len(plan)
+
+
+def seed_demo_voice(url: str, trust: str, today: dt.date) -> int:
+    """A year of synthetic Friends and Family Test figures for the planted trust, falling in the
+    latest month (so the voice section and the safety picture show it), and two CQC maternity
+    survey years; only if the trust has none yet. How many figures were stored."""
+    from matneo.assurance import voice
+
+    known = voice.layouts()
+    if voice.latest(url, [trust], known, above_trust=False)[trust]:
+        return 0
+    first = today.replace(day=1)
+    months = []
+    for back in range(12, 0, -1):  # the 12 full months before this one
+        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
+        months.append(f"{year:04d}-{month + 1:02d}")
+    fft = ["org_code,period,measure,value,responses"]
+    for n, period in enumerate(months):
+        positive = 88.0 if n == len(months) - 1 else 94.0 + (n % 3) * 0.6  # the latest month dips
+        fft.append(f"{trust},{period},positive_percent,{positive},{180 + n * 3}")
+    stored = voice.import_csv(url, known["fft"], ("\n".join(fft) + "\n").encode(), allowed_trusts={trust}, actor=ACTOR)
+    years = ((today.year - 2, 8.4), (today.year - 1, 8.1))
+    cqc = "org_code,year,measure,score,respondents\n"
+    cqc += "".join(f"{trust},{year},overall_experience,{score},120\n" for year, score in years)
+    more = voice.import_csv(url, known["cqc_maternity_survey"], cqc.encode(), allowed_trusts={trust}, actor=ACTOR)
+    return stored.rows_stored + more.rows_stored
