@@ -80,7 +80,9 @@ def test_the_pdf_printer_and_concern_rules_are_settings_read_once_at_the_edge(
     monkeypatch.setenv("MATNEO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MATNEO_CHROMIUM", str(tmp_path / "no-such-browser"))
     monkeypatch.setenv("MATNEO_CONCERN_RULES", str(rules))
+    monkeypatch.setenv("MATNEO_VOICE_LAYOUTS", str(tmp_path / "voice.json"))
     settings = get_settings()
+    assert settings.voice_layouts == tmp_path / "voice.json"
     assert settings.chromium == str(tmp_path / "no-such-browser") and settings.concern_rules == rules
     assert [r.id for r in load_rules(settings.concern_rules)] == ["ours"]
     monkeypatch.delenv("MATNEO_CONCERN_RULES")  # read once: the settings in hand still say what to use

@@ -31,6 +31,9 @@ class Settings:
     #: An LMNS's or region's own concern rules (``MATNEO_CONCERN_RULES``, a JSON file); None: the
     #: packaged starting points (:func:`matneo.triangulation.rules.load_rules`).
     concern_rules: Path | None = None
+    #: The instance's own survey file layouts for family and staff voice (``MATNEO_VOICE_LAYOUTS``, a
+    #: JSON file); None: the packaged ones (:func:`matneo.assurance.voice.layouts`).
+    voice_layouts: Path | None = None
 
     @property
     def records_dir(self) -> Path:
@@ -55,7 +58,7 @@ class Settings:
 
 def get_settings(home: Path | str | None = None) -> Settings:
     """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL``,
-    ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM`` and ``MATNEO_CONCERN_RULES``.
+    ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM``, ``MATNEO_CONCERN_RULES`` and ``MATNEO_VOICE_LAYOUTS``.
     Only the edges call this (the command line, benchmarks);
     everything else is handed the result.
 
@@ -67,12 +70,14 @@ def get_settings(home: Path | str | None = None) -> Settings:
     if raw and (not raw.isdigit() or int(raw) < 1):
         raise ValueError(f"{QUIET_MONTHS_VARIABLE} must be a whole number of months, 1 or more, not {raw!r}")
     rules = os.environ.get("MATNEO_CONCERN_RULES", "").strip()
+    voice = os.environ.get("MATNEO_VOICE_LAYOUTS", "").strip()
     return Settings(
         home=resolved,
         database_url=url,
         signal_quiet_months=int(raw) if raw else None,
         chromium=os.environ.get("MATNEO_CHROMIUM", "").strip() or None,
         concern_rules=Path(rules).expanduser() if rules else None,
+        voice_layouts=Path(voice).expanduser() if voice else None,
     )
 
 

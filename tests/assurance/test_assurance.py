@@ -23,9 +23,13 @@ def test_every_framework_cites_its_document_and_every_item_its_section() -> None
     found = {fw.id: fw for fw in frameworks()}
     assert {k: len(f.items) for k, f in found.items()} == {
         "cnst_mis_y2": 10,  # ten safety actions
-        "sblcb_v3": 6,  # six elements
+        "cnst_mis_y5": 10,
+        "cnst_mis_y6": 10,
+        "cnst_mis_y7": 10,
+        "sblcb_v3": 12,  # six elements, each with its process indicators
         "ockenden_first": 7,  # seven immediate and essential actions
-        "delivery_plan_2023": 4,  # four themes
+        "ockenden_final": 15,  # fifteen in the final report
+        "delivery_plan_2023": 16,  # four themes, twelve objectives
     }
     for fw in found.values():
         assert fw.url.startswith("https://") and fw.publisher and fw.published
@@ -34,6 +38,13 @@ def test_every_framework_cites_its_document_and_every_item_its_section() -> None
     assert item("cnst_mis_y2:SA10").title.startswith("Have you reported 100% of qualifying incidents")
     assert item("cnst_mis_y2:SA6").maps_to == ("sblcb_v3:E1", "sblcb_v3:E2", "sblcb_v3:E3", "sblcb_v3:E4")
     assert all(i.needs_local_confirmation for i in found["sblcb_v3"].items)  # element titles from summaries
+    # later MIS years: each action follows the same action of the year before; wording not confirmed here
+    assert item("cnst_mis_y7:SA1").previous == "cnst_mis_y6:SA1"
+    assert item("cnst_mis_y5:SA1").previous == "cnst_mis_y2:SA1"  # years three and four are not held
+    assert all(i.needs_local_confirmation for k in ("cnst_mis_y5", "cnst_mis_y6", "cnst_mis_y7", "ockenden_final")
+               for i in found[k].items)  # fmt: skip
+    assert [i.section for i in found["delivery_plan_2023"].items[:4]] == [
+        "Theme 1", "Theme 1, objective 1", "Theme 1, objective 2", "Theme 1, objective 3"]  # fmt: skip
     assert item("sblcb_v3:E1").measure in MEASURES_BY_ID
     with pytest.raises(KeyError, match="no assurance requirement"):
         item("cnst_mis_y2:SA11")
@@ -127,3 +138,28 @@ def test_the_demo_seeds_a_realistic_position_once(settings: Settings) -> None:
     theirs = statuses(settings.database_url, neighbours, TODAY)
     assert theirs[(neighbours[1], "cnst_mis_y2:SA1")].rag == "red"
     assert theirs[(neighbours[0], "cnst_mis_y2:SA8")].rag == "green"
+
+
+def test_the_demo_seeds_an_evidence_library_once(settings: Settings) -> None:
+    from matneo.assurance import evidence
+    from matneo.assurance.demo import seed_demo_evidence
+
+    assert seed_demo_evidence(settings.database_url, settings.home, "R0A", TODAY) == 3
+    assert seed_demo_evidence(settings.database_url, settings.home, "R0A", TODAY) == 0  # once only
+    held = evidence.library(settings.database_url, "R0A", actor_org="R0A")
+    minutes = next(v for v in held if v.kind == "minutes")
+    assert [i.key for i in minutes.requirements] == ["cnst_mis_y2:SA9", "ockenden_first:IEA1"]  # once, for two
+    url, home = settings.database_url, settings.home
+    path, _, kind = evidence.download(url, home, "R0A", minutes.id, actor="t", actor_org="R0A")
+    assert kind == "application/pdf" and path.read_bytes().startswith(b"%PDF-1.4")
+
+
+def test_the_demo_seeds_survey_figures_whose_latest_month_dips(settings: Settings) -> None:
+    from matneo.assurance import voice
+    from matneo.assurance.demo import seed_demo_voice
+
+    assert seed_demo_voice(settings.database_url, "R0A", TODAY) == 14
+    assert seed_demo_voice(settings.database_url, "R0A", TODAY) == 0  # once only
+    lines = voice.latest(settings.database_url, ["R0A"], voice.layouts(), above_trust=True)["R0A"]
+    fft = next(line for line in lines if line.layout.id == "fft")
+    assert fft.period == "2026-11" and fft.value == 88.0 and fft.worst_recently

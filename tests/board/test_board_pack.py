@@ -283,3 +283,27 @@ def test_the_pack_has_a_reviews_section_in_counts_only(loaded: tuple[Settings, O
     assert "Perinatal mortality reviews" in html and f"{reviews.waiting} deaths in the birth records" in html
     assert any(line.startswith("Perinatal mortality reviews:") for line in pack.summary)
     assert pack.to_dict()["reviews"]["waiting"] == reviews.waiting
+
+
+def test_the_pack_carries_family_and_staff_voice_known_at_its_month_end(
+    loaded: tuple[Settings, OrgHierarchy, ResultCache],
+) -> None:
+    from matneo.assurance import voice
+
+    settings, hierarchy, results = loaded
+    known = voice.layouts()
+    fft = "org_code,period,measure,value,responses\n" + "".join(
+        f"{PLANTED},2022-{m:02d},positive_percent,{96 - (m == 6) * 9},150\n" for m in range(1, 9)
+    )
+    voice.import_csv(settings.database_url, known["fft"], fft.encode(), allowed_trusts={PLANTED}, actor="t")
+    culture = f"org_code,year,domain,percent_positive,responses\n{PLANTED},2021,safety_climate,60,30\n"
+    voice.import_csv(settings.database_url, known["culture_survey"], culture.encode(), allowed_trusts={PLANTED},
+                     actor="t")  # fmt: skip
+    pack = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 6, 1), scope=None, signals=[],
+        generated_at=NOW,
+    )  # fmt: skip
+    assert [(v.period, v.value, v.worst_recently) for v in pack.voice] == [("Jun 2022", "87.0%", True)]  # not Jul
+    html = render_html(pack)
+    assert "Family and staff survey figures" in html and "87.0% (worst recently)" in html
+    assert "Safety climate" not in html  # culture surveys never reach a pack

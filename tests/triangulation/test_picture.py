@@ -57,7 +57,7 @@ def test_the_planted_trust_is_on_its_lmns_list_with_the_evidence(
     neighbours = [p for p in found if p.trust_code != PLANTED]
     assert all(not p.fired for p in neighbours if not any(c.source == "assurance" for c in p.concerns))
     as_json = first.to_dict()
-    assert as_json["rules"][0]["evidence"] and "Family and staff voice" in as_json["not_yet_available"]
+    assert as_json["rules"][0]["evidence"] and "Safety culture survey results" in as_json["not_yet_available"]
 
 
 def test_decisions_are_checked_kept_and_audited(loaded: tuple[Settings, OrgHierarchy, ResultCache]) -> None:

@@ -55,6 +55,7 @@ PER_ROUTE: dict[str, dict[str, str]] = {
     "/api/v1/harm-reports/{case_id}/{action}": {"action": "contact"},
     "/organisations/{code}/board-packs/{pack_id}.{kind}": {"kind": "html"},
     "/reviews/{review_id}/reports/{report}.{fmt}": {"report": "parents", "fmt": "html"},
+    "/organisations/{code}/evidence/{evidence_id}/{action}": {"action": "map"},
 }
 #: A valid JSON body per API route that takes one, so a stranger's request gets past validation
 #: and reaches the scope check (a 422 would prove nothing).
@@ -76,6 +77,13 @@ FORM_BODIES: dict[str, dict[str, str]] = {
     "/signals/{signal_id}/acknowledge": {"comment": "walked by a stranger"},
     "/organisations/{code}/board-packs": {"month": "2023-06"},
     "/organisations/{code}/assurance/{key}": {"status": "met"},
+    "/organisations/{code}/evidence": {
+        "kind": "link",
+        "title": "walked by a stranger",
+        "link": "https://walk.example/",
+    },
+    "/organisations/{code}/evidence/{evidence_id}/{action}": {"key": "cnst_mis_y2:SA9"},
+    "/organisations/{code}/voice": {"source": "fft"},
     "/organisations/{code}/safety/{trust}/decisions": {
         "decision": "monitor",
         "note": "walked",
@@ -133,7 +141,7 @@ def routes(web: WebInstance) -> list[Walked]:
 @pytest.fixture(scope="module")
 def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A real row of R0A's for every kind of path parameter: signal, load, pending upload, user,
-    harm case, board pack, assurance requirement.
+    harm case, board pack, assurance requirement, evidence item.
 
     The pending upload is cancelled afterwards: other modules expect no uploads waiting."""
     url = web.settings.database_url
@@ -206,6 +214,14 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )
     assert pdsa.status_code in (200, 201), pdsa.text
     pdsa_id = pdsa.json()["id"]
+    held = owner.post(
+        f"/organisations/{OWN_TRUST}/evidence",
+        data={"csrf_token": owner.headers["X-CSRF-Token"], "kind": "minutes", "title": "Walked minutes",
+              "requirement": "cnst_mis_y2:SA8"},
+        files={"file": ("walked.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+    )  # fmt: skip
+    assert held.status_code == 303, held.text
+    evidence_id = held.headers["location"].rsplit("/", 1)[1].split("?")[0]
     yield {
         "code": OWN_TRUST,
         "signal_id": str(plant_signal(url, OWN_TRUST, "pph_1500", "planted by the route walk")),
@@ -225,6 +241,7 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "pdsa_id": str(pdsa_id),
         "pdsa": str(pdsa_id),
         "action": "update",
+        "evidence_id": evidence_id,
     }
     cancelled = owner.post(f"/data/uploads/{token.group(1)}/cancel", data={"csrf_token": owner.headers["X-CSRF-Token"]})
     assert cancelled.status_code == 303
@@ -378,6 +395,10 @@ def test_the_owners_rows_were_not_changed_by_the_strangers(ids: dict[str, str], 
     loads = {load["id"]: load for load in owner.get("/api/v1/loads").json()["loads"]}
     assert loads[int(ids["load_id"])]["status"] == "loaded"
     assert (web.settings.home / "uploads" / ids["token"] / "plan.json").is_file(), "the pending upload is still there"
+    held = owner.get(f"/organisations/{OWN_TRUST}/evidence?format=json").json()["items"]
+    walked_item = next(e for e in held if e["id"] == int(ids["evidence_id"]))
+    assert walked_item["requirements"] == ["cnst_mis_y2:SA8"], "the strangers mapped nothing"
+    assert not any("stranger" in e["title"] for e in held), "the strangers added nothing"
 
 
 # -- without the CSRF token -------------------------------------------------------------------------

@@ -46,11 +46,13 @@ TARGET = re.compile(r"\b[a-z_]+:\d+\b")  # audit targets such as user:3
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}")
 REPR = re.compile(r"\[['\"]|\{['\"]|\b(?:True|False|None)\b")
 EMAIL = re.compile(r"\S+@\S+")
+HINT = re.compile(r"For example, \d{4}-\d{2}-\d{2}")
 FILE_NAME = re.compile(r"\S+\.(?:csv|parquet)\b")  # the names of files people uploaded are theirs
 
 
 class VisibleText(HTMLParser):
-    """The text of a page as a person (or a screen reader) gets it: no tags, attributes or scripts."""
+    """The text of a page as a person (or a screen reader) gets it: no tags, attributes or scripts,
+    and not what is marked ``<code>`` (text to type exactly, such as a file layout's column names)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,10 +60,10 @@ class VisibleText(HTMLParser):
         self.skipping = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.skipping += tag in ("script", "style")
+        self.skipping += tag in ("script", "style", "code")
 
     def handle_endtag(self, tag: str) -> None:
-        self.skipping -= tag in ("script", "style")
+        self.skipping -= tag in ("script", "style", "code")
 
     def handle_data(self, data: str) -> None:
         if not self.skipping and data.strip():
@@ -243,3 +245,47 @@ def test_dates_and_times_are_shown_in_uk_time() -> None:
     assert when("2026-12-02T17:46:09") == "2 Dec 2026, 17:46"  # GMT in winter
     assert when("2026-07-01T23:30:00") == "2 Jul 2026, 00:30"  # BST: an hour ahead of UTC
     assert day("2026-03-03") == "3 Mar 2026" and when(None) == "–"
+
+
+def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
+    """The evidence library, an item and the requirement it supports, for the trust and its LMNS;
+    then the audit log's lines for adding, mapping, unmapping and downloading evidence."""
+    from .conftest import OWN_TRUST
+
+    with signed_in_client(web, "trust") as trust:
+        made = trust.post(
+            f"/organisations/{OWN_TRUST}/evidence",
+            data={"csrf_token": trust.headers["X-CSRF-Token"], "kind": "extract", "title": "Training extract",
+                  "dated": "2026-11-30", "requirement": "cnst_mis_y2:SA8"},
+            files={"file": ("training.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")},
+        )  # fmt: skip
+        assert made.status_code == 303, made.text
+        item = made.headers["location"].split("?")[0]
+        token = {"csrf_token": trust.headers["X-CSRF-Token"]}
+        assert trust.post(f"{item}/map", data={**token, "key": "ockenden_first:IEA3"}).status_code == 303
+        assert trust.post(f"{item}/unmap", data={**token, "key": "ockenden_first:IEA3"}).status_code == 303
+        assert trust.get(f"{item}/file").status_code == 200
+        imported = trust.post(
+            f"/organisations/{OWN_TRUST}/voice",
+            data={**token, "source": "fft"},
+            files={"file": ("fft.csv", f"org_code,period,measure,value\n{OWN_TRUST},2026-10,positive_percent,93\n")},
+        )
+        assert "1 of 1 row stored" in imported.text
+        base = f"/organisations/{OWN_TRUST}"
+        pages = [item, f"{base}/evidence", f"{base}/assurance", f"{base}/assurance/cnst_mis_y2:SA8", f"{base}/voice"]
+        for path in pages:
+            response = trust.get(path)
+            text = HINT.sub("", visible(response.text))  # the date fields' hints show the format to type
+            assert response.status_code == 200 and problems(text) == [], path
+    lmns = web.hierarchy.ancestor_at(OWN_TRUST, "lmns").code
+    with signed_in_client(web, "lmns") as lead:
+        for path in (f"/organisations/{OWN_TRUST}/evidence", f"/organisations/{lmns}/assurance",
+                     f"/organisations/{OWN_TRUST}/voice"):  # fmt: skip
+            response = lead.get(path)
+            assert response.status_code == 200 and problems(visible(response.text)) == [], path
+    with signed_in_client(web, "admin") as admin:
+        log = visible(admin.get("/admin/users").text)
+    assert problems(log) == []
+    assert "Mapped evidence to an assurance requirement" in log and "Requirement: Ockenden (2020) IEA 3" in log
+    assert "Added assurance evidence" in log and "Requirements: MIS year 2 Safety action 8" in log
+    assert "Imported family and staff survey figures" in log and "Survey figures: Friends and Family Test" in log

@@ -7,15 +7,17 @@ trusts with nothing recorded yet, so re-running `matneo demo` changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from matneo.assurance import evidence
 from matneo.assurance.tracker import update
 from matneo.db.models import AssuranceStatus
 from matneo.db.session import transaction
 from matneo.reference.organisations import OrgHierarchy
 
-__all__ = ["seed_demo_assurance"]
+__all__ = ["seed_demo_assurance", "seed_demo_evidence", "seed_demo_voice"]
 
 ACTOR = "matneo demo"
 
@@ -84,3 +86,88 @@ def seed_demo_assurance(url: str, hierarchy: OrgHierarchy, trust: str, today: dt
             update(url, code, key, values, actor=ACTOR, actor_org=code, today=today)
             written += 1
     return written
+
+
+def _demo_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF of plain text lines (PDF 1.4, Helvetica), so the demo's evidence opens in any reader."""
+    text = " ".join(f"({line.replace('(', '[').replace(')', ']')}) Tj T*" for line in lines)
+    stream = f"BT /F1 12 Tf 14 TL 72 760 Td {text} ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def seed_demo_evidence(url: str, home: Path, trust: str, today: dt.date) -> int:
+    """A small evidence library for the planted trust, each item mapped to every requirement it
+    supports (minutes to MIS SA9 and Ockenden IEA 1, a training extract to MIS SA8 and Ockenden IEA 3);
+    only if the trust has none yet. All synthetic: the pages say the data is a demonstration."""
+    if evidence.counts(url, [trust])[trust].items:
+        return 0
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=14)
+    minutes = _demo_pdf([
+        "Maternity safety champions' meeting (synthetic demonstration)",
+        f"Date: {month.isoformat()}",
+        "Present: board-level safety champion, obstetric and midwifery safety champions",
+        "Escalated: staffing on the labour ward at night; training compliance for anaesthetists",
+    ])  # fmt: skip
+    extract = f"month,staff_group,trained_percent\n{month:%Y-%m},Midwives,92\n{month:%Y-%m},Obstetricians,88\n"
+    plan: list[tuple[dict[str, str], tuple[str, bytes] | None, list[str]]] = [
+        ({"kind": "minutes", "title": "Safety champions' meeting", "dated": month.isoformat(),
+          "description": "Bi-monthly meeting with the board-level safety champion; issues escalated."},
+         ("safety-champions-minutes.pdf", minutes), ["cnst_mis_y2:SA9", "ockenden_first:IEA1"]),
+        ({"kind": "extract", "title": "Multi-professional emergencies training by staff group",
+          "dated": month.isoformat(), "description": "Share of each staff group trained in the training year."},
+         ("training-extract.csv", extract.encode()), ["cnst_mis_y2:SA8", "ockenden_first:IEA3"]),
+        ({"kind": "link", "title": "Maternity and Neonatal Voices Partnership work plan",
+          "link": "https://intranet.example.invalid/mnvp/work-plan",
+          "description": "Co-produced with the partnership; feedback and actions."},
+         None, ["cnst_mis_y2:SA7", "ockenden_first:IEA2", "delivery_plan_2023:T1"]),
+    ]  # fmt: skip
+    for values, upload, keys in plan:
+        stored = None
+        if upload is not None:
+            receiver = evidence.Receiver(evidence.store_dir(home), upload[0])
+            receiver.feed(upload[1])
+            stored = receiver.finish()
+        evidence.add(url, trust, values, stored, maps_to=keys, actor=ACTOR, actor_org=trust, today=today)
+    return len(plan)
+
+
+def seed_demo_voice(url: str, trust: str, today: dt.date) -> int:
+    """A year of synthetic Friends and Family Test figures for the planted trust, falling in the
+    latest month (so the voice section and the safety picture show it), and two CQC maternity
+    survey years; only if the trust has none yet. How many figures were stored."""
+    from matneo.assurance import voice
+
+    known = voice.layouts()
+    if voice.latest(url, [trust], known, above_trust=False)[trust]:
+        return 0
+    first = today.replace(day=1)
+    months = []
+    for back in range(12, 0, -1):  # the 12 full months before this one
+        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
+        months.append(f"{year:04d}-{month + 1:02d}")
+    fft = ["org_code,period,measure,value,responses"]
+    for n, period in enumerate(months):
+        positive = 88.0 if n == len(months) - 1 else 94.0 + (n % 3) * 0.6  # the latest month dips
+        fft.append(f"{trust},{period},positive_percent,{positive},{180 + n * 3}")
+    stored = voice.import_csv(url, known["fft"], ("\n".join(fft) + "\n").encode(), allowed_trusts={trust}, actor=ACTOR)
+    years = ((today.year - 2, 8.4), (today.year - 1, 8.1))
+    cqc = "org_code,year,measure,score,respondents\n"
+    cqc += "".join(f"{trust},{year},overall_experience,{score},120\n" for year, score in years)
+    more = voice.import_csv(url, known["cqc_maternity_survey"], cqc.encode(), allowed_trusts={trust}, actor=ACTOR)
+    return stored.rows_stored + more.rows_stored

@@ -2,8 +2,10 @@
 
 Why data, not code: each framework changes every year (MIS has a new year of safety actions
 annually) and every item must cite its document and section; a new version is a new entry in
-``data/frameworks.json`` with ``maps_to`` links, so evidence attached once supports every
-requirement it maps to. Items whose wording could not be confirmed from a primary source carry
+``data/frameworks.json`` whose items name the item of the previous version they follow
+(``previous``, e.g. MIS year 6 safety action 1 follows year 5's), and ``maps_to`` links say
+which items of other frameworks the same evidence supports, so evidence attached once serves
+every requirement it maps to. Items whose wording could not be confirmed from a primary source carry
 ``needs_local_confirmation`` and say so wherever they are shown.
 """
 
@@ -26,6 +28,7 @@ class Item:
     measure: str | None = None  # a MatNeo measure that is this item's live evidence
     figure: str | None = None  # another live figure (e.g. "early_notification")
     maps_to: tuple[str, ...] = ()  # "framework:item" keys the same evidence supports
+    previous: str | None = None  # the item of the framework's previous version this one follows
     needs_local_confirmation: bool = False
 
     @property
@@ -45,6 +48,18 @@ class Framework:
     note: str
     items: tuple[Item, ...] = field(default_factory=tuple)
 
+    @property
+    def published_words(self) -> str:
+        """``published`` as people read it: "12 Dec 2018", or "Jul 2023" when only the month is known."""
+        import datetime as dt
+
+        parts = self.published.split("-")
+        if len(parts) == 3:
+            return dt.date.fromisoformat(self.published).strftime("%-d %b %Y")
+        if len(parts) == 2:
+            return dt.date(int(parts[0]), int(parts[1]), 1).strftime("%b %Y")
+        return self.published
+
 
 @cache
 def frameworks() -> tuple[Framework, ...]:
@@ -63,6 +78,7 @@ def frameworks() -> tuple[Framework, ...]:
                 measure=i.get("measure"),
                 figure=i.get("figure"),
                 maps_to=tuple(i.get("maps_to", ())),
+                previous=i.get("previous"),
                 needs_local_confirmation=bool(i.get("needs_local_confirmation", False)),
             )
             for i in f["items"]
@@ -78,6 +94,8 @@ def frameworks() -> tuple[Framework, ...]:
             missing = [k for k in i.maps_to if k not in keys]
             if missing:
                 raise ValueError(f"frameworks.json: {i.key} maps to unknown items {missing}")
+            if i.previous is not None and (i.previous not in keys or i.previous.split(":")[0] == fw.id):
+                raise ValueError(f"frameworks.json: {i.key} follows {i.previous!r}, not an item of another framework")
             if i.measure is not None and i.measure not in MEASURES_BY_ID:
                 raise ValueError(f"frameworks.json: {i.key} names unknown measure {i.measure!r}")
     return tuple(result)

@@ -79,6 +79,11 @@ AUDIT_ACTIONS: dict[str, str] = {
     "qi.annotation_added": "Added a note to a project's chart",
     "qi.progress_set": "Set a project's progress score",
     "assurance.update": "Updated an assurance requirement",
+    "assurance.evidence_added": "Added assurance evidence",
+    "assurance.evidence_mapped": "Mapped evidence to an assurance requirement",
+    "assurance.evidence_unmapped": "Took evidence off an assurance requirement",
+    "assurance.evidence_downloaded": "Downloaded an assurance evidence file",
+    "voice.imported": "Imported family and staff survey figures",
     "triangulation.decide": "Recorded a decision about a trust",
     "review.opened": "Opened a perinatal mortality review",
     "review.stages": "Changed the stage dates of a review",
@@ -114,6 +119,8 @@ AUDIT_TARGETS: dict[str, str] = {
     "qi_change_idea": "Change idea",
     "qi_pdsa": "PDSA cycle",
     "assurance": "Assurance requirement",
+    "evidence": "Assurance evidence",
+    "voice": "Survey figures",
     "trust": "Trust",
     "review": "Perinatal mortality review",
     "review_notifications": "Review notices",
@@ -172,6 +179,10 @@ AUDIT_DETAILS: dict[str, str] = {
     "action_id": "Action record",
     "report": "Report",
     "format": "Format",
+    "requirement": "Requirement",
+    "trusts": "Trusts",
+    "requirements": "Requirements",
+    "sha256": "Content hash (SHA-256)",
 }
 
 

@@ -35,6 +35,7 @@ import math
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -164,6 +165,19 @@ class ReviewsSummary:
     actions_done: int
 
 
+@dataclass(frozen=True)
+class VoiceEntry:
+    """One family or staff survey figure in the pack (aggregate; never a safety culture survey)."""
+
+    trust: str
+    survey: str
+    measure: str
+    period: str  # in words: "Oct 2026", "2025"
+    value: str
+    before: str
+    worst_recently: bool
+
+
 @dataclass
 class BoardPack:
     org_code: str
@@ -178,6 +192,7 @@ class BoardPack:
     assurance: list[AssuranceLine] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
     reviews: ReviewsSummary | None = None
+    voice: list[VoiceEntry] = field(default_factory=list)
 
     @property
     def month_label(self) -> str:
@@ -431,6 +446,22 @@ def _summary(
     return lines
 
 
+def _voice(
+    url: str, hierarchy: OrgHierarchy, trusts: list[str], month: dt.date, layouts_file: Path | None
+) -> list[VoiceEntry]:
+    """The trusts' latest survey figures known at the month's end. Safety culture surveys are
+    never in a pack: their providers keep results to the team, not for performance oversight."""
+    from matneo.assurance.voice import latest, layouts, period_words
+
+    found = latest(url, trusts, layouts(layouts_file), above_trust=True, as_of=_month_end(month))
+    return [
+        VoiceEntry(hierarchy.get(trust).name, line.layout.title, line.measure.title, period_words(line.period),
+                   line.value_text, line.previous_text, line.worst_recently)
+        for trust in trusts
+        for line in found[trust]
+    ]  # fmt: skip
+
+
 def build_pack(
     results: ResultCache,
     hierarchy: OrgHierarchy,
@@ -442,6 +473,7 @@ def build_pack(
     signals: list[SignalLine],
     generated_at: dt.datetime,
     reviews: ReviewsSummary | None = None,
+    voice_layouts: Path | None = None,
 ) -> BoardPack:
     """The board pack of organisation ``code`` for ``month`` as a reader with ``scope`` sees it.
 
@@ -473,4 +505,5 @@ def build_pack(
         assurance=assurance,
         summary=_summary(measures, harm, signals, month_text(month), assurance, reviews),
         reviews=reviews,
+        voice=_voice(url, hierarchy, trusts, month, voice_layouts),
     )

@@ -101,6 +101,7 @@ def produce(
         reviews=pack_reviews(
             settings, [t.code for t in hierarchy.trusts_under(code)], following - dt.timedelta(days=1)
         ),
+        voice_layouts=settings.voice_layouts,
     )
     html = render_html(pack)
     printed = render_pdf(html, settings.chromium) if pdf else None

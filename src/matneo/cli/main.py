@@ -925,12 +925,16 @@ def demo(
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, context.hierarchy(settings), trust)
-    from matneo.assurance.demo import seed_demo_assurance
+    from matneo.assurance.demo import seed_demo_assurance, seed_demo_evidence, seed_demo_voice
     from matneo.reviews.demo import seed_demo_reviews
 
     seeded = seed_demo_assurance(settings.database_url, context.hierarchy(settings), trust, dt.date.today())
     if seeded:
         console.print(f"Assurance: {seeded} demonstration statuses recorded for {trust} and two LMNS neighbours.")
+    if seed_demo_evidence(settings.database_url, settings.home, trust, dt.date.today()):
+        console.print(f"Assurance: a demonstration evidence library for {trust}, items mapped to many requirements.")
+    if seed_demo_voice(settings.database_url, trust, dt.date.today()):
+        console.print(f"Family and staff voice: a synthetic year of survey figures for {trust}.")
     reviews_seeded = seed_demo_reviews(settings, context.hierarchy(settings), trust)
     if reviews_seeded:
         console.print(f"Perinatal mortality reviews: {reviews_seeded} synthetic reviews opened at {trust}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -404,6 +404,65 @@ class AssuranceChange(Base):
     field: Mapped[str] = mapped_column(String(32))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+class EvidenceItem(Base):
+    """A piece of assurance evidence a trust holds once: an uploaded document, a link, meeting
+    minutes or a data extract. What it supports is in :class:`EvidenceMapping`, so the same item
+    serves every requirement of every framework it evidences (``matneo.assurance.evidence``).
+
+    An uploaded file is stored by its SHA-256 outside the web root; ``content_type`` is the
+    type MatNeo recognised from the file's first bytes, never the type the browser claimed.
+    """
+
+    __tablename__ = "evidence_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # document | minutes | extract | link
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    dated: Mapped[dt.date | None] = mapped_column(Date)  # the meeting's or the extract's date
+    link: Mapped[str | None] = mapped_column(String(2000))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(254))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class EvidenceMapping(Base):
+    """That an evidence item supports one requirement (``framework:item``); removed on unmapping
+    (the audit log keeps who mapped and unmapped what, when)."""
+
+    __tablename__ = "evidence_mappings"
+    __table_args__ = (UniqueConstraint("evidence_id", "item_key", name="uq_evidence_mappings_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id", ondelete="CASCADE"))
+    trust_code: Mapped[str] = mapped_column(String(16), index=True)
+    item_key: Mapped[str] = mapped_column(String(64))
+    mapped_by: Mapped[str] = mapped_column(String(254))
+    mapped_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class VoiceFigure(Base):
+    """One aggregate family or staff feedback figure of a trust for a month or year (e.g. the
+    Friends and Family Test share positive); imported from a CSV, never person-level."""
+
+    __tablename__ = "voice_figures"
+    __table_args__ = (UniqueConstraint("trust_code", "source", "period", "measure", name="uq_voice_figures"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM, or YYYY for a yearly survey
+    measure: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    responses: Mapped[int | None] = mapped_column(Integer)
+    imported_by: Mapped[str] = mapped_column(String(254))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class TriangulationDecision(Base):

@@ -55,12 +55,19 @@ class TrustPicture:
 
 
 def pictures(
-    url: str, results: ResultCache, hierarchy: OrgHierarchy, code: str, today: dt.date, rules_file: Path | None = None
-) -> list[TrustPicture]:  # fmt: skip
+    url: str,
+    results: ResultCache,
+    hierarchy: OrgHierarchy,
+    code: str,
+    today: dt.date,
+    rules_file: Path | None = None,
+    voice_layouts: Path | None = None,
+) -> list[TrustPicture]:
     """Every trust at or under ``code``: concerns, rules that fire, decisions; those needing a conversation first."""
     trusts = [t.code for t in hierarchy.trusts_under(code)]
     rules = load_rules(rules_file)
-    found = concerns(url, results, trusts, today, window_months=max(r.window_months for r in rules))
+    window = max(r.window_months for r in rules)
+    found = concerns(url, results, trusts, today, window_months=window, voice_layouts=voice_layouts)
     made = decisions(url, trusts)
     result = [
         TrustPicture(t, hierarchy.get(t).name, found[t], evaluate(rules, found[t], today), made[t]) for t in trusts

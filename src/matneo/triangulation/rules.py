@@ -2,12 +2,11 @@
 
 A trust's *evidence* is a list of dated concerns, each from one source (an outcome signal, harm
 reports referred to MNSI, overdue national notifications, red assurance requirements, missing
-data, perinatal mortality reviews). A rule fires when at least ``min_sources`` of its sources have
-a concern dated within ``window_months`` of the reference date; the result names the rule, its
-rationale and every concern that made it fire, so a reader can check it. Rules are data
-(``data/concern_rules.json``, or the file ``MATNEO_CONCERN_RULES`` names, held in
-``Settings.concern_rules``) so an LMNS or region
-can set its own.
+data, perinatal mortality reviews, family and staff survey figures). A rule fires when at least
+``min_sources`` of its sources have a concern dated within ``window_months`` of the reference
+date; the result names the rule, its rationale and every concern that made it fire, so a reader
+can check it. Rules are data (``data/concern_rules.json``, or the file ``MATNEO_CONCERN_RULES``
+names, held in ``Settings.concern_rules``) so an LMNS or region can set its own.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ SOURCE_NAMES = {
     "assurance": "Assurance",
     "data_quality": "Data quality",
     "reviews": "Perinatal mortality reviews",
+    "voice": "Family and staff voice",
 }
 
 

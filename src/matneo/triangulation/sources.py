@@ -1,11 +1,11 @@
 """Concerns from every module that owns one, per trust: the evidence the concern rules read.
 
 Each source is read by the module that owns the data (signals register, harm portal, assurance
-tracker, perinatal mortality reviews, record store); this module only turns what they hold into
-dated :class:`Concern` lines with aggregate words — no patient detail ever reaches a concern, so
-the same lines can be shown to the LMNS and region above the trust. An ongoing concern (an open
-signal, an overdue notification, a red requirement, an overdue review stage, a missing month) is
-dated ``today``: it is a concern now.
+tracker, perinatal mortality reviews, record store, imported survey figures); this module only
+turns what they hold into dated :class:`Concern` lines with aggregate words — no patient detail ever
+reaches a concern, so the same lines can be shown to the LMNS and region above the trust. An ongoing
+concern (an open signal, an overdue notification, a red requirement, an overdue review stage, a
+missing month) is dated ``today``: it is a concern now.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import select
 
 from matneo.assurance.tracker import statuses
+from matneo.assurance.voice import concern_lines, layouts, period_day
 from matneo.dates import day_text, month_text, months_after
 from matneo.db.models import HarmCase, HarmRoute, Signal
 from matneo.db.session import transaction
@@ -28,9 +30,9 @@ from matneo.triangulation.rules import Concern
 
 __all__ = ["NOT_YET_AVAILABLE", "concerns"]
 
-#: Sources the safety picture cannot show yet, and why (said on the page, never silently missing).
+#: Sources the safety picture does not show, and why (said on the page, never silently missing).
 NOT_YET_AVAILABLE = {
-    "Family and staff voice": "survey imports are not built yet",
+    "Safety culture survey results": "kept to the trust alone, as the survey providers ask",
 }
 
 
@@ -175,6 +177,17 @@ def _reviews(url: str, trusts: list[str], today: dt.date, since: dt.date) -> lis
     return found
 
 
+def _voice(url: str, trusts: list[str], today: dt.date, since: dt.date, layouts_file: Path | None) -> list[Concern]:
+    """A survey measure whose latest figure is the worst of the trust's recent periods
+    (:func:`matneo.assurance.voice.concern_lines`; culture surveys kept to the trust are never read)."""
+    found = []
+    for trust, period, text in concern_lines(url, trusts, layouts(layouts_file)):
+        day = min(period_day(period), today)
+        if day >= since:
+            found.append(Concern(trust, "voice", day, text))
+    return found
+
+
 def _data_quality(results: ResultCache, trusts: list[str], today: dt.date) -> list[Concern]:
     """A trust with no birth records in the latest month loaded for England: its figures are going stale."""
     monthly = results.measure_table("stillbirth_rate", "month")
@@ -194,7 +207,12 @@ def _data_quality(results: ResultCache, trusts: list[str], today: dt.date) -> li
 
 
 def concerns(
-    url: str, results: ResultCache, trusts: Collection[str], today: dt.date, window_months: int = 12
+    url: str,
+    results: ResultCache,
+    trusts: Collection[str],
+    today: dt.date,
+    window_months: int = 12,
+    voice_layouts: Path | None = None,
 ) -> dict[str, list[Concern]]:
     """Every trust's concerns dated within ``window_months`` of ``today`` (ongoing ones dated today), newest first."""
     wanted = sorted(trusts)
@@ -206,6 +224,7 @@ def concerns(
         *_assurance(url, wanted, today),
         *_reviews(url, wanted, today, since),
         *_data_quality(results, wanted, today),
+        *_voice(url, wanted, today, since, voice_layouts),
     ):
         found[concern.trust_code].append(concern)
     for items in found.values():

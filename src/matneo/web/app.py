@@ -88,7 +88,9 @@ def access_for(request: Request) -> Access:
 def templates() -> Jinja2Templates:
     engine = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     engine.env.globals.update(fmt=fmt, role_labels=ROLE_LABELS, version=__version__)
-    engine.env.filters.update(when=when, day=day)
+    from matneo.assurance.voice import period_words
+
+    engine.env.filters.update(when=when, day=day, period_words=period_words)
     return engine
 
 
@@ -247,6 +249,26 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
             routes_pages.data_problem, request, request.state.access, error.status, str(error)
         )
 
+    from matneo.assurance.evidence import EvidenceProblem
+
+    @app.exception_handler(EvidenceProblem)
+    async def evidence_problem(request: Request, error: EvidenceProblem) -> Response:
+        """An evidence upload refused by its guard (its declared size): the evidence library."""
+        code = request.path_params.get("code", "")
+        return await run_in_threadpool(
+            routes_pages.evidence_problem, request, request.state.access, code, error.status, str(error)
+        )
+
+    from matneo.web.pages.voice import VoiceProblem
+
+    @app.exception_handler(VoiceProblem)
+    async def voice_problem(request: Request, error: VoiceProblem) -> Response:
+        """A survey import refused by its guard (its declared size): the voice page."""
+        code = request.path_params.get("code", "")
+        return await run_in_threadpool(
+            routes_pages.voice_problem, request, request.state.access, code, error.status, str(error)
+        )
+
     app.include_router(routes_api.router)
     app.include_router(routes_harm.router)
     app.include_router(routes_reviews.router)
@@ -254,6 +276,8 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
     app.include_router(routes_pages.public)
     app.include_router(routes_pages.router)
     app.include_router(routes_pages.uploads)
+    app.include_router(routes_pages.evidence_uploads)
+    app.include_router(routes_pages.voice_imports)
 
     @app.get("/health", tags=["service"], summary="Liveness check (no sign-in needed)")
     def health() -> dict[str, str]:

@@ -11,10 +11,11 @@ from typing import Annotated
 from urllib.parse import quote_plus, urlsplit
 
 from fastapi import Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from matneo.assurance.evidence import EvidenceProblem
 from matneo.assurance.tracker import FieldProblem
 from matneo.auth.access import Access, Forbidden
 from matneo.auth.signin import SESSION_IDLE, SignInFailed, TooManyAttempts, sign_in, sign_out
@@ -26,12 +27,14 @@ from matneo.web.pages import (
     assurance,
     board,
     data,
+    evidence,
     funnel,
     methods,
     organisation,
     overview,
     signals,
     triangulation,
+    voice,
 )
 from matneo.web.routing import SignedIn, public_router, signed_in_router
 from matneo.web.security import (
@@ -42,7 +45,7 @@ from matneo.web.security import (
     is_secure,
     new_sign_in_token,
 )
-from matneo.web.services import Services, api_json
+from matneo.web.services import NotFound, Services, api_json
 
 public = public_router(include_in_schema=False)
 router = signed_in_router(include_in_schema=False)
@@ -193,6 +196,132 @@ async def assurance_item_save(request: Request, access: SignedIn, code: str, key
         return render(request, "assurance_item.html", 400, page=page, done=None, error=(problem.field, str(problem)),
                       form=form)  # fmt: skip
     return RedirectResponse(f"/organisations/{code}/assurance/{key}?done=1", status_code=303)
+
+
+# -- evidence: attached once, mapped to many ----------------------------------------------------
+async def evidence_size_declared(request: Request) -> None:
+    """Refuse a too-large evidence upload from its declared length before the form is read."""
+    evidence.check_declared_size(request.headers.get("content-length"))
+
+
+evidence_uploads = signed_in_router(include_in_schema=False, before_csrf=[evidence_size_declared])
+
+
+def evidence_problem(request: Request, access: Access, code: str, status: int, message: str,
+                     form: dict[str, str] | None = None) -> Response:  # fmt: skip
+    """The library page with the problem in its error summary (also for a refusal by the guard)."""
+    page = evidence.build_library(_services(request), access, code, (form or {}).get("requirement"))
+    field = "file" if status in (411, 413, 415) else "title"
+    return render(request, "evidence.html", status, page=page, error=(field, message), form=form, done=None)
+
+
+@router.get("/organisations/{code}/evidence")
+def evidence_library(
+    request: Request, access: SignedIn, code: str, key: str | None = None, done: int | None = None
+) -> Response:
+    page = evidence.build_library(_services(request), access, code, key)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "evidence.html", page=page, error=None, form=None, done=done)
+
+
+@evidence_uploads.post("/organisations/{code}/evidence")
+async def evidence_add(request: Request, access: SignedIn, code: str) -> Response:
+    """Attach one item: a file (type and size checked while it is copied) or a link; mapped to
+    the chosen requirement. Problems are shown in the library page with the form kept."""
+    services = _services(request)
+    async with request.form(max_files=1, max_fields=20) as raw:
+        form = {k: v for k, v in raw.items() if isinstance(v, str) and k != "csrf_token"}
+        upload = raw.get("file")
+        stored = None
+        try:
+            if isinstance(upload, UploadFile) and upload.filename:
+                stored = await evidence.receive(services, access, code, upload, form)
+            evidence_id = await run_in_threadpool(evidence.add, services, access, code, form, stored)
+        except EvidenceProblem as error:
+            return await run_in_threadpool(evidence_problem, request, access, code, error.status, str(error), form)
+        except FieldProblem as problem:
+            page = await run_in_threadpool(evidence.build_library, services, access, code, form.get("requirement"))
+            return render(request, "evidence.html", 400, page=page, error=(problem.field, str(problem)), form=form,
+                          done=None)  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/evidence/{evidence_id}?done=1", status_code=303)
+
+
+@router.get("/organisations/{code}/evidence/{evidence_id}")
+def evidence_item(request: Request, access: SignedIn, code: str, evidence_id: int, done: int | None = None) -> Response:
+    page = evidence.build_item(_services(request), access, code, evidence_id)
+    if request.query_params.get("format") == "json":  # the same page object, as JSON
+        return api_json(page.to_dict())
+    return render(request, "evidence_item.html", page=page, done=done)
+
+
+@router.post("/organisations/{code}/evidence/{evidence_id}/{action}")
+def evidence_mapping(
+    request: Request,
+    access: SignedIn,
+    code: str,
+    evidence_id: int,
+    action: str,
+    key: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """Map the item to one more requirement, or take one off; back to the item (or the requirement)."""
+    if action not in ("map", "unmap"):
+        raise NotFound("There is no such page.")
+    evidence.change_mapping(_services(request), access, code, evidence_id, key, action)
+    if back == "requirement":
+        return RedirectResponse(f"/organisations/{code}/assurance/{key}", status_code=303)
+    return RedirectResponse(f"/organisations/{code}/evidence/{evidence_id}?done=1", status_code=303)
+
+
+@router.get("/organisations/{code}/evidence/{evidence_id}/file")
+def evidence_file(request: Request, access: SignedIn, code: str, evidence_id: int) -> Response:
+    """The stored file, always as a download with the type MatNeo recognised: never shown inline."""
+    path, name, content_type = evidence.download(_services(request), access, code, evidence_id)
+    return FileResponse(
+        path,
+        media_type=content_type,
+        filename=name,
+        content_disposition_type="attachment",
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
+
+
+# -- family and staff voice --------------------------------------------------------------------
+async def voice_size_declared(request: Request) -> None:
+    """Refuse a too-large survey file from its declared length before the form is read."""
+    voice.check_declared_size(request.headers.get("content-length"))
+
+
+voice_imports = signed_in_router(include_in_schema=False, before_csrf=[voice_size_declared])
+
+
+def voice_problem(request: Request, access: Access, code: str, status: int, message: str) -> Response:
+    page = voice.build(_services(request), access, code)
+    return render(request, "voice.html", status, page=page, error=message)
+
+
+@router.get("/organisations/{code}/voice")
+def voice_page(request: Request, access: SignedIn, code: str) -> Response:
+    page = voice.build(_services(request), access, code)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "voice.html", page=page, error=None)
+
+
+@voice_imports.post("/organisations/{code}/voice")
+async def voice_import(request: Request, access: SignedIn, code: str) -> Response:
+    """Import one survey CSV of aggregate figures; what was stored and refused is shown in the page."""
+    services = _services(request)
+    async with request.form(max_files=1, max_fields=5) as form:
+        file, source = form.get("file"), form.get("source")
+        try:
+            upload = file if isinstance(file, UploadFile) else None
+            result = await voice.import_file(services, access, code, source if isinstance(source, str) else "", upload)
+        except voice.VoiceProblem as error:
+            return await run_in_threadpool(voice_problem, request, access, code, error.status, str(error))
+    page = await run_in_threadpool(voice.build, services, access, code, result)
+    return render(request, "voice.html", page=page, error=None)
 
 
 @router.get("/organisations/{code}/safety")

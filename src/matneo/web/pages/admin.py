@@ -69,10 +69,12 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     text = str(value)
-    if key in ("org_code", "trust", "trust_code", "trusts_outside_scope"):
+    if key in ("org_code", "trust", "trust_code", "trusts", "trusts_outside_scope"):
         return _org_name(hierarchy, text)
     if key in ("routes", "route", "added", "no_longer_applies"):
         return ROUTE_TITLES.get(text, text)
+    if key in ("requirement", "requirements"):  # "cnst_mis_y2:SA8" as "MIS year 2 Safety action 8"
+        return _requirement_short(text)
     if key == "role":
         return ROLE_LABELS.get(text, text)
     if key == "fields":
@@ -89,6 +91,17 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
     if SNAKE.fullmatch(text):  # a field, stage or area named by its key (no label of its own): as words
         return text.replace("_", " ")
     return text
+
+
+def _requirement_short(key: str) -> str:
+    from matneo.assurance.frameworks import frameworks, item
+
+    try:
+        requirement = item(key)
+    except KeyError:
+        return "a requirement no longer listed"
+    short = next(f.short for f in frameworks() if f.id == requirement.framework)
+    return f"{short} {requirement.section}"
 
 
 def _requirement_words(hierarchy: OrgHierarchy, target_id: str) -> str:
@@ -114,6 +127,11 @@ def audit_row(event: dict[str, Any], hierarchy: OrgHierarchy, emails: dict[str, 
         target = emails.get(target_id, f"User {target_id}")
     elif kind == "trust":  # a decision about a trust: the trust by name
         target = _org_name(hierarchy, target_id)
+    elif kind == "voice":  # the survey by its title
+        from matneo.assurance.voice import layouts
+
+        known = layouts()
+        target = f"Survey figures: {known[target_id].title}" if target_id in known else "Survey figures"
     elif kind == "assurance":  # "TRUST/framework:item": the trust and the requirement by name
         target = _requirement_words(hierarchy, target_id)
     else:

@@ -11,13 +11,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from matneo.assurance import evidence
+from matneo.assurance.evidence import EvidenceCounts, EvidenceView
 from matneo.assurance.figures import LiveFigure, live_figure
 from matneo.assurance.frameworks import Framework, Item, frameworks, item
 from matneo.assurance.rag import RAG_WORDS, STATUSES
 from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, statuses, update
+from matneo.assurance.voice import VoiceLine
 from matneo.auth.access import Access
 from matneo.dates import day_text, moment_text
 from matneo.web.pages.funnel import FUNNEL_LEVELS
+from matneo.web.pages.voice import lines_for as voice_lines
 from matneo.web.services import BadRequest, NotFound, Services
 
 __all__ = ["AssuranceItemPage", "AssurancePage", "build", "build_item", "save"]
@@ -51,6 +55,8 @@ class AssurancePage:
     frameworks: list[tuple[Framework, list[Row]]] = field(default_factory=list)
     trusts: list[tuple[str, str]] = field(default_factory=list)  # matrix rows for an LMNS or region
     matrix: dict[tuple[str, str], StatusView] = field(default_factory=dict)
+    evidence: dict[str, EvidenceCounts] = field(default_factory=dict)  # per trust: counts only
+    lines: list[VoiceLine] = field(default_factory=list)  # family and staff voice, as the reader may see it
 
     @property
     def title(self) -> str:
@@ -86,6 +92,10 @@ class AssurancePage:
         return {
             "code": self.code,
             "name": self.name,
+            "evidence": {code: {"items": c.items, "requirements_with_evidence": c.requirements}
+                         for code, c in self.evidence.items()},
+            "voice": [{"source": v.layout.id, "measure": v.measure.id, "period": v.period, "value": v.value,
+                       "worst_recently": v.worst_recently} for v in self.lines],
             "statuses": [
                 {"trust_code": v.trust_code, "requirement": v.item.key, "status": v.status, "rag": v.rag,
                  "due": v.due.isoformat() if v.due else None}
@@ -124,10 +134,14 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
             )
             for fw in frameworks()
         ]
-        return AssurancePage(org.code, org.name, org.level, access.user.org_code == org.code, grouped)
+        held = evidence.counts(url, [org.code])
+        heard = voice_lines(services, access, org.code)
+        own = access.user.org_code == org.code
+        return AssurancePage(org.code, org.name, org.level, own, grouped, evidence=held, lines=heard)
     trusts = [(t.code, t.name) for t in services.hierarchy.trusts_under(org.code)]
-    matrix = statuses(url, [c for c, _ in trusts], today)
-    return AssurancePage(org.code, org.name, org.level, False, [], trusts, matrix)
+    codes = [c for c, _ in trusts]
+    matrix = statuses(url, codes, today)
+    return AssurancePage(org.code, org.name, org.level, False, [], trusts, matrix, evidence.counts(url, codes))
 
 
 @dataclass
@@ -137,6 +151,8 @@ class AssuranceItemPage:
     status: StatusView
     can_edit: bool
     history: list[dict[str, str]]
+    evidence: list[EvidenceView]  # the trust's own staff only
+    evidence_count: int  # what everyone else in scope sees
     statuses = STATUSES
     roles = SIGN_OFF_ROLES
     rag_tags = RAG_TAGS
@@ -145,6 +161,14 @@ class AssuranceItemPage:
     @property
     def title(self) -> str:
         return f"{self.status.item.section}: {self.name}"
+
+    @property
+    def follows(self) -> str | None:
+        """ "MIS year 6 Safety action 1": the requirement this one carries forward from the previous version."""
+        if self.status.item.previous is None:
+            return None
+        before = item(self.status.item.previous)
+        return f"{next(fw.short for fw in frameworks() if fw.id == before.framework)} {before.section}"
 
 
 def build_item(services: Services, access: Access, code: str, key: str) -> AssuranceItemPage:
@@ -169,9 +193,11 @@ def build_item(services: Services, access: Access, code: str, key: str) -> Assur
         }
         for h in history(url, org.code, key)
     ]
+    held = evidence.for_requirement(url, org.code, key, actor_org=org.code) if own else []
+    count = len(held) if own else evidence.counts(url, [org.code])[org.code].per_requirement.get(key, 0)
     if not own:
         view = StatusView(**{**view.__dict__, "comment": None, "reason": None})
-    return AssuranceItemPage(org.code, org.name, view, own, trail)
+    return AssuranceItemPage(org.code, org.name, view, own, trail, held, count)
 
 
 def _shown(name: str, raw: str | None, own: bool) -> str:

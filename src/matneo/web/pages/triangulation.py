@@ -64,8 +64,9 @@ def build(services: Services, access: Access, code: str) -> SafetyPage:
     org = _organisation(services, access, code)
     settings = services.settings
     found = pictures(
-        settings.database_url, services.results, services.hierarchy, org.code, _today(), settings.concern_rules
-    )
+        settings.database_url, services.results, services.hierarchy, org.code, _today(), settings.concern_rules,
+        settings.voice_layouts,
+    )  # fmt: skip
     can_decide = access.user.role in DECIDING_ROLES and org.level != "trust"
     return SafetyPage(org.code, org.name, org.level, found, can_decide)
 
