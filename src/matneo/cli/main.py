@@ -49,6 +49,7 @@ DEMO_STRUGGLING = ["R0A:2023-01:2.0"]  # synthetic demonstration only: the facto
 class FileFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
+    fhir = "fhir"
 
 
 def parse_years(spec: str) -> list[int]:
