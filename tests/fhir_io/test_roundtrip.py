@@ -59,3 +59,21 @@ def test_measure_results_are_the_same(loaded: tuple[Settings, Settings, dict]) -
         b = compute(level=level, period="year", settings=from_fhir)
         assert a.height > 0
         assert b.sort(a.columns[:4]).equals(a.sort(a.columns[:4]))
+
+
+def test_matneo_load_format_fhir(tmp_path: Path, sqlite_settings: Settings) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from matneo.cli.main import app
+
+    (folder,) = write_dataset(tmp_path / "fhir", [2023], fmt="fhir", scale=0.0005, seed=3, as_of=AS_OF)
+    first = sorted(folder.glob("*.json"))[0]
+    result = CliRunner().invoke(app, ["load", "--format", "fhir", "--format", "json", "--dry-run", str(first)])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["loaded_rows"] > 0 and plan["rejected_rows"] == 0
+    result = CliRunner().invoke(app, ["load", "--format", "fhir", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (RecordStore(sqlite_settings.records_dir).current_version() or 0) >= len(list(folder.glob("*.json")))

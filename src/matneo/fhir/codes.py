@@ -113,7 +113,9 @@ def mapping() -> Mapping:
             confirmed=entry["confirmed"],
             code=_coding(entry.get("code")),
             unit=entry.get("unit"),
-            values={key: Coding(v["system"], v["code"], v.get("display", "")) for key, v in entry.get("values", {}).items()},
+            values={
+                key: Coding(v["system"], v["code"], v.get("display", "")) for key, v in entry.get("values", {}).items()
+            },
             also=entry.get("also"),
         )
         for entry in raw["items"]

@@ -65,9 +65,7 @@ def parse_bundle(data: bytes | str) -> Bundle:
         bundle = Bundle.model_validate_json(data)
     except ValidationError as error:
         problems = sorted({".".join(str(p) for p in e["loc"][:3]) for e in error.errors()})[:3]
-        raise NotABundle(
-            "is not a valid FHIR R4 Bundle (first problems at: " + ", ".join(problems) + ")"
-        ) from None
+        raise NotABundle("is not a valid FHIR R4 Bundle (first problems at: " + ", ".join(problems) + ")") from None
     except ValueError:
         raise NotABundle("is not a FHIR Bundle in JSON") from None
     if bundle.type not in BUNDLE_TYPES:
@@ -196,20 +194,30 @@ class _Reader:
         for extension in (b.birthDate__ext.extension or ()) if b.birthDate__ext else ():
             if extension.url == m.extension_url("birth_time"):
                 birth_time = extension.valueDateTime
-        put("birth_datetime", local_text(birth_time if birth_time is not None else b.birthDate), baby.where("birthDate"))
+        put(
+            "birth_datetime", local_text(birth_time if birth_time is not None else b.birthDate), baby.where("birthDate")
+        )
         gender = {v: k for k, v in m.gender.items()}
         put("sex", gender.get(b.gender, b.gender) if b.gender else None, baby.where("gender"))
-        order = b.multipleBirthInteger if b.multipleBirthInteger is not None else (
-            1 if b.multipleBirthBoolean is False else None
+        order = (
+            b.multipleBirthInteger
+            if b.multipleBirthInteger is not None
+            else (1 if b.multipleBirthBoolean is False else None)
         )
         put("birth_order", None if order is None else str(order), baby.where("multipleBirthInteger"))
         about = self.about.get(baby.index, [])
         encounter = next((e for e in (_ref_key(a.resource.encounter, self.index) for a in about) if e), None)
         mother = _ref_key(encounter.resource.subject, self.index) if encounter else None
         self._delivery(encounter, mother, put)
-        mother_about = [
-            a for a in self.about.get(mother.index, []) if encounter and _ref_key(a.resource.encounter, self.index) is encounter
-        ] if mother else []
+        mother_about = (
+            [
+                a
+                for a in self.about.get(mother.index, [])
+                if encounter and _ref_key(a.resource.encounter, self.index) is encounter
+            ]
+            if mother
+            else []
+        )
         for item in m.items:
             pool = about if item.subject == "baby" else mother_about
             self._item(item, pool, put, baby if item.subject == "baby" else mother)
@@ -228,9 +236,11 @@ class _Reader:
         trust = self._org_code(e.serviceProvider, "Organization", m.identifier_system("trust_code"))
         put("trust_code", trust, encounter.where("serviceProvider.identifier"))
         location = e.location[0].location if e.location else None
-        put("site_code", self._org_code(location, "Location", m.identifier_system("site_code")), encounter.where(
-            "location[0].location.identifier"
-        ))
+        put(
+            "site_code",
+            self._org_code(location, "Location", m.identifier_system("site_code")),
+            encounter.where("location[0].location.identifier"),
+        )
         if mother is None:
             put("mother_id", None, encounter.where("subject"))
 
@@ -287,8 +297,10 @@ class _Reader:
             for name, value in zip(names, self._value(item, r), strict=True):
                 put(name, value, entry.where(item.element))
             return
-        absent = f"no {item.resource} with code {item.code.system}|{item.code.code}" if item.code else (
-            f"no {item.resource} with a code of this field"
+        absent = (
+            f"no {item.resource} with code {item.code.system}|{item.code.code}"
+            if item.code
+            else (f"no {item.resource} with a code of this field")
         )
         for name in names:
             put(name, None, f"{absent} about {owner.key if owner else 'the mother'}")

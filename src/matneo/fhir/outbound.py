@@ -62,9 +62,13 @@ def _resource(item: Item, ident: str, subject: str, encounter: str, value: Any) 
     unit = item.unit or {}
     if item.value == "gestation":
         days = value[0] * 7 + value[1]
-        return observation | {"valueQuantity": {"value": days, "unit": unit["unit"], "system": unit["system"], "code": unit["code"]}}
+        return observation | {
+            "valueQuantity": {"value": days, "unit": unit["unit"], "system": unit["system"], "code": unit["code"]}
+        }
     if item.value == "quantity":
-        return observation | {"valueQuantity": {"value": value, "unit": unit["unit"], "system": unit["system"], "code": unit["code"]}}
+        return observation | {
+            "valueQuantity": {"value": value, "unit": unit["unit"], "system": unit["system"], "code": unit["code"]}
+        }
     if item.value == "integer":
         return observation | {"valueInteger": int(value)}
     if item.value == "boolean":
@@ -107,7 +111,11 @@ def delivery_resources(babies: list[dict[str, Any]], key: str) -> list[dict[str,
         "resourceType": "Encounter",
         "id": encounter_id,
         "status": "finished",
-        "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "IMP", "display": "inpatient encounter"},
+        "class": {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+            "code": "IMP",
+            "display": "inpatient encounter",
+        },
         "subject": _ref("Patient", mother_id),
         "serviceProvider": {"identifier": {"system": m.identifier_system("trust_code"), "value": first["trust_code"]}},
     }
@@ -117,7 +125,9 @@ def delivery_resources(babies: list[dict[str, Any]], key: str) -> list[dict[str,
     out = [mother, encounter]
     for item in m.items:
         if item.subject == "mother":
-            resource = _resource(item, f"{item.field.replace('_', '-')}-{key}", mother_id, encounter_id, _item_value(item, first))
+            resource = _resource(
+                item, f"{item.field.replace('_', '-')}-{key}", mother_id, encounter_id, _item_value(item, first)
+            )
             if resource is not None:
                 out.append(resource)
     gender = m.gender
@@ -129,7 +139,9 @@ def delivery_resources(babies: list[dict[str, Any]], key: str) -> list[dict[str,
             "identifier": [{"system": m.identifier_system("record_id"), "value": row["record_id"]}],
             "birthDate": row["birth_datetime"].date().isoformat(),
             "_birthDate": {
-                "extension": [{"url": m.extension_url("birth_time"), "valueDateTime": fhir_datetime(row["birth_datetime"])}]
+                "extension": [
+                    {"url": m.extension_url("birth_time"), "valueDateTime": fhir_datetime(row["birth_datetime"])}
+                ]
             },
             "multipleBirthInteger": row["birth_order"],
         }
@@ -142,7 +154,9 @@ def delivery_resources(babies: list[dict[str, Any]], key: str) -> list[dict[str,
         out.append(baby)
         for item in m.items:
             if item.subject == "baby":
-                resource = _resource(item, f"{item.field.replace('_', '-')}-{key}-{n}", baby_id, encounter_id, _item_value(item, row))
+                resource = _resource(
+                    item, f"{item.field.replace('_', '-')}-{key}-{n}", baby_id, encounter_id, _item_value(item, row)
+                )
                 if resource is not None:
                     out.append(resource)
     return out
