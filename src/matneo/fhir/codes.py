@@ -9,7 +9,8 @@ docs/fhir.md read. Entries marked ``confirmed: false`` need local confirmation.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -47,7 +48,7 @@ class Item:
     confirmed: bool
     code: Coding | None = None
     unit: dict[str, str] | None = None
-    values: dict[str, Coding] = field(default_factory=dict)
+    values: dict[str, Coding] = dataclass_field(default_factory=dict)
     also: str | None = None
 
     @property

@@ -22,6 +22,7 @@ from fhir.resources.R4B.bundle import Bundle
 from matneo.fhir.codes import LONDON_TZ, Item, mapping
 
 LONDON = ZoneInfo(LONDON_TZ)
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 MOTHER_ITEMS_EXTRA = ("mother_id", "maternal_age", "ethnic_category", "imd_decile", "maternal_death_datetime")
 
 
@@ -77,6 +78,10 @@ def _resource(item: Item, ident: str, subject: str, encounter: str, value: Any) 
     return observation | {"valueCodeableConcept": {"coding": [item.values[key].to_dict()]}}
 
 
+def _quantity(value: Any, unit: dict[str, str]) -> dict[str, Any]:
+    return {"value": value, "unit": unit["unit"], "system": unit["system"], "code": unit["code"]}
+
+
 def _item_value(item: Item, row: dict[str, Any]) -> Any:
     if item.also:
         first, second = row[item.field], row[item.also]
@@ -130,7 +135,7 @@ def delivery_resources(babies: list[dict[str, Any]], key: str) -> list[dict[str,
             )
             if resource is not None:
                 out.append(resource)
-    gender = m.gender
+    gender, time_url = m.gender, m.extension_url("birth_time")
     for n, row in enumerate(babies, start=1):
         baby_id = f"b-{key}-{n}"
         baby: dict[str, Any] = {
@@ -138,11 +143,7 @@ def delivery_resources(babies: list[dict[str, Any]], key: str) -> list[dict[str,
             "id": baby_id,
             "identifier": [{"system": m.identifier_system("record_id"), "value": row["record_id"]}],
             "birthDate": row["birth_datetime"].date().isoformat(),
-            "_birthDate": {
-                "extension": [
-                    {"url": m.extension_url("birth_time"), "valueDateTime": fhir_datetime(row["birth_datetime"])}
-                ]
-            },
+            "_birthDate": {"extension": [{"url": time_url, "valueDateTime": fhir_datetime(row["birth_datetime"])}]},
             "multipleBirthInteger": row["birth_order"],
         }
         if row["sex"] is not None:
