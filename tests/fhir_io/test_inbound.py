@@ -26,10 +26,10 @@ def _bundle(path: Path, rows: list[dict[str, str]], write_csv: Callable[..., Pat
 
 
 def test_rejections_name_the_resource_and_element(
-    sqlite_settings: Settings, make_row: Callable[..., dict[str, str]], write_csv: Callable[..., Path], tmp_path: Path
+    settings: Settings, make_row: Callable[..., dict[str, str]], write_csv: Callable[..., Path], tmp_path: Path
 ) -> None:
     rows = [make_row(), make_row(gestation_weeks="61"), make_row(apgar_5min="12")]
-    result = load_files([_bundle(tmp_path / "b.json", rows, write_csv)], sqlite_settings, input_format="fhir")
+    result = load_files([_bundle(tmp_path / "b.json", rows, write_csv)], settings, input_format="fhir")
     (item,) = result.files
     assert (item.rows_loaded, item.rows_rejected) == (1, 2)
     assert item.rejection_file is not None
@@ -43,13 +43,13 @@ def test_rejections_name_the_resource_and_element(
 
 
 def test_a_missing_required_observation_names_what_was_looked_for(
-    sqlite_settings: Settings, make_row: Callable[..., dict[str, str]], write_csv: Callable[..., Path], tmp_path: Path
+    settings: Settings, make_row: Callable[..., dict[str, str]], write_csv: Callable[..., Path], tmp_path: Path
 ) -> None:
     path = _bundle(tmp_path / "b.json", [make_row()], write_csv)
     bundle = json.loads(path.read_text())
     bundle["entry"] = [e for e in bundle["entry"] if not e["resource"]["id"].startswith("gestation-weeks-")]
     path.write_text(json.dumps(bundle))
-    result = load_files([path], sqlite_settings, input_format="fhir")
+    result = load_files([path], settings, input_format="fhir")
     report = pl.read_csv(result.files[0].rejection_file, infer_schema=False)
     assert (
         "no Observation with code http://loinc.org|76516-4"
@@ -58,13 +58,13 @@ def test_a_missing_required_observation_names_what_was_looked_for(
 
 
 def test_a_bundle_of_another_trust_is_refused_whole(
-    sqlite_settings: Settings, make_row: Callable[..., dict[str, str]], write_csv: Callable[..., Path], tmp_path: Path
+    settings: Settings, make_row: Callable[..., dict[str, str]], write_csv: Callable[..., Path], tmp_path: Path
 ) -> None:
     row = make_row()
     path = _bundle(tmp_path / "b.json", [row], write_csv)
     with pytest.raises(OutsideScope):
-        load_files([path], sqlite_settings, scope={"NOPE"}, actor="x@test.invalid", input_format="fhir")
-    assert RecordStore(sqlite_settings.records_dir).current_version() is None
+        load_files([path], settings, scope={"NOPE"}, actor="x@test.invalid", input_format="fhir")
+    assert RecordStore(settings.records_dir).current_version() is None
 
 
 @pytest.mark.parametrize(
