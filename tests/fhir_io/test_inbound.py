@@ -95,3 +95,28 @@ def test_times_are_kept_as_local_london_times() -> None:
 def test_fhir_reference_doc_is_current() -> None:
     committed = (ROOT / "docs" / "fhir.md").read_text(encoding="utf-8")
     assert committed == render(), "regenerate: python -m matneo.fhir.reference_doc > docs/fhir.md"
+
+
+def test_a_transaction_bundle_with_urn_uuid_references_loads(
+    sqlite_settings: Settings, make_row: Callable[..., dict[str, str]], write_csv: Callable[..., Path], tmp_path: Path
+) -> None:
+    """How a system POSTs new resources: no ids, fullUrl urn:uuid:…, references to those."""
+    import uuid
+
+    path = _bundle(tmp_path / "b.json", [make_row(), make_row()], write_csv)
+    bundle = json.loads(path.read_text())
+    urns = {
+        f"{e['resource']['resourceType']}/{e['resource']['id']}": f"urn:uuid:{uuid.uuid4()}" for e in bundle["entry"]
+    }
+    text = json.dumps(bundle)
+    for key, urn in urns.items():
+        text = text.replace(f'"reference": "{key}"', f'"reference": "{urn}"')
+    bundle = json.loads(text)
+    bundle["type"] = "transaction"
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        entry["fullUrl"] = urns[f"{resource['resourceType']}/{resource.pop('id')}"]
+        entry["request"] = {"method": "POST", "url": resource["resourceType"]}
+    path.write_text(json.dumps(bundle))
+    result = load_files([path], sqlite_settings, input_format="fhir")
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)

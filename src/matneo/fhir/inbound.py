@@ -50,9 +50,13 @@ class NotABundle(ValueError):
 class _Entry:
     index: int
     resource: Any
+    full_url: str | None = None
 
     @property
     def key(self) -> str:
+        """``Type/id``; a resource without an id (a transaction's new resource) by its fullUrl."""
+        if self.resource.id is None and self.full_url:
+            return f"{self.resource.get_resource_type()} {self.full_url}"
         return f"{self.resource.get_resource_type()}/{self.resource.id}"
 
     def where(self, element: str) -> str:
@@ -147,7 +151,7 @@ class _Reader:
         for i, entry in enumerate(bundle.entry or ()):
             if entry.resource is None:
                 continue
-            item = _Entry(i, entry.resource)
+            item = _Entry(i, entry.resource, str(entry.fullUrl) if entry.fullUrl else None)
             self.entries.append(item)
             if entry.resource.id:
                 self.index[item.key] = item
