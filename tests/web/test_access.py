@@ -16,7 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fhir.resources.R4B.measurereport import MeasureReport
 
+from fhirbundles import bundle_of_csv
 from matneo.auth.users import list_users
 from matneo.records.load import load_files
 from matneo.records.schema import FIELD_NAMES
@@ -201,6 +203,48 @@ def test_upload(
         assert "Nothing was loaded" in response.text
 
 
+# -- FHIR --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cell", CELLS, ids=_ids)
+def test_fhir_measure_report(cell: tuple[str, str], clients: dict[str, httpx.Client]) -> None:
+    """A month with a small count: its exact figures in scope, the count masked outside it."""
+    user, side = cell
+    params = {"measure": "stillbirth_rate", "level": "trust", "period": "month", "org": TRUSTS[side]}
+    rows = clients["national"].get("/api/v1/measures", params=params).json()["rows"]
+    small = next(r for r in rows if r["numerator"] is not None and 1 <= r["numerator"] <= 7)
+    response = clients[user].get(
+        "/api/v1/fhir/MeasureReport",
+        params={"measure": "stillbirth_rate", "org": TRUSTS[side], "period": small["period_start"][:7]},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    report = MeasureReport.model_validate(response.json())  # valid FHIR, by the library that reads it
+    numerator = next(p for p in report.group[0].population if p.code.coding[0].code == "numerator")
+    assert report.reporter.identifier.value == TRUSTS[side]
+    if side in SCOPE[user]:
+        assert numerator.count == small["numerator"]
+        assert float(report.group[0].measureScore.value) == pytest.approx(small["value"])
+    else:
+        assert numerator.count is None, "a small count leaked through FHIR"
+        assert report.group[0].measureScore.value is None
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=_ids)
+def test_fhir_bundle_upload(
+    cell: tuple[str, str], clients: dict[str, httpx.Client], bad_upload: Callable[[str], Path]
+) -> None:
+    """POST /api/v1/fhir loads a Bundle of trusts in scope (the bad row rejected) and refuses any other."""
+    user, side = cell
+    bundle = bundle_of_csv(bad_upload(TRUSTS[side]))
+    response = clients[user].post("/api/v1/fhir", content=bundle, headers={"Content-Type": "application/fhir+json"})
+    if side in SCOPE[user]:
+        assert response.status_code == 200, response.text
+        assert response.json()["matneo"]["loaded_rows"] == 2
+        assert response.json()["matneo"]["rejected_rows"] == 1
+    else:
+        assert response.status_code == 403, response.text
+        assert "outside your organisation" in response.text
+
+
 # -- administration ----------------------------------------------------------------------------
 @pytest.mark.parametrize("user", list(SCOPE))
 def test_admin_page(user: str, clients: dict[str, httpx.Client]) -> None:
@@ -229,6 +273,8 @@ API_PATHS = [
     "/api/v1/measures?measure=stillbirth_rate",
     "/api/v1/signals",
     "/api/v1/loads",
+    "/api/v1/fhir/Measure/stillbirth_rate",
+    f"/api/v1/fhir/MeasureReport?measure=stillbirth_rate&org={OWN_TRUST}&period=2020",
 ]
 PAGE_PATHS = [
     "/",

@@ -49,6 +49,7 @@ DEMO_STRUGGLING = ["R0A:2023-01:2.0"]  # synthetic demonstration only: the facto
 class FileFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
+    fhir = "fhir"
 
 
 def parse_years(spec: str) -> list[int]:
@@ -109,9 +110,25 @@ class LoadMode(StrEnum):
     upsert = "upsert"
 
 
+class LoadFormat(StrEnum):
+    """``matneo load --format``: what is printed (table, json) and what is read (csv, fhir)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    fhir = "fhir"
+
+
+#: Input format → the loader's reader (``matneo.records.load.INPUT_FORMATS``): csv means the
+#: birth-record layout, as CSV or Parquet.
+LOAD_READERS = {LoadFormat.csv: "records", LoadFormat.fhir: "fhir"}
+
+
 @app.command()
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files, or directories of them.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="CSV or Parquet files (FHIR: Bundle .json files), or directories of them.")
+    ],
     mode: Annotated[
         LoadMode,
         typer.Option(
@@ -130,11 +147,23 @@ def load(
             help="Accept a full resubmission that leaves a trust-month with fewer than half its records.",
         ),
     ] = False,
-    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    formats: Annotated[
+        list[LoadFormat] | None,
+        typer.Option(
+            "--format",
+            help="Output format (table, json) and/or input format (csv: birth-record CSV or Parquet, the default; "
+            "fhir: FHIR Bundles). Repeat to give both, e.g. --format fhir --format json.",
+        ),
+    ] = None,
 ) -> None:
     """Validate and load birth-record files. Bad rows go to a rejection report; nothing is lost."""
     from matneo.records.load import PlanRefused, UnreadableInput, load_files, record_failure
 
+    chosen = formats or []
+    output = OutputFormat.json if LoadFormat.json in chosen else OutputFormat.table
+    readers = [LOAD_READERS[f] for f in chosen if f in LOAD_READERS]
+    if len(set(readers)) > 1:
+        raise typer.BadParameter("give one input format", param_hint="--format")
     settings = _prepared()
     with _progress(quiet=output is OutputFormat.json) as progress:
         task = progress.add_task("Checking files", total=None)
@@ -144,7 +173,13 @@ def load(
 
         try:
             result = load_files(
-                paths, settings, progress=report, mode=mode.value, dry_run=dry_run, allow_shrink=allow_shrink
+                paths,
+                settings,
+                progress=report,
+                mode=mode.value,
+                dry_run=dry_run,
+                allow_shrink=allow_shrink,
+                input_format=readers[0] if readers else "records",
             )
         except UnreadableInput as error:
             if not dry_run:

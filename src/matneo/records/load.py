@@ -70,7 +70,7 @@ from matneo.records.changes import (
     totals,
 )
 from matneo.records.faults import fault_point
-from matneo.records.parse import STORE_SCHEMA, read_csv, read_parquet
+from matneo.records.parse import STORE_SCHEMA, Parsed, read_csv, read_parquet
 from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
 from matneo.records.status import plural
 from matneo.records.store import Manifest, Partition, RecordStore, fsync_file, parse_partition
@@ -91,7 +91,13 @@ UNPARSEABLE = {
     "csv": "cannot be read as CSV: check that every quoted value has its closing quote "
     "and every row has as many values as the header row",
     "parquet": "cannot be read as a Parquet file of birth records (a column may not be text or numbers)",
+    "fhir": "cannot be read as a FHIR Bundle of births",
 }
+#: Input formats: ``records`` (the birth-record layout as CSV or Parquet) or ``fhir`` (FHIR
+#: Bundles as JSON, read by ``matneo.fhir.inbound``). Each reads its files into the same typed
+#: rows, so validation, rejection reports and the atomic load are shared.
+INPUT_FORMATS = ("records", "fhir")
+SUFFIXES = {"records": (".csv", ".parquet"), "fhir": (".json",)}
 
 ProgressCallback = Callable[[str, int, int], None]  # (what is happening, files done, files in all)
 
@@ -262,12 +268,14 @@ class BatchResult:
 
 
 # -- discovery and pre-flight -------------------------------------------------------------
-def discover(paths: Sequence[Path]) -> list[Path]:
-    """Expand directories into their CSV and Parquet files (sorted); keep named files as given."""
+def discover(paths: Sequence[Path], input_format: str = "records") -> list[Path]:
+    """Expand directories into their CSV and Parquet files (FHIR: JSON files), sorted; keep
+    named files as given."""
+    suffixes = SUFFIXES[input_format]
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in (".csv", ".parquet")))
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes))
         else:
             found.append(path)
     return found
@@ -320,12 +328,17 @@ def _csv_header(path: Path) -> list[str]:
     return header
 
 
-def inspect(path: Path) -> InputFile:
-    """Pre-flight checks: readable, CSV or Parquet, UTF-8, all required columns present."""
+def inspect(path: Path, input_format: str = "records") -> InputFile:
+    """Pre-flight checks: readable, CSV or Parquet, UTF-8, all required columns present.
+
+    A FHIR file must be UTF-8; whether it is a Bundle is known only once it is parsed."""
     if not path.exists():
         raise UnreadableInput(path, "does not exist")
     if not path.is_file():
         raise UnreadableInput(path, "is not a file")
+    if input_format == "fhir":
+        sha256 = _hash_and_check_utf8(path, is_csv=True)
+        return InputFile(path=path, format="fhir", sha256=sha256, size=path.stat().st_size, columns=[], header=[])
     with open(path, "rb") as handle:
         head = handle.read(4)
     file_format = _detect_format(path, head)
@@ -375,9 +388,13 @@ class Loader:
         scope: Collection[str] | None = None,
         actor: str = "cli",
         mode: str = "resubmit",
+        input_format: str = "records",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if input_format not in INPUT_FORMATS:
+            raise ValueError(f"input_format must be one of {', '.join(INPUT_FORMATS)}")
+        self.input_format = input_format
         self.settings = settings
         self.hierarchy = hierarchy or load_hierarchy(settings=settings)
         self.progress = progress or (lambda stage, done, total: None)
@@ -399,11 +416,12 @@ class Loader:
     ) -> BatchResult:
         self.settings.ensure_dirs()
         check_schema(self.settings.database_url)
-        files = discover(paths)
+        files = discover(paths, self.input_format)
         if not files:
-            raise UnreadableInput(Path(", ".join(str(p) for p in paths)), "contains no CSV or Parquet files")
+            kinds = "FHIR Bundle (.json)" if self.input_format == "fhir" else "CSV or Parquet"
+            raise UnreadableInput(Path(", ".join(str(p) for p in paths)), f"contains no {kinds} files")
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL: check two files at once
-            inputs = list(pool.map(inspect, files))
+            inputs = list(pool.map(lambda path: inspect(path, self.input_format), files))
         results: dict[int, FileResult] = {}
         ledger_ids: list[int] = []
         with self.store.write_lock():
@@ -532,15 +550,29 @@ class Loader:
     def _validate(self, item: InputFile, staging: Path) -> tuple[pl.DataFrame, FileResult]:
         """Parse and check every row; write the rejection report; return the good rows."""
         try:
-            parsed = read_csv(item.path, item.header) if item.format == "csv" else read_parquet(item.path, item.header)
+            parsed = _reader(item.format)(item.path, item.header)
         except (pl.exceptions.PolarsError, OSError):
             raise UnreadableInput(item.path, UNPARSEABLE[item.format]) from None
+        except ValueError as error:  # a FHIR file that is no Bundle: fixed words, never its content
+            if item.format != "fhir":
+                raise
+            raise UnreadableInput(item.path, str(error)) from None
         if parsed.typed.is_empty():
             raise UnreadableInput(item.path, "has no records: only a header row")
         self._check_scope(item.path, parsed.typed)
         frame = with_context(parsed.typed, self.trust_ref, self.site_ref, self.now)
         frame = frame.with_columns(_bad=flag_bad_rows(frame))
         violations = pl.concat([explain(frame.filter(pl.col("_bad")), parsed.text), cross_row_violations(frame)])
+        if parsed.where is not None:  # name the resource and element of each rejected cell
+            violations = (
+                violations.join(parsed.where, on=["_row", "field"], how="left")
+                .with_columns(
+                    field=pl.when(pl.col("where").is_not_null())
+                    .then(pl.col("field") + " (" + pl.col("where") + ")")
+                    .otherwise(pl.col("field"))
+                )
+                .drop("where")
+            )
         rejected = violations.select("_row").unique()
         good = frame.filter(~pl.col("_bad")).join(rejected, on="_row", how="anti")
         result = FileResult(item.path, "loaded", rows_read=len(frame), rows_rejected=len(rejected))
@@ -597,6 +629,15 @@ class Loader:
                 }
             ],
         }
+
+
+def _reader(file_format: str) -> Callable[[Path, list[str]], Parsed]:
+    """The reader of one input format: every reader returns the same typed rows."""
+    if file_format == "fhir":
+        from matneo.fhir.inbound import read_fhir  # only FHIR loads pay for the FHIR models
+
+        return read_fhir
+    return read_csv if file_format == "csv" else read_parquet
 
 
 # -- shared with revert.py ------------------------------------------------------------------
@@ -699,6 +740,7 @@ def load_files(
     dry_run: bool = False,
     allow_shrink: bool = False,
     expect_version: int | None = None,
+    input_format: str = "records",
 ) -> BatchResult:
     """Load files or directories of birth records as one batch. See the module docstring.
 
@@ -710,8 +752,9 @@ def load_files(
     work out the plan and change nothing. ``allow_shrink``: accept a resubmission that leaves
     a trust-month with fewer than half its rows. ``expect_version``: refuse with
     :class:`PlanChanged` unless the store is still at the version the plan was made on.
+    ``input_format``: ``records`` (CSV/Parquet birth records) or ``fhir`` (FHIR Bundles).
     """
-    loader = Loader(settings, hierarchy, progress, now, scope, actor, mode)
+    loader = Loader(settings, hierarchy, progress, now, scope, actor, mode, input_format)
     return loader.run(paths, dry_run=dry_run, allow_shrink=allow_shrink, expect_version=expect_version)
 
 

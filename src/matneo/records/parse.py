@@ -56,6 +56,9 @@ class Parsed:
 
     typed: pl.DataFrame
     text: pl.DataFrame
+    #: (``_row``, ``field``, ``where``): the element each cell came from, for inputs whose rows
+    #: are assembled from several places (a FHIR Bundle); the rejection report names it.
+    where: pl.DataFrame | None = None
 
 
 def _lenient(field: Field, text: pl.Expr) -> pl.Expr:

@@ -20,12 +20,30 @@ import pyarrow.parquet as pq
 from matneo.synth.casemix import HierarchyLike, build_trust_table
 from matneo.synth.generator import Struggling, _generate, check_struggling, default_hierarchy, year_days
 
-FORMATS = ("parquet", "csv")
+FORMATS = ("parquet", "csv", "fhir")
 
 
 def dataset_path(out_dir: Path, year: int, fmt: str) -> Path:
-    """Where :func:`write_dataset` puts one year: ``out_dir/births_YYYY.<fmt>``."""
-    return Path(out_dir) / f"births_{year}.{fmt}"
+    """Where :func:`write_dataset` puts one year: ``out_dir/births_YYYY.<fmt>`` (FHIR: a
+    directory ``out_dir/births_YYYY/`` of one Bundle per trust, ``TRUST.json``)."""
+    return Path(out_dir) / (f"births_{year}" if fmt == "fhir" else f"births_{year}.{fmt}")
+
+
+def write_fhir(table: pa.Table, directory: Path) -> None:
+    """One FHIR Bundle per trust (``matneo.fhir.outbound``): a national year as one Bundle would
+    be gigabytes of JSON, and a trust's year is what one maternity system would send."""
+    import polars as pl
+
+    from matneo.fhir.outbound import bundle_json
+
+    directory.mkdir(parents=True, exist_ok=True)
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    for (trust,), rows in sorted(frame.partition_by("trust_code", as_dict=True, maintain_order=True).items()):
+        path = directory / f"{trust}.json"
+        tmp = path.with_name(path.name + ".partial")
+        tmp.write_text(bundle_json(rows.iter_rows(named=True)), encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def write_table(table: pa.Table, path: Path, fmt: str) -> None:
@@ -39,6 +57,9 @@ def write_table(table: pa.Table, path: Path, fmt: str) -> None:
     read back as ``timestamp[ms]``; ``table.cast(ARROW_SCHEMA)`` restores the exact schema.
     """
     path = Path(path)
+    if fmt == "fhir":
+        write_fhir(table, path)
+        return
     tmp = path.with_name(path.name + ".partial")
     if fmt == "parquet":
         pq.write_table(table, tmp, compression="zstd", row_group_size=256 * 1024)

@@ -239,7 +239,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
             return JSONResponse({"detail": _plain(error)}, status_code=422)
         return _error(request, 400, _plain(error))
 
-    from matneo.web import routes_api, routes_harm, routes_pages, routes_qi, routes_reviews
+    from matneo.web import routes_api, routes_fhir, routes_harm, routes_pages, routes_qi, routes_reviews
     from matneo.web.pages.data import UploadProblem
 
     @app.exception_handler(UploadProblem)
@@ -270,6 +270,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
         )
 
     app.include_router(routes_api.router)
+    app.include_router(routes_fhir.router)
     app.include_router(routes_harm.router)
     app.include_router(routes_reviews.router)
     app.include_router(routes_qi.router)
