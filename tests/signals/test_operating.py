@@ -12,9 +12,7 @@ from matneo.signals.operating import (
 )
 
 STORED = {
-    "streams": {
-        "cusum:serious_harm": {"thresholds": {"7": {"arl0_births": 500_000.0, "doubling_p80_births": 3_000.0}}}
-    }
+    "streams": {"cusum:serious_harm": {"thresholds": {"7": {"arl0_births": 500_000.0, "doubling_p80_births": 3_000.0}}}}
 }
 
 

@@ -462,7 +462,9 @@ def expected_risk(
     )
 
 
-def expected_risks(files_or_frame: list[Path] | pl.DataFrame | pl.LazyFrame, measure_ids: Sequence[str]) -> pl.DataFrame:
+def expected_risks(
+    files_or_frame: list[Path] | pl.DataFrame | pl.LazyFrame, measure_ids: Sequence[str]
+) -> pl.DataFrame:
     """Each record's observed event and expected risk for several measures at once, in one scan.
 
     Columns: ``trust_code``, ``birth_datetime`` and, for each measure, ``<id>__obs`` (1 if the
@@ -475,8 +477,9 @@ def expected_risks(files_or_frame: list[Path] | pl.DataFrame | pl.LazyFrame, mea
     outcomes, two composites of them and four leading indicators; deriving the strata, joining
     the rates and sorting once, instead of once per measure, is most of what made ``detect``
     take 17–21 s on ten national years (docs/performance.md, "Signals"). Each stratum's rate is
-    events over births in the denominator within the stratum, computed on the few thousand
-    cells of all strata together and joined back once; the result is the same number as :func:`expected_risk` gives for one measure.
+    the mean event among its records in the denominator, aggregated over one integer key per
+    set of strata (:func:`stratum_code_expressions`) and joined back; the result is the same
+    number as :func:`expected_risk` gives for one measure.
     """
     measures = get_measures(list(measure_ids))
     columns = _strata_for([m.id for m in measures])
@@ -513,9 +516,11 @@ def expected_risks(files_or_frame: list[Path] | pl.DataFrame | pl.LazyFrame, mea
         key = f"__key{key_sets.index(STRATA_BY_MEASURE[m.id])}"
         obs = f"{m.id}__obs"
         rates = records.group_by(key).agg(pl.col(obs).cast(pl.Float64).mean().alias("__rate"))
-        records = records.join(rates, on=key, how="left").with_columns(
-            pl.when(pl.col(obs).is_not_null()).then(pl.col("__rate")).alias(f"{m.id}__risk")
-        ).drop("__rate")
+        records = (
+            records.join(rates, on=key, how="left")
+            .with_columns(pl.when(pl.col(obs).is_not_null()).then(pl.col("__rate")).alias(f"{m.id}__risk"))
+            .drop("__rate")
+        )
     records = records.select(
         "trust_code", "birth_datetime", *[c for m in measures for c in (f"{m.id}__obs", f"{m.id}__risk")]
     )

@@ -34,9 +34,10 @@ from matneo.dates import day_text, month_end, month_text
 from matneo.measures.counts import denominator_column, numerator_column
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.signals.casemix import expected_risks, indirectly_standardise, strata_counts
-from matneo.signals.operating import operating_characteristics, operating_words
 from matneo.signals.cusum import run_cusum
+from matneo.signals.operating import operating_characteristics, operating_words
 from matneo.stats.funnel import funnel_position
+from matneo.stats.rare import exact_upper_limit
 from matneo.stats.spc import spc
 
 SIGNAL_MEASURES = ("stillbirth_rate", "neonatal_mortality_24wk", "brain_injury_rate")
@@ -59,11 +60,12 @@ STREAM_TITLES = {
 #: are watched as their own streams (method ``leading_cusum``) that feed triangulation as a
 #: source of concern of their own; they never raise or clear an outcome (mortality) signal.
 LEADING_INDICATORS = ("term_nnu_admission", "apgar_below_7_term", "pph_1500", "third_fourth_degree_tear")
-METHODS = ("funnel", "spc", "cusum", "leading_cusum")
+METHODS = ("funnel", "spc", "rare_spc", "cusum", "leading_cusum")
 #: What each method is called wherever people read it (pages, the CLI table, messages).
 METHOD_LABELS = {
     "funnel": "Case-mix adjusted funnel plot",
     "spc": "SPC chart (Making Data Count)",
+    "rare_spc": "SPC chart with exact limits for rare events",
     "cusum": "Risk-adjusted CUSUM",
     "leading_cusum": "Leading indicator CUSUM",
 }
@@ -73,6 +75,8 @@ def stream_title(measure_id: str) -> str:
     """What a signal's outcome is called: the measure's title, or the composite's."""
     measure = MEASURES_BY_ID.get(measure_id)
     return measure.title if measure else STREAM_TITLES.get(measure_id, measure_id)
+
+
 #: Funnel positions that count as a signal for each configurable limit, and how the limit reads.
 FUNNEL_LIMITS: dict[str, tuple[tuple[str, ...], str]] = {
     "above_998": (("above_998",), "99.8%"),
@@ -258,6 +262,44 @@ def spc_signals(cube: pl.DataFrame, settings: SignalSettings) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SIGNAL_COLUMNS) if rows else _empty()
 
 
+def rare_spc_signals(cube: pl.DataFrame, settings: SignalSettings) -> pl.DataFrame:
+    """Months whose count reaches the exact binomial upper limit around the trust's own mean rate.
+
+    The Making Data Count "outside the limits" rule with limits made for rare events
+    (``matneo.stats.rare.exact_upper_limit``, α = 0.00135, one-sided 3σ): each in-control month
+    alarms with probability at most α, so the chart's false-alarm rate is known, unlike the P′
+    chart's on counts of 0, 1 or 2 (docs/methods.md, "Rare-event charts").
+    """
+    rows = []
+    monthly = cube.group_by("trust_code", "month_start").agg(
+        pl.col([c for m in settings.measures for c in (numerator_column_id(m), denominator_column_id(m))]).sum()
+    )
+    for (trust,), series in monthly.sort("month_start").group_by(["trust_code"], maintain_order=True):
+        for measure in settings.measures:
+            num = series.get_column(numerator_column_id(measure)).to_numpy().astype(float)
+            den = series.get_column(denominator_column_id(measure)).to_numpy().astype(float)
+            keep = den > 0
+            if keep.sum() < settings.spc_min_points or num[keep].sum() == 0:
+                continue
+            months, num, den = series.get_column("month_start").to_numpy()[keep], num[keep], den[keep]
+            expected = den * num.sum() / den.sum()
+            limits = exact_upper_limit(expected, trials=den)
+            for index in np.flatnonzero(num >= limits):
+                rows.append(
+                    {
+                        "trust_code": trust,
+                        "measure": measure,
+                        "method": "rare_spc",
+                        "signal_date": _last_day(months[index]),
+                        "summary": f"{_month(months[index])}: {int(num[index])} of {int(den[index])}, at or above "
+                        f"the exact upper limit of {int(limits[index])} (expected {expected[index]:.1f} at the "
+                        "trust's own average rate)",
+                        "statistic": float(num[index] / den[index]),
+                    }
+                )
+    return pl.DataFrame(rows, schema=SIGNAL_COLUMNS) if rows else _empty()
+
+
 def cusum_streams(settings: SignalSettings) -> list[tuple[str, str, tuple[str, ...], float]]:
     """Every CUSUM stream of ``settings``: (method, stream id, component measures, threshold)."""
     streams: list[tuple[str, str, tuple[str, ...], float]] = []
@@ -289,9 +331,8 @@ def stream_risks(risks: pl.DataFrame, components: Sequence[str]) -> pl.DataFrame
         for m in components:
             survive = survive * (1.0 - pl.col(f"{m}__risk").fill_null(0.0))
         risk = pl.when(in_any).then(1.0 - survive)
-    return (
-        risks.select("trust_code", "birth_datetime", observed.alias("observed"), risk.alias("risk"))
-        .filter((pl.col("risk") > 0) & (pl.col("risk") < 1) & pl.col("observed").is_not_null())
+    return risks.select("trust_code", "birth_datetime", observed.alias("observed"), risk.alias("risk")).filter(
+        (pl.col("risk") > 0) & (pl.col("risk") < 1) & pl.col("observed").is_not_null()
     )
 
 
@@ -301,9 +342,7 @@ def risk_frame(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
     return expected_risks(files, needed)
 
 
-def cusum_signals(
-    files: list[Path], settings: SignalSettings, risks: pl.DataFrame | None = None
-) -> pl.DataFrame:
+def cusum_signals(files: list[Path], settings: SignalSettings, risks: pl.DataFrame | None = None) -> pl.DataFrame:
     """Dates where a trust's risk-adjusted CUSUM crosses its threshold (it restarts after each).
 
     One chart per trust and stream (:func:`cusum_streams`): the single outcomes, the composites
@@ -389,6 +428,8 @@ def detect(files: list[Path], cube: pl.DataFrame, settings: SignalSettings | Non
         parts.append(funnel_signals(files, settings))
     if "spc" in settings.methods:
         parts.append(spc_signals(cube, settings))
+    if "rare_spc" in settings.methods:
+        parts.append(rare_spc_signals(cube, settings))
     if "cusum" in settings.methods or "leading_cusum" in settings.methods:
         parts.append(cusum_signals(files, settings))
     return pl.concat(parts).sort("trust_code", "measure", "signal_date", "method") if parts else _empty()

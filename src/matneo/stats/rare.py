@@ -37,8 +37,8 @@ import numpy.typing as npt
 from scipy import stats
 
 __all__ = [
-    "GChart",
     "ONE_SIDED_3_SIGMA",
+    "GChart",
     "exact_false_alarm_probability",
     "exact_upper_limit",
     "g_chart",
