@@ -21,7 +21,7 @@ functions:
   under the expected Poisson (or binomial) distribution is at most α, so each in-control point
   has a false-alarm probability of at most α, whatever the expected count (the "probability
   limits" recommended for skewed count data by Benneyan 2001 and by Montgomery, *Introduction to
-  Statistical Quality Control*, 7th ed. 2013, section 7.2). α = 0.00135 matches a one-sided 3σ
+  Statistical Quality Control*, 7th ed., Wiley 2013). α = 0.00135 matches a one-sided 3σ
   limit, the Making Data Count "outside the limits" rule (NHS England, Making Data Count:
   Strengthening your decisions, 2019). The false-alarm rate of a chart with these limits is then
   known exactly (:func:`exact_false_alarm_probability`), which is what lets it be shown.
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: One-sided tail of a 3σ normal limit, P(Z > 3) = 0.00135: the false-alarm probability per
-#: point a Shewhart chart's upper limit is meant to have (Montgomery 2013, section 5.3).
+#: point a Shewhart chart's upper limit is meant to have (Montgomery 2013).
 ONE_SIDED_3_SIGMA = 0.00135
 
 
