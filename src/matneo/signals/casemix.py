@@ -295,8 +295,50 @@ def strata_counts(
     if not files:
         return pl.DataFrame(schema=schema)
     source = pl.scan_parquet(files, hive_partitioning=True)
-    frame = _prepared(source, measures, columns).select(*keys, *counts).group_by(keys).sum().collect()
-    return frame.select(*keys, *[pl.col(c).fill_null(0).cast(pl.Int64) for c in counts]).sort(keys)
+    # Group on integer codes (and the ethnic group as a category), then turn the few thousand
+    # result rows back into labels: grouping millions of rows on six strings cost seconds.
+    frame = source.with_columns([pl.sql_expr(sql).alias(name) for name, sql in DERIVED_COLUMNS.items()])
+    codes = stratum_code_expressions()
+    coded = {
+        c: (
+            pl.col("ethnic_group").cast(pl.String).fill_null(NOT_RECORDED).cast(pl.Categorical)
+            if c == "ethnic_group"
+            else codes[c]
+        ).alias(c)
+        for c in columns
+    }
+    flags = []
+    for m in measures:
+        den = pl.sql_expr(m.denominator).fill_null(False)
+        flags += [
+            den.alias(denominator_column(m)),
+            (den & pl.sql_expr(m.numerator).fill_null(False)).alias(numerator_column(m)),
+        ]
+    grouped = (
+        frame.select(*by, *coded.values(), *flags).group_by(keys).agg(pl.col(counts).cast(pl.Int64).sum()).collect()
+    )
+    grouped = grouped.with_columns([_code_labels(c).alias(c) for c in columns])
+    return grouped.select(*keys, *[pl.col(c).fill_null(0).cast(pl.Int64) for c in counts]).sort(keys)
+
+
+def _code_labels(column: str) -> pl.Expr:
+    """The label of each code of :func:`stratum_code_expressions` (the inverse, column by column)."""
+    code = pl.col(column)
+    if column == "ethnic_group":
+        return code.cast(pl.String)
+    if column == "plurality":
+        return (
+            pl.when(code == 1)
+            .then(pl.lit("singleton"))
+            .when(code == 2)
+            .then(pl.lit("multiple"))
+            .otherwise(pl.lit(NOT_RECORDED))
+        )
+    if column == "imd_quintile":
+        return pl.when(code.is_between(1, 5)).then(code.cast(pl.String)).otherwise(pl.lit(NOT_RECORDED))
+    bands = {"gestation_band": GESTATION_BANDS, "birth_weight_band": BIRTH_WEIGHT_BANDS}.get(column, MATERNAL_AGE_BANDS)
+    labels = {i: b.label for i, b in enumerate(bands)}
+    return code.replace_strict(labels, default=NOT_RECORDED, return_dtype=pl.String)
 
 
 def _counts_by_stratum(frame: pl.DataFrame, measure: Measure, keys: Sequence[str]) -> pl.DataFrame:
