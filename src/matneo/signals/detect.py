@@ -1,6 +1,6 @@
 """Early signals: which trusts show a concern on which outcome, by which method, since when.
 
-Three methods look at the same outcomes (stillbirth, neonatal death at ≥24 weeks, brain
+Several methods look at the same outcomes (stillbirth, neonatal death at ≥24 weeks, brain
 injury) from different angles, and the register (``register.py``) combines them:
 
 * **funnel** — each calendar year, the trust's case-mix-adjusted observed/expected ratio
@@ -11,12 +11,24 @@ injury) from different angles, and the register (``register.py``) combines them:
   a signal at a special-cause point in the direction of concern.
 * **cusum** — each trust's babies in birth order on a risk-adjusted Bernoulli CUSUM
   (``cusum.py``) testing a doubling of the odds against each baby's case-mix risk; a signal
-  when the chart crosses its threshold, after which it restarts.
+  when the chart crosses its threshold, after which it restarts. One chart per *stream*: each
+  single outcome and each composite outcome (:data:`COMPOSITES`; a baby's composite risk is
+  1 − Π(1 − p_k) of its component risks).
+* **leading_cusum** — the same chart on leading indicators (:data:`LEADING_INDICATORS`), which
+  feed triangulation as a source of their own and never an outcome signal.
+* **rare_spc** — monthly counts against exact binomial limits made for rare events
+  (``matneo.stats.rare``); measured, not a register default.
 
 Thresholds are parameters of :class:`SignalSettings`; the defaults and how they were chosen
 are in ``docs/methods.md`` ("Signals") and ``benchmarks/bench_signals.py``. By default the
-register uses the funnel and the CUSUM: monthly SPC on rare outcomes alarms far too often
-to be a register signal, so it stays a chart (Making Data Count icons) unless selected.
+register uses the funnel, the CUSUM (single outcomes and the serious-harm composite) and the
+leading indicators: monthly SPC on rare outcomes alarms far too often to be a register signal,
+so it stays a chart (Making Data Count icons) unless selected. Each CUSUM signal's summary says
+its operating characteristics for the trust's size (``operating.py``).
+
+Speed: the per-baby risks of every stream come from one scan (``casemix.expected_risks``) and
+the CUSUM restarts are vectorised (``cusum._path_with_reset``), so every stream for every trust
+costs about what three outcomes did before (docs/performance.md, "Signals").
 """
 
 from __future__ import annotations
