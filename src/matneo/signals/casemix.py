@@ -554,14 +554,15 @@ def expected_risks(
     # Each stratum's rate is the mean event among its babies in the denominator (nulls are
     # outside it): an aggregation to a few hundred cells and a join back on one integer key,
     # several times cheaper than a window over the strata.
-    for m in measures:
-        key = f"__key{key_sets.index(STRATA_BY_MEASURE[m.id])}"
-        obs = f"{m.id}__obs"
-        rates = records.group_by(key).agg(pl.col(obs).cast(pl.Float64).mean().alias("__rate"))
-        records = (
-            records.join(rates, on=key, how="left")
-            .with_columns(pl.when(pl.col(obs).is_not_null()).then(pl.col("__rate")).alias(f"{m.id}__risk"))
-            .drop("__rate")
+    for index, key_set in enumerate(key_sets):
+        key = f"__key{index}"
+        sharing = [m for m in measures if STRATA_BY_MEASURE[m.id] == key_set]
+        rates = records.group_by(key).agg(
+            pl.col(f"{m.id}__obs").cast(pl.Float64).mean().alias(f"{m.id}__rate") for m in sharing
+        )
+        records = records.join(rates, on=key, how="left").with_columns(
+            pl.when(pl.col(f"{m.id}__obs").is_not_null()).then(pl.col(f"{m.id}__rate")).alias(f"{m.id}__risk")
+            for m in sharing
         )
     records = records.select(
         "trust_code", "birth_datetime", *[c for m in measures for c in (f"{m.id}__obs", f"{m.id}__risk")]
