@@ -177,3 +177,23 @@ def test_stream_titles() -> None:
     assert stream_title("serious_harm") == "Serious harm (stillbirth, neonatal death or brain injury)"
     assert stream_title("perinatal_mortality") == "Perinatal mortality (stillbirths and neonatal deaths)"
     assert stream_title("stillbirth_rate") == "Stillbirth rate"
+
+
+def test_rare_spc_flags_a_month_at_its_exact_limit() -> None:
+    """12 months of 100 births; 10 events in the last month only: mean rate 10/1,200, so each
+    month expects 0.83. Binomial(100, 1/120): P(X ≥ 4) = 0.0100, P(X ≥ 5) = 0.0016 > 0.00135,
+    P(X ≥ 6) = 0.0002: the limit is 6 and only the last month (10) reaches it."""
+    from matneo.signals.detect import denominator_column_id, numerator_column_id, rare_spc_signals
+
+    months = [dt.date(2020, m, 1) for m in range(1, 13)]
+    cube = pl.DataFrame(
+        {
+            "trust_code": ["A"] * 12,
+            "month_start": months,
+            numerator_column_id("stillbirth_rate"): [0] * 11 + [10],
+            denominator_column_id("stillbirth_rate"): [100] * 12,
+        }
+    )
+    found = rare_spc_signals(cube, SignalSettings(measures=("stillbirth_rate",)))
+    assert found["signal_date"].to_list() == [dt.date(2020, 12, 31)]
+    assert "at or above the exact upper limit of 6" in found["summary"][0]
