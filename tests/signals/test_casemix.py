@@ -290,3 +290,25 @@ def test_expected_risk_of_a_stratum_is_its_england_rate(tmp_path: Path) -> None:
     ]
     risk = expected_risk([write_store(tmp_path, rows)], "stillbirth_rate")
     assert risk.filter(pl.col("trust_code") == "T1")["risk"].to_list() == pytest.approx([0.25, 0.0])
+
+
+def test_stratum_codes_are_one_to_one_with_labels() -> None:
+    """Grouping on codes (fast) and labelling afterwards gives the labels of stratum_expressions."""
+    from matneo.signals.casemix import _code_labels, stratum_code_expressions, stratum_expressions
+
+    frame = pl.DataFrame(
+        {
+            "ga_days": [None, 150, 160, 170, 200, 260, 300, 400],
+            "birth_weight_g": [None, 400, 700, 1200, 2000, 3000, 4500, 9000],
+            "plurality": [None, 1, 2, 3, 1, 1, 1, 1],
+            "maternal_age": [None, 15, 22, 27, 32, 37, 45, 30],
+            "ethnic_group": ["White", None, "Asian", "Black", "Mixed", "Other", "Not stated", "White"],
+            "imd_quintile": [None, 1, 2, 3, 4, 5, 0, 9],
+        }
+    )
+    labels = frame.select([e.alias(c) for c, e in stratum_expressions().items()])
+    coded = frame.select([e.alias(c) for c, e in stratum_code_expressions().items()])
+    back = coded.with_columns(pl.col("ethnic_group").cast(pl.Int64)).select(
+        [(_code_labels(c) if c != "ethnic_group" else pl.col(c)).alias(c) for c in coded.columns if c != "ethnic_group"]
+    )
+    assert back.equals(labels.drop("ethnic_group"))

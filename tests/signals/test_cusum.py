@@ -576,3 +576,25 @@ class TestArlInMonths:
     def test_invalid(self, arl: object, births: object) -> None:
         with pytest.raises(ValueError):
             arl_in_months(arl, births)  # type: ignore[arg-type]
+
+
+class TestSimulatedRunLengths:
+    def test_mean_is_the_average_run_length(self) -> None:
+        from matneo.signals.cusum import simulate_run_lengths
+
+        lengths = simulate_run_lengths(0.1, 2.0, thresholds=[3.5], n_sim=500, seed=3)[3.5]
+        est = average_run_length(0.1, 2.0, threshold=3.5, n_sim=500, seed=3)
+        assert lengths.mean() == pytest.approx(est.arl)  # same seed, same runs
+        both = simulate_run_lengths(0.1, 2.0, thresholds=[2.0, 3.5], n_sim=500, seed=3)
+        assert np.array_equal(both[3.5], lengths)  # runs simulated once, to the highest threshold
+        assert np.all(both[2.0] <= both[3.5])
+
+    def test_one_event_signals_at_once_by_hand(self) -> None:
+        from matneo.signals.cusum import simulate_run_lengths
+
+        # p = 0.5, R = 2: an event scores ln 2 − ln 1.5 = 0.2877, a non-event −0.4055; with
+        # h = 0.2 the first event signals, so the run length is geometric: P(RL = k) = 0.5^k
+        # in control and the mean is 2.
+        lengths = simulate_run_lengths(0.5, 2.0, thresholds=[0.2], n_sim=4000, seed=1)[0.2]
+        assert lengths.min() == 1
+        assert lengths.mean() == pytest.approx(2.0, abs=0.1)

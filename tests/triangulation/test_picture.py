@@ -89,3 +89,25 @@ def test_decisions_are_checked_kept_and_audited(loaded: tuple[Settings, OrgHiera
     with transaction(url) as session:
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.target_id == PLANTED)).all()
     assert actions.count("triangulation.decide") == 2
+
+
+def test_leading_indicator_signals_are_their_own_source(loaded: tuple[Settings, OrgHierarchy, ResultCache]) -> None:
+    """A leading-indicator CUSUM reaches triangulation as `leading_indicator`, never as an outcome signal."""
+    from matneo.triangulation.sources import concerns
+
+    settings, _, results = loaded
+    with transaction(settings.database_url) as session:
+        session.add(Signal(trust_code=PLANTED, measure="term_nnu_admission", method="leading_cusum", status="open",
+                           first_signal_date=dt.date(2023, 10, 31), last_signal_date=dt.date(2023, 12, 31),
+                           summary="CUSUM crossed its threshold"))  # fmt: skip
+    try:
+        found = concerns(settings.database_url, results, [PLANTED], TODAY)[PLANTED]
+    finally:  # the module's other tests expect only the outcome signal
+        with transaction(settings.database_url) as session:
+            for s in session.scalars(select(Signal).where(Signal.method == "leading_cusum")):
+                session.delete(s)
+    leading = [c for c in found if c.source == "leading_indicator"]
+    assert [c.text for c in leading] == [
+        "Term admissions to neonatal units: Leading indicator CUSUM signal since Oct 2023"
+    ]
+    assert all("neonatal units" not in c.text for c in found if c.source == "outcome_signal")

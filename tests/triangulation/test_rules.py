@@ -41,7 +41,7 @@ def test_a_rule_fires_on_enough_independent_sources_in_its_window(
 
 def test_the_packaged_rules_load_and_bad_files_are_refused(tmp_path: Path) -> None:
     rules = load_rules()
-    assert {r.id for r in rules} == {"two_sources", "outcome_and_overdue"}
+    assert {r.id for r in rules} == {"two_sources", "outcome_and_overdue", "outcome_and_leading"}
     assert all(r.rationale and r.needs_local_confirmation for r in rules)
     bad = tmp_path / "rules.json"
     base = {"id": "a", "title": "t", "rationale": "r"}
@@ -53,3 +53,10 @@ def test_the_packaged_rules_load_and_bad_files_are_refused(tmp_path: Path) -> No
         bad.write_text(json.dumps({"rules": [broken]}))
         with pytest.raises(ValueError, match="concern rule 'a'"):
             load_rules(bad)
+
+
+def test_a_leading_indicator_is_a_source_of_its_own() -> None:
+    """An outcome signal and a leading-indicator signal are two sources; two leading signals are one."""
+    rule = next(r for r in load_rules() if r.id == "outcome_and_leading")
+    assert evaluate([rule], [c("outcome_signal", TODAY), c("leading_indicator", TODAY)], TODAY)
+    assert not evaluate([rule], [c("leading_indicator", TODAY), c("leading_indicator", TODAY)], TODAY)

@@ -11,12 +11,11 @@ from matneo.board.pack import BoardPack, SignalLine, build_pack
 from matneo.board.render import render_html, render_pdf
 from matneo.config import Settings
 from matneo.dates import day_text
-from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import ResultCache
 from matneo.reference.organisations import OrgHierarchy
 from matneo.reviews.board import pack_reviews
 from matneo.signals import register
-from matneo.signals.detect import METHOD_LABELS, SignalSettings
+from matneo.signals.detect import METHOD_LABELS, SignalSettings, stream_title
 
 __all__ = ["Produced", "pack_signals", "produce"]
 
@@ -52,11 +51,10 @@ def pack_signals(
             when = dt.date.fromisoformat(acks[-1]["at"][:10])
             comment = acks[-1]["comment"] if own else None
             done = f"Acknowledged {day_text(when)}" + (f": {comment}" if comment else "")
-        measure = MEASURES_BY_ID.get(s["measure"])
         lines.append(
             SignalLine(
                 trust_name=hierarchy.get(s["trust_code"]).name,
-                measure_title=measure.title if measure else s["measure"],
+                measure_title=stream_title(s["measure"]),
                 method=METHOD_LABELS.get(s["method"], s["method"]),
                 since=since,
                 summary=s["summary"],

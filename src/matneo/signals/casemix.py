@@ -54,6 +54,7 @@ __all__ = [
     "STRATA_BY_MEASURE",
     "STRATUM_COLUMNS",
     "expected_risk",
+    "expected_risks",
     "indirectly_standardise",
     "strata_counts",
     "stratum_expressions",
@@ -195,6 +196,53 @@ def stratum_expressions() -> dict[str, pl.Expr]:
     }
 
 
+def _band_code(value: pl.Expr, bands: tuple[Band, ...]) -> pl.Expr:
+    """Index of the band holding ``value`` (as :func:`_band_expr`), −1 for not recorded."""
+    chain: Then | ChainedThen = pl.when(value.is_null()).then(pl.lit(-1))
+    for index, band in enumerate(bands):
+        condition = value >= band.min_inclusive
+        if band.max_inclusive is not None:
+            condition = condition & (value <= band.max_inclusive)
+        chain = chain.when(condition).then(pl.lit(index))
+    return chain.otherwise(pl.lit(-1)).cast(pl.Int64)
+
+
+#: How many codes each stratum column can take (−1 for not recorded is shifted to 0), so a
+#: cell's codes combine into one integer key without collisions.
+_CODE_SPAN = 64
+
+
+def stratum_code_expressions() -> dict[str, pl.Expr]:
+    """Integer codes for the stratum columns: one-to-one with the labels of :func:`stratum_expressions`.
+
+    Why: grouping six million babies by six string columns took seconds; integers that stand
+    for exactly the same cells give the same rates in a fraction of the time.
+    """
+    plurality = pl.col("plurality")
+    quintile = pl.col("imd_quintile")
+    return {
+        "gestation_band": _band_code(pl.col("ga_days"), GESTATION_BANDS),
+        "birth_weight_band": _band_code(pl.col("birth_weight_g"), BIRTH_WEIGHT_BANDS),
+        "plurality": pl.when(plurality == 1).then(1).when(plurality >= 2).then(2).otherwise(-1).cast(pl.Int64),
+        "maternal_age_band": _band_code(pl.col("maternal_age"), MATERNAL_AGE_BANDS),
+        "ethnic_group": pl.col("ethnic_group")
+        .cast(pl.String)
+        .fill_null(NOT_RECORDED)
+        .cast(pl.Categorical)
+        .to_physical()
+        .cast(pl.Int64),
+        "imd_quintile": pl.when(quintile.is_between(1, 5)).then(quintile.cast(pl.Int64)).otherwise(-1),
+    }
+
+
+def _cell_key(columns: Sequence[str]) -> pl.Expr:
+    """One integer per combination of the coded stratum ``columns`` (mixed radix)."""
+    key = pl.lit(0, dtype=pl.Int64)
+    for column in columns:
+        key = key * _CODE_SPAN + (pl.col(f"{column}__code") + 1)
+    return key
+
+
 def _prepared(source: pl.LazyFrame, measures: Sequence[Measure], columns: Sequence[str]) -> pl.LazyFrame:
     """Add derived columns, the requested stratum columns and each measure's 0/1 flags.
 
@@ -247,8 +295,50 @@ def strata_counts(
     if not files:
         return pl.DataFrame(schema=schema)
     source = pl.scan_parquet(files, hive_partitioning=True)
-    frame = _prepared(source, measures, columns).select(*keys, *counts).group_by(keys).sum().collect()
-    return frame.select(*keys, *[pl.col(c).fill_null(0).cast(pl.Int64) for c in counts]).sort(keys)
+    # Group on integer codes (and the ethnic group as a category), then turn the few thousand
+    # result rows back into labels: grouping millions of rows on six strings cost seconds.
+    frame = source.with_columns([pl.sql_expr(sql).alias(name) for name, sql in DERIVED_COLUMNS.items()])
+    codes = stratum_code_expressions()
+    coded = {
+        c: (
+            pl.col("ethnic_group").cast(pl.String).fill_null(NOT_RECORDED).cast(pl.Categorical)
+            if c == "ethnic_group"
+            else codes[c]
+        ).alias(c)
+        for c in columns
+    }
+    flags = []
+    for m in measures:
+        den = pl.sql_expr(m.denominator).fill_null(False)
+        flags += [
+            den.alias(denominator_column(m)),
+            (den & pl.sql_expr(m.numerator).fill_null(False)).alias(numerator_column(m)),
+        ]
+    grouped = (
+        frame.select(*by, *coded.values(), *flags).group_by(keys).agg(pl.col(counts).cast(pl.Int64).sum()).collect()
+    )
+    grouped = grouped.with_columns([_code_labels(c).alias(c) for c in columns])
+    return grouped.select(*keys, *[pl.col(c).fill_null(0).cast(pl.Int64) for c in counts]).sort(keys)
+
+
+def _code_labels(column: str) -> pl.Expr:
+    """The label of each code of :func:`stratum_code_expressions` (the inverse, column by column)."""
+    code = pl.col(column)
+    if column == "ethnic_group":
+        return code.cast(pl.String)
+    if column == "plurality":
+        return (
+            pl.when(code == 1)
+            .then(pl.lit("singleton"))
+            .when(code == 2)
+            .then(pl.lit("multiple"))
+            .otherwise(pl.lit(NOT_RECORDED))
+        )
+    if column == "imd_quintile":
+        return pl.when(code.is_between(1, 5)).then(code.cast(pl.String)).otherwise(pl.lit(NOT_RECORDED))
+    bands = {"gestation_band": GESTATION_BANDS, "birth_weight_band": BIRTH_WEIGHT_BANDS}.get(column, MATERNAL_AGE_BANDS)
+    labels = {i: b.label for i, b in enumerate(bands)}
+    return code.replace_strict(labels, default=NOT_RECORDED, return_dtype=pl.String)
 
 
 def _counts_by_stratum(frame: pl.DataFrame, measure: Measure, keys: Sequence[str]) -> pl.DataFrame:
@@ -412,3 +502,75 @@ def expected_risk(
         )
         .sort("trust_code", "birth_datetime", maintain_order=True)
     )
+
+
+def expected_risks(
+    files_or_frame: list[Path] | pl.DataFrame | pl.LazyFrame, measure_ids: Sequence[str]
+) -> pl.DataFrame:
+    """Each record's observed event and expected risk for several measures at once, in one scan.
+
+    Columns: ``trust_code``, ``birth_datetime`` and, for each measure, ``<id>__obs`` (1 if the
+    record is in the numerator, 0 if not) and ``<id>__risk`` (the reference rate of the record's
+    stratum, as :func:`expected_risk`), both null where the record is not in that measure's
+    denominator. The reference is the records themselves pooled (England when they are
+    England's). Grouped by trust (in order of first appearance), in time order within each.
+
+    Why one frame for all measures: the signals of every trust need each baby's risk for three
+    outcomes, two composites of them and four leading indicators; deriving the strata, joining
+    the rates and sorting once, instead of once per measure, is most of what made ``detect``
+    take 17–21 s on ten national years (docs/performance.md, "Signals"). Each stratum's rate is
+    the mean event among its records in the denominator, aggregated over one integer key per
+    set of strata (:func:`stratum_code_expressions`) and joined back; the result is the same
+    number as :func:`expected_risk` gives for one measure.
+    """
+    measures = get_measures(list(measure_ids))
+    columns = _strata_for([m.id for m in measures])
+    source: pl.LazyFrame
+    if isinstance(files_or_frame, pl.DataFrame):
+        source = files_or_frame.lazy()
+    elif isinstance(files_or_frame, pl.LazyFrame):
+        source = files_or_frame
+    else:
+        if not files_or_frame:
+            schema: dict[str, pl.DataType] = {"trust_code": pl.String(), "birth_datetime": pl.Datetime("us")}
+            for m in measures:
+                schema |= {f"{m.id}__obs": pl.Int8(), f"{m.id}__risk": pl.Float64()}
+            return pl.DataFrame(schema=schema)
+        source = pl.scan_parquet(files_or_frame, hive_partitioning=True)
+    codes = stratum_code_expressions()
+    frame = source.with_columns([pl.sql_expr(sql).alias(name) for name, sql in DERIVED_COLUMNS.items()])
+    frame = frame.with_columns([codes[c].alias(f"{c}__code") for c in columns])
+    key_sets = sorted({STRATA_BY_MEASURE[m.id] for m in measures})
+    keys = [_cell_key(k).alias(f"__key{i}") for i, k in enumerate(key_sets)]
+    flags = []
+    for m in measures:
+        den = pl.sql_expr(m.denominator).fill_null(False)
+        num = den & pl.sql_expr(m.numerator).fill_null(False)
+        flags.append(pl.when(den).then(num.cast(pl.Int8)).alias(f"{m.id}__obs"))
+    present = pl.any_horizontal([pl.col(f"{m.id}__obs").is_not_null() for m in measures])
+    records = (
+        frame.select(pl.col("trust_code").cast(pl.String), "birth_datetime", *keys, *flags).filter(present).collect()
+    )
+    # Each stratum's rate is the mean event among its babies in the denominator (nulls are
+    # outside it): an aggregation to a few hundred cells and a join back on one integer key,
+    # several times cheaper than a window over the strata.
+    for index, key_set in enumerate(key_sets):
+        key = f"__key{index}"
+        sharing = [m for m in measures if STRATA_BY_MEASURE[m.id] == key_set]
+        rates = records.group_by(key).agg(
+            pl.col(f"{m.id}__obs").cast(pl.Float64).mean().alias(f"{m.id}__rate") for m in sharing
+        )
+        records = records.join(rates, on=key, how="left").with_columns(
+            pl.when(pl.col(f"{m.id}__obs").is_not_null()).then(pl.col(f"{m.id}__rate")).alias(f"{m.id}__risk")
+            for m in sharing
+        )
+    records = records.select(
+        "trust_code", "birth_datetime", *[c for m in measures for c in (f"{m.id}__obs", f"{m.id}__risk")]
+    )
+    # Group by trust, in time order within each trust, with one stable sort of one integer (the
+    # trust's category code, then minutes since 1970): about a quarter of the CPU time of
+    # sorting six million rows on a string and a datetime (docs/performance.md, "Signals").
+    # Trusts come in order of first appearance, not alphabetically.
+    trust = records.get_column("trust_code").cast(pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    minutes = records.get_column("birth_datetime").dt.epoch("s").to_numpy() // 60
+    return records[np.argsort(trust * (1 << 40) + minutes, kind="stable")]

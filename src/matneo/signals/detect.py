@@ -1,6 +1,6 @@
 """Early signals: which trusts show a concern on which outcome, by which method, since when.
 
-Three methods look at the same outcomes (stillbirth, neonatal death at ≥24 weeks, brain
+Several methods look at the same outcomes (stillbirth, neonatal death at ≥24 weeks, brain
 injury) from different angles, and the register (``register.py``) combines them:
 
 * **funnel** — each calendar year, the trust's case-mix-adjusted observed/expected ratio
@@ -11,12 +11,24 @@ injury) from different angles, and the register (``register.py``) combines them:
   a signal at a special-cause point in the direction of concern.
 * **cusum** — each trust's babies in birth order on a risk-adjusted Bernoulli CUSUM
   (``cusum.py``) testing a doubling of the odds against each baby's case-mix risk; a signal
-  when the chart crosses its threshold, after which it restarts.
+  when the chart crosses its threshold, after which it restarts. One chart per *stream*: each
+  single outcome and each composite outcome (:data:`COMPOSITES`; a baby's composite risk is
+  1 − Π(1 − p_k) of its component risks).
+* **leading_cusum** — the same chart on leading indicators (:data:`LEADING_INDICATORS`), which
+  feed triangulation as a source of their own and never an outcome signal.
+* **rare_spc** — monthly counts against exact binomial limits made for rare events
+  (``matneo.stats.rare``); measured, not a register default.
 
 Thresholds are parameters of :class:`SignalSettings`; the defaults and how they were chosen
 are in ``docs/methods.md`` ("Signals") and ``benchmarks/bench_signals.py``. By default the
-register uses the funnel and the CUSUM: monthly SPC on rare outcomes alarms far too often
-to be a register signal, so it stays a chart (Making Data Count icons) unless selected.
+register uses the funnel, the CUSUM (single outcomes and the serious-harm composite) and the
+leading indicators: monthly SPC on rare outcomes alarms far too often to be a register signal,
+so it stays a chart (Making Data Count icons) unless selected. Each CUSUM signal's summary says
+its operating characteristics for the trust's size (``operating.py``).
+
+Speed: the per-baby risks of every stream come from one scan (``casemix.expected_risks``) and
+the CUSUM restarts are vectorised (``cusum._path_with_reset``), so every stream for every trust
+costs about what three outcomes did before (docs/performance.md, "Signals").
 """
 
 from __future__ import annotations
@@ -33,19 +45,50 @@ from matneo.config import Settings
 from matneo.dates import day_text, month_end, month_text
 from matneo.measures.counts import denominator_column, numerator_column
 from matneo.measures.definitions import MEASURES_BY_ID
-from matneo.signals.casemix import expected_risk, indirectly_standardise, strata_counts
+from matneo.signals.casemix import expected_risks, indirectly_standardise, strata_counts
 from matneo.signals.cusum import run_cusum
+from matneo.signals.operating import operating_characteristics, operating_words
 from matneo.stats.funnel import funnel_position
+from matneo.stats.rare import exact_upper_limit
 from matneo.stats.spc import spc
 
 SIGNAL_MEASURES = ("stillbirth_rate", "neonatal_mortality_24wk", "brain_injury_rate")
-METHODS = ("funnel", "spc", "cusum")
+#: Composite outcomes watched by the risk-adjusted CUSUM, and their components. A baby's
+#: composite risk is 1 − Π(1 − p_k) over the components whose denominator holds the baby, each
+#: p_k from that component's own case-mix model (``casemix.STRATA_BY_MEASURE``); the composite
+#: event is any component's event. Why: a composite has more events per month than any of its
+#: parts, and the time a CUSUM needs to find a given rise shrinks with the expected events
+#: (docs/methods.md, "Composite outcomes"). ``perinatal_mortality`` is MBRRACE-UK's extended
+#: perinatal mortality (stillbirths and neonatal deaths), so it keeps that measure's id and title.
+COMPOSITES: dict[str, tuple[str, ...]] = {
+    "perinatal_mortality": ("stillbirth_rate", "neonatal_mortality_24wk"),
+    "serious_harm": ("stillbirth_rate", "neonatal_mortality_24wk", "brain_injury_rate"),
+}
+#: Titles of signal streams that are not measures of ``matneo.measures.definitions``.
+STREAM_TITLES = {
+    "serious_harm": "Serious harm (stillbirth, neonatal death or brain injury)",
+}
+#: Leading indicators: far more events than deaths, so a CUSUM on them moves within weeks. They
+#: are watched as their own streams (method ``leading_cusum``) that feed triangulation as a
+#: source of concern of their own; they never raise or clear an outcome (mortality) signal.
+LEADING_INDICATORS = ("term_nnu_admission", "apgar_below_7_term", "pph_1500", "third_fourth_degree_tear")
+METHODS = ("funnel", "spc", "rare_spc", "cusum", "leading_cusum")
 #: What each method is called wherever people read it (pages, the CLI table, messages).
 METHOD_LABELS = {
     "funnel": "Case-mix adjusted funnel plot",
     "spc": "SPC chart (Making Data Count)",
+    "rare_spc": "SPC chart with exact limits for rare events",
     "cusum": "Risk-adjusted CUSUM",
+    "leading_cusum": "Leading indicator CUSUM",
 }
+
+
+def stream_title(measure_id: str) -> str:
+    """What a signal's outcome is called: the measure's title, or the composite's."""
+    measure = MEASURES_BY_ID.get(measure_id)
+    return measure.title if measure else STREAM_TITLES.get(measure_id, measure_id)
+
+
 #: Funnel positions that count as a signal for each configurable limit, and how the limit reads.
 FUNNEL_LIMITS: dict[str, tuple[tuple[str, ...], str]] = {
     "above_998": (("above_998",), "99.8%"),
@@ -102,11 +145,26 @@ class SignalSettings:
     spc_min_points: int = 12  # Making Data Count: fewer points give only trial limits
     spc_rules: tuple[str, ...] = ("outside_limits",)
     cusum_odds_ratio: float = 2.0
-    cusum_threshold: float = 7.0  # bench_signals: 0.47 false alarms per 100 trust-years with the funnel
+    # bench_signals 2026-12-03: h = 8 on each single outcome and on the serious-harm composite
+    # keeps the register within 1 false alarm per 100 trust-years at a median-sized trust
+    # (simulated 0.17 + 0.07 + 0.14 + 0.56 = 0.94; docs/performance.md, "Signals").
+    cusum_threshold: float = 8.0
     measures: tuple[str, ...] = SIGNAL_MEASURES
+    # Composite outcomes on the CUSUM (COMPOSITES), with their own threshold. Extended perinatal
+    # mortality is computed and measured but off by default: with it the register would exceed
+    # the false-alarm budget (simulated 1.13 per 100 trust-years at a median trust).
+    composites: tuple[str, ...] = ("serious_harm",)
+    composite_threshold: float = 8.0
+    # Leading indicators (method "leading_cusum"). NEEDS LOCAL CONFIRMATION: no national source
+    # sets a threshold for them; h = 8 is the highest the bench measured (about 4.6 false alarms
+    # per 100 trust-years over the four at a median trust, a doubling found within 1–2 months
+    # for the three common ones). They feed triangulation, never the outcome signals.
+    leading: tuple[str, ...] = LEADING_INDICATORS
+    leading_threshold: float = 8.0
     # SPC on monthly rates of rare events raises ~49 false alarms per 100 trust-years
-    # (bench_signals), so it is shown on charts but raises register signals only when asked for.
-    methods: tuple[str, ...] = ("funnel", "cusum")
+    # (bench_signals), so it is shown on charts but raises register signals only when asked for;
+    # "rare_spc" (exact limits) raises 3.5 and is not a register method by default either.
+    methods: tuple[str, ...] = ("funnel", "cusum", "leading_cusum")
     quiet_months: int = QUIET_MONTHS
 
     @classmethod
@@ -223,38 +281,142 @@ def spc_signals(cube: pl.DataFrame, settings: SignalSettings) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=SIGNAL_COLUMNS) if rows else _empty()
 
 
-def cusum_signals(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
-    """Dates where a trust's risk-adjusted CUSUM crosses its threshold (it restarts after each)."""
+def rare_spc_signals(cube: pl.DataFrame, settings: SignalSettings) -> pl.DataFrame:
+    """Months whose count reaches the exact binomial upper limit around the trust's own mean rate.
+
+    The Making Data Count "outside the limits" rule with limits made for rare events
+    (``matneo.stats.rare.exact_upper_limit``, α = 0.00135, one-sided 3σ): each in-control month
+    alarms with probability at most α, so the chart's false-alarm rate is known, unlike the P′
+    chart's on counts of 0, 1 or 2 (docs/methods.md, "Rare-event charts").
+    """
     rows = []
-    for measure in settings.measures:
-        # A stratum with no events anywhere has risk 0: such babies cannot move the chart.
-        risks = (
-            expected_risk(files, measure)
-            .filter((pl.col("risk") > 0) & (pl.col("risk") < 1))
-            .sort("trust_code", "birth_datetime")
-        )
-        for (trust,), babies in risks.group_by(["trust_code"], maintain_order=True):
-            result = run_cusum(
-                babies.get_column("observed").to_numpy().astype(float),
-                babies.get_column("risk").to_numpy().astype(float),
-                settings.cusum_odds_ratio,
-                threshold=settings.cusum_threshold,
-                reset="zero",
-            )
-            when = babies.get_column("birth_datetime")
-            for start, end in _excursions(result.path, result.signals):
-                observed = int(result.outcomes[start : end + 1].sum())
-                expected = float(result.risks[start : end + 1].sum())
-                value = float(result.path[end])
+    monthly = cube.group_by("trust_code", "month_start").agg(
+        pl.col([c for m in settings.measures for c in (numerator_column_id(m), denominator_column_id(m))]).sum()
+    )
+    for (trust,), series in monthly.sort("month_start").group_by(["trust_code"], maintain_order=True):
+        for measure in settings.measures:
+            num = series.get_column(numerator_column_id(measure)).to_numpy().astype(float)
+            den = series.get_column(denominator_column_id(measure)).to_numpy().astype(float)
+            keep = den > 0
+            if keep.sum() < settings.spc_min_points or num[keep].sum() == 0:
+                continue
+            months, num, den = series.get_column("month_start").to_numpy()[keep], num[keep], den[keep]
+            expected = den * num.sum() / den.sum()
+            limits = exact_upper_limit(expected, trials=den)
+            for index in np.flatnonzero(num >= limits):
                 rows.append(
                     {
                         "trust_code": trust,
                         "measure": measure,
-                        "method": "cusum",
+                        "method": "rare_spc",
+                        "signal_date": _last_day(months[index]),
+                        "summary": f"{_month(months[index])}: {int(num[index])} of {int(den[index])}, at or above "
+                        f"the exact upper limit of {int(limits[index])} (expected {expected[index]:.1f} at the "
+                        "trust's own average rate)",
+                        "statistic": float(num[index] / den[index]),
+                    }
+                )
+    return pl.DataFrame(rows, schema=SIGNAL_COLUMNS) if rows else _empty()
+
+
+def cusum_streams(settings: SignalSettings) -> list[tuple[str, str, tuple[str, ...], float]]:
+    """Every CUSUM stream of ``settings``: (method, stream id, component measures, threshold)."""
+    streams: list[tuple[str, str, tuple[str, ...], float]] = []
+    if "cusum" in settings.methods:
+        streams += [("cusum", m, (m,), settings.cusum_threshold) for m in settings.measures]
+        streams += [("cusum", c, COMPOSITES[c], settings.composite_threshold) for c in settings.composites]
+    if "leading_cusum" in settings.methods:
+        streams += [("leading_cusum", m, (m,), settings.leading_threshold) for m in settings.leading]
+    return streams
+
+
+def stream_risks(risks: pl.DataFrame, components: Sequence[str]) -> pl.DataFrame:
+    """Observed event and null risk of each baby for one stream, from :func:`expected_risks`.
+
+    A single measure's stream is its own columns. A composite's risk is 1 − Π(1 − p_k) over the
+    components whose denominator holds the baby and its event is any component's event: the
+    probability that none of the component events happens, under each component's case-mix
+    model, if the components are independent given the stratum (Steiner et al. 2000's chart
+    needs only each patient's probability of the monitored event). Babies with no risk in any
+    component, or a risk of 0 or 1 (a stratum with no events, or only events, in England), are
+    left out: they cannot move the chart.
+    """
+    if len(components) == 1:
+        observed, risk = pl.col(f"{components[0]}__obs"), pl.col(f"{components[0]}__risk")
+    else:
+        in_any = pl.any_horizontal([pl.col(f"{m}__risk").is_not_null() for m in components])
+        observed = pl.when(in_any).then(pl.max_horizontal([pl.col(f"{m}__obs") for m in components]))
+        survive = pl.lit(1.0)
+        for m in components:
+            survive = survive * (1.0 - pl.col(f"{m}__risk").fill_null(0.0))
+        risk = pl.when(in_any).then(1.0 - survive)
+    return risks.select("trust_code", "birth_datetime", observed.alias("observed"), risk.alias("risk")).filter(
+        (pl.col("risk") > 0) & (pl.col("risk") < 1) & pl.col("observed").is_not_null()
+    )
+
+
+def risk_frame(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
+    """Each baby's observed events and risks for every measure any CUSUM stream needs (one scan)."""
+    needed = sorted({m for _, _, parts, _ in cusum_streams(settings) for m in parts})
+    return expected_risks(files, needed)
+
+
+def cusum_signals(files: list[Path], settings: SignalSettings, risks: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Dates where a trust's risk-adjusted CUSUM crosses its threshold (it restarts after each).
+
+    One chart per trust and stream (:func:`cusum_streams`): the single outcomes, the composites
+    and the leading indicators. ``risks`` may be a frame already made by :func:`risk_frame`
+    (the benchmark sweeps thresholds over one).
+    """
+    streams = cusum_streams(settings)
+    if not streams:
+        return _empty()
+    risks = risk_frame(files, settings) if risks is None else risks
+    operating = operating_characteristics()
+    rows = []
+    for method, stream, components, threshold in streams:
+        babies = stream_risks(risks, components)
+        if babies.is_empty():
+            continue
+        runs = babies.get_column("trust_code").rle()  # sorted by trust: one run per trust
+        trusts = runs.struct.field("value").to_list()
+        stops = np.cumsum(runs.struct.field("len").to_numpy().astype(np.int64))
+        starts = np.concatenate(([0], stops[:-1]))
+        observed_all = babies.get_column("observed").to_numpy().astype(float)
+        risk_all = babies.get_column("risk").to_numpy().astype(float)
+        when_all = babies.get_column("birth_datetime")
+        for trust, first, last in zip(trusts, starts.tolist(), stops.tolist(), strict=True):
+            result = run_cusum(
+                observed_all[first:last],
+                risk_all[first:last],
+                settings.cusum_odds_ratio,
+                threshold=threshold,
+                reset="zero",
+            )
+            if not result.n_signals:
+                continue
+            when = when_all.slice(first, last - first)
+            span_days = max(1, (when[-1] - when[0]).days)
+            births_per_year = (last - first) * 365.25 / span_days
+            for start, end in _excursions(result.path, result.signals):
+                observed = int(result.outcomes[start : end + 1].sum())
+                expected = float(result.risks[start : end + 1].sum())
+                value = float(result.path[end])
+                words = operating_words(operating, method, stream, threshold, births_per_year)
+                meaning = (
+                    f"CUSUM {value:.1f}, threshold {threshold:g}"
+                    if words
+                    else cusum_meaning(value, settings.cusum_odds_ratio, threshold)
+                )
+                rows.append(
+                    {
+                        "trust_code": trust,
+                        "measure": stream,
+                        "method": method,
                         "signal_date": when[end].date(),
-                        "summary": f"{cusum_meaning(value, settings.cusum_odds_ratio, settings.cusum_threshold)}; "
-                        f"observed {observed}, expected {expected:.1f} after case-mix adjustment among babies born "
-                        f"{day_text(when[start].date())} to {day_text(when[end].date())}",
+                        "summary": f"{meaning}; observed {observed}, expected {expected:.1f} after case-mix "
+                        f"adjustment among babies born {day_text(when[start].date())} to "
+                        f"{day_text(when[end].date())}" + (f". {words}" if words else ""),
                         "statistic": value,
                     }
                 )
@@ -285,7 +447,9 @@ def detect(files: list[Path], cube: pl.DataFrame, settings: SignalSettings | Non
         parts.append(funnel_signals(files, settings))
     if "spc" in settings.methods:
         parts.append(spc_signals(cube, settings))
-    if "cusum" in settings.methods:
+    if "rare_spc" in settings.methods:
+        parts.append(rare_spc_signals(cube, settings))
+    if "cusum" in settings.methods or "leading_cusum" in settings.methods:
         parts.append(cusum_signals(files, settings))
     return pl.concat(parts).sort("trust_code", "measure", "signal_date", "method") if parts else _empty()
 

@@ -24,6 +24,7 @@ __all__ = ["SOURCE_NAMES", "Concern", "Fired", "Rule", "evaluate", "load_rules"]
 
 SOURCE_NAMES = {
     "outcome_signal": "Outcome signal",
+    "leading_indicator": "Leading indicator signal",
     "harm": "Harm reports",
     "notifications": "Overdue national notifications",
     "assurance": "Assurance",

@@ -23,12 +23,14 @@ from matneo.assurance.voice import concern_lines, layouts, period_day
 from matneo.dates import day_text, month_text, months_after
 from matneo.db.models import HarmCase, HarmRoute, Signal
 from matneo.db.session import transaction
-from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import ResultCache
-from matneo.signals.detect import METHOD_LABELS
+from matneo.signals.detect import METHOD_LABELS, stream_title
 from matneo.triangulation.rules import Concern
 
 __all__ = ["NOT_YET_AVAILABLE", "concerns"]
+
+#: The signals register's method for leading-indicator streams (``matneo.signals.detect``).
+LEADING_METHOD = "leading_cusum"
 
 #: Sources the safety picture does not show, and why (said on the page, never silently missing).
 NOT_YET_AVAILABLE = {
@@ -45,15 +47,17 @@ def _signals(url: str, trusts: list[str], today: dt.date, since: dt.date) -> lis
         ).all()
         found = []
         for s in rows:
-            measure = MEASURES_BY_ID.get(s.measure)
-            title = measure.title if measure else s.measure
+            title = stream_title(s.measure)
             method = METHOD_LABELS.get(s.method, s.method)
+            # Leading indicators (term admissions, low Apgar, PPH, severe tears) are a source of
+            # their own: they add to the picture but never count as an outcome signal.
+            source = "leading_indicator" if s.method == LEADING_METHOD else "outcome_signal"
             if s.status == "closed":
                 text = f"{title}: {method} signal (closed), last {day_text(s.last_signal_date)}"
-                found.append(Concern(s.trust_code, "outcome_signal", s.last_signal_date, text))
+                found.append(Concern(s.trust_code, source, s.last_signal_date, text))
             else:
                 text = f"{title}: {method} signal since {month_text(s.first_signal_date)}"
-                found.append(Concern(s.trust_code, "outcome_signal", today, text))
+                found.append(Concern(s.trust_code, source, today, text))
         return found
 
 

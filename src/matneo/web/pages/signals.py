@@ -15,7 +15,7 @@ from matneo.auth.access import ACKNOWLEDGE_ROLES, Access
 from matneo.dates import day_text, moment_text
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.signals import register
-from matneo.signals.detect import METHOD_LABELS, SignalSettings
+from matneo.signals.detect import METHOD_LABELS, SignalSettings, stream_title
 from matneo.web.services import NotFound, Services
 
 STATUS_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "closed": "Closed"}
@@ -48,6 +48,11 @@ class SignalRow:
     summary: str
     statistic: float | None
     history: list[dict[str, Any]]
+
+    @property
+    def page_measure(self) -> str | None:
+        """The measure the organisation page can show for this signal (a composite has none of its own)."""
+        return self.measure if self.measure in MEASURES_BY_ID else None
 
     @property
     def status_label(self) -> str:
@@ -143,14 +148,13 @@ def signal_rows(
     )
     rows = []
     for s in entries:
-        measure = MEASURES_BY_ID.get(s["measure"])
         rows.append(
             SignalRow(
                 id=s["id"],
                 trust_code=s["trust_code"],
                 trust_name=services.hierarchy.get(s["trust_code"]).name,
                 measure=s["measure"],
-                measure_title=measure.title if measure else s["measure"],
+                measure_title=stream_title(s["measure"]),
                 method=s["method"],
                 method_label=METHOD_LABELS.get(s["method"], s["method"]),
                 status=s["status"],
