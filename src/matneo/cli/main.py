@@ -633,6 +633,80 @@ def signals(
     console.print(table)
 
 
+@app.command()
+def quality(
+    org: Annotated[str | None, typer.Option(help="Trust, LMNS or region code (default: England).")] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site of the trust (its ODS code).")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Data quality: completeness and validity of every field a measure uses, rejections, late and
+    missing months, records sent again; and which figures carry a caveat (docs/data-quality.md)."""
+    from matneo.quality import report_for
+
+    settings = _prepared()
+    hierarchy = context.hierarchy(settings)
+    code = (org or "ENG").strip().upper()
+    if code not in hierarchy.organisations:
+        errors.print(f"[red]Error:[/red] no organisation with code {code}")
+        raise typer.Exit(2)
+    if site is not None and hierarchy.get(code).level != "trust":
+        errors.print("[red]Error:[/red] --site needs --org to be a trust")
+        raise typer.Exit(2)
+    report = report_for(settings, hierarchy, code, detail=True, site=site.strip().upper() if site else None)
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=1, default=str) + "\n")
+        return
+    console.print(f"Data quality: {report.name} ({report.code}), {report.period or 'no records loaded'}")
+    if report.births is not None:
+        console.print(f"Birth records: {report.births:,}")
+    table = Table(title="Completeness of the fields the measures use")
+    for column in ("field", "recorded", "of", "percent", "threshold", "used by"):
+        table.add_column(column, overflow="fold")
+    for row in report.fields:
+        table.add_row(
+            row.label,
+            f"{row.known:,}" if row.known is not None else "",
+            f"{row.population:,}" if row.population is not None else "",
+            ("[red]" + (row.percent_text or "") + "[/red]") if row.below_threshold else (row.percent_text or "–"),
+            f"{row.threshold:g}%",
+            "; ".join(row.measures),
+        )
+    console.print(table)
+    for text in report.caveats:
+        console.print(f"Caveat: {text}")
+    weight = report.birth_weight
+    if weight["judged"]:
+        console.print(
+            f"Birth weight implausible for gestation: {weight['implausible']:,} of {weight['judged']:,} "
+            f"({weight['implausible_percent']}%)"
+        )
+    rejected = report.rejections
+    if rejected["rows_read"]:
+        console.print(
+            f"Rejected rows: {rejected['rows_rejected']:,} of {rejected['rows_read']:,} read "
+            f"({rejected['rejected_percent']}%) in {rejected['loads']} loads"
+        )
+    gaps = Table(title="Coverage")
+    for column in ("trust", "from", "missing months", "late months", "records sent again"):
+        gaps.add_column(column, overflow="fold")
+    for c in report.coverage:
+        gaps.add_row(
+            c.trust_code,
+            c.first_month or "no records",
+            ", ".join(c.missing_months) or str(c.missing),
+            ", ".join(c.late_months) or str(c.late),
+            str(c.resent_records),
+        )
+    console.print(gaps)
+    if report.units:
+        units = Table(title=report.units_title)
+        for column in ("code", "name", "births", "below threshold"):
+            units.add_column(column, overflow="fold")
+        for u in report.units:
+            units.add_row(u.code or "–", u.name, f"{u.births:,}", "; ".join(u.below) or "none")
+        console.print(units)
+
+
 @app.command("signal-ack")
 def signal_ack(
     signal_id: Annotated[int, typer.Argument(help="Signal id from `matneo signals`.")],

@@ -1,0 +1,97 @@
+"""The one caveat: a figure whose inputs are poorly recorded says so, in the same words everywhere.
+
+"smoking status at delivery recorded for 62% of maternities: treat with caution" — on the
+organisation pages, in the JSON API, in board packs and on signals, always made by
+:func:`caveat` and, for a measure's figure, by :func:`figure_caveats` from the quality cube
+(:mod:`matneo.quality.cube`) summed over the figure's trusts and months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Iterable
+
+import polars as pl
+
+from matneo.quality.cube import known_column, population_column
+from matneo.quality.rules import KNOWN_SQL, Input, QualityRules, inputs_of
+
+#: Below this, a percentage reads "less than 1%" rather than "0%" (some were recorded).
+_SOME = 1.0
+
+
+def percent_text(percent: float) -> str:
+    """A completeness as shown: whole percent rounded *down*, so 89.6% under a 90% threshold never
+    reads "90%"; "less than 1%" when some but under one percent were recorded."""
+    if 0 < percent < _SOME:
+        return "less than 1%"
+    return f"{math.floor(percent)}%"
+
+
+def caveat(
+    label: str, known: int, population: int, threshold: float, noun: str = "births", verb: str = "recorded"
+) -> str | None:
+    """The caveat for one input, or None when it meets ``threshold`` (percent) or has no population.
+
+    >>> caveat("smoking status at delivery", 62, 100, 90.0, "maternities")
+    'smoking status at delivery recorded for 62% of maternities: treat with caution'
+    """
+    if population <= 0:
+        return None
+    percent = 100.0 * known / population
+    if percent >= threshold:
+        return None
+    return f"{label} {verb} for {percent_text(percent)} of {noun}: treat with caution"
+
+
+def verb_of(item: Input) -> str:
+    """'known' where a value can be present yet say nothing (ethnic category Z or 99), else 'recorded'."""
+    return "known" if item.field in KNOWN_SQL else "recorded"
+
+
+def input_caveat(item: Input, known: int, population: int, rules: QualityRules) -> str | None:
+    return caveat(item.label, known, population, rules.threshold(item.field), item.noun, verb_of(item))
+
+
+def totals(
+    cube: pl.DataFrame, trusts: Collection[str] | None, start: dt.date | None, end: dt.date | None
+) -> dict[str, int]:
+    """Every count column of the quality cube summed over ``trusts`` (all when None) and the
+    months from ``start`` to ``end`` (inclusive; open when None)."""
+    condition = pl.lit(True)
+    if trusts is not None:
+        condition &= pl.col("trust_code").is_in(list(trusts))
+    if start is not None:
+        condition &= pl.col("month_start") >= start
+    if end is not None:
+        condition &= pl.col("month_start") <= end
+    counts = [c for c in cube.columns if c not in ("trust_code", "site_code", "month_start")]
+    summed = cube.filter(condition).select([pl.col(c).sum() for c in counts])
+    return {c: int(summed[c][0] or 0) for c in counts} if summed.height else dict.fromkeys(counts, 0)
+
+
+def figure_caveats(
+    cube: pl.DataFrame,
+    measure_ids: Iterable[str],
+    trusts: Collection[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    rules: QualityRules,
+) -> dict[str, list[str]]:
+    """Per measure, the caveats of its figure over ``trusts`` and ``start``–``end`` (empty list: none)."""
+    summed = totals(cube, trusts, start, end)
+    found: dict[str, list[str]] = {}
+    for measure_id in measure_ids:
+        words = []
+        for item in inputs_of(measure_id):
+            text = input_caveat(
+                item,
+                summed.get(known_column(item), 0),
+                summed.get(population_column(item), 0),
+                rules,
+            )
+            if text is not None:
+                words.append(text)
+        found[measure_id] = words
+    return found
