@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable
 import polars as pl
 
 from matneo.quality.cube import known_column, population_column
-from matneo.quality.rules import KNOWN_SQL, Input, QualityRules, inputs_of
+from matneo.quality.rules import KNOWN_SQL, Input, QualityRules, breakdown_inputs, inputs_of
 
 #: Below this, a percentage reads "less than 1%" rather than "0%" (some were recorded).
 _SOME = 1.0
@@ -94,4 +94,28 @@ def figure_caveats(
             if text is not None:
                 words.append(text)
         found[measure_id] = words
+    return found
+
+
+#: The breakdown each field stands behind (the count cube's derived dimensions).
+BREAKDOWN_FIELDS = {"ethnic_group": "ethnic_category", "imd_quintile": "imd_decile"}
+
+
+def breakdown_caveats(
+    cube: pl.DataFrame,
+    by: str,
+    trusts: Collection[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    rules: QualityRules,
+) -> list[str]:
+    """The caveat of an inequality breakdown (by ethnic group or IMD quintile) when the field
+    behind it is known for fewer records than its threshold."""
+    summed = totals(cube, trusts, start, end)
+    found = []
+    for item in breakdown_inputs():
+        if item.field == BREAKDOWN_FIELDS[by]:
+            text = input_caveat(item, summed.get(known_column(item), 0), summed.get(population_column(item), 0), rules)
+            if text is not None:
+                found.append(text)
     return found

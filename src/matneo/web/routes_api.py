@@ -18,7 +18,7 @@ from matneo.measures.compute import LEVELS
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import BREAKDOWN_PERIODS
 from matneo.records.status import scoped_status, store_status
-from matneo.web.pages import data, funnel, organisation, overview, signals
+from matneo.web.pages import data, data_quality, funnel, organisation, overview, signals
 from matneo.web.routing import SignedIn, signed_in_router
 from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json
 
@@ -74,6 +74,20 @@ def organisation_api(
 ) -> Response:
     page = organisation.build(_services(request), access, code, measure)
     return cached_page_json(_services(request), page)
+
+
+@router.get(
+    "/organisations/{code}/data-quality",
+    tags=["data"],
+    summary="An organisation's data quality: completeness, validity, rejections, late and missing months",
+)
+def data_quality_api(
+    request: Request,
+    access: SignedIn,
+    code: OrgCode,
+    site: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9]*$")] = None,
+) -> Response:
+    return api_json(data_quality.build(_services(request), access, code, site or None).to_dict())
 
 
 @router.get("/funnel", tags=["pages"], summary="Funnel plot of one measure among organisations at one level")
