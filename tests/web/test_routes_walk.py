@@ -47,6 +47,8 @@ PUBLIC: dict[tuple[str, str], str] = {
 OPEN_TO_STRANGERS: dict[tuple[str, str], str] = {
     ("GET", "/organisations/{code}"): "aggregates are for everyone, suppressed outside scope (ADR 0005)",
     ("GET", "/api/v1/organisations/{code}"): "aggregates are for everyone, suppressed outside scope (ADR 0005)",
+    ("GET", "/organisations/{code}/data-quality"): "aggregate percentages for everyone; detail only in scope",
+    ("GET", "/api/v1/organisations/{code}/data-quality"): "aggregate percentages for everyone; detail only in scope",
 }
 #: Path parameters whose value depends on the route, not only on the parameter's name.
 PER_ROUTE: dict[str, dict[str, str]] = {
