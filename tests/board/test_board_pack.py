@@ -26,6 +26,8 @@ from matneo.db.models import AuditEvent
 from matneo.db.session import dispose_all_engines, transaction, upgrade
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import ResultCache
+from matneo.quality import quality_cube
+from matneo.quality.rules import QualityRules
 from matneo.records.load import load_files
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from matneo.synth import write_dataset
@@ -267,3 +269,23 @@ def test_the_pack_carries_assurance_and_its_reds_reach_page_one(
     assert "2 assurance requirements are red: not met or overdue." in pack.summary
     html = render_html(pack)
     assert "Red requirements" in html and "Safety action 8" in html
+
+
+def test_a_figure_on_poor_data_says_so_in_the_pack(loaded: tuple[Settings, OrgHierarchy, ResultCache]) -> None:
+    """A threshold above what the synthetic data records (about 1% of smoking statuses are
+    missing): the smoke-free figure carries the caveat, in the pack, its summary and its HTML."""
+    settings, hierarchy, results = loaded
+    cube = quality_cube(settings)
+    strict = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 6, 1), scope=None, signals=[],
+        generated_at=NOW, quality=cube, rules=QualityRules(default_threshold=99.9),
+    )  # fmt: skip
+    smoke = next(f for f in strict.measures if f.measure_id == "smoke_free_at_delivery")
+    assert any(c.startswith("smoking status at delivery recorded for") for c in smoke.caveats)
+    assert any(line.startswith("Treat with caution") and "Smoke-free at delivery" in line for line in strict.summary)
+    assert "Data quality: smoking status at delivery recorded for" in render_html(strict)
+    usual = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 6, 1), scope=None, signals=[],
+        generated_at=NOW, quality=cube, rules=QualityRules(),
+    )  # fmt: skip
+    assert not any(f.caveats for f in usual.measures if f.measure_id == "smoke_free_at_delivery")

@@ -13,6 +13,8 @@ from matneo.config import Settings
 from matneo.dates import day_text
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import ResultCache
+from matneo.quality import cached_cube
+from matneo.quality.rules import rules_from
 from matneo.reference.organisations import OrgHierarchy
 from matneo.signals import register
 from matneo.signals.detect import METHOD_LABELS, SignalSettings
@@ -97,6 +99,8 @@ def produce(
         scope=scope,
         signals=pack_signals(settings, hierarchy, code, following - dt.timedelta(days=1), comments=comments),
         generated_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        quality=cached_cube(settings, results),
+        rules=rules_from(settings),
     )
     html = render_html(pack)
     printed = render_pdf(html, settings.chromium) if pdf else None

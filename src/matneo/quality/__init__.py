@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from matneo.config import Settings
+from matneo.measures.results import ResultCache
 from matneo.quality.cube import load_quality_cube
 from matneo.quality.report import QualityReport, ledger_facts, quality_report
 from matneo.quality.rules import rules_from
@@ -22,6 +23,11 @@ def quality_cube(settings: Settings) -> pl.DataFrame:
     return load_quality_cube(
         RecordStore(settings.records_dir), rules_from(settings).birth_weight_fence, settings.home / "cache"
     )
+
+
+def cached_cube(settings: Settings, results: ResultCache) -> pl.DataFrame:
+    """The quality cube, built once per store version and kept with the app's other results."""
+    return results.memo(("quality-cube",), lambda: quality_cube(settings))
 
 
 def report_for(

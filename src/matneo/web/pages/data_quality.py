@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from matneo.auth.access import Access, Forbidden
-from matneo.quality import quality_cube, report_for
+from matneo.quality import cached_cube, report_for
 from matneo.quality.cube import NO_SITE
 from matneo.quality.report import QualityReport
 from matneo.web.pages.funnel import FUNNEL_LEVELS
@@ -44,7 +44,7 @@ class DataQualityPage:
 
 def cube(services: Services) -> pl.DataFrame:
     """The quality cube of the live store version, built once per version for the whole app."""
-    return services.results.memo(("quality-cube",), lambda: quality_cube(services.settings))
+    return cached_cube(services.settings, services.results)
 
 
 def build(services: Services, access: Access, code: str, site: str | None = None) -> DataQualityPage:
