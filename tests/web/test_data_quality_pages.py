@@ -12,7 +12,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from .browsing import accessible
-from .conftest import OTHER_TRUST, OWN_TRUST, PASSWORD, WebInstance, serve, sign_in
+from .conftest import OTHER_TRUST, OWN_TRUST, PASSWORD, WebInstance, plant_signal, serve, sign_in
 
 
 def test_a_trust_sees_its_own_detail_down_to_its_sites(web: WebInstance) -> None:
@@ -81,6 +81,10 @@ def test_a_figure_on_poor_data_carries_the_caveat(web: WebInstance) -> None:
         assert words.capitalize() in page
         quality = client.get(f"/api/v1/organisations/{OWN_TRUST}/data-quality").json()
         assert words in quality["caveats"]
+        planted = plant_signal(web.settings.database_url, OWN_TRUST, "smoke_free_at_delivery", "planted: caveat")
+        signal = next(s for s in client.get("/api/v1/signals").json()["signals"] if s["id"] == planted)
+        assert any(c.startswith("smoking status at delivery recorded for") for c in signal["caveats"])
+        assert "This signal rests on incomplete data." in client.get("/signals").text
         lenient = web.client("trust")
         try:  # the instance with the default threshold: no caveat on the same figure
             usual = lenient.get(f"/api/v1/organisations/{OWN_TRUST}", params={"measure": "smoke_free_at_delivery"})

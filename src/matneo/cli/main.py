@@ -628,7 +628,7 @@ def signals(
             "Yes" if entry["signalling"] else "Stopped" if entry["status"] != "closed" else "No",
             day_text(dt.date.fromisoformat(entry["since"])),
             day_text(dt.date.fromisoformat(entry["last_signal"])),
-            entry["summary"],
+            " ".join([entry["summary"], *(f"Data quality: {c}." for c in entry.get("caveats", []))]),
         )
     console.print(table)
 

@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable
 
 import polars as pl
 
+from matneo.dates import add_months
 from matneo.quality.cube import known_column, population_column
 from matneo.quality.rules import KNOWN_SQL, Input, QualityRules, breakdown_inputs, inputs_of
 
@@ -119,3 +120,17 @@ def breakdown_caveats(
             if text is not None:
                 found.append(text)
     return found
+
+
+#: A signal's data are judged over the 12 months up to its latest signal: the window the
+#: funnel and CUSUM evidence rests on for most methods.
+SIGNAL_MONTHS = 12
+
+
+def signal_caveats(
+    cube: pl.DataFrame, trust: str, measure_id: str, last_signal: dt.date, rules: QualityRules
+) -> list[str]:
+    """The caveats of a signal: its measure's inputs at its trust over the 12 months to its latest
+    signal ("a signal resting on poor data says so")."""
+    end = last_signal.replace(day=1)
+    return figure_caveats(cube, [measure_id], [trust], add_months(end, 1 - SIGNAL_MONTHS), end, rules)[measure_id]
