@@ -161,3 +161,10 @@ def test_cli(loaded: Settings, trusts: list[tuple[str, str]]) -> None:
     unknown = matneo(loaded, "quality", "--org", "NOPE")
     assert unknown.returncode == 2 and "no organisation with code NOPE" in unknown.stderr
     assert pl.DataFrame(data["fields"]).height == len(data["fields"])
+
+
+def test_reference_doc_is_current() -> None:
+    from matneo.quality.reference_doc import render_inputs
+
+    committed = (Path(__file__).parents[2] / "docs" / "data-quality.md").read_text()
+    assert render_inputs() in committed, "regenerate: python -m matneo.quality.reference_doc docs/data-quality.md"
