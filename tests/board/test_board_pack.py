@@ -289,3 +289,26 @@ def test_a_figure_on_poor_data_says_so_in_the_pack(loaded: tuple[Settings, OrgHi
         generated_at=NOW, quality=cube, rules=QualityRules(),
     )  # fmt: skip
     assert not any(f.caveats for f in usual.measures if f.measure_id == "smoke_free_at_delivery")
+
+
+def test_a_signal_on_poor_data_says_so_in_the_pack(loaded: tuple[Settings, OrgHierarchy, ResultCache]) -> None:
+    import dataclasses
+
+    from matneo.board.service import pack_signals
+    from matneo.db.models import Signal
+
+    settings, hierarchy, _ = loaded
+    with transaction(settings.database_url) as session:
+        session.add(
+            Signal(trust_code=PLANTED, measure="smoke_free_at_delivery", method="funnel", status="open",
+                   first_signal_date=dt.date(2022, 3, 31), last_signal_date=dt.date(2022, 5, 31),
+                   summary="planted for the caveat", statistic=3.0)
+        )  # fmt: skip
+    strict = dataclasses.replace(settings, completeness_threshold=99.9)
+    lines = pack_signals(strict, hierarchy, PLANTED, dt.date(2022, 6, 30), comments=True, quality=quality_cube(strict))
+    planted = next(line for line in lines if line.summary == "planted for the caveat")
+    assert planted.caveats and planted.caveats[0].startswith("smoking status at delivery recorded for")
+    usual = pack_signals(
+        settings, hierarchy, PLANTED, dt.date(2022, 6, 30), comments=True, quality=quality_cube(settings)
+    )
+    assert next(line for line in usual if line.summary == "planted for the caveat").caveats == []

@@ -142,6 +142,8 @@ class SignalLine:
     since: dt.date
     summary: str
     acknowledged: str | None
+    #: Data-quality caveats: the measure's inputs at the trust over the 12 months to its latest signal.
+    caveats: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
