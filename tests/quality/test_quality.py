@@ -107,6 +107,25 @@ def test_caveat_where_threshold_is_crossed(loaded: Settings, trusts: list[tuple[
     assert august == {"smoke_free_at_delivery": []}
 
 
+def test_caveats_for_a_whole_measure_table(
+    loaded: Settings, hierarchy: OrgHierarchy, trusts: list[tuple[str, str]]
+) -> None:
+    import datetime as dt
+
+    from matneo.measures.compute import org_lookup
+    from matneo.quality.caveat import table_caveats
+
+    cube = quality_cube(loaded)
+    monthly = table_caveats(cube, "smoke_free_at_delivery", org_lookup(hierarchy, "trust"), "month", QualityRules())
+    found = {(r["org_code"], r["period_start"]): r["caveats"] for r in monthly.iter_rows(named=True)}
+    june = "smoking status at delivery recorded for 60% of maternities: treat with caution"  # 6 of 10
+    assert found == {(trusts[0][0], dt.date(2019, 6, 1)): [june], (trusts[0][0], dt.date(2019, 8, 1)): []}
+    yearly = table_caveats(cube, "smoke_free_at_delivery", org_lookup(hierarchy, "england"), "year", QualityRules())
+    assert yearly.rows() == [("ENG", dt.date(2019, 1, 1), [SMOKING])]
+    hidden = table_caveats(cube, "smoke_free_at_delivery", org_lookup(hierarchy, "trust"), "month", QualityRules(), 20)
+    assert all(not words for words in hidden["caveats"].to_list())  # too few records for a reader outside the trust
+
+
 def test_the_words_of_a_caveat() -> None:
     assert caveat("smoking status at delivery", 62, 100, 90.0) == (
         "smoking status at delivery recorded for 62% of births: treat with caution"

@@ -81,6 +81,12 @@ def test_a_figure_on_poor_data_carries_the_caveat(web: WebInstance) -> None:
         assert words.capitalize() in page
         quality = client.get(f"/api/v1/organisations/{OWN_TRUST}/data-quality").json()
         assert words in quality["caveats"]
+        rows = client.get(
+            "/api/v1/measures", params={"measure": "smoke_free_at_delivery", "org": OWN_TRUST, "period": "year"}
+        ).json()["rows"]
+        flagged = [any(c.startswith("smoking status at delivery") for c in r["caveats"]) for r in rows]
+        assert any(flagged), "years with a missing smoking status carry the caveat"
+        assert all(isinstance(r["caveats"], list) for r in rows)  # a year with every status recorded has none
         # the ambition measures rest on required fields and brain injury, recorded for every live birth
         assert all(card["caveats"] == [] for card in client.get("/api/v1/overview").json()["ambition"])
         planted = plant_signal(web.settings.database_url, OWN_TRUST, "smoke_free_at_delivery", "planted: caveat")

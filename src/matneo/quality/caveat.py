@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import polars as pl
 
@@ -51,7 +51,11 @@ def verb_of(item: Input) -> str:
     return "known" if item.field in KNOWN_SQL else "recorded"
 
 
-def input_caveat(item: Input, known: int, population: int, rules: QualityRules) -> str | None:
+def input_caveat(item: Input, known: int, population: int, rules: QualityRules, min_population: int = 0) -> str | None:
+    """The caveat of one input; none for a population under ``min_population`` (the suppression
+    threshold for readers outside the organisation: docs/data-quality.md, "Who sees what")."""
+    if population < min_population:
+        return None
     return caveat(item.label, known, population, rules.threshold(item.field), item.noun, verb_of(item))
 
 
@@ -79,6 +83,7 @@ def figure_caveats(
     start: dt.date | None,
     end: dt.date | None,
     rules: QualityRules,
+    min_population: int = 0,
 ) -> dict[str, list[str]]:
     """Per measure, the caveats of its figure over ``trusts`` and ``start``–``end`` (empty list: none)."""
     summed = totals(cube, trusts, start, end)
@@ -91,6 +96,7 @@ def figure_caveats(
                 summed.get(known_column(item), 0),
                 summed.get(population_column(item), 0),
                 rules,
+                min_population,
             )
             if text is not None:
                 words.append(text)
@@ -109,6 +115,7 @@ def breakdown_caveats(
     start: dt.date | None,
     end: dt.date | None,
     rules: QualityRules,
+    min_population: int = 0,
 ) -> list[str]:
     """The caveat of an inequality breakdown (by ethnic group or IMD quintile) when the field
     behind it is known for fewer records than its threshold."""
@@ -116,7 +123,8 @@ def breakdown_caveats(
     found = []
     for item in breakdown_inputs():
         if item.field == BREAKDOWN_FIELDS[by]:
-            text = input_caveat(item, summed.get(known_column(item), 0), summed.get(population_column(item), 0), rules)
+            known, population = summed.get(known_column(item), 0), summed.get(population_column(item), 0)
+            text = input_caveat(item, known, population, rules, min_population)
             if text is not None:
                 found.append(text)
     return found
@@ -134,3 +142,45 @@ def signal_caveats(
     signal ("a signal resting on poor data says so")."""
     end = last_signal.replace(day=1)
     return figure_caveats(cube, [measure_id], [trust], add_months(end, 1 - SIGNAL_MONTHS), end, rules)[measure_id]
+
+
+def table_caveats(
+    cube: pl.DataFrame,
+    measure_id: str,
+    lookup: pl.DataFrame,
+    period: str,
+    rules: QualityRules,
+    min_population: int | Callable[[str], int] = 0,
+) -> pl.DataFrame:
+    """Caveats for every (organisation, period) of a measure table at once: ``org_code``,
+    ``period_start``, ``caveats`` (a list of words, empty when none).
+
+    ``lookup``: trust → organisation at the table's level (:func:`matneo.measures.compute.org_lookup`).
+    The months are put into periods the way the measures' are
+    (:func:`matneo.measures.compute.assign_periods`), so a row's caveat covers exactly its months.
+    ``min_population``: a number, or per organisation code (the suppression threshold outside the
+    reader's scope).
+    """
+    from matneo.measures.compute import assign_periods  # the measures engine: only when asked
+
+    inputs = inputs_of(measure_id)
+    columns = [c for item in inputs for c in (population_column(item), known_column(item))]
+    if not inputs or cube.is_empty():
+        return pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
+    monthly = cube.group_by("trust_code", "month_start").agg([pl.col(c).sum() for c in columns])
+    with_org = monthly.join(lookup.select("trust_code", "org_code"), on="trust_code")
+    summed = (
+        assign_periods(with_org, period).group_by("org_code", "period_start").agg([pl.col(c).sum() for c in columns])
+    )
+    least = min_population if callable(min_population) else (lambda _code: min_population)
+    found = []
+    for row in summed.iter_rows(named=True):
+        words = []
+        for item in inputs:
+            text = input_caveat(
+                item, row[known_column(item)], row[population_column(item)], rules, least(row["org_code"])
+            )
+            if text is not None:
+                words.append(text)
+        found.append(words)
+    return summed.select("org_code", "period_start").with_columns(pl.Series("caveats", found, dtype=pl.List(pl.String)))

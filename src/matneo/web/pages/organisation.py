@@ -19,6 +19,7 @@ import polars as pl
 from matneo.auth.access import Access
 from matneo.measures.compute import IMD_QUINTILE_LABELS
 from matneo.measures.definitions import MEASURES, Measure
+from matneo.measures.disclosure import SUPPRESSION_THRESHOLD
 from matneo.quality.caveat import breakdown_caveats, figure_caveats
 from matneo.quality.rules import rules_from
 from matneo.reference.codes import ETHNIC_GROUPS
@@ -225,10 +226,19 @@ def _figures(
     )
 
 
-def _caveats(services: Services, code: str, measures: list[str], start: Any, end: Any) -> dict[str, list[str]]:
-    """The data-quality caveats of figures for ``code`` over ``start``–``end`` (one function everywhere)."""
+def _caveats(
+    services: Services, access: Access, code: str, measures: list[str], start: Any, end: Any
+) -> dict[str, list[str]]:
+    """The data-quality caveats of figures for ``code`` over ``start``–``end`` (one function everywhere);
+    outside the reader's scope, none resting on fewer records than the suppression threshold."""
     trusts = [t.code for t in services.hierarchy.trusts_under(code)]
-    return figure_caveats(data_quality.cube(services), measures, trusts, start, end, rules_from(services.settings))
+    rules = rules_from(services.settings)
+    return figure_caveats(data_quality.cube(services), measures, trusts, start, end, rules, _least(access, code))
+
+
+def _least(access: Access, code: str) -> int:
+    """Smallest population a caveat may rest on for this reader (docs/data-quality.md, "Who sees what")."""
+    return 0 if access.in_scope(code) else SUPPRESSION_THRESHOLD
 
 
 def _summary(
@@ -255,7 +265,9 @@ def _summary(
         position=point.position if point else None,
         position_label=point.position_label if point else None,
         judgement=point.judgement if point else None,
-        caveats=_caveats(services, code, [measure.id], r["period_start"], r["period_end"])[measure.id] if r else [],
+        caveats=_caveats(services, access, code, [measure.id], r["period_start"], r["period_end"])[measure.id]
+        if r
+        else [],
     )
 
 
@@ -419,6 +431,7 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
         complete["period_start"][0],
         complete["period_end"][0],
         rules_from(services.settings),
+        0 if scope is None or code in scope else SUPPRESSION_THRESHOLD,
     )
     return Chart(
         id=f"inequalities-{by}",
