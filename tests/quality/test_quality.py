@@ -180,6 +180,18 @@ def test_cli(loaded: Settings, trusts: list[tuple[str, str]]) -> None:
     unknown = matneo(loaded, "quality", "--org", "NOPE")
     assert unknown.returncode == 2 and "no organisation with code NOPE" in unknown.stderr
     assert pl.DataFrame(data["fields"]).height == len(data["fields"])
+    figures = matneo(loaded, "measures", "-m", "smoke_free_at_delivery", "--org", trust, "--period", "month",
+                     "--format", "json")  # fmt: skip
+    assert figures.returncode == 0, figures.stderr
+    by_month = {r["period"]: r["caveats"] for r in json.loads(figures.stdout)}
+    assert by_month == {
+        "Jun 2019": ["smoking status at delivery recorded for 60% of maternities: treat with caution"],
+        "Aug 2019": [],
+    }
+    shown = matneo(loaded, "measures", "-m", "smoke_free_at_delivery", "--org", trust, "--period", "month")
+    assert "Caveat: smoke_free_at_delivery " + trust + " Jun 2019: smoking status" in " ".join(shown.stdout.split())
+    as_csv = matneo(loaded, "measures", "-m", "smoke_free_at_delivery", "--org", trust, "--format", "csv").stdout
+    assert as_csv.splitlines()[0].endswith('"caveats"') and SMOKING in as_csv  # the year 2019: 10 of 14
 
 
 def test_reference_doc_is_current() -> None:

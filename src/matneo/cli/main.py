@@ -384,6 +384,33 @@ def level_of_orgs(codes: list[str] | None, level: str | None) -> tuple[str, list
     return wanted, codes
 
 
+def _with_caveats(settings: Settings, result: pl.DataFrame, level: str, period: str, publish: bool) -> pl.DataFrame:
+    """Each row with its data-quality caveats (docs/data-quality.md): a ``caveats`` list; for
+    publication, none resting on fewer records than the suppression threshold."""
+    import polars as pl
+
+    from matneo.measures.compute import org_lookup
+    from matneo.measures.disclosure import SUPPRESSION_THRESHOLD
+    from matneo.quality import quality_cube
+    from matneo.quality.caveat import table_caveats
+    from matneo.quality.rules import rules_from
+
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    if result.is_empty():
+        return result.with_columns(empty.alias("caveats"))
+    cube, rules = quality_cube(settings), rules_from(settings)
+    lookup = org_lookup(context.hierarchy(settings), level)
+    least = SUPPRESSION_THRESHOLD if publish else 0
+    found = pl.concat(
+        [
+            table_caveats(cube, m, lookup, period, rules, least).with_columns(measure=pl.lit(m))
+            for m in result["measure"].unique().to_list()
+        ]
+    )
+    joined = result.join(found, on=["measure", "org_code", "period_start"], how="left")
+    return joined.with_columns(pl.col("caveats").fill_null(empty))
+
+
 def _as_published(settings: Settings, result: pl.DataFrame, period: str, by: str | None) -> pl.DataFrame:
     """``result``'s rows as the web shows them to anyone outside their organisations.
 
@@ -478,10 +505,11 @@ def measures(
     except ValueError as error:
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None
+    result = _with_caveats(settings, result, level, period, publish)
     if output is TableFormat.csv:
         from matneo.csvsafe import frame_csv
 
-        sys.stdout.write(frame_csv(result))
+        sys.stdout.write(frame_csv(result.with_columns(pl.col("caveats").list.join("; "))))
         return
     if output is TableFormat.json:
         sys.stdout.write(json.dumps(result.with_columns(pl_dates_as_text(result)).to_dicts(), indent=1) + "\n")
@@ -508,6 +536,11 @@ def measures(
         ratio = [] if not by else ["n/a" if row["ratio"] is None else f"{row['ratio']:.2f}"]
         table.add_row(*cells, value, *ratio, *intervals)
     show_table(table)
+    for row in (
+        result.filter(pl.col("caveats").list.len() > 0).unique(["measure", "org_code", "period"]).iter_rows(named=True)
+    ):
+        for text in row["caveats"]:
+            console.print(f"Caveat: {row['measure']} {row['org_code']} {row['period']}: {text}", soft_wrap=True)
 
 
 @app.command()
