@@ -89,3 +89,25 @@ def test_the_pdf_printer_and_concern_rules_are_settings_read_once_at_the_edge(
     assert [r.id for r in load_rules(settings.concern_rules)] == ["ours"]
     with pytest.raises(PdfUnavailable, match="could not print"):
         render_pdf("<p>pack</p>", settings.chromium)  # the configured browser, not whatever is on PATH
+
+
+def test_data_quality_settings_are_read_once_at_the_edge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The completeness threshold, birth-weight fence and lateness are settings (needs local
+    confirmation); a value that cannot be used stops MatNeo naming the variable."""
+    from matneo.config import get_settings
+    from matneo.quality.rules import DEFAULT_LATE_AFTER_DAYS, rules_from
+
+    monkeypatch.setenv("MATNEO_HOME", str(tmp_path / "home"))
+    assert rules_from(get_settings()).threshold("smoking_at_delivery") == 90.0
+    monkeypatch.setenv("MATNEO_COMPLETENESS_THRESHOLD", "80,smoking_at_delivery=95")
+    monkeypatch.setenv("MATNEO_BIRTH_WEIGHT_FENCE", "2.5")
+    rules = rules_from(get_settings())
+    assert (rules.threshold("smoking_at_delivery"), rules.threshold("ethnic_category")) == (95.0, 80.0)
+    assert (rules.birth_weight_fence, rules.late_after_days) == (2.5, DEFAULT_LATE_AFTER_DAYS)
+    monkeypatch.setenv("MATNEO_LATE_AFTER_DAYS", "soon")
+    with pytest.raises(ValueError, match="MATNEO_LATE_AFTER_DAYS"):
+        get_settings()
+    monkeypatch.delenv("MATNEO_LATE_AFTER_DAYS")
+    monkeypatch.setenv("MATNEO_COMPLETENESS_THRESHOLD", "sex=50")
+    with pytest.raises(ValueError, match="MATNEO_COMPLETENESS_THRESHOLD"):
+        get_settings()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOME = Path("~/.matneo")
 QUIET_MONTHS_VARIABLE = "MATNEO_SIGNAL_QUIET_MONTHS"
@@ -34,6 +35,19 @@ class Settings:
     #: The instance's own survey file layouts for family and staff voice (``MATNEO_VOICE_LAYOUTS``, a
     #: JSON file); None: the packaged ones (:func:`matneo.assurance.voice.layouts`).
     voice_layouts: Path | None = None
+    #: Completeness (percent of a figure's population with an input recorded) below which a
+    #: figure carries a data-quality caveat (``MATNEO_COMPLETENESS_THRESHOLD``, e.g. ``90`` or
+    #: ``90,smoking_at_delivery=95``); None: MatNeo's default,
+    #: :data:`matneo.quality.rules.DEFAULT_COMPLETENESS_THRESHOLD`. NEEDS LOCAL CONFIRMATION.
+    completeness_threshold: float | None = None
+    #: Per-field thresholds overriding ``completeness_threshold``: ((field, percent), ...).
+    completeness_thresholds: tuple[tuple[str, float], ...] = ()
+    #: Tukey fence multiplier for birth weight within a week of gestation
+    #: (``MATNEO_BIRTH_WEIGHT_FENCE``); None: :data:`matneo.quality.rules.DEFAULT_BIRTH_WEIGHT_FENCE`.
+    birth_weight_fence: float | None = None
+    #: Days after a month's end after which its first load is late (``MATNEO_LATE_AFTER_DAYS``);
+    #: None: :data:`matneo.quality.rules.DEFAULT_LATE_AFTER_DAYS`.
+    late_after_days: int | None = None
 
     @property
     def records_dir(self) -> Path:
@@ -58,7 +72,9 @@ class Settings:
 
 def get_settings(home: Path | str | None = None) -> Settings:
     """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL``,
-    ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM``, ``MATNEO_CONCERN_RULES`` and ``MATNEO_VOICE_LAYOUTS``.
+    ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM``, ``MATNEO_CONCERN_RULES``, ``MATNEO_VOICE_LAYOUTS``
+    and the data-quality settings (``MATNEO_COMPLETENESS_THRESHOLD``, ``MATNEO_BIRTH_WEIGHT_FENCE``,
+    ``MATNEO_LATE_AFTER_DAYS``).
     Only the edges call this (the command line, benchmarks);
     everything else is handed the result.
 
@@ -71,6 +87,7 @@ def get_settings(home: Path | str | None = None) -> Settings:
         raise ValueError(f"{QUIET_MONTHS_VARIABLE} must be a whole number of months, 1 or more, not {raw!r}")
     rules = os.environ.get("MATNEO_CONCERN_RULES", "").strip()
     voice = os.environ.get("MATNEO_VOICE_LAYOUTS", "").strip()
+    quality = _quality_settings()
     return Settings(
         home=resolved,
         database_url=url,
@@ -78,7 +95,36 @@ def get_settings(home: Path | str | None = None) -> Settings:
         chromium=os.environ.get("MATNEO_CHROMIUM", "").strip() or None,
         concern_rules=Path(rules).expanduser() if rules else None,
         voice_layouts=Path(voice).expanduser() if voice else None,
+        **quality,
     )
+
+
+def _quality_settings() -> dict[str, Any]:
+    """The data-quality settings from ``MATNEO_COMPLETENESS_THRESHOLD``, ``MATNEO_BIRTH_WEIGHT_FENCE``
+    and ``MATNEO_LATE_AFTER_DAYS``; ValueError naming the variable when one is not usable."""
+    found: dict[str, Any] = {}
+    threshold = os.environ.get("MATNEO_COMPLETENESS_THRESHOLD", "").strip()
+    if threshold:
+        from matneo.quality.rules import parse_thresholds  # the measure registry: only when asked
+
+        try:
+            found["completeness_threshold"], found["completeness_thresholds"] = parse_thresholds(threshold)
+        except ValueError as error:
+            raise ValueError(f"MATNEO_COMPLETENESS_THRESHOLD: {error}") from None
+    fence = os.environ.get("MATNEO_BIRTH_WEIGHT_FENCE", "").strip()
+    if fence:
+        try:
+            found["birth_weight_fence"] = float(fence)
+        except ValueError:
+            raise ValueError(f"MATNEO_BIRTH_WEIGHT_FENCE must be a number, not {fence!r}") from None
+        if found["birth_weight_fence"] <= 0:
+            raise ValueError(f"MATNEO_BIRTH_WEIGHT_FENCE must be more than 0, not {fence!r}")
+    late = os.environ.get("MATNEO_LATE_AFTER_DAYS", "").strip()
+    if late:
+        if not late.isdigit():
+            raise ValueError(f"MATNEO_LATE_AFTER_DAYS must be a whole number of days, not {late!r}")
+        found["late_after_days"] = int(late)
+    return found
 
 
 @dataclass(frozen=True)

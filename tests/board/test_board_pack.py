@@ -26,6 +26,8 @@ from matneo.db.models import AuditEvent
 from matneo.db.session import dispose_all_engines, transaction, upgrade
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import ResultCache
+from matneo.quality import quality_cube
+from matneo.quality.rules import QualityRules
 from matneo.records.load import load_files
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 from matneo.synth import write_dataset
@@ -307,3 +309,46 @@ def test_the_pack_carries_family_and_staff_voice_known_at_its_month_end(
     html = render_html(pack)
     assert "Family and staff survey figures" in html and "87.0% (worst recently)" in html
     assert "Safety climate" not in html  # culture surveys never reach a pack
+
+
+def test_a_figure_on_poor_data_says_so_in_the_pack(loaded: tuple[Settings, OrgHierarchy, ResultCache]) -> None:
+    """A threshold above what the synthetic data records (about 1% of smoking statuses are
+    missing): the smoke-free figure carries the caveat, in the pack, its summary and its HTML."""
+    settings, hierarchy, results = loaded
+    cube = quality_cube(settings)
+    strict = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 6, 1), scope=None, signals=[],
+        generated_at=NOW, quality=cube, rules=QualityRules(default_threshold=99.9),
+    )  # fmt: skip
+    smoke = next(f for f in strict.measures if f.measure_id == "smoke_free_at_delivery")
+    assert any(c.startswith("smoking status at delivery recorded for") for c in smoke.caveats)
+    assert any(line.startswith("Treat with caution") and "Smoke-free at delivery" in line for line in strict.summary)
+    assert "Data quality: smoking status at delivery recorded for" in render_html(strict)
+    usual = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 6, 1), scope=None, signals=[],
+        generated_at=NOW, quality=cube, rules=QualityRules(),
+    )  # fmt: skip
+    assert not any(f.caveats for f in usual.measures if f.measure_id == "smoke_free_at_delivery")
+
+
+def test_a_signal_on_poor_data_says_so_in_the_pack(loaded: tuple[Settings, OrgHierarchy, ResultCache]) -> None:
+    import dataclasses
+
+    from matneo.board.service import pack_signals
+    from matneo.db.models import Signal
+
+    settings, hierarchy, _ = loaded
+    with transaction(settings.database_url) as session:
+        session.add(
+            Signal(trust_code=PLANTED, measure="smoke_free_at_delivery", method="funnel", status="open",
+                   first_signal_date=dt.date(2022, 3, 31), last_signal_date=dt.date(2022, 5, 31),
+                   summary="planted for the caveat", statistic=3.0)
+        )  # fmt: skip
+    strict = dataclasses.replace(settings, completeness_threshold=99.9)
+    lines = pack_signals(strict, hierarchy, PLANTED, dt.date(2022, 6, 30), comments=True, quality=quality_cube(strict))
+    planted = next(line for line in lines if line.summary == "planted for the caveat")
+    assert planted.caveats and planted.caveats[0].startswith("smoking status at delivery recorded for")
+    usual = pack_signals(
+        settings, hierarchy, PLANTED, dt.date(2022, 6, 30), comments=True, quality=quality_cube(settings)
+    )
+    assert next(line for line in usual if line.summary == "planted for the caveat").caveats == []

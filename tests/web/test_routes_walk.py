@@ -48,6 +48,8 @@ OPEN_TO_STRANGERS: dict[tuple[str, str], str] = {
     ("GET", "/organisations/{code}"): "aggregates are for everyone, suppressed outside scope (ADR 0005)",
     ("GET", "/api/v1/organisations/{code}"): "aggregates are for everyone, suppressed outside scope (ADR 0005)",
     ("GET", "/api/v1/fhir/Measure/{measure_id}"): "a measure's definition: no figures, the same for everyone",
+    ("GET", "/organisations/{code}/data-quality"): "aggregate percentages for everyone; detail only in scope",
+    ("GET", "/api/v1/organisations/{code}/data-quality"): "aggregate percentages for everyone; detail only in scope",
 }
 #: Of those, the ones that carry no figures at all (so nothing to be suppressed).
 DEFINITIONS = {("GET", "/api/v1/fhir/Measure/{measure_id}")}

@@ -157,6 +157,9 @@ def worked_case(web: WebInstance) -> dict[str, int]:
         ("national", "/harm"),
         ("admin", "/admin/users"),
         ("trust_admin", "/admin/users"),
+        ("trust", "/organisations/R0A/data-quality"),
+        ("other_trust", "/organisations/R0A/data-quality"),
+        ("lmns", "/organisations/QOP/data-quality"),
     ],
 )
 def test_pages_speak_plainly(web: WebInstance, worked_case: dict[str, int], who: str, path: str) -> None:

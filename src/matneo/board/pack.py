@@ -48,6 +48,8 @@ from matneo.db.session import transaction
 from matneo.harm.rules import ROUTE_TITLES
 from matneo.measures.definitions import MEASURES, Measure
 from matneo.measures.results import ResultCache
+from matneo.quality.caveat import figure_caveats
+from matneo.quality.rules import QualityRules
 from matneo.reference.organisations import OrgHierarchy
 from matneo.stats import spc
 
@@ -110,6 +112,8 @@ class MeasureFigure:
     spc_note: str | None
     reading: str
     source: str
+    #: Data-quality caveats of the 12-month figure (:func:`matneo.quality.caveat.figure_caveats`).
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def concern(self) -> bool:
@@ -139,6 +143,8 @@ class SignalLine:
     since: dt.date
     summary: str
     acknowledged: str | None
+    #: Data-quality caveats: the measure's inputs at the trust over the 12 months to its latest signal.
+    caveats: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -281,7 +287,12 @@ def _concern_since(points: list[SpcPoint]) -> dt.date | None:
 
 
 def _measure_figure(
-    results: ResultCache, scope: Collection[str] | None, code: str, month: dt.date, measure: Measure
+    results: ResultCache,
+    scope: Collection[str] | None,
+    code: str,
+    month: dt.date,
+    measure: Measure,
+    caveats: list[str] | None = None,
 ) -> MeasureFigure:
     end = _month_end(month)
     # only the periods the pack shows are suppressed for this reader (the window ending this month)
@@ -349,6 +360,7 @@ def _measure_figure(
         spc_note=note,
         reading="",
         source="MatNeo birth records; definitions in the MatNeo measures reference",
+        caveats=list(caveats or []) if row else [],
     )
     return MeasureFigure(**{**figure.__dict__, "reading": reading(figure, measure)})
 
@@ -420,6 +432,9 @@ def _summary(
     reviews: ReviewsSummary | None = None,
 ) -> list[str]:
     lines = [f.reading for f in pack_measures if f.concern]
+    poor = [f.title for f in pack_measures if f.caveats]
+    if poor:
+        lines.append(f"Treat with caution, the data behind them is incomplete: {', '.join(poor)} (see each measure).")
     if not lines:
         lines.append("No measure shows special cause concern or is significantly worse than England this month.")
     if signals:
@@ -474,20 +489,30 @@ def build_pack(
     generated_at: dt.datetime,
     reviews: ReviewsSummary | None = None,
     voice_layouts: Path | None = None,
+    quality: pl.DataFrame | None = None,
+    rules: QualityRules | None = None,
 ) -> BoardPack:
     """The board pack of organisation ``code`` for ``month`` as a reader with ``scope`` sees it.
 
     ``signals``: the active signals for the organisation's trusts (read by the caller from the
     register); ``reviews``: the reviews summary (:func:`matneo.reviews.board.pack_reviews`, which needs
-    the birth records for the deaths waiting). Raises KeyError for an unknown organisation and
-    ValueError for England (the national picture is the overview) or a month with no data.
+    the birth records for the deaths waiting); ``quality``: the quality cube (:mod:`matneo.quality.cube`);
+    with it, each figure carries the data-quality caveats of its 12 months (``rules``: the instance's
+    thresholds). Raises KeyError for an unknown organisation and ValueError for England (the national
+    picture is the overview) or a month with no data.
     """
     org = hierarchy.get(code)
     if org.level == "england":
         raise ValueError("Board packs are for a trust, LMNS or region; England's figures are on the overview.")
     month = month.replace(day=1)
     trusts = [t.code for t in hierarchy.trusts_under(code)]
-    measures = [_measure_figure(results, scope, code, month, m) for m in MEASURES if m.group in PACK_GROUPS]
+    shown = [m for m in MEASURES if m.group in PACK_GROUPS]
+    caveats = (
+        figure_caveats(quality, [m.id for m in shown], trusts, add_months(month, -11), month, rules or QualityRules())
+        if quality is not None
+        else {}
+    )
+    measures = [_measure_figure(results, scope, code, month, m, caveats.get(m.id)) for m in shown]
     if all(f.value is None and not f.suppressed and not f.spc for f in measures):
         raise ValueError(f"There are no figures for {org.name} up to {month_text(month)}.")
     harm = _harm(url, trusts, month)

@@ -6,12 +6,17 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass
 
+import polars as pl
+
 from matneo.board.archive import ArchivedPack, archive
 from matneo.board.pack import BoardPack, SignalLine, build_pack
 from matneo.board.render import render_html, render_pdf
 from matneo.config import Settings
 from matneo.dates import day_text
 from matneo.measures.results import ResultCache
+from matneo.quality import cached_cube
+from matneo.quality.caveat import signal_caveats
+from matneo.quality.rules import rules_from
 from matneo.reference.organisations import OrgHierarchy
 from matneo.reviews.board import pack_reviews
 from matneo.signals import register
@@ -29,14 +34,21 @@ class Produced:
 
 
 def pack_signals(
-    settings: Settings, hierarchy: OrgHierarchy, code: str, month_end: dt.date, *, comments: bool
+    settings: Settings,
+    hierarchy: OrgHierarchy,
+    code: str,
+    month_end: dt.date,
+    *,
+    comments: bool,
+    quality: pl.DataFrame | None = None,
 ) -> list[SignalLine]:
     """Signals open at the organisation's trusts that had begun by the end of the pack's month.
 
     The acknowledgement comment is the trust's own free text: ``comments`` only for the trust's
     own staff (or the command line); anyone else's pack says when a signal was acknowledged, not
-    what was written.
+    what was written. ``quality``: the quality cube, for each signal's data-quality caveats.
     """
+    rules = rules_from(settings)
     trusts = [t.code for t in hierarchy.trusts_under(code)]
     own = comments and hierarchy.get(code).level == "trust"
     lines = []
@@ -59,6 +71,15 @@ def pack_signals(
                 since=since,
                 summary=s["summary"],
                 acknowledged=done,
+                caveats=[]
+                if quality is None
+                else signal_caveats(
+                    quality,
+                    s["trust_code"],
+                    s["measure"],
+                    min(dt.date.fromisoformat(s["last_signal"]), month_end),
+                    rules,
+                ),
             )
         )
     return lines
@@ -87,6 +108,7 @@ def produce(
     """
     month = month.replace(day=1)
     following = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    quality = cached_cube(settings, results)
     pack = build_pack(
         results,
         hierarchy,
@@ -94,12 +116,16 @@ def produce(
         code,
         month,
         scope=scope,
-        signals=pack_signals(settings, hierarchy, code, following - dt.timedelta(days=1), comments=comments),
+        signals=pack_signals(
+            settings, hierarchy, code, following - dt.timedelta(days=1), comments=comments, quality=quality
+        ),
         generated_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
         reviews=pack_reviews(
             settings, [t.code for t in hierarchy.trusts_under(code)], following - dt.timedelta(days=1)
         ),
         voice_layouts=settings.voice_layouts,
+        quality=quality,
+        rules=rules_from(settings),
     )
     html = render_html(pack)
     printed = render_pdf(html, settings.chromium) if pdf else None

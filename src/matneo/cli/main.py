@@ -419,6 +419,33 @@ def level_of_orgs(codes: list[str] | None, level: str | None) -> tuple[str, list
     return wanted, codes
 
 
+def _with_caveats(settings: Settings, result: pl.DataFrame, level: str, period: str, publish: bool) -> pl.DataFrame:
+    """Each row with its data-quality caveats (docs/data-quality.md): a ``caveats`` list; for
+    publication, none resting on fewer records than the suppression threshold."""
+    import polars as pl
+
+    from matneo.measures.compute import org_lookup
+    from matneo.measures.disclosure import SUPPRESSION_THRESHOLD
+    from matneo.quality import quality_cube
+    from matneo.quality.caveat import table_caveats
+    from matneo.quality.rules import rules_from
+
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    if result.is_empty():
+        return result.with_columns(empty.alias("caveats"))
+    cube, rules = quality_cube(settings), rules_from(settings)
+    lookup = org_lookup(context.hierarchy(settings), level)
+    least = SUPPRESSION_THRESHOLD if publish else 0
+    found = pl.concat(
+        [
+            table_caveats(cube, m, lookup, period, rules, least).with_columns(measure=pl.lit(m))
+            for m in result["measure"].unique().to_list()
+        ]
+    )
+    joined = result.join(found, on=["measure", "org_code", "period_start"], how="left")
+    return joined.with_columns(pl.col("caveats").fill_null(empty))
+
+
 def _as_published(settings: Settings, result: pl.DataFrame, period: str, by: str | None) -> pl.DataFrame:
     """``result``'s rows as the web shows them to anyone outside their organisations.
 
@@ -513,10 +540,11 @@ def measures(
     except ValueError as error:
         errors.print(f"[red]Error:[/red] {error}")
         raise typer.Exit(2) from None
+    result = _with_caveats(settings, result, level, period, publish)
     if output is TableFormat.csv:
         from matneo.csvsafe import frame_csv
 
-        sys.stdout.write(frame_csv(result))
+        sys.stdout.write(frame_csv(result.with_columns(pl.col("caveats").list.join("; "))))
         return
     if output is TableFormat.json:
         sys.stdout.write(json.dumps(result.with_columns(pl_dates_as_text(result)).to_dicts(), indent=1) + "\n")
@@ -543,6 +571,11 @@ def measures(
         ratio = [] if not by else ["n/a" if row["ratio"] is None else f"{row['ratio']:.2f}"]
         table.add_row(*cells, value, *ratio, *intervals)
     show_table(table)
+    for row in (
+        result.filter(pl.col("caveats").list.len() > 0).unique(["measure", "org_code", "period"]).iter_rows(named=True)
+    ):
+        for text in row["caveats"]:
+            console.print(f"Caveat: {row['measure']} {row['org_code']} {row['period']}: {text}", soft_wrap=True)
 
 
 @app.command()
@@ -663,9 +696,83 @@ def signals(
             "Yes" if entry["signalling"] else "Stopped" if entry["status"] != "closed" else "No",
             day_text(dt.date.fromisoformat(entry["since"])),
             day_text(dt.date.fromisoformat(entry["last_signal"])),
-            entry["summary"],
+            " ".join([entry["summary"], *(f"Data quality: {c}." for c in entry.get("caveats", []))]),
         )
     console.print(table)
+
+
+@app.command()
+def quality(
+    org: Annotated[str | None, typer.Option(help="Trust, LMNS or region code (default: England).")] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site of the trust (its ODS code).")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Data quality: completeness and validity of every field a measure uses, rejections, late and
+    missing months, records sent again; and which figures carry a caveat (docs/data-quality.md)."""
+    from matneo.quality import report_for
+
+    settings = _prepared()
+    hierarchy = context.hierarchy(settings)
+    code = (org or "ENG").strip().upper()
+    if code not in hierarchy.organisations:
+        errors.print(f"[red]Error:[/red] no organisation with code {code}")
+        raise typer.Exit(2)
+    if site is not None and hierarchy.get(code).level != "trust":
+        errors.print("[red]Error:[/red] --site needs --org to be a trust")
+        raise typer.Exit(2)
+    report = report_for(settings, hierarchy, code, detail=True, site=site.strip().upper() if site else None)
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=1, default=str) + "\n")
+        return
+    console.print(f"Data quality: {report.name} ({report.code}), {report.period or 'no records loaded'}")
+    if report.births is not None:
+        console.print(f"Birth records: {report.births:,}")
+    table = Table(title="Completeness of the fields the measures use")
+    for column in ("field", "recorded", "of", "percent", "threshold", "used by"):
+        table.add_column(column, overflow="fold")
+    for row in report.fields:
+        table.add_row(
+            row.label,
+            f"{row.known:,}" if row.known is not None else "",
+            f"{row.population:,}" if row.population is not None else "",
+            ("[red]" + (row.percent_text or "") + "[/red]") if row.below_threshold else (row.percent_text or "–"),
+            f"{row.threshold:g}%",
+            "; ".join(row.measures),
+        )
+    console.print(table)
+    for text in report.caveats:
+        console.print(f"Caveat: {text}")
+    weight = report.birth_weight
+    if weight["judged"]:
+        console.print(
+            f"Birth weight implausible for gestation: {weight['implausible']:,} of {weight['judged']:,} "
+            f"({weight['implausible_percent']}%)"
+        )
+    rejected = report.rejections
+    if rejected["rows_read"]:
+        console.print(
+            f"Rejected rows: {rejected['rows_rejected']:,} of {rejected['rows_read']:,} read "
+            f"({rejected['rejected_percent']}%) in {rejected['loads']} loads"
+        )
+    gaps = Table(title="Coverage")
+    for column in ("trust", "from", "missing months", "late months", "records sent again"):
+        gaps.add_column(column, overflow="fold")
+    for c in report.coverage:
+        gaps.add_row(
+            c.trust_code,
+            c.first_month or "no records",
+            ", ".join(c.missing_months) or str(c.missing),
+            ", ".join(c.late_months) or str(c.late),
+            str(c.resent_records),
+        )
+    console.print(gaps)
+    if report.units:
+        units = Table(title=report.units_title)
+        for column in ("code", "name", "births", "below threshold"):
+            units.add_column(column, overflow="fold")
+        for u in report.units:
+            units.add_row(u.code or "–", u.name, f"{u.births:,}", "; ".join(u.below) or "none")
+        console.print(units)
 
 
 @app.command("signal-ack")

@@ -118,6 +118,10 @@ def _assign_periods(frame: pl.DataFrame, period: str) -> pl.DataFrame:
     raise ValueError(f"period must be one of {', '.join(PERIODS)}, not {period!r}")
 
 
+#: The period assignment, for whatever else is summed by the same periods (data-quality caveats).
+assign_periods = _assign_periods
+
+
 def _with_labels(frame: pl.DataFrame, period: str) -> pl.DataFrame:
     """Add the ``period`` column: :func:`matneo.measures.periods.period_label` of each window.
 

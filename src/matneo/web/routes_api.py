@@ -7,6 +7,7 @@ before any parameter is validated: an anonymous ``?period=bogus`` is 401, not 42
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -14,11 +15,16 @@ import polars as pl
 from fastapi import Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from matneo.measures.compute import LEVELS
+from matneo.auth.access import Access
+from matneo.measures.compute import LEVELS, org_lookup
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.measures.disclosure import SUPPRESSION_THRESHOLD
 from matneo.measures.results import BREAKDOWN_PERIODS
+from matneo.quality import cached_cube
+from matneo.quality.caveat import table_caveats
+from matneo.quality.rules import rules_from
 from matneo.records.status import scoped_status, store_status
-from matneo.web.pages import data, funnel, organisation, overview, signals
+from matneo.web.pages import data, data_quality, funnel, organisation, overview, signals
 from matneo.web.routing import SignedIn, signed_in_router
 from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json
 
@@ -76,6 +82,20 @@ def organisation_api(
     return cached_page_json(_services(request), page)
 
 
+@router.get(
+    "/organisations/{code}/data-quality",
+    tags=["data"],
+    summary="An organisation's data quality: completeness, validity, rejections, late and missing months",
+)
+def data_quality_api(
+    request: Request,
+    access: SignedIn,
+    code: OrgCode,
+    site: Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z0-9]*$")] = None,
+) -> Response:
+    return api_json(data_quality.build(_services(request), access, code, site or None).to_dict())
+
+
 @router.get("/funnel", tags=["pages"], summary="Funnel plot of one measure among organisations at one level")
 def funnel_api(
     request: Request,
@@ -110,6 +130,8 @@ def measures_api(
     rows = services.results.view(scope, measure, period, by, orgs=[org] if org else None)
     rows = rows.filter(pl.col("level") == level)
     rows = rows.sort("org_code", "period_start")
+    rows = rows.join(_caveats(services, access, measure, level, period), on=["org_code", "period_start"], how="left")
+    rows = rows.with_columns(pl.col("caveats").fill_null(pl.lit([], dtype=pl.List(pl.String))))
     return api_json(
         {
             "measure": measure,
@@ -143,6 +165,26 @@ def acknowledge_api(
 @router.get("/loads", tags=["data"], summary="Loads of your organisation's records, with rejection counts")
 def loads_api(request: Request, access: SignedIn) -> dict[str, Any]:
     return data.build(_services(request), access).to_dict()
+
+
+def _caveats(services: Services, access: Access, measure: str, level: str, period: str) -> pl.DataFrame:
+    """Each row's data-quality caveats (docs/data-quality.md), once per store version and reader scope."""
+    least = functools.partial(_least, access)
+    return services.results.memo(
+        ("measure-caveats", access.scope_key, measure, level, period),
+        lambda: table_caveats(
+            cached_cube(services.settings, services.results),
+            measure,
+            org_lookup(services.hierarchy, level),
+            period,
+            rules_from(services.settings),
+            least,
+        ),
+    )
+
+
+def _least(access: Access, org_code: str) -> int:
+    return 0 if access.in_scope(org_code) else SUPPRESSION_THRESHOLD
 
 
 def _clean(row: dict[str, Any]) -> dict[str, Any]:

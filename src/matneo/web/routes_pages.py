@@ -27,6 +27,7 @@ from matneo.web.pages import (
     assurance,
     board,
     data,
+    data_quality,
     evidence,
     funnel,
     methods,
@@ -165,6 +166,12 @@ def board_pack_file(request: Request, access: SignedIn, code: str, pack_id: int,
         return Response(data, media_type="text/html; charset=utf-8")
     headers = {"Content-Disposition": f'attachment; filename="board-pack-{code}-{pack_id}.pdf"'}
     return Response(data, media_type="application/pdf", headers=headers)
+
+
+@router.get("/organisations/{code}/data-quality")
+def data_quality_page(request: Request, access: SignedIn, code: str, site: str | None = None) -> Response:
+    page = data_quality.build(_services(request), access, code, site or None)
+    return render(request, "data_quality.html", page=page)
 
 
 @router.get("/organisations/{code}/assurance")

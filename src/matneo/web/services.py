@@ -60,13 +60,17 @@ class Services:
         from matneo.web.pages.funnel import adjusted_table  # pages import this module
 
         adjusted_table(self)  # the slowest single first view otherwise (a scan of the records)
+        from matneo.quality import cached_cube
+
+        cached_cube(self.settings, self.results)  # every summary's data-quality caveat reads it
         for by in ("ethnic_group", "imd_quintile"):
             self.results.table("rolling_3y", by)
             self.results.relations(by)
             self.results.table("year", by)
         seconds = time.perf_counter() - started
         return (
-            f"store version {version}: 8 tables, 3 sets of identities and the case-mix table ready in {seconds:.1f} s"
+            f"store version {version}: 8 tables, 3 sets of identities, the case-mix table and the quality cube "
+            f"ready in {seconds:.1f} s"
         )
 
     def organisation(self, code: str) -> Organisation:

@@ -19,9 +19,13 @@ import polars as pl
 from matneo.auth.access import Access
 from matneo.measures.compute import IMD_QUINTILE_LABELS
 from matneo.measures.definitions import MEASURES, Measure
+from matneo.measures.disclosure import SUPPRESSION_THRESHOLD
+from matneo.quality.caveat import breakdown_caveats, figure_caveats
+from matneo.quality.rules import rules_from
 from matneo.reference.codes import ETHNIC_GROUPS
 from matneo.stats import spc
 from matneo.web import charts
+from matneo.web.pages import data_quality
 from matneo.web.pages.funnel import FUNNEL_LEVELS, funnel_data
 from matneo.web.pages.signals import SignalRow, signal_rows
 from matneo.web.services import (
@@ -83,6 +87,9 @@ class MeasureSummary:
     position_label: str | None = None
     #: ``better_998`` … ``worse_998`` (:func:`matneo.web.charts.funnel_judgement`).
     judgement: str | None = None
+    #: Data-quality caveats of this figure (:func:`matneo.quality.caveat.figure_caveats`): an
+    #: input recorded for less than its threshold over the figure's trusts and months.
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def tag(self) -> str:
@@ -108,6 +115,8 @@ class Figures:
     icon_rule: str | None = None
     #: When that month is common cause: the latest earlier special-cause month, in words.
     earlier_special_cause: str | None = None
+    #: The chosen measure's data-quality caveats over its latest 12 months (as its summary's).
+    caveats: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -143,6 +152,7 @@ class OrganisationPage:
                 "icon_rule": self.figures.icon_rule,
                 "earlier_special_cause": self.figures.earlier_special_cause,
             },
+            "caveats": self.figures.caveats,
             "inequalities": [c.to_dict() for c in self.figures.inequalities],
         }
 
@@ -206,12 +216,29 @@ def build(services: Services, access: Access, code: str, measure_id: str = "stil
 def _figures(
     services: Services, access: Access, code: str, level: str, measure: Measure, scope: frozenset[str] | None
 ) -> Figures:
+    summaries = [_summary(services, access, code, level, m, scope) for m in MEASURES]
     return Figures(
-        summaries=[_summary(services, access, code, level, m, scope) for m in MEASURES],
+        summaries=summaries,
         trend=_trend(services, code, measure, scope),
         inequalities=[_inequality(services, code, measure, by, scope) for by in ("ethnic_group", "imd_quintile")],
+        caveats=next(s.caveats for s in summaries if s.measure == measure.id),
         **_spc(services, code, measure, scope),
     )
+
+
+def _caveats(
+    services: Services, access: Access, code: str, measures: list[str], start: Any, end: Any
+) -> dict[str, list[str]]:
+    """The data-quality caveats of figures for ``code`` over ``start``–``end`` (one function everywhere);
+    outside the reader's scope, none resting on fewer records than the suppression threshold."""
+    trusts = [t.code for t in services.hierarchy.trusts_under(code)]
+    rules = rules_from(services.settings)
+    return figure_caveats(data_quality.cube(services), measures, trusts, start, end, rules, _least(access, code))
+
+
+def _least(access: Access, code: str) -> int:
+    """Smallest population a caveat may rest on for this reader (docs/data-quality.md, "Who sees what")."""
+    return 0 if access.in_scope(code) else SUPPRESSION_THRESHOLD
 
 
 def _summary(
@@ -238,6 +265,9 @@ def _summary(
         position=point.position if point else None,
         position_label=point.position_label if point else None,
         judgement=point.judgement if point else None,
+        caveats=_caveats(services, access, code, [measure.id], r["period_start"], r["period_end"])[measure.id]
+        if r
+        else [],
     )
 
 
@@ -394,6 +424,15 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
         (pl.col("org_code") == code) & (pl.col("period_start") == latest)
     )
     period = str(complete["period"][0])
+    breakdown = breakdown_caveats(
+        data_quality.cube(services),
+        by,
+        [t.code for t in services.hierarchy.trusts_under(code)],
+        complete["period_start"][0],
+        complete["period_end"][0],
+        rules_from(services.settings),
+        0 if scope is None or code in scope else SUPPRESSION_THRESHOLD,
+    )
     return Chart(
         id=f"inequalities-{by}",
         title=f"{title} ({period})",
@@ -406,7 +445,8 @@ def _inequality(services: Services, code: str, measure: Measure, by: str, scope:
             for d in data
         ],
         empty_message="No group can be shown.",
-        notes=[f"Not shown: {', '.join(names)} ({reason})." for reason, names in hidden.items()],
+        notes=[f"Not shown: {', '.join(names)} ({reason})." for reason, names in hidden.items()]
+        + [f"Data quality: {text}." for text in breakdown],
     )
 
 

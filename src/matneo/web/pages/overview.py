@@ -12,6 +12,9 @@ from matneo.auth.access import Access
 from matneo.measures.ambition import ambition_report, ambition_window
 from matneo.measures.compute import cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.quality import cached_cube
+from matneo.quality.caveat import figure_caveats
+from matneo.quality.rules import rules_from
 from matneo.web import charts
 from matneo.web.pages.signals import SignalRow, signal_rows
 from matneo.web.services import Chart, Services, draw, figure, fmt, json_float, trend_points, unit_label
@@ -40,6 +43,8 @@ class AmbitionCard:
     status: str | None
     problem: str | None
     chart: Chart
+    #: Data-quality caveats of the latest England figure (:func:`matneo.quality.caveat.figure_caveats`).
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -68,6 +73,7 @@ class AmbitionCard:
             "status": self.status,
             "problem": self.problem,
             "chart": self.chart.to_dict(),
+            "caveats": self.caveats,
         }
 
 
@@ -172,4 +178,14 @@ def _card(services: Services, scope: frozenset[str] | None, progress: Any) -> Am
         status=p.status if p else None,
         problem=progress.problem,
         chart=chart,
+        caveats=figure_caveats(
+            cached_cube(services.settings, services.results),
+            [measure.id],
+            None,
+            last["period_start"],
+            last["period_end"],
+            rules_from(services.settings),
+        )[measure.id]
+        if last
+        else [],
     )

@@ -8,12 +8,15 @@ trusts in their scope (a trust its own; an LMNS or region its trusts; national a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from matneo.auth.access import ACKNOWLEDGE_ROLES, Access
 from matneo.dates import day_text, moment_text
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.quality import cached_cube
+from matneo.quality.caveat import signal_caveats
+from matneo.quality.rules import rules_from
 from matneo.signals import register
 from matneo.signals.detect import METHOD_LABELS, SignalSettings, stream_title
 from matneo.web.services import NotFound, Services
@@ -48,6 +51,8 @@ class SignalRow:
     summary: str
     statistic: float | None
     history: list[dict[str, Any]]
+    #: Data-quality caveats: the measure's inputs at the trust over the 12 months to the latest signal.
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def page_measure(self) -> str | None:
@@ -108,6 +113,7 @@ class SignalRow:
             "summary": self.summary,
             "statistic": self.statistic,
             "history": self.history,
+            "caveats": self.caveats,
         }
 
 
@@ -147,6 +153,7 @@ def signal_rows(
         quiet_months=SignalSettings.of(services.settings).quiet_months,
     )
     rows = []
+    cube, rules = cached_cube(services.settings, services.results), rules_from(services.settings)
     for s in entries:
         rows.append(
             SignalRow(
@@ -165,6 +172,9 @@ def signal_rows(
                 summary=s["summary"],
                 statistic=s["statistic"],
                 history=s["history"],
+                caveats=signal_caveats(
+                    cube, s["trust_code"], s["measure"], dt.date.fromisoformat(s["last_signal"]), rules
+                ),
             )
         )
     return rows

@@ -1,0 +1,186 @@
+"""The one caveat: a figure whose inputs are poorly recorded says so, in the same words everywhere.
+
+"smoking status at delivery recorded for 62% of maternities: treat with caution" — on the
+organisation pages, in the JSON API, in board packs and on signals, always made by
+:func:`caveat` and, for a measure's figure, by :func:`figure_caveats` from the quality cube
+(:mod:`matneo.quality.cube`) summed over the figure's trusts and months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Collection, Iterable
+
+import polars as pl
+
+from matneo.dates import add_months
+from matneo.quality.cube import known_column, population_column
+from matneo.quality.rules import KNOWN_SQL, Input, QualityRules, breakdown_inputs, inputs_of
+
+#: Below this, a percentage reads "less than 1%" rather than "0%" (some were recorded).
+_SOME = 1.0
+
+
+def percent_text(percent: float) -> str:
+    """A completeness as shown: whole percent rounded *down*, so 89.6% under a 90% threshold never
+    reads "90%"; "less than 1%" when some but under one percent were recorded."""
+    if 0 < percent < _SOME:
+        return "less than 1%"
+    return f"{math.floor(percent)}%"
+
+
+def caveat(
+    label: str, known: int, population: int, threshold: float, noun: str = "births", verb: str = "recorded"
+) -> str | None:
+    """The caveat for one input, or None when it meets ``threshold`` (percent) or has no population.
+
+    >>> caveat("smoking status at delivery", 62, 100, 90.0, "maternities")
+    'smoking status at delivery recorded for 62% of maternities: treat with caution'
+    """
+    if population <= 0:
+        return None
+    percent = 100.0 * known / population
+    if percent >= threshold:
+        return None
+    return f"{label} {verb} for {percent_text(percent)} of {noun}: treat with caution"
+
+
+def verb_of(item: Input) -> str:
+    """'known' where a value can be present yet say nothing (ethnic category Z or 99), else 'recorded'."""
+    return "known" if item.field in KNOWN_SQL else "recorded"
+
+
+def input_caveat(item: Input, known: int, population: int, rules: QualityRules, min_population: int = 0) -> str | None:
+    """The caveat of one input; none for a population under ``min_population`` (the suppression
+    threshold for readers outside the organisation: docs/data-quality.md, "Who sees what")."""
+    if population < min_population:
+        return None
+    return caveat(item.label, known, population, rules.threshold(item.field), item.noun, verb_of(item))
+
+
+def totals(
+    cube: pl.DataFrame, trusts: Collection[str] | None, start: dt.date | None, end: dt.date | None
+) -> dict[str, int]:
+    """Every count column of the quality cube summed over ``trusts`` (all when None) and the
+    months from ``start`` to ``end`` (inclusive; open when None)."""
+    condition = pl.lit(True)
+    if trusts is not None:
+        condition &= pl.col("trust_code").is_in(list(trusts))
+    if start is not None:
+        condition &= pl.col("month_start") >= start
+    if end is not None:
+        condition &= pl.col("month_start") <= end
+    counts = [c for c in cube.columns if c not in ("trust_code", "site_code", "month_start")]
+    summed = cube.filter(condition).select([pl.col(c).sum() for c in counts])
+    return {c: int(summed[c][0] or 0) for c in counts} if summed.height else dict.fromkeys(counts, 0)
+
+
+def figure_caveats(
+    cube: pl.DataFrame,
+    measure_ids: Iterable[str],
+    trusts: Collection[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    rules: QualityRules,
+    min_population: int = 0,
+) -> dict[str, list[str]]:
+    """Per measure, the caveats of its figure over ``trusts`` and ``start``–``end`` (empty list: none)."""
+    summed = totals(cube, trusts, start, end)
+    found: dict[str, list[str]] = {}
+    for measure_id in measure_ids:
+        words = []
+        for item in inputs_of(measure_id):
+            text = input_caveat(
+                item,
+                summed.get(known_column(item), 0),
+                summed.get(population_column(item), 0),
+                rules,
+                min_population,
+            )
+            if text is not None:
+                words.append(text)
+        found[measure_id] = words
+    return found
+
+
+#: The breakdown each field stands behind (the count cube's derived dimensions).
+BREAKDOWN_FIELDS = {"ethnic_group": "ethnic_category", "imd_quintile": "imd_decile"}
+
+
+def breakdown_caveats(
+    cube: pl.DataFrame,
+    by: str,
+    trusts: Collection[str] | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    rules: QualityRules,
+    min_population: int = 0,
+) -> list[str]:
+    """The caveat of an inequality breakdown (by ethnic group or IMD quintile) when the field
+    behind it is known for fewer records than its threshold."""
+    summed = totals(cube, trusts, start, end)
+    found = []
+    for item in breakdown_inputs():
+        if item.field == BREAKDOWN_FIELDS[by]:
+            known, population = summed.get(known_column(item), 0), summed.get(population_column(item), 0)
+            text = input_caveat(item, known, population, rules, min_population)
+            if text is not None:
+                found.append(text)
+    return found
+
+
+#: A signal's data are judged over the 12 months up to its latest signal: the window the
+#: funnel and CUSUM evidence rests on for most methods.
+SIGNAL_MONTHS = 12
+
+
+def signal_caveats(
+    cube: pl.DataFrame, trust: str, measure_id: str, last_signal: dt.date, rules: QualityRules
+) -> list[str]:
+    """The caveats of a signal: its measure's inputs at its trust over the 12 months to its latest
+    signal ("a signal resting on poor data says so")."""
+    end = last_signal.replace(day=1)
+    return figure_caveats(cube, [measure_id], [trust], add_months(end, 1 - SIGNAL_MONTHS), end, rules)[measure_id]
+
+
+def table_caveats(
+    cube: pl.DataFrame,
+    measure_id: str,
+    lookup: pl.DataFrame,
+    period: str,
+    rules: QualityRules,
+    min_population: int | Callable[[str], int] = 0,
+) -> pl.DataFrame:
+    """Caveats for every (organisation, period) of a measure table at once: ``org_code``,
+    ``period_start``, ``caveats`` (a list of words, empty when none).
+
+    ``lookup``: trust → organisation at the table's level (:func:`matneo.measures.compute.org_lookup`).
+    The months are put into periods the way the measures' are
+    (:func:`matneo.measures.compute.assign_periods`), so a row's caveat covers exactly its months.
+    ``min_population``: a number, or per organisation code (the suppression threshold outside the
+    reader's scope).
+    """
+    from matneo.measures.compute import assign_periods  # the measures engine: only when asked
+
+    inputs = inputs_of(measure_id)
+    columns = [c for item in inputs for c in (population_column(item), known_column(item))]
+    if not inputs or cube.is_empty():
+        return pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
+    monthly = cube.group_by("trust_code", "month_start").agg([pl.col(c).sum() for c in columns])
+    with_org = monthly.join(lookup.select("trust_code", "org_code"), on="trust_code")
+    summed = (
+        assign_periods(with_org, period).group_by("org_code", "period_start").agg([pl.col(c).sum() for c in columns])
+    )
+    least = min_population if callable(min_population) else (lambda _code: min_population)
+    found = []
+    for row in summed.iter_rows(named=True):
+        words = []
+        for item in inputs:
+            text = input_caveat(
+                item, row[known_column(item)], row[population_column(item)], rules, least(row["org_code"])
+            )
+            if text is not None:
+                words.append(text)
+        found.append(words)
+    return summed.select("org_code", "period_start").with_columns(pl.Series("caveats", found, dtype=pl.List(pl.String)))
