@@ -78,6 +78,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "qi.values_imported": "Imported values of a custom measure",
     "qi.annotation_added": "Added a note to a project's chart",
     "qi.progress_set": "Set a project's progress score",
+    "qi.review_action_linked": "Linked an improvement project to a review action",
+    "qi.review_action_unlinked": "Unlinked an improvement project from a review action",
     "assurance.update": "Updated an assurance requirement",
     "triangulation.decide": "Recorded a decision about a trust",
     "review.opened": "Opened a perinatal mortality review",
@@ -168,6 +170,7 @@ AUDIT_DETAILS: dict[str, str] = {
     "mnsi": "Under MNSI investigation",
     "joint_trusts": "Trusts taking part",
     "action_id": "Action record",
+    "review": "Review record",
 }
 
 

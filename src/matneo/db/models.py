@@ -500,6 +500,7 @@ class QiProject(Base):
     signal_id: Mapped[int | None] = mapped_column(
         ForeignKey("signals.id", ondelete="SET NULL")
     )  # the signal that prompted it
+    priority: Mapped[str | None] = mapped_column(String(64))  # a MatNeoSIP priority (matneo.qi.priorities); 0019
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -61,9 +61,12 @@ from matneo.qi.core import (
     FieldError,
     QiInputError,
     check_entry,
+    matneosip_priorities,
     parse_values_csv,
     progress_scale,
 )
+from matneo.qi.models import QiProgressChange, QiReviewActionLink
+from matneo.reviews.models import Review, ReviewAction
 from matneo.stats.runchart import RULE_SETS
 
 __all__ = [
@@ -80,9 +83,11 @@ __all__ = [
     "delete_value",
     "import_values",
     "link_idea",
+    "link_review_action",
     "remove_driver",
     "save_pdsa",
     "set_progress",
+    "unlink_review_action",
     "update_measure",
     "update_project",
 ]
@@ -240,6 +245,10 @@ def _project_fields(form: _Form) -> dict[str, Any]:
         "ends_on": form.date("ends_on", "the end date"),
         "motivation": form.text("motivation", "what prompted the project"),
     }
+    priority = str(form.fields.get("priority") or "").strip()
+    if priority and priority not in matneosip_priorities().names:
+        form.errors.append(FieldError("priority", "Choose a MatNeoSIP priority from the list, or none"))
+    values["priority"] = priority or None
     starts, ends = values["starts_on"], values["ends_on"]
     if isinstance(starts, dt.date) and isinstance(ends, dt.date) and ends < starts:
         form.errors.append(FieldError("ends_on", "The end date must be on or after the start date"))
@@ -301,6 +310,8 @@ def update_project(url: str, access: Access, project_id: int, fields: Mapping[st
     form.done()
     if "signal_id" not in fields:  # a form without the field keeps the link
         values.pop("signal_id")
+    if "priority" not in fields:  # likewise the priority (API callers sending a few fields)
+        values.pop("priority")
     with transaction(url) as session:
         project = project_for(session, access, project_id)
         require_edit(access, project)
@@ -327,6 +338,10 @@ def set_progress(url: str, access: Access, project_id: int, score: float | str |
         project.progress_score = value
         project.progress_set_by = _actor(access)
         project.progress_set_at = project.updated_at = utcnow()
+        # The history is what the stage-per-quarter grid reads; the row keeps only the latest score.
+        session.add(
+            QiProgressChange(project_id=project_id, score=value, set_by=_actor(access), set_at=project.progress_set_at)
+        )
         audit(session, _actor(access), "qi.progress_set", "qi_project", str(project_id), before=before, after=value)
 
 
@@ -752,3 +767,65 @@ def add_annotation(url: str, access: Access, project_id: int, fields: Mapping[st
         session.flush()
         audit(session, _actor(access), "qi.annotation_added", "qi_project", str(project_id), annotation=note.id)
         return note.id
+
+
+# -- links to perinatal mortality review actions ------------------------------------------------
+def _linkable_action(session: Session, access: Access, project: QiProject, action_id: int) -> ReviewAction:
+    """A review action the user may link to ``project``: an action of a review of the project's own
+    trust, linked by that trust's staff. Review actions' text is read only by the trusts taking part
+    in the review (:mod:`matneo.reviews.queries`), so no one outside the trust links or reads them."""
+    require_edit(access, project)
+    if access.user.role != "trust_staff" or access.user.org_code != project.trust_code:
+        raise Forbidden("only staff of the project's own trust can link it to review actions")
+    action = session.get(ReviewAction, action_id)
+    review = session.get(Review, action.review_id) if action is not None else None
+    if action is None or review is None or review.trust_code != project.trust_code:
+        raise QiInputError([FieldError("action_id", "Choose one of the trust's review actions")])
+    return action
+
+
+def link_review_action(url: str, access: Access, project_id: int, action_id: int) -> None:
+    """Link a project to the review action it answers (shown on the project and on the review)."""
+    try:
+        with transaction(url) as session:
+            project = project_for(session, access, project_id)
+            action = _linkable_action(session, access, project, action_id)
+            session.add(
+                QiReviewActionLink(
+                    project_id=project_id, action_id=action_id, created_by=_actor(access), created_at=utcnow()
+                )
+            )
+            session.flush()
+            audit(
+                session,
+                _actor(access),
+                "qi.review_action_linked",
+                "qi_project",
+                str(project_id),
+                action_id=action_id,
+                review=action.review_id,
+            )
+    except IntegrityError:
+        raise QiInputError([FieldError("action_id", "The project is already linked to that action")]) from None
+
+
+def unlink_review_action(url: str, access: Access, project_id: int, action_id: int) -> None:
+    with transaction(url) as session:
+        project = project_for(session, access, project_id)
+        action = _linkable_action(session, access, project, action_id)
+        removed = session.execute(
+            delete(QiReviewActionLink).where(
+                QiReviewActionLink.project_id == project_id, QiReviewActionLink.action_id == action_id
+            )
+        )
+        if not getattr(removed, "rowcount", 0):
+            raise QiInputError([FieldError("action_id", "The project is not linked to that action")])
+        audit(
+            session,
+            _actor(access),
+            "qi.review_action_unlinked",
+            "qi_project",
+            str(project_id),
+            action_id=action_id,
+            review=action.review_id,
+        )

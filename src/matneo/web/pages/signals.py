@@ -8,12 +8,13 @@ trusts in their scope (a trust its own; an LMNS or region its trusts; national a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from matneo.auth.access import ACKNOWLEDGE_ROLES, Access
 from matneo.dates import day_text, moment_text
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.qi.queries import projects_for_signals
 from matneo.signals import register
 from matneo.signals.detect import METHOD_LABELS, SignalSettings
 from matneo.web.services import NotFound, Services
@@ -48,6 +49,8 @@ class SignalRow:
     summary: str
     statistic: float | None
     history: list[dict[str, Any]]
+    #: Improvement projects this signal prompted (issue 13), as far as the user can see them.
+    qi_projects: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -103,6 +106,7 @@ class SignalRow:
             "summary": self.summary,
             "statistic": self.statistic,
             "history": self.history,
+            "qi_projects": self.qi_projects,
         }
 
 
@@ -163,6 +167,9 @@ def signal_rows(
                 history=s["history"],
             )
         )
+    prompted = projects_for_signals(services.settings.database_url, access, [r.id for r in rows])
+    for row in rows:
+        row.qi_projects = prompted.get(row.id, [])
     return rows
 
 
