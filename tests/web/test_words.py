@@ -24,7 +24,7 @@ from matneo.harm.report import ANSWER_LABELS
 from matneo.harm.rules import ROUTE_IDS
 from matneo.web.display import day, when
 
-from .conftest import WebInstance
+from .conftest import OWN_TRUST, WebInstance
 
 CODES = re.compile(
     "|".join(
@@ -146,6 +146,9 @@ def worked_case(web: WebInstance) -> dict[str, int]:
         ("national", "/harm"),
         ("admin", "/admin/users"),
         ("trust_admin", "/admin/users"),
+        ("trust", "/qi"),
+        ("trust", f"/qi/overview/{OWN_TRUST}"),
+        ("national", "/qi/overview/ENG"),
     ],
 )
 def test_pages_speak_plainly(web: WebInstance, worked_case: dict[str, int], who: str, path: str) -> None:
