@@ -255,3 +255,38 @@ def test_migration_backfills_history_from_current_scores(blank: Settings) -> Non
         rows = session.execute(select(QiProgressChange.score, QiProgressChange.set_by, QiProgressChange.set_at)).all()
         assert [tuple(r) for r in rows] == [(2.0, "lead@test", set_at)]
         assert session.scalar(select(QiProject.priority).where(QiProject.title == "Scored")) is None
+
+
+def test_team_marks_astronomical_points_read_with_the_ihi_rules(app_store: Settings, people: dict[str, Access]) -> None:
+    from matneo.qi.core import parse_periods
+
+    assert parse_periods("month", "2025-03, 2025-07-19;2025-03") == ([dt.date(2025, 3, 1), dt.date(2025, 7, 1)], [])
+    assert parse_periods("week", "2025-03-05 March") == ([dt.date(2025, 3, 3)], ["March"])
+    url = app_store.database_url
+    _, pid = _setup(url, people)
+    mid = actions.add_measure(
+        url,
+        people["trust"],
+        pid,
+        {"kind": "process", "source": "custom", "title": "Given", "unit": "count", "direction": "increase"},
+    )
+    for month, value in (("2025-01", 5), ("2025-02", 6), ("2025-03", 40), ("2025-04", 5), ("2025-05", 6)):
+        actions.add_value(url, people["trust"], mid, {"period": month, "value": str(value)}, today=TODAY)
+    with pytest.raises(QiInputError, match="like 2025-03"):
+        actions.update_measure(url, people["trust"], mid, {"rule_set": "ihi", "astronomical": "March"})
+    actions.update_measure(url, people["trust"], mid, {"rule_set": "ihi", "astronomical": "2025-03"})
+    _, measure = queries.measure_view(url, people["trust"], None, mid)
+    assert measure.astronomical == [dt.date(2025, 3, 1)]
+    assert measure.analysis is not None and measure.analysis.astronomical == (2,) and measure.analysis.signal
+    assert not measure.improved  # a judgement, not a sustained change
+    # Saving the settings without the field keeps the marks; an empty field clears them.
+    actions.update_measure(url, people["trust"], mid, {"rule_set": "ihi"})
+    assert queries.measure_view(url, people["trust"], None, mid)[1].astronomical == [dt.date(2025, 3, 1)]
+    actions.update_measure(url, people["trust"], mid, {"rule_set": "ihi", "astronomical": ""})
+    assert queries.measure_view(url, people["trust"], None, mid)[1].astronomical == []
+    # The audit log names the change in words, not as a Python dict.
+    from matneo.reference.organisations import load_hierarchy
+    from matneo.web.pages.admin import _detail_value
+
+    words = _detail_value(load_hierarchy(), "after", {"rule_set": "ihi", "astronomical": ["2025-03-01"]})
+    assert words == "rule set ihi, astronomical 1 Mar 2025"

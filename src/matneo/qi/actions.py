@@ -9,6 +9,7 @@ in :mod:`matneo.qi.access` itself, so no caller (page, API, CLI) can skip them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,6 +63,7 @@ from matneo.qi.core import (
     QiInputError,
     check_entry,
     matneosip_priorities,
+    parse_periods,
     parse_values_csv,
     progress_scale,
 )
@@ -574,12 +576,27 @@ def update_measure(url: str, access: Access, measure_id: int, fields: Mapping[st
         else:
             baseline = int(raw)
     reason = form.text("baseline_reason", "why the baseline changes")
+    marks_text = form.text("astronomical", "the astronomical points", limit=1000)
     form.done()
     with transaction(url) as session:
         measure = _measure(session, access, measure_id, edit=True)
+        marks: list[dt.date] | None = None
+        if "astronomical" in fields:  # a form without the field keeps the marks
+            marks, bad = parse_periods(measure.frequency, marks_text)
+            if bad:
+                raise QiInputError(
+                    [FieldError("astronomical", f"Enter periods as dates, like 2025-03 or 2025-03-03, not {bad[0]!r}")]
+                )
         if baseline != measure.baseline_points and not reason:
             raise QiInputError([FieldError("baseline_reason", "Say why the baseline changes")])
-        before = {"rule_set": measure.rule_set, "baseline_points": measure.baseline_points}
+        before: dict[str, Any] = {"rule_set": measure.rule_set, "baseline_points": measure.baseline_points}
+        after: dict[str, Any] = {"rule_set": rule_set, "baseline_points": baseline}
+        if marks is not None:
+            stored = json.dumps([d.isoformat() for d in marks])
+            if stored != measure.astronomical:
+                before["astronomical"] = json.loads(measure.astronomical or "[]")
+                after["astronomical"] = [d.isoformat() for d in marks]
+                measure.astronomical = stored
         measure.rule_set = rule_set
         if baseline != measure.baseline_points:
             measure.baseline_points = baseline
@@ -591,7 +608,7 @@ def update_measure(url: str, access: Access, measure_id: int, fields: Mapping[st
             "qi_measure",
             str(measure_id),
             before=before,
-            after={"rule_set": rule_set, "baseline_points": baseline},
+            after=after,
         )
 
 

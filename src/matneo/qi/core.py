@@ -101,6 +101,22 @@ def period_text(frequency: str, start: dt.date) -> str:
     return month_text(start) if frequency == "month" else f"Week of {day_text(start)}"
 
 
+def parse_periods(frequency: str, text: str) -> tuple[list[dt.date], list[str]]:
+    """Periods typed as "2025-03, 2025-07" (months) or "2025-03-03" (a day in the week): their
+    starts, sorted and without repeats, and the parts that are not dates. Used for the points a
+    team marks as astronomical (Perla, Provost & Murray 2011: a judgement, never computed)."""
+    found: set[dt.date] = set()
+    bad: list[str] = []
+    for part in (p.strip() for p in text.replace(";", ",").replace(" ", ",").split(",")):
+        if not part:
+            continue
+        try:
+            found.add(period_start(frequency, dt.date.fromisoformat(part + "-01" if len(part) == 7 else part)))
+        except ValueError:
+            bad.append(part)
+    return sorted(found), bad
+
+
 @dataclass(frozen=True)
 class Entry:
     """One checked period of a custom measure."""

@@ -10,6 +10,7 @@ load (a new records-store version recomputes the cache).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +109,7 @@ class MeasureView:
     baseline_points: int | None
     baseline_reason: str
     is_key: bool
+    astronomical: list[dt.date] = field(default_factory=list)  # periods the team marked
     points: list[Point] = field(default_factory=list)
     analysis: RunChartResult | None = None
     markers: list[Marker] = field(default_factory=list)
@@ -136,6 +138,7 @@ class MeasureView:
             "baseline_points": self.baseline_points,
             "baseline_reason": self.baseline_reason,
             "is_key": self.is_key,
+            "astronomical": self.astronomical,
             "points": [
                 {
                     "period_start": p.period_start,
@@ -161,6 +164,7 @@ class MeasureView:
                 "runs_limits": list(a.runs_limits) if a.runs_limits else None,
                 "shifts": [list(s) for s in a.shifts],
                 "trends": [list(t) for t in a.trends],
+                "astronomical": list(a.astronomical),
                 "signal": a.signal,
                 "improved": self.improved,
             },
@@ -248,11 +252,17 @@ def _measure_view(
         points = custom if custom is not None else _custom_points(session, measure)
     chosen = rule_set or measure.rule_set
     analysis = None
+    marked = {dt.date.fromisoformat(d) for d in json.loads(measure.astronomical or "[]")}
     if points:
         baseline = (
             measure.baseline_points if measure.baseline_points and measure.baseline_points <= len(points) else None
         )
-        analysis = run_chart([p.value for p in points], rule_set=chosen, baseline=baseline)  # type: ignore[arg-type]
+        analysis = run_chart(
+            [p.value for p in points],
+            rule_set=chosen,  # type: ignore[arg-type]
+            baseline=baseline,
+            astronomical=[i for i, p in enumerate(points) if p.period_start in marked],
+        )
     first = points[0].period_start if points else None
     return MeasureView(
         id=measure.id,
@@ -269,6 +279,7 @@ def _measure_view(
         baseline_points=measure.baseline_points,
         baseline_reason=measure.baseline_reason,
         is_key=measure.is_key,
+        astronomical=sorted(marked),
         points=points,
         analysis=analysis,
         markers=[m for m in markers if first is None or m.on >= first],

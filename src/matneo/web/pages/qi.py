@@ -322,6 +322,12 @@ class MeasurePage:
         return out.getvalue()
 
     @property
+    def astronomical_text(self) -> str:
+        """The marked periods as the settings form shows them (ISO months or week starts)."""
+        fmt = "%Y-%m" if self.measure.frequency == "month" else "%Y-%m-%d"
+        return ", ".join(d.strftime(fmt) for d in self.measure.astronomical)
+
+    @property
     def analysis_rows(self) -> list[tuple[str, str]]:
         a = self.measure.analysis
         if a is None:
@@ -343,6 +349,10 @@ class MeasurePage:
             rows += [
                 ("Shifts (6 or more on one side)", str(len(a.shifts))),
                 ("Trends (5 or more going one way)", str(len(a.trends))),
+                (
+                    "Astronomical points (marked by the team)",
+                    ", ".join(self.measure.points[i].label for i in a.astronomical) or "None marked",
+                ),
                 (
                     "Runs",
                     f"{a.runs} (expected {a.runs_limits[0]} to {a.runs_limits[1]}; needs local confirmation)"

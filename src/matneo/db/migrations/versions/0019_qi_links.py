@@ -1,5 +1,6 @@
 """QI, second part (issue 13): a project's MatNeoSIP priority, the history of its progress score
-(the stage-per-quarter grid reads it) and its links to perinatal mortality review actions.
+(the stage-per-quarter grid reads it), its links to perinatal mortality review actions, and the
+periods a team marks as astronomical points on a measure's run chart.
 
 Existing projects with a score get one history row from the score they hold, stamped when and by
 whom it was set, so the grid starts from what is known.
@@ -19,6 +20,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("qi_projects", sa.Column("priority", sa.String(64)))
+    op.add_column("qi_measures", sa.Column("astronomical", sa.Text, nullable=False, server_default="[]"))
     history = op.create_table(
         "qi_progress_history",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -69,3 +71,5 @@ def downgrade() -> None:
     op.drop_table("qi_review_action_links")
     op.drop_table("qi_progress_history")
     op.drop_column("qi_projects", "priority")
+    with op.batch_alter_table("qi_measures") as batch:
+        batch.drop_column("astronomical")
