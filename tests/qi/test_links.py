@@ -290,3 +290,26 @@ def test_team_marks_astronomical_points_read_with_the_ihi_rules(app_store: Setti
 
     words = _detail_value(load_hierarchy(), "after", {"rule_set": "ihi", "astronomical": ["2025-03-01"]})
     assert words == "rule set ihi, astronomical 1 Mar 2025"
+
+
+def test_a_project_joins_another_collaborative_of_its_trust(app_store: Settings, people: dict[str, Access]) -> None:
+    url = app_store.database_url
+    first, pid = _setup(url, people)
+    second = actions.create_collaborative(
+        url, people["national"], {"name": "Second wave", "kind": "national", "org_code": "ENG"}
+    )
+    elsewhere = actions.create_collaborative(
+        url, people["national"], {"name": "Without R0A", "kind": "national", "org_code": "ENG"}
+    )
+    actions.add_member(url, people["national"], second, OWN)
+    actions.add_member(url, people["national"], elsewhere, MEMBER)
+    assert [c[0] for c in queries.project_view(url, people["trust"], None, pid).join_options] == [second]
+    with pytest.raises(QiInputError, match="member of"):
+        actions.join_collaborative(url, people["trust"], pid, elsewhere)
+    with pytest.raises(Forbidden):
+        actions.join_collaborative(url, people["member"], pid, second)
+    actions.join_collaborative(url, people["trust"], pid, second)
+    assert _audits(url, "qi.project_joined") == 1
+    with pytest.raises(QiInputError, match="already"):
+        actions.join_collaborative(url, people["trust"], pid, first)
+    assert {c[0] for c in queries.project_view(url, people["trust"], None, pid).collaboratives} == {first, second}

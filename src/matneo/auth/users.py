@@ -78,6 +78,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "qi.values_imported": "Imported values of a custom measure",
     "qi.annotation_added": "Added a note to a project's chart",
     "qi.progress_set": "Set a project's progress score",
+    "qi.project_joined": "Added an improvement project to a collaborative",
     "qi.review_action_linked": "Linked an improvement project to a review action",
     "qi.review_action_unlinked": "Unlinked an improvement project from a review action",
     "assurance.update": "Updated an assurance requirement",
@@ -171,6 +172,7 @@ AUDIT_DETAILS: dict[str, str] = {
     "joint_trusts": "Trusts taking part",
     "action_id": "Action record",
     "review": "Review record",
+    "collaborative": "Collaborative record",
 }
 
 

@@ -84,6 +84,7 @@ __all__ = [
     "create_project",
     "delete_value",
     "import_values",
+    "join_collaborative",
     "link_idea",
     "link_review_action",
     "remove_driver",
@@ -846,3 +847,33 @@ def unlink_review_action(url: str, access: Access, project_id: int, action_id: i
             action_id=action_id,
             review=action.review_id,
         )
+
+
+def join_collaborative(url: str, access: Access, project_id: int, collaborative_id: int) -> None:
+    """Add an existing project to another collaborative its trust is a member of (a project may
+    belong to several: issue 13). Shared from then on with that collaborative's members."""
+    try:
+        with transaction(url) as session:
+            project = project_for(session, access, project_id)
+            require_edit(access, project)
+            collaborative = session.get(QiCollaborative, collaborative_id)
+            if (
+                collaborative is None
+                or collaborative_id not in visible_collaborative_ids(session, access)
+                or project.trust_code not in member_trusts(session, collaborative_id)
+            ):
+                raise QiInputError(
+                    [FieldError("collaborative_id", "Choose a collaborative the project's trust is a member of")]
+                )
+            session.add(QiProjectCollaborative(project_id=project_id, collaborative_id=collaborative_id))
+            session.flush()
+            audit(
+                session,
+                _actor(access),
+                "qi.project_joined",
+                "qi_project",
+                str(project_id),
+                collaborative=collaborative_id,
+            )
+    except IntegrityError:
+        raise QiInputError([FieldError("collaborative_id", "The project is already in that collaborative")]) from None

@@ -370,6 +370,7 @@ class ProjectView:
     review_actions_linked: int = 0
     review_action_options: list[tuple[int, str]] = field(default_factory=list)
     can_link_reviews: bool = False
+    join_options: list[tuple[int, str]] = field(default_factory=list)  # collaboratives it could join
 
     @property
     def priority_name(self) -> str | None:
@@ -582,8 +583,24 @@ def _project_view(
                 )
             ]
     links = _review_links(session, access, project)
+    joinable: list[tuple[int, str]] = []
+    if can_edit_project(access, project):
+        member_of = set(
+            session.scalars(select(QiMember.collaborative_id).where(QiMember.trust_code == project.trust_code))
+        )
+        candidates = (member_of & visible_collaborative_ids(session, access)) - set(collab_ids)
+        if candidates:
+            joinable = [
+                (c.id, c.name)
+                for c in session.scalars(
+                    select(QiCollaborative)
+                    .where(QiCollaborative.id.in_(list(candidates)))
+                    .order_by(QiCollaborative.name)
+                )
+            ]
     return ProjectView(
         **links,
+        join_options=joinable,
         priority=project.priority,
         signal=signal,
         signal_linked=project.signal_id is not None,

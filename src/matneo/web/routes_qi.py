@@ -205,6 +205,7 @@ PROJECT_ACTIONS = (
     "annotation",
     "review-link",
     "review-unlink",
+    "join",
 )
 
 
@@ -233,6 +234,7 @@ async def project_change(request: Request, project_id: Id, action: str) -> Respo
         "annotation": lambda: actions.add_annotation(url, access, project_id, form),
         "review-link": lambda: actions.link_review_action(url, access, project_id, number("action_id")),
         "review-unlink": lambda: actions.unlink_review_action(url, access, project_id, number("action_id")),
+        "join": lambda: actions.join_collaborative(url, access, project_id, number("collaborative_id")),
     }
     try:
         await run_in_threadpool(_found, calls[action])
