@@ -445,3 +445,20 @@ def test_browser_walks_the_grid_overview_spc_and_review_link(
     accessible(lmns)
     page.goto("/signals")
     accessible(page)
+    # A review action linked from the project: both pages name each other, and both pass axe.
+    trust = web.client("trust")
+    due = trust.get("/api/v1/reviews").json()["due"]["deaths"]
+    review_id = trust.post("/api/v1/reviews", json={"record_id": due[0]["record_id"]}).json()["id"]
+    trust.post(
+        f"/api/v1/reviews/{review_id}/action",
+        json={"description": "Preterm huddle checklist", "owner": "Matron", "due_on": "2099-03-31"},
+    )
+    action_id = trust.get(f"/api/v1/reviews/{review_id}").json()["actions"][0]["id"]
+    page.goto(f"/qi/projects/{pid}")
+    page.select_option("#review-link-action_id", str(action_id))
+    page.get_by_role("button", name="Link the action").click()
+    expect(page.locator("[data-review-actions]")).to_contain_text("Preterm huddle checklist")
+    accessible(page)
+    page.goto(f"/reviews/{review_id}")
+    expect(page.locator("[data-action-projects]")).to_contain_text("Accessible grid project")
+    accessible(page)
