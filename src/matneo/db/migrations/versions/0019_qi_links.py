@@ -70,6 +70,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("qi_review_action_links")
     op.drop_table("qi_progress_history")
-    op.drop_column("qi_projects", "priority")
+    with op.batch_alter_table("qi_projects") as batch:
+        batch.drop_column("priority")
     with op.batch_alter_table("qi_measures") as batch:
         batch.drop_column("astronomical")
