@@ -171,6 +171,34 @@ def main() -> None:
     print(f"review list, trust user: {listing:,.0f} ms")
     detail = timed(lambda: review_detail(settings.database_url, access["trust"], first, today), args.repeats)
     print(f"review detail, trust user: {detail:,.0f} ms")
+    # issue 12, second part: charts, reports, the board pack section, the triangulation source
+    from matneo.reviews.board import pack_reviews
+    from matneo.reviews.learning import learning
+    from matneo.reviews.report import author_view, report_file
+    from matneo.triangulation.sources import _reviews
+    from matneo.web.pages.reviews import LearningPage
+
+    def charts() -> None:
+        page = LearningPage("bench", learning(settings.database_url, access["lmns"], today=today))
+        for chart in page.learning["charts"]:
+            page.svg(chart)
+
+    print(f"learning page with its four charts, LMNS user (figures kept): {timed(charts, args.repeats):,.0f} ms")
+    scored = timed(lambda: author_view(settings, access["trust"], first, today), args.repeats)
+    print(f"reports page (readability of the parents' report), trust user: {scored:,.0f} ms")
+    html = timed(lambda: report_file(settings, access["trust"], first, "panel", "html", today), args.repeats)
+    print(f"review report as HTML: {html:,.0f} ms")
+    try:
+        pdf = timed(lambda: report_file(settings, access["trust"], first, "parents", "pdf", today), 1)
+        print(f"parents' report as PDF (Chromium): {pdf:,.0f} ms")
+    except Exception as error:  # no Chromium here: say so and go on
+        print(f"parents' report as PDF: not measured ({error})")
+    lmns_trusts = [t.code for t in hierarchy.trusts_under(users["lmns"][1])]
+    since = today - dt.timedelta(days=365)
+    source = timed(lambda: _reviews(settings.database_url, lmns_trusts, today, since), args.repeats)
+    print(f"triangulation source for the LMNS's {len(lmns_trusts)} trusts: {source:,.0f} ms")
+    section = timed(lambda: pack_reviews(settings, lmns_trusts, today), args.repeats)
+    print(f"board pack reviews section for the LMNS: {section:,.0f} ms")
 
 
 if __name__ == "__main__":

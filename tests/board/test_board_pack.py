@@ -267,3 +267,19 @@ def test_the_pack_carries_assurance_and_its_reds_reach_page_one(
     assert "2 assurance requirements are red: not met or overdue." in pack.summary
     html = render_html(pack)
     assert "Red requirements" in html and "Safety action 8" in html
+
+
+def test_the_pack_has_a_reviews_section_in_counts_only(loaded: tuple[Settings, OrgHierarchy, ResultCache]) -> None:
+    from matneo.reviews.board import pack_reviews
+
+    settings, hierarchy, results = loaded
+    reviews = pack_reviews(settings, [PLANTED], dt.date(2022, 7, 31))
+    assert reviews.waiting > 0, "the synthetic trust has deaths needing a review and no reviews"
+    pack = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 7, 1), scope=None, signals=[],
+        generated_at=NOW, reviews=reviews,
+    )  # fmt: skip
+    html = render_html(pack)
+    assert "Perinatal mortality reviews" in html and f"{reviews.waiting} deaths in the birth records" in html
+    assert any(line.startswith("Perinatal mortality reviews:") for line in pack.summary)
+    assert pack.to_dict()["reviews"]["waiting"] == reviews.waiting

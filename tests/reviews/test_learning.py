@@ -58,3 +58,38 @@ def test_measures_by_organisation_with_suppression_outside_scope(
     assert page["columns"][0]["code"] == people["lmns"].user.org_code and page["children"]
     measure = next(m for m in page["measures"] if m["id"] == "external_member")
     assert measure["cells"][OWN]["numerator"] == 2
+
+
+def test_charts_of_timeliness_grades_factors_and_actions_follow_the_suppressed_figures(
+    with_deaths: Settings, people: dict[str, Access]
+) -> None:
+    from matneo.reviews.svg import Bar, Stack, bars_svg, stacked_svg
+
+    s, trust = with_deaths, people["trust"]
+    ids = [actions.open_from_record(s, trust, rid) for rid in ("SB-24", "NND-22")]
+    actions.set_grade(s, trust, ids[0], area="up_to_birth", grade="C")
+    actions.set_grade(s, trust, ids[1], area="up_to_birth", grade="A")
+    actions.add_issue(s, trust, ids[0], area="up_to_birth", description="x", relevant="yes", factors=["task"])
+    actions.add_action(s, trust, ids[0], description="Do it", owner="Lead", due_on="2027-01-31")
+    own = {c["id"]: c for c in learning(s.database_url, trust, OWN, TODAY)["charts"]}
+    assert [r["label"] for r in own["timeliness"]["rows"]] == [
+        "Deaths notified by the deadline",
+        "Reviews started by the deadline",
+        "Draft report written by the deadline",
+    ]
+    area = next(r for r in own["grades"]["rows"] if r["label"] == "Care up to the birth")
+    assert [p["numerator"] for p in area["parts"]] == [1, 0, 1, 0] and not area["suppressed"]
+    assert own["factors"]["rows"][0]["numerator"] == 1 and len(own["factors"]["rows"]) == 1
+    done, overdue, still_open = own["actions"]["rows"]
+    assert (done["numerator"], overdue["numerator"], still_open["numerator"]) == (0, 0, 1)
+
+    theirs = {c["id"]: c for c in learning(s.database_url, people["other"], OWN, TODAY)["charts"]}
+    assert all(r["suppressed"] and r["numerator"] is None for r in theirs["timeliness"]["rows"])
+    assert theirs["factors"]["rows"] == [] and theirs["factors"]["hidden"]
+    assert theirs["actions"]["rows"][2]["suppressed"], "open actions are not worked out from hidden counts"
+
+    svg = bars_svg([Bar("Started <on time>", 50.0), Bar("Hidden one", None, hidden=True)], title="T & U")
+    assert svg.startswith("<svg") and "Started &lt;on time&gt;: 50%" in svg and "hidden (small numbers)" in svg
+    assert "T &amp; U" in svg and svg.count("<rect") == 1
+    stacked = stacked_svg([Stack("Area", (50.0, 50.0, 0.0, 0.0))], ["A", "B", "C", "D"], title="Grades")
+    assert "Area: A 50%, B 50%, C 0%, D 0%" in stacked

@@ -151,6 +151,13 @@ def test_uploading_a_file_with_a_bad_row_shows_the_rejection(
         page.get_by_role("link", name=re.compile("Download the rejection report")).click()
     report = Path(download.value.path()).read_text()
     assert "gestation_weeks" in report and "61" in report
+    # reverting asks first, showing what would change; cancelling changes nothing
+    page.get_by_role("link", name=re.compile("Revert this load")).first.click()
+    expect(page.locator("h1")).to_contain_text("Revert load")
+    expect(page.locator('table[data-table="revert"]')).to_contain_text("June 2018")
+    accessible(page)
+    page.get_by_role("link", name="Cancel and go back to data").click()
+    expect(page.locator("h1")).to_have_text("Data")
 
 
 def test_admin_page_adds_a_user_and_shows_the_audit_log(signed_in: Callable[[str], Page], web: WebInstance) -> None:

@@ -150,6 +150,26 @@ def test_learning_across_reviews_is_suppressed_outside_scope(
     assert clients["trust"].get("/reviews/learning?org=NOPE").status_code == 404
 
 
+def test_reports_are_attachments_for_the_trusts_taking_part_only(
+    clients: dict[str, httpx.Client], review: tuple[int, str]
+) -> None:
+    review_id, record_id = review
+    trust = clients["trust"]
+    got = trust.get(f"/reviews/{review_id}/reports/parents.html")
+    assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert "Why did nobody listen to us?" in got.text and record_id not in got.text
+    panel = trust.get(f"/reviews/{review_id}/reports/panel.html")
+    assert panel.status_code == 200 and record_id in panel.text
+    assert trust.get(f"/api/v1/reviews/{review_id}/reports").json()["unanswered"] >= 1
+    assert "Flesch reading ease" in trust.get(f"/reviews/{review_id}/reports").text
+    assert trust.get(f"/reviews/{review_id}/reports/other.html").status_code in (400, 404)
+    for name in ("national", "region", "lmns", "admin", "trust_admin"):
+        for path in (f"/reviews/{review_id}/reports", f"/reviews/{review_id}/reports/parents.pdf"):
+            assert clients[name].get(path).status_code == 403, (name, path)
+    assert clients["other_trust"].get(f"/reviews/{review_id}/reports/panel.html").status_code == 404
+
+
 # -- in a real browser ------------------------------------------------------------------------------
 def reveal(page: Page, text: str) -> None:
     """Open the folded form whose summary says ``text`` (a page re-shown with errors has it open already)."""
@@ -243,6 +263,13 @@ def test_a_review_walked_from_due_to_closed_in_the_browser(signed_in: Callable[[
     expect(page.locator('[data-save="member"]')).to_have_count(0)
     expect(page.locator('[data-audit] [data-change="review.closed"]')).to_contain_text("trust@test.invalid")
     accessible(page)
+    page.click("[data-reports]")
+    expect(page).to_have_url(re.compile(r"/reviews/\d+/reports$"))
+    expect(page.locator("[data-readability]")).to_contain_text("Flesch reading ease")
+    accessible(page)
+    with page.expect_download() as downloaded:
+        page.click("text=The parents' report (web page)")
+    assert downloaded.value.suggested_filename.endswith("-parents-report.html")
     page.goto("/reviews")
     expect(page.locator(f'[data-due-record="{record_id}"]')).to_have_count(0)
     expect(page.locator('[data-reviews="closed"]')).to_contain_text("Review")

@@ -54,6 +54,7 @@ PER_ROUTE: dict[str, dict[str, str]] = {
     "/harm/{case_id}/{action}": {"action": "contact"},
     "/api/v1/harm-reports/{case_id}/{action}": {"action": "contact"},
     "/organisations/{code}/board-packs/{pack_id}.{kind}": {"kind": "html"},
+    "/reviews/{review_id}/reports/{report}.{fmt}": {"report": "parents", "fmt": "html"},
 }
 #: A valid JSON body per API route that takes one, so a stranger's request gets past validation
 #: and reaches the scope check (a 422 would prove nothing).

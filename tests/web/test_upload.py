@@ -271,8 +271,10 @@ def month_rows(web: WebInstance, n: int, **changes: str) -> list[dict[str, str]]
     return own_rows(web, n, birth_datetime=f"{RESUBMITTED[0]}-{RESUBMITTED[1]:02d}-14 11:00:00", **changes)
 
 
-def revert_button(client: httpx.Client, load_id: int) -> httpx.Response:
-    return client.post(f"/data/loads/{load_id}/revert", data={"csrf_token": client.headers["X-CSRF-Token"]})
+def revert_button(client: httpx.Client, load_id: int, confirm: str = "yes") -> httpx.Response:
+    """The confirmation page's "Revert load N" button (``confirm=yes``)."""
+    data = {"csrf_token": client.headers["X-CSRF-Token"], "confirm": confirm}
+    return client.post(f"/data/loads/{load_id}/revert", data=data)
 
 
 def newest_load(web: WebInstance) -> Load:
@@ -316,6 +318,14 @@ def test_a_short_resubmission_shows_its_plan_needs_a_second_confirmation_and_can
     assert "Full resubmission" in row and f">{existing:,}<" in row and "Revert this load" in row
     assert re.search(r">\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}<", row)  # '2 Dec 2026, 17:46'
 
+    check = client.get(f"/data/loads/{load.id}/revert")  # the row's link: what reverting would do
+    assert check.status_code == 200 and "Nothing has changed yet" in check.text
+    row = re.search(rf'data-revert-row="{OWN_TRUST}">(.*?)</tr>', check.text, re.S).group(1)
+    assert "March 2019" in row and re.findall(r">([\d,]+)<", row) == ["3", f"{existing:,}"]
+    unconfirmed = revert_button(client, load.id, confirm="")  # a post without the confirmation
+    assert unconfirmed.status_code == 400 and "data-revert-confirm" in unconfirmed.text
+    assert len(month_records(web)) == 3  # nothing reverted
+
     reverted = revert_button(client, load.id)
     assert reverted.status_code == 200, reverted.text
     assert f"Load {load.id} was reverted: {OWN_TRUST} March 2019 has {existing} records again." in reverted.text
@@ -355,6 +365,9 @@ def test_a_later_load_blocks_the_revert_of_an_earlier_one(web: WebInstance, tmp_
         path.write_text(csv_text(month_rows(web, 1)))
         confirm(client, plan_token(post_file(client, path, mode="upsert")))
         ids.append(newest_load(web).id)
+    check = client.get(f"/data/loads/{ids[0]}/revert")
+    assert "data-revert-blocked" in check.text and "data-revert-confirm" not in check.text
+    assert f"newest: load {ids[1]}" in html.unescape(check.text)
     blocked = revert_button(client, ids[0])
     assert blocked.status_code == 409
     message = html.unescape(blocked.text)

@@ -126,11 +126,17 @@ def worked_case(web: WebInstance) -> dict[str, int]:
     )
     assert amended.status_code == 200, amended.text
     draft = trust.post("/api/v1/harm-reports", json={"report": {"never_event": False}, "draft": True}).json()["id"]
+    due = trust.get("/api/v1/reviews").json()["due"]["deaths"]
+    review = trust.post("/api/v1/reviews", json={"record_id": due[0]["record_id"]})
+    assert review.status_code == 201, review.text
+    review_id = review.json()["id"]
+    asked = {"kind": "question", "text": "Why did it happen?"}
+    assert trust.post(f"/api/v1/reviews/{review_id}/question", json=asked).status_code == 200
     admin = web.client("admin")
     assert admin.post("/api/v1/harm-overdue-check").status_code == 200
     admin.close()
     trust.close()
-    return {"case": case_id, "cooled": cooled, "draft": draft}
+    return {"case": case_id, "cooled": cooled, "draft": draft, "review": review_id}
 
 
 @pytest.mark.parametrize(
@@ -142,6 +148,9 @@ def worked_case(web: WebInstance) -> dict[str, int]:
         ("trust", "/harm/new"),
         ("trust", "/harm/new?draft={draft}"),
         ("lmns", "/harm"),
+        ("trust", "/reviews/{review}/reports"),
+        ("trust", "/reviews/learning"),
+        ("lmns", "/reviews/learning"),
         ("lmns", "/harm/{case}"),
         ("national", "/harm"),
         ("admin", "/admin/users"),

@@ -85,6 +85,38 @@ def _early_notification(url: str, trust: str, today: dt.date) -> LiveFigure:
     )
 
 
+def _pmrt_timeliness(url: str, trust: str, today: dt.date) -> LiveFigure:
+    from matneo.reviews.models import Review, ReviewMeeting
+    from matneo.reviews.queries import stage_rows
+
+    wanted = ("notified", "started", "draft_report")
+    on_time = dict.fromkeys(wanted, 0)
+    overdue = 0
+    with transaction(url) as session:
+        reviews = session.scalars(select(Review).where(Review.trust_code == trust)).all()
+        firsts: dict[int, dt.date] = {}
+        for rid, held in session.execute(
+            select(ReviewMeeting.review_id, ReviewMeeting.held_on).where(
+                ReviewMeeting.review_id.in_([r.id for r in reviews])
+            )
+        ):
+            firsts[rid] = min(held, firsts.get(rid, held))
+        for review in reviews:
+            for stage in stage_rows(review, firsts.get(review.id), today):
+                if stage["stage"] in on_time and stage["status"] == "done":
+                    on_time[stage["stage"]] += 1
+                overdue += stage["status"] == "overdue"
+    if not reviews:
+        return LiveFigure("No perinatal mortality reviews recorded in MatNeo yet.", "/reviews")
+    n = len(reviews)
+    return LiveFigure(
+        f"Of {n} perinatal mortality review{'s' if n != 1 else ''}: {on_time['notified']} notified, "
+        f"{on_time['started']} started and {on_time['draft_report']} with a draft report by the deadline; "
+        f"{overdue} stage{'s' if overdue != 1 else ''} overdue now. Deadlines need local confirmation.",
+        "/reviews",
+    )
+
+
 def live_figure(
     requirement: Item,
     *,
@@ -99,4 +131,6 @@ def live_figure(
         return _measure_figure(results, scope, trust, requirement.measure)
     if requirement.figure == "early_notification":
         return _early_notification(url, trust, today)
+    if requirement.figure == "pmrt_timeliness":
+        return _pmrt_timeliness(url, trust, today)
     return None

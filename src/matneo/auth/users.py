@@ -97,6 +97,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "review.action": "Added an action to a review",
     "review.action_changed": "Updated an action of a review",
     "review.overdue_check": "Checked reviews for missed deadlines",
+    "review.report": "Downloaded a report of a review",
+    "review.notices_emailed": "E-mailed review notices",
 }
 #: What an audit event is about (its ``target_type``), as the audit log page names it.
 AUDIT_TARGETS: dict[str, str] = {
@@ -173,6 +175,8 @@ AUDIT_DETAILS: dict[str, str] = {
     "action_id": "Action record",
     "review": "Review record",
     "collaborative": "Collaborative record",
+    "report": "Report",
+    "format": "Format",
 }
 
 

@@ -149,6 +149,21 @@ class AssuranceLine:
     red: list[tuple[str, str, str, dt.date | None]]  # (trust name, section, title, due)
 
 
+@dataclass(frozen=True)
+class ReviewsSummary:
+    """Perinatal mortality reviews at the month's end (counts only, no patient details): deaths waiting for a
+    review, open reviews and those overdue by stage, the grades of care by area, and the review actions."""
+
+    waiting: int
+    open: int
+    overdue_by_stage: list[tuple[str, int]]  # (stage label, open reviews past that stage's deadline)
+    grades: list[tuple[str, list[int]]]  # (area of care, counts of grades A, B, C, D)
+    grade_letters: list[str]
+    actions_open: int
+    actions_overdue: int
+    actions_done: int
+
+
 @dataclass
 class BoardPack:
     org_code: str
@@ -162,6 +177,7 @@ class BoardPack:
     signals: list[SignalLine]
     assurance: list[AssuranceLine] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)
+    reviews: ReviewsSummary | None = None
 
     @property
     def month_label(self) -> str:
@@ -386,6 +402,7 @@ def _summary(
     signals: list[SignalLine],
     month_label: str,
     assurance: list[AssuranceLine],
+    reviews: ReviewsSummary | None = None,
 ) -> list[str]:
     lines = [f.reading for f in pack_measures if f.concern]
     if not lines:
@@ -397,6 +414,12 @@ def _summary(
         lines.append(
             f"{len(harm.overdue)} notification{'s' if len(harm.overdue) != 1 else ''} overdue, "
             f"the oldest due {day_text(oldest)}."
+        )
+    if reviews is not None and (reviews.waiting or reviews.overdue_by_stage):
+        late = sum(n for _, n in reviews.overdue_by_stage)
+        lines.append(
+            f"Perinatal mortality reviews: {reviews.waiting} death{'s' if reviews.waiting != 1 else ''} waiting for "
+            f"a review; {late} review stage{'s' if late != 1 else ''} past {'their' if late != 1 else 'its'} deadline."
         )
     red = sum(a.counts["red"] for a in assurance)
     if red:
@@ -418,12 +441,14 @@ def build_pack(
     scope: Collection[str] | None,
     signals: list[SignalLine],
     generated_at: dt.datetime,
+    reviews: ReviewsSummary | None = None,
 ) -> BoardPack:
     """The board pack of organisation ``code`` for ``month`` as a reader with ``scope`` sees it.
 
     ``signals``: the active signals for the organisation's trusts (read by the caller from the
-    register). Raises KeyError for an unknown organisation and ValueError for England (the
-    national picture is the overview) or a month with no data.
+    register); ``reviews``: the reviews summary (:func:`matneo.reviews.board.pack_reviews`, which needs
+    the birth records for the deaths waiting). Raises KeyError for an unknown organisation and
+    ValueError for England (the national picture is the overview) or a month with no data.
     """
     org = hierarchy.get(code)
     if org.level == "england":
@@ -446,5 +471,6 @@ def build_pack(
         harm=harm,
         signals=signals,
         assurance=assurance,
-        summary=_summary(measures, harm, signals, month_text(month), assurance),
+        summary=_summary(measures, harm, signals, month_text(month), assurance, reviews),
+        reviews=reviews,
     )

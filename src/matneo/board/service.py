@@ -14,6 +14,7 @@ from matneo.dates import day_text
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.results import ResultCache
 from matneo.reference.organisations import OrgHierarchy
+from matneo.reviews.board import pack_reviews
 from matneo.signals import register
 from matneo.signals.detect import METHOD_LABELS, SignalSettings
 
@@ -97,6 +98,9 @@ def produce(
         scope=scope,
         signals=pack_signals(settings, hierarchy, code, following - dt.timedelta(days=1), comments=comments),
         generated_at=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        reviews=pack_reviews(
+            settings, [t.code for t in hierarchy.trusts_under(code)], following - dt.timedelta(days=1)
+        ),
     )
     html = render_html(pack)
     printed = render_pdf(html, settings.chromium) if pdf else None

@@ -114,3 +114,10 @@ def overdue_check_command(
         except OSError as exc:  # smtplib errors are OSErrors
             raise _fail(f"could not e-mail the notifications through {mail.host}:{mail.port}: {exc}") from None
         typer.echo(f"E-mailed {sent} notification{'' if sent == 1 else 's'}.")
+        from matneo.reviews.mail import send_review_notices
+
+        try:
+            mailed = send_review_notices(settings.database_url, mail)
+        except OSError as exc:
+            raise _fail(f"could not e-mail the review notices through {mail.host}:{mail.port}: {exc}") from None
+        typer.echo(f"E-mailed {mailed} review notice{'' if mailed == 1 else 's'}.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -183,10 +184,19 @@ def rejection_totals(url: str) -> tuple[int, int]:
         return sum(load.rows_rejected for load in loads), sum(1 for load in loads if load.rejection_file)
 
 
-def loads_with_trusts(url: str, limit: int = 50) -> list[tuple[Load, set[str]]]:
-    """Recent loads, newest first, each with the trusts whose records it supplied."""
+def loads_with_trusts(url: str, limit: int = 50, within: Collection[str] | None = None) -> list[tuple[Load, set[str]]]:
+    """Recent loads, newest first, each with the trusts whose records it supplied.
+
+    With ``within``, only loads that supplied records and supplied them only for those trusts:
+    the filter runs in SQL before the limit, so a busy country cannot push a trust's own older
+    loads out of its list.
+    """
     with transaction(url) as session:
-        loads = list(session.scalars(select(Load).order_by(Load.id.desc()).limit(limit)))
+        query = select(Load)
+        if within is not None:
+            outside = select(LoadTrustMonth.load_id).where(LoadTrustMonth.trust_code.not_in(list(within)))
+            query = query.where(Load.id.in_(select(LoadTrustMonth.load_id)), Load.id.not_in(outside))
+        loads = list(session.scalars(query.order_by(Load.id.desc()).limit(limit)))
         ids = [load.id for load in loads]
         trusts: dict[int, set[str]] = {i: set() for i in ids}
         if ids:

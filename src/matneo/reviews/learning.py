@@ -35,11 +35,12 @@ from matneo.reviews.models import (
 )
 from matneo.reviews.rules import CARE_AREAS, CONTRIBUTORY_FACTORS, GRADES, ReviewOptions, stage_deadlines
 
-__all__ = ["MEASURES", "learning", "learning_table"]
+__all__ = ["MEASURES", "charts", "learning", "learning_table"]
 
 #: (id, title, denominator id). Denominators: ``reviews`` (all), ``born_alive`` (neonatal and post-neonatal
 #: deaths), ``graded_<area>`` and ``actions``.
 MEASURES: list[tuple[str, str, str]] = [
+    ("notified_on_time", "Deaths notified by the deadline", "reviews"),
     ("started_on_time", "Reviews started by the deadline", "reviews"),
     ("draft_report_on_time", "Draft report written by the deadline", "reviews"),
     ("closed", "Reviews closed", "reviews"),
@@ -68,7 +69,7 @@ def _per_review(url: str, today: dt.date, options: ReviewOptions | None) -> tupl
     in England for the national view.
     """
     rules = {d.stage: d for d in stage_deadlines(options)}
-    started_rule, draft_rule = rules["started"], rules["draft_report"]
+    notified_rule, started_rule, draft_rule = rules["notified"], rules["started"], rules["draft_report"]
     with transaction(url) as session:
         reviews = session.execute(
             select(
@@ -77,6 +78,7 @@ def _per_review(url: str, today: dt.date, options: ReviewOptions | None) -> tupl
                 Review.category,
                 Review.status,
                 Review.death_date,
+                Review.notified_on,
                 Review.started_on,
                 Review.draft_report_on,
                 Review.parents_told_on,
@@ -103,13 +105,13 @@ def _per_review(url: str, today: dt.date, options: ReviewOptions | None) -> tupl
             actions[rid].append((status, due_on))
     trusts: list[str] = []
     rows: list[list[int]] = []
-    for rid, trust, category, status, death, started, draft, told in reviews:
+    for rid, trust, category, status, death, notified, started, draft, told in reviews:
         panel = members[rid]
         factors = {f for _, text in issues[rid] for f in json.loads(text or "[]")}
         graded = grades[rid]
         acts = actions[rid]
         born_alive = category in ("neonatal_death", "post_neonatal_death")
-        started_due, draft_due = started_rule.due(death), draft_rule.due(death)
+        notified_due, started_due, draft_due = notified_rule.due(death), started_rule.due(death), draft_rule.due(death)
         denominators = {
             "reviews": 1,
             "born_alive": int(born_alive),
@@ -117,6 +119,7 @@ def _per_review(url: str, today: dt.date, options: ReviewOptions | None) -> tupl
             "actions": len(acts),
         }
         values = {
+            "notified_on_time": int(notified is not None and (notified_due is None or notified <= notified_due)),
             "started_on_time": int(started is not None and (started_due is None or started <= started_due)),
             "draft_report_on_time": int(draft is not None and (draft_due is None or draft <= draft_due)),
             "closed": int(status == "closed"),
@@ -263,7 +266,7 @@ def learning(url: str, access: Access, org_code: str | None = None, today: dt.da
             "suppressed": bool(r.get("suppressed")),
         }
 
-    return {
+    out = {
         "org_code": org.code,
         "org_name": org.name,
         "columns": [{"code": c, "name": hierarchy.get(c).name} for c in chain],
@@ -273,3 +276,83 @@ def learning(url: str, access: Access, org_code: str | None = None, today: dt.da
         ],
         "rows": rows,
     }
+    out["charts"] = charts(out)
+    return out
+
+
+#: The stages whose timeliness the learning page charts (each measure: reached by its deadline).
+TIMELINESS = ("notified_on_time", "started_on_time", "draft_report_on_time")
+#: How many contributory factors the chart shows, most frequent first.
+TOP_FACTORS = 5
+
+
+def _row(label: str, cell: dict[str, Any]) -> dict[str, Any]:
+    return {"label": label, **cell}
+
+
+def charts(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The learning page's four charts for its organisation, from the (already suppressed) figures.
+
+    Nothing is worked out from hidden figures: a hidden count stays hidden in the chart, and the open
+    actions (not done, not overdue) are shown only when the three counts they come from are all shown.
+    """
+    code = data["org_code"]
+    by = {m["id"]: m for m in data["measures"]}
+
+    def cell(measure: str) -> dict[str, Any]:
+        return dict(by[measure]["cells"][code])
+
+    timeliness = [_row(by[m]["title"], cell(m)) for m in TIMELINESS]
+    grades = [
+        {
+            "label": a.label,
+            "parts": [cell(f"grade_{a.id}_{g.letter}") for g in GRADES],
+            "suppressed": any(cell(f"grade_{a.id}_{g.letter}")["suppressed"] for g in GRADES),
+            "denominator": cell(f"grade_{a.id}_{GRADES[0].letter}")["denominator"],
+        }
+        for a in CARE_AREAS
+    ]
+    factors = [_row(label, cell(f"factor_{k}")) for k, label in CONTRIBUTORY_FACTORS.items()]
+    shown = sorted(
+        (f for f in factors if not f["suppressed"] and f["numerator"]), key=lambda f: (-f["numerator"], f["label"])
+    )
+    done, overdue = cell("actions_done"), cell("actions_overdue")
+    known = not (done["suppressed"] or overdue["suppressed"]) and done["denominator"] is not None
+    open_cell: dict[str, Any] = {
+        "numerator": None,
+        "denominator": done["denominator"],
+        "value": None,
+        "suppressed": True,
+    }
+    if known:
+        total = done["denominator"] or 0
+        n = total - (done["numerator"] or 0) - (overdue["numerator"] or 0)
+        open_cell = {"numerator": n, "denominator": total, "value": round(100 * n / total, 1) if total else None,
+                     "suppressed": False}  # fmt: skip
+    return [
+        {"id": "timeliness", "kind": "bars", "title": "Stages reached by their deadline", "rows": timeliness},
+        {
+            "id": "grades",
+            "kind": "stacked",
+            "title": "Grades of care by area",
+            "parts": [f"Grade {g.letter}" for g in GRADES],
+            "rows": grades,
+        },
+        {
+            "id": "factors",
+            "kind": "bars",
+            "title": f"Most frequent contributory factors (top {TOP_FACTORS}, share of reviews)",
+            "rows": shown[:TOP_FACTORS],
+            "hidden": [f["label"] for f in factors if f["suppressed"]],
+        },
+        {
+            "id": "actions",
+            "kind": "bars",
+            "title": "Actions from reviews: done, overdue and open",
+            "rows": [
+                _row("Done", done),
+                _row("Overdue (not done by the due date)", overdue),
+                _row("Open (not yet due)", open_cell),
+            ],
+        },
+    ]

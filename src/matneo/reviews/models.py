@@ -192,3 +192,4 @@ class ReviewNotification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     read_by: Mapped[str | None] = mapped_column(String(254))
+    emailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # migration 0018

@@ -1,10 +1,11 @@
 """Concerns from every module that owns one, per trust: the evidence the concern rules read.
 
 Each source is read by the module that owns the data (signals register, harm portal, assurance
-tracker, record store); this module only turns what they hold into dated :class:`Concern` lines
-with aggregate words — no patient detail ever reaches a concern, so the same lines can be shown
-to the LMNS and region above the trust. An ongoing concern (an open signal, an overdue
-notification, a red requirement, a missing month) is dated ``today``: it is a concern now.
+tracker, perinatal mortality reviews, record store); this module only turns what they hold into
+dated :class:`Concern` lines with aggregate words — no patient detail ever reaches a concern, so
+the same lines can be shown to the LMNS and region above the trust. An ongoing concern (an open
+signal, an overdue notification, a red requirement, an overdue review stage, a missing month) is
+dated ``today``: it is a concern now.
 """
 
 from __future__ import annotations
@@ -106,6 +107,74 @@ def _assurance(url: str, trusts: list[str], today: dt.date) -> list[Concern]:
     ]  # fmt: skip
 
 
+def _reviews(url: str, trusts: list[str], today: dt.date, since: dt.date) -> list[Concern]:
+    """Perinatal mortality reviews: open reviews past a stage's deadline (ongoing: dated today), and reviews
+    that graded an area of care C or D, dated by the latest such grading within the window. Counts only.
+
+    C and D are the lower two of the PMRT's four grades; their wording needs local confirmation
+    (docs/reviews.md), so the concern names the letters, not a meaning.
+    """
+    from matneo.reviews.models import Review, ReviewChange, ReviewGrade, ReviewMeeting
+    from matneo.reviews.queries import stage_rows
+
+    found: list[Concern] = []
+    with transaction(url) as session:
+        reviews = session.scalars(select(Review).where(Review.trust_code.in_(trusts), Review.status == "open")).all()
+        firsts: dict[int, dt.date] = {}
+        for rid, held in session.execute(
+            select(ReviewMeeting.review_id, ReviewMeeting.held_on).where(
+                ReviewMeeting.review_id.in_([r.id for r in reviews])
+            )
+        ):
+            firsts[rid] = min(held, firsts.get(rid, held))
+        late: dict[str, list[dt.date]] = defaultdict(list)
+        for review in reviews:
+            dues = [
+                dt.date.fromisoformat(st["due"])
+                for st in stage_rows(review, firsts.get(review.id), today)
+                if st["status"] == "overdue"
+            ]
+            if dues:
+                late[review.trust_code].append(min(dues))
+        graded = session.execute(
+            select(Review.trust_code, Review.id)
+            .join(ReviewGrade, ReviewGrade.review_id == Review.id)
+            .where(Review.trust_code.in_(trusts), ReviewGrade.grade.in_(("C", "D")))
+            .distinct()
+        ).all()
+        when: dict[int, dt.date] = {}
+        for rid, at in session.execute(
+            select(ReviewChange.review_id, ReviewChange.at).where(
+                ReviewChange.review_id.in_([rid for _, rid in graded]), ReviewChange.action == "grade.set"
+            )
+        ):
+            when[rid] = max(at.date(), when.get(rid, at.date()))
+    for trust, dues in late.items():
+        n = len(dues)
+        found.append(
+            Concern(
+                trust,
+                "reviews",
+                today,
+                f"{n} perinatal mortality review{'s' if n != 1 else ''} past a stage's deadline, "
+                f"the oldest due {day_text(min(dues))}",
+            )
+        )
+    low: dict[str, list[dt.date]] = defaultdict(list)
+    for trust, rid in graded:
+        day = when.get(rid)
+        if day is not None and day >= since:
+            low[trust].append(day)
+    for trust, days in low.items():
+        n = len(days)
+        text = (
+            f"{n} perinatal mortality review{'s' if n != 1 else ''} graded an area of care C or D "
+            f"since {month_text(since)}"
+        )
+        found.append(Concern(trust, "reviews", max(days), text))
+    return found
+
+
 def _data_quality(results: ResultCache, trusts: list[str], today: dt.date) -> list[Concern]:
     """A trust with no birth records in the latest month loaded for England: its figures are going stale."""
     monthly = results.measure_table("stillbirth_rate", "month")
@@ -135,6 +204,7 @@ def concerns(
         *_signals(url, wanted, today, since),
         *_harm(url, wanted, today, since),
         *_assurance(url, wanted, today),
+        *_reviews(url, wanted, today, since),
         *_data_quality(results, wanted, today),
     ):
         found[concern.trust_code].append(concern)

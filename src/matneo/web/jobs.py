@@ -2,7 +2,8 @@
 
 * The harm overdue check, every hour (it is idempotent, so "daily" is met however often it
   runs; `matneo harm overdue-check` does the same from cron when no server runs), then the
-  notifications by e-mail when an SMTP relay is configured (:mod:`matneo.harm.portal.mail`).
+  notifications and review notices by e-mail when an SMTP relay is configured (:mod:`matneo.harm.portal.mail`,
+  :mod:`matneo.reviews.mail`).
 * After each new load (a new records-store version, seen within ``POLL_EVERY`` seconds, whichever
   process loaded it): the results cache is warmed for it first (period tables and the identities
   between measures), so the first page views after a load do not wait for them (issue 10), then
@@ -35,6 +36,7 @@ from matneo.config import MailSettings, Settings
 from matneo.db.locks import ProcessLock
 from matneo.harm.portal import overdue_check
 from matneo.harm.portal.mail import send_notifications
+from matneo.reviews.mail import send_review_notices
 from matneo.reviews.notices import overdue_check as review_overdue_check
 from matneo.signals.register import RefreshSummary, refresh_from_store
 from matneo.web.services import Services
@@ -97,7 +99,7 @@ class BackgroundJobs:
         if self.last_overdue_check is None or now - self.last_overdue_check >= OVERDUE_EVERY:
             self.last_overdue_check = now
             made = _job("harm overdue check", lambda: f"overdue check: {overdue_check(url)} new notifications")
-            _job(
+            noticed = _job(
                 "review overdue check",
                 lambda: f"review overdue check: {review_overdue_check(url)} new notices",
             )
@@ -108,6 +110,13 @@ class BackgroundJobs:
                     "e-mail harm notifications", lambda: f"e-mailed {send_notifications(url, mail)} notifications"
                 )
                 done += [sent] if sent else []
+            if noticed and self.mail is not None:
+                review_mail = self.mail
+                mailed = _job(
+                    "e-mail review notices",
+                    lambda: f"e-mailed {send_review_notices(url, review_mail)} review notices",
+                )
+                done += [mailed] if mailed else []
         version = self.services.results.version()
         if version is not None and version != self.refreshed_version:
             warmed = _job("warm the results cache", lambda: self.services.warm())

@@ -339,10 +339,24 @@ def data_upload_cancel(request: Request, access: SignedIn, token: str) -> Respon
     return RedirectResponse("/data?cancelled=1", status_code=303)
 
 
+@router.get("/data/loads/{load_id}/revert")
+def data_load_revert_check(request: Request, access: SignedIn, load_id: int) -> Response:
+    """What reverting the load would do; nothing changes until it is confirmed."""
+    plan = data.revert_plan(_services(request), access, load_id)
+    return render(request, "data_revert.html", plan=plan, error=None)
+
+
 @router.post("/data/loads/{load_id}/revert")
-def data_load_revert(request: Request, access: SignedIn, load_id: int) -> Response:
-    """Revert a load of the organisation's records (atomic, audited); refusals in the page."""
+def data_load_revert(
+    request: Request, access: SignedIn, load_id: int, confirm: Annotated[str, Form()] = ""
+) -> Response:
+    """Revert a load of the organisation's records (atomic, audited) once confirmed; refusals in
+    the page. Without ``confirm=yes`` it shows what the revert would do and changes nothing."""
     services = _services(request)
+    if confirm != "yes":
+        plan = data.revert_plan(services, access, load_id)
+        error = "Check what reverting would do, then confirm." if not plan.blocked else None
+        return render(request, "data_revert.html", 400, plan=plan, error=error)
     try:
         result = data.revert(services, access, load_id)
     except data.UploadProblem as error:

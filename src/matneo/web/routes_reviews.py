@@ -14,6 +14,7 @@ from fastapi import Body, Form, Header, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from matneo.board.render import PdfUnavailable
 from matneo.reviews.actions import ReviewError
 from matneo.web.app import access_for, render
 from matneo.web.pages import reviews
@@ -25,6 +26,8 @@ router = signed_in_router()
 
 ReviewId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Section = Annotated[str, Path(pattern=r"^[a-z_]{1,20}$")]
+ReportName = Annotated[str, Path(pattern=r"^(parents|panel)$")]
+ReportFormat = Annotated[str, Path(pattern=r"^(html|pdf)$")]
 
 
 def _services(request: Request) -> Services:
@@ -107,6 +110,32 @@ def list_view(request: Request) -> Response:
 def learning_view(request: Request, org: str | None = None) -> Response:
     page = reviews.learning_page(_services(request), access_for(request), org)
     return render(request, "reviews_learning.html", page=page)
+
+
+@router.get(
+    "/api/v1/reviews/{review_id}/reports",
+    tags=["reviews"],
+    summary="The readability of a review's parents' report and its report downloads (trusts taking part only)",
+)
+def reports_api(request: Request, review_id: ReviewId) -> dict[str, Any]:
+    return reviews.reports_page(_services(request), access_for(request), review_id).to_dict()
+
+
+@router.get("/reviews/{review_id}/reports", include_in_schema=False)
+def reports_view(request: Request, review_id: ReviewId) -> Response:
+    page = reviews.reports_page(_services(request), access_for(request), review_id)
+    return render(request, "review_reports.html", page=page)
+
+
+@router.get("/reviews/{review_id}/reports/{report}.{fmt}", include_in_schema=False)
+def report_download(request: Request, review_id: ReviewId, report: ReportName, fmt: ReportFormat) -> Response:
+    """A report as a download (an attachment, never shown inline), HTML or PDF."""
+    try:
+        data, media, filename = reviews.review_report(_services(request), access_for(request), review_id, report, fmt)
+    except PdfUnavailable as error:
+        return Response(str(error), status_code=503, media_type="text/plain; charset=utf-8")
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=media, headers=headers)
 
 
 @router.post("/reviews/open", include_in_schema=False)

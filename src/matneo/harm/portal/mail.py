@@ -30,7 +30,7 @@ def _message(mail: MailSettings, recipient: str, note: HarmNotification) -> Emai
     message = EmailMessage()
     message["From"] = mail.sender
     message["To"] = recipient
-    message["Subject"] = f"MatNeo: harm report {note.report_id} needs action ({note.route_id})"
+    message["Subject"] = f"MatNeo: harm report {note.report_id} needs action"  # the route is named in the body
     message.set_content(
         f"{note.message}\n\nOpen the case in MatNeo: /harm/{note.report_id}\n\n"
         "This message contains no patient details. Sign in to MatNeo to see the case.\n"

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from matneo.auth.access import Access
 from matneo.auth.users import audit
+from matneo.dates import day_text
 from matneo.db.models import HarmCase, HarmNotification, HarmRoute, utcnow
 from matneo.db.session import transaction
 from matneo.harm.rules import ROUTE_TITLES
@@ -49,7 +50,7 @@ def overdue_check(url: str, today: dt.date | None = None) -> int:
                             route_id=route_id,
                             kind="overdue",
                             due_on=next_due,
-                            message=f"Harm report {report_id}: {title} was due by {next_due.isoformat()} "
+                            message=f"Harm report {report_id}: {title} was due by {day_text(next_due)} "
                             "and is not done.",
                             created_at=utcnow(),
                         )

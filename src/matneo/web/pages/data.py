@@ -229,13 +229,13 @@ def _row(access: Access, load: Load, trusts: set[str]) -> LoadRow:
 
 
 def build(services: Services, access: Access, upload: UploadResult | None = None) -> DataPage:
+    within = None if access.sees_everything else access.scope
     loads = [
         _row(access, load, trusts)
-        for load, trusts in ledger.loads_with_trusts(services.settings.database_url, limit=200)
-        if _visible(access, trusts)
+        for load, trusts in ledger.loads_with_trusts(services.settings.database_url, limit=50, within=within)
     ]
     can_upload = access.user.role in UPLOAD_ROLES
-    return DataPage("Data", access.org_name, can_upload, loads[:50], coverage(services, access), upload)
+    return DataPage("Data", access.org_name, can_upload, loads, coverage(services, access), upload)
 
 
 # -- coverage -----------------------------------------------------------------------------------
@@ -503,6 +503,56 @@ def cancel_upload(services: Services, access: Access, token: str) -> None:
 
 
 # -- reverting a load ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RevertMonth:
+    trust_code: str
+    month_label: str
+    records_now: int
+    records_after: int
+
+
+@dataclass(frozen=True)
+class RevertPlan:
+    """What reverting a load would do, shown before anything changes (issue 10: confirmation
+    before anything is replaced). ``blocked`` says why it cannot be done, when it cannot."""
+
+    load_id: int
+    file_name: str
+    loaded: str | None
+    months: list[RevertMonth]
+    blocked: str | None
+
+
+def revert_plan(services: Services, access: Access, load_id: int) -> RevertPlan:
+    """The trust-months a revert would put back, with their record counts now and after."""
+    access.require_role(UPLOAD_ROLES, "revert a load")
+    url = services.settings.database_url
+    found = ledger.get_load(url, load_id)
+    if found is None or not _visible(access, found[1]):
+        raise NotFound(f"There is no load {load_id} of your organisation's records.")
+    load = found[0]
+    blocked = None
+    if load.status == "reverted":
+        blocked = f"Load {load_id} has already been reverted."
+    elif load.status != "loaded":
+        blocked = f"Load {load_id} did not load any records, so there is nothing to revert."
+    else:
+        later = ledger.later_loads_touching(url, load_id)
+        if later:
+            blocked = (
+                f"{plural(len(later), 'later load')} changed the same trust-months "
+                f"(newest: load {later[-1].id}). Revert the later loads first, newest first."
+            )
+    # after a revert each trust-month holds what it held before the load; now it holds what the
+    # load left (later loads would block the revert, so nothing else changed them since)
+    months = [
+        RevertMonth(m.trust_code, month_label(m.month.strftime("%Y-%m")), m.new_rows, m.existing_rows)
+        for m in ledger.load_months(url, load_id)
+    ]
+    finished = moment_text(load.finished_at) if load.finished_at else None
+    return RevertPlan(load_id, Path(load.file_name).name, finished, months, blocked)
+
+
 def revert(services: Services, access: Access, load_id: int) -> UploadResult:
     """Revert a load of the organisation's records (atomic, audited); UploadProblem if it cannot be."""
     access.require_role(UPLOAD_ROLES, "revert a load")

@@ -37,12 +37,15 @@ from matneo.web.services import NotFound, Services
 __all__ = [
     "FORMS",
     "LearningPage",
+    "ReportsPage",
     "ReviewPage",
     "ReviewsPage",
     "change_review",
     "learning_page",
     "open_review",
+    "reports_page",
     "review_page",
+    "review_report",
     "reviews_page",
 ]
 
@@ -427,12 +430,24 @@ class LearningPage:
             )
         return out.getvalue()
 
+    def svg(self, chart: Mapping[str, Any]) -> str:
+        """The chart as server-rendered SVG (:mod:`matneo.reviews.svg`); its data table is in the template."""
+        from matneo.reviews.svg import Bar, Stack, bars_svg, stacked_svg
+
+        title = f"{chart['title']}: {self.learning['org_name']}"
+        if chart["kind"] == "stacked":
+            stacks = [
+                Stack(r["label"], tuple(p["value"] for p in r["parts"]), hidden=r["suppressed"]) for r in chart["rows"]
+            ]
+            return stacked_svg(stacks, chart["parts"], title=title)
+        return bars_svg([Bar(r["label"], r["value"], r["suppressed"]) for r in chart["rows"]], title=title)
+
     @staticmethod
     def words(c: Mapping[str, Any]) -> str:
         if c["suppressed"]:
             return "Hidden (small numbers)"
         if not c["denominator"]:
-            return "None"
+            return "No reviews yet"
         return f"{c['numerator']} of {c['denominator']} ({c['value']:.0f}%)"
 
 
@@ -453,3 +468,33 @@ def api_errors(error: ReviewError) -> dict[str, Any]:
         "detail": "The change is not valid.",
         "errors": [{"field": e.field, "message": e.message} for e in error.errors],
     }
+
+
+@dataclass
+class ReportsPage:
+    """A review's reports: the readability of the parents' report (for its author) and the four downloads."""
+
+    title: str
+    reports: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.reports
+
+
+def reports_page(services: Services, access: Access, review_id: int) -> ReportsPage:
+    from matneo.reviews.report import author_view
+
+    with found():
+        view = author_view(services.settings, access, review_id)
+    return ReportsPage(f"Reports of review {review_id}", view)
+
+
+def review_report(services: Services, access: Access, review_id: int, report: str, fmt: str) -> tuple[bytes, str, str]:
+    """One report file (bytes, media type, file name); 404 for an unknown report, 503 words if no PDF printer."""
+    from matneo.reviews.report import report_file
+
+    with found():
+        try:
+            return report_file(services.settings, access, review_id, report, fmt)
+        except KeyError:
+            raise NotFound(f"A review has no report {report}.{fmt}.") from None

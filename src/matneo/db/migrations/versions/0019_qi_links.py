@@ -6,14 +6,14 @@ Existing projects with a score get one history row from the score they hold, sta
 whom it was set, so the grid starts from what is known.
 
 Revision ID: 0019
-Revises: 0012
+Revises: 0018
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0012"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
