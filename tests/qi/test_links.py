@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.qi.conftest import MEMBER, OUTSIDER, OWN
 
 from matneo.auth.access import Access, Forbidden
 from matneo.config import Settings
@@ -22,6 +21,8 @@ from matneo.qi.models import QiProgressChange
 from matneo.reviews.models import Review, ReviewAction
 
 TODAY = dt.date(2026, 12, 3)
+# As tests/qi/conftest.py (not imported: textstat installs a top-level ``tests`` package that shadows this one).
+OWN, MEMBER, OUTSIDER = "R0A", "RJ1", "RM3"
 
 
 def _audits(url: str, action: str) -> int:
