@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select
-from tests.qi.conftest import MEMBER, OWN
 
 from matneo.auth.access import Access, Forbidden
 from matneo.config import Settings
@@ -15,6 +14,8 @@ from matneo.db.session import transaction
 from matneo.qi import actions, queries
 from matneo.qi.access import QiNotFound
 from matneo.qi.core import QiInputError, UnreadableFile
+
+from .conftest import MEMBER, OWN
 
 TODAY = dt.date(2026, 12, 3)
 

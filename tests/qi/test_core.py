@@ -174,3 +174,48 @@ def test_improvement_needs_the_better_side() -> None:
     assert improved(ihi, "increase") and sustained(ihi, "increase")
     flat = run_chart([60, 62, 58, 61, 59, 60, 63, 57, 61, 59, 62, 58])
     assert not improved(flat, "increase")
+
+
+# -- MatNeoSIP priorities and quarters ----------------------------------------------------------
+def test_priorities_name_real_measures_and_say_they_need_local_confirmation() -> None:
+    from matneo.measures.definitions import MEASURES_BY_ID
+    from matneo.qi.core import matneosip_priorities
+
+    priorities = matneosip_priorities()
+    assert priorities.status == "needs local confirmation" and "https://" in priorities.source
+    assert len({p.id for p in priorities.items}) == len(priorities.items) >= 8
+    for p in priorities.items:
+        assert p.measure is None or MEASURES_BY_ID[p.measure].group == "matneosip"
+
+
+def test_quarters_are_calendar_quarters_named_by_their_months() -> None:
+    from matneo.qi.core import last_quarters, quarter_of
+
+    q = quarter_of(dt.date(2026, 12, 3))
+    assert (q.start, q.end, q.label) == (dt.date(2026, 10, 1), dt.date(2026, 12, 31), "Oct to Dec 2026")
+    assert quarter_of(dt.date(2024, 2, 29)).end == dt.date(2024, 3, 31)
+    assert [x.label for x in last_quarters(dt.date(2026, 1, 5), 3)] == [
+        "Jul to Sep 2025",
+        "Oct to Dec 2025",
+        "Jan to Mar 2026",
+    ]
+
+
+def test_stage_is_the_score_held_at_the_quarter_end() -> None:
+    from matneo.qi.core import last_quarters, score_at, stage_per_quarter
+
+    history = [
+        (dt.datetime(2026, 3, 31, 23, 59), 1.0),  # last minute of Jan-Mar counts for it
+        (dt.datetime(2026, 4, 1, 0, 0), 2.0),
+        (dt.datetime(2026, 8, 1), None),  # cleared
+        (dt.datetime(2026, 11, 1), 3.0),
+    ]
+    assert score_at(history, dt.datetime(2026, 1, 1)) is None
+    quarters = last_quarters(dt.date(2026, 12, 3), 4)
+    assert stage_per_quarter(history, quarters) == [1.0, 2.0, None, 3.0]
+    assert stage_per_quarter(list(reversed(history)), quarters) == [
+        1.0,
+        2.0,
+        None,
+        3.0,
+    ]  # order of rows does not matter

@@ -48,6 +48,13 @@ def test_demo_collaborative_is_seeded_once(
     assert len(custom.points) == 18 and custom.improved  # the made-up process measure shows the change
     assert custom.points[-1].period_start == dt.date(2026, 11, 1)
     assert any(i["tested_by"] for i in view.library)
+    # The stage-per-quarter grid has a history on first run: three trusts on three MatNeoSIP priorities.
+    dated = queries.collaborative_view(url, people["national"], None, cid, today=TODAY)
+    assert dated.stages is not None
+    assert {r.priority for r in dated.stages.rows} == {"magnesium_sulphate", "normothermia", "smoke_free"}
+    magnesium = next(r for r in dated.stages.rows if r.priority == "magnesium_sulphate")
+    # Made-up scores 21, 15, 9 and 4 months before "today": one per quarter, rising.
+    assert magnesium.stages[:7] == [1.0, 1.0, 2.0, 2.0, 2.5, 2.5, 3.0]
     found = queries.collaborative_view(url, people["national"], None, cid, "GRAB box").library
     assert [i["title"] for i in found] == ["Magnesium sulphate grab box"]
     assert [t["decisions"] for t in found[0]["tested_by"]] == [["adopt"]]

@@ -317,3 +317,148 @@ def test_qi_pages_fit_a_phone(web: WebInstance, browser: Browser) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, (path, width)
     context.close()
+
+
+def _project_with_history(web: WebInstance, title: str) -> tuple[int, int, int]:
+    """A collaborative with R0A, R0A's project on magnesium sulphate with a MatNeo key measure and a score."""
+    cid = _collaborative(web, f"{title} collaborative")
+    trust = web.client("trust")
+    token = _form_token(trust)
+    pid = trust.post(
+        "/api/v1/qi/projects",
+        json={"trust_code": OWN_TRUST, "title": title, "priority": "magnesium_sulphate", "collaboratives": [cid]},
+    ).json()["id"]
+    trust.post(
+        f"/qi/projects/{pid}/driver", data={"csrf_token": token, "text": "Reliable identification of preterm labour"}
+    )
+    trust.post(
+        f"/qi/projects/{pid}/measure",
+        data={"csrf_token": token, "kind": "outcome", "source": "matneo", "matneo_measure": "stillbirth_rate",
+              "is_key": "1"},
+    )  # fmt: skip
+    assert (
+        trust.post(f"/qi/projects/{pid}/progress", data={"csrf_token": token, "progress_score": "2.0"}).status_code
+        == 303
+    )
+    mid = trust.get(f"/api/v1/qi/projects/{pid}").json()["measures"][0]["id"]
+    return cid, pid, mid
+
+
+def test_exports_are_png_and_pdf_attachments_within_scope(web: WebInstance) -> None:
+    _, pid, mid = _project_with_history(web, "Exports project")
+    trust = web.client("trust")
+    for path, kind, magic in (
+        (f"/qi/projects/{pid}/summary.pdf", "application/pdf", b"%PDF-"),
+        (f"/qi/projects/{pid}/driver-diagram.png", "image/png", b"\x89PNG"),
+        (f"/qi/projects/{pid}/driver-diagram.pdf", "application/pdf", b"%PDF-"),
+        (f"/qi/measures/{mid}/chart.png", "image/png", b"\x89PNG"),
+        (f"/qi/measures/{mid}/chart.pdf?rules=ihi", "application/pdf", b"%PDF-"),
+        (f"/qi/measures/{mid}/chart.png?chart=spc", "image/png", b"\x89PNG"),
+        (f"/qi/measures/{mid}/chart.pdf?chart=spc", "application/pdf", b"%PDF-"),
+    ):
+        response = trust.get(path)
+        assert response.status_code == 200, (path, response.text[:300])
+        assert response.headers["content-type"] == kind and response.content.startswith(magic), path
+        assert response.headers["content-disposition"].startswith("attachment; filename="), path
+    # The measure page draws the SPC chart beside the run chart (36 months of the MatNeo measure).
+    page = trust.get(f"/qi/measures/{mid}").text
+    assert "data-spc-chart" in page and "Laney P′ chart" in page
+    spc = trust.get(f"/qi/measures/{mid}/chart.svg?chart=spc")
+    assert spc.headers["content-type"].startswith("image/svg+xml") and "SPC chart" in spc.text
+    assert trust.get(f"/qi/measures/{mid}/chart.png?chart=xmr").status_code == 400  # pages answer 400, not 422
+    # Out of sight is 404 for every export, as for the pages.
+    other = web.client("other_trust")
+    for path in (
+        f"/qi/projects/{pid}/summary.pdf",
+        f"/qi/projects/{pid}/driver-diagram.png",
+        f"/qi/measures/{mid}/chart.pdf",
+    ):
+        assert other.get(path).status_code == 404, path
+
+
+def test_stage_grid_overview_and_links_shown_on_both_sides(web: WebInstance) -> None:
+    cid, pid, _ = _project_with_history(web, "Grid project")
+    trust = web.client("trust")
+    token = _form_token(trust)
+    grid = trust.get(f"/qi/collaboratives/{cid}").text
+    assert "data-stage-grid" in grid and f'data-stage-row="{pid}"' in grid
+    assert "Magnesium sulphate before preterm birth" in grid
+    assert trust.get(f"/api/v1/qi/collaboratives/{cid}").json()["stage_per_quarter"]["rows"][0]["project_id"] == pid
+    # The LMNS overview: the area's projects as aggregates; a trust cannot see its LMNS's overview.
+    lmns = web.client("lmns")
+    lmns_code = web.users["lmns"][2]
+    assert lmns.get("/qi/overview").headers["location"] == f"/qi/overview/{lmns_code}"
+    overview = lmns.get(f"/qi/overview/{lmns_code}")
+    assert overview.status_code == 200 and "Grid project" in overview.text and "data-by-priority" in overview.text
+    data = lmns.get(f"/api/v1/qi/overview/{lmns_code}").json()
+    assert any(r["priority"] == "magnesium_sulphate" and r["projects"] >= 1 for r in data["by_priority"])
+    assert trust.get(f"/qi/overview/{lmns_code}").status_code == 403
+    assert trust.get("/qi/overview/NOPE").status_code == 404
+    # A review action of the trust, linked from the project and shown on the review.
+    due = trust.get("/api/v1/reviews").json()["due"]["deaths"]
+    review_id = trust.post("/api/v1/reviews", json={"record_id": due[0]["record_id"]}).json()["id"]
+    added = trust.post(
+        f"/api/v1/reviews/{review_id}/action",
+        json={"description": "Triage slot for reduced fetal movements", "owner": "Matron", "due_on": "2099-01-31"},
+    )
+    assert added.status_code == 200, added.text
+    action_id = next(a["id"] for a in trust.get(f"/api/v1/reviews/{review_id}").json()["actions"])
+    linked = trust.post(f"/qi/projects/{pid}/review-link", data={"csrf_token": token, "action_id": str(action_id)})
+    assert linked.status_code == 303
+    project = trust.get(f"/qi/projects/{pid}").text
+    assert "Triage slot for reduced fetal movements" in project and f'href="/reviews/{review_id}#actions"' in project
+    review = trust.get(f"/reviews/{review_id}").text
+    assert "data-action-projects" in review and f'href="/qi/projects/{pid}"' in review
+    # The other trust in no collaborative with R0A cannot link or see it; the LMNS lead cannot link.
+    assert (
+        lmns.post(
+            f"/qi/projects/{pid}/review-link", data={"csrf_token": _form_token(lmns), "action_id": str(action_id)}
+        ).status_code
+        == 403
+    )
+    events = web.client("admin").get("/admin/users").text
+    assert "Linked an improvement project to a review action" in events
+
+
+def test_browser_walks_the_grid_overview_spc_and_review_link(
+    web: WebInstance, signed_in: Callable[[str], Page]
+) -> None:
+    cid, pid, mid = _project_with_history(web, "Accessible grid project")
+    page = signed_in("trust")
+    page.goto(f"/qi/collaboratives/{cid}")
+    expect(page.locator(f'[data-stage-row="{pid}"]')).to_contain_text("Accessible grid project")
+    accessible(page)
+    page.goto(f"/qi/measures/{mid}")
+    expect(page.locator("[data-spc-chart] svg")).to_have_count(1)
+    accessible(page)
+    page.goto(f"/qi/projects/{pid}")
+    expect(page.locator("[data-priority]")).to_have_text("Magnesium sulphate before preterm birth")
+    expect(page.locator("[data-diagram-downloads]")).to_contain_text("PNG")
+    accessible(page)
+    page.goto("/qi/overview")
+    expect(page).to_have_url(re.compile(rf"/qi/overview/{OWN_TRUST}$"))
+    expect(page.locator("[data-overview-projects]")).to_contain_text("Accessible grid project")
+    accessible(page)
+    lmns = signed_in("lmns")
+    lmns.goto("/qi/overview")
+    expect(lmns.locator("[data-by-priority]")).to_contain_text("Magnesium sulphate before preterm birth")
+    accessible(lmns)
+    page.goto("/signals")
+    accessible(page)
+    # A review action linked from the project: both pages name each other, and both pass axe.
+    trust = web.client("trust")
+    due = trust.get("/api/v1/reviews").json()["due"]["deaths"]
+    review_id = trust.post("/api/v1/reviews", json={"record_id": due[0]["record_id"]}).json()["id"]
+    trust.post(
+        f"/api/v1/reviews/{review_id}/action",
+        json={"description": "Preterm huddle checklist", "owner": "Matron", "due_on": "2099-03-31"},
+    )
+    action_id = trust.get(f"/api/v1/reviews/{review_id}").json()["actions"][0]["id"]
+    page.goto(f"/qi/projects/{pid}")
+    page.select_option("#review-link-action_id", str(action_id))
+    page.get_by_role("button", name="Link the action").click()
+    expect(page.locator("[data-review-actions]")).to_contain_text("Preterm huddle checklist")
+    accessible(page)
+    page.goto(f"/reviews/{review_id}")
+    expect(page.locator("[data-action-projects]")).to_contain_text("Accessible grid project")
+    accessible(page)

@@ -24,7 +24,7 @@ from matneo.harm.report import ANSWER_LABELS
 from matneo.harm.rules import ROUTE_IDS
 from matneo.web.display import day, when
 
-from .conftest import WebInstance
+from .conftest import OWN_TRUST, WebInstance
 
 CODES = re.compile(
     "|".join(
@@ -160,6 +160,9 @@ def worked_case(web: WebInstance) -> dict[str, int]:
         ("trust", "/organisations/R0A/data-quality"),
         ("other_trust", "/organisations/R0A/data-quality"),
         ("lmns", "/organisations/QOP/data-quality"),
+        ("trust", "/qi"),
+        ("trust", f"/qi/overview/{OWN_TRUST}"),
+        ("national", "/qi/overview/ENG"),
     ],
 )
 def test_pages_speak_plainly(web: WebInstance, worked_case: dict[str, int], who: str, path: str) -> None:

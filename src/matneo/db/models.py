@@ -559,6 +559,7 @@ class QiProject(Base):
     signal_id: Mapped[int | None] = mapped_column(
         ForeignKey("signals.id", ondelete="SET NULL")
     )  # the signal that prompted it
+    priority: Mapped[str | None] = mapped_column(String(64))  # a MatNeoSIP priority (matneo.qi.priorities); 0019
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -647,6 +648,8 @@ class QiMeasure(Base):
     rule_set: Mapped[str] = mapped_column(String(16), default="anhoej")  # anhoej | ihi
     baseline_points: Mapped[int | None] = mapped_column(Integer)
     baseline_reason: Mapped[str] = mapped_column(Text, default="")
+    # JSON list of period starts (ISO dates) the team marked as astronomical points; 0019.
+    astronomical: Mapped[str] = mapped_column(Text, default="[]")
     is_key: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -9,6 +9,7 @@ in :mod:`matneo.qi.access` itself, so no caller (page, API, CLI) can skip them.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,9 +62,13 @@ from matneo.qi.core import (
     FieldError,
     QiInputError,
     check_entry,
+    matneosip_priorities,
+    parse_periods,
     parse_values_csv,
     progress_scale,
 )
+from matneo.qi.models import QiProgressChange, QiReviewActionLink
+from matneo.reviews.models import Review, ReviewAction
 from matneo.stats.runchart import RULE_SETS
 
 __all__ = [
@@ -79,10 +84,13 @@ __all__ = [
     "create_project",
     "delete_value",
     "import_values",
+    "join_collaborative",
     "link_idea",
+    "link_review_action",
     "remove_driver",
     "save_pdsa",
     "set_progress",
+    "unlink_review_action",
     "update_measure",
     "update_project",
 ]
@@ -240,6 +248,10 @@ def _project_fields(form: _Form) -> dict[str, Any]:
         "ends_on": form.date("ends_on", "the end date"),
         "motivation": form.text("motivation", "what prompted the project"),
     }
+    priority = str(form.fields.get("priority") or "").strip()
+    if priority and priority not in matneosip_priorities().names:
+        form.errors.append(FieldError("priority", "Choose a MatNeoSIP priority from the list, or none"))
+    values["priority"] = priority or None
     starts, ends = values["starts_on"], values["ends_on"]
     if isinstance(starts, dt.date) and isinstance(ends, dt.date) and ends < starts:
         form.errors.append(FieldError("ends_on", "The end date must be on or after the start date"))
@@ -301,6 +313,8 @@ def update_project(url: str, access: Access, project_id: int, fields: Mapping[st
     form.done()
     if "signal_id" not in fields:  # a form without the field keeps the link
         values.pop("signal_id")
+    if "priority" not in fields:  # likewise the priority (API callers sending a few fields)
+        values.pop("priority")
     with transaction(url) as session:
         project = project_for(session, access, project_id)
         require_edit(access, project)
@@ -327,6 +341,10 @@ def set_progress(url: str, access: Access, project_id: int, score: float | str |
         project.progress_score = value
         project.progress_set_by = _actor(access)
         project.progress_set_at = project.updated_at = utcnow()
+        # The history is what the stage-per-quarter grid reads; the row keeps only the latest score.
+        session.add(
+            QiProgressChange(project_id=project_id, score=value, set_by=_actor(access), set_at=project.progress_set_at)
+        )
         audit(session, _actor(access), "qi.progress_set", "qi_project", str(project_id), before=before, after=value)
 
 
@@ -559,12 +577,27 @@ def update_measure(url: str, access: Access, measure_id: int, fields: Mapping[st
         else:
             baseline = int(raw)
     reason = form.text("baseline_reason", "why the baseline changes")
+    marks_text = form.text("astronomical", "the astronomical points", limit=1000)
     form.done()
     with transaction(url) as session:
         measure = _measure(session, access, measure_id, edit=True)
+        marks: list[dt.date] | None = None
+        if "astronomical" in fields:  # a form without the field keeps the marks
+            marks, bad = parse_periods(measure.frequency, marks_text)
+            if bad:
+                raise QiInputError(
+                    [FieldError("astronomical", f"Enter periods as dates, like 2025-03 or 2025-03-03, not {bad[0]!r}")]
+                )
         if baseline != measure.baseline_points and not reason:
             raise QiInputError([FieldError("baseline_reason", "Say why the baseline changes")])
-        before = {"rule_set": measure.rule_set, "baseline_points": measure.baseline_points}
+        before: dict[str, Any] = {"rule_set": measure.rule_set, "baseline_points": measure.baseline_points}
+        after: dict[str, Any] = {"rule_set": rule_set, "baseline_points": baseline}
+        if marks is not None:
+            stored = json.dumps([d.isoformat() for d in marks])
+            if stored != measure.astronomical:
+                before["astronomical"] = json.loads(measure.astronomical or "[]")
+                after["astronomical"] = [d.isoformat() for d in marks]
+                measure.astronomical = stored
         measure.rule_set = rule_set
         if baseline != measure.baseline_points:
             measure.baseline_points = baseline
@@ -576,7 +609,7 @@ def update_measure(url: str, access: Access, measure_id: int, fields: Mapping[st
             "qi_measure",
             str(measure_id),
             before=before,
-            after={"rule_set": rule_set, "baseline_points": baseline},
+            after=after,
         )
 
 
@@ -752,3 +785,95 @@ def add_annotation(url: str, access: Access, project_id: int, fields: Mapping[st
         session.flush()
         audit(session, _actor(access), "qi.annotation_added", "qi_project", str(project_id), annotation=note.id)
         return note.id
+
+
+# -- links to perinatal mortality review actions ------------------------------------------------
+def _linkable_action(session: Session, access: Access, project: QiProject, action_id: int) -> ReviewAction:
+    """A review action the user may link to ``project``: an action of a review of the project's own
+    trust, linked by that trust's staff. Review actions' text is read only by the trusts taking part
+    in the review (:mod:`matneo.reviews.queries`), so no one outside the trust links or reads them."""
+    require_edit(access, project)
+    if access.user.role != "trust_staff" or access.user.org_code != project.trust_code:
+        raise Forbidden("only staff of the project's own trust can link it to review actions")
+    action = session.get(ReviewAction, action_id)
+    review = session.get(Review, action.review_id) if action is not None else None
+    if action is None or review is None or review.trust_code != project.trust_code:
+        raise QiInputError([FieldError("action_id", "Choose one of the trust's review actions")])
+    return action
+
+
+def link_review_action(url: str, access: Access, project_id: int, action_id: int) -> None:
+    """Link a project to the review action it answers (shown on the project and on the review)."""
+    try:
+        with transaction(url) as session:
+            project = project_for(session, access, project_id)
+            action = _linkable_action(session, access, project, action_id)
+            session.add(
+                QiReviewActionLink(
+                    project_id=project_id, action_id=action_id, created_by=_actor(access), created_at=utcnow()
+                )
+            )
+            session.flush()
+            audit(
+                session,
+                _actor(access),
+                "qi.review_action_linked",
+                "qi_project",
+                str(project_id),
+                action_id=action_id,
+                review=action.review_id,
+            )
+    except IntegrityError:
+        raise QiInputError([FieldError("action_id", "The project is already linked to that action")]) from None
+
+
+def unlink_review_action(url: str, access: Access, project_id: int, action_id: int) -> None:
+    with transaction(url) as session:
+        project = project_for(session, access, project_id)
+        action = _linkable_action(session, access, project, action_id)
+        removed = session.execute(
+            delete(QiReviewActionLink).where(
+                QiReviewActionLink.project_id == project_id, QiReviewActionLink.action_id == action_id
+            )
+        )
+        if not getattr(removed, "rowcount", 0):
+            raise QiInputError([FieldError("action_id", "The project is not linked to that action")])
+        audit(
+            session,
+            _actor(access),
+            "qi.review_action_unlinked",
+            "qi_project",
+            str(project_id),
+            action_id=action_id,
+            review=action.review_id,
+        )
+
+
+def join_collaborative(url: str, access: Access, project_id: int, collaborative_id: int) -> None:
+    """Add an existing project to another collaborative its trust is a member of (a project may
+    belong to several: issue 13). Shared from then on with that collaborative's members."""
+    try:
+        with transaction(url) as session:
+            project = project_for(session, access, project_id)
+            require_edit(access, project)
+            collaborative = session.get(QiCollaborative, collaborative_id)
+            if (
+                collaborative is None
+                or collaborative_id not in visible_collaborative_ids(session, access)
+                or project.trust_code not in member_trusts(session, collaborative_id)
+            ):
+                raise QiInputError(
+                    [FieldError("collaborative_id", "Choose a collaborative the project's trust is a member of")]
+                )
+            session.add(QiProjectCollaborative(project_id=project_id, collaborative_id=collaborative_id))
+            session.flush()
+            audit(
+                session,
+                _actor(access),
+                "qi.project_joined",
+                "qi_project",
+                str(project_id),
+                collaborative=collaborative_id,
+            )
+    except IntegrityError:
+        raise QiInputError([FieldError("collaborative_id", "The project is already in that collaborative")]) from None

@@ -101,6 +101,22 @@ def period_text(frequency: str, start: dt.date) -> str:
     return month_text(start) if frequency == "month" else f"Week of {day_text(start)}"
 
 
+def parse_periods(frequency: str, text: str) -> tuple[list[dt.date], list[str]]:
+    """Periods typed as "2025-03, 2025-07" (months) or "2025-03-03" (a day in the week): their
+    starts, sorted and without repeats, and the parts that are not dates. Used for the points a
+    team marks as astronomical (Perla, Provost & Murray 2011: a judgement, never computed)."""
+    found: set[dt.date] = set()
+    bad: list[str] = []
+    for part in (p.strip() for p in text.replace(";", ",").replace(" ", ",").split(",")):
+        if not part:
+            continue
+        try:
+            found.add(period_start(frequency, dt.date.fromisoformat(part + "-01" if len(part) == 7 else part)))
+        except ValueError:
+            bad.append(part)
+    return sorted(found), bad
+
+
 @dataclass(frozen=True)
 class Entry:
     """One checked period of a custom measure."""
@@ -383,3 +399,82 @@ def sustained(result: RunChartResult, direction: str, points: int = 6) -> bool:
     if not improved(result, direction) or result.longest_run_points is None or result.longest_run is None:
         return False
     return result.longest_run_points[1] == result.last_position and result.longest_run >= points
+
+
+# -- MatNeoSIP priorities and the stage-per-quarter grid --------------------------------------
+@dataclass(frozen=True)
+class Priority:
+    id: str
+    name: str
+    measure: str | None  # the MatNeo measure that tracks it, where there is one
+
+
+@dataclass(frozen=True)
+class Priorities:
+    """The MatNeoSIP priorities as configured, with where the list comes from and its status."""
+
+    items: tuple[Priority, ...]
+    source: str
+    status: str
+    note: str
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {p.id: p.name for p in self.items}
+
+
+@cache
+def matneosip_priorities() -> Priorities:
+    """The priorities shipped in ``matneo/qi/data/matneosip_priorities.json`` (needs local confirmation:
+    the programme's priorities change by year and its own document could not be read)."""
+    raw: dict[str, Any] = json.loads(
+        resources.files("matneo.qi").joinpath("data/matneosip_priorities.json").read_text()
+    )
+    items = tuple(Priority(p["id"], p["name"], p.get("measure")) for p in raw["priorities"])
+    return Priorities(items, raw["source"], raw["status"], raw["note"])
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """A calendar quarter: first and last day, and its label ("Jan to Mar 2026")."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%b} to {self.end:%b %Y}"
+
+
+def quarter_of(day: dt.date) -> Quarter:
+    """The calendar quarter ``day`` falls in. Calendar quarters are named by their months, so no
+    one has to know whether "Q1" means January or April (the NHS financial year)."""
+    first = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    last_month = first.month + 2
+    following = dt.date(day.year + (last_month == 12), last_month % 12 + 1, 1)
+    return Quarter(first, following - dt.timedelta(days=1))
+
+
+def last_quarters(today: dt.date, count: int) -> list[Quarter]:
+    """The ``count`` quarters up to and including today's, oldest first."""
+    quarters = [quarter_of(today)]
+    while len(quarters) < count:
+        quarters.append(quarter_of(quarters[-1].start - dt.timedelta(days=1)))
+    return quarters[::-1]
+
+
+def score_at(history: Sequence[tuple[dt.datetime, float | None]], moment: dt.datetime) -> float | None:
+    """The progress score a project held at ``moment``: the latest one set before it (None: not set)."""
+    held: float | None = None
+    for set_at, score in sorted(history, key=lambda h: h[0]):
+        if set_at >= moment:
+            break
+        held = score
+    return held
+
+
+def stage_per_quarter(
+    history: Sequence[tuple[dt.datetime, float | None]], quarters: Sequence[Quarter]
+) -> list[float | None]:
+    """The score held at the end of each quarter (the stage the grid shows)."""
+    return [score_at(history, dt.datetime.combine(q.end + dt.timedelta(days=1), dt.time())) for q in quarters]

@@ -22,6 +22,7 @@ from matneo.dates import add_months
 from matneo.db.models import QiCollaborative, QiMeasureValue, Signal
 from matneo.db.session import transaction
 from matneo.qi import actions
+from matneo.qi.models import QiProgressChange
 from matneo.reference.organisations import OrgHierarchy
 
 DEMO_NAME = "Maternal and neonatal safety improvement (demonstration)"
@@ -46,6 +47,16 @@ def _monthly(url: str, measure_id: int, today: dt.date, values: list[tuple[float
                     entered_by=ACTOR,
                 )
             )
+
+
+def _score_history(url: str, project_id: int, today: dt.date, steps: list[tuple[int, float]]) -> None:
+    """Made-up earlier progress scores (``months ago``, score), so the stage-per-quarter grid has a
+    history on first run (written directly, like the values: the demo fills history at once; the
+    current score is then set through :func:`matneo.qi.actions.set_progress`, audited)."""
+    with transaction(url) as session:
+        for months_ago, score in steps:
+            moment = dt.datetime.combine(add_months(today.replace(day=15), -months_ago), dt.time(12))
+            session.add(QiProgressChange(project_id=project_id, score=score, set_by=ACTOR, set_at=moment))
 
 
 def _series(before: float, after: float, months: int, change_at: int, den: int) -> list[tuple[float, float]]:
@@ -185,6 +196,7 @@ def ensure_demo_collaborative(
             "change_idea_id": str(library["Same-day review for reduced fetal movements"]),
         },
     )
+    _score_history(url, pid, today, [(12, 0.5), (9, 1.0), (6, 2.0)])
     actions.set_progress(url, team, pid, 2.5)
 
     # 2. Magnesium sulphate at a neighbouring trust.
@@ -197,6 +209,7 @@ def ensure_demo_collaborative(
                 "aim_how_much": "to 90%",
                 "aim_by_when": add_months(today, 6).isoformat(),
                 "status": "implementing",
+                "priority": "magnesium_sulphate",
             },
         )
         actions.add_measure(
@@ -217,6 +230,7 @@ def ensure_demo_collaborative(
                 "change_idea_id": str(library["Magnesium sulphate grab box"]),
             },
         )
+        _score_history(url, pid, today, [(21, 1.0), (15, 2.0), (9, 2.5), (4, 3.0)])
         actions.set_progress(url, team, pid, 3.5)
 
     # 3. Normothermia with a custom measure, at a trust elsewhere.
@@ -229,6 +243,7 @@ def ensure_demo_collaborative(
                 "aim_how_much": "from 60% to 85%",
                 "aim_by_when": add_months(today, 9).isoformat(),
                 "status": "testing",
+                "priority": "normothermia",
             },
         )
         warm = actions.add_measure(
@@ -245,6 +260,7 @@ def ensure_demo_collaborative(
             },
         )
         _monthly(url, warm, today, _series(0.6, 0.62, 15, 15, 12))
+        _score_history(url, pid, today, [(14, 0.5), (8, 1.5)])
         actions.set_progress(url, team, pid, 2.0)
 
     # 4. Smoke-free pregnancies at another trust.
@@ -256,6 +272,7 @@ def ensure_demo_collaborative(
                 "aim_what": "Increase women smoke-free at delivery",
                 "aim_how_much": "by 5 percentage points",
                 "aim_by_when": add_months(today, 12).isoformat(),
+                "priority": "smoke_free",
             },
         )
         actions.add_measure(
@@ -276,4 +293,6 @@ def ensure_demo_collaborative(
                 "change_idea_id": str(library["Opt-out carbon monoxide testing"]),
             },
         )
+        _score_history(url, pid, today, [(7, 0.5)])
+        actions.set_progress(url, team, pid, 1.0)
     return cid

@@ -10,6 +10,7 @@ load (a new records-store version recomputes the cache).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from matneo.auth.access import Access
+from matneo.dates import day_text
 from matneo.db.models import (
     QiAnnotation,
     QiChangeIdea,
@@ -37,6 +39,7 @@ from matneo.db.models import (
 from matneo.db.session import transaction
 from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS
 from matneo.qi.access import (
+    QiNotFound,
     can_edit_project,
     can_manage_collaborative,
     collaborative_for,
@@ -46,14 +49,22 @@ from matneo.qi.access import (
 )
 from matneo.qi.core import (
     CUSTOM_UNITS,
+    PROJECT_STATUSES,
     Entry,
     ProgressSuggestion,
+    Quarter,
     aim_statement,
     improved,
+    last_quarters,
+    matneosip_priorities,
     period_text,
+    progress_scale,
     progress_suggestion,
+    stage_per_quarter,
     sustained,
 )
+from matneo.qi.models import QiProgressChange, QiReviewActionLink
+from matneo.reviews.models import Review, ReviewAction
 from matneo.stats.runchart import RunChartResult, run_chart
 
 #: Months of a MatNeo measure shown on a project chart: enough for a baseline and the change.
@@ -98,6 +109,7 @@ class MeasureView:
     baseline_points: int | None
     baseline_reason: str
     is_key: bool
+    astronomical: list[dt.date] = field(default_factory=list)  # periods the team marked
     points: list[Point] = field(default_factory=list)
     analysis: RunChartResult | None = None
     markers: list[Marker] = field(default_factory=list)
@@ -126,6 +138,7 @@ class MeasureView:
             "baseline_points": self.baseline_points,
             "baseline_reason": self.baseline_reason,
             "is_key": self.is_key,
+            "astronomical": self.astronomical,
             "points": [
                 {
                     "period_start": p.period_start,
@@ -151,6 +164,7 @@ class MeasureView:
                 "runs_limits": list(a.runs_limits) if a.runs_limits else None,
                 "shifts": [list(s) for s in a.shifts],
                 "trends": [list(t) for t in a.trends],
+                "astronomical": list(a.astronomical),
                 "signal": a.signal,
                 "improved": self.improved,
             },
@@ -238,11 +252,17 @@ def _measure_view(
         points = custom if custom is not None else _custom_points(session, measure)
     chosen = rule_set or measure.rule_set
     analysis = None
+    marked = {dt.date.fromisoformat(d) for d in json.loads(measure.astronomical or "[]")}
     if points:
         baseline = (
             measure.baseline_points if measure.baseline_points and measure.baseline_points <= len(points) else None
         )
-        analysis = run_chart([p.value for p in points], rule_set=chosen, baseline=baseline)  # type: ignore[arg-type]
+        analysis = run_chart(
+            [p.value for p in points],
+            rule_set=chosen,  # type: ignore[arg-type]
+            baseline=baseline,
+            astronomical=[i for i, p in enumerate(points) if p.period_start in marked],
+        )
     first = points[0].period_start if points else None
     return MeasureView(
         id=measure.id,
@@ -259,6 +279,7 @@ def _measure_view(
         baseline_points=measure.baseline_points,
         baseline_reason=measure.baseline_reason,
         is_key=measure.is_key,
+        astronomical=sorted(marked),
         points=points,
         analysis=analysis,
         markers=[m for m in markers if first is None or m.on >= first],
@@ -343,6 +364,17 @@ class ProjectView:
     signal: dict[str, Any] | None = None  # the signal that prompted it: details only within the trust's scope
     signal_linked: bool = False
     signal_options: list[tuple[int, str]] = field(default_factory=list)
+    priority: str | None = None
+    # Linked review actions: their text only for staff of the project's trust (as on the review page).
+    review_actions: list[dict[str, Any]] = field(default_factory=list)
+    review_actions_linked: int = 0
+    review_action_options: list[tuple[int, str]] = field(default_factory=list)
+    can_link_reviews: bool = False
+    join_options: list[tuple[int, str]] = field(default_factory=list)  # collaboratives it could join
+
+    @property
+    def priority_name(self) -> str | None:
+        return matneosip_priorities().names.get(self.priority or "", self.priority)
 
     @property
     def aim(self) -> str:
@@ -371,6 +403,10 @@ class ProjectView:
             "motivation": self.motivation,
             "signal": self.signal,
             "signal_linked": self.signal_linked,
+            "priority": self.priority,
+            "priority_name": self.priority_name,
+            "review_actions": self.review_actions,
+            "review_actions_linked": self.review_actions_linked,
             "progress": {
                 "score": self.progress_score,
                 "set_by": self.progress_set_by,
@@ -546,7 +582,26 @@ def _project_view(
                     .order_by(Signal.first_signal_date.desc())
                 )
             ]
+    links = _review_links(session, access, project)
+    joinable: list[tuple[int, str]] = []
+    if can_edit_project(access, project):
+        member_of = set(
+            session.scalars(select(QiMember.collaborative_id).where(QiMember.trust_code == project.trust_code))
+        )
+        candidates = (member_of & visible_collaborative_ids(session, access)) - set(collab_ids)
+        if candidates:
+            joinable = [
+                (c.id, c.name)
+                for c in session.scalars(
+                    select(QiCollaborative)
+                    .where(QiCollaborative.id.in_(list(candidates)))
+                    .order_by(QiCollaborative.name)
+                )
+            ]
     return ProjectView(
+        **links,
+        join_options=joinable,
+        priority=project.priority,
         signal=signal,
         signal_linked=project.signal_id is not None,
         signal_options=options,
@@ -578,6 +633,94 @@ def _project_view(
     )
 
 
+def can_link_reviews(access: Access, project: QiProject) -> bool:
+    """Only staff of the project's own trust link it to review actions (they alone read the actions' text)."""
+    return (
+        can_edit_project(access, project)
+        and access.user.role == "trust_staff"
+        and access.user.org_code == project.trust_code
+    )
+
+
+def _review_links(session: Session, access: Access, project: QiProject) -> dict[str, Any]:
+    """The review actions linked to ``project``: in full for its trust's staff; due date and status
+    for others in the trust's scope; only how many for everyone else (the collaborative)."""
+    own = access.user.org_code == project.trust_code and access.user.role == "trust_staff"
+    rows = session.execute(
+        select(ReviewAction, Review.death_date)
+        .join(QiReviewActionLink, QiReviewActionLink.action_id == ReviewAction.id)
+        .join(Review, Review.id == ReviewAction.review_id)
+        .where(QiReviewActionLink.project_id == project.id)
+        .order_by(ReviewAction.due_on, ReviewAction.id)
+    ).all()
+    linked = [
+        {
+            "id": a.id,
+            "review_id": a.review_id,
+            "description": a.description if own else None,
+            "due_on": a.due_on,
+            "status": a.status,
+        }
+        for a, _ in rows
+    ]
+    options: list[tuple[int, str]] = []
+    can_link = can_link_reviews(access, project)
+    if can_link:
+        taken = {a["id"] for a in linked}
+        options = [
+            (a.id, f"{a.description[:120]} (review {a.review_id}, due {day_text(a.due_on)})")
+            for a in session.scalars(
+                select(ReviewAction)
+                .join(Review, Review.id == ReviewAction.review_id)
+                .where(Review.trust_code == project.trust_code, ReviewAction.status != "done")
+                .order_by(ReviewAction.due_on, ReviewAction.id)
+            )
+            if a.id not in taken
+        ]
+    return {
+        "review_actions": linked if access.in_scope(project.trust_code) else [],
+        "review_actions_linked": len(linked),
+        "review_action_options": options,
+        "can_link_reviews": can_link,
+    }
+
+
+def projects_for_review_actions(
+    session: Session, access: Access, action_ids: list[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """The projects each review action is linked to, as far as this user can see them (the review side)."""
+    if not action_ids:
+        return {}
+    visible = visible_project_ids(session, access)
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for action_id, pid, title in session.execute(
+        select(QiReviewActionLink.action_id, QiProject.id, QiProject.title)
+        .join(QiProject, QiProject.id == QiReviewActionLink.project_id)
+        .where(QiReviewActionLink.action_id.in_(action_ids))
+        .order_by(QiProject.title)
+    ):
+        if pid in visible:
+            found[action_id].append({"id": pid, "title": title})
+    return dict(found)
+
+
+def projects_for_signals(url: str, access: Access, signal_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The projects each signal prompted, as far as this user can see them (the signals register side)."""
+    if not signal_ids:
+        return {}
+    with transaction(url) as session:
+        visible = visible_project_ids(session, access)
+        found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for pid, title, signal_id in session.execute(
+            select(QiProject.id, QiProject.title, QiProject.signal_id)
+            .where(QiProject.signal_id.in_(signal_ids))
+            .order_by(QiProject.title)
+        ):
+            if pid in visible and signal_id is not None:
+                found[signal_id].append({"id": pid, "title": title})
+        return dict(found)
+
+
 def measure_view(
     url: str, access: Access, results: Any, measure_id: int, rule_set: str | None = None
 ) -> tuple[ProjectView, MeasureView]:
@@ -603,6 +746,105 @@ class ProjectSummary:
     progress_score: float | None
     pdsa_cycles: int
     key_measure: MeasureView | None
+    priority: str | None = None
+
+
+@dataclass
+class StageRow:
+    """One trust's project on one MatNeoSIP priority: its stage (progress score) at each quarter's end."""
+
+    trust_code: str
+    trust_name: str
+    priority: str
+    priority_name: str
+    project_id: int
+    project_title: str
+    stages: list[float | None]
+
+
+@dataclass
+class StageGrid:
+    """The MatNeoSIP stage-per-quarter grid: which priorities each trust works on, and how far each got."""
+
+    quarters: list[Quarter]
+    rows: list[StageRow]
+
+    def level_name(self, score: float | None) -> str:
+        level = progress_scale().level(score)
+        return level.name if level else "Not scored"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "quarters": [{"start": q.start, "end": q.end, "label": q.label} for q in self.quarters],
+            "rows": [
+                {
+                    "trust_code": r.trust_code,
+                    "priority": r.priority,
+                    "project_id": r.project_id,
+                    "stages": [
+                        {"quarter": q.label, "score": v, "stage": self.level_name(v) if v is not None else None}
+                        for q, v in zip(self.quarters, r.stages, strict=True)
+                    ],
+                }
+                for r in self.rows
+            ],
+            "priorities_status": matneosip_priorities().status,
+        }
+
+
+#: Quarters the stage grid shows (two years).
+GRID_QUARTERS = 8
+
+
+def _stage_grid(session: Session, access: Access, projects: list[QiProject], today: dt.date) -> StageGrid:
+    """Each project with a MatNeoSIP priority, its score at the end of each of the last quarters,
+    read from the score history (``qi_progress_history``, written with every score set)."""
+    quarters = last_quarters(today, GRID_QUARTERS)
+    chosen = [p for p in projects if p.priority]
+    history: dict[int, list[tuple[dt.datetime, float | None]]] = defaultdict(list)
+    if chosen:
+        for pid, set_at, score in session.execute(
+            select(QiProgressChange.project_id, QiProgressChange.set_at, QiProgressChange.score)
+            .where(QiProgressChange.project_id.in_([p.id for p in chosen]))
+            .order_by(QiProgressChange.set_at, QiProgressChange.id)
+        ):
+            history[pid].append((set_at, score))
+    names = matneosip_priorities().names
+    order = {pid: i for i, pid in enumerate(names)}
+    rows = [
+        StageRow(
+            p.trust_code,
+            access.hierarchy.get(p.trust_code).name,
+            p.priority or "",
+            names.get(p.priority or "", p.priority or ""),
+            p.id,
+            p.title,
+            stage_per_quarter(history[p.id], quarters),
+        )
+        for p in chosen
+    ]
+    rows.sort(key=lambda r: (r.trust_name, order.get(r.priority, len(order)), r.project_title))
+    return StageGrid(quarters, rows)
+
+
+def _key_measures(session: Session, access: Access, results: Any, projects: list[QiProject]) -> dict[int, MeasureView]:
+    """Each project's key measure (marked key, else the first outcome, else the first), analysed.
+    One query each for the measures and the custom values of every project, so a dashboard of
+    fifty projects stays within its one-second budget."""
+    project_ids = [p.id for p in projects]
+    measures_of: dict[int, list[QiMeasure]] = defaultdict(list)
+    if project_ids:
+        for m in session.scalars(select(QiMeasure).where(QiMeasure.project_id.in_(project_ids)).order_by(QiMeasure.id)):
+            measures_of[m.project_id].append(m)
+    keys: dict[int, QiMeasure] = {}
+    for pid, ms in measures_of.items():
+        keys[pid] = next((m for m in ms if m.is_key), None) or next((m for m in ms if m.kind == "outcome"), ms[0])
+    custom = _custom_points_of(session, list(keys.values()))
+    trusts = {p.id: p.trust_code for p in projects}
+    return {
+        pid: _measure_view(session, access, results, key, trusts[pid], [], custom=custom.get(key.id, []))
+        for pid, key in keys.items()
+    }
 
 
 @dataclass
@@ -618,6 +860,7 @@ class CollaborativeView:
     members: list[tuple[str, str, str | None]]  # code, name, wave
     projects: list[ProjectSummary]
     library: list[dict[str, Any]]
+    stages: StageGrid | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -636,11 +879,13 @@ class CollaborativeView:
                     "status": p.status,
                     "progress_score": p.progress_score,
                     "pdsa_cycles": p.pdsa_cycles,
+                    "priority": p.priority,
                     "key_measure": p.key_measure.to_dict() if p.key_measure else None,
                 }
                 for p in self.projects
             ],
             "change_ideas": self.library,
+            "stage_per_quarter": self.stages.to_dict() if self.stages else None,
         }
 
 
@@ -700,7 +945,7 @@ def list_projects(url: str, access: Access) -> list[dict[str, Any]]:
 
 
 def collaborative_view(
-    url: str, access: Access, results: Any, collaborative_id: int, query: str = ""
+    url: str, access: Access, results: Any, collaborative_id: int, query: str = "", today: dt.date | None = None
 ) -> CollaborativeView:
     """A collaborative's dashboard: members, every visible project's key measure, the shared library.
 
@@ -734,37 +979,21 @@ def collaborative_view(
             if project_ids
             else {}
         )
-        # One query each for the measures and the custom values of every project on the page.
-        measures_of: dict[int, list[QiMeasure]] = defaultdict(list)
-        if project_ids:
-            for m in session.scalars(
-                select(QiMeasure).where(QiMeasure.project_id.in_(project_ids)).order_by(QiMeasure.id)
-            ):
-                measures_of[m.project_id].append(m)
-        keys: dict[int, QiMeasure] = {}
-        for pid, ms in measures_of.items():
-            keys[pid] = next((m for m in ms if m.is_key), None) or next((m for m in ms if m.kind == "outcome"), ms[0])
-        custom = _custom_points_of(session, list(keys.values()))
-        summaries = []
-        for p in projects:
-            key = keys.get(p.id)
-            view = (
-                _measure_view(session, access, results, key, p.trust_code, [], custom=custom.get(key.id, []))
-                if key
-                else None
+        keyed = _key_measures(session, access, results, projects)
+        summaries = [
+            ProjectSummary(
+                p.id,
+                p.title,
+                p.trust_code,
+                access.hierarchy.get(p.trust_code).name,
+                p.status,
+                p.progress_score,
+                pdsa_counts.get(p.id, 0),
+                keyed.get(p.id),
+                p.priority,
             )
-            summaries.append(
-                ProjectSummary(
-                    p.id,
-                    p.title,
-                    p.trust_code,
-                    access.hierarchy.get(p.trust_code).name,
-                    p.status,
-                    p.progress_score,
-                    pdsa_counts.get(p.id, 0),
-                    view,
-                )
-            )
+            for p in projects
+        ]
         waves = [
             (w.id, w.name, w.starts_on, w.ends_on)
             for w in session.scalars(
@@ -778,6 +1007,12 @@ def collaborative_view(
         ]
         members.sort(key=lambda m: m[1])
         library = _library(session, access, collaborative_id, visible, query)
+        # What each testing project's key measure showed (issue 13: "what their measures showed").
+        for idea in library:
+            for tested in idea["tested_by"]:
+                key = keyed.get(tested["project_id"])
+                tested["key_measure"] = key.title if key else None
+                tested["key_measure_improved"] = key.improved if key else None
         return CollaborativeView(
             id=c.id,
             name=c.name,
@@ -790,6 +1025,7 @@ def collaborative_view(
             members=members,
             projects=summaries,
             library=library,
+            stages=_stage_grid(session, access, projects, today or dt.date.today()),
         )
 
 
@@ -840,6 +1076,172 @@ def _library(
     ]
 
 
+# -- LMNS / region overview -------------------------------------------------------------------
+OVERVIEW_LEVELS = ("england", "region", "lmns", "trust")
+
+
+@dataclass
+class OverviewProject:
+    id: int
+    title: str
+    trust_code: str
+    trust_name: str
+    priority: str | None
+    status: str
+    progress_score: float | None
+    key_measure: str | None
+    improved: bool
+    sustained: bool
+
+
+@dataclass
+class OverviewView:
+    """All improvement work in an organisation's trusts that the user can see, with its aggregates."""
+
+    org_code: str
+    org_name: str
+    level: str
+    trusts: list[tuple[str, str]]
+    projects: list[OverviewProject]
+
+    @property
+    def by_priority(self) -> list[dict[str, Any]]:
+        """Projects per MatNeoSIP priority (and those with none) and status, as counts."""
+        names = matneosip_priorities().names
+        rows: list[dict[str, Any]] = []
+        for key, name in [*names.items(), (None, "No MatNeoSIP priority")]:
+            chosen = [p for p in self.projects if p.priority == key]
+            if not chosen:
+                continue
+            counts = {s: sum(1 for p in chosen if p.status == s) for s in PROJECT_STATUSES}
+            rows.append(
+                {
+                    "priority": key,
+                    "name": name,
+                    "projects": len(chosen),
+                    "trusts": len({p.trust_code for p in chosen}),
+                    "statuses": counts,
+                    "improving": sum(1 for p in chosen if p.improved),
+                }
+            )
+        return rows
+
+    @property
+    def by_score(self) -> list[dict[str, Any]]:
+        """How many projects are at each level of the progress scale (and how many have no score)."""
+        scale = progress_scale()
+        rows = [
+            {
+                "score": lv.score,
+                "name": lv.name,
+                "projects": sum(1 for p in self.projects if p.progress_score == lv.score),
+            }
+            for lv in scale.levels
+        ]
+        rows.append(
+            {"score": None, "name": "Not scored", "projects": sum(1 for p in self.projects if p.progress_score is None)}
+        )
+        return rows
+
+    @property
+    def by_trust(self) -> list[dict[str, Any]]:
+        rows = []
+        for code, name in self.trusts:
+            chosen = [p for p in self.projects if p.trust_code == code]
+            scores = sorted(p.progress_score for p in chosen if p.progress_score is not None)
+            rows.append(
+                {
+                    "trust_code": code,
+                    "name": name,
+                    "projects": len(chosen),
+                    "active": sum(1 for p in chosen if p.status not in ("complete", "stopped")),
+                    "highest_score": scores[-1] if scores else None,
+                    "improving": sum(1 for p in chosen if p.improved),
+                }
+            )
+        return rows
+
+    @property
+    def improving(self) -> int:
+        return sum(1 for p in self.projects if p.improved)
+
+    @property
+    def sustained(self) -> int:
+        return sum(1 for p in self.projects if p.sustained)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "org_code": self.org_code,
+            "org_name": self.org_name,
+            "level": self.level,
+            "trusts": len(self.trusts),
+            "projects": len(self.projects),
+            "key_measure_improving": self.improving,
+            "key_measure_sustained": self.sustained,
+            "by_priority": self.by_priority,
+            "by_progress_score": self.by_score,
+            "by_trust": self.by_trust,
+            "project_list": [
+                {
+                    "id": p.id,
+                    "title": p.title,
+                    "trust_code": p.trust_code,
+                    "priority": p.priority,
+                    "status": p.status,
+                    "progress_score": p.progress_score,
+                    "key_measure": p.key_measure,
+                    "improved": p.improved,
+                    "sustained": p.sustained,
+                }
+                for p in self.projects
+            ],
+        }
+
+
+def overview(url: str, access: Access, results: Any, org_code: str) -> OverviewView:
+    """QI work across the trusts of an LMNS, a region, England (or one trust) in the user's scope.
+
+    Only projects the user can see are counted, and key measures are read through the same
+    suppression as everywhere else; the page shows counts and each project's key-measure reading
+    (improving or not), never patient-level data.
+    """
+    org = access.hierarchy.organisations.get(org_code)
+    if org is None or org.level not in OVERVIEW_LEVELS:
+        raise QiNotFound(f"There is no organisation {org_code} to show an overview of.")
+    access.require_in_scope(org_code, "The improvement overview")
+    trusts = sorted(((t.code, t.name) for t in access.hierarchy.trusts_under(org_code)), key=lambda t: t[1])
+    codes = [t[0] for t in trusts]
+    with transaction(url) as session:
+        visible = visible_project_ids(session, access)
+        projects = [
+            p
+            for p in session.scalars(select(QiProject).where(QiProject.trust_code.in_(codes)).order_by(QiProject.title))
+            if p.id in visible
+        ]
+        keyed = _key_measures(session, access, results, projects)
+    return OverviewView(
+        org_code=org_code,
+        org_name=org.name,
+        level=org.level,
+        trusts=trusts,
+        projects=[
+            OverviewProject(
+                p.id,
+                p.title,
+                p.trust_code,
+                access.hierarchy.get(p.trust_code).name,
+                p.priority,
+                p.status,
+                p.progress_score,
+                keyed[p.id].title if p.id in keyed else None,
+                keyed[p.id].improved if p.id in keyed else False,
+                keyed[p.id].sustained if p.id in keyed else False,
+            )
+            for p in projects
+        ],
+    )
+
+
 def export_rows(measure: MeasureView) -> list[list[Any]]:
     """A measure's chart data as CSV rows (period, value, numerator, denominator, centre line)."""
     median = measure.analysis.median if measure.analysis else None
@@ -857,5 +1259,8 @@ __all__ = [
     "list_projects",
     "matneo_points",
     "measure_view",
+    "overview",
     "project_view",
+    "projects_for_review_actions",
+    "projects_for_signals",
 ]

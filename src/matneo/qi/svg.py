@@ -17,6 +17,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Sequence
 from html import escape
+from typing import Literal
 
 from matneo.dates import day_text
 from matneo.stats.runchart import RunChartResult
@@ -274,3 +275,78 @@ def _diagram_text(aim: str, drivers: Sequence[tuple[str, Sequence[tuple[str, Seq
         for stext, ideas in secondaries:
             out.append(f"Secondary driver: {stext}" + (f" (change ideas: {', '.join(ideas)})" if ideas else ""))
     return ". ".join(out)
+
+
+#: Fewest points for an SPC chart on the measure page: the Making Data Count guidance's 12 for
+#: limits that are not trial limits (NHSRplotthedots ``vignettes/number-of-points-required.Rmd``),
+#: as the board pack uses.
+SPC_MIN_POINTS = 12
+
+
+def measure_spc_svg(
+    starts: Sequence[dt.date],
+    values: Sequence[float | None],
+    numerators: Sequence[float | None],
+    denominators: Sequence[float | None],
+    *,
+    multiplier: float | None,
+    direction: str,
+    baseline: int | None,
+    title: str,
+    unit: str,
+) -> tuple[str | None, str]:
+    """A Making Data Count SPC chart of a project measure, and a sentence saying what it is (or why
+    there is none).
+
+    A percentage or rate with every numerator and denominator known is a Laney P′ chart (as the
+    board packs and organisation pages draw MatNeo measures, :mod:`matneo.stats.spc`) scaled by
+    ``multiplier``; anything else (counts, values, suppressed months) is an XmR chart of the
+    values as charted. A frozen run-chart baseline fixes the limits on the same points.
+    """
+    from matneo.board.svg import spc_svg
+    from matneo.stats.spc import spc
+
+    if sum(v is not None for v in values) < SPC_MIN_POINTS:
+        return None, f"An SPC chart needs at least {SPC_MIN_POINTS} periods with a value."
+    improvement: Literal["increase", "decrease"] = "decrease" if direction == "decrease" else "increase"
+    fix = baseline if baseline and baseline >= 2 else None
+    proportions = multiplier is not None and all(
+        n is not None and d for n, d in zip(numerators, denominators, strict=True)
+    )
+    try:
+        if proportions:
+            result = spc(
+                [float(n) for n in numerators if n is not None],
+                [float(d) for d in denominators if d is not None],
+                improvement=improvement,
+                fix_after_n_points=fix,
+            )
+            scale = multiplier or 1.0
+            kind = "Laney P′ chart"
+        else:
+            result = spc(
+                [float("nan") if v is None else v for v in values], improvement=improvement, fix_after_n_points=fix
+            )
+            scale = 1.0
+            kind = "XmR chart"
+    except ValueError as error:
+        return None, f"No SPC chart: {error}"
+    records = result.to_records()
+
+    def scaled(key: str) -> list[float | None]:
+        return [r[key] * scale if r[key] is not None else None for r in records]
+
+    svg = spc_svg(
+        list(starts),
+        scaled("value"),
+        scaled("mean"),
+        scaled("lpl"),
+        scaled("upl"),
+        [r["point_type"] for r in records],
+        title=f"{title}: SPC chart",
+        unit=unit,
+    )
+    words = f"Making Data Count {kind}" + (f", limits fixed on the first {fix} points" if fix else "")
+    if result.warnings:
+        words += ". " + "; ".join(result.warnings)
+    return svg, words + "."

@@ -188,6 +188,10 @@ def review_detail(
             select(ReviewChange).where(ReviewChange.review_id == rid).order_by(ReviewChange.id)
         ).all()
         first = meetings[0].held_on if meetings else None
+        # Improvement projects working on each action (issue 13), as far as this user can see them.
+        from matneo.qi.queries import projects_for_review_actions  # the QI package reads reviews, not the reverse
+
+        linked = projects_for_review_actions(session, access, [a.id for a in actions])
         grade_words = {g.letter: g for g in grades(options)}
         member_dicts = [
             {
@@ -291,6 +295,7 @@ def review_detail(
                     "overdue": a.status != "done" and a.due_on < day,
                     "evidence": a.evidence if owner else None,
                     "done_on": _iso(a.done_on),
+                    "qi_projects": linked.get(a.id, []),
                 }
                 for a in actions
             ],

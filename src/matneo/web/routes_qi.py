@@ -21,6 +21,7 @@ from matneo.auth.access import Access
 from matneo.qi import actions, queries
 from matneo.qi.access import QiNotFound
 from matneo.qi.core import QiInputError, UnreadableFile
+from matneo.qi.export import PdfUnavailable
 from matneo.web.app import access_for, render
 from matneo.web.pages import qi
 from matneo.web.routing import signed_in_router
@@ -31,6 +32,7 @@ router = signed_in_router()
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 RuleSet = Annotated[str | None, Query(pattern=r"^(anhoej|ihi)$")]
+Chart = Annotated[str, Query(pattern=r"^(run|spc)$")]
 
 
 def _services(request: Request) -> Services:
@@ -159,7 +161,52 @@ def diagram_view(request: Request, project_id: Id) -> Response:
     )
 
 
-PROJECT_ACTIONS = ("update", "progress", "team", "driver", "driver-remove", "idea", "link", "measure", "annotation")
+def _download(request: Request, make: Callable[[], qi.Download]) -> Response:
+    """A PNG or PDF made by headless Chromium, as an attachment; 503 with the reason if it cannot be made."""
+    try:
+        made = make()
+    except PdfUnavailable as error:
+        return render(request, "error.html", 503, title="The file could not be made", message=str(error))
+    return Response(
+        made.data,
+        media_type=made.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
+    )
+
+
+@router.get("/qi/projects/{project_id}/summary.pdf", include_in_schema=False)
+def summary_pdf(request: Request, project_id: Id) -> Response:
+    """The project summary as a PDF (printed on the server from a standalone copy of the summary page)."""
+    access = access_for(request)
+    return _download(request, lambda: qi.summary_download(_services(request), access, project_id))
+
+
+@router.get("/qi/projects/{project_id}/driver-diagram.png", include_in_schema=False)
+def diagram_png(request: Request, project_id: Id) -> Response:
+    access = access_for(request)
+    return _download(request, lambda: qi.diagram_download(_services(request), access, project_id, "png"))
+
+
+@router.get("/qi/projects/{project_id}/driver-diagram.pdf", include_in_schema=False)
+def diagram_pdf(request: Request, project_id: Id) -> Response:
+    access = access_for(request)
+    return _download(request, lambda: qi.diagram_download(_services(request), access, project_id, "pdf"))
+
+
+PROJECT_ACTIONS = (
+    "update",
+    "progress",
+    "team",
+    "driver",
+    "driver-remove",
+    "idea",
+    "link",
+    "measure",
+    "annotation",
+    "review-link",
+    "review-unlink",
+    "join",
+)
 
 
 @router.post("/qi/projects/{project_id}/{action}", include_in_schema=False)
@@ -185,6 +232,9 @@ async def project_change(request: Request, project_id: Id, action: str) -> Respo
         "link": lambda: actions.link_idea(url, access, project_id, number("driver_id"), number("idea_id")),
         "measure": lambda: actions.add_measure(url, access, project_id, form),
         "annotation": lambda: actions.add_annotation(url, access, project_id, form),
+        "review-link": lambda: actions.link_review_action(url, access, project_id, number("action_id")),
+        "review-unlink": lambda: actions.unlink_review_action(url, access, project_id, number("action_id")),
+        "join": lambda: actions.join_collaborative(url, access, project_id, number("collaborative_id")),
     }
     try:
         await run_in_threadpool(_found, calls[action])
@@ -192,7 +242,14 @@ async def project_change(request: Request, project_id: Id, action: str) -> Respo
         problems = qi.Problems.of(action, error, form)
         page = await run_in_threadpool(qi.project_page, _services(request), access, project_id, problems)
         return render(request, "qi_project.html", 400, page=page)
-    anchor = {"driver": "#driver-diagram", "idea": "#driver-diagram", "link": "#driver-diagram", "measure": "#measures"}
+    anchor = {
+        "driver": "#driver-diagram",
+        "idea": "#driver-diagram",
+        "link": "#driver-diagram",
+        "measure": "#measures",
+        "review-link": "#prompted",
+        "review-unlink": "#prompted",
+    }
     return RedirectResponse(f"/qi/projects/{project_id}?done={action}{anchor.get(action, '')}", status_code=303)
 
 
@@ -238,13 +295,53 @@ def measure_view(request: Request, measure_id: Id, rules: RuleSet = None, done: 
 
 
 @router.get("/qi/measures/{measure_id}/chart.svg", include_in_schema=False)
-def measure_svg(request: Request, measure_id: Id, rules: RuleSet = None) -> Response:
+def measure_svg(request: Request, measure_id: Id, rules: RuleSet = None, chart: Chart = "run") -> Response:
     page = qi.measure_page(_services(request), access_for(request), measure_id, rules)
+    if chart == "spc" and page.spc_chart is None:
+        raise NotFound(page.spc_words)
     return Response(
-        str(page.chart),
+        str(page.spc_chart if chart == "spc" else page.chart),
         media_type="image/svg+xml",
-        headers={"Content-Disposition": f'inline; filename="measure-{measure_id}.svg"'},
+        headers={"Content-Disposition": f'inline; filename="measure-{measure_id}-{chart}.svg"'},
     )
+
+
+@router.get("/qi/measures/{measure_id}/chart.png", include_in_schema=False)
+def measure_png(request: Request, measure_id: Id, rules: RuleSet = None, chart: Chart = "run") -> Response:
+    """The run chart (with its PDSA and note markers) or the SPC chart as a PNG."""
+    access = access_for(request)
+    return _download(request, lambda: qi.chart_download(_services(request), access, measure_id, rules, chart, "png"))
+
+
+@router.get("/qi/measures/{measure_id}/chart.pdf", include_in_schema=False)
+def measure_pdf(request: Request, measure_id: Id, rules: RuleSet = None, chart: Chart = "run") -> Response:
+    access = access_for(request)
+    return _download(request, lambda: qi.chart_download(_services(request), access, measure_id, rules, chart, "pdf"))
+
+
+# -- pages: overview of an LMNS or region -----------------------------------------------------
+OrgCode = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{1,16}$")]
+
+
+@router.get("/qi/overview", include_in_schema=False)
+def overview_home(request: Request) -> Response:
+    """The overview of the user's own organisation (an LMNS or region lead's area, a trust's own work)."""
+    return RedirectResponse(f"/qi/overview/{access_for(request).user.org_code}", status_code=303)
+
+
+@router.get("/qi/overview/{code}", include_in_schema=False)
+def overview_view(request: Request, code: OrgCode) -> Response:
+    page = qi.overview_page(_services(request), access_for(request), code)
+    return render(request, "qi_overview.html", page=page)
+
+
+@router.get(
+    "/api/v1/qi/overview/{code}",
+    tags=["qi"],
+    summary="Improvement work across an organisation's trusts: projects by priority and status, scores, improvement",
+)
+def overview_api(request: Request, code: OrgCode) -> Response:
+    return api_json(qi.overview_page(_services(request), access_for(request), code).to_dict())
 
 
 @router.post("/qi/measures/{measure_id}/{action}", include_in_schema=False)

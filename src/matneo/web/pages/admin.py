@@ -64,6 +64,14 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
     """One audit detail in words: organisations and routes by name, lists joined, roles by their label."""
     if isinstance(value, list):
         return ", ".join(_detail_value(hierarchy, key, v) for v in value) or "none"
+    if isinstance(value, dict):  # a group of values, such as a setting's "before" and "after": each in words
+        return (
+            ", ".join(
+                f"{AUDIT_DETAILS.get(k, k.replace('_', ' ')).lower()} {_detail_value(hierarchy, k, v)}"
+                for k, v in value.items()
+            )
+            or "none"
+        )
     if value is None:
         return NOTHING
     if isinstance(value, bool):

@@ -7,14 +7,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
 
 from matneo.auth.access import Access
-from matneo.measures.definitions import MEASURES
-from matneo.qi import queries
+from matneo.dates import moment_text
+from matneo.db.models import utcnow
+from matneo.measures.definitions import MEASURES, MEASURES_BY_ID
+from matneo.qi import export, queries
 from matneo.qi.access import COLLABORATIVE_ROLES, PROJECT_EDIT_ROLES, QiNotFound
 from matneo.qi.core import (
     ACT_CHOICES,
@@ -26,23 +29,28 @@ from matneo.qi.core import (
     PROJECT_STATUSES,
     RULE_SET_LABELS,
     TEAM_ROLES,
+    UNIT_MULTIPLIERS,
     FieldError,
     QiInputError,
     aim_gaps,
+    matneosip_priorities,
     progress_scale,
 )
-from matneo.qi.svg import driver_diagram_svg, run_chart_svg
+from matneo.qi.svg import driver_diagram_svg, measure_spc_svg, run_chart_svg
+from matneo.reviews.rules import ACTION_STATUSES
 from matneo.web.services import NotFound, Services
 
 __all__ = [
     "CollaborativePage",
     "HomePage",
     "MeasurePage",
+    "OverviewPage",
     "PdsaPage",
     "ProjectPage",
     "collaborative_page",
     "home_page",
     "measure_page",
+    "overview_page",
     "pdsa_page",
     "project_page",
 ]
@@ -106,6 +114,7 @@ class HomePage:
     collaborative_orgs: list[tuple[str, str]]
     kinds: dict[str, str]
     problems: Problems
+    priorities: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"collaboratives": self.collaboratives, "projects": self.projects}
@@ -129,6 +138,7 @@ def home_page(services: Services, access: Access, problems: Problems | None = No
         collaborative_orgs=sorted(orgs, key=lambda o: o[1])[:300],
         kinds=COLLABORATIVE_KINDS,
         problems=problems or Problems(),
+        priorities=matneosip_priorities().names,
     )
 
 
@@ -142,6 +152,7 @@ class CollaborativePage:
     scale: Any
     trusts: list[tuple[str, str]]
     problems: Problems
+    priorities: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return self.view.to_dict()
@@ -170,6 +181,7 @@ def collaborative_page(
         scale=progress_scale(),
         trusts=[t for t in trusts if t[0] not in members],
         problems=problems or Problems(),
+        priorities=matneosip_priorities(),
     )
 
 
@@ -192,9 +204,21 @@ class ProjectPage:
     team_roles: tuple[str, ...]
     problems: Problems
     done: str | None = None
+    priorities: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return self.view.to_dict()
+
+    @property
+    def action_statuses(self) -> Mapping[str, str]:
+        return ACTION_STATUSES
+
+    @property
+    def linked_action_options(self) -> list[tuple[int, str]]:
+        return [
+            (a["id"], f"Review {a['review_id']}: {(a['description'] or 'an action')[:120]}")
+            for a in self.view.review_actions
+        ]
 
     @property
     def secondary_drivers(self) -> list[tuple[int, str]]:
@@ -254,6 +278,7 @@ def project_page(
         team_roles=TEAM_ROLES,
         problems=problems or Problems(),
         done=done,
+        priorities=matneosip_priorities().names,
     )
 
 
@@ -283,6 +308,8 @@ class MeasurePage:
     problems: Problems
     done: str | None = None
     report: Any = None
+    spc_chart: Markup | None = None
+    spc_words: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return self.measure.to_dict() | {"project": {"id": self.project.id, "title": self.project.title}}
@@ -293,6 +320,12 @@ class MeasurePage:
         writer.writerow(["period", "period_start", "value", "numerator", "denominator", "median"])
         writer.writerows(queries.export_rows(self.measure))
         return out.getvalue()
+
+    @property
+    def astronomical_text(self) -> str:
+        """The marked periods as the settings form shows them (ISO months or week starts)."""
+        fmt = "%Y-%m" if self.measure.frequency == "month" else "%Y-%m-%d"
+        return ", ".join(d.strftime(fmt) for d in self.measure.astronomical)
 
     @property
     def analysis_rows(self) -> list[tuple[str, str]]:
@@ -316,6 +349,10 @@ class MeasurePage:
             rows += [
                 ("Shifts (6 or more on one side)", str(len(a.shifts))),
                 ("Trends (5 or more going one way)", str(len(a.trends))),
+                (
+                    "Astronomical points (marked by the team)",
+                    ", ".join(self.measure.points[i].label for i in a.astronomical) or "None marked",
+                ),
                 (
                     "Runs",
                     f"{a.runs} (expected {a.runs_limits[0]} to {a.runs_limits[1]}; needs local confirmation)"
@@ -343,6 +380,7 @@ def measure_page(
         )
     except QiNotFound as error:
         raise _not_found(error) from None
+    spc_chart, spc_words = spc_of(measure)
     return MeasurePage(
         title=measure.title,
         project=project,
@@ -352,6 +390,27 @@ def measure_page(
         problems=problems or Problems(),
         done=done,
         report=report,
+        spc_chart=Markup(spc_chart) if spc_chart else None,
+        spc_words=spc_words,
+    )
+
+
+def spc_of(m: queries.MeasureView) -> tuple[str | None, str]:
+    """The measure's Making Data Count SPC chart (beside its run chart), or why there is none."""
+    if m.source == "matneo" and m.matneo_measure in MEASURES_BY_ID:
+        multiplier: float | None = float(MEASURES_BY_ID[m.matneo_measure].multiplier)
+    else:
+        multiplier = UNIT_MULTIPLIERS.get(m.unit)
+    return measure_spc_svg(
+        [p.period_start for p in m.points],
+        [p.value for p in m.points],
+        [p.numerator for p in m.points],
+        [p.denominator for p in m.points],
+        multiplier=multiplier,
+        direction=m.direction,
+        baseline=m.baseline_points,
+        title=m.title,
+        unit=m.unit_label,
     )
 
 
@@ -390,3 +449,117 @@ def pdsa_page(
             raise NotFound("That PDSA cycle is not in this project.")
     title = cycle.title if cycle else "New PDSA cycle"
     return PdsaPage(title, project, cycle, ACT_CHOICES, problems or Problems("pdsa"))
+
+
+# -- exports: PNG and PDF ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Download:
+    """A file to send as an attachment."""
+
+    data: bytes
+    media_type: str
+    filename: str
+
+
+MEDIA_TYPES = {"png": "image/png", "pdf": "application/pdf"}
+
+
+def _made() -> str:
+    return moment_text(utcnow())
+
+
+def _figure(services: Services, svg: str, title: str, caption: str, fmt: str, filename: str) -> Download:
+    chromium = services.settings.chromium
+    if fmt == "png":
+        data = export.figure_png(svg, title, caption, generated=_made(), chromium=chromium)
+    else:
+        data = export.pdf_of(export.figure_html(svg, title, caption, generated=_made()), chromium)
+    return Download(data, MEDIA_TYPES[fmt], f"{filename}.{fmt}")
+
+
+def diagram_download(services: Services, access: Access, project_id: int, fmt: str) -> Download:
+    """The driver diagram as PNG or PDF (raises :class:`~matneo.qi.export.PdfUnavailable` without Chromium)."""
+    try:
+        view = queries.project_view(services.settings.database_url, access, None, project_id)
+    except QiNotFound as error:
+        raise _not_found(error) from None
+    return _figure(
+        services,
+        driver_diagram(view),
+        f"Driver diagram: {view.title}",
+        f"{view.trust_name} improvement project",
+        fmt,
+        f"driver-diagram-{project_id}",
+    )
+
+
+def chart_download(
+    services: Services, access: Access, measure_id: int, rule_set: str | None, chart: str, fmt: str
+) -> Download:
+    """A measure's run chart (with its markers) or SPC chart as PNG or PDF."""
+    page = measure_page(services, access, measure_id, rule_set)
+    m = page.measure
+    if chart == "spc":
+        svg, words = spc_of(m)
+        if svg is None:
+            raise NotFound(words)
+        caption = f"{page.project.title} · {words}"
+    else:
+        svg = str(page.chart)
+        caption = f"{page.project.title} · run chart, {page.rule_sets[m.rule_set]}"
+    return _figure(services, svg, f"{m.title} ({m.unit_label})", caption, fmt, f"measure-{measure_id}-{chart}")
+
+
+def summary_download(services: Services, access: Access, project_id: int) -> Download:
+    """The project summary as a PDF printed from a standalone copy of the summary page."""
+    page = project_page(services, access, project_id)
+    html = export.summary_html(page, page.full_charts, page.diagram, _made())
+    return Download(
+        export.pdf_of(html, services.settings.chromium), MEDIA_TYPES["pdf"], f"project-{project_id}-summary.pdf"
+    )
+
+
+# -- LMNS / region overview -------------------------------------------------------------------
+@dataclass
+class OverviewPage:
+    title: str
+    view: queries.OverviewView
+    statuses: dict[str, str]
+    scale: Any
+    priorities: Any
+    areas: list[tuple[str, str]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.view.to_dict()
+
+
+def overview_page(services: Services, access: Access, org_code: str) -> OverviewPage:
+    """Improvement work across an organisation's trusts (an LMNS, a region, England or one trust)."""
+    try:
+        view = queries.overview(services.settings.database_url, access, services.results, org_code)
+    except QiNotFound as error:
+        raise _not_found(error) from None
+    return OverviewPage(
+        title=f"Improvement work in {view.org_name}",
+        view=view,
+        statuses=PROJECT_STATUSES,
+        scale=progress_scale(),
+        priorities=matneosip_priorities(),
+        areas=overview_areas(services, access),
+    )
+
+
+def overview_areas(services: Services, access: Access) -> list[tuple[str, str]]:
+    """The user's own organisation and the LMNSs and regions in their scope, for the overview links."""
+    own = services.hierarchy.get(access.user.org_code)
+    found = [(own.code, own.name)]
+    for level in ("region", "lmns"):
+        found += sorted(
+            (
+                (o.code, o.name)
+                for o in services.hierarchy.organisations.values()
+                if o.level == level and o.code != own.code and access.in_scope(o.code)
+            ),
+            key=lambda o: o[1],
+        )
+    return found[:60]

@@ -14,6 +14,7 @@ from typing import Any
 from matneo.auth.access import ACKNOWLEDGE_ROLES, Access
 from matneo.dates import day_text, moment_text
 from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.qi.queries import projects_for_signals
 from matneo.quality import cached_cube
 from matneo.quality.caveat import signal_caveats
 from matneo.quality.rules import rules_from
@@ -58,6 +59,9 @@ class SignalRow:
     def page_measure(self) -> str | None:
         """The measure the organisation page can show for this signal (a composite has none of its own)."""
         return self.measure if self.measure in MEASURES_BY_ID else None
+
+    #: Improvement projects this signal prompted (issue 13), as far as the user can see them.
+    qi_projects: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -114,6 +118,7 @@ class SignalRow:
             "statistic": self.statistic,
             "history": self.history,
             "caveats": self.caveats,
+            "qi_projects": self.qi_projects,
         }
 
 
@@ -177,6 +182,9 @@ def signal_rows(
                 ),
             )
         )
+    prompted = projects_for_signals(services.settings.database_url, access, [r.id for r in rows])
+    for row in rows:
+        row.qi_projects = prompted.get(row.id, [])
     return rows
 
 
