@@ -8,8 +8,11 @@ per records-store version:
 * the publishable (suppressed) slice of one measure for a period type and a reader's scope,
   computed lazily the first time a user with that scope needs it.
 
-A new load makes a new store version; the next request sees the new version and recomputes,
-so figures are never stale. Old versions are dropped. The version is read from the store's
+A new load makes a new store version; the next call sees the new version and recomputes.
+Old versions are dropped. The web server instead keeps serving the previous version's warm
+results until a background thread has warmed the new one
+(:meth:`ResultCache.hold_previous_until_warm`), so no first view after a load waits for a
+national table (issue 10); figures are then at most one warm-up behind the store. The version is read from the store's
 ``CURRENT`` file (a ``stat`` per call), so a load by another process — the CLI, or another
 worker of the same instance — is seen by the next request of every process. Tables are
 read-only Polars frames; callers filter them.
