@@ -7,7 +7,6 @@ before any parameter is validated: an anonymous ``?period=bogus`` is 401, not 42
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import polars as pl
@@ -20,7 +19,7 @@ from matneo.measures.results import BREAKDOWN_PERIODS
 from matneo.records.status import scoped_status, store_status
 from matneo.web.pages import data, funnel, organisation, overview, signals
 from matneo.web.routing import SignedIn, signed_in_router
-from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json
+from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json, to_json
 
 router = signed_in_router(prefix="/api/v1")
 
@@ -110,16 +109,13 @@ def measures_api(
     rows = services.results.view(scope, measure, period, by, orgs=[org] if org else None)
     rows = rows.filter(pl.col("level") == level)
     rows = rows.sort("org_code", "period_start")
-    return api_json(
-        {
-            "measure": measure,
-            "level": level,
-            "period": period,
-            "by": by,
-            "truncated": rows.height > MEASURE_ROW_LIMIT,
-            "rows": [_clean(r) for r in rows.head(MEASURE_ROW_LIMIT).iter_rows(named=True)],
-        }
+    head = to_json(
+        {"measure": measure, "level": level, "period": period, "by": by, "truncated": rows.height > MEASURE_ROW_LIMIT}
     )
+    # The rows are encoded by Polars (dates as ISO dates, NaN and missing values as null, as
+    # the dict-per-row encoding did): thousands of rows per breakdown, a second of Python under load (issue 11).
+    body = head[:-1] + ',"rows":' + rows.head(MEASURE_ROW_LIMIT).write_json() + "}"
+    return Response(body, media_type="application/json")
 
 
 @router.get("/signals", tags=["signals"], summary="Signals register for the trusts in your scope")
@@ -143,14 +139,3 @@ def acknowledge_api(
 @router.get("/loads", tags=["data"], summary="Loads of your organisation's records, with rejection counts")
 def loads_api(request: Request, access: SignedIn) -> dict[str, Any]:
     return data.build(_services(request), access).to_dict()
-
-
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, float) and math.isnan(value):
-            value = None
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
-    return out
