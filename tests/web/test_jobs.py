@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+from matneo.auth.access import Access
+from matneo.auth.signin import SignedInUser
 from matneo.auth.users import add_user
 from matneo.config import Settings
 from matneo.db.session import upgrade
@@ -13,6 +16,7 @@ from matneo.signals.register import current
 from matneo.synth import write_dataset
 from matneo.synth.generator import parse_struggling
 from matneo.web.jobs import OVERDUE_EVERY, BackgroundJobs
+from matneo.web.pages import organisation
 from matneo.web.services import Services
 
 
@@ -44,3 +48,27 @@ def test_jobs_refresh_signals_after_a_load_and_check_overdue_hourly(sqlite_setti
 
     clock[0] = OVERDUE_EVERY
     assert jobs.run_once() == ["overdue check: 0 new notifications"]
+
+
+def test_pages_read_before_a_load_are_ready_when_the_new_version_is_served(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 10: once the server serves a new load, the pages people were reading are built already."""
+    settings = sqlite_settings
+    settings.ensure_dirs()
+    hierarchy = load_hierarchy()
+    upgrade(settings.database_url, hierarchy)
+    files = write_dataset(tmp_path / "synthetic", [2022, 2023], scale=0.03, seed=4, hierarchy=hierarchy)
+    load_files([f for f in files if "2022" in f.name], settings)
+    services = Services.create(settings)
+    services.results.hold_previous_until_warm(services.warm)
+    analyst = Access(SignedInUser(1, "a@test.invalid", "national_analyst", "ENG", "x"), hierarchy)
+    organisation.build(services, analyst, "R0A", "pph_1500")
+    before = services.results.version()
+    assert before is not None
+    load_files([f for f in files if "2023" in f.name], settings)
+    deadline = time.monotonic() + 120
+    while services.results.version() == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert services.results.version() == before + 1
+    assert (before + 1, "memo", "organisation", "*", "R0A", "pph_1500") in services.results.entries

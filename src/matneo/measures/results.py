@@ -246,6 +246,13 @@ class ResultCache:
             keys = [k for k in self._entries.keys_newest_first() if len(k) > 4 and k[1] == "hidden"]
         return list(dict.fromkeys(k[4] for k in keys if k[0] == self._version and k[4]))
 
+    def served_memos(self, kind: str) -> list[tuple[Any, ...]]:
+        """The keys (after ``kind``) of the :meth:`memo` entries of that kind in the version served,
+        most recently used first: which pages to build again for the next version."""
+        with self._lock:
+            keys = [k for k in self._entries.keys_newest_first() if len(k) > 3 and k[1] == "memo" and k[2] == kind]
+        return [k[3:] for k in keys if k[0] == self._version]
+
     def cube(self) -> pl.DataFrame:
         """The count cube of the version served (or being warmed)."""
         return load_cube(self._store, self._settings.home / "cache", version=self.version())

@@ -27,6 +27,9 @@ from matneo.reference.organisations import Organisation, OrgHierarchy, load_hier
 #: How many readers' scopes :meth:`Services.warm_readers` prepares after each load (each takes a few
 #: seconds of one core on ten national years; readers beyond it wait for their first view).
 WARM_READER_SCOPES = 40
+#: How many organisation pages read in the previous store version are built again for the new one
+#: before it is served (most recently read first; a fraction of a second each).
+WARM_PAGES = 100
 #: The measure an organisation page shows first (``matneo.web.pages.organisation.build``'s default).
 DEFAULT_MEASURE = "stillbirth_rate"
 
@@ -89,7 +92,9 @@ class Services:
         (most recent first), then those of active accounts below England level; at most
         ``limit`` scopes. Per scope, the page of the organisation above the reader's (the
         suppression is per period and scope, so it serves every other organisation's page
-        too) and the yearly breakdowns. Returns how many scopes were warmed."""
+        too) and the yearly breakdowns. Before those, the figures of up to :data:`WARM_PAGES`
+        organisation pages read in the version served before this one. Returns how many scopes
+        were warmed."""
         from matneo.auth.access import Access
         from matneo.auth.signin import SignedInUser
         from matneo.auth.users import list_users
@@ -102,6 +107,13 @@ class Services:
         with contextlib.suppress(Exception):  # no app database yet (a bare store): the scopes seen do
             codes += [u.org_code for u in list_users(self.settings.database_url) if u.active]
         warmed = 0
+        # The organisation pages read in the version served, built again (their figures) for this one.
+        england = next(o.code for o in self.hierarchy.organisations.values() if o.level == "england")
+        for scope_key, code, measure_id in self.results.served_memos("organisation")[:WARM_PAGES]:
+            reader = england if scope_key == "*" else scope_key
+            if reader in self.hierarchy.organisations and code in self.hierarchy.organisations:
+                access = Access(SignedInUser(0, "", "warm", reader, ""), self.hierarchy)
+                organisation.build(self, access, code, measure_id)
         for code in dict.fromkeys(codes):
             if warmed >= limit:
                 break
