@@ -12,10 +12,10 @@ A new load makes a new store version; the next call sees the new version and rec
 Old versions are dropped. The web server instead keeps serving the previous version's warm
 results until a background thread has warmed the new one
 (:meth:`ResultCache.hold_previous_until_warm`), so no first view after a load waits for a
-national table (issue 10); figures are then at most one warm-up behind the store. The version is read from the store's
-``CURRENT`` file (a ``stat`` per call), so a load by another process — the CLI, or another
-worker of the same instance — is seen by the next request of every process. Tables are
-read-only Polars frames; callers filter them.
+national table (issue 10); figures are then at most one warm-up behind the store. The
+version is read from the store's ``CURRENT`` file (a ``stat`` per call), so a load by another
+process — the CLI, or another worker of the same instance — is seen by the next request of
+every process. Tables are read-only Polars frames; callers filter them.
 
 Everything is held in one least-recently-used cache bounded by size (issue 11: a cache keyed
 on anything a user can vary, such as a page's query parameters, must not grow without end).
