@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import polars as pl
@@ -97,3 +99,44 @@ def test_a_load_by_another_process_is_seen_and_replaces_the_cached_tables(
     assert all(key[0] != before for key in results.entries._items), "the old version's entries are gone"
     births = results.measure_table("stillbirth_rate", "year").filter(pl.col("level") == "england")
     assert births["period_start"].dt.year().to_list() == [2022, 2023]
+
+
+def test_the_server_serves_the_previous_version_until_the_new_one_is_warm(
+    tmp_path: Path, hierarchy: OrgHierarchy
+) -> None:
+    """Issue 10: right after a load, first views waited for the new version's tables (1.1–18 s).
+    The server keeps serving the warm version until a background thread has warmed the new one."""
+    settings = Settings(home=tmp_path, database_url=f"sqlite:///{tmp_path / 'matneo.db'}")
+    settings.ensure_dirs()
+    upgrade(settings.database_url, hierarchy)
+    files = write_dataset(tmp_path / "synth", [2022, 2023], scale=0.03, seed=6, hierarchy=hierarchy)
+    load_files([f for f in files if "2022" in f.name], settings, hierarchy)
+    results = ResultCache(settings, hierarchy)
+    release, built = threading.Event(), []
+
+    def warm() -> None:  # what Services.warm does: build the tables, here for the version being warmed
+        built.append((results.version(), england_years()))
+        release.wait(60)
+
+    def england_years() -> list[int]:
+        table = results.measure_table("stillbirth_rate", "year").filter(pl.col("level") == "england")
+        return table["period_start"].dt.year().to_list()
+
+    results.hold_previous_until_warm(warm)
+    before = results.version()
+    assert before is not None and england_years() == [2022]
+    load_files([f for f in files if "2023" in f.name], settings, hierarchy)
+    assert results.store_version() == before + 1
+    assert results.version() == before, "the warm version is served while the new one warms"
+    assert england_years() == [2022]
+    deadline = time.monotonic() + 60
+    while not built and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert built == [(before + 1, [2022, 2023])], "the warm thread builds from the new version's records"
+    assert results.version() == before and england_years() == [2022]
+    release.set()
+    while results.version() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert results.version() == before + 1
+    assert england_years() == [2022, 2023]
+    assert all(key[0] == before + 1 for key in results.entries._items), "the old version's entries are gone"

@@ -22,6 +22,8 @@ for a whole one.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from typing import Literal
 
 import numpy as np
@@ -130,8 +132,26 @@ def _with_labels(frame: pl.DataFrame, period: str) -> pl.DataFrame:
     windows = frame.select("period_start", "period_end").unique()
     labels = [period_label(period, start, end) for start, end in windows.iter_rows()]
     return frame.join(
-        windows.with_columns(pl.Series("period", labels, dtype=pl.String)), on=["period_start", "period_end"]
+        windows.with_columns(pl.Series("period", labels, dtype=pl.String)),
+        on=["period_start", "period_end"],
+        maintain_order="left",
     )
+
+
+def _intervals(num: pl.Series, den: pl.Series, measure: Measure) -> dict[str, np.ndarray]:
+    """Value and 95%/99.8% bounds of one measure (NaN where the denominator is zero)."""
+    num_f, den_f = num.to_numpy().astype(float), den.to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(den_f > 0, num_f / np.where(den_f > 0, den_f, 1) * measure.multiplier, np.nan)
+    out: dict[str, np.ndarray] = {"value": value}
+    for label, confidence in (("95", 0.95), ("998", 0.998)):
+        if measure.unit == "percent":
+            low, high = proportion_ci(num_f, den_f, confidence)
+            low, high = np.asarray(low) * measure.multiplier, np.asarray(high) * measure.multiplier
+        else:
+            low, high = rate_ci(num_f, den_f, confidence, multiplier=measure.multiplier)
+        out[f"lower{label}"], out[f"upper{label}"] = np.asarray(low), np.asarray(high)
+    return out
 
 
 def with_intervals(frame: pl.DataFrame, measures: list[Measure]) -> pl.DataFrame:
@@ -145,24 +165,8 @@ def with_intervals(frame: pl.DataFrame, measures: list[Measure]) -> pl.DataFrame
         part = frame.filter(pl.col("measure") == measure.id)
         if part.is_empty():
             continue
-        num = part.get_column("numerator").to_numpy().astype(float)
-        den = part.get_column("denominator").to_numpy().astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(den > 0, num / np.where(den > 0, den, 1) * measure.multiplier, np.nan)
-        bounds = {}
-        for label, confidence in (("95", 0.95), ("998", 0.998)):
-            if measure.unit == "percent":
-                low, high = proportion_ci(num, den, confidence)
-                low, high = np.asarray(low) * measure.multiplier, np.asarray(high) * measure.multiplier
-            else:
-                low, high = rate_ci(num, den, confidence, multiplier=measure.multiplier)
-            bounds[f"lower{label}"], bounds[f"upper{label}"] = np.asarray(low), np.asarray(high)
-        parts.append(
-            part.with_columns(
-                pl.Series("value", value).fill_nan(None),
-                *[pl.Series(name, array).fill_nan(None) for name, array in bounds.items()],
-            )
-        )
+        bounds = _intervals(part.get_column("numerator"), part.get_column("denominator"), measure)
+        parts.append(part.with_columns(*[pl.Series(name, array).fill_nan(None) for name, array in bounds.items()]))
     if not parts:
         extra = {c: pl.Float64 for c in ("value", "lower95", "upper95", "lower998", "upper998")}
         return frame.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in extra.items()])
@@ -206,47 +210,86 @@ def compute(
             raise ValueError(f"no {level} with code {', '.join(unknown)}")
         lookup = lookup.filter(pl.col("org_code").is_in(orgs))
     counts = [c for m in chosen for c in (numerator_column(m), denominator_column(m))]
-    keys = ["org_code", "org_name", "month_start", *([by] if by else [])]
     if cube.is_empty():
         return _empty_result(by)
-    # Collapse the breakdowns not asked for first: the rest then works on far fewer rows.
-    cube = cube.group_by("trust_code", "month_start", *([by] if by else [])).agg(pl.col(counts).sum())
-    monthly = cube.join(lookup, on="trust_code", how="inner").group_by(keys).agg(pl.col(counts).sum())
+    # The breakdowns not asked for are collapsed once per cube (not once per level and call): the
+    # rest then works on trusts × months (× groups), a few thousand rows.
+    collapsed = _collapsed(cube, by)
+    joined = collapsed.select("trust_code", "month_start", *([by] if by else []), *counts).join(
+        lookup, on="trust_code", how="inner"
+    )
+    keys = ["org_code", "org_name", "month_start", *([by] if by else [])]
+    # At trust level each trust is its own organisation: the cube is already summed by trust.
+    monthly = joined.drop("trust_code") if level == "trust" else joined.group_by(keys).agg(pl.col(counts).sum())
     if monthly.is_empty():
         return _empty_result(by)
-    periodic = _assign_periods(monthly, period)
     group_keys = ["org_code", "org_name", "period_start", "period_end", *([by] if by else [])]
-    summed = periodic.group_by(group_keys).agg(
-        pl.col(counts).sum(), pl.col("month_start").n_unique().cast(pl.Int32).alias("months")
-    )
+    if period == "month":  # each month is its own period: nothing to sum
+        summed = monthly.select(
+            "org_code",
+            "org_name",
+            pl.col("month_start").alias("period_start"),
+            pl.col("month_start").dt.month_end().alias("period_end"),
+            *([by] if by else []),
+            *counts,
+            pl.lit(1, dtype=pl.Int32).alias("months"),
+        )
+    else:
+        summed = (
+            _assign_periods(monthly, period)
+            .group_by(group_keys)
+            .agg(pl.col(counts).sum(), pl.col("month_start").n_unique().cast(pl.Int32).alias("months"))
+        )
     if start is not None:
         summed = summed.filter(pl.col("period_start") >= start)
     if end is not None:
         summed = summed.filter(pl.col("period_end") <= end)
-    long = pl.concat(
-        [
-            summed.select(
-                pl.lit(m.id).alias("measure"),
-                *group_keys,
-                "months",
-                pl.col(numerator_column(m)).alias("numerator"),
-                pl.col(denominator_column(m)).alias("denominator"),
-            )
-            for m in chosen
-        ]
-    )
-    result = _with_labels(with_intervals(long, chosen), period).with_columns(
-        pl.lit(level).alias("level"), pl.lit(False).alias("suppressed")
-    )
     if by == "imd_quintile":
-        result = result.with_columns(pl.col("imd_quintile").replace_strict(IMD_QUINTILE_LABELS, return_dtype=pl.String))
-    order = {m.id: i for i, m in enumerate(chosen)}
+        summed = summed.with_columns(pl.col("imd_quintile").replace_strict(IMD_QUINTILE_LABELS, return_dtype=pl.String))
+    # Sorted once here, in the order of the result within each measure; the measures are then
+    # stacked in their registry order, so the long table needs no sort of its own.
+    summed = _with_labels(summed.sort(["org_code", "period_start", *([by] if by else [])]), period)
+    shared = [*group_keys[:2], "period", *group_keys[2:], "months"]
+    parts = []
+    for m in chosen:
+        num = summed.get_column(numerator_column(m))
+        den = summed.get_column(denominator_column(m))
+        parts.append(
+            summed.select(shared).with_columns(
+                pl.lit(m.id).alias("measure"),
+                num.alias("numerator"),
+                den.alias("denominator"),
+                *[pl.Series(name, array).fill_nan(None) for name, array in _intervals(num, den, m).items()],
+            )
+        )
     columns = [*RESULT_COLUMNS[:4], *([by] if by else []), *RESULT_COLUMNS[4:]]
-    return (
-        result.with_columns(pl.col("measure").replace_strict(order, return_dtype=pl.Int32).alias("_order"))
-        .sort(["_order", "org_code", "period_start", *([by] if by else [])])
-        .select(columns)
-    )
+    result = pl.concat(parts).with_columns(pl.lit(level).alias("level"), pl.lit(False).alias("suppressed"))
+    return result.select(columns)
+
+
+#: The cube collapsed to the dimensions a call needs, per cube (held weakly) and breakdown: every
+#: level and period of one table reads the same collapsed frame (issue 10: warm ``compute``).
+_COLLAPSED: dict[tuple[int, str | None], tuple[weakref.ref[pl.DataFrame], pl.DataFrame]] = {}
+_COLLAPSED_LOCK = threading.Lock()
+
+
+def _collapsed(cube: pl.DataFrame, by: str | None) -> pl.DataFrame:
+    """``cube`` summed over the breakdowns other than ``by``: trust × month (× group) rows."""
+    key = (id(cube), by)
+    with _COLLAPSED_LOCK:
+        found = _COLLAPSED.get(key)
+        if found is not None and found[0]() is cube:
+            return found[1]
+    counts = [c for c in cube.columns if c.endswith(("__num", "__den"))]
+    collapsed = cube.group_by("trust_code", "month_start", *([by] if by else [])).agg(pl.col(counts).sum())
+
+    def forget(_: object, key: tuple[int, str | None] = key) -> None:
+        with _COLLAPSED_LOCK:
+            _COLLAPSED.pop(key, None)
+
+    with _COLLAPSED_LOCK:
+        _COLLAPSED[key] = (weakref.ref(cube, forget), collapsed)
+    return collapsed
 
 
 def _empty_result(by: str | None) -> pl.DataFrame:

@@ -15,6 +15,7 @@ reference). Tests check that they agree on the same records.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 from typing import cast
 
@@ -110,20 +111,25 @@ def _empty_cube(measures: tuple[Measure, ...]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def load_cube(store: RecordStore, cache_dir: Path | None = None) -> pl.DataFrame:
-    """The cube for the live store version, from the cache when it is there."""
-    version = store.current_version()
+def load_cube(store: RecordStore, cache_dir: Path | None = None, version: int | None = None) -> pl.DataFrame:
+    """The cube for the live store version (or ``version``), from the cache when it is there.
+
+    The cached cubes of this version and the one before it are kept: the web app serves the
+    previous version until the new one is warm (issue 10), and may need its cube meanwhile.
+    """
+    version = version if version is not None else store.current_version()
     if version is None or cache_dir is None:
-        return build_cube(store.partition_files())
+        return build_cube(store.partition_files(version=version))
     path = cache_dir / f"measure-cube-v{version:06d}-{registry_fingerprint()}.parquet"
     if path.exists():
         return pl.read_parquet(path)
-    cube = build_cube(store.partition_files())
+    cube = build_cube(store.partition_files(version=version))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".tmp")
+    partial = path.parent / f"{path.name}.{threading.get_ident()}.tmp"
     cube.write_parquet(partial)
     partial.replace(path)
     for old in cache_dir.glob("measure-cube-v*.parquet"):
-        if old != path:
+        old_version = int(old.name.removeprefix("measure-cube-v")[:6]) if old.name[14:20].isdigit() else -1
+        if old != path and (old_version < version - 1 or not old.name.endswith(f"-{registry_fingerprint()}.parquet")):
             old.unlink(missing_ok=True)
     return cube

@@ -8,11 +8,14 @@ per records-store version:
 * the publishable (suppressed) slice of one measure for a period type and a reader's scope,
   computed lazily the first time a user with that scope needs it.
 
-A new load makes a new store version; the next request sees the new version and recomputes,
-so figures are never stale. Old versions are dropped. The version is read from the store's
-``CURRENT`` file (a ``stat`` per call), so a load by another process — the CLI, or another
-worker of the same instance — is seen by the next request of every process. Tables are
-read-only Polars frames; callers filter them.
+A new load makes a new store version; the next call sees the new version and recomputes.
+Old versions are dropped. The web server instead keeps serving the previous version's warm
+results until a background thread has warmed the new one
+(:meth:`ResultCache.hold_previous_until_warm`), so no first view after a load waits for a
+national table (issue 10); figures are then at most one warm-up behind the store. The
+version is read from the store's ``CURRENT`` file (a ``stat`` per call), so a load by another
+process — the CLI, or another worker of the same instance — is seen by the next request of
+every process. Tables are read-only Polars frames; callers filter them.
 
 Everything is held in one least-recently-used cache bounded by size (issue 11: a cache keyed
 on anything a user can vary, such as a page's query parameters, must not grow without end).
@@ -30,14 +33,17 @@ import contextvars
 import datetime as dt
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import polars as pl
 
-from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, Breakdown, Period, compute, cube_for_settings
+from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, Breakdown, Period, compute
+from matneo.measures.counts import load_cube
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.measures.disclosure import DERIVED_COLUMNS, DisclosureError, Relations
 from matneo.measures.inequalities import add_ratios
@@ -55,6 +61,8 @@ BREAKDOWN_PERIODS: tuple[str, ...] = ("year", "financial_year", "rolling_3y")
 #: work (warming, background jobs), which is never refused.
 REQUESTER: contextvars.ContextVar[Any] = contextvars.ContextVar("matneo_requester", default=None)
 _HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("matneo_holding_slot", default=False)
+#: The store version a warm thread is building (None: the version being served).
+_BUILDING: contextvars.ContextVar[int | None] = contextvars.ContextVar("matneo_building_version", default=None)
 #: Expensive builds (a cache miss: a table, a reader's suppression, a page's figures) one user may
 #: have running at once, and all users together. The rest of the server's threads stay free for
 #: cached pages. A user over their limit gets HTTP 429, anyone when the server is full HTTP 503.
@@ -125,14 +133,20 @@ class ResultCache:
         max_bytes: int = DEFAULT_CACHE_BYTES,
         limiter: WorkLimiter | None = None,
     ) -> None:
+        """``max_bytes``: the budget of the one LRU. Call :meth:`hold_previous_until_warm` to serve a
+        warmed version until its successor is warm too (the server does; commands and tests, which
+        want the newest figures at once, do not)."""
         self._settings = settings
         self.limiter = limiter or WorkLimiter()
         self._hierarchy = hierarchy
         self._store = RecordStore(settings.records_dir)
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
-        self._version: int | None = None
+        self._version: int | None = None  # the version being served
         self._stamp: tuple[int, int] | None = None
+        self._store_version: int | None = None  # the store's live version at the last look
+        self._warmer: Callable[[], Any] | None = None
+        self._warming: int | None = None  # the version a warm thread is building
         self._entries = SizedLRU(max_bytes)
 
     @property
@@ -141,7 +155,35 @@ class ResultCache:
         return self._entries
 
     def version(self) -> int | None:
-        """The records-store version the cached tables belong to (None: nothing loaded).
+        """The records-store version whose figures are served (None: nothing loaded).
+
+        Normally the store's live version. After :meth:`hold_previous_until_warm`, a new load
+        does not change it at once: the previous version's warm results are served while a
+        background thread warms the new one (tables, identities, readers' suppression), and
+        the new version is served from the moment it is warm (issue 10: no cold first view right
+        after a load). Inside that warming thread, the version being warmed.
+        """
+        building = _BUILDING.get()
+        if building is not None:
+            return building
+        current = self.store_version()
+        if current == self._version:
+            return current
+        with self._lock:
+            if current == self._version:
+                return current
+            if self._warmer is not None and self._version is not None and current is not None:
+                if self._warming != current:
+                    self._warming = current
+                    threading.Thread(
+                        target=self._warm_then_serve, args=(current,), daemon=True, name=f"matneo-warm-v{current}"
+                    ).start()
+                return self._version
+            self._serve(current)
+        return current
+
+    def store_version(self) -> int | None:
+        """The store's live version (which :meth:`version` may not serve yet).
 
         ``CURRENT`` is replaced atomically by each load, so its inode and modification time
         change; the file is re-read only then (one ``stat`` per call otherwise).
@@ -152,14 +194,72 @@ class ResultCache:
         except FileNotFoundError:
             stamp = None
         if stamp is not None and stamp == self._stamp:
-            return self._version
+            return self._store_version
         current = self._store.current_version()
         with self._lock:
-            self._stamp = stamp
-            if current != self._version:
-                self._version, self._key_locks = current, {}
-                self._entries.clear()
+            self._stamp, self._store_version = stamp, current
         return current
+
+    def hold_previous_until_warm(self, warmer: Callable[[], Any]) -> None:
+        """From now on, serve each version until the next one has been warmed by ``warmer`` (called
+        in a background thread, where this cache builds for the new version)."""
+        self._warmer = warmer
+
+    def warm_version(self, version: int, warm: Callable[[], Any]) -> Any:
+        """Run ``warm`` with this cache building for ``version`` (whatever is being served)."""
+        token = _BUILDING.set(version)
+        try:
+            return warm()
+        finally:
+            _BUILDING.reset(token)
+
+    def _warm_then_serve(self, version: int) -> None:
+        started = time.perf_counter()
+        log.info("job warm store version %s: started (version %s served meanwhile)", version, self._version)
+        warmer = self._warmer
+        try:
+            if warmer is not None:
+                self.warm_version(version, warmer)
+        except Exception:  # serve the new version cold rather than the old one for ever
+            log.exception("job warm store version %s: failed; serving it anyway", version)
+        with self._lock:
+            if self._warming not in (None, version):  # a newer load came meanwhile: its warm thread serves it
+                return
+            self._warming = None
+            self._serve(version)
+        log.info("job warm store version %s: finished in %.1f s; now served", version, time.perf_counter() - started)
+
+    def _serve(self, version: int | None) -> None:
+        """Serve ``version`` from now on and drop every other version's entries (under the lock)."""
+        self._version = version
+        self._key_locks = {k: v for k, v in self._key_locks.items() if k and self._keeps(k[0])}
+        self._entries.keep_only(lambda key: self._keeps(key[0]))
+
+    def _keeps(self, version: int | None) -> bool:
+        """Whether entries of ``version`` are still wanted (served or being warmed; under the lock)."""
+        return version == self._version or (version is not None and version == self._warming)
+
+    def reader_scopes(self) -> list[frozenset[str]]:
+        """The scopes of readers whose suppression is cached for the version served, most recently
+        used first: whom to warm the next version for."""
+        with self._lock:
+            keys = [k for k in self._entries.keys_newest_first() if len(k) > 4 and k[1] == "hidden"]
+        return list(dict.fromkeys(k[4] for k in keys if k[0] == self._version and k[4]))
+
+    def served_memos(self, kind: str) -> list[tuple[Any, ...]]:
+        """The keys (after ``kind``) of the :meth:`memo` entries of that kind in the version served,
+        most recently used first: which pages to build again for the next version."""
+        with self._lock:
+            keys = [k for k in self._entries.keys_newest_first() if len(k) > 3 and k[1] == "memo" and k[2] == kind]
+        return [k[3:] for k in keys if k[0] == self._version]
+
+    def cube(self) -> pl.DataFrame:
+        """The count cube of the version served (or being warmed)."""
+        return load_cube(self._store, self._settings.home / "cache", version=self.version())
+
+    def partition_files(self) -> list[Path]:
+        """The records store's Parquet files of the version served (or being warmed)."""
+        return self._store.partition_files(version=self.version())
 
     def _cached(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         version = self.version()
@@ -177,7 +277,7 @@ class ResultCache:
             with self.limiter.slot():
                 value = build()
             with self._lock:
-                if self._version == version:
+                if self._keeps(version):
                     self._entries.put(full_key, value)
                 self._key_locks.pop(full_key, None)
             return value
@@ -201,7 +301,7 @@ class ResultCache:
         period, by = cast(Period, period), cast(Breakdown | None, by)  # both checked just above
 
         def build() -> _PeriodTable:
-            cube = cube_for_settings(self._settings)
+            cube = self.cube()
             parts = [compute(None, level, period, by=by, cube=cube, hierarchy=self._hierarchy) for level in LEVELS]
             parts = [p for p in parts if p.height]
             if not parts:
@@ -215,7 +315,7 @@ class ResultCache:
 
     def relations(self, by: str | None = None) -> Relations:
         """The identities between the measures' counts in this store version (disclosure rule 4)."""
-        return self.memo(("relations", by), lambda: cube_relations(cube_for_settings(self._settings), by=by))
+        return self.memo(("relations", by), lambda: cube_relations(self.cube(), by=by))
 
     def published(
         self,
@@ -285,7 +385,7 @@ class ResultCache:
                         parts = self._suppress_periods(period, by, known, still)
                     with self._lock:
                         for start in still:
-                            if self._version == version:
+                            if self._keeps(version):
                                 self._entries.put((*group, start), parts[start])
                     found += [parts[s] for s in still]
         return pl.concat(found, how="vertical_relaxed") if found else _hidden_schema(by)
@@ -401,6 +501,14 @@ class SizedLRU:
     def clear(self) -> None:
         self._items.clear()
         self.nbytes = 0
+
+    def keys_newest_first(self) -> list[Any]:
+        return list(reversed(self._items))
+
+    def keep_only(self, wanted: Callable[[Any], bool]) -> None:
+        """Drop every entry whose key is not ``wanted``."""
+        for key in [k for k in self._items if not wanted(k)]:
+            self.nbytes -= self._items.pop(key)[1]
 
 
 def size_of(value: Any, _depth: int = 0) -> int:

@@ -130,9 +130,10 @@ class RecordStore:
             return Manifest(version=0)
         return Manifest.from_json((self.version_dir(version) / "manifest.json").read_text())
 
-    def partition_files(self, partitions: set[Partition] | None = None) -> list[Path]:
-        """Parquet files of the live version, optionally only for some (year, month) partitions."""
-        version = self.current_version()
+    def partition_files(self, partitions: set[Partition] | None = None, version: int | None = None) -> list[Path]:
+        """Parquet files of the live version (or of ``version``: the live one or the one before it,
+        which the store keeps), optionally only for some (year, month) partitions."""
+        version = version if version is not None else self.current_version()
         if version is None:
             return []
         files = sorted(self.version_dir(version).glob("year=*/month=*/*.parquet"))

@@ -285,6 +285,9 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
         return {"status": "ok"}
 
     if warm:
+        # After a load, keep serving the warm figures of the version before it until the new one is
+        # warm too (issue 10: first views right after a load took 1.1–18 s).
+        app.state.services.results.hold_previous_until_warm(app.state.services.warm)
         threading.Thread(target=_warm, args=(app.state.services,), daemon=True, name="matneo-warm").start()
         jobs = BackgroundJobs(app.state.services, mail=get_mail_settings())
         threading.Thread(target=jobs.run_forever, daemon=True, name="matneo-jobs").start()

@@ -8,7 +8,6 @@ before any parameter is validated: an anonymous ``?period=bogus`` is 401, not 42
 from __future__ import annotations
 
 import functools
-import math
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import polars as pl
@@ -26,7 +25,7 @@ from matneo.quality.rules import rules_from
 from matneo.records.status import scoped_status, store_status
 from matneo.web.pages import data, data_quality, funnel, organisation, overview, signals
 from matneo.web.routing import SignedIn, signed_in_router
-from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json
+from matneo.web.services import BadRequest, NotFound, Services, api_json, cached_page_json, to_json
 
 router = signed_in_router(prefix="/api/v1")
 
@@ -132,16 +131,13 @@ def measures_api(
     rows = rows.sort("org_code", "period_start")
     rows = rows.join(_caveats(services, access, measure, level, period), on=["org_code", "period_start"], how="left")
     rows = rows.with_columns(pl.col("caveats").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-    return api_json(
-        {
-            "measure": measure,
-            "level": level,
-            "period": period,
-            "by": by,
-            "truncated": rows.height > MEASURE_ROW_LIMIT,
-            "rows": [_clean(r) for r in rows.head(MEASURE_ROW_LIMIT).iter_rows(named=True)],
-        }
+    head = to_json(
+        {"measure": measure, "level": level, "period": period, "by": by, "truncated": rows.height > MEASURE_ROW_LIMIT}
     )
+    # The rows are encoded by Polars (dates as ISO dates, NaN and missing values as null, as
+    # the dict-per-row encoding did): thousands of rows per breakdown, a second of Python under load (issue 11).
+    body = head[:-1] + ',"rows":' + rows.head(MEASURE_ROW_LIMIT).write_json() + "}"
+    return Response(body, media_type="application/json")
 
 
 @router.get("/signals", tags=["signals"], summary="Signals register for the trusts in your scope")
@@ -185,14 +181,3 @@ def _caveats(services: Services, access: Access, measure: str, level: str, perio
 
 def _least(access: Access, org_code: str) -> int:
     return 0 if access.in_scope(org_code) else SUPPRESSION_THRESHOLD
-
-
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if isinstance(value, float) and math.isnan(value):
-            value = None
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
-    return out

@@ -7,6 +7,7 @@ as HTML and as JSON, so the numbers on a page are the numbers in the API.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Callable
@@ -22,6 +23,15 @@ from matneo.csvsafe import csv_text
 from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS, Measure
 from matneo.measures.results import ResultCache
 from matneo.reference.organisations import Organisation, OrgHierarchy, load_hierarchy
+
+#: How many readers' scopes :meth:`Services.warm_readers` prepares after each load (each takes a few
+#: seconds of one core on ten national years; readers beyond it wait for their first view).
+WARM_READER_SCOPES = 40
+#: How many organisation pages read in the previous store version are built again for the new one
+#: before it is served (most recently read first; a fraction of a second each).
+WARM_PAGES = 100
+#: The measure an organisation page shows first (``matneo.web.pages.organisation.build``'s default).
+DEFAULT_MEASURE = "stillbirth_rate"
 
 
 class NotFound(Exception):
@@ -45,8 +55,10 @@ class Services:
 
     def warm(self) -> str:
         """Compute what the first pages of a store version need, so the first visitor does not
-        wait for it: the period tables (the breakdowns too) and the identities between the
-        measures' counts that every reader's suppression uses. Returns what it did."""
+        wait for it: the period tables (the breakdowns too), the identities between the
+        measures' counts that every reader's suppression uses, the case-mix table, and then the
+        suppression of the latest periods for the readers' scopes (:meth:`warm_readers`).
+        Returns what it did."""
         import time
 
         started = time.perf_counter()
@@ -67,11 +79,58 @@ class Services:
             self.results.table("rolling_3y", by)
             self.results.relations(by)
             self.results.table("year", by)
+        tables = time.perf_counter() - started
+        readers = self.warm_readers()
         seconds = time.perf_counter() - started
         return (
             f"store version {version}: 8 tables, 3 sets of identities, the case-mix table and the quality cube "
-            f"ready in {seconds:.1f} s"
+            f"ready in {tables:.1f} s, suppression for {readers} readers' scopes in {seconds - tables:.1f} s more"
         )
+
+    def warm_readers(self, limit: int = WARM_READER_SCOPES) -> int:
+        """Suppress the periods the organisation pages show for the scopes of likely readers, so
+        their first view outside their own organisation does not wait for it (issue 10: a trust
+        user's first LMNS page took 3.1–3.5 s, suppressing 60 months of every measure for that
+        scope). Likely readers: the scopes already used in the version served before this one
+        (most recent first), then those of active accounts below England level; at most
+        ``limit`` scopes. Per scope, the page of the organisation above the reader's (the
+        suppression is per period and scope, so it serves every other organisation's page
+        too) and the yearly breakdowns. Before those, the figures of up to :data:`WARM_PAGES`
+        organisation pages read in the version served before this one. Returns how many scopes
+        were warmed."""
+        from matneo.auth.access import Access
+        from matneo.auth.signin import SignedInUser
+        from matneo.auth.users import list_users
+        from matneo.web.pages import organisation  # pages import this module
+
+        codes: list[str] = []
+        for scope in self.results.reader_scopes():
+            tops = [c for c in scope if self.hierarchy.get(c).parent_code not in scope] if scope else []
+            codes += tops[:1]
+        with contextlib.suppress(Exception):  # no app database yet (a bare store): the scopes seen do
+            codes += [u.org_code for u in list_users(self.settings.database_url) if u.active]
+        warmed = 0
+        # The organisation pages read in the version served, built again (their figures) for this one.
+        england = next(o.code for o in self.hierarchy.organisations.values() if o.level == "england")
+        for scope_key, code, measure_id in self.results.served_memos("organisation")[:WARM_PAGES]:
+            reader = england if scope_key == "*" else scope_key
+            if reader in self.hierarchy.organisations and code in self.hierarchy.organisations:
+                access = Access(SignedInUser(0, "", "warm", reader, ""), self.hierarchy)
+                organisation.build(self, access, code, measure_id)
+        for code in dict.fromkeys(codes):
+            if warmed >= limit:
+                break
+            org = self.hierarchy.organisations.get(code)
+            parent = self.hierarchy.organisations.get(org.parent_code or "") if org is not None else None
+            if org is None or org.level == "england" or parent is None:
+                continue
+            access = Access(SignedInUser(0, "", "warm", code, ""), self.hierarchy)
+            if parent.level != "england":
+                organisation.build(self, access, parent.code)
+            for by in ("ethnic_group", "imd_quintile"):
+                self.results.view(access.scope, DEFAULT_MEASURE, "year", by)
+            warmed += 1
+        return warmed
 
     def organisation(self, code: str) -> Organisation:
         """The organisation with this code, or :class:`NotFound` (HTTP 404) naming it."""

@@ -241,10 +241,7 @@ def adjusted_table(services: Services) -> pl.DataFrame:
     first adjusted funnel otherwise waits for it (10–25 s on ten national years, issue 10)."""
 
     def build() -> pl.DataFrame:
-        from matneo.records.store import RecordStore
-
-        files = RecordStore(services.settings.records_dir).partition_files()
-        return adjusted_ratios(files, list(STRATA_BY_MEASURE))
+        return adjusted_ratios(services.results.partition_files(), list(STRATA_BY_MEASURE))
 
     return services.results.memo(("adjusted",), build)  # type: ignore[no-any-return]
 

@@ -10,7 +10,6 @@ import polars as pl
 
 from matneo.auth.access import Access
 from matneo.measures.ambition import ambition_report, ambition_window
-from matneo.measures.compute import cube_for_settings
 from matneo.measures.definitions import MEASURES_BY_ID
 from matneo.quality import cached_cube
 from matneo.quality.caveat import figure_caveats
@@ -116,7 +115,7 @@ def build(services: Services, access: Access) -> OverviewPage:
         return OverviewPage("England overview", None, [], [], access.org_name, ("overview", "empty"), notes)
     report = services.results.memo(
         ("ambition", ENGLAND),
-        lambda: ambition_report(None, cube=cube_for_settings(services.settings), hierarchy=services.hierarchy),
+        lambda: ambition_report(None, cube=services.results.cube(), hierarchy=services.hierarchy),
     )
     scope = None if access.sees_everything else access.scope
     key = ("overview", access.scope_key if scope is not None else "*")
