@@ -49,6 +49,7 @@ DEMO_STRUGGLING = ["R0A:2023-01:2.0"]  # synthetic demonstration only: the facto
 class FileFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
+    msds = "msds"
 
 
 def parse_years(spec: str) -> list[int]:
@@ -74,7 +75,10 @@ def synth(
     struggling: Annotated[
         list[str] | None, typer.Option(help="TRUST:YYYY-MM:FACTOR — raise one trust's risk from a month on.")
     ] = None,
-    file_format: Annotated[FileFormat, typer.Option("--format", help="File format.")] = FileFormat.parquet,
+    file_format: Annotated[
+        FileFormat,
+        typer.Option("--format", help="File format; msds writes each year as MSDS v2.0 tables in msds_YYYY/."),
+    ] = FileFormat.parquet,
 ) -> None:
     """Generate a synthetic national birth-record dataset."""
     from matneo.synth import parse_struggling, write_dataset
@@ -104,6 +108,15 @@ def synth(
     console.print(f"Wrote {len(paths)} files to {out} in {time.perf_counter() - started:.1f} s")
 
 
+class LoadFormat(StrEnum):
+    """What ``matneo load --format`` accepts: an input format, or (as before) an output format."""
+
+    csv = "csv"
+    msds = "msds"
+    table = "table"
+    json = "json"
+
+
 class LoadMode(StrEnum):
     resubmit = "resubmit"
     upsert = "upsert"
@@ -111,7 +124,9 @@ class LoadMode(StrEnum):
 
 @app.command()
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="CSV or Parquet files, or directories of them.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="CSV or Parquet files, or directories of them (MSDS: directories of tables).")
+    ],
     mode: Annotated[
         LoadMode,
         typer.Option(
@@ -130,11 +145,26 @@ def load(
             help="Accept a full resubmission that leaves a trust-month with fewer than half its records.",
         ),
     ] = False,
-    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    input_format: Annotated[
+        LoadFormat,
+        typer.Option(
+            "--format",
+            help="csv: birth-record files, CSV or Parquet (the default). msds: MSDS v2.0 table files, a directory "
+            "per extract (docs/msds.md). table or json: the output format, as --output (kept for scripts).",
+        ),
+    ] = LoadFormat.csv,
+    output: Annotated[OutputFormat | None, typer.Option("--output", help="Output format.")] = None,
 ) -> None:
-    """Validate and load birth-record files. Bad rows go to a rejection report; nothing is lost."""
+    """Validate and load birth records. Bad rows go to a rejection report; nothing is lost."""
     from matneo.records.load import PlanRefused, UnreadableInput, load_files, record_failure
 
+    if input_format in (
+        LoadFormat.table,
+        LoadFormat.json,
+    ):  # `--format json` meant the output before inputs had formats
+        output = output or OutputFormat(input_format.value)
+        input_format = LoadFormat.csv
+    output = output or OutputFormat.table
     settings = _prepared()
     with _progress(quiet=output is OutputFormat.json) as progress:
         task = progress.add_task("Checking files", total=None)
@@ -144,7 +174,13 @@ def load(
 
         try:
             result = load_files(
-                paths, settings, progress=report, mode=mode.value, dry_run=dry_run, allow_shrink=allow_shrink
+                paths,
+                settings,
+                progress=report,
+                mode=mode.value,
+                dry_run=dry_run,
+                allow_shrink=allow_shrink,
+                input_format=input_format.value,
             )
         except UnreadableInput as error:
             if not dry_run:
@@ -185,6 +221,13 @@ def load(
             console.print(f"  Full report: {item.rejection_file}")
         if item.ignored_columns:
             console.print(f"Ignored columns not in the birth record: {', '.join(item.ignored_columns)}")
+        if item.absent_columns:
+            console.print(
+                f"{item.path.name} has no column {', '.join(item.absent_columns)}: "
+                "optional, so those fields are empty for its records."
+            )
+        for notice in item.notices:
+            console.print(f"{item.path.name}: {notice}.")
     if result.store_version:
         console.print(f"Records store is now at version {result.store_version}.")
 

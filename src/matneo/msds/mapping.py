@@ -11,7 +11,8 @@ Dictionary) carry ``confirmed: false`` and are shown as "needs local confirmatio
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -76,9 +77,9 @@ class FieldMap:
     rule: str
     source: str
     confirmed: bool
-    codes: dict[str, Any] = field(default_factory=dict)
-    code_names: dict[str, str] = field(default_factory=dict)
-    units: dict[str, int] = field(default_factory=dict)
+    codes: dict[str, Any] = dc_field(default_factory=dict)
+    code_names: dict[str, str] = dc_field(default_factory=dict)
+    units: dict[str, int] = dc_field(default_factory=dict)
     first_character: bool = False
     note: str = ""
 
@@ -120,9 +121,7 @@ class Mapping:
 
 def _parse(raw: dict[str, Any]) -> Mapping:
     sources = {key: Source(key=key, **value) for key, value in raw["sources"].items()}
-    tables = {
-        key: Table(id=key, **{**value, "key": tuple(value["key"])}) for key, value in raw["tables"].items()
-    }
+    tables = {key: Table(id=key, **{**value, "key": tuple(value["key"])}) for key, value in raw["tables"].items()}
     fields = {
         name: FieldMap(field=name, **{**value, "items": tuple(value["items"])}) for name, value in raw["fields"].items()
     }

@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -224,7 +225,9 @@ def read_extract(item: Extract) -> MsdsRead:
     babies = babies.filter((col("_n") == 1) | col("Person_ID_Baby").is_null()).drop("_n")
     labour = _last(tables["MSD301"], [sub, "LabourDeliveryID"], "MSD301")
     joined = babies.join(
-        labour.drop("UniqPregID", "Person_ID_Mother", mapping.submission.provider, mapping.submission.period_start, strict=False),
+        labour.drop(
+            "UniqPregID", "Person_ID_Mother", mapping.submission.provider, mapping.submission.period_start, strict=False
+        ),
         on=[sub, "LabourDeliveryID"],
         how="left",
     )
@@ -342,8 +345,8 @@ def _field_expr(mapping: Mapping, name: str) -> pl.Expr:
         expr = pl.when(within.fill_null(True)).then(death)
     elif rule == "age_at_birth":
         dob, born = _date(fm.items[0]), _date("PersonBirthDateBaby")
-        before_birthday = (born.dt.month() * 100 + born.dt.day()) < (dob.dt.month() * 100 + dob.dt.day())
-        years = born.dt.year() - dob.dt.year() - before_birthday.cast(pl.Int32)
+        day_of = [(d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)) for d in (born, dob)]
+        years = born.dt.year().cast(pl.Int32) - dob.dt.year().cast(pl.Int32) - (day_of[0] < day_of[1]).cast(pl.Int32)
         expr = pl.when(dob.is_not_null()).then(years.cast(TEXT)).otherwise(items[0])
     elif rule == "sum":
         numbers = [i.cast(pl.Int64, strict=False) for i in items]
@@ -354,7 +357,9 @@ def _field_expr(mapping: Mapping, name: str) -> pl.Expr:
     elif rule in ("observation", "finding"):
         expr = col(f"_value_{name}")
     elif rule == "admitted":
-        live = col("PregOutcome") == next(code for code, value in mapping.fields["outcome"].codes.items() if value == "live_birth")
+        live = col("PregOutcome") == next(
+            code for code, value in mapping.fields["outcome"].codes.items() if value == "live_birth"
+        )
         expr = pl.when(col("_admitted").fill_null(False)).then(pl.lit("true")).when(live).then(pl.lit("false"))
     else:  # pragma: no cover - the mapping is checked when it is read
         raise ValueError(f"unknown rule {rule}")
@@ -416,7 +421,7 @@ def describe(violations: pl.DataFrame, provenance: pl.DataFrame) -> pl.DataFrame
 
 
 def _choose(cases: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
-    expr = pl.when(cases[0][0]).then(cases[0][1])
+    expr: Any = pl.when(cases[0][0]).then(cases[0][1])
     for condition, value in cases[1:]:
         expr = expr.when(condition).then(value)
     return expr.otherwise(otherwise)

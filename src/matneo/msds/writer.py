@@ -121,7 +121,9 @@ def msds_tables(births: pl.DataFrame) -> dict[str, pl.DataFrame]:
         "MSD001": mother,
         "MSD101": booking,
         "MSD301": labour,
-        "MSD302": _activity(frame, head, "_lab", "LabourDeliveryID", ["smoking_at_delivery", "pph_ml", "perineal_tear_degree"]),
+        "MSD302": _activity(
+            frame, head, "_lab", "LabourDeliveryID", ["smoking_at_delivery", "pph_ml", "perineal_tear_degree"]
+        ),
         "MSD401": baby,
         "MSD402": frame.filter(col("nnu_admission").fill_null(False)).select(
             *head, col("record_id").alias("Person_ID_Baby")

@@ -290,6 +290,11 @@ class BatchResult:
             "rejected_rows": self.rows_rejected,
             "loaded_rows": self.rows_loaded,
             "skipped": [str(f.path) for f in self.files if f.status == "duplicate"],
+            "notices": [
+                {"file": str(f.path), "absent_columns": f.absent_columns, "notices": f.notices}
+                for f in self.files
+                if f.absent_columns or f.notices
+            ],
             "partial_months": [
                 {"trust_code": c.trust_code, "month": c.month, "existing_rows": c.existing_rows, "new_rows": c.new_rows}
                 for c in self.shrinking()

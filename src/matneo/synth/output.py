@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -20,11 +21,13 @@ import pyarrow.parquet as pq
 from matneo.synth.casemix import HierarchyLike, build_trust_table
 from matneo.synth.generator import Struggling, _generate, check_struggling, default_hierarchy, year_days
 
-FORMATS = ("parquet", "csv")
+FORMATS = ("parquet", "csv", "msds")
 
 
 def dataset_path(out_dir: Path, year: int, fmt: str) -> Path:
-    """Where :func:`write_dataset` puts one year: ``out_dir/births_YYYY.<fmt>``."""
+    """Where :func:`write_dataset` puts one year: ``out_dir/births_YYYY.<fmt>``, MSDS tables ``out_dir/msds_YYYY/``."""
+    if fmt == "msds":
+        return Path(out_dir) / f"msds_{year}"
     return Path(out_dir) / f"births_{year}.{fmt}"
 
 
@@ -88,7 +91,12 @@ def write_dataset(
     for year in years:
         table = _generate(year, trusts, scale=scale, seed=seed, struggling=struggling, as_of=as_of)
         path = dataset_path(out_dir, year, fmt)
-        write_table(table, path, fmt)
+        if fmt == "msds":  # the same births as MSDS v2.0 tables, one submission per trust and month
+            from matneo.msds.writer import write_msds
+
+            write_msds(pl.from_arrow(table), path)  # type: ignore[arg-type]
+        else:
+            write_table(table, path, fmt)
         paths.append(path)
         if progress is not None:
             progress(year)
