@@ -167,3 +167,22 @@ def test_a_pipe_delimited_extract_without_optional_tables_loads(
     assert item.rows_loaded + item.rows_rejected == item.rows_read > 1000
     records = stored(sqlite_settings)
     assert records.get_column("ethnic_category").null_count() == len(records)  # MSD001 absent: empty, not refused
+
+
+def test_msds_reference_doc_is_current() -> None:
+    from matneo.msds.reference_doc import render
+
+    committed = (Path(__file__).resolve().parents[2] / "docs" / "msds.md").read_text(encoding="utf-8")
+    assert committed == render(), "regenerate: python -m matneo.msds.reference_doc > docs/msds.md"
+
+
+def test_every_unconfirmed_mapping_entry_says_so_in_the_doc() -> None:
+    from matneo.msds.mapping import load_mapping
+    from matneo.msds.reference_doc import render
+
+    mapping = load_mapping()
+    text = render()
+    for name, fm in mapping.fields.items():
+        (line,) = [row for row in text.splitlines() if row.startswith(f"| `{name}` |")]
+        assert ("needs local confirmation" in line) is (not fm.confirmed), name
+    assert all(source.url for source in mapping.sources.values())
