@@ -186,3 +186,17 @@ def test_every_unconfirmed_mapping_entry_says_so_in_the_doc() -> None:
         (line,) = [row for row in text.splitlines() if row.startswith(f"| `{name}` |")]
         assert ("needs local confirmation" in line) is (not fm.confirmed), name
     assert all(source.url for source in mapping.sources.values())
+
+
+def test_an_extract_whose_babies_all_lack_a_labour_record_rejects_them_all(
+    sqlite_settings: Settings, synthetic: tuple[Path, Path], tmp_path: Path
+) -> None:
+    extract = copy_extract(synthetic[1], tmp_path / "extract")
+    labour = rows_of(extract / "MSD301LabourDelivery.csv")
+    write_rows(extract / "MSD301LabourDelivery.csv", [{**labour[0], "LabourDeliveryID": "ELSEWHERE"}])
+    named = [extract / "MSD401BabyDemographics.csv", extract / "MSD301LabourDelivery.csv"]
+    result = load_files(named, sqlite_settings, input_format="msds")
+    (item,) = result.files  # the two files named stand for their one extract
+    assert item.rows_loaded == 0
+    assert item.rows_rejected == item.rows_read > 1000
+    assert item.top_reasons[0][0].startswith("the baby has no labour and delivery record (MSD301)")

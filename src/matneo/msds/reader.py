@@ -102,8 +102,10 @@ def discover(paths: Sequence[Path]) -> list[Path]:
         if path.is_dir():
             for table_file in sorted(p for p in path.rglob("*") if p.is_file() and table_of(p, mapping)):
                 found.setdefault(table_file.parent)
+        elif path.is_file() and table_of(path, mapping):
+            found.setdefault(path.parent)  # a table file stands for its extract: the files of its directory
         else:
-            found.setdefault(path)
+            found.setdefault(path)  # refused by extract() with the reason
     return list(found)
 
 
