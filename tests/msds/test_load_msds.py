@@ -167,6 +167,7 @@ def test_a_pipe_delimited_extract_without_optional_tables_loads(
     assert item.rows_loaded + item.rows_rejected == item.rows_read > 1000
     records = stored(sqlite_settings)
     assert records.get_column("ethnic_category").null_count() == len(records)  # MSD001 absent: empty, not refused
+    assert any(n.startswith("there is no MSD001MotherDemog table: maternal_age, ethnic_category") for n in item.notices)
 
 
 def test_msds_reference_doc_is_current() -> None:

@@ -154,11 +154,16 @@ def check_headers(item: Extract) -> list[str]:
             for name in mapping.items_of(table_id):
                 if name not in header and name not in needed:
                     absent.setdefault(table.name, []).append(name)
-    return [
+    notices = [
         f"{table} has no {', '.join(dict.fromkeys(names))}: the fields made from them are empty"
         for table, names in sorted(absent.items())
         if not (table.endswith(("CareActivityLabDel", "CareActivityBaby")))
     ]
+    for table_id, table in mapping.tables.items():
+        if table_id not in item.files:
+            fields = [fm.field for fm in mapping.fields.values() if fm.table == table_id]
+            notices.append(f"there is no {table.name} table: {', '.join(fields)} are empty")
+    return notices
 
 
 def _read_table(item: Extract, table_id: str) -> pl.DataFrame:
