@@ -182,16 +182,27 @@ def _read_table(item: Extract, table_id: str) -> pl.DataFrame:
             row_index_name=LINE,
             row_index_offset=2,
         ).rename({raw[header.index(name)]: name for name in present})
-        stripped = [pl.col(n).str.strip_chars() for n in present]
-        frame = frame.with_columns(stripped).with_columns(
-            [pl.when(pl.col(n) != "").then(pl.col(n)).alias(n) for n in present]
-        )
+        frame = _tidy(frame, present)
         missing = [pl.lit(None, dtype=TEXT).alias(n) for n in wanted if n not in present]
         frames.append(frame.with_columns(*missing, pl.lit(path.name).alias(FILE)).select(FILE, LINE, *wanted))
     if not frames:
         schema = {FILE: TEXT, LINE: pl.Int64, **dict.fromkeys(wanted, TEXT)}
         return pl.DataFrame(schema=schema)
     return pl.concat([f.with_columns(col(LINE).cast(pl.Int64)) for f in frames])
+
+
+def _tidy(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Surrounding spaces removed and empty cells missing, only in the columns that need it (one pass to find them)."""
+    if frame.is_empty() or not names:
+        return frame
+    untidy = frame.select(
+        [(col(n).str.starts_with(" ") | col(n).str.ends_with(" ") | (col(n) == "")).any().alias(n) for n in names]
+    ).row(0, named=True)
+    fixes = [col(n).str.strip_chars() for n in names if untidy[n]]
+    if not fixes:
+        return frame
+    frame = frame.with_columns(fixes)
+    return frame.with_columns([pl.when(col(n) != "").then(col(n)).alias(n) for n in names if untidy[n]])
 
 
 def _latest_submissions(babies: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
@@ -216,8 +227,9 @@ def read_extract(item: Extract) -> MsdsRead:
     winners = _latest_submissions(tables["MSD401"], mapping)
     notices: list[str] = []
     superseded = 0
+    one_each = len(winners) == tables["MSD401"].get_column(sub).n_unique()
     for table_id in mapping.tables:
-        if table_id == "MATNEO01":
+        if table_id == "MATNEO01" or one_each:  # one submission per provider and period: nothing to set aside
             continue
         before = len(tables[table_id])
         tables[table_id] = tables[table_id].join(winners, on=sub, how="semi")
@@ -257,9 +269,9 @@ def read_extract(item: Extract) -> MsdsRead:
     joined = joined.join(admitted, on=[sub, "Person_ID_Baby"], how="left")
     supplement = _last(tables["MATNEO01"], ["Person_ID_Baby"], "MATNEO01")
     joined = joined.join(supplement, on="Person_ID_Baby", how="left")
-    for fm in mapping.fields.values():
-        if fm.rule in ("observation", "finding"):
-            joined = _join_activity(joined, tables[fm.table], fm, sub)
+    for table_id, key in (("MSD302", "LabourDeliveryID"), ("MSD405", "Person_ID_Baby")):
+        fields = [f for f in mapping.fields.values() if f.table == table_id and f.rule in ("observation", "finding")]
+        joined = joined.join(_activity_values(tables[table_id], fields, sub, key), on=[sub, key], how="left")
     joined = joined.with_row_index("_row", offset=1).with_columns(col("_row").cast(pl.Int64))
     frame = joined.select("_row", *[_field_expr(mapping, name) for name in FIELD_NAMES])
     frame = frame.with_columns(_fix_outcome(frame))
@@ -269,9 +281,7 @@ def read_extract(item: Extract) -> MsdsRead:
 
 def _last(frame: pl.DataFrame, keys: list[str], table_id: str) -> pl.DataFrame:
     """One row per key (the last in the files), with its file and row kept as provenance."""
-    return frame.unique(subset=keys, keep="last", maintain_order=True).rename(
-        {FILE: f"_file_{table_id}", LINE: f"_line_{table_id}"}
-    )
+    return frame.unique(subset=keys, keep="last").rename({FILE: f"_file_{table_id}", LINE: f"_line_{table_id}"})
 
 
 def _unjoined(rows: pl.DataFrame, rule: str, item: str) -> pl.DataFrame:
@@ -285,33 +295,44 @@ def _unjoined(rows: pl.DataFrame, rule: str, item: str) -> pl.DataFrame:
     )
 
 
-def _join_activity(joined: pl.DataFrame, activity: pl.DataFrame, fm: FieldMap, sub: str) -> pl.DataFrame:
-    """The value of one field from a care-activity table: the last matching row per key."""
-    key = "LabourDeliveryID" if fm.table == "MSD302" else "Person_ID_Baby"
-    codes = list(fm.codes)
-    item = "FindingCode" if fm.rule == "finding" else "ObsCode"
-    rows = activity.filter(col(item).is_in(codes)).unique(subset=[sub, key], keep="last", maintain_order=True)
+def _activity_values(activity: pl.DataFrame, fields: list[FieldMap], sub: str, key: str) -> pl.DataFrame:
+    """Per submission and key, each field's value from a care-activity table: from the last row with one of its codes.
+
+    One pass over the table for all its fields, and one join: the table has several rows per
+    baby or delivery, and national extracts have millions.
+    """
+    values = [_activity_value(fm).alias(f"_value_{fm.field}") for fm in fields]
+    wanted = pl.any_horizontal(
+        [col("FindingCode" if fm.rule == "finding" else "ObsCode").is_in(list(fm.codes)) for fm in fields]
+    )
+    rows = activity.filter(wanted).with_columns(values)
+    aggregations = []
+    for fm in fields:
+        value = f"_value_{fm.field}"
+        found = col(value).is_not_null()
+        aggregations += [
+            col(value).drop_nulls().last().alias(value),
+            col(FILE).filter(found).last().alias(f"_file_{fm.field}"),
+            col(LINE).filter(found).last().alias(f"_line_{fm.field}"),
+        ]
+    return rows.group_by(sub, key).agg(aggregations)
+
+
+def _activity_value(fm: FieldMap) -> pl.Expr:
+    """The field's value on a care-activity row, or null if the row does not record it."""
     if fm.rule == "finding":
         mapped = {code: _as_text(value) for code, value in fm.codes.items()}
-        value = col(item).replace_strict(mapped, default=None, return_dtype=TEXT)
+        return col("FindingCode").replace_strict(mapped, default=None, return_dtype=TEXT)
+    number = col("ObsValue").cast(pl.Float64, strict=False)
+    if fm.units:
+        factors = {unit: float(f) for unit, f in fm.units.items()}
+        factor = col("UCUMUnit").replace_strict(factors, default=None, return_dtype=pl.Float64)
     else:
-        number = col("ObsValue").cast(pl.Float64, strict=False)
-        if fm.units:
-            factors = {unit: float(f) for unit, f in fm.units.items()}
-            factor = col("UCUMUnit").replace_strict(factors, default=None, return_dtype=pl.Float64)
-        else:
-            factor = pl.lit(1.0)
-        scaled = (number * factor).round(6)
-        whole = scaled.cast(pl.Int64, strict=False).cast(TEXT)
-        value = pl.when(scaled == scaled.floor()).then(whole).otherwise(col("ObsValue"))
-    picked = rows.select(
-        sub,
-        key,
-        value.alias(f"_value_{fm.field}"),
-        col(FILE).alias(f"_file_{fm.field}"),
-        col(LINE).alias(f"_line_{fm.field}"),
-    )
-    return joined.join(picked, on=[sub, key], how="left")
+        factor = pl.lit(1.0)
+    scaled = (number * factor).round(6)
+    whole = scaled.cast(pl.Int64, strict=False).cast(TEXT)
+    value = pl.when(scaled == scaled.floor()).then(whole).otherwise(col("ObsValue"))
+    return pl.when(col("ObsCode").is_in(list(fm.codes))).then(value)
 
 
 def _as_text(value: object) -> str | None:

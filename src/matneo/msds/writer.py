@@ -53,10 +53,12 @@ def msds_tables(births: pl.DataFrame) -> dict[str, pl.DataFrame]:
     submissions = (
         frame.select("trust_code", "_period").unique().sort("trust_code", "_period").with_row_index("_sub", offset=1)
     )
+    # One pregnancy, and one labour and delivery, per trust, mother and day of birth; numbered
+    # (as MSDS identifiers are numbers) so that the tables are no bigger than they need be.
+    delivery = pl.struct("trust_code", "mother_id", "_date").rank("dense").cast(pl.String)
     frame = frame.join(submissions, on=["trust_code", "_period"], how="left").with_columns(
-        _preg=pl.concat_str([pl.lit("P"), col("trust_code"), col("mother_id"), col("_date")], separator="-"),
+        _preg=delivery, _lab=delivery
     )
-    frame = frame.with_columns(_lab=pl.concat_str([pl.lit("L"), col("_preg")]))
     head = [
         _text(col("_sub")).alias(sub.identifier),
         col("trust_code").alias(sub.provider),
