@@ -184,9 +184,10 @@ def _read_table(item: Extract, table_id: str) -> pl.DataFrame:
         ).rename({raw[header.index(name)]: name for name in present})
         frame = _tidy(frame, present)
         missing = [pl.lit(None, dtype=TEXT).alias(n) for n in wanted if n not in present]
-        frames.append(frame.with_columns(*missing, pl.lit(path.name).alias(FILE)).select(FILE, LINE, *wanted))
+        named = pl.lit(path.name).cast(pl.Categorical).alias(FILE)  # one name per file: cheap to carry and aggregate
+        frames.append(frame.with_columns(*missing, named).select(FILE, LINE, *wanted))
     if not frames:
-        schema = {FILE: TEXT, LINE: pl.Int64, **dict.fromkeys(wanted, TEXT)}
+        schema: dict[str, pl.DataType] = {FILE: pl.Categorical(), LINE: pl.Int64(), **dict.fromkeys(wanted, TEXT())}
         return pl.DataFrame(schema=schema)
     return pl.concat([f.with_columns(col(LINE).cast(pl.Int64)) for f in frames])
 
@@ -286,7 +287,7 @@ def _last(frame: pl.DataFrame, keys: list[str], table_id: str) -> pl.DataFrame:
 
 def _unjoined(rows: pl.DataFrame, rule: str, item: str) -> pl.DataFrame:
     return rows.select(
-        col(FILE).alias("source_file"),
+        col(FILE).cast(TEXT).alias("source_file"),
         col(LINE).alias("row"),
         pl.lit(f"MSD401BabyDemographics.{item}").alias("field"),
         col(item).alias("value"),
@@ -434,12 +435,12 @@ def describe(violations: pl.DataFrame, provenance: pl.DataFrame) -> pl.DataFrame
         if file_col not in located.columns:
             file_col, line_col = "_file_MSD401", "_line_MSD401"
         condition = col("field") == name
-        files.append((condition, pl.coalesce(col(file_col), col("_file_MSD401"))))
+        files.append((condition, pl.coalesce(col(file_col).cast(TEXT), col("_file_MSD401").cast(TEXT))))
         lines.append((condition, pl.coalesce(col(line_col), col("_line_MSD401"))))
         items = "+".join(fm.items) if fm else "OrgCodeProvider"
         labels.append((condition, pl.lit(f"{mapping.tables[table].name}.{items} ({name})")))
     return located.select(
-        _choose(files, col("_file_MSD401")).alias("source_file"),
+        _choose(files, col("_file_MSD401").cast(TEXT)).alias("source_file"),
         _choose(lines, col("_line_MSD401")).cast(pl.Int64).alias("row"),
         _choose(labels, col("field")).alias("field"),
         "value",
