@@ -201,3 +201,16 @@ def test_an_extract_whose_babies_all_lack_a_labour_record_rejects_them_all(
     assert item.rows_loaded == 0
     assert item.rows_rejected == item.rows_read > 1000
     assert item.top_reasons[0][0].startswith("the baby has no labour and delivery record (MSD301)")
+
+
+def test_a_care_activity_recorded_twice_counts_its_last_row(
+    sqlite_settings: Settings, synthetic: tuple[Path, Path], tmp_path: Path
+) -> None:
+    extract = copy_extract(synthetic[1], tmp_path / "extract")
+    activities = rows_of(extract / "MSD405CareActivityBaby.csv")
+    weighed = next(r for r in activities if r["ObsCode"] == "27113001")
+    write_rows(extract / "MSD405CareActivityBaby.csv", [*activities, {**weighed, "ObsValue": "2.5", "UCUMUnit": "kg"}])
+    result = load_files([extract], sqlite_settings, input_format="msds")
+    assert result.rows_rejected == 0
+    records = stored(sqlite_settings).filter(pl.col("record_id") == weighed["Person_ID_Baby"])
+    assert records.get_column("birth_weight_g").item() == 2500

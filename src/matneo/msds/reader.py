@@ -270,9 +270,11 @@ def read_extract(item: Extract) -> MsdsRead:
     joined = joined.join(admitted, on=[sub, "Person_ID_Baby"], how="left")
     supplement = _last(tables["MATNEO01"], ["Person_ID_Baby"], "MATNEO01")
     joined = joined.join(supplement, on="Person_ID_Baby", how="left")
+    found: list[pl.Series] = []
     for table_id, key in (("MSD302", "LabourDeliveryID"), ("MSD405", "Person_ID_Baby")):
         fields = [f for f in mapping.fields.values() if f.table == table_id and f.rule in ("observation", "finding")]
-        joined = joined.join(_activity_values(tables[table_id], fields, sub, key), on=[sub, key], how="left")
+        found += _activity_values(joined.select(sub, key), tables[table_id], fields, sub, key)
+    joined = joined.with_columns(found)
     joined = joined.with_row_index("_row", offset=1).with_columns(col("_row").cast(pl.Int64))
     frame = joined.select("_row", *[_field_expr(mapping, name) for name in FIELD_NAMES])
     frame = frame.with_columns(_fix_outcome(frame))
@@ -296,27 +298,33 @@ def _unjoined(rows: pl.DataFrame, rule: str, item: str) -> pl.DataFrame:
     )
 
 
-def _activity_values(activity: pl.DataFrame, fields: list[FieldMap], sub: str, key: str) -> pl.DataFrame:
-    """Per submission and key, each field's value from a care-activity table: from the last row with one of its codes.
+def _activity_values(
+    babies: pl.DataFrame, activity: pl.DataFrame, fields: list[FieldMap], sub: str, key: str
+) -> list[pl.Series]:
+    """Each field's value from a care-activity table, row for row with ``babies``, with its file and row.
 
-    One pass over the table for all its fields, and one join: the table has several rows per
-    baby or delivery, and national extracts have millions.
+    The value comes from the last row of the submission and key that records the field. Joined
+    on the narrow key columns only (the babies' other columns are not copied), and deduplicated
+    only when some key has more than one such row: national extracts have millions of rows.
     """
-    values = [_activity_value(fm).alias(f"_value_{fm.field}") for fm in fields]
-    wanted = pl.any_horizontal(
-        [col("FindingCode" if fm.rule == "finding" else "ObsCode").is_in(list(fm.codes)) for fm in fields]
-    )
-    rows = activity.filter(wanted).with_columns(values)
-    aggregations = []
+    found: list[pl.Series] = []
     for fm in fields:
         value = f"_value_{fm.field}"
-        found = col(value).is_not_null()
-        aggregations += [
-            col(value).drop_nulls().last().alias(value),
-            col(FILE).filter(found).last().alias(f"_file_{fm.field}"),
-            col(LINE).filter(found).last().alias(f"_line_{fm.field}"),
-        ]
-    return rows.group_by(sub, key).agg(aggregations)
+        item = "FindingCode" if fm.rule == "finding" else "ObsCode"
+        rows = activity.filter(col(item).is_in(list(fm.codes))).select(
+            sub,
+            key,
+            _activity_value(fm).alias(value),
+            col(FILE).alias(f"_file_{fm.field}"),
+            col(LINE).alias(f"_line_{fm.field}"),
+        )
+        rows = rows.filter(col(value).is_not_null())
+        picked = babies.join(rows, on=[sub, key], how="left", maintain_order="left")
+        if len(picked) != len(babies):  # some key recorded more than once: the last row counts
+            rows = rows.unique(subset=[sub, key], keep="last", maintain_order=True)
+            picked = babies.join(rows, on=[sub, key], how="left", maintain_order="left")
+        found += [picked.get_column(name) for name in rows.columns if name not in (sub, key)]
+    return found
 
 
 def _activity_value(fm: FieldMap) -> pl.Expr:
