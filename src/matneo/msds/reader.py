@@ -243,18 +243,12 @@ def read_extract(item: Extract) -> MsdsRead:
     babies = tables["MSD401"].with_columns(_n=pl.len().over("Person_ID_Baby"))
     duplicate = babies.filter((col("_n") > 1) & col("Person_ID_Baby").is_not_null())
     babies = babies.filter((col("_n") == 1) | col("Person_ID_Baby").is_null()).drop("_n")
-    labour = _last(tables["MSD301"], [sub, "LabourDeliveryID"], "MSD301")
-    joined = babies.join(
-        labour.drop(
-            "UniqPregID", "Person_ID_Mother", mapping.submission.provider, mapping.submission.period_start, strict=False
-        ),
-        on=[sub, "LabourDeliveryID"],
-        how="left",
-    )
-    linked = labour.select(sub, "LabourDeliveryID", "UniqPregID")
-    has_labour = babies.join(linked, on=[sub, "LabourDeliveryID", "UniqPregID"], how="semi").select(LINE)
-    no_labour = babies.join(has_labour, on=LINE, how="anti")
-    joined = joined.join(no_labour.select(LINE), on=LINE, how="anti")
+    labour = _provenance(tables["MSD301"], "MSD301").rename({"UniqPregID": "_preg_MSD301"})
+    labour = labour.drop("Person_ID_Mother", mapping.submission.provider, mapping.submission.period_start, strict=False)
+    joined = _join_last(babies, labour, [sub, "LabourDeliveryID"])
+    linked = col("_line_MSD301").is_not_null() & (col("_preg_MSD301") == col("UniqPregID")).fill_null(False)
+    no_labour = joined.filter(~linked).select(babies.columns)
+    joined = joined.filter(linked).drop("_preg_MSD301")
     unjoined = pl.concat(
         [
             _unjoined(no_labour, "msds_no_labour_delivery", "LabourDeliveryID"),
@@ -263,13 +257,12 @@ def read_extract(item: Extract) -> MsdsRead:
     )
     joined = joined.rename({FILE: "_file_MSD401", LINE: "_line_MSD401"})
     for table_id, keys in (("MSD001", ["Person_ID_Mother"]), ("MSD101", ["UniqPregID"])):
-        other = _last(tables[table_id], [sub, *keys], table_id)
+        other = _provenance(tables[table_id], table_id)
         extra = [c for c in other.columns if c in joined.columns and c not in (sub, *keys)]
-        joined = joined.join(other.drop(extra), on=[sub, *keys], how="left")
+        joined = _join_last(joined, other.drop(extra), [sub, *keys])
     admitted = tables["MSD402"].select(sub, "Person_ID_Baby", _admitted=pl.lit(True)).unique([sub, "Person_ID_Baby"])
     joined = joined.join(admitted, on=[sub, "Person_ID_Baby"], how="left")
-    supplement = _last(tables["MATNEO01"], ["Person_ID_Baby"], "MATNEO01")
-    joined = joined.join(supplement, on="Person_ID_Baby", how="left")
+    joined = _join_last(joined, _provenance(tables["MATNEO01"], "MATNEO01"), ["Person_ID_Baby"])
     found: list[pl.Series] = []
     for table_id, key in (("MSD302", "LabourDeliveryID"), ("MSD405", "Person_ID_Baby")):
         fields = [f for f in mapping.fields.values() if f.table == table_id and f.rule in ("observation", "finding")]
@@ -282,9 +275,22 @@ def read_extract(item: Extract) -> MsdsRead:
     return MsdsRead(convert(frame), provenance, unjoined, len(no_labour) + len(duplicate), notices)
 
 
-def _last(frame: pl.DataFrame, keys: list[str], table_id: str) -> pl.DataFrame:
-    """One row per key (the last in the files), with its file and row kept as provenance."""
-    return frame.unique(subset=keys, keep="last").rename({FILE: f"_file_{table_id}", LINE: f"_line_{table_id}"})
+def _provenance(frame: pl.DataFrame, table_id: str) -> pl.DataFrame:
+    """The table with its file and row named for it, to be kept beside the baby's as provenance."""
+    return frame.rename({FILE: f"_file_{table_id}", LINE: f"_line_{table_id}"})
+
+
+def _join_last(left: pl.DataFrame, right: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Left join keeping, for a key in more than one row of ``right``, its last row (in file order).
+
+    Deduplicates only when the join shows a repeated key: a clean extract, the common case,
+    pays for one join.
+    """
+    joined = left.join(right, on=keys, how="left", maintain_order="left")
+    if len(joined) == len(left):
+        return joined
+    last = right.unique(subset=keys, keep="last", maintain_order=True)
+    return left.join(last, on=keys, how="left", maintain_order="left")
 
 
 def _unjoined(rows: pl.DataFrame, rule: str, item: str) -> pl.DataFrame:
