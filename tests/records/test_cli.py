@@ -275,3 +275,41 @@ def test_loads_list_and_revert(sqlite_settings: Settings, tmp_path: Path, make_r
     ]
     table = matneo(sqlite_settings, "loads", "list")
     assert "fix.csv" in table.stdout and "upsert" in table.stdout
+
+
+def test_load_names_absent_optional_columns(sqlite_settings: Settings, tmp_path: Path, make_row, write_csv) -> None:
+    from matneo.records.schema import REQUIRED_FIELDS
+
+    path = write_csv(tmp_path / "lean.csv", [make_row()], columns=[*REQUIRED_FIELDS, "birth_weight_g"])
+    loaded = matneo(sqlite_settings, "load", str(path))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "lean.csv has no column site_code, sex," in " ".join(loaded.stdout.split())
+    assert "birth_weight_g" not in loaded.stdout.split("has no column")[1].split("optional")[0]
+
+
+def test_load_msds_from_the_command_line(sqlite_settings: Settings, tmp_path: Path) -> None:
+    made = matneo(
+        sqlite_settings,
+        "synth",
+        "--out",
+        str(tmp_path / "msds"),
+        "--years",
+        "2022",
+        "--scale",
+        "0.001",
+        "--format",
+        "msds",
+    )
+    assert made.returncode == 0, made.stderr
+    assert sorted(p.name for p in (tmp_path / "msds" / "msds_2022").iterdir())[:2] == [
+        "MATNEO01Supplement.csv",
+        "MSD001MotherDemog.csv",
+    ]
+    plan = matneo(sqlite_settings, "load", "--format", "msds", "--output", "json", "--dry-run", str(tmp_path / "msds"))
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)["loaded_rows"] > 0
+    loaded = matneo(sqlite_settings, "load", "--format", "msds", str(tmp_path / "msds"))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "msds_2022" in loaded.stdout
+    status = json.loads(matneo(sqlite_settings, "status", "--format", "json").stdout)
+    assert status["rows"] == json.loads(plan.stdout)["loaded_rows"]

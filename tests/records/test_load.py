@@ -20,7 +20,7 @@ from matneo.db.models import Load, LoadTrustMonth
 from matneo.db.session import transaction, upgrade
 from matneo.records.changes import MonthChange
 from matneo.records.load import UnreadableInput, load_files, rejection_report_csv
-from matneo.records.schema import FIELD_NAMES
+from matneo.records.schema import FIELD_NAMES, FIELDS
 from matneo.records.status import store_status
 from matneo.records.store import RecordStore
 from matneo.reference.organisations import load_hierarchy
@@ -154,6 +154,21 @@ def test_optional_derived_columns_may_be_absent(settings: Settings, make_row, wr
     assert result.rows_loaded == 1
     ((lmns, region),) = stored(settings, "SELECT lmns_code, region_code FROM births")
     assert lmns and region
+
+
+def test_a_file_with_only_the_required_columns_loads_with_a_notice(
+    settings: Settings, make_row, write_csv, tmp_path: Path
+) -> None:
+    """Optional means optional: every column marked "required: no" may be absent from the file."""
+    required = [f.name for f in FIELDS if f.required]
+    result = load_files([write_csv(tmp_path / "lean.csv", [make_row()], columns=required)], settings)
+    (item,) = result.files
+    assert (item.rows_loaded, item.rows_rejected) == (1, 0)
+    optional = [f.name for f in FIELDS if not f.required and f.name not in ("lmns_code", "region_code")]
+    assert item.absent_columns == optional  # named, in the documented order (derived ones are filled in)
+    assert result.plan()["notices"] == [{"file": str(item.path), "absent_columns": optional, "notices": []}]
+    ((site, weight, lmns),) = stored(settings, "SELECT site_code, birth_weight_g, lmns_code FROM births")
+    assert site is None and weight is None and lmns
 
 
 # -- files that cannot be loaded at all: one clear error, nothing changes ------------------

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from attackfiles import KINDS, attack_file
 from matneo.db.models import AuditEvent, Load
 from matneo.db.session import transaction
-from matneo.records.schema import FIELD_NAMES
+from matneo.records.schema import FIELD_NAMES, REQUIRED_FIELDS
 from matneo.records.store import RecordStore
 from matneo.web.pages import data
 from rowbuilder import valid_row
@@ -175,6 +175,25 @@ def test_a_header_with_spaces_around_names_loads(web: WebInstance, tmp_path: Pat
     response = confirm(client, plan_token(post_file(client, path, mode="upsert")))
     assert response.status_code == 200, response.text
     assert "Loaded 2 rows (2 added, 0 replaced); 0 earlier rows removed; 0 rows rejected." in response.text
+
+
+def test_a_file_with_only_the_required_columns_loads_and_says_which_are_absent(
+    web: WebInstance, tmp_path: Path
+) -> None:
+    required = list(REQUIRED_FIELDS)
+    rows = own_rows(web)
+    path = tmp_path / "required-only.csv"
+    path.write_text("\n".join([",".join(required)] + [",".join(r[n] for n in required) for r in rows]) + "\n")
+    client = web.client("trust")
+    planned = post_file(client, path, mode="upsert")
+    token = plan_token(planned)
+    notice = re.search(r"data-absent-columns>(.*?)</div>", planned.text, re.S)
+    assert notice and "site_code, birth_weight_g, sex" in notice.group(1)
+    assert "optional" in notice.group(1)
+    done = confirm(client, token)
+    assert "Loaded 2 rows (2 added, 0 replaced); 0 earlier rows removed; 0 rows rejected." in done.text
+    result = re.search(r"data-absent-columns>(.*?)</div>", done.text, re.S)
+    assert result and "perineal_tear_degree" in result.group(1)
 
 
 def test_an_unterminated_quote_is_a_plain_error_without_row_contents(web: WebInstance, tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ class FileFormat(StrEnum):
     parquet = "parquet"
     csv = "csv"
     fhir = "fhir"
+    msds = "msds"
 
 
 def parse_years(spec: str) -> list[int]:
@@ -75,7 +76,10 @@ def synth(
     struggling: Annotated[
         list[str] | None, typer.Option(help="TRUST:YYYY-MM:FACTOR — raise one trust's risk from a month on.")
     ] = None,
-    file_format: Annotated[FileFormat, typer.Option("--format", help="File format.")] = FileFormat.parquet,
+    file_format: Annotated[
+        FileFormat,
+        typer.Option("--format", help="File format; msds writes each year as MSDS v2.0 tables in msds_YYYY/."),
+    ] = FileFormat.parquet,
 ) -> None:
     """Generate a synthetic national birth-record dataset."""
     from matneo.synth import parse_struggling, write_dataset
@@ -111,23 +115,27 @@ class LoadMode(StrEnum):
 
 
 class LoadFormat(StrEnum):
-    """``matneo load --format``: what is printed (table, json) and what is read (csv, fhir)."""
+    """``matneo load --format``: what is printed (table, json) and what is read (csv, msds, fhir)."""
 
     table = "table"
     json = "json"
     csv = "csv"
+    msds = "msds"
     fhir = "fhir"
 
 
 #: Input format → the loader's reader (``matneo.records.load.INPUT_FORMATS``): csv means the
 #: birth-record layout, as CSV or Parquet.
-LOAD_READERS = {LoadFormat.csv: "records", LoadFormat.fhir: "fhir"}
+LOAD_READERS = {LoadFormat.csv: "csv", LoadFormat.msds: "msds", LoadFormat.fhir: "fhir"}
 
 
 @app.command()
 def load(
     paths: Annotated[
-        list[Path], typer.Argument(help="CSV or Parquet files (FHIR: Bundle .json files), or directories of them.")
+        list[Path],
+        typer.Argument(
+            help="CSV or Parquet files, or directories of them (MSDS: directories of tables; FHIR: Bundle .json files)."
+        ),
     ],
     mode: Annotated[
         LoadMode,
@@ -151,19 +159,22 @@ def load(
         list[LoadFormat] | None,
         typer.Option(
             "--format",
-            help="Output format (table, json) and/or input format (csv: birth-record CSV or Parquet, the default; "
-            "fhir: FHIR Bundles). Repeat to give both, e.g. --format fhir --format json.",
+            help="Input format (csv: birth-record CSV or Parquet, the default; msds: MSDS v2.0 table files, a "
+            "directory per extract, docs/msds.md; fhir: FHIR Bundles, docs/fhir.md) and/or output format (table, "
+            "json, as --output). Repeat to give both, e.g. --format msds --format json.",
         ),
     ] = None,
+    output: Annotated[OutputFormat | None, typer.Option("--output", help="Output format.")] = None,
 ) -> None:
-    """Validate and load birth-record files. Bad rows go to a rejection report; nothing is lost."""
+    """Validate and load birth records. Bad rows go to a rejection report; nothing is lost."""
     from matneo.records.load import PlanRefused, UnreadableInput, load_files, record_failure
 
     chosen = formats or []
-    output = OutputFormat.json if LoadFormat.json in chosen else OutputFormat.table
-    readers = [LOAD_READERS[f] for f in chosen if f in LOAD_READERS]
-    if len(set(readers)) > 1:
+    readers = {LOAD_READERS[f] for f in chosen if f in LOAD_READERS}
+    if len(readers) > 1:
         raise typer.BadParameter("give one input format", param_hint="--format")
+    printed = [f for f in chosen if f not in LOAD_READERS]  # `--format json` meant the output before inputs had formats
+    output = output or (OutputFormat(printed[-1].value) if printed else OutputFormat.table)
     settings = _prepared()
     with _progress(quiet=output is OutputFormat.json) as progress:
         task = progress.add_task("Checking files", total=None)
@@ -179,7 +190,7 @@ def load(
                 mode=mode.value,
                 dry_run=dry_run,
                 allow_shrink=allow_shrink,
-                input_format=readers[0] if readers else "records",
+                input_format=next(iter(readers), "csv"),
             )
         except UnreadableInput as error:
             if not dry_run:
@@ -220,6 +231,13 @@ def load(
             console.print(f"  Full report: {item.rejection_file}")
         if item.ignored_columns:
             console.print(f"Ignored columns not in the birth record: {', '.join(item.ignored_columns)}")
+        if item.absent_columns:
+            console.print(
+                f"{item.path.name} has no column {', '.join(item.absent_columns)}: "
+                "optional, so those fields are empty for its records."
+            )
+        for notice in item.notices:
+            console.print(f"{item.path.name}: {notice}.")
     if result.store_version:
         console.print(f"Records store is now at version {result.store_version}.")
 

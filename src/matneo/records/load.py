@@ -40,7 +40,9 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import hashlib
+import importlib
 import logging
 import os
 import shutil
@@ -71,7 +73,7 @@ from matneo.records.changes import (
 )
 from matneo.records.faults import fault_point
 from matneo.records.parse import STORE_SCHEMA, Parsed, read_csv, read_parquet
-from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES
+from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES, REQUIRED_FIELDS
 from matneo.records.status import plural
 from matneo.records.store import Manifest, Partition, RecordStore, fsync_file, parse_partition
 from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
@@ -81,7 +83,9 @@ log = logging.getLogger(__name__)
 
 PARQUET_MAGIC = b"PAR1"
 READ_CHUNK = 8 * 1024 * 1024
-REQUIRED_COLUMNS = tuple(name for name in FIELD_NAMES if name not in DERIVABLE_FIELDS)
+#: A file must have these columns; any other documented column may be absent (its field is then
+#: empty for every row, and the load says which were absent).
+REQUIRED_COLUMNS = REQUIRED_FIELDS
 REJECTION_COLUMNS = ("source_file", "row", "field", "value", "reason", "rule")
 REPORT_VALUE_CHARS = 100  # longer values are cut short in the rejection report
 #: Why a file that passed the pre-flight checks still could not be parsed. Fixed words, never
@@ -93,11 +97,8 @@ UNPARSEABLE = {
     "parquet": "cannot be read as a Parquet file of birth records (a column may not be text or numbers)",
     "fhir": "cannot be read as a FHIR Bundle of births",
 }
-#: Input formats: ``records`` (the birth-record layout as CSV or Parquet) or ``fhir`` (FHIR
-#: Bundles as JSON, read by ``matneo.fhir.inbound``). Each reads its files into the same typed
-#: rows, so validation, rejection reports and the atomic load are shared.
-INPUT_FORMATS = ("records", "fhir")
-SUFFIXES = {"records": (".csv", ".parquet"), "fhir": (".json",)}
+#: File name endings each file-based input format looks for in a directory.
+SUFFIXES = {"csv": (".csv", ".parquet"), "fhir": (".json",)}
 
 ProgressCallback = Callable[[str, int, int], None]  # (what is happening, files done, files in all)
 
@@ -163,6 +164,37 @@ class InputFile:
     size: int
     columns: list[str]  # names as matched: surrounding spaces removed
     header: list[str]  # names exactly as in the file
+    absent: list[str] = field(default_factory=list)  # optional columns the file does not have
+    notices: list[str] = field(default_factory=list)  # what the reader wants the person loading to know
+    source: Any = None  # what a non-file input format needs to read it (e.g. an MSDS extract's tables)
+
+
+@dataclass
+class SourceRows:
+    """What an input format's reader makes of one input: birth-record rows and what it could not make.
+
+    ``locate`` turns validation failures (``_row``, ``rule``, ``field``, ``value``, ``reason``)
+    into rejection report rows that name the input's own file, row and item (an MSDS table's
+    data item, a FHIR element); without it the report names the file and the birth-record
+    column. ``unjoined`` holds report rows of records that never became birth records.
+    """
+
+    parsed: Parsed
+    locate: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    unjoined: pl.DataFrame | None = None
+    unjoined_count: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InputFormat:
+    """One kind of input: how to find the inputs among the paths given, check each, and read it."""
+
+    name: str
+    description: str
+    discover: Callable[[Sequence[Path]], list[Path]]
+    inspect: Callable[[Path], InputFile]
+    read: Callable[[InputFile], SourceRows]
 
 
 @dataclass
@@ -189,6 +221,8 @@ class FileResult:
     moved_records: int = 0  # supplied records that were stored in another month
     duplicate_of: int | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    absent_columns: list[str] = field(default_factory=list)  # optional columns the file did not have
+    notices: list[str] = field(default_factory=list)
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
 
     @property
@@ -260,6 +294,11 @@ class BatchResult:
             "rejected_rows": self.rows_rejected,
             "loaded_rows": self.rows_loaded,
             "skipped": [str(f.path) for f in self.files if f.status == "duplicate"],
+            "notices": [
+                {"file": str(f.path), "absent_columns": f.absent_columns, "notices": f.notices}
+                for f in self.files
+                if f.absent_columns or f.notices
+            ],
             "partial_months": [
                 {"trust_code": c.trust_code, "month": c.month, "existing_rows": c.existing_rows, "new_rows": c.new_rows}
                 for c in self.shrinking()
@@ -268,7 +307,7 @@ class BatchResult:
 
 
 # -- discovery and pre-flight -------------------------------------------------------------
-def discover(paths: Sequence[Path], input_format: str = "records") -> list[Path]:
+def discover(paths: Sequence[Path], input_format: str = "csv") -> list[Path]:
     """Expand directories into their CSV and Parquet files (FHIR: JSON files), sorted; keep
     named files as given."""
     suffixes = SUFFIXES[input_format]
@@ -328,7 +367,7 @@ def _csv_header(path: Path) -> list[str]:
     return header
 
 
-def inspect(path: Path, input_format: str = "records") -> InputFile:
+def inspect(path: Path, input_format: str = "csv") -> InputFile:
     """Pre-flight checks: readable, CSV or Parquet, UTF-8, all required columns present.
 
     A FHIR file must be UTF-8; whether it is a Bundle is known only once it is parsed."""
@@ -358,8 +397,64 @@ def inspect(path: Path, input_format: str = "records") -> InputFile:
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise UnreadableInput(path, f"is missing required columns: {', '.join(missing)}")
+    absent = [c for c in FIELD_NAMES if c not in columns and c not in DERIVABLE_FIELDS]
     size = path.stat().st_size
-    return InputFile(path=path, format=file_format, sha256=sha256, size=size, columns=columns, header=header)
+    return InputFile(
+        path=path, format=file_format, sha256=sha256, size=size, columns=columns, header=header, absent=absent
+    )
+
+
+def read_records(item: InputFile) -> SourceRows:
+    """Parse a birth-record file (CSV or Parquet) that passed :func:`inspect`."""
+    try:
+        parsed = read_csv(item.path, item.header) if item.format == "csv" else read_parquet(item.path, item.header)
+    except (pl.exceptions.PolarsError, OSError):
+        raise UnreadableInput(item.path, UNPARSEABLE[item.format]) from None
+    return SourceRows(parsed)
+
+
+def read_bundle(item: InputFile) -> SourceRows:
+    """Parse a FHIR Bundle file that passed :func:`inspect` (``matneo.fhir.inbound``); its rows
+    carry ``Parsed.where``, the resource and element of each value, for the rejection report."""
+    from matneo.fhir.inbound import read_fhir  # only FHIR loads pay for the FHIR models
+
+    try:
+        parsed = read_fhir(item.path, item.header)
+    except (pl.exceptions.PolarsError, OSError):
+        raise UnreadableInput(item.path, UNPARSEABLE["fhir"]) from None
+    except ValueError as error:  # a file that is no Bundle: fixed words, never its content
+        raise UnreadableInput(item.path, str(error)) from None
+    return SourceRows(parsed)
+
+
+RECORD_FILES = InputFormat(
+    "csv", "birth-record files (CSV or Parquet, docs/birth-record.md)", discover, inspect, read_records
+)
+FHIR_BUNDLES = InputFormat(
+    "fhir",
+    "FHIR Bundle files (.json, docs/fhir.md)",
+    functools.partial(discover, input_format="fhir"),
+    functools.partial(inspect, input_format="fhir"),
+    read_bundle,
+)
+#: Input formats by name: ``module:attribute`` of their :class:`InputFormat`, imported when used so
+#: that a format's package (and its dependencies) is loaded only by those who load that format.
+#: Each reads its inputs into the same typed rows, so validation, rejection reports and the
+#: atomic load are shared.
+INPUT_FORMATS: dict[str, str] = {
+    "csv": "matneo.records.load:RECORD_FILES",
+    "msds": "matneo.msds.source:MSDS_EXTRACTS",
+    "fhir": "matneo.records.load:FHIR_BUNDLES",
+}
+
+
+def get_input_format(name: str) -> InputFormat:
+    """The input format called ``name`` (``csv``, ``msds``…)."""
+    if name not in INPUT_FORMATS:
+        raise ValueError(f"unknown input format {name!r}: expected one of {', '.join(INPUT_FORMATS)}")
+    module, attribute = INPUT_FORMATS[name].split(":")
+    found: InputFormat = getattr(importlib.import_module(module), attribute)
+    return found
 
 
 # -- one file -----------------------------------------------------------------------------
@@ -388,7 +483,7 @@ class Loader:
         scope: Collection[str] | None = None,
         actor: str = "cli",
         mode: str = "resubmit",
-        input_format: str = "records",
+        input_format: str = "csv",
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
@@ -402,6 +497,7 @@ class Loader:
         self.scope = None if scope is None else frozenset(scope)
         self.actor = actor
         self.mode = mode
+        self.format = get_input_format(input_format)
         self.started = utcnow()
         self.batch_id = self.started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]  # UTC, marked Z
         self.store = RecordStore(settings.records_dir)
@@ -416,12 +512,11 @@ class Loader:
     ) -> BatchResult:
         self.settings.ensure_dirs()
         check_schema(self.settings.database_url)
-        files = discover(paths, self.input_format)
+        files = self.format.discover(paths)
         if not files:
-            kinds = "FHIR Bundle (.json)" if self.input_format == "fhir" else "CSV or Parquet"
-            raise UnreadableInput(Path(", ".join(str(p) for p in paths)), f"contains no {kinds} files")
+            raise UnreadableInput(Path(", ".join(str(p) for p in paths)), f"contains no {self.format.description}")
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL: check two files at once
-            inputs = list(pool.map(lambda path: inspect(path, self.input_format), files))
+            inputs = list(pool.map(self.format.inspect, files))
         results: dict[int, FileResult] = {}
         ledger_ids: list[int] = []
         with self.store.write_lock():
@@ -549,15 +644,9 @@ class Loader:
 
     def _validate(self, item: InputFile, staging: Path) -> tuple[pl.DataFrame, FileResult]:
         """Parse and check every row; write the rejection report; return the good rows."""
-        try:
-            parsed = _reader(item.format)(item.path, item.header)
-        except (pl.exceptions.PolarsError, OSError):
-            raise UnreadableInput(item.path, UNPARSEABLE[item.format]) from None
-        except ValueError as error:  # a FHIR file that is no Bundle: fixed words, never its content
-            if item.format != "fhir":
-                raise
-            raise UnreadableInput(item.path, str(error)) from None
-        if parsed.typed.is_empty():
+        rows = self.format.read(item)
+        parsed = rows.parsed
+        if parsed.typed.is_empty() and not rows.unjoined_count:
             raise UnreadableInput(item.path, "has no records: only a header row")
         self._check_scope(item.path, parsed.typed)
         frame = with_context(parsed.typed, self.trust_ref, self.site_ref, self.now)
@@ -575,15 +664,33 @@ class Loader:
             )
         rejected = violations.select("_row").unique()
         good = frame.filter(~pl.col("_bad")).join(rejected, on="_row", how="anti")
-        result = FileResult(item.path, "loaded", rows_read=len(frame), rows_rejected=len(rejected))
+        unjoined = rows.unjoined_count
+        result = FileResult(
+            item.path, "loaded", rows_read=len(frame) + unjoined, rows_rejected=len(rejected) + unjoined
+        )
         result.ignored_columns = [c for c in item.columns if c not in FIELD_NAMES]
-        if len(violations):
-            counts = violations.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
+        result.absent_columns = list(item.absent)
+        result.notices = [*item.notices, *rows.notices]
+        if rows.locate is not None:
+            described = rows.locate(violations)
+        else:
+            described = violations.select(
+                pl.lit(item.path.name).alias("source_file"),  # the file's name, never a server path
+                pl.col("_row").cast(pl.Int64).alias("row"),
+                "field",
+                "value",
+                "reason",
+                "rule",
+            )
+        if rows.unjoined is not None and len(rows.unjoined):
+            described = pl.concat([described, rows.unjoined.cast(described.schema)])
+        if len(described):
+            counts = described.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
             result.top_reasons = [(reason, n) for reason, n in counts.head(5).iter_rows()]
             report = staging / f"{self.batch_id}-{item.path.stem}-rejections.csv"
-            table = violations.sort(["_row", "rule"]).select(
-                pl.lit(item.path.name).alias("source_file"),  # the file's name, never a server path
-                pl.col("_row").alias("row"),
+            table = described.sort(["source_file", "row", "rule"]).select(
+                "source_file",
+                "row",
                 "field",
                 pl.when(pl.col("value").str.len_chars() > REPORT_VALUE_CHARS)
                 .then(pl.col("value").str.slice(0, REPORT_VALUE_CHARS) + "…")
@@ -629,15 +736,6 @@ class Loader:
                 }
             ],
         }
-
-
-def _reader(file_format: str) -> Callable[[Path, list[str]], Parsed]:
-    """The reader of one input format: every reader returns the same typed rows."""
-    if file_format == "fhir":
-        from matneo.fhir.inbound import read_fhir  # only FHIR loads pay for the FHIR models
-
-        return read_fhir
-    return read_csv if file_format == "csv" else read_parquet
 
 
 # -- shared with revert.py ------------------------------------------------------------------
@@ -740,7 +838,7 @@ def load_files(
     dry_run: bool = False,
     allow_shrink: bool = False,
     expect_version: int | None = None,
-    input_format: str = "records",
+    input_format: str = "csv",
 ) -> BatchResult:
     """Load files or directories of birth records as one batch. See the module docstring.
 
@@ -752,7 +850,9 @@ def load_files(
     work out the plan and change nothing. ``allow_shrink``: accept a resubmission that leaves
     a trust-month with fewer than half its rows. ``expect_version``: refuse with
     :class:`PlanChanged` unless the store is still at the version the plan was made on.
-    ``input_format``: ``records`` (CSV/Parquet birth records) or ``fhir`` (FHIR Bundles).
+    ``input_format``: the name of an entry of :data:`INPUT_FORMATS` — ``csv`` (birth-record
+    CSV or Parquet files, the default), ``msds`` (MSDS v2.0 tables, :mod:`matneo.msds`) or
+    ``fhir`` (FHIR Bundles, :mod:`matneo.fhir.inbound`).
     """
     loader = Loader(settings, hierarchy, progress, now, scope, actor, mode, input_format)
     return loader.run(paths, dry_run=dry_run, allow_shrink=allow_shrink, expect_version=expect_version)

@@ -37,7 +37,9 @@ def render() -> str:
         "files may use native types. Empty cells are missing values. Dates and times are",
         "`YYYY-MM-DD HH:MM:SS` (or ISO 8601 with `T`); true/false accepts `true`/`false`, `yes`/`no`,",
         "`y`/`n`, `t`/`f`, `1`/`0`. Whole numbers may be written `39` or `39.0`, never `39.5`.",
-        "Columns not listed here are ignored and never stored.",
+        "Columns not listed here are ignored and never stored. Only the columns marked required must be",
+        "in the file: any other may be left out, and then its field is empty for every row (the load",
+        "names the columns that were absent). MSDS v2.0 extracts can be loaded too: see [MSDS input](msds.md).",
         "",
         "## Fields",
         "",
@@ -45,7 +47,9 @@ def render() -> str:
         "|---|---|---|---|---|",
     ]
     for field in FIELDS:
-        required = "yes" if field.required else ("no (column optional)" if field.name in DERIVABLE_FIELDS else "no")
+        required = (
+            "yes" if field.required else ("no (filled from reference data)" if field.name in DERIVABLE_FIELDS else "no")
+        )
         lines.append(
             f"| `{field.name}` | {_TYPES[field.type]} | {required} | {_allowed(field)} | {field.description} |"
         )

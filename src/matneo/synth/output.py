@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -20,12 +21,15 @@ import pyarrow.parquet as pq
 from matneo.synth.casemix import HierarchyLike, build_trust_table
 from matneo.synth.generator import Struggling, _generate, check_struggling, default_hierarchy, year_days
 
-FORMATS = ("parquet", "csv", "fhir")
+FORMATS = ("parquet", "csv", "fhir", "msds")
 
 
 def dataset_path(out_dir: Path, year: int, fmt: str) -> Path:
     """Where :func:`write_dataset` puts one year: ``out_dir/births_YYYY.<fmt>`` (FHIR: a
-    directory ``out_dir/births_YYYY/`` of one Bundle per trust, ``TRUST.json``)."""
+    directory ``out_dir/births_YYYY/`` of one Bundle per trust, ``TRUST.json``; MSDS: a directory
+    of tables ``out_dir/msds_YYYY/``)."""
+    if fmt == "msds":
+        return Path(out_dir) / f"msds_{year}"
     return Path(out_dir) / (f"births_{year}" if fmt == "fhir" else f"births_{year}.{fmt}")
 
 
@@ -109,7 +113,12 @@ def write_dataset(
     for year in years:
         table = _generate(year, trusts, scale=scale, seed=seed, struggling=struggling, as_of=as_of)
         path = dataset_path(out_dir, year, fmt)
-        write_table(table, path, fmt)
+        if fmt == "msds":  # the same births as MSDS v2.0 tables, one submission per trust and month
+            from matneo.msds.writer import write_msds
+
+            write_msds(pl.from_arrow(table), path)  # type: ignore[arg-type]
+        else:
+            write_table(table, path, fmt)
         paths.append(path)
         if progress is not None:
             progress(year)

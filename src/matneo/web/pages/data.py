@@ -109,6 +109,7 @@ class UploadResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
+    absent_columns: list[str] = field(default_factory=list)  # optional columns the file did not have
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,6 +146,7 @@ class UploadPlan:
     rows: list[PlanRow]
     more_rows: int
     shrinking: list[str]  # sentences for partial months (need a second confirmation)
+    absent_columns: list[str] = field(default_factory=list)  # optional columns the file does not have
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -387,6 +389,7 @@ def _plan(path: Path, mode: str, batch: BatchResult) -> UploadPlan:
         rows=rows[:PLAN_ROWS_SHOWN],
         more_rows=max(0, len(rows) - PLAN_ROWS_SHOWN),
         shrinking=[c.describe() for c in batch.shrinking()],
+        absent_columns=list(item.absent_columns),
     )
 
 
@@ -493,7 +496,16 @@ def confirm_upload(services: Services, access: Access, token: str, allow_shrink:
         f"Loaded {plural(item.rows_loaded, 'row')} ({item.rows_added:,} added, {item.rows_replaced:,} replaced); "
         f"{plural(item.rows_removed, 'earlier row')} removed; {plural(item.rows_rejected, 'row')} rejected."
     )
-    return UploadResult(path.name, "loaded", message, load_id, item.rows_loaded, item.rows_rejected, item.top_reasons)
+    return UploadResult(
+        path.name,
+        "loaded",
+        message,
+        load_id,
+        item.rows_loaded,
+        item.rows_rejected,
+        item.top_reasons,
+        list(item.absent_columns),
+    )
 
 
 def cancel_upload(services: Services, access: Access, token: str) -> None:
