@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import resource
 import time
 from collections.abc import Callable
@@ -51,21 +50,9 @@ LOCK_NAME = "background-jobs"
 def refresh_in_child(settings: Settings) -> tuple[RefreshSummary, int]:
     """:func:`refresh_from_store` in a fresh child process; returns its summary and the peak RSS
     in bytes of any child so far (Linux reports ``ru_maxrss`` in kilobytes)."""
-    with multiprocessing.get_context("spawn").Pool(1, initializer=_lower_priority) as pool:
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
         summary = pool.apply(refresh_from_store, (settings,))
     return summary, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-
-
-#: How much lower the refresh child's CPU priority is than the server's (``nice`` increment): on a
-#: small machine its detection otherwise competes with the first page views of the version just
-#: served (issue 10: they took 1–8.5 s while the refresh ran, 0.1–0.6 s before it).
-REFRESH_NICENESS = 10
-
-
-def _lower_priority() -> None:
-    """In the refresh child, before any work: a lower CPU priority, inherited by the threads it
-    starts (Polars' pool is started on first use, after this)."""
-    os.nice(REFRESH_NICENESS)
 
 
 def _job(name: str, work: Callable[[], str]) -> str | None:
