@@ -87,6 +87,10 @@ def test_a_figure_on_poor_data_carries_the_caveat(web: WebInstance) -> None:
         flagged = [any(c.startswith("smoking status at delivery") for c in r["caveats"]) for r in rows]
         assert any(flagged), "years with a missing smoking status carry the caveat"
         assert all(isinstance(r["caveats"], list) for r in rows)  # a year with every status recorded has none
+        funnel = client.get("/api/v1/funnel", params={"measure": "smoke_free_at_delivery", "period": "year"}).json()
+        points = {p["org_code"]: p for p in funnel["points"]}
+        assert any(c.startswith("smoking status at delivery recorded for") for c in points[OWN_TRUST]["caveats"])
+        assert all(isinstance(p["caveats"], list) for p in points.values())
         # the ambition measures rest on required fields and brain injury, recorded for every live birth
         assert all(card["caveats"] == [] for card in client.get("/api/v1/overview").json()["ambition"])
         planted = plant_signal(web.settings.database_url, OWN_TRUST, "smoke_free_at_delivery", "planted: caveat")

@@ -18,7 +18,12 @@ import numpy as np
 import polars as pl
 
 from matneo.auth.access import Access
+from matneo.measures.compute import org_lookup
 from matneo.measures.definitions import MEASURES_BY_ID, Measure
+from matneo.measures.disclosure import SUPPRESSION_THRESHOLD
+from matneo.quality import cached_cube
+from matneo.quality.caveat import table_caveats
+from matneo.quality.rules import rules_from
 from matneo.signals.casemix import STRATA_BY_MEASURE
 from matneo.signals.detect import adjusted_ratios
 from matneo.stats import funnel
@@ -51,6 +56,9 @@ class FunnelPoint:
     judgement: str
     #: The judgement in words with the limit as the detail: "Worse than expected (above the 99.8% limit)".
     position_label: str
+    #: Data-quality caveats of the point's figure (:func:`matneo.quality.caveat.table_caveats`):
+    #: a position resting on poorly recorded inputs says so (issue 15).
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def tag(self) -> str:
@@ -68,6 +76,7 @@ class FunnelPoint:
             "judgement": self.judgement,
             "position_label": self.position_label,
             "href": self.href,
+            "caveats": self.caveats,
         }
 
 
@@ -212,6 +221,9 @@ def funnel_data(
         )
         for r in result.to_records()
     ]
+    caveats = _caveats(services, access, measure.id, level, period_type, latest)
+    for point in points:
+        point.caveats = caveats.get(point.org_code, [])
     curve = [
         {
             "denominator": c["denominator"],
@@ -227,6 +239,22 @@ def funnel_data(
     return FunnelData(
         measure.id, level, period_type, period_label, adjustment, json_float(result.baseline), points, hidden, curve
     )
+
+
+def _caveats(
+    services: Services, access: Access, measure_id: str, level: str, period_type: str, start: dt.date
+) -> dict[str, list[str]]:
+    """Each organisation's data-quality caveats for the funnel's period (the one caveat function;
+    outside the reader's scope none resting on fewer records than the suppression threshold)."""
+    table = table_caveats(
+        cached_cube(services.settings, services.results),
+        measure_id,
+        org_lookup(services.hierarchy, level),
+        period_type,
+        rules_from(services.settings),
+        lambda code: 0 if access.in_scope(code) else SUPPRESSION_THRESHOLD,
+    ).filter(pl.col("period_start") == start)
+    return {code: list(words) for code, words in table.select("org_code", "caveats").iter_rows() if words}
 
 
 def _adjusted(services: Services, measure_id: str, year: int) -> pl.DataFrame:
