@@ -111,6 +111,11 @@ def test_who_may_change_assurance(web: WebInstance) -> None:
         assert hostile.status_code == 404
         confirmed = trust.post(f"{path}/wording", data={"wording": "Ours", "csrf_token": trust.headers["X-CSRF-Token"]})
         assert confirmed.status_code == 400 and "confirmed from its source" in confirmed.text
+        token = trust.headers["X-CSRF-Token"]
+        assert trust.post(wording, data={"wording": "Our words", "csrf_token": token}).status_code == 303
+        worded = trust.get(f"/organisations/{OWN_TRUST}/assurance?format=json").json()["wordings"]
+        assert worded[UNCONFIRMED] == "Our words"
+        assert trust.post(wording, data={"wording": "", "csrf_token": token}).status_code == 303  # packaged again
         as_json = trust.get(f"/organisations/{OWN_TRUST}/assurance?format=json").json()
         mine = next(s for s in as_json["statuses"] if s["requirement"] == KEY)
         assert mine["status"] == "in_progress" and mine["trust_code"] == OWN_TRUST

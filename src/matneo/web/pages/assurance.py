@@ -99,6 +99,7 @@ class AssurancePage:
                          for code, c in self.evidence.items()},
             "voice": [{"source": v.layout.id, "measure": v.measure.id, "period": v.period, "value": v.value,
                        "worst_recently": v.worst_recently} for v in self.lines],
+            "wordings": {r.item.key: r.wording for _, rows in self.frameworks for r in rows if r.wording},
             "statuses": [
                 {"trust_code": v.trust_code, "requirement": v.item.key, "status": v.status, "rag": v.rag,
                  "due": v.due.isoformat() if v.due else None}
