@@ -15,6 +15,7 @@ from .browsing import accessible
 from .conftest import OTHER_TRUST, OWN_TRUST, WebInstance
 
 KEY = "cnst_mis_y2:SA8"
+UNCONFIRMED = "cnst_mis_y7:SA1"  # its packaged title names the subject only
 
 
 def test_a_trust_records_a_requirement_and_its_lmns_sees_the_matrix(
@@ -56,6 +57,38 @@ def test_a_trust_records_a_requirement_and_its_lmns_sees_the_matrix(
     accessible(lead)
 
 
+def test_a_trust_records_its_wording_for_a_requirement_that_needs_local_confirmation(
+    signed_in: Callable[[str], Page], web: WebInstance
+) -> None:
+    page = signed_in("trust")
+    page.goto(f"/organisations/{OWN_TRUST}/assurance/{UNCONFIRMED}")
+    expect(page.locator("form[data-wording-form]")).to_have_count(1)
+    page.fill("#wording", "x" * 1001)
+    page.get_by_role("button", name="Save wording").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("1000 characters or fewer")
+    expect(page.locator("#wording-error")).to_contain_text("1000 characters or fewer")
+    accessible(page)
+    page.fill("#wording", "Perinatal deaths reviewed with the review tool to the year's standard")
+    page.get_by_role("button", name="Save wording").click()
+    expect(page.locator(".nhsuk-notification-banner--success")).to_contain_text("Saved")
+    expect(page.locator("h1")).to_have_text("Perinatal deaths reviewed with the review tool to the year's standard")
+    expect(page.locator("[data-wording-note]")).to_contain_text("wording recorded by the trust")
+    expect(page.locator("[data-packaged]")).to_have_text(
+        "Perinatal mortality reviews (National Perinatal Mortality Review Tool)"
+    )
+    expect(page.locator("[data-table=history]")).to_contain_text("wording")
+    accessible(page)
+    page.goto(f"/organisations/{OWN_TRUST}/assurance")
+    row = page.locator(f"[data-requirement='{UNCONFIRMED}']")
+    expect(row.locator("[data-wording]")).to_have_text(
+        "Perinatal deaths reviewed with the review tool to the year's standard"
+    )
+    expect(row.locator("[data-wording-note]")).to_contain_text("packaged wording needs local confirmation")
+    accessible(page)
+    page.goto(f"/organisations/{OWN_TRUST}/assurance/{KEY}")
+    expect(page.locator("form[data-wording-form]")).to_have_count(0)  # a confirmed requirement keeps its words
+
+
 def test_who_may_change_assurance(web: WebInstance) -> None:
     trust, other, lmns = web.client("trust"), web.client("other_trust"), web.client("lmns")
     try:
@@ -71,6 +104,18 @@ def test_who_may_change_assurance(web: WebInstance) -> None:
         hostile = other.post(path, data={"status": "met", "csrf_token": other.headers["X-CSRF-Token"]})
         assert hostile.status_code == 404
         assert trust.get(f"/organisations/{OWN_TRUST}/assurance/cnst_mis_y2:SA99").status_code == 404
+        wording = f"/organisations/{OWN_TRUST}/assurance/{UNCONFIRMED}/wording"
+        lead = lmns.post(wording, data={"wording": "LMNS words", "csrf_token": lmns.headers["X-CSRF-Token"]})
+        assert lead.status_code == 403  # the trust's wording is the trust's to record
+        hostile = other.post(wording, data={"wording": "Not ours", "csrf_token": other.headers["X-CSRF-Token"]})
+        assert hostile.status_code == 404
+        confirmed = trust.post(f"{path}/wording", data={"wording": "Ours", "csrf_token": trust.headers["X-CSRF-Token"]})
+        assert confirmed.status_code == 400 and "confirmed from its source" in confirmed.text
+        token = trust.headers["X-CSRF-Token"]
+        assert trust.post(wording, data={"wording": "Our words", "csrf_token": token}).status_code == 303
+        worded = trust.get(f"/organisations/{OWN_TRUST}/assurance?format=json").json()["wordings"]
+        assert worded[UNCONFIRMED] == "Our words"
+        assert trust.post(wording, data={"wording": "", "csrf_token": token}).status_code == 303  # packaged again
         as_json = trust.get(f"/organisations/{OWN_TRUST}/assurance?format=json").json()
         mine = next(s for s in as_json["statuses"] if s["requirement"] == KEY)
         assert mine["status"] == "in_progress" and mine["trust_code"] == OWN_TRUST

@@ -83,6 +83,7 @@ FORM_BODIES: dict[str, dict[str, str]] = {
     "/signals/{signal_id}/acknowledge": {"comment": "walked by a stranger"},
     "/organisations/{code}/board-packs": {"month": "2023-06"},
     "/organisations/{code}/assurance/{key}": {"status": "met"},
+    "/organisations/{code}/assurance/{key}/wording": {"wording": "walked by a stranger"},
     "/organisations/{code}/evidence": {
         "kind": "link",
         "title": "walked by a stranger",

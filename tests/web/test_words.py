@@ -277,8 +277,20 @@ def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
             files={"file": ("fft.csv", f"org_code,period,measure,value\n{OWN_TRUST},2026-10,positive_percent,93\n")},
         )
         assert "1 of 1 row stored" in imported.text
+        worded = trust.post(
+            f"/organisations/{OWN_TRUST}/assurance/cnst_mis_y7:SA1/wording",
+            data={**token, "wording": "Reviews to the standard in the year's technical guidance"},
+        )
+        assert worded.status_code == 303, worded.text
         base = f"/organisations/{OWN_TRUST}"
-        pages = [item, f"{base}/evidence", f"{base}/assurance", f"{base}/assurance/cnst_mis_y2:SA8", f"{base}/voice"]
+        pages = [
+            item,
+            f"{base}/evidence",
+            f"{base}/assurance",
+            f"{base}/assurance/cnst_mis_y2:SA8",
+            f"{base}/voice",
+            f"{base}/assurance/cnst_mis_y7:SA1",
+        ]
         for path in pages:
             response = trust.get(path)
             text = HINT.sub("", visible(response.text))  # the date fields' hints show the format to type
@@ -294,4 +306,5 @@ def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
     assert problems(log) == []
     assert "Mapped evidence to an assurance requirement" in log and "Requirement: Ockenden (2020) IEA 3" in log
     assert "Added assurance evidence" in log and "Requirements: MIS year 2 Safety action 8" in log
+    assert "Recorded the trust's wording for an assurance requirement" in log
     assert "Imported family and staff survey figures" in log and "Survey figures: Friends and Family Test" in log

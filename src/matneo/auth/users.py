@@ -82,6 +82,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "qi.review_action_linked": "Linked an improvement project to a review action",
     "qi.review_action_unlinked": "Unlinked an improvement project from a review action",
     "assurance.update": "Updated an assurance requirement",
+    "assurance.wording": "Recorded the trust's wording for an assurance requirement",
     "assurance.evidence_added": "Added assurance evidence",
     "assurance.evidence_mapped": "Mapped evidence to an assurance requirement",
     "assurance.evidence_unmapped": "Took evidence off an assurance requirement",
@@ -188,6 +189,7 @@ AUDIT_DETAILS: dict[str, str] = {
     "trusts": "Trusts",
     "requirements": "Requirements",
     "sha256": "Content hash (SHA-256)",
+    "cleared": "Back to the packaged wording",
 }
 
 

@@ -406,6 +406,25 @@ class AssuranceChange(Base):
     after: Mapped[str | None] = mapped_column(Text)
 
 
+class AssuranceWording(Base):
+    """A trust's own wording for a packaged requirement whose wording needs local confirmation.
+
+    One row per trust and requirement, shown on that trust's pages in place of the packaged title
+    (which stays visible); every change is also an :class:`AssuranceChange` (field ``wording``)
+    and an audit event in the same transaction.
+    """
+
+    __tablename__ = "assurance_wordings"
+    __table_args__ = (UniqueConstraint("trust_code", "item_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    item_key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(254))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class EvidenceItem(Base):
     """A piece of assurance evidence a trust holds once: an uploaded document, a link, meeting
     minutes or a data extract. What it supports is in :class:`EvidenceMapping`, so the same item

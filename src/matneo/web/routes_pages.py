@@ -205,6 +205,22 @@ async def assurance_item_save(request: Request, access: SignedIn, code: str, key
     return RedirectResponse(f"/organisations/{code}/assurance/{key}?done=1", status_code=303)
 
 
+@router.post("/organisations/{code}/assurance/{key}/wording")
+async def assurance_wording_save(request: Request, access: SignedIn, code: str, key: str) -> Response:
+    """Record the trust's own wording for a requirement that needs local confirmation."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    services = _services(request)
+    try:
+        await run_in_threadpool(assurance.save_wording, services, access, code, key, form.get("wording", ""))
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except FieldProblem as problem:
+        page = await run_in_threadpool(assurance.build_item, services, access, code, key)
+        return render(request, "assurance_item.html", 400, page=page, done=None, error=(problem.field, str(problem)),
+                      form={"wording": form.get("wording", "")})  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/assurance/{key}?done=1", status_code=303)
+
+
 # -- evidence: attached once, mapped to many ----------------------------------------------------
 async def evidence_size_declared(request: Request) -> None:
     """Refuse a too-large evidence upload from its declared length before the form is read."""

@@ -18,13 +18,14 @@ from matneo.assurance.frameworks import Framework, Item, frameworks, item
 from matneo.assurance.rag import RAG_WORDS, STATUSES
 from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, statuses, update
 from matneo.assurance.voice import VoiceLine
+from matneo.assurance.wording import MAX_WORDING, NOTE, record, wordings
 from matneo.auth.access import Access
 from matneo.dates import day_text, moment_text
 from matneo.web.pages.funnel import FUNNEL_LEVELS
 from matneo.web.pages.voice import lines_for as voice_lines
 from matneo.web.services import BadRequest, NotFound, Services
 
-__all__ = ["AssuranceItemPage", "AssurancePage", "build", "build_item", "save"]
+__all__ = ["AssuranceItemPage", "AssurancePage", "build", "build_item", "save", "save_wording"]
 
 RAG_TAGS = {
     "green": "nhsuk-tag--green",
@@ -44,6 +45,7 @@ class Row:
     item: Item
     status: StatusView
     figure: LiveFigure | None
+    wording: str | None = None  # the trust's own wording, shown in place of the packaged title
 
 
 @dataclass
@@ -65,6 +67,7 @@ class AssurancePage:
     rag_tags = RAG_TAGS
     rag_labels = RAG_LABELS
     rag_words = RAG_WORDS
+    wording_note = NOTE
 
     @property
     def trust_names(self) -> dict[str, str]:
@@ -96,6 +99,7 @@ class AssurancePage:
                          for code, c in self.evidence.items()},
             "voice": [{"source": v.layout.id, "measure": v.measure.id, "period": v.period, "value": v.value,
                        "worst_recently": v.worst_recently} for v in self.lines],
+            "wordings": {r.item.key: r.wording for _, rows in self.frameworks for r in rows if r.wording},
             "statuses": [
                 {"trust_code": v.trust_code, "requirement": v.item.key, "status": v.status, "rag": v.rag,
                  "due": v.due.isoformat() if v.due else None}
@@ -119,6 +123,7 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
     url = services.settings.database_url
     if org.level == "trust":
         views = statuses(url, [org.code], today)
+        worded = wordings(url, [org.code])
         scope = None if access.sees_everything else access.scope
         grouped = [
             (
@@ -128,6 +133,7 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
                         i,
                         views[(org.code, i.key)],
                         live_figure(i, results=services.results, scope=scope, url=url, trust=org.code, today=today),
+                        worded.get((org.code, i.key)),
                     )
                     for i in fw.items
                 ],
@@ -153,7 +159,10 @@ class AssuranceItemPage:
     history: list[dict[str, str]]
     evidence: list[EvidenceView]  # the trust's own staff only
     evidence_count: int  # what everyone else in scope sees
+    wording: str | None = None  # the trust's own wording for a requirement that needs local confirmation
     statuses = STATUSES
+    wording_note = NOTE
+    max_wording = MAX_WORDING
     roles = SIGN_OFF_ROLES
     rag_tags = RAG_TAGS
     rag_labels = RAG_LABELS
@@ -197,7 +206,8 @@ def build_item(services: Services, access: Access, code: str, key: str) -> Assur
     count = len(held) if own else evidence.counts(url, [org.code])[org.code].per_requirement.get(key, 0)
     if not own:
         view = StatusView(**{**view.__dict__, "comment": None, "reason": None})
-    return AssuranceItemPage(org.code, org.name, view, own, trail, held, count)
+    worded = wordings(url, [org.code]).get((org.code, key))
+    return AssuranceItemPage(org.code, org.name, view, own, trail, held, count, worded)
 
 
 def _shown(name: str, raw: str | None, own: bool) -> str:
@@ -228,6 +238,23 @@ def save(services: Services, access: Access, code: str, key: str, form: dict[str
         actor=access.user.email,
         actor_org=access.user.org_code,
         today=_today(),
+    )
+
+
+def save_wording(services: Services, access: Access, code: str, key: str, wording: str) -> str | None:
+    """Store the trust's wording for a requirement; PermissionError (403), NotFound, or FieldProblem."""
+    org = _organisation(services, access, code)
+    try:
+        item(key)
+    except KeyError:
+        raise NotFound(f"There is no requirement {key!r}.") from None
+    return record(
+        services.settings.database_url,
+        org.code,
+        key,
+        wording,
+        actor=access.user.email,
+        actor_org=access.user.org_code,
     )
 
 
