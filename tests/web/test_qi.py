@@ -462,3 +462,34 @@ def test_browser_walks_the_grid_overview_spc_and_review_link(
     page.goto(f"/reviews/{review_id}")
     expect(page.locator("[data-action-projects]")).to_contain_text("Accessible grid project")
     accessible(page)
+
+
+def test_site_project_charts_say_which_site_over_http(web: WebInstance) -> None:
+    """A site project: the page, the API, the SVG chart and the CSV all say "Site: NAME"."""
+    from matneo.reference.organisations import load_hierarchy
+
+    site = load_hierarchy().sites_of(OWN_TRUST)[-1]
+    trust = web.client("trust")
+    created = trust.post(
+        "/api/v1/qi/projects", json={"trust_code": OWN_TRUST, "title": "Smoke-free at one site", "site_code": site.code}
+    )
+    assert created.status_code == 201, created.text
+    pid = created.json()["id"]
+    token = _form_token(trust)
+    added = trust.post(
+        f"/qi/projects/{pid}/measure",
+        data={"csrf_token": token, "kind": "outcome", "source": "matneo", "matneo_measure": "smoke_free_at_delivery"},
+    )
+    assert added.status_code == 303
+    project = trust.get(f"/api/v1/qi/projects/{pid}").json()
+    assert project["site_code"] == site.code
+    mid = project["measures"][0]["id"]
+    assert project["measures"][0]["site_name"] == site.name
+    label = f"Site: {site.name}"
+    page = trust.get(f"/qi/measures/{mid}")
+    assert page.status_code == 200 and label in page.text.replace("&#39;", "'")
+    assert label in trust.get(f"/qi/measures/{mid}/chart.svg").text.replace("&#39;", "'")
+    assert label in trust.get(f"/qi/measures/{mid}?format=csv").text
+    # Another trust's site is refused with a message on the details form.
+    refused = trust.post(f"/qi/projects/{pid}/update", data={"csrf_token": token, "title": "X", "site_code": "NOPE1"})
+    assert refused.status_code == 400 and "one of the trust" in refused.text.replace("&#39;", "'")

@@ -563,6 +563,8 @@ class QiProject(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
     team: Mapped[str] = mapped_column(String(200), default="")
+    # One site of the trust (reference sites.csv): its MatNeo measures then count that site's births; 0021
+    site_code: Mapped[str | None] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
     problem: Mapped[str] = mapped_column(Text, default="")
     aim_what: Mapped[str] = mapped_column(Text, default="")

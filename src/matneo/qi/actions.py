@@ -252,6 +252,7 @@ def _project_fields(form: _Form) -> dict[str, Any]:
     if priority and priority not in matneosip_priorities().names:
         form.errors.append(FieldError("priority", "Choose a MatNeoSIP priority from the list, or none"))
     values["priority"] = priority or None
+    values["site_code"] = str(form.fields.get("site_code") or "").strip() or None
     starts, ends = values["starts_on"], values["ends_on"]
     if isinstance(starts, dt.date) and isinstance(ends, dt.date) and ends < starts:
         form.errors.append(FieldError("ends_on", "The end date must be on or after the start date"))
@@ -260,6 +261,12 @@ def _project_fields(form: _Form) -> dict[str, Any]:
     if raw and values["signal_id"] is None:
         form.errors.append(FieldError("signal_id", "Choose one of the trust's signals"))
     return values
+
+
+def _check_site(access: Access, trust: str, site_code: str | None) -> None:
+    """A project's site must be one of its own trust's sites (the records' ``site_code``)."""
+    if site_code is not None and site_code not in {s.code for s in access.hierarchy.sites_of(trust)}:
+        raise QiInputError([FieldError("site_code", "Choose one of the trust's sites, or none")])
 
 
 def _check_signal(session: Session, trust: str, signal_id: int | None) -> None:
@@ -282,6 +289,7 @@ def create_project(url: str, access: Access, fields: Mapping[str, Any], collabor
         raise QiInputError([FieldError("trust_code", "Choose a trust")])
     probe = QiProject(trust_code=trust)
     require_edit(access, probe)
+    _check_site(access, trust, values["site_code"])
     with transaction(url) as session:
         visible = visible_collaborative_ids(session, access)
         for cid in collaborative_ids:
@@ -315,10 +323,13 @@ def update_project(url: str, access: Access, project_id: int, fields: Mapping[st
         values.pop("signal_id")
     if "priority" not in fields:  # likewise the priority (API callers sending a few fields)
         values.pop("priority")
+    if "site_code" not in fields:  # and the site
+        values.pop("site_code")
     with transaction(url) as session:
         project = project_for(session, access, project_id)
         require_edit(access, project)
         _check_signal(session, project.trust_code, values.get("signal_id"))
+        _check_site(access, project.trust_code, values.get("site_code"))
         changed = sorted(k for k, v in values.items() if getattr(project, k) != v)
         for key, value in values.items():
             setattr(project, key, value)

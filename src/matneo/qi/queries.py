@@ -38,6 +38,7 @@ from matneo.db.models import (
 )
 from matneo.db.session import transaction
 from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS
+from matneo.measures.sites import site_series
 from matneo.qi.access import (
     QiNotFound,
     can_edit_project,
@@ -109,10 +110,20 @@ class MeasureView:
     baseline_points: int | None
     baseline_reason: str
     is_key: bool
+    site_name: str | None = None  # a MatNeo measure of a site project: charted for this site only
     astronomical: list[dt.date] = field(default_factory=list)  # periods the team marked
     points: list[Point] = field(default_factory=list)
     analysis: RunChartResult | None = None
     markers: list[Marker] = field(default_factory=list)
+
+    @property
+    def site_label(self) -> str | None:
+        """The words "Site: NAME" when the series counts one site's births only (said on every chart of it)."""
+        return f"Site: {self.site_name}" if self.site_name else None
+
+    @property
+    def chart_title(self) -> str:
+        return f"{self.title} · {self.site_label}" if self.site_label else self.title
 
     @property
     def improved(self) -> bool:
@@ -138,6 +149,7 @@ class MeasureView:
             "baseline_points": self.baseline_points,
             "baseline_reason": self.baseline_reason,
             "is_key": self.is_key,
+            "site_name": self.site_name,
             "astronomical": self.astronomical,
             "points": [
                 {
@@ -176,10 +188,19 @@ def _scope(access: Access) -> frozenset[str] | None:
     return None if access.sees_everything else access.scope
 
 
-def matneo_points(results: Any, access: Access, measure_id: str, trust: str) -> list[Point]:
-    """The last :data:`MATNEO_MONTHS` months of a MatNeo measure for a trust, as this user may see them."""
+def matneo_points(results: Any, access: Access, measure_id: str, trust: str, site: str | None = None) -> list[Point]:
+    """The last :data:`MATNEO_MONTHS` months of a MatNeo measure for a trust (or one of its sites),
+    as this user may see them.
+
+    A site's series counts that site's records only (:mod:`matneo.measures.sites`): unsuppressed
+    for a reader whose scope holds the trust, as the trust's own figures are; suppressed for
+    anyone else (small numbers, with secondary suppression against the trust's total).
+    """
     try:
-        rows = results.view(_scope(access), measure_id, "month", orgs=[trust])
+        if site is not None:
+            rows = site_series(results, trust, site, measure_id, in_scope=access.in_scope(trust))
+        else:
+            rows = results.view(_scope(access), measure_id, "month", orgs=[trust])
     except FileNotFoundError:
         return []
     if rows.is_empty():
@@ -245,9 +266,12 @@ def _measure_view(
     markers: list[Marker],
     rule_set: str | None = None,
     custom: list[Point] | None = None,
+    site: str | None = None,
 ) -> MeasureView:
+    site_name = None
     if measure.source == "matneo" and measure.matneo_measure in MEASURES_BY_ID:
-        points = matneo_points(results, access, measure.matneo_measure, trust) if results is not None else []
+        points = matneo_points(results, access, measure.matneo_measure, trust, site) if results is not None else []
+        site_name = _site_name(access, site)
     else:
         points = custom if custom is not None else _custom_points(session, measure)
     chosen = rule_set or measure.rule_set
@@ -279,11 +303,19 @@ def _measure_view(
         baseline_points=measure.baseline_points,
         baseline_reason=measure.baseline_reason,
         is_key=measure.is_key,
+        site_name=site_name,
         astronomical=sorted(marked),
         points=points,
         analysis=analysis,
         markers=[m for m in markers if first is None or m.on >= first],
     )
+
+
+def _site_name(access: Access, site: str | None) -> str | None:
+    if site is None:
+        return None
+    found = access.hierarchy.sites.get(site)
+    return found.name if found is not None else site
 
 
 def _markers(session: Session, project_id: int, measure_id: int | None = None) -> list[Marker]:
@@ -371,6 +403,9 @@ class ProjectView:
     review_action_options: list[tuple[int, str]] = field(default_factory=list)
     can_link_reviews: bool = False
     join_options: list[tuple[int, str]] = field(default_factory=list)  # collaboratives it could join
+    site_code: str | None = None  # one site of the trust: its MatNeo measures count that site's births
+    site_name: str | None = None
+    site_options: list[tuple[str, str]] = field(default_factory=list)  # the trust's sites, to choose from
 
     @property
     def priority_name(self) -> str | None:
@@ -392,6 +427,8 @@ class ProjectView:
             "id": self.id,
             "trust_code": self.trust_code,
             "trust_name": self.trust_name,
+            "site_code": self.site_code,
+            "site_name": self.site_name,
             "team": self.team,
             "title": self.title,
             "problem": self.problem,
@@ -523,7 +560,14 @@ def _project_view(
     for m in session.scalars(select(QiMeasure).where(QiMeasure.project_id == pid).order_by(QiMeasure.id)):
         measures.append(
             _measure_view(
-                session, access, results, m, project.trust_code, _markers(session, pid, m.id), rule_sets.get(m.id)
+                session,
+                access,
+                results,
+                m,
+                project.trust_code,
+                _markers(session, pid, m.id),
+                rule_sets.get(m.id),
+                site=project.site_code,
             )
         )
     pdsa = [
@@ -608,6 +652,9 @@ def _project_view(
         id=pid,
         trust_code=project.trust_code,
         trust_name=access.hierarchy.get(project.trust_code).name,
+        site_code=project.site_code,
+        site_name=_site_name(access, project.site_code),
+        site_options=[(x.code, x.name) for x in access.hierarchy.sites_of(project.trust_code)],
         team=project.team,
         title=project.title,
         problem=project.problem,
@@ -840,9 +887,18 @@ def _key_measures(session: Session, access: Access, results: Any, projects: list
     for pid, ms in measures_of.items():
         keys[pid] = next((m for m in ms if m.is_key), None) or next((m for m in ms if m.kind == "outcome"), ms[0])
     custom = _custom_points_of(session, list(keys.values()))
-    trusts = {p.id: p.trust_code for p in projects}
+    by_id = {p.id: p for p in projects}
     return {
-        pid: _measure_view(session, access, results, key, trusts[pid], [], custom=custom.get(key.id, []))
+        pid: _measure_view(
+            session,
+            access,
+            results,
+            key,
+            by_id[pid].trust_code,
+            [],
+            custom=custom.get(key.id, []),
+            site=by_id[pid].site_code,
+        )
         for pid, key in keys.items()
     }
 
@@ -1011,7 +1067,7 @@ def collaborative_view(
         for idea in library:
             for tested in idea["tested_by"]:
                 key = keyed.get(tested["project_id"])
-                tested["key_measure"] = key.title if key else None
+                tested["key_measure"] = key.chart_title if key else None
                 tested["key_measure_improved"] = key.improved if key else None
         return CollaborativeView(
             id=c.id,
@@ -1233,7 +1289,7 @@ def overview(url: str, access: Access, results: Any, org_code: str) -> OverviewV
                 p.priority,
                 p.status,
                 p.progress_score,
-                keyed[p.id].title if p.id in keyed else None,
+                keyed[p.id].chart_title if p.id in keyed else None,
                 keyed[p.id].improved if p.id in keyed else False,
                 keyed[p.id].sustained if p.id in keyed else False,
             )
@@ -1243,9 +1299,14 @@ def overview(url: str, access: Access, results: Any, org_code: str) -> OverviewV
 
 
 def export_rows(measure: MeasureView) -> list[list[Any]]:
-    """A measure's chart data as CSV rows (period, value, numerator, denominator, centre line)."""
+    """A measure's chart data as CSV rows (period, value, numerator, denominator, centre line, and
+    whose births: "Site: NAME" for a site project's MatNeo measure, else blank)."""
     median = measure.analysis.median if measure.analysis else None
-    return [[p.label, p.period_start.isoformat(), p.value, p.numerator, p.denominator, median] for p in measure.points]
+    where = measure.site_label or ""
+    return [
+        [p.label, p.period_start.isoformat(), p.value, p.numerator, p.denominator, median, where]
+        for p in measure.points
+    ]
 
 
 __all__ = [

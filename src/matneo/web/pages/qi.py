@@ -92,7 +92,7 @@ def _run_svg(m: queries.MeasureView, *, small: bool, element_id: str) -> Markup:
             [(p.period_start, p.label, p.value) for p in m.points],
             m.analysis,
             [] if small else [(mk.on, mk.kind, mk.text) for mk in m.markers],
-            title=m.title,
+            title=m.chart_title,
             unit=m.unit_label,
             small=small,
             width=320 if small else 720,
@@ -317,7 +317,7 @@ class MeasurePage:
     def csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["period", "period_start", "value", "numerator", "denominator", "median"])
+        writer.writerow(["period", "period_start", "value", "numerator", "denominator", "median", "counted_for"])
         writer.writerows(queries.export_rows(self.measure))
         return out.getvalue()
 
@@ -409,7 +409,7 @@ def spc_of(m: queries.MeasureView) -> tuple[str | None, str]:
         multiplier=multiplier,
         direction=m.direction,
         baseline=m.baseline_points,
-        title=m.title,
+        title=m.chart_title,
         unit=m.unit_label,
     )
 
@@ -507,7 +507,7 @@ def chart_download(
     else:
         svg = str(page.chart)
         caption = f"{page.project.title} · run chart, {page.rule_sets[m.rule_set]}"
-    return _figure(services, svg, f"{m.title} ({m.unit_label})", caption, fmt, f"measure-{measure_id}-{chart}")
+    return _figure(services, svg, f"{m.chart_title} ({m.unit_label})", caption, fmt, f"measure-{measure_id}-{chart}")
 
 
 def summary_download(services: Services, access: Access, project_id: int) -> Download:
