@@ -80,9 +80,28 @@ def chromium_path(configured: str | None = None) -> str:
 
 def render_pdf(html: str, chromium: str | None = None) -> bytes:
     """Print ``html`` to PDF with headless Chromium (A4, no header or footer, no network)."""
+    return _chromium_file(html, "pdf", ["--no-pdf-header-footer", "--print-to-pdf={out}"], "print the pack", chromium)
+
+
+def render_png(html: str, width: float, height: float, scale: float, chromium: str | None = None) -> bytes:
+    """A PNG of ``html`` as headless Chromium draws it, in a window of ``width`` × ``height`` CSS
+    pixels at ``scale`` device pixels each (``--screenshot``; no network)."""
+    flags = [
+        "--hide-scrollbars",
+        f"--force-device-scale-factor={scale}",
+        f"--window-size={round(width)},{round(height)}",
+        "--screenshot={out}",
+    ]
+    return _chromium_file(html, "png", flags, "draw the image", chromium)
+
+
+def _chromium_file(html: str, suffix: str, flags: list[str], doing: str, chromium: str | None) -> bytes:
+    """Run headless Chromium once on ``html`` (written to a private temporary directory with its
+    own profile) and return the file it writes; ``{out}`` in ``flags`` stands for that file.
+    :class:`PdfUnavailable` says in words what went wrong (never Chromium's own output)."""
     browser = chromium_path(chromium)
-    with tempfile.TemporaryDirectory(prefix="matneo-pack-") as tmp:
-        page, out = Path(tmp) / "pack.html", Path(tmp) / "pack.pdf"
+    with tempfile.TemporaryDirectory(prefix="matneo-chromium-") as tmp:
+        page, out = Path(tmp) / "page.html", Path(tmp) / f"out.{suffix}"
         page.write_text(html, encoding="utf-8")
         command = [
             browser,
@@ -91,15 +110,14 @@ def render_pdf(html: str, chromium: str | None = None) -> bytes:
             "--disable-gpu",
             "--disable-dev-shm-usage",
             "--no-first-run",
-            "--no-pdf-header-footer",
             f"--user-data-dir={Path(tmp) / 'profile'}",
-            f"--print-to-pdf={out}",
+            *(flag.format(out=out) for flag in flags),
             page.as_uri(),
         ]
         try:
             done = subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise PdfUnavailable(f"Chromium could not print the pack: {error}") from None
+            raise PdfUnavailable(f"Chromium could not {doing}: {error}") from None
         if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
-            raise PdfUnavailable(f"Chromium could not print the pack (exit code {done.returncode}).")
+            raise PdfUnavailable(f"Chromium could not {doing} (exit code {done.returncode}).")
         return out.read_bytes()

@@ -13,16 +13,13 @@ native library (Cairo) that could draw the charts differently.
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from matneo.board.render import PDF_TIMEOUT, PdfUnavailable, chromium_path, render_pdf
+from matneo.board.render import PdfUnavailable, render_pdf, render_png
 from matneo.dates import day_text
 
 __all__ = ["PdfUnavailable", "figure_html", "figure_png", "pdf_of", "png_of", "summary_html", "svg_size"]
@@ -95,32 +92,8 @@ def pdf_of(html: str, chromium: str | None = None) -> bytes:
 
 def png_of(html: str, width: float, height: float, chromium: str | None = None) -> bytes:
     """A PNG of ``html`` as headless Chromium draws it, in a window of ``width`` × ``height`` CSS pixels
-    at :data:`PNG_SCALE` device pixels each (``--screenshot``; no network)."""
-    browser = chromium_path(chromium)
-    with tempfile.TemporaryDirectory(prefix="matneo-qi-") as tmp:
-        page, out = Path(tmp) / "figure.html", Path(tmp) / "figure.png"
-        page.write_text(html, encoding="utf-8")
-        command = [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--hide-scrollbars",
-            f"--force-device-scale-factor={PNG_SCALE}",
-            f"--window-size={round(width)},{round(height)}",
-            f"--user-data-dir={Path(tmp) / 'profile'}",
-            f"--screenshot={out}",
-            page.as_uri(),
-        ]
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=PDF_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise PdfUnavailable(f"Chromium could not draw the image: {error}") from None
-        if done.returncode != 0 or not out.exists() or out.stat().st_size == 0:
-            raise PdfUnavailable(f"Chromium could not draw the image (exit code {done.returncode}).")
-        return out.read_bytes()
+    at :data:`PNG_SCALE` device pixels each (:func:`matneo.board.render.render_png`)."""
+    return render_png(html, width, height, PNG_SCALE, chromium)
 
 
 def figure_png(svg: str, title: str, caption: str, *, generated: str, chromium: str | None = None) -> bytes:

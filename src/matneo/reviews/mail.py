@@ -12,25 +12,15 @@ The message names no patient and no review: only the stage, the deadline as a da
 
 from __future__ import annotations
 
-import logging
-import smtplib
 from email.message import EmailMessage
 
-from sqlalchemy import select
-
-from matneo.addresses import check_address, is_address
-from matneo.auth.users import audit
 from matneo.config import MailSettings
 from matneo.dates import day_text
-from matneo.db.models import User, utcnow
-from matneo.db.session import transaction
-from matneo.harm.portal.mail import REPORTING_ROLE
+from matneo.mailing import send_notices
 from matneo.reviews.models import ReviewNotification
 from matneo.reviews.rules import STAGE_LABELS
 
 __all__ = ["message_for", "send_review_notices"]
-
-log = logging.getLogger(__name__)
 
 
 def message_for(mail: MailSettings, recipient: str, note: ReviewNotification) -> EmailMessage:
@@ -49,74 +39,7 @@ def message_for(mail: MailSettings, recipient: str, note: ReviewNotification) ->
     return message
 
 
-def _send_one(smtp: smtplib.SMTP, mail: MailSettings, recipient: str, note: ReviewNotification) -> bool:
-    """Send one notice to one person; False (logged) if the relay refused this message only."""
-    try:
-        smtp.send_message(message_for(mail, recipient, note))
-    except smtplib.SMTPServerDisconnected:
-        raise
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError, ValueError) as error:
-        log.warning("review notice %s: one recipient's message was refused (%s)", note.id, type(error).__name__)
-        return False
-    return True
-
-
 def send_review_notices(url: str, mail: MailSettings) -> int:
-    """E-mail every unread, unsent review notice to its trust's staff; returns how many notices were sent."""
-    check_address(mail.sender)
-    failure: BaseException | None = None
-    with transaction(url) as session:
-        pending = session.scalars(
-            select(ReviewNotification)
-            .where(ReviewNotification.emailed_at.is_(None), ReviewNotification.read_at.is_(None))
-            .order_by(ReviewNotification.id)
-        ).all()
-        if not pending:
-            return 0
-        staff: dict[str, list[str]] = {}
-        skipped = 0
-        for user in session.scalars(select(User).where(User.active.is_(True), User.role == REPORTING_ROLE)):
-            if is_address(user.email):
-                staff.setdefault(user.org_code, []).append(user.email)
-            else:
-                skipped += 1
-                log.warning("user %s: stored e-mail address is not a valid address; not e-mailed", user.id)
-        sent = refused = 0
-        with smtplib.SMTP(mail.host, mail.port, timeout=30) as smtp:
-            if mail.starttls:
-                smtp.starttls()
-            if mail.username:
-                smtp.login(mail.username, mail.password or "")
-            for note in pending:
-                recipients = sorted(staff.get(note.org_code, []))
-                if not recipients:
-                    log.warning("review notice %s: no active trust staff at %s to e-mail", note.id, note.org_code)
-                    note.emailed_at = utcnow()
-                    continue
-                accepted = 0
-                try:
-                    for recipient in recipients:
-                        if _send_one(smtp, mail, recipient, note):
-                            accepted += 1
-                        else:
-                            refused += 1
-                except (smtplib.SMTPException, OSError) as error:  # the connection went: keep what was sent
-                    failure = error
-                if accepted:
-                    note.emailed_at = utcnow()
-                    sent += 1
-                if failure is not None:
-                    break
-        audit(
-            session,
-            "system",
-            "review.notices_emailed",
-            "review_notifications",
-            "-",
-            sent=sent,
-            refused=refused,
-            invalid_addresses=skipped,
-        )
-    if failure is not None:
-        raise failure
-    return sent
+    """E-mail every unread, unsent review notice to its trust's staff, one message per recipient
+    (:func:`matneo.mailing.send_notices`); returns how many notices were sent."""
+    return send_notices(url, mail, ReviewNotification, message_for, "review notice", "review.notices_emailed")
