@@ -124,6 +124,13 @@ def test_caveats_for_a_whole_measure_table(
     assert yearly.rows() == [("ENG", dt.date(2019, 1, 1), [SMOKING])]
     hidden = table_caveats(cube, "smoke_free_at_delivery", org_lookup(hierarchy, "trust"), "month", QualityRules(), 20)
     assert all(not words for words in hidden["caveats"].to_list())  # too few records for a reader outside the trust
+    # one period only (a funnel's): the same rows as the whole table's for that period, for every period type
+    for period in ("month", "year", "rolling_12m", "rolling_3y"):
+        lookup = org_lookup(hierarchy, "trust")
+        whole = table_caveats(cube, "smoke_free_at_delivery", lookup, period, QualityRules())
+        for start in whole["period_start"].unique().to_list():
+            one = table_caveats(cube, "smoke_free_at_delivery", lookup, period, QualityRules(), starts=[start])
+            assert sorted(one.rows()) == sorted(whole.filter(pl.col("period_start") == start).rows()), (period, start)
 
 
 def test_the_words_of_a_caveat() -> None:

@@ -130,6 +130,10 @@ def breakdown_caveats(
     return found
 
 
+#: Months either side of a period's start that can belong to it: the longest period (rolling
+#: three years) is 36 months.
+PERIOD_REACH = 36
+
 #: A signal's data are judged over the 12 months up to its latest signal: the window the
 #: funnel and CUSUM evidence rests on for most methods.
 SIGNAL_MONTHS = 12
@@ -151,9 +155,14 @@ def table_caveats(
     period: str,
     rules: QualityRules,
     min_population: int | Callable[[str], int] = 0,
+    starts: Collection[dt.date] | None = None,
 ) -> pl.DataFrame:
     """Caveats for every (organisation, period) of a measure table at once: ``org_code``,
     ``period_start``, ``caveats`` (a list of words, empty when none).
+
+    ``starts``: only the periods starting on these dates (a funnel's one period). The months read
+    are then those within three years either side, which holds every month of any period MatNeo
+    has, so the sums are the same and a page does not pay for the whole history.
 
     ``lookup``: trust → organisation at the table's level (:func:`matneo.measures.compute.org_lookup`).
     The months are put into periods the way the measures' are
@@ -167,11 +176,18 @@ def table_caveats(
     columns = [c for item in inputs for c in (population_column(item), known_column(item))]
     if not inputs or cube.is_empty():
         return pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
+    if starts is not None:
+        if not starts:
+            return pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
+        first, last = add_months(min(starts), -PERIOD_REACH), add_months(max(starts), PERIOD_REACH)
+        cube = cube.filter(pl.col("month_start").is_between(first, last))
     monthly = cube.group_by("trust_code", "month_start").agg([pl.col(c).sum() for c in columns])
     with_org = monthly.join(lookup.select("trust_code", "org_code"), on="trust_code")
     summed = (
         assign_periods(with_org, period).group_by("org_code", "period_start").agg([pl.col(c).sum() for c in columns])
     )
+    if starts is not None:
+        summed = summed.filter(pl.col("period_start").is_in(list(starts)))
     least = min_population if callable(min_population) else (lambda _code: min_population)
     found = []
     for row in summed.iter_rows(named=True):

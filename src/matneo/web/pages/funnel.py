@@ -246,15 +246,21 @@ def _caveats(
 ) -> dict[str, list[str]]:
     """Each organisation's data-quality caveats for the funnel's period (the one caveat function;
     outside the reader's scope none resting on fewer records than the suppression threshold)."""
-    table = table_caveats(
-        cached_cube(services.settings, services.results),
-        measure_id,
-        org_lookup(services.hierarchy, level),
-        period_type,
-        rules_from(services.settings),
-        lambda code: 0 if access.in_scope(code) else SUPPRESSION_THRESHOLD,
-    ).filter(pl.col("period_start") == start)
-    return {code: list(words) for code, words in table.select("org_code", "caveats").iter_rows() if words}
+
+    def build() -> dict[str, list[str]]:
+        table = table_caveats(
+            cached_cube(services.settings, services.results),
+            measure_id,
+            org_lookup(services.hierarchy, level),
+            period_type,
+            rules_from(services.settings),
+            lambda code: 0 if access.in_scope(code) else SUPPRESSION_THRESHOLD,
+            starts=[start],
+        )
+        return {code: list(words) for code, words in table.select("org_code", "caveats").iter_rows() if words}
+
+    key = ("funnel-caveats", access.scope_key, measure_id, level, period_type, start)
+    return services.results.memo(key, build)
 
 
 def _adjusted(services: Services, measure_id: str, year: int) -> pl.DataFrame:

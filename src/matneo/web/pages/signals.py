@@ -141,6 +141,17 @@ class SignalsPage:
         }
 
 
+def _caveats(services: Services, trust: str, measure: str, last_signal: dt.date) -> list[str]:
+    """A signal's data-quality caveats, worked out once per store version (pages list signals on
+    every request: the overview, the register, organisation pages)."""
+    return services.results.memo(
+        ("signal-caveats", trust, measure, last_signal),
+        lambda: signal_caveats(
+            cached_cube(services.settings, services.results), trust, measure, last_signal, rules_from(services.settings)
+        ),
+    )
+
+
 def signal_rows(
     services: Services, access: Access, include_closed: bool, org_code: str | None = None
 ) -> list[SignalRow]:
@@ -158,7 +169,6 @@ def signal_rows(
         quiet_months=SignalSettings.of(services.settings).quiet_months,
     )
     rows = []
-    cube, rules = cached_cube(services.settings, services.results), rules_from(services.settings)
     for s in entries:
         rows.append(
             SignalRow(
@@ -177,9 +187,7 @@ def signal_rows(
                 summary=s["summary"],
                 statistic=s["statistic"],
                 history=s["history"],
-                caveats=signal_caveats(
-                    cube, s["trust_code"], s["measure"], dt.date.fromisoformat(s["last_signal"]), rules
-                ),
+                caveats=_caveats(services, s["trust_code"], s["measure"], dt.date.fromisoformat(s["last_signal"])),
             )
         )
     prompted = projects_for_signals(services.settings.database_url, access, [r.id for r in rows])
