@@ -29,6 +29,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from matneo.auth.users import audit
 from matneo.config import Settings
@@ -241,7 +242,7 @@ def current(
     ``closes_on`` is when an open entry closes if no further signal comes.
     """
     with transaction(url) as session:
-        query = select(Signal)
+        query = select(Signal).options(selectinload(Signal.events))  # the histories in one query, not one each
         if not include_closed:
             query = query.where(Signal.status != "closed")
         if trusts is not None:
