@@ -223,16 +223,21 @@ def _shown(name: str, raw: str | None, own: bool) -> str:
     return raw
 
 
-def save(services: Services, access: Access, code: str, key: str, form: dict[str, str]) -> StatusView:
-    """Store the form's values; PermissionError (403), NotFound, or FieldProblem (shown in the page)."""
+def _requirement_of(services: Services, access: Access, code: str, key: str) -> str:
+    """The code of the organisation whose requirement ``key`` is changed; NotFound for an unknown key."""
     org = _organisation(services, access, code)
     try:
         item(key)
     except KeyError:
         raise NotFound(f"There is no requirement {key!r}.") from None
+    return org.code
+
+
+def save(services: Services, access: Access, code: str, key: str, form: dict[str, str]) -> StatusView:
+    """Store the form's values; PermissionError (403), NotFound, or FieldProblem (shown in the page)."""
     return update(
         services.settings.database_url,
-        org.code,
+        _requirement_of(services, access, code, key),
         key,
         form,
         actor=access.user.email,
@@ -243,14 +248,9 @@ def save(services: Services, access: Access, code: str, key: str, form: dict[str
 
 def save_wording(services: Services, access: Access, code: str, key: str, wording: str) -> str | None:
     """Store the trust's wording for a requirement; PermissionError (403), NotFound, or FieldProblem."""
-    org = _organisation(services, access, code)
-    try:
-        item(key)
-    except KeyError:
-        raise NotFound(f"There is no requirement {key!r}.") from None
     return record(
         services.settings.database_url,
-        org.code,
+        _requirement_of(services, access, code, key),
         key,
         wording,
         actor=access.user.email,
