@@ -201,3 +201,35 @@ def test_the_quiet_period_is_configurable(settings: Settings, monkeypatch: pytes
     monkeypatch.setenv(QUIET_MONTHS_VARIABLE, "a year")
     with pytest.raises(ValueError, match="whole number of months"):
         get_settings(settings.home)
+
+
+def test_the_register_is_read_again_after_a_change_made_elsewhere(settings: Settings) -> None:
+    """The register is kept between reads (issue 10: pages read it on every visit) but never shown
+    stale: a change written by another process — here straight into the tables, as a second
+    server or `matneo signals` would — is seen by the next read, because each change adds a
+    history event."""
+    from sqlalchemy import create_engine, text
+
+    settings.ensure_dirs()
+    upgrade(settings.database_url, load_hierarchy())
+    url = settings.database_url
+    assert current(url) == []
+    refresh(url, detected(("R0A", "stillbirth_rate", "cusum", dt.date(2019, 3, 4))), dt.date(2019, 3, 31))
+    (entry,) = current(url)
+    assert current(url) == [entry]  # kept: the same answer
+    other = create_engine(url)  # its own connections, as another process would have
+    with other.begin() as connection:
+        connection.execute(text("UPDATE signals SET status = 'acknowledged' WHERE id = :id"), {"id": entry["id"]})
+        connection.execute(
+            text(
+                "INSERT INTO signal_events (signal_id, action, actor, comment, at) "
+                "VALUES (:id, 'acknowledged', 'someone@example.nhs.uk', 'Reviewing', :at)"
+            ),
+            {"id": entry["id"], "at": dt.datetime(2026, 12, 3, 12, 0)},
+        )
+    other.dispose()
+    (seen,) = current(url)
+    assert seen["status"] == "acknowledged"
+    assert [h["action"] for h in seen["history"]] == ["raised", "acknowledged"]
+    assert current(url, trusts=["RXX"]) == [] and current(url, since=dt.date(2019, 4, 1)) == []
+    assert current(url, trusts=["R0A"], since=dt.date(2019, 3, 4)) == [seen]

@@ -179,6 +179,15 @@ _RECHECK_AFTER = dt.timedelta(seconds=5)
 _RECENT = _RecentSessions()
 
 
+def recent_session_user(url: str, token: str | None) -> SignedInUser | None:
+    """The user of a session checked in the last few seconds, from memory only (None: ask
+    :func:`session_user`). Cheap enough for the web server's event loop, so most requests need no
+    worker thread to find their user."""
+    if not token or len(token) > 100:
+        return None
+    return _RECENT.get(url, _token_hash(token), utcnow())
+
+
 def session_user(url: str, token: str | None, now: dt.datetime | None = None) -> SignedInUser | None:
     """The user a session token belongs to, or None (unknown, expired, idle too long, user inactive).
 

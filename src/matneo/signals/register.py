@@ -24,18 +24,19 @@ trusts; LMNS and region users see the entries of the trusts under them.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from matneo.auth.users import audit
 from matneo.config import Settings
 from matneo.dates import day_text, month_end, month_text, months_after
 from matneo.db.models import Signal, SignalEvent, utcnow
-from matneo.db.session import transaction
+from matneo.db.session import get_engine, transaction
 from matneo.measures.counts import load_cube
 from matneo.records.store import RecordStore
 from matneo.signals.detect import METHOD_LABELS, QUIET_MONTHS, SignalSettings, detect
@@ -240,15 +241,54 @@ def current(
     Dates are ISO (``YYYY-MM-DD``) and times ISO in UTC, for the JSON outputs; pages and the
     CLI table turn them into words. ``signalling`` says whether the method still signals;
     ``closes_on`` is when an open entry closes if no further signal comes.
+
+    The register is read once per change to it and kept (:class:`_Held`): pages show it on
+    every visit, and reading it with its histories through the ORM took more time than the rest
+    of the overview page (issue 10). Every change adds a history event in the same transaction
+    (raised, updated, stopped, resumed, closed, acknowledged), so the newest event's id tells
+    whether the register changed, whichever process changed it: one indexed look-up per call.
     """
+    entries = _HELD.entries(url, include_closed, quiet_months)
+    wanted = None if trusts is None else set(trusts)
+    after = None if since is None else since.isoformat()
+    return [
+        dict(e)
+        for e in entries
+        if (wanted is None or e["trust_code"] in wanted) and (after is None or e["last_signal"] >= after)
+    ]
+
+
+class _Held:
+    """The register as read at its newest history event, per database and view (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, bool, int], tuple[int, list[dict[str, Any]]]] = {}
+
+    def entries(self, url: str, include_closed: bool, quiet_months: int) -> list[dict[str, Any]]:
+        key = (url, include_closed, quiet_months)
+        with get_engine(url).connect() as connection:
+            newest = connection.execute(select(func.max(SignalEvent.id))).scalar()
+        if newest is None:  # no history: the register is empty
+            return []
+        with self._lock:
+            held = self._held.get(key)
+        if held is not None and held[0] == newest:
+            return held[1]
+        entries = _read(url, include_closed, quiet_months)  # a change after `newest` is seen next call
+        with self._lock:
+            self._held[key] = (newest, entries)
+        return entries
+
+
+_HELD = _Held()
+
+
+def _read(url: str, include_closed: bool, quiet_months: int) -> list[dict[str, Any]]:
     with transaction(url) as session:
         query = select(Signal).options(selectinload(Signal.events))  # the histories in one query, not one each
         if not include_closed:
             query = query.where(Signal.status != "closed")
-        if trusts is not None:
-            query = query.where(Signal.trust_code.in_(trusts))
-        if since is not None:
-            query = query.where(Signal.last_signal_date >= since)
         entries = session.scalars(query.order_by(Signal.last_signal_date.desc(), Signal.id)).all()
         return [
             {

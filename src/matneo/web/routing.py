@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from matneo.auth.access import Access
 from matneo.measures.results import REQUESTER
-from matneo.web.security import CSRF_HEADER, check_csrf, signed_in_user
+from matneo.web.security import CSRF_HEADER, check_csrf, recently_signed_in_user, signed_in_user
 
 #: Methods that change nothing and so need no CSRF token (RFC 9110 §9.2.1 "safe methods").
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -65,7 +65,10 @@ async def signed_in(request: Request) -> Access:
     access: Access | None = getattr(request.state, "access", None)
     if access is None:
         services = request.app.state.services
-        user = await run_in_threadpool(signed_in_user, request, services.settings.database_url)
+        url = services.settings.database_url
+        user = recently_signed_in_user(request, url)  # memory only; else the database, in a worker thread
+        if user is None:
+            user = await run_in_threadpool(signed_in_user, request, url)
         REQUESTER.set(user.user_id)  # expensive work in this request counts against this user (speed caps)
         access = Access(user, services.hierarchy)
         request.state.access = access

@@ -22,7 +22,7 @@ import secrets
 
 from starlette.requests import Request
 
-from matneo.auth.signin import SignedInUser, session_user
+from matneo.auth.signin import SignedInUser, recent_session_user, session_user
 
 SESSION_COOKIE = "matneo_session"
 SIGN_IN_CSRF_COOKIE = "matneo_csrf"
@@ -77,12 +77,21 @@ class CsrfFailed(Exception):
 
 def is_secure(request: Request) -> bool:
     """Came over https: directly, or through a trusted proxy that said so (``X-Forwarded-Proto``)."""
-    return request.url.scheme == "https"
+    return request.scope.get("scheme") == "https"  # the scope's, not request.url: no URL built per response
 
 
 def client_address(request: Request) -> str:
     """The client's address: the peer, or the real client that a trusted proxy forwarded for."""
     return request.client.host if request.client else "unknown"
+
+
+def recently_signed_in_user(request: Request, database_url: str) -> SignedInUser | None:
+    """The request's user if their session was checked in the last few seconds (memory only)."""
+    user = getattr(request.state, "user", None)
+    user = user or recent_session_user(database_url, request.cookies.get(SESSION_COOKIE))
+    if user is not None:
+        request.state.user = user
+    return user
 
 
 def signed_in_user(request: Request, database_url: str) -> SignedInUser:

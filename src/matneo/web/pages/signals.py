@@ -164,12 +164,16 @@ def signal_rows(
         return []
     entries = register.current(
         services.settings.database_url,
-        trusts=trusts,
+        # Everyone's signals: no list of every trust in the query (a third of the page's time, issue 10).
+        trusts=None if access.sees_everything and org_code is None else trusts,
         include_closed=include_closed,
         quiet_months=SignalSettings.of(services.settings).quiet_months,
     )
     rows = []
+    known = set(trusts)
     for s in entries:
+        if s["trust_code"] not in known:
+            continue
         rows.append(
             SignalRow(
                 id=s["id"],
