@@ -405,16 +405,19 @@ def _harm(url: str, trusts: Collection[str], month: dt.date) -> HarmSummary:
 
 def _assurance(url: str, hierarchy: OrgHierarchy, trusts: list[str], month: dt.date) -> list[AssuranceLine]:
     """Each framework's RAG counts (statuses as recorded now, due dates judged at the month's end) and the reds."""
-    from matneo.assurance.frameworks import frameworks
+    from matneo.assurance.catalogue import catalogue
     from matneo.assurance.tracker import statuses
 
-    views = statuses(url, trusts, _month_end(month))
+    known = catalogue(url, trusts)  # the packaged frameworks and the trusts' and LMNS's own requirements
+    views = statuses(url, trusts, _month_end(month), known)
     lines = []
-    for fw in frameworks():
+    for fw in known.frameworks:
         counts = {"green": 0, "amber": 0, "red": 0, "grey": 0}
         red = []
         for trust in trusts:
             for item in fw.items:
+                if not known.applies(trust, item):
+                    continue
                 view = views[(trust, item.key)]
                 counts[view.rag] += 1
                 if view.rag == "red":

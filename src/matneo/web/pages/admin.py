@@ -102,8 +102,10 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
 
 
 def _requirement_short(key: str) -> str:
-    from matneo.assurance.frameworks import frameworks, item
+    from matneo.assurance.frameworks import LOCAL, frameworks, item
 
+    if key.startswith(f"{LOCAL}:"):  # a trust's or LMNS's own requirement: named by its number
+        return f"Local requirement {key.partition(':')[2]}"
     try:
         requirement = item(key)
     except KeyError:
@@ -114,9 +116,11 @@ def _requirement_short(key: str) -> str:
 
 def _requirement_words(hierarchy: OrgHierarchy, target_id: str) -> str:
     """ "R0A/cnst_mis_y2:SA8" as "Assurance requirement MIS year 2 Safety action 8 (Manchester …)"."""
-    from matneo.assurance.frameworks import frameworks, item
+    from matneo.assurance.frameworks import LOCAL, frameworks, item
 
     trust, _, key = target_id.partition("/")
+    if key.startswith(f"{LOCAL}:"):
+        return f"Local assurance requirement {key.partition(':')[2]} ({_org_name(hierarchy, trust)})"
     try:
         requirement = item(key)
     except KeyError:

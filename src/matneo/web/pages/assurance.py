@@ -14,9 +14,10 @@ from typing import Any
 from matneo.assurance import evidence
 from matneo.assurance.evidence import EvidenceCounts, EvidenceView
 from matneo.assurance.figures import LiveFigure, live_figure
+from matneo.assurance.catalogue import LOCAL_FRAMEWORK, catalogue
 from matneo.assurance.frameworks import Framework, Item, frameworks, item
 from matneo.assurance.rag import RAG_WORDS, STATUSES
-from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, statuses, update
+from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, requirement_of, statuses, update
 from matneo.assurance.voice import VoiceLine
 from matneo.assurance.wording import MAX_WORDING, NOTE, record, wordings
 from matneo.auth.access import Access
@@ -75,7 +76,13 @@ class AssurancePage:
 
     @property
     def framework_names(self) -> dict[str, str]:
-        return {fw.id: fw.short for fw in frameworks()}
+        return {fw.id: fw.short for fw in (*frameworks(), LOCAL_FRAMEWORK)}
+
+    def label(self, requirement: Item) -> str:
+        """ "MIS year 2 Safety action 8"; a local requirement by its own name ("Local requirement 3")."""
+        if requirement.local:
+            return requirement.section
+        return f"{self.framework_names[requirement.framework]} {requirement.section}"
 
     def counts(self, trust: str) -> dict[str, int]:
         found = {"green": 0, "amber": 0, "red": 0, "grey": 0}
@@ -122,7 +129,8 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
     today = _today()
     url = services.settings.database_url
     if org.level == "trust":
-        views = statuses(url, [org.code], today)
+        known = catalogue(url, [org.code])
+        views = statuses(url, [org.code], today, known)
         worded = wordings(url, [org.code])
         scope = None if access.sees_everything else access.scope
         grouped = [
@@ -135,10 +143,10 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
                         live_figure(i, results=services.results, scope=scope, url=url, trust=org.code, today=today),
                         worded.get((org.code, i.key)),
                     )
-                    for i in fw.items
+                    for i in items
                 ],
             )
-            for fw in frameworks()
+            for fw, items in known.for_trust(org.code)
         ]
         held = evidence.counts(url, [org.code])
         heard = voice_lines(services, access, org.code)
@@ -160,6 +168,7 @@ class AssuranceItemPage:
     evidence: list[EvidenceView]  # the trust's own staff only
     evidence_count: int  # what everyone else in scope sees
     wording: str | None = None  # the trust's own wording for a requirement that needs local confirmation
+    owner_name: str | None = None  # who added a local requirement (the trust or its LMNS)
     statuses = STATUSES
     wording_note = NOTE
     max_wording = MAX_WORDING
@@ -170,6 +179,12 @@ class AssuranceItemPage:
     @property
     def title(self) -> str:
         return f"{self.status.item.section}: {self.name}"
+
+    @property
+    def framework_short(self) -> str:
+        """The short name of the framework a local requirement is listed under."""
+        under = self.status.item.under
+        return next((fw.short for fw in frameworks() if fw.id == under), "")
 
     @property
     def follows(self) -> str | None:
@@ -184,12 +199,15 @@ def build_item(services: Services, access: Access, code: str, key: str) -> Assur
     org = _organisation(services, access, code)
     if org.level != "trust":
         raise NotFound("Requirements are recorded per trust: open one of the LMNS's trusts.")
+    url = services.settings.database_url
     try:
-        item(key)
+        requirement = requirement_of(url, org.code, key)
     except KeyError:
         raise NotFound(f"There is no requirement {key!r}.") from None
-    url = services.settings.database_url
-    view = statuses(url, [org.code], _today())[(org.code, key)]
+    known = catalogue(url, [org.code])
+    view = statuses(url, [org.code], _today(), known).get((org.code, key))
+    if view is None:  # a retired local requirement: no longer listed, its record still readable
+        view = next(iter(statuses(url, [org.code], _today(), _just(known, requirement)).values()))
     own = access.user.org_code == org.code
     trail = [
         {
@@ -200,14 +218,23 @@ def build_item(services: Services, access: Access, code: str, key: str) -> Assur
             "before": _shown(h["field"], h["before"], own),
             "after": _shown(h["field"], h["after"], own),
         }
-        for h in history(url, org.code, key)
+        for h in history(url, org.code, key, requirement.owner)
     ]
     held = evidence.for_requirement(url, org.code, key, actor_org=org.code) if own else []
     count = len(held) if own else evidence.counts(url, [org.code])[org.code].per_requirement.get(key, 0)
     if not own:
         view = StatusView(**{**view.__dict__, "comment": None, "reason": None})
     worded = wordings(url, [org.code]).get((org.code, key))
-    return AssuranceItemPage(org.code, org.name, view, own, trail, held, count, worded)
+    owner = services.organisation(requirement.owner).name if requirement.owner else None
+    return AssuranceItemPage(org.code, org.name, view, own and not requirement.retired, trail, held, count, worded,
+                             owner)  # fmt: skip
+
+
+def _just(known: Any, requirement: Item) -> Any:
+    """A catalogue listing only ``requirement`` (to read the status of a retired one)."""
+    from dataclasses import replace
+
+    return replace(known, frameworks=(replace(LOCAL_FRAMEWORK, items=(requirement,)),))
 
 
 def _shown(name: str, raw: str | None, own: bool) -> str:
@@ -227,7 +254,7 @@ def _requirement_of(services: Services, access: Access, code: str, key: str) -> 
     """The code of the organisation whose requirement ``key`` is changed; NotFound for an unknown key."""
     org = _organisation(services, access, code)
     try:
-        item(key)
+        requirement_of(services.settings.database_url, org.code, key)
     except KeyError:
         raise NotFound(f"There is no requirement {key!r}.") from None
     return org.code
