@@ -93,7 +93,9 @@ class Catalogue:
     def label(self, key: str) -> str:
         """ "MIS year 2 Safety action 8" or "Local requirement 3": how pages and audit lines name an item."""
         requirement = self.item(key)
-        return requirement.section if requirement.local else f"{self.short(requirement.framework)} {requirement.section}"
+        if requirement.local:
+            return requirement.section
+        return f"{self.short(requirement.framework)} {requirement.section}"
 
 
 def catalogue(url: str, trusts: Collection[str] = (), *, owner: str | None = None) -> Catalogue:

@@ -526,8 +526,9 @@ def remove(url: str, home: Path, trust: str, evidence_id: int, reason: str, *, a
         mappings = list(session.scalars(select(EvidenceMapping).where(EvidenceMapping.evidence_id == row.id)))
         for mapping in mappings:
             session.delete(mapping)
+        supported = sorted(m.item_key for m in mappings)
         audit(session, actor, "assurance.evidence_removed", "evidence", str(row.id), trust=trust, reason=why,
-              title=row.title, file=row.file_name, sha256=sha256, requirements=sorted(m.item_key for m in mappings))  # fmt: skip
+              title=row.title, file=row.file_name, sha256=sha256, requirements=supported)  # fmt: skip
         session.flush()
         session.delete(row)
     if sha256 is None:

@@ -104,7 +104,8 @@ def add(url: str, org: str, values: Mapping[str, Any], *, actor: str, actor_org:
         session.flush()
         added = local_item(row)
         _trail(session, org, added.key, actor, "added", None, cleaned["title"])
-        audit(session, actor, "assurance.local_added", "assurance", f"{org}/{added.key}", framework=cleaned["framework"])
+        under = cleaned["framework"]
+        audit(session, actor, "assurance.local_added", "assurance", f"{org}/{added.key}", framework=under)
         return added
 
 

@@ -184,6 +184,21 @@ class VoiceEntry:
     worst_recently: bool
 
 
+@dataclass(frozen=True)
+class ThemeEntry:
+    """One theme of a trust's latest Maternity and Neonatal Voices Partnership report in the pack."""
+
+    trust: str
+    period: str  # in words: "Jul–Sep 2026"
+    theme: str
+    mentions: int
+    before: str  # mentions in the report before, or "–"
+    sentiment: str
+    heard: str | None
+    did: str | None
+    rising_concern: bool
+
+
 @dataclass
 class BoardPack:
     org_code: str
@@ -199,6 +214,7 @@ class BoardPack:
     summary: list[str] = field(default_factory=list)
     reviews: ReviewsSummary | None = None
     voice: list[VoiceEntry] = field(default_factory=list)
+    themes: list[ThemeEntry] = field(default_factory=list)
 
     @property
     def month_label(self) -> str:
@@ -480,6 +496,23 @@ def _voice(
     ]  # fmt: skip
 
 
+def _themes(
+    url: str, hierarchy: OrgHierarchy, trusts: list[str], month: dt.date, layouts_file: Path | None
+) -> list[ThemeEntry]:
+    """The trusts' latest MNVP feedback themes known at the month's end, most mentioned first."""
+    from matneo.assurance.voice import latest_themes, theme_layouts
+
+    found = latest_themes(url, trusts, theme_layouts(layouts_file), above_trust=True, as_of=_month_end(month))
+    return [
+        ThemeEntry(hierarchy.get(trust).name, report.period_text, line.theme, line.mentions,
+                   "–" if line.before is None else str(line.before), line.sentiment_label, line.heard, line.did,
+                   line.rising_concern)
+        for trust in trusts
+        for report in found[trust]
+        for line in report.themes
+    ]  # fmt: skip
+
+
 def build_pack(
     results: ResultCache,
     hierarchy: OrgHierarchy,
@@ -534,4 +567,5 @@ def build_pack(
         summary=_summary(measures, harm, signals, month_text(month), assurance, reviews),
         reviews=reviews,
         voice=_voice(url, hierarchy, trusts, month, voice_layouts),
+        themes=_themes(url, hierarchy, trusts, month, voice_layouts),
     )

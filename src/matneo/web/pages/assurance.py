@@ -12,18 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matneo.assurance import evidence
+from matneo.assurance.catalogue import LOCAL_FRAMEWORK, catalogue
 from matneo.assurance.evidence import EvidenceCounts, EvidenceView
 from matneo.assurance.figures import LiveFigure, live_figure
-from matneo.assurance.catalogue import LOCAL_FRAMEWORK, catalogue
 from matneo.assurance.frameworks import Framework, Item, frameworks, item
 from matneo.assurance.rag import RAG_WORDS, STATUSES
 from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, requirement_of, statuses, update
-from matneo.assurance.voice import VoiceLine
+from matneo.assurance.voice import ThemeSet, VoiceLine
 from matneo.assurance.wording import MAX_WORDING, NOTE, record, wordings
 from matneo.auth.access import Access
 from matneo.dates import day_text, moment_text
 from matneo.web.pages.funnel import FUNNEL_LEVELS
 from matneo.web.pages.voice import lines_for as voice_lines
+from matneo.web.pages.voice import themes_for
 from matneo.web.services import BadRequest, NotFound, Services
 
 __all__ = ["AssuranceItemPage", "AssurancePage", "build", "build_item", "save", "save_wording"]
@@ -60,6 +61,7 @@ class AssurancePage:
     matrix: dict[tuple[str, str], StatusView] = field(default_factory=dict)
     evidence: dict[str, EvidenceCounts] = field(default_factory=dict)  # per trust: counts only
     lines: list[VoiceLine] = field(default_factory=list)  # family and staff voice, as the reader may see it
+    themes: list[ThemeSet] = field(default_factory=list)  # MNVP feedback themes, as the reader may see them
 
     @property
     def title(self) -> str:
@@ -151,7 +153,8 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
         held = evidence.counts(url, [org.code])
         heard = voice_lines(services, access, org.code)
         own = access.user.org_code == org.code
-        return AssurancePage(org.code, org.name, org.level, own, grouped, evidence=held, lines=heard)
+        themes = themes_for(services, access, org.code)
+        return AssurancePage(org.code, org.name, org.level, own, grouped, evidence=held, lines=heard, themes=themes)
     trusts = [(t.code, t.name) for t in services.hierarchy.trusts_under(org.code)]
     codes = [c for c, _ in trusts]
     matrix = statuses(url, codes, today)

@@ -15,8 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from matneo.assurance import evidence
-from matneo.assurance.evidence import KINDS, MAX_BYTES, TYPES, EvidenceCounts, EvidenceProblem, EvidenceView, StoredFile
 from matneo.assurance.catalogue import LOCAL_FRAMEWORK, Catalogue, catalogue
+from matneo.assurance.evidence import KINDS, MAX_BYTES, TYPES, EvidenceCounts, EvidenceProblem, EvidenceView, StoredFile
 from matneo.assurance.frameworks import Framework, Item, frameworks
 from matneo.assurance.tracker import requirement_of
 from matneo.auth.access import Access, Forbidden
@@ -64,7 +64,8 @@ def _label(requirement: Item) -> str:
     """ "MIS year 2 Safety action 8", or a local requirement's own name ("Local requirement 3")."""
     if requirement.local:
         return requirement.section
-    return f"{next(fw.short for fw in (*frameworks(), LOCAL_FRAMEWORK) if fw.id == requirement.framework)} {requirement.section}"
+    short = next(fw.short for fw in (*frameworks(), LOCAL_FRAMEWORK) if fw.id == requirement.framework)
+    return f"{short} {requirement.section}"
 
 
 @dataclass
