@@ -126,13 +126,17 @@ def test_only_the_keepers_staff_change_a_list_and_nothing_is_deleted(settings: S
     back = local.reinstate(url, trust, local_id, actor="lead@r0a", actor_org=trust)
     assert not back.retired and statuses(url, [trust], TODAY)[(trust, added.key)].status == "in_progress"
     with transaction(url) as session:
-        trail = [(c.field, c.after) for c in session.scalars(
-            select(AssuranceChange).where(AssuranceChange.item_key == added.key).order_by(AssuranceChange.id))]  # fmt: skip
+        changes = select(AssuranceChange).where(AssuranceChange.item_key == added.key).order_by(AssuranceChange.id)
+        trail = [(c.field, c.after) for c in session.scalars(changes)]
     assert trail == [("added", "Audit induction delays"), ("title", "Audit induction of labour delays"),
                      ("due", "2027-03-31"), ("status", "in_progress"),
                      ("retired", "Merged into the induction QI project"), ("retired", None)]  # fmt: skip
     assert [a for a in actions(url) if a.startswith("assurance.local")] == [
-        "assurance.local_added", "assurance.local_changed", "assurance.local_retired", "assurance.local_reinstated"]  # fmt: skip
+        "assurance.local_added",
+        "assurance.local_changed",
+        "assurance.local_retired",
+        "assurance.local_reinstated",
+    ]
 
 
 def store(settings: Settings, name: str, data: bytes) -> evidence.StoredFile:
@@ -144,7 +148,8 @@ def store(settings: Settings, name: str, data: bytes) -> evidence.StoredFile:
 def test_a_mistaken_item_is_removed_and_its_file_only_when_nothing_else_holds_it(settings: Settings) -> None:
     url, home = settings.database_url, settings.home
     trust, _, neighbour, _ = area()
-    first = evidence.add(url, trust, {"kind": "minutes", "title": "Wrong month's minutes"}, store(settings, "m.pdf", PDF),
+    minutes = store(settings, "m.pdf", PDF)
+    first = evidence.add(url, trust, {"kind": "minutes", "title": "Wrong month's minutes"}, minutes,
                          maps_to=["cnst_mis_y2:SA9", "ockenden_first:IEA1"], actor="lead@r0a", actor_org=trust,
                          today=TODAY)  # fmt: skip
     second = evidence.add(url, neighbour, {"kind": "document", "title": "Same bytes"}, store(settings, "d.pdf", PDF),

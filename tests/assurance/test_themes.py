@@ -27,7 +27,9 @@ def csv(*rows: str) -> bytes:
 def test_the_layout_is_a_setting_that_needs_local_confirmation(tmp_path: Path) -> None:
     mnvp = voice.theme_layouts()["mnvp_themes"]
     assert mnvp.needs_local_confirmation and mnvp.shown_above_trust and mnvp.period_months == 3
-    assert mnvp.publisher.endswith("https://www.england.nhs.uk/long-read/maternity-and-neonatal-voices-partnership-guidance/")
+    assert mnvp.publisher.endswith(
+        "https://www.england.nhs.uk/long-read/maternity-and-neonatal-voices-partnership-guidance/"
+    )
     assert mnvp.period_words("2026-09") == "Jul–Sep 2026" and mnvp.period_words("2026-02") == "Dec 2025–Feb 2026"
     # a layouts file of the instance's own: its themes section is read, its column names used
     own = json.loads((Path(voice.__file__).parent / "data" / "voice_layouts.json").read_text("utf-8"))
@@ -94,8 +96,10 @@ def test_a_negative_theme_raised_more_than_before_is_a_rising_concern(settings: 
     # a board pack for August sees the June report, not September's
     (june,) = voice.latest_themes(url, ["R0A"], known, above_trust=True, as_of=dt.date(2026, 8, 31))["R0A"]
     assert june.period == "2026-06"
-    assert {t.theme for t in june.themes if t.rising_concern} == {"Communication during induction",
-                                                                 "Waiting for discharge"}  # 6 > 5, 10 > 9
+    assert {t.theme for t in june.themes if t.rising_concern} == {
+        "Communication during induction",
+        "Waiting for discharge",
+    }  # 6 > 5, 10 > 9
     concerns = voice_concerns(url, ["R0A"], TODAY, dt.date(2026, 1, 1), None)
     words = [c.text for c in concerns]
     assert any('"Communication during induction" raised 11 times in Jul–Sep 2026, negative' in w for w in words)
