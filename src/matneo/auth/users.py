@@ -196,6 +196,9 @@ AUDIT_DETAILS: dict[str, str] = {
     "requirements": "Requirements",
     "sha256": "Content hash (SHA-256)",
     "cleared": "Back to the packaged wording",
+    "title": "Title",
+    "framework": "Listed under",
+    "periods": "Periods",
 }
 
 

@@ -85,6 +85,10 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
         return _requirement_short(text)
     if key == "role":
         return ROLE_LABELS.get(text, text)
+    if key == "framework":  # the framework a local requirement is listed under, by its short name
+        from matneo.assurance.frameworks import frameworks
+
+        return next((f.short for f in frameworks() if f.id == text), text)
     if key == "fields":
         return ANSWER_LABELS.get(text, text)
     if key == "step":
@@ -140,10 +144,10 @@ def audit_row(event: dict[str, Any], hierarchy: OrgHierarchy, emails: dict[str, 
     elif kind == "trust":  # a decision about a trust: the trust by name
         target = _org_name(hierarchy, target_id)
     elif kind == "voice":  # the survey by its title
-        from matneo.assurance.voice import layouts
+        from matneo.assurance.voice import layouts, theme_layouts
 
-        known = layouts()
-        target = f"Survey figures: {known[target_id].title}" if target_id in known else "Survey figures"
+        known = {k: v.title for k, v in layouts().items()} | {k: v.title for k, v in theme_layouts().items()}
+        target = f"Survey figures: {known[target_id]}" if target_id in known else "Survey figures"
     elif kind == "assurance":  # "TRUST/framework:item": the trust and the requirement by name
         target = _requirement_words(hierarchy, target_id)
     else:
