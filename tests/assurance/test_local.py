@@ -129,7 +129,7 @@ def test_only_the_keepers_staff_change_a_list_and_nothing_is_deleted(settings: S
         changes = select(AssuranceChange).where(AssuranceChange.item_key == added.key).order_by(AssuranceChange.id)
         trail = [(c.field, c.after) for c in session.scalars(changes)]
     assert trail == [("added", "Audit induction delays"), ("title", "Audit induction of labour delays"),
-                     ("due", "2027-03-31"), ("status", "in_progress"),
+                     ("default_due", "2027-03-31"), ("status", "in_progress"),
                      ("retired", "Merged into the induction QI project"), ("retired", None)]  # fmt: skip
     assert [a for a in actions(url) if a.startswith("assurance.local")] == [
         "assurance.local_added",

@@ -29,11 +29,27 @@ from matneo.auth.users import audit
 from matneo.db.models import AssuranceChange, LocalRequirement, Organisation, utcnow
 from matneo.db.session import transaction
 
-__all__ = ["FIELDS", "LEVELS", "add", "change", "clean", "kept_by", "reinstate", "retire"]
+__all__ = [
+    "DEFINITION_FIELDS",
+    "FIELDS",
+    "HISTORY_NAMES",
+    "LEVELS",
+    "add",
+    "change",
+    "clean",
+    "kept_by",
+    "reinstate",
+    "retire",
+]
 
 #: Who keeps local requirements: a trust for itself, an LMNS for every trust in it.
 LEVELS = ("trust", "lmns")
 FIELDS = ("title", "description", "framework", "source", "due")
+#: How each field is named in the history (``assurance_changes``), apart from the trust's own status
+#: fields it shares that table with (a trust's own due date is "due"; the requirement's is "default_due").
+HISTORY_NAMES = {"title": "title", "description": "description", "framework": "listed_under", "source": "source",
+                 "due": "default_due"}  # fmt: skip
+DEFINITION_FIELDS = frozenset({"added", "retired", *HISTORY_NAMES.values()})
 MAX_TITLE = 300
 MAX_TEXT = 2000
 
@@ -120,7 +136,7 @@ def change(url: str, org: str, local_id: int, values: Mapping[str, Any], *, acto
         key = local_item(row).key
         changed = [name for name in FIELDS if getattr(row, name) != cleaned[name]]
         for name in changed:
-            _trail(session, org, key, actor, name, getattr(row, name), cleaned[name])
+            _trail(session, org, key, actor, HISTORY_NAMES[name], getattr(row, name), cleaned[name])
             setattr(row, name, cleaned[name])
         if changed:
             audit(session, actor, "assurance.local_changed", "assurance", f"{org}/{key}", fields=changed)

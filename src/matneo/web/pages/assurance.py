@@ -248,8 +248,10 @@ def _shown(name: str, raw: str | None, own: bool) -> str:
         return "(shown to the trust only)"
     if name == "status":
         return STATUSES.get(raw, raw)
-    if name in ("due", "signed_off_on"):
+    if name in ("due", "signed_off_on", "default_due"):
         return day_text(dt.date.fromisoformat(raw))
+    if name == "listed_under":
+        return next((fw.short for fw in frameworks() if fw.id == raw), raw)
     return raw
 
 

@@ -109,11 +109,11 @@ class LocalItemPage:
 def _words(name: str, raw: str | None) -> str:
     if raw is None:
         return "–"
-    if name == "due":
+    if name == "default_due":
         import datetime as dt
 
         return day_text(dt.date.fromisoformat(raw))
-    if name == "framework":
+    if name == "listed_under":
         return {fw.id: fw.short for fw in frameworks()}.get(raw, raw)
     return raw
 
@@ -128,6 +128,7 @@ def build_item(services: Services, access: Access, code: str, local_id: int) -> 
         {"at": moment_text(h["at"]), "actor": h["actor"], "field": h["field"].replace("_", " "),
          "before": _words(h["field"], h["before"]), "after": _words(h["field"], h["after"])}
         for h in history(url, org.code, found.key)
+        if h["field"] in local.DEFINITION_FIELDS  # a trust's status and comments are on its assurance page
     ]  # fmt: skip
     return LocalItemPage(org.code, org.name, org.level, access.user.org_code == org.code, found, trail)
 
