@@ -122,6 +122,10 @@ def test_only_the_keepers_staff_change_a_list_and_nothing_is_deleted(settings: S
         update(url, trust, added.key, {"status": "met"}, actor="lead@r0a", actor_org=trust, today=TODAY)
     with pytest.raises(FieldProblem, match="reinstate"):
         local.change(url, trust, local_id, {"title": "x"}, actor="lead@r0a", actor_org=trust)
+    link = evidence.add(url, trust, {"kind": "link", "title": "L", "link": "https://a.example"}, None, actor="x",
+                        actor_org=trust, today=TODAY)  # fmt: skip
+    with pytest.raises(KeyError, match="retired"):  # nothing new is mapped to a retired requirement
+        evidence.map_item(url, trust, link, added.key, actor="x", actor_org=trust)
     assert [i.key for i in local.kept_by(url, trust)] == [added.key]
     back = local.reinstate(url, trust, local_id, actor="lead@r0a", actor_org=trust)
     assert not back.retired and statuses(url, [trust], TODAY)[(trust, added.key)].status == "in_progress"
@@ -191,3 +195,20 @@ def test_the_demo_adds_local_requirements_once(settings: Settings) -> None:
     assert seed_demo_local(url, hierarchy, "R0A", TODAY) == 0  # once only
     views = {key: v for (_, key), v in statuses(url, ["R0A"], TODAY).items() if key.startswith("local:")}
     assert sorted(v.rag for v in views.values()) == ["amber", "red"]  # the trust's own audit is overdue
+
+
+def test_the_migration_goes_down_and_up_again(settings: Settings) -> None:
+    """0022 removes its two tables on downgrade and puts them back (SQLite and PostgreSQL)."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from matneo.db.session import _alembic_config, get_engine, migrate
+
+    config = _alembic_config()
+    with get_engine(settings.database_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0021")
+    ours = {"local_requirements", "voice_themes"}
+    assert not ours & set(inspect(get_engine(settings.database_url)).get_table_names())
+    migrate(settings.database_url)
+    assert ours <= set(inspect(get_engine(settings.database_url)).get_table_names())

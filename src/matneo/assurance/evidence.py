@@ -445,7 +445,7 @@ def add(
     audit event are written together or not at all.
     """
     _require_own(trust, actor_org, "add")
-    keys = [requirement_of(url, trust, k).key for k in dict.fromkeys(maps_to) if k]
+    keys = [_listed(url, trust, k).key for k in dict.fromkeys(maps_to) if k]
     cleaned = clean(values, stored, today)
     now = utcnow()
     with transaction(url) as session:
@@ -465,6 +465,15 @@ def add(
         return row.id
 
 
+def _listed(url: str, trust: str, key: str) -> Item:
+    """A requirement the trust works to and that is still listed: KeyError for a retired local one
+    (its evidence stays mapped and shown, but nothing new is mapped to it)."""
+    requirement = requirement_of(url, trust, key)
+    if requirement.retired:
+        raise KeyError(f"assurance requirement {key!r} is retired")
+    return requirement
+
+
 def _own_row(session: Any, trust: str, evidence_id: int) -> EvidenceItem:
     row = session.get(EvidenceItem, evidence_id)
     if row is None or row.trust_code != trust:
@@ -475,7 +484,7 @@ def _own_row(session: Any, trust: str, evidence_id: int) -> EvidenceItem:
 def map_item(url: str, trust: str, evidence_id: int, key: str, *, actor: str, actor_org: str) -> bool:
     """Map an item to one more requirement; False if it already was (nothing written)."""
     _require_own(trust, actor_org, "map")
-    requirement = requirement_of(url, trust, key)
+    requirement = _listed(url, trust, key)
     with transaction(url) as session:
         row = _own_row(session, trust, evidence_id)
         exists = session.scalars(

@@ -206,7 +206,8 @@ def add(services: Services, access: Access, code: str, form: dict[str, str], sto
     key = form.get("requirement") or ""
     if key:
         try:
-            requirement_of(services.settings.database_url, org.code, key)
+            if requirement_of(services.settings.database_url, org.code, key).retired:
+                raise KeyError(key)
         except KeyError:
             raise BadRequest(f"There is no requirement {key!r}.") from None
     return evidence.add(services.settings.database_url, org.code, form, stored, maps_to=[key] if key else [],
@@ -217,9 +218,11 @@ def change_mapping(services: Services, access: Access, code: str, evidence_id: i
     """Map (``action`` "map") or unmap the item to requirement ``key``; audited."""
     org, view = _one(services, access, code, evidence_id)
     try:
-        requirement_of(services.settings.database_url, org.code, key)
+        requirement = requirement_of(services.settings.database_url, org.code, key)
     except KeyError:
         raise BadRequest("Choose a requirement from the list.") from None
+    if requirement.retired and action == "map":
+        raise BadRequest("That requirement is retired: nothing new can be mapped to it.")
     change = evidence.map_item if action == "map" else evidence.unmap_item
     change(services.settings.database_url, org.code, view.id, key, actor=access.user.email,
            actor_org=access.user.org_code)  # fmt: skip
