@@ -352,3 +352,39 @@ def test_a_signal_on_poor_data_says_so_in_the_pack(loaded: tuple[Settings, OrgHi
         settings, hierarchy, PLANTED, dt.date(2022, 6, 30), comments=True, quality=quality_cube(settings)
     )
     assert next(line for line in usual if line.summary == "planted for the caveat").caveats == []
+
+
+def test_the_pack_shows_local_requirements_and_mnvp_themes_in_its_pdf(
+    loaded: tuple[Settings, OrgHierarchy, ResultCache],
+) -> None:
+    """The planted trust's own overdue audit (a local requirement) is red in its pack, the LMNS's
+    is counted under the delivery plan, and the partnership's themes known at the month's end are shown."""
+    from matneo.assurance.demo import seed_demo_local, seed_demo_themes
+
+    settings, hierarchy, results = loaded
+    day = dt.date(2022, 7, 15)
+    assert seed_demo_local(settings.database_url, hierarchy, PLANTED, day) == 2
+    assert seed_demo_themes(settings.database_url, PLANTED, day) == 16
+    pack = build_pack(
+        results, hierarchy, settings.database_url, PLANTED, dt.date(2022, 7, 1), scope=None, signals=[],
+        generated_at=NOW,
+    )  # fmt: skip
+    own = next(a for a in pack.assurance if a.framework == "Local")
+    assert (
+        own.counts["red"] == 1
+        and own.red[0][2] == "Audit delays in induction of labour against the trust guideline each quarter"
+    )
+    plan = next(a for a in pack.assurance if a.framework == "Delivery plan (2023)")
+    assert sum(plan.counts.values()) == 17  # four themes, twelve objectives and the LMNS's own requirement
+    assert {t.period for t in pack.themes} == {"Apr–Jun 2022"}  # Jul–Sep 2022 had not ended
+    induction = next(t for t in pack.themes if t.theme == "Communication during induction of labour")
+    assert (induction.mentions, induction.before, induction.rising_concern) == (11, "6", True)
+    made = produce(
+        settings, results, hierarchy, PLANTED, dt.date(2022, 7, 1), scope=None, actor="champion@test", now=NOW
+    )
+    assert made.pdf is not None
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(made.pdf)).pages).split())
+    assert "Local requirement" in text and "Audit delays in induction of labour" in text
+    assert "Maternity and Neonatal Voices Partnership feedback themes" in text
+    assert "Communication during induction of labour (rising concern)" in text
+    assert "Induction pathway leaflet rewritten with the partnership" in text

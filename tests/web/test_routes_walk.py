@@ -61,6 +61,7 @@ PER_ROUTE: dict[str, dict[str, str]] = {
     "/organisations/{code}/board-packs/{pack_id}.{kind}": {"kind": "html"},
     "/reviews/{review_id}/reports/{report}.{fmt}": {"report": "parents", "fmt": "html"},
     "/organisations/{code}/evidence/{evidence_id}/{action}": {"action": "map"},
+    "/organisations/{code}/local-requirements/{local_id}/{action}": {"action": "retire"},
     "/api/v1/fhir/Measure/{measure_id}": {"measure_id": "stillbirth_rate"},
 }
 #: A valid JSON body per API route that takes one, so a stranger's request gets past validation
@@ -90,6 +91,10 @@ FORM_BODIES: dict[str, dict[str, str]] = {
         "link": "https://walk.example/",
     },
     "/organisations/{code}/evidence/{evidence_id}/{action}": {"key": "cnst_mis_y2:SA9"},
+    "/organisations/{code}/evidence/{evidence_id}/remove": {"reason": "walked by a stranger"},
+    "/organisations/{code}/local-requirements": {"title": "walked by a stranger"},
+    "/organisations/{code}/local-requirements/{local_id}": {"title": "walked by a stranger"},
+    "/organisations/{code}/local-requirements/{local_id}/{action}": {"reason": "walked by a stranger"},
     "/organisations/{code}/voice": {"source": "fft"},
     "/organisations/{code}/safety/{trust}/decisions": {
         "decision": "monitor",
@@ -229,6 +234,12 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )  # fmt: skip
     assert held.status_code == 303, held.text
     evidence_id = held.headers["location"].rsplit("/", 1)[1].split("?")[0]
+    kept = owner.post(
+        f"/organisations/{OWN_TRUST}/local-requirements",
+        data={"csrf_token": owner.headers["X-CSRF-Token"], "title": "Walked local requirement"},
+    )
+    assert kept.status_code == 303, kept.text
+    local_id = kept.headers["location"].rsplit("/", 1)[1].split("?")[0]
     yield {
         "code": OWN_TRUST,
         "signal_id": str(plant_signal(url, OWN_TRUST, "pph_1500", "planted by the route walk")),
@@ -249,6 +260,7 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "pdsa": str(pdsa_id),
         "action": "update",
         "evidence_id": evidence_id,
+        "local_id": local_id,
     }
     cancelled = owner.post(f"/data/uploads/{token.group(1)}/cancel", data={"csrf_token": owner.headers["X-CSRF-Token"]})
     assert cancelled.status_code == 303
@@ -408,6 +420,10 @@ def test_the_owners_rows_were_not_changed_by_the_strangers(ids: dict[str, str], 
     walked_item = next(e for e in held if e["id"] == int(ids["evidence_id"]))
     assert walked_item["requirements"] == ["cnst_mis_y2:SA8"], "the strangers mapped nothing"
     assert not any("stranger" in e["title"] for e in held), "the strangers added nothing"
+    kept = owner.get(f"/organisations/{OWN_TRUST}/local-requirements?format=json").json()["items"]
+    walked_local = next(i for i in kept if i["key"] == f"local:{ids['local_id']}")
+    assert walked_local["title"] == "Walked local requirement" and not walked_local["retired"], "nor retired it"
+    assert not any("stranger" in i["title"] for i in kept), "the strangers added no local requirement"
 
 
 # -- without the CSRF token -------------------------------------------------------------------------

@@ -282,8 +282,38 @@ def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
             data={**token, "wording": "Reviews to the standard in the year's technical guidance"},
         )
         assert worded.status_code == 303, worded.text
+        themes = trust.post(
+            f"/organisations/{OWN_TRUST}/voice",
+            data={**token, "source": "mnvp_themes"},
+            files={"file": ("mnvp.csv", "org_code,period_end,theme,mentions,sentiment\n"
+                                        f"{OWN_TRUST},2026-09,Waiting for discharge,7,negative\n")},
+        )  # fmt: skip
+        assert "1 of 1 row stored" in themes.text
+        local = trust.post(f"/organisations/{OWN_TRUST}/local-requirements",
+                           data={**token, "title": "Audit induction delays", "framework": "cnst_mis_y2",
+                                 "due": "2027-03-31"})  # fmt: skip
+        assert local.status_code == 303, local.text
+        local_path = local.headers["location"].split("?")[0]
+        local_key = f"local:{local_path.rsplit('/', 1)[1]}"
+        changed = {**token, "title": "Audit induction of labour delays", "framework": "cnst_mis_y2",
+                   "due": "2027-06-30"}  # fmt: skip
+        assert trust.post(local_path, data=changed).status_code == 303
+        assert trust.post(f"/organisations/{OWN_TRUST}/assurance/{local_key}",
+                          data={**token, "status": "in_progress", "due": "2027-01-31"}).status_code == 303  # fmt: skip
+        assert trust.post(f"{local_path}/retire", data={**token, "reason": "Folded into a project"}).status_code == 303
+        assert trust.post(f"{local_path}/reinstate", data=token).status_code == 303
+        mistaken = trust.post(
+            f"/organisations/{OWN_TRUST}/evidence",
+            data={**token, "kind": "link", "title": "Wrong link", "link": "https://a.example/w",
+                  "requirement": local_key},
+        )  # fmt: skip
+        mistaken_item = mistaken.headers["location"].split("?")[0]
         base = f"/organisations/{OWN_TRUST}"
         pages = [
+            f"{mistaken_item}/remove",
+            f"{base}/local-requirements",
+            local_path,
+            f"{base}/assurance/{local_key}",
             item,
             f"{base}/evidence",
             f"{base}/assurance",
@@ -295,6 +325,7 @@ def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
             response = trust.get(path)
             text = HINT.sub("", visible(response.text))  # the date fields' hints show the format to type
             assert response.status_code == 200 and problems(text) == [], path
+        assert trust.post(f"{mistaken_item}/remove", data={**token, "reason": "The wrong link"}).status_code == 303
     lmns = web.hierarchy.ancestor_at(OWN_TRUST, "lmns").code
     with signed_in_client(web, "lmns") as lead:
         for path in (f"/organisations/{OWN_TRUST}/evidence", f"/organisations/{lmns}/assurance",
@@ -308,3 +339,8 @@ def test_assurance_and_evidence_pages_speak_plainly(web: WebInstance) -> None:
     assert "Added assurance evidence" in log and "Requirements: MIS year 2 Safety action 8" in log
     assert "Recorded the trust's wording for an assurance requirement" in log
     assert "Imported family and staff survey figures" in log and "Survey figures: Friends and Family Test" in log
+    assert "Imported Maternity and Neonatal Voices Partnership feedback themes" in log
+    assert "Added a local assurance requirement" in log and "Listed under: MIS year 2" in log
+    assert "Changed a local assurance requirement" in log and "Retired a local assurance requirement" in log
+    assert "Reinstated a local assurance requirement" in log and "Local assurance requirement" in log
+    assert "Removed an assurance evidence item" in log and "Why: The wrong link" in log

@@ -17,7 +17,7 @@ from matneo.db.models import AssuranceStatus
 from matneo.db.session import transaction
 from matneo.reference.organisations import OrgHierarchy
 
-__all__ = ["seed_demo_assurance", "seed_demo_evidence", "seed_demo_voice"]
+__all__ = ["seed_demo_assurance", "seed_demo_evidence", "seed_demo_local", "seed_demo_themes", "seed_demo_voice"]
 
 ACTOR = "matneo demo"
 
@@ -171,3 +171,77 @@ def seed_demo_voice(url: str, trust: str, today: dt.date) -> int:
     cqc += "".join(f"{trust},{year},overall_experience,{score},120\n" for year, score in years)
     more = voice.import_csv(url, known["cqc_maternity_survey"], cqc.encode(), allowed_trusts={trust}, actor=ACTOR)
     return stored.rows_stored + more.rows_stored
+
+
+def _quarter_ends(today: dt.date, count: int) -> list[str]:
+    """The last months (YYYY-MM) of the ``count`` calendar quarters that ended before ``today``, oldest first."""
+    month = today.year * 12 + today.month - 1  # months since year 0, January = 0
+    last = month - (month % 3) - 1  # the final month of the last complete quarter
+    return [f"{(m // 12):04d}-{(m % 12) + 1:02d}" for m in range(last - 3 * (count - 1), last + 1, 3)]
+
+
+#: The demo MNVP's themes over four quarterly reports (mentions, oldest first; sentiment). The
+#: first rises in the latest report, so the voice section, the board pack and the safety picture
+#: show a rising concern beside the planted trust's deterioration. All synthetic.
+DEMO_THEMES = (
+    ("Communication during induction of labour", (4, 5, 6, 11), "negative",
+     "Families waited many hours for induction to continue and were not told why.",
+     "Induction pathway leaflet rewritten with the partnership; twice-daily updates on the induction bay."),
+    ("Kindness of midwives on the birth centre", (12, 14, 13, 15), "positive",
+     "Families praised continuity and calm on the birth centre.", "Shared with the team at the safety huddle."),
+    ("Partners staying overnight on the postnatal ward", (6, 7, 7, 8), "mixed",
+     "Most partners valued staying; some women found the ward noisy at night.",
+     "Quiet hours from 23:00 trialled on one bay."),
+    ("Waiting for discharge", (9, 8, 10, 7), "negative", "Long waits for discharge medicines on the ward.",
+     "Pharmacy pre-packs discharge medicines from 10:00."),
+)  # fmt: skip
+
+
+def seed_demo_themes(url: str, trust: str, today: dt.date) -> int:
+    """A year of synthetic Maternity and Neonatal Voices Partnership feedback themes (four quarterly
+    reports) for the planted trust, only if it has none yet; how many theme rows were stored."""
+    from matneo.assurance import voice
+
+    known = voice.theme_layouts()
+    if voice.latest_themes(url, [trust], known, above_trust=False)[trust]:
+        return 0
+    periods = _quarter_ends(today, 4)
+    rows = ["org_code,period_end,theme,mentions,sentiment,what_we_heard,what_we_did"]
+    for theme, counts, feeling, heard, did in DEMO_THEMES:
+        for n, (period, count) in enumerate(zip(periods, counts, strict=True)):
+            latest = n == len(periods) - 1
+            rows.append(f'{trust},{period},"{theme}",{count},{feeling},"{heard if latest else ""}",'
+                        f'"{did if latest else ""}"')  # fmt: skip
+    data = ("\n".join(rows) + "\n").encode()
+    return voice.import_themes(url, known["mnvp_themes"], data, allowed_trusts={trust}, actor=ACTOR).rows_stored
+
+
+def seed_demo_local(url: str, hierarchy: OrgHierarchy, trust: str, today: dt.date) -> int:
+    """Two local requirements, only if the planted trust and its LMNS have none yet: the LMNS asks every
+    trust to report its partnership's "you said, we did" each quarter (listed under the delivery plan),
+    and the trust added an induction-of-labour audit after its own review (overdue, so red in its pack).
+    How many requirements were added. All synthetic."""
+    from matneo.assurance import local
+
+    lmns = hierarchy.ancestor_at(trust, "lmns").code
+    if local.kept_by(url, trust) or local.kept_by(url, lmns):
+        return 0
+    asked = local.add(url, lmns, {
+        "title": "Report the Maternity and Neonatal Voices Partnership's 'you said, we did' to the LMNS board "
+        "each quarter",
+        "description": "A one-page summary of the partnership's themes and the service's response.",
+        "framework": "delivery_plan_2023", "source": "LMNS board decision (synthetic demonstration).",
+        "due": (today + dt.timedelta(days=60)).isoformat(),
+    }, actor=ACTOR, actor_org=lmns)  # fmt: skip
+    own = local.add(url, trust, {
+        "title": "Audit delays in induction of labour against the trust guideline each quarter",
+        "description": "Time from decision to start of induction, and from start to transfer to the labour ward.",
+        "source": "Action from the trust's own review of induction delays (synthetic demonstration).",
+    }, actor=ACTOR, actor_org=trust)  # fmt: skip
+    update(url, trust, own.key, {"status": "in_progress", "owner": "Intrapartum matron",
+                                 "due": (today - dt.timedelta(days=14)).isoformat(),
+                                 "comment": "First quarter audited; second under way."},
+           actor=ACTOR, actor_org=trust, today=today)  # fmt: skip
+    update(url, trust, asked.key, {"status": "in_progress", "owner": "Head of midwifery"}, actor=ACTOR,
+           actor_org=trust, today=today)  # fmt: skip
+    return 2

@@ -35,8 +35,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from matneo.assurance.frameworks import Item, frameworks, item
-from matneo.assurance.tracker import FieldProblem
+from matneo.assurance.catalogue import catalogue
+from matneo.assurance.frameworks import Item, frameworks
+from matneo.assurance.tracker import FieldProblem, requirement_of
 from matneo.auth.users import audit
 from matneo.db.models import EvidenceItem, EvidenceMapping, utcnow
 from matneo.db.session import transaction
@@ -55,6 +56,7 @@ __all__ = [
     "library",
     "map_item",
     "one",
+    "remove",
     "sniff",
     "store_dir",
     "suggestions",
@@ -264,14 +266,15 @@ def _type_label(content_type: str | None) -> str | None:
     return next((t.label for t in TYPES.values() if t.content_type == content_type), None)
 
 
-def _views(session: Any, rows: list[EvidenceItem]) -> list[EvidenceView]:
+def _views(url: str, session: Any, rows: list[EvidenceItem]) -> list[EvidenceView]:
     ids = [r.id for r in rows]
     mapped: dict[int, list[Item]] = {i: [] for i in ids}
     if ids:
-        order = {i.key: n for n, i in enumerate(i for fw in frameworks() for i in fw.items)}
+        known = catalogue(url, sorted({r.trust_code for r in rows}))
+        order = {key: n for n, key in enumerate(known.by_key)}  # packaged first, then local by id
         for m in session.scalars(select(EvidenceMapping).where(EvidenceMapping.evidence_id.in_(ids))):
             if m.item_key in order:  # a requirement no longer in the framework data is not shown
-                mapped[m.evidence_id].append(item(m.item_key))
+                mapped[m.evidence_id].append(known.by_key[m.item_key])
         for found in mapped.values():
             found.sort(key=lambda i: order[i.key])
     return [
@@ -295,7 +298,7 @@ def library(url: str, trust: str, *, actor_org: str) -> list[EvidenceView]:
                 select(EvidenceItem).where(EvidenceItem.trust_code == trust).order_by(EvidenceItem.id.desc())
             )
         )
-        return _views(session, rows)
+        return _views(url, session, rows)
 
 
 def one(url: str, trust: str, evidence_id: int, *, actor_org: str) -> EvidenceView:
@@ -305,7 +308,7 @@ def one(url: str, trust: str, evidence_id: int, *, actor_org: str) -> EvidenceVi
         row = session.get(EvidenceItem, evidence_id)
         if row is None or row.trust_code != trust:
             raise LookupError(f"There is no evidence item {evidence_id} of this trust.")
-        return _views(session, [row])[0]
+        return _views(url, session, [row])[0]
 
 
 def for_requirement(url: str, trust: str, key: str, *, actor_org: str) -> list[EvidenceView]:
@@ -320,7 +323,7 @@ def for_requirement(url: str, trust: str, key: str, *, actor_org: str) -> list[E
                 .order_by(EvidenceItem.id.desc())
             )
         )
-        return _views(session, rows)
+        return _views(url, session, rows)
 
 
 @dataclass(frozen=True)
@@ -442,7 +445,7 @@ def add(
     audit event are written together or not at all.
     """
     _require_own(trust, actor_org, "add")
-    keys = [item(k).key for k in dict.fromkeys(maps_to) if k]
+    keys = [_listed(url, trust, k).key for k in dict.fromkeys(maps_to) if k]
     cleaned = clean(values, stored, today)
     now = utcnow()
     with transaction(url) as session:
@@ -462,6 +465,15 @@ def add(
         return row.id
 
 
+def _listed(url: str, trust: str, key: str) -> Item:
+    """A requirement the trust works to and that is still listed: KeyError for a retired local one
+    (its evidence stays mapped and shown, but nothing new is mapped to it)."""
+    requirement = requirement_of(url, trust, key)
+    if requirement.retired:
+        raise KeyError(f"assurance requirement {key!r} is retired")
+    return requirement
+
+
 def _own_row(session: Any, trust: str, evidence_id: int) -> EvidenceItem:
     row = session.get(EvidenceItem, evidence_id)
     if row is None or row.trust_code != trust:
@@ -472,7 +484,7 @@ def _own_row(session: Any, trust: str, evidence_id: int) -> EvidenceItem:
 def map_item(url: str, trust: str, evidence_id: int, key: str, *, actor: str, actor_org: str) -> bool:
     """Map an item to one more requirement; False if it already was (nothing written)."""
     _require_own(trust, actor_org, "map")
-    requirement = item(key)
+    requirement = _listed(url, trust, key)
     with transaction(url) as session:
         row = _own_row(session, trust, evidence_id)
         exists = session.scalars(
@@ -499,3 +511,54 @@ def unmap_item(url: str, trust: str, evidence_id: int, key: str, *, actor: str, 
         session.delete(mapping)
         audit(session, actor, "assurance.evidence_unmapped", "evidence", str(row.id), trust=trust, requirement=key)
         return True
+
+
+def remove(url: str, home: Path, trust: str, evidence_id: int, reason: str, *, actor: str, actor_org: str) -> bool:
+    """Remove a mistaken item of the trust's, with its mappings; whether its file was deleted too.
+
+    The item, its mappings and the audit event (with the reason, the title, the file's name and
+    SHA-256, and the requirements it supported) go in one transaction. Files are stored by
+    content, so two items (of any trust) holding the same bytes share one file: it is deleted
+    only after that transaction has committed and only if no item still names its hash — a
+    failed removal never loses a file, and a file still used is never lost. There is no restore:
+    the audit event keeps what the item was, and the trust adds it again if it was right after all.
+    """
+    _require_own(trust, actor_org, "remove")
+    why = " ".join(str(reason or "").split())
+    if not why:
+        raise FieldProblem("reason", "Say why the evidence item is being removed.")
+    if len(why) > MAX_TEXT:
+        raise FieldProblem("reason", f"Keep this to {MAX_TEXT} characters or fewer.")
+    with transaction(url) as session:
+        row = _own_row(session, trust, evidence_id)
+        sha256 = row.sha256
+        mappings = list(session.scalars(select(EvidenceMapping).where(EvidenceMapping.evidence_id == row.id)))
+        for mapping in mappings:
+            session.delete(mapping)
+        supported = sorted(m.item_key for m in mappings)
+        audit(session, actor, "assurance.evidence_removed", "evidence", str(row.id), trust=trust, reason=why,
+              title=row.title, file=row.file_name, sha256=sha256, requirements=supported)  # fmt: skip
+        session.flush()
+        session.delete(row)
+    if sha256 is None:
+        return False
+    return _delete_if_unused(url, home, sha256)
+
+
+def _delete_if_unused(url: str, home: Path, sha256: str) -> bool:
+    """Delete the stored file with ``sha256`` if no evidence item names it (read after the removal committed).
+
+    One race remains: an upload of the very same bytes whose file was received (and found
+    already stored) but whose item is not yet committed when this count runs. Its item would
+    then name a file no longer there; the download says so plainly ("missing from the store")
+    and uploading it again restores it. Uploads and removals of the same file within the same
+    second are rare enough in a trust's library that MatNeo does not lock the store for them."""
+    with transaction(url) as session:
+        used = session.scalar(select(func.count()).select_from(EvidenceItem).where(EvidenceItem.sha256 == sha256))
+    if used:
+        return False
+    path = store_dir(home) / sha256[:2] / sha256
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True

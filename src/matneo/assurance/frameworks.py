@@ -11,12 +11,16 @@ every requirement it maps to. Items whose wording could not be confirmed from a 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-__all__ = ["Framework", "Item", "frameworks", "item"]
+__all__ = ["LOCAL", "Framework", "Item", "frameworks", "item"]
+
+#: The framework id of requirements a trust or LMNS adds: their keys are ``local:<id>``.
+LOCAL = "local"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,17 @@ class Item:
     maps_to: tuple[str, ...] = ()  # "framework:item" keys the same evidence supports
     previous: str | None = None  # the item of the framework's previous version this one follows
     needs_local_confirmation: bool = False
+    # a requirement a trust or LMNS added (framework "local", :mod:`matneo.assurance.catalogue`)
+    description: str | None = None
+    source: str | None = None  # where a local requirement comes from and why
+    owner: str | None = None  # the trust or LMNS that added it
+    due: dt.date | None = None  # its due date unless a trust records its own
+    under: str | None = None  # the packaged framework it is listed under, if any
+    retired: bool = False
+
+    @property
+    def local(self) -> bool:
+        return self.framework == LOCAL
 
     @property
     def key(self) -> str:
@@ -51,8 +66,6 @@ class Framework:
     @property
     def published_words(self) -> str:
         """``published`` as people read it: "12 Dec 2018", or "Jul 2023" when only the month is known."""
-        import datetime as dt
-
         parts = self.published.split("-")
         if len(parts) == 3:
             return dt.date.fromisoformat(self.published).strftime("%-d %b %Y")
@@ -102,7 +115,10 @@ def frameworks() -> tuple[Framework, ...]:
 
 
 def item(key: str) -> Item:
-    """The item with key ``framework:item``; KeyError naming it if there is none."""
+    """The packaged item with key ``framework:item``; KeyError naming it if there is none.
+
+    Only the packaged frameworks: a page or write that may meet a trust's or LMNS's own
+    requirements (``local:<id>``) looks keys up in :func:`matneo.assurance.catalogue.catalogue`."""
     for fw in frameworks():
         for i in fw.items:
             if i.key == key:

@@ -15,13 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from matneo.assurance.frameworks import Item, frameworks, item
+from matneo.assurance.catalogue import Catalogue, catalogue
+from matneo.assurance.frameworks import Item
 from matneo.assurance.rag import STATUSES, Rag, rag
 from matneo.auth.users import audit
 from matneo.db.models import AssuranceChange, AssuranceStatus
 from matneo.db.session import transaction
 
-__all__ = ["SIGN_OFF_ROLES", "FieldProblem", "StatusView", "history", "statuses", "update"]
+__all__ = ["SIGN_OFF_ROLES", "FieldProblem", "StatusView", "history", "requirement_of", "statuses", "update"]
 
 #: Roles that sign requirements off, as the frameworks name them (e.g. MIS's board-level safety
 #: champion and director of midwifery). Which role must sign which requirement needs local
@@ -67,15 +68,17 @@ class StatusView:
 
 
 def _view(trust: str, requirement: Item, row: AssuranceStatus | None, today: dt.date) -> StatusView:
+    """The view of one status; a local requirement's own due date stands until the trust records one."""
     if row is None:
-        return StatusView(trust, requirement, "not_started", None, None, None, None, None, None, None, None, None,
-                          rag("not_started", None, False, today))  # fmt: skip
+        return StatusView(trust, requirement, "not_started", None, requirement.due, None, None, None, None, None,
+                          None, None, rag("not_started", requirement.due, False, today))  # fmt: skip
+    due = row.due or requirement.due
     return StatusView(
         trust,
         requirement,
         row.status,
         row.owner,
-        row.due,
+        due,
         row.reason,
         row.comment,
         row.signed_off_by,
@@ -83,12 +86,17 @@ def _view(trust: str, requirement: Item, row: AssuranceStatus | None, today: dt.
         row.signed_off_on,
         row.updated_by,
         row.updated_at,
-        rag(row.status, row.due, row.signed_off_on is not None, today),
+        rag(row.status, due, row.signed_off_on is not None, today),
     )
 
 
-def statuses(url: str, trusts: Collection[str], today: dt.date) -> dict[tuple[str, str], StatusView]:
-    """Every (trust, requirement key) → its status, "not started" where nothing is recorded."""
+def statuses(
+    url: str, trusts: Collection[str], today: dt.date, requirements: Catalogue | None = None
+) -> dict[tuple[str, str], StatusView]:
+    """Every (trust, requirement key) → its status, "not started" where nothing is recorded: every
+    listed requirement the trust works to, packaged or local (``requirements``: the catalogue of
+    ``trusts``, if the caller has it already)."""
+    known = requirements or catalogue(url, trusts)
     with transaction(url) as session:
         rows = {
             (r.trust_code, r.item_key): r
@@ -97,8 +105,8 @@ def statuses(url: str, trusts: Collection[str], today: dt.date) -> dict[tuple[st
         return {
             (trust, i.key): _view(trust, i, rows.get((trust, i.key)), today)
             for trust in trusts
-            for fw in frameworks()
-            for i in fw.items
+            for i in known.items()
+            if known.applies(trust, i)
         }
 
 
@@ -163,7 +171,9 @@ def update(
     """
     if actor_org != trust:
         raise PermissionError("Only the trust's own staff can change its assurance.")
-    requirement = item(key)
+    requirement = requirement_of(url, trust, key)
+    if requirement.retired:
+        raise FieldProblem("status", "This requirement has been retired: its record is kept but can no longer change.")
     cleaned = clean(values, today)
     with transaction(url) as session:
         row = session.scalars(
@@ -200,12 +210,23 @@ def update(
         return _view(trust, requirement, row, today)
 
 
-def history(url: str, trust: str, key: str) -> list[dict[str, Any]]:
-    """The requirement's changes, newest first: when, who, which field, from what, to what."""
+def requirement_of(url: str, trust: str, key: str) -> Item:
+    """The requirement ``key`` as ``trust`` works to it; KeyError for an unknown key, or another
+    area's local requirement (one trust never learns of another's)."""
+    known = catalogue(url, [trust])
+    requirement = known.item(key)
+    if not known.applies(trust, requirement):
+        raise KeyError(f"no assurance requirement {key!r}")
+    return requirement
+
+
+def history(url: str, trust: str, key: str, owner: str | None = None) -> list[dict[str, Any]]:
+    """The requirement's changes, newest first: when, who, which field, from what, to what
+    (``owner``: also the changes to a local requirement's definition by the organisation that keeps it)."""
     with transaction(url) as session:
         rows = session.scalars(
             select(AssuranceChange)
-            .where(AssuranceChange.trust_code == trust, AssuranceChange.item_key == key)
+            .where(AssuranceChange.trust_code.in_([trust, owner or trust]), AssuranceChange.item_key == key)
             .order_by(AssuranceChange.id.desc())
         )
         return [{"at": r.at, "actor": r.actor, "field": r.field, "before": r.before, "after": r.after} for r in rows]

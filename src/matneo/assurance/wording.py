@@ -48,6 +48,8 @@ def record(url: str, trust: str, key: str, wording: str, *, actor: str, actor_or
     """
     if actor_org != trust:
         raise PermissionError("Only the trust's own staff can change its assurance.")
+    if key.startswith("local:"):
+        raise FieldProblem("wording", "A local requirement's wording is changed on the local requirements page.")
     requirement = item(key)
     if not requirement.needs_local_confirmation:
         raise FieldProblem("wording", "This requirement's wording is confirmed from its source and cannot be changed.")

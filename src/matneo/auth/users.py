@@ -87,7 +87,13 @@ AUDIT_ACTIONS: dict[str, str] = {
     "assurance.evidence_mapped": "Mapped evidence to an assurance requirement",
     "assurance.evidence_unmapped": "Took evidence off an assurance requirement",
     "assurance.evidence_downloaded": "Downloaded an assurance evidence file",
+    "assurance.evidence_removed": "Removed an assurance evidence item",
+    "assurance.local_added": "Added a local assurance requirement",
+    "assurance.local_changed": "Changed a local assurance requirement",
+    "assurance.local_retired": "Retired a local assurance requirement",
+    "assurance.local_reinstated": "Reinstated a local assurance requirement",
     "voice.imported": "Imported family and staff survey figures",
+    "voice.themes_imported": "Imported Maternity and Neonatal Voices Partnership feedback themes",
     "triangulation.decide": "Recorded a decision about a trust",
     "review.opened": "Opened a perinatal mortality review",
     "review.stages": "Changed the stage dates of a review",
@@ -190,6 +196,9 @@ AUDIT_DETAILS: dict[str, str] = {
     "requirements": "Requirements",
     "sha256": "Content hash (SHA-256)",
     "cleared": "Back to the packaged wording",
+    "title": "Title",
+    "framework": "Listed under",
+    "periods": "Periods",
 }
 
 

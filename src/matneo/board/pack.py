@@ -184,6 +184,21 @@ class VoiceEntry:
     worst_recently: bool
 
 
+@dataclass(frozen=True)
+class ThemeEntry:
+    """One theme of a trust's latest Maternity and Neonatal Voices Partnership report in the pack."""
+
+    trust: str
+    period: str  # in words: "Jul–Sep 2026"
+    theme: str
+    mentions: int
+    before: str  # mentions in the report before, or "–"
+    sentiment: str
+    heard: str | None
+    did: str | None
+    rising_concern: bool
+
+
 @dataclass
 class BoardPack:
     org_code: str
@@ -199,6 +214,7 @@ class BoardPack:
     summary: list[str] = field(default_factory=list)
     reviews: ReviewsSummary | None = None
     voice: list[VoiceEntry] = field(default_factory=list)
+    themes: list[ThemeEntry] = field(default_factory=list)
 
     @property
     def month_label(self) -> str:
@@ -405,16 +421,19 @@ def _harm(url: str, trusts: Collection[str], month: dt.date) -> HarmSummary:
 
 def _assurance(url: str, hierarchy: OrgHierarchy, trusts: list[str], month: dt.date) -> list[AssuranceLine]:
     """Each framework's RAG counts (statuses as recorded now, due dates judged at the month's end) and the reds."""
-    from matneo.assurance.frameworks import frameworks
+    from matneo.assurance.catalogue import catalogue
     from matneo.assurance.tracker import statuses
 
-    views = statuses(url, trusts, _month_end(month))
+    known = catalogue(url, trusts)  # the packaged frameworks and the trusts' and LMNS's own requirements
+    views = statuses(url, trusts, _month_end(month), known)
     lines = []
-    for fw in frameworks():
+    for fw in known.frameworks:
         counts = {"green": 0, "amber": 0, "red": 0, "grey": 0}
         red = []
         for trust in trusts:
             for item in fw.items:
+                if not known.applies(trust, item):
+                    continue
                 view = views[(trust, item.key)]
                 counts[view.rag] += 1
                 if view.rag == "red":
@@ -477,6 +496,23 @@ def _voice(
     ]  # fmt: skip
 
 
+def _themes(
+    url: str, hierarchy: OrgHierarchy, trusts: list[str], month: dt.date, layouts_file: Path | None
+) -> list[ThemeEntry]:
+    """The trusts' latest MNVP feedback themes known at the month's end, most mentioned first."""
+    from matneo.assurance.voice import latest_themes, theme_layouts
+
+    found = latest_themes(url, trusts, theme_layouts(layouts_file), above_trust=True, as_of=_month_end(month))
+    return [
+        ThemeEntry(hierarchy.get(trust).name, report.period_text, line.theme, line.mentions,
+                   "–" if line.before is None else str(line.before), line.sentiment_label, line.heard, line.did,
+                   line.rising_concern)
+        for trust in trusts
+        for report in found[trust]
+        for line in report.themes
+    ]  # fmt: skip
+
+
 def build_pack(
     results: ResultCache,
     hierarchy: OrgHierarchy,
@@ -531,4 +567,5 @@ def build_pack(
         summary=_summary(measures, harm, signals, month_text(month), assurance, reviews),
         reviews=reviews,
         voice=_voice(url, hierarchy, trusts, month, voice_layouts),
+        themes=_themes(url, hierarchy, trusts, month, voice_layouts),
     )

@@ -1085,7 +1085,13 @@ def demo(
     (settings.home / DEMO_MARKER).write_text("Synthetic demonstration data: pages say so.\n")
     trust = struggling[0].split(":")[0] if struggling else "R0A"
     accounts = ensure_demo_users(settings.database_url, settings.home, context.hierarchy(settings), trust)
-    from matneo.assurance.demo import seed_demo_assurance, seed_demo_evidence, seed_demo_voice
+    from matneo.assurance.demo import (
+        seed_demo_assurance,
+        seed_demo_evidence,
+        seed_demo_local,
+        seed_demo_themes,
+        seed_demo_voice,
+    )
     from matneo.reviews.demo import seed_demo_reviews
 
     seeded = seed_demo_assurance(settings.database_url, context.hierarchy(settings), trust, dt.date.today())
@@ -1095,6 +1101,10 @@ def demo(
         console.print(f"Assurance: a demonstration evidence library for {trust}, items mapped to many requirements.")
     if seed_demo_voice(settings.database_url, trust, dt.date.today()):
         console.print(f"Family and staff voice: a synthetic year of survey figures for {trust}.")
+    if seed_demo_themes(settings.database_url, trust, dt.date.today()):
+        console.print(f"Family voice: a synthetic year of partnership feedback themes for {trust}.")
+    if seed_demo_local(settings.database_url, context.hierarchy(settings), trust, dt.date.today()):
+        console.print(f"Assurance: a local requirement of {trust} and one its LMNS asks of every trust.")
     reviews_seeded = seed_demo_reviews(settings, context.hierarchy(settings), trust)
     if reviews_seeded:
         console.print(f"Perinatal mortality reviews: {reviews_seeded} synthetic reviews opened at {trust}.")

@@ -425,6 +425,53 @@ class AssuranceWording(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class LocalRequirement(Base):
+    """A requirement a trust or an LMNS adds to the packaged frameworks (issue 14: "a trust or
+    LMNS can add local items"), keyed ``local:<id>``. An LMNS's item applies to every trust in
+    the LMNS, a trust's to that trust alone. Never deleted once added: it is retired (kept, with
+    its statuses, evidence and history) so what was reported against it can still be read.
+    Every change is an :class:`AssuranceChange` (``trust_code`` is the owning organisation) and
+    an audit event in the same transaction (``matneo.assurance.local``).
+    """
+
+    __tablename__ = "local_requirements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)  # trust or LMNS
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    framework: Mapped[str | None] = mapped_column(String(64))  # packaged framework it sits under, or none
+    source: Mapped[str | None] = mapped_column(Text)  # where it comes from and why
+    due: Mapped[dt.date | None] = mapped_column(Date)  # the date it is due by, unless a trust records its own
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    retired_by: Mapped[str | None] = mapped_column(String(254))
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class VoiceTheme(Base):
+    """One theme of a Maternity and Neonatal Voices Partnership's feedback for a trust and
+    period: how often it came up, its overall sentiment, and optionally what was heard and what
+    the service did ("you said, we did"). Aggregate, imported from a CSV; never a person's words
+    attributed to them (``matneo.assurance.voice``)."""
+
+    __tablename__ = "voice_themes"
+    __table_args__ = (UniqueConstraint("trust_code", "source", "period", "theme", name="uq_voice_themes"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trust_code: Mapped[str] = mapped_column(ForeignKey("organisations.code"), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM or YYYY-Qn
+    theme: Mapped[str] = mapped_column(String(200))
+    mentions: Mapped[int] = mapped_column(Integer)
+    sentiment: Mapped[str | None] = mapped_column(String(16))  # positive | mixed | negative
+    heard: Mapped[str | None] = mapped_column(Text)  # what we heard
+    did: Mapped[str | None] = mapped_column(Text)  # what we did
+    imported_by: Mapped[str] = mapped_column(String(254))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class EvidenceItem(Base):
     """A piece of assurance evidence a trust holds once: an uploaded document, a link, meeting
     minutes or a data extract. What it supports is in :class:`EvidenceMapping`, so the same item

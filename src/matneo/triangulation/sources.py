@@ -19,7 +19,7 @@ import polars as pl
 from sqlalchemy import select
 
 from matneo.assurance.tracker import statuses
-from matneo.assurance.voice import concern_lines, layouts, period_day
+from matneo.assurance.voice import concern_lines, layouts, period_day, theme_concern_lines, theme_layouts
 from matneo.dates import day_text, month_text, months_after
 from matneo.db.models import HarmCase, HarmRoute, Signal
 from matneo.db.session import transaction
@@ -183,9 +183,13 @@ def _reviews(url: str, trusts: list[str], today: dt.date, since: dt.date) -> lis
 
 def _voice(url: str, trusts: list[str], today: dt.date, since: dt.date, layouts_file: Path | None) -> list[Concern]:
     """A survey measure whose latest figure is the worst of the trust's recent periods
-    (:func:`matneo.assurance.voice.concern_lines`; culture surveys kept to the trust are never read)."""
+    (:func:`matneo.assurance.voice.concern_lines`; culture surveys kept to the trust are never read),
+    and a Maternity and Neonatal Voices Partnership theme, negative, raised more than in the reports
+    before (:func:`matneo.assurance.voice.theme_concern_lines`)."""
     found = []
-    for trust, period, text in concern_lines(url, trusts, layouts(layouts_file)):
+    lines = concern_lines(url, trusts, layouts(layouts_file))
+    lines += theme_concern_lines(url, trusts, theme_layouts(layouts_file))
+    for trust, period, text in lines:
         day = min(period_day(period), today)
         if day >= since:
             found.append(Concern(trust, "voice", day, text))

@@ -30,6 +30,7 @@ from matneo.web.pages import (
     data_quality,
     evidence,
     funnel,
+    local,
     methods,
     organisation,
     overview,
@@ -221,6 +222,87 @@ async def assurance_wording_save(request: Request, access: SignedIn, code: str, 
     return RedirectResponse(f"/organisations/{code}/assurance/{key}?done=1", status_code=303)
 
 
+# -- local requirements: a trust's or LMNS's own additions to the frameworks ----------------------
+def _form(raw: object) -> dict[str, str]:
+    return {k: v for k, v in raw.items() if isinstance(v, str) and k != "csrf_token"}  # type: ignore[attr-defined]
+
+
+@router.get("/organisations/{code}/local-requirements")
+def local_requirements_page(request: Request, access: SignedIn, code: str) -> Response:
+    page = local.build(_services(request), access, code)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "local_requirements.html", page=page, error=None, form=None)
+
+
+@router.post("/organisations/{code}/local-requirements")
+async def local_requirement_add(request: Request, access: SignedIn, code: str) -> Response:
+    """Add a requirement to the organisation's list; problems in the page with the form kept."""
+    form = _form(await request.form())
+    services = _services(request)
+    try:
+        added = await run_in_threadpool(local.add, services, access, code, form)
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except FieldProblem as problem:
+        page = await run_in_threadpool(local.build, services, access, code)
+        return render(request, "local_requirements.html", 400, page=page, error=(problem.field, str(problem)),
+                      form=form)  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/local-requirements/{added.id}?done=1", status_code=303)
+
+
+@router.get("/organisations/{code}/local-requirements/{local_id}")
+def local_requirement_page(
+    request: Request, access: SignedIn, code: str, local_id: int, done: int | None = None
+) -> Response:
+    page = local.build_item(_services(request), access, code, local_id)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "local_requirement.html", page=page, error=None, form=None, reason=None, done=done)
+
+
+@router.post("/organisations/{code}/local-requirements/{local_id}")
+async def local_requirement_change(request: Request, access: SignedIn, code: str, local_id: int) -> Response:
+    form = _form(await request.form())
+    services = _services(request)
+    try:
+        await run_in_threadpool(local.change, services, access, code, local_id, form)
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except FieldProblem as problem:
+        page = await run_in_threadpool(local.build_item, services, access, code, local_id)
+        return render(request, "local_requirement.html", 400, page=page, error=(problem.field, str(problem)),
+                      form=form, reason=None, done=None)  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/local-requirements/{local_id}?done=1", status_code=303)
+
+
+@router.post("/organisations/{code}/local-requirements/{local_id}/{action}")
+def local_requirement_retire(
+    request: Request,
+    access: SignedIn,
+    code: str,
+    local_id: int,
+    action: str,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """Retire (with a reason) or reinstate a requirement; its record is kept either way."""
+    services = _services(request)
+    try:
+        if action == "retire":
+            local.retire(services, access, code, local_id, reason)
+        elif action == "reinstate":
+            local.reinstate(services, access, code, local_id)
+        else:
+            raise NotFound("There is no such page.")
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except FieldProblem as problem:
+        page = local.build_item(services, access, code, local_id)
+        return render(request, "local_requirement.html", 400, page=page, error=(problem.field, str(problem)),
+                      form=None, reason=reason, done=None)  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/local-requirements/{local_id}?done=1", status_code=303)
+
+
 # -- evidence: attached once, mapped to many ----------------------------------------------------
 async def evidence_size_declared(request: Request) -> None:
     """Refuse a too-large evidence upload from its declared length before the form is read."""
@@ -240,12 +322,17 @@ def evidence_problem(request: Request, access: Access, code: str, status: int, m
 
 @router.get("/organisations/{code}/evidence")
 def evidence_library(
-    request: Request, access: SignedIn, code: str, key: str | None = None, done: int | None = None
+    request: Request,
+    access: SignedIn,
+    code: str,
+    key: str | None = None,
+    done: int | None = None,
+    removed: int | None = None,
 ) -> Response:
     page = evidence.build_library(_services(request), access, code, key)
     if request.query_params.get("format") == "json":
         return api_json(page.to_dict())
-    return render(request, "evidence.html", page=page, error=None, form=None, done=done)
+    return render(request, "evidence.html", page=page, error=None, form=None, done=done, removed=removed)
 
 
 @evidence_uploads.post("/organisations/{code}/evidence")
@@ -276,6 +363,32 @@ def evidence_item(request: Request, access: SignedIn, code: str, evidence_id: in
     if request.query_params.get("format") == "json":  # the same page object, as JSON
         return api_json(page.to_dict())
     return render(request, "evidence_item.html", page=page, done=done)
+
+
+@router.get("/organisations/{code}/evidence/{evidence_id}/remove")
+def evidence_remove_page(request: Request, access: SignedIn, code: str, evidence_id: int) -> Response:
+    """Confirm first: what removing the item takes with it, and why it is being removed."""
+    page = evidence.build_remove(_services(request), access, code, evidence_id)
+    if request.query_params.get("format") == "json":
+        return api_json(page.to_dict())
+    return render(request, "evidence_remove.html", page=page, error=None, reason=None)
+
+
+@router.post("/organisations/{code}/evidence/{evidence_id}/remove")
+def evidence_remove(
+    request: Request, access: SignedIn, code: str, evidence_id: int, reason: Annotated[str, Form()] = ""
+) -> Response:
+    """Remove a mistaken item with its mappings (audited with the reason); back to the library."""
+    services = _services(request)
+    try:
+        evidence.remove(services, access, code, evidence_id, reason)
+    except PermissionError as error:
+        raise Forbidden(str(error)) from None
+    except FieldProblem as problem:
+        page = evidence.build_remove(services, access, code, evidence_id)
+        return render(request, "evidence_remove.html", 400, page=page, error=(problem.field, str(problem)),
+                      reason=reason)  # fmt: skip
+    return RedirectResponse(f"/organisations/{code}/evidence?removed=1", status_code=303)
 
 
 @router.post("/organisations/{code}/evidence/{evidence_id}/{action}")

@@ -85,6 +85,10 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
         return _requirement_short(text)
     if key == "role":
         return ROLE_LABELS.get(text, text)
+    if key == "framework":  # the framework a local requirement is listed under, by its short name
+        from matneo.assurance.frameworks import frameworks
+
+        return next((f.short for f in frameworks() if f.id == text), text)
     if key == "fields":
         return ANSWER_LABELS.get(text, text)
     if key == "step":
@@ -102,8 +106,10 @@ def _detail_value(hierarchy: OrgHierarchy, key: str, value: Any) -> str:
 
 
 def _requirement_short(key: str) -> str:
-    from matneo.assurance.frameworks import frameworks, item
+    from matneo.assurance.frameworks import LOCAL, frameworks, item
 
+    if key.startswith(f"{LOCAL}:"):  # a trust's or LMNS's own requirement: named by its number
+        return f"Local requirement {key.partition(':')[2]}"
     try:
         requirement = item(key)
     except KeyError:
@@ -114,9 +120,11 @@ def _requirement_short(key: str) -> str:
 
 def _requirement_words(hierarchy: OrgHierarchy, target_id: str) -> str:
     """ "R0A/cnst_mis_y2:SA8" as "Assurance requirement MIS year 2 Safety action 8 (Manchester …)"."""
-    from matneo.assurance.frameworks import frameworks, item
+    from matneo.assurance.frameworks import LOCAL, frameworks, item
 
     trust, _, key = target_id.partition("/")
+    if key.startswith(f"{LOCAL}:"):
+        return f"Local assurance requirement {key.partition(':')[2]} ({_org_name(hierarchy, trust)})"
     try:
         requirement = item(key)
     except KeyError:
@@ -136,10 +144,10 @@ def audit_row(event: dict[str, Any], hierarchy: OrgHierarchy, emails: dict[str, 
     elif kind == "trust":  # a decision about a trust: the trust by name
         target = _org_name(hierarchy, target_id)
     elif kind == "voice":  # the survey by its title
-        from matneo.assurance.voice import layouts
+        from matneo.assurance.voice import layouts, theme_layouts
 
-        known = layouts()
-        target = f"Survey figures: {known[target_id].title}" if target_id in known else "Survey figures"
+        known = {k: v.title for k, v in layouts().items()} | {k: v.title for k, v in theme_layouts().items()}
+        target = f"Survey figures: {known[target_id]}" if target_id in known else "Survey figures"
     elif kind == "assurance":  # "TRUST/framework:item": the trust and the requirement by name
         target = _requirement_words(hierarchy, target_id)
     else:

@@ -12,17 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from matneo.assurance import evidence
+from matneo.assurance.catalogue import LOCAL_FRAMEWORK, catalogue
 from matneo.assurance.evidence import EvidenceCounts, EvidenceView
 from matneo.assurance.figures import LiveFigure, live_figure
 from matneo.assurance.frameworks import Framework, Item, frameworks, item
 from matneo.assurance.rag import RAG_WORDS, STATUSES
-from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, statuses, update
-from matneo.assurance.voice import VoiceLine
+from matneo.assurance.tracker import SIGN_OFF_ROLES, StatusView, history, requirement_of, statuses, update
+from matneo.assurance.voice import ThemeSet, VoiceLine
 from matneo.assurance.wording import MAX_WORDING, NOTE, record, wordings
 from matneo.auth.access import Access
 from matneo.dates import day_text, moment_text
 from matneo.web.pages.funnel import FUNNEL_LEVELS
 from matneo.web.pages.voice import lines_for as voice_lines
+from matneo.web.pages.voice import themes_for
 from matneo.web.services import BadRequest, NotFound, Services
 
 __all__ = ["AssuranceItemPage", "AssurancePage", "build", "build_item", "save", "save_wording"]
@@ -59,6 +61,7 @@ class AssurancePage:
     matrix: dict[tuple[str, str], StatusView] = field(default_factory=dict)
     evidence: dict[str, EvidenceCounts] = field(default_factory=dict)  # per trust: counts only
     lines: list[VoiceLine] = field(default_factory=list)  # family and staff voice, as the reader may see it
+    themes: list[ThemeSet] = field(default_factory=list)  # MNVP feedback themes, as the reader may see them
 
     @property
     def title(self) -> str:
@@ -75,7 +78,13 @@ class AssurancePage:
 
     @property
     def framework_names(self) -> dict[str, str]:
-        return {fw.id: fw.short for fw in frameworks()}
+        return {fw.id: fw.short for fw in (*frameworks(), LOCAL_FRAMEWORK)}
+
+    def label(self, requirement: Item) -> str:
+        """ "MIS year 2 Safety action 8"; a local requirement by its own name ("Local requirement 3")."""
+        if requirement.local:
+            return requirement.section
+        return f"{self.framework_names[requirement.framework]} {requirement.section}"
 
     def counts(self, trust: str) -> dict[str, int]:
         found = {"green": 0, "amber": 0, "red": 0, "grey": 0}
@@ -122,7 +131,8 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
     today = _today()
     url = services.settings.database_url
     if org.level == "trust":
-        views = statuses(url, [org.code], today)
+        known = catalogue(url, [org.code])
+        views = statuses(url, [org.code], today, known)
         worded = wordings(url, [org.code])
         scope = None if access.sees_everything else access.scope
         grouped = [
@@ -135,15 +145,16 @@ def build(services: Services, access: Access, code: str) -> AssurancePage:
                         live_figure(i, results=services.results, scope=scope, url=url, trust=org.code, today=today),
                         worded.get((org.code, i.key)),
                     )
-                    for i in fw.items
+                    for i in items
                 ],
             )
-            for fw in frameworks()
+            for fw, items in known.for_trust(org.code)
         ]
         held = evidence.counts(url, [org.code])
         heard = voice_lines(services, access, org.code)
         own = access.user.org_code == org.code
-        return AssurancePage(org.code, org.name, org.level, own, grouped, evidence=held, lines=heard)
+        themes = themes_for(services, access, org.code)
+        return AssurancePage(org.code, org.name, org.level, own, grouped, evidence=held, lines=heard, themes=themes)
     trusts = [(t.code, t.name) for t in services.hierarchy.trusts_under(org.code)]
     codes = [c for c, _ in trusts]
     matrix = statuses(url, codes, today)
@@ -160,6 +171,7 @@ class AssuranceItemPage:
     evidence: list[EvidenceView]  # the trust's own staff only
     evidence_count: int  # what everyone else in scope sees
     wording: str | None = None  # the trust's own wording for a requirement that needs local confirmation
+    owner_name: str | None = None  # who added a local requirement (the trust or its LMNS)
     statuses = STATUSES
     wording_note = NOTE
     max_wording = MAX_WORDING
@@ -170,6 +182,12 @@ class AssuranceItemPage:
     @property
     def title(self) -> str:
         return f"{self.status.item.section}: {self.name}"
+
+    @property
+    def framework_short(self) -> str:
+        """The short name of the framework a local requirement is listed under."""
+        under = self.status.item.under
+        return next((fw.short for fw in frameworks() if fw.id == under), "")
 
     @property
     def follows(self) -> str | None:
@@ -184,12 +202,15 @@ def build_item(services: Services, access: Access, code: str, key: str) -> Assur
     org = _organisation(services, access, code)
     if org.level != "trust":
         raise NotFound("Requirements are recorded per trust: open one of the LMNS's trusts.")
+    url = services.settings.database_url
     try:
-        item(key)
+        requirement = requirement_of(url, org.code, key)
     except KeyError:
         raise NotFound(f"There is no requirement {key!r}.") from None
-    url = services.settings.database_url
-    view = statuses(url, [org.code], _today())[(org.code, key)]
+    known = catalogue(url, [org.code])
+    view = statuses(url, [org.code], _today(), known).get((org.code, key))
+    if view is None:  # a retired local requirement: no longer listed, its record still readable
+        view = next(iter(statuses(url, [org.code], _today(), _just(known, requirement)).values()))
     own = access.user.org_code == org.code
     trail = [
         {
@@ -200,14 +221,23 @@ def build_item(services: Services, access: Access, code: str, key: str) -> Assur
             "before": _shown(h["field"], h["before"], own),
             "after": _shown(h["field"], h["after"], own),
         }
-        for h in history(url, org.code, key)
+        for h in history(url, org.code, key, requirement.owner)
     ]
     held = evidence.for_requirement(url, org.code, key, actor_org=org.code) if own else []
     count = len(held) if own else evidence.counts(url, [org.code])[org.code].per_requirement.get(key, 0)
     if not own:
         view = StatusView(**{**view.__dict__, "comment": None, "reason": None})
     worded = wordings(url, [org.code]).get((org.code, key))
-    return AssuranceItemPage(org.code, org.name, view, own, trail, held, count, worded)
+    owner = services.organisation(requirement.owner).name if requirement.owner else None
+    return AssuranceItemPage(org.code, org.name, view, own and not requirement.retired, trail, held, count, worded,
+                             owner)  # fmt: skip
+
+
+def _just(known: Any, requirement: Item) -> Any:
+    """A catalogue listing only ``requirement`` (to read the status of a retired one)."""
+    from dataclasses import replace
+
+    return replace(known, frameworks=(replace(LOCAL_FRAMEWORK, items=(requirement,)),))
 
 
 def _shown(name: str, raw: str | None, own: bool) -> str:
@@ -218,8 +248,10 @@ def _shown(name: str, raw: str | None, own: bool) -> str:
         return "(shown to the trust only)"
     if name == "status":
         return STATUSES.get(raw, raw)
-    if name in ("due", "signed_off_on"):
+    if name in ("due", "signed_off_on", "default_due"):
         return day_text(dt.date.fromisoformat(raw))
+    if name == "listed_under":
+        return next((fw.short for fw in frameworks() if fw.id == raw), raw)
     return raw
 
 
@@ -227,7 +259,7 @@ def _requirement_of(services: Services, access: Access, code: str, key: str) -> 
     """The code of the organisation whose requirement ``key`` is changed; NotFound for an unknown key."""
     org = _organisation(services, access, code)
     try:
-        item(key)
+        requirement_of(services.settings.database_url, org.code, key)
     except KeyError:
         raise NotFound(f"There is no requirement {key!r}.") from None
     return org.code

@@ -8,28 +8,33 @@ assurance) get counts only, and everyone else a 404 as for any organisation outs
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from matneo.assurance import evidence
+from matneo.assurance.catalogue import LOCAL_FRAMEWORK, Catalogue, catalogue
 from matneo.assurance.evidence import KINDS, MAX_BYTES, TYPES, EvidenceCounts, EvidenceProblem, EvidenceView, StoredFile
-from matneo.assurance.frameworks import Framework, Item, frameworks, item
+from matneo.assurance.frameworks import Framework, Item, frameworks
+from matneo.assurance.tracker import requirement_of
 from matneo.auth.access import Access, Forbidden
 from matneo.web.services import BadRequest, NotFound, Services
 
 __all__ = [
     "EvidenceItemPage",
     "EvidenceLibraryPage",
+    "EvidenceRemovePage",
     "add",
     "build_item",
     "build_library",
+    "build_remove",
     "change_mapping",
     "check_declared_size",
     "download",
     "receive",
+    "remove",
 ]
 
 #: Stands for the file being received while the form's other fields are checked.
@@ -55,6 +60,14 @@ def _own(access: Access, code: str) -> bool:
     return access.user.org_code == code
 
 
+def _label(requirement: Item) -> str:
+    """ "MIS year 2 Safety action 8", or a local requirement's own name ("Local requirement 3")."""
+    if requirement.local:
+        return requirement.section
+    short = next(fw.short for fw in (*frameworks(), LOCAL_FRAMEWORK) if fw.id == requirement.framework)
+    return f"{short} {requirement.section}"
+
+
 @dataclass
 class EvidenceLibraryPage:
     code: str
@@ -63,6 +76,7 @@ class EvidenceLibraryPage:
     items: list[EvidenceView] = field(default_factory=list)  # the trust's own staff only
     counts: EvidenceCounts | None = None  # everyone else in scope
     key: str | None = None  # the requirement the add form maps to first (from its page)
+    known: Catalogue | None = None  # the requirements the trust works to, local ones too
     kinds = KINDS
     max_mb = MAX_BYTES // (1024 * 1024)
 
@@ -75,12 +89,12 @@ class EvidenceLibraryPage:
         return ", ".join(t.label for t in TYPES.values())
 
     @property
-    def frameworks(self) -> tuple[Framework, ...]:
-        return frameworks()
+    def frameworks(self) -> list[Framework]:
+        assert self.known is not None
+        return [replace(fw, items=tuple(items)) for fw, items in self.known.for_trust(self.code)]
 
-    @property
-    def framework_names(self) -> dict[str, str]:
-        return {fw.id: fw.short for fw in frameworks()}
+    def label(self, requirement: Item) -> str:
+        return _label(requirement)
 
     def to_dict(self) -> dict[str, Any]:
         if not self.own:
@@ -102,12 +116,13 @@ def build_library(services: Services, access: Access, code: str, key: str | None
     url = services.settings.database_url
     if key is not None:
         try:
-            key = item(key).key
+            key = requirement_of(url, org.code, key).key
         except KeyError:
             key = None
     if not _own(access, org.code):
         return EvidenceLibraryPage(org.code, org.name, False, counts=evidence.counts(url, [org.code])[org.code])
-    return EvidenceLibraryPage(org.code, org.name, True, evidence.library(url, org.code, actor_org=org.code), key=key)
+    return EvidenceLibraryPage(org.code, org.name, True, evidence.library(url, org.code, actor_org=org.code), key=key,
+                               known=catalogue(url, [org.code]))  # fmt: skip
 
 
 @dataclass
@@ -116,14 +131,14 @@ class EvidenceItemPage:
     name: str
     view: EvidenceView
     suggestions: list[Item]
+    known: Catalogue
 
     @property
     def title(self) -> str:
         return f"Evidence: {self.view.title}"
 
-    @property
-    def framework_names(self) -> dict[str, str]:
-        return {fw.id: fw.short for fw in frameworks()}
+    def label(self, requirement: Item) -> str:
+        return _label(requirement)
 
     def to_dict(self) -> dict[str, Any]:
         v = self.view
@@ -137,7 +152,7 @@ class EvidenceItemPage:
     @property
     def unmapped(self) -> list[tuple[Framework, list[Item]]]:
         mapped = {i.key for i in self.view.requirements}
-        return [(fw, [i for i in fw.items if i.key not in mapped]) for fw in frameworks()]
+        return [(fw, [i for i in items if i.key not in mapped]) for fw, items in self.known.for_trust(self.code)]
 
 
 def _one(services: Services, access: Access, code: str, evidence_id: int) -> tuple[Any, EvidenceView]:
@@ -153,7 +168,8 @@ def _one(services: Services, access: Access, code: str, evidence_id: int) -> tup
 
 def build_item(services: Services, access: Access, code: str, evidence_id: int) -> EvidenceItemPage:
     org, view = _one(services, access, code, evidence_id)
-    return EvidenceItemPage(org.code, org.name, view, evidence.suggestions(view))
+    return EvidenceItemPage(org.code, org.name, view, evidence.suggestions(view),
+                            catalogue(services.settings.database_url, [org.code]))  # fmt: skip
 
 
 def check_declared_size(content_length: str | None) -> None:
@@ -190,7 +206,8 @@ def add(services: Services, access: Access, code: str, form: dict[str, str], sto
     key = form.get("requirement") or ""
     if key:
         try:
-            item(key)
+            if requirement_of(services.settings.database_url, org.code, key).retired:
+                raise KeyError(key)
         except KeyError:
             raise BadRequest(f"There is no requirement {key!r}.") from None
     return evidence.add(services.settings.database_url, org.code, form, stored, maps_to=[key] if key else [],
@@ -201,9 +218,11 @@ def change_mapping(services: Services, access: Access, code: str, evidence_id: i
     """Map (``action`` "map") or unmap the item to requirement ``key``; audited."""
     org, view = _one(services, access, code, evidence_id)
     try:
-        item(key)
+        requirement = requirement_of(services.settings.database_url, org.code, key)
     except KeyError:
         raise BadRequest("Choose a requirement from the list.") from None
+    if requirement.retired and action == "map":
+        raise BadRequest("That requirement is retired: nothing new can be mapped to it.")
     change = evidence.map_item if action == "map" else evidence.unmap_item
     change(services.settings.database_url, org.code, view.id, key, actor=access.user.email,
            actor_org=access.user.org_code)  # fmt: skip
@@ -222,3 +241,35 @@ def download(services: Services, access: Access, code: str, evidence_id: int) ->
     if not path.is_file():
         raise NotFound("The file of this evidence item is missing from the store; ask your administrator.")
     return path, name, content_type
+
+
+@dataclass
+class EvidenceRemovePage:
+    """The confirmation asked for before a mistaken item is removed: what goes, and why."""
+
+    code: str
+    name: str
+    view: EvidenceView
+
+    @property
+    def title(self) -> str:
+        return f"Remove evidence: {self.view.title}"
+
+    def label(self, requirement: Item) -> str:
+        return _label(requirement)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "id": self.view.id, "title": self.view.title,
+                "requirements": [i.key for i in self.view.requirements]}  # fmt: skip
+
+
+def build_remove(services: Services, access: Access, code: str, evidence_id: int) -> EvidenceRemovePage:
+    org, view = _one(services, access, code, evidence_id)
+    return EvidenceRemovePage(org.code, org.name, view)
+
+
+def remove(services: Services, access: Access, code: str, evidence_id: int, reason: str) -> bool:
+    """Remove the item and its mappings (audited with the reason); whether its stored file went too."""
+    org, view = _one(services, access, code, evidence_id)
+    return evidence.remove(services.settings.database_url, services.settings.home, org.code, view.id, reason,
+                           actor=access.user.email, actor_org=access.user.org_code)  # fmt: skip

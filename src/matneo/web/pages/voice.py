@@ -13,11 +13,19 @@ from typing import Any
 from starlette.datastructures import UploadFile
 
 from matneo.assurance import voice
-from matneo.assurance.voice import ImportResult, Layout, VoiceLine
+from matneo.assurance.voice import ImportResult, Layout, ThemeLayout, ThemeSet, VoiceLine
 from matneo.auth.access import Access, Forbidden
 from matneo.web.services import BadRequest, NotFound, Services
 
-__all__ = ["MAX_IMPORT_BYTES", "VoicePage", "VoiceProblem", "build", "check_declared_size", "import_file"]
+__all__ = [
+    "MAX_IMPORT_BYTES",
+    "VoicePage",
+    "VoiceProblem",
+    "build",
+    "check_declared_size",
+    "import_file",
+    "themes_for",
+]
 
 #: A year of monthly figures for a region's trusts is a few hundred KB; 5 MB is ample.
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -41,6 +49,8 @@ class VoicePage:
     layouts: dict[str, Layout]
     result: ImportResult | None = None
     kept_to_trust: list[str] = field(default_factory=list)  # source titles the reader may not see
+    themes: list[ThemeSet] = field(default_factory=list)  # the latest MNVP feedback themes
+    theme_layouts: dict[str, ThemeLayout] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -57,6 +67,12 @@ class VoicePage:
                 {"source": line.layout.id, "measure": line.measure.id, "period": line.period, "value": line.value,
                  "responses": line.responses, "worst_recently": line.worst_recently}
                 for line in self.lines
+            ],
+            "themes": [
+                {"source": t.layout.id, "period": t.period,
+                 "themes": [{"theme": x.theme, "mentions": x.mentions, "sentiment": x.sentiment, "before": x.before,
+                             "rising_concern": x.rising_concern} for x in t.themes]}
+                for t in self.themes
             ],
         }  # fmt: skip
 
@@ -77,12 +93,22 @@ def lines_for(services: Services, access: Access, code: str) -> list[VoiceLine]:
     return voice.latest(services.settings.database_url, [code], known, above_trust=not own)[code]
 
 
+def themes_for(services: Services, access: Access, code: str) -> list[ThemeSet]:
+    """The trust's latest feedback themes as this reader may see them (for the assurance page too)."""
+    known = voice.theme_layouts(services.settings.voice_layouts)
+    own = access.user.org_code == code
+    return voice.latest_themes(services.settings.database_url, [code], known, above_trust=not own)[code]
+
+
 def build(services: Services, access: Access, code: str, result: ImportResult | None = None) -> VoicePage:
     org = _trust(services, access, code)
     known = voice.layouts(services.settings.voice_layouts)
+    themed = voice.theme_layouts(services.settings.voice_layouts)
     own = access.user.org_code == org.code
-    hidden = [] if own else [layout.title for layout in known.values() if not layout.shown_above_trust]
-    return VoicePage(org.code, org.name, own, lines_for(services, access, org.code), known, result, hidden)
+    hidden = [] if own else [x.title for x in known.values() if not x.shown_above_trust]
+    hidden += [] if own else [x.title for x in themed.values() if not x.shown_above_trust]
+    return VoicePage(org.code, org.name, own, lines_for(services, access, org.code), known, result, hidden,
+                     themes_for(services, access, org.code), themed)  # fmt: skip
 
 
 def check_declared_size(content_length: str | None) -> None:
@@ -106,7 +132,8 @@ async def import_file(
     if file is None or not file.filename:
         raise VoiceProblem("Choose a CSV file to import.")
     known = voice.layouts(services.settings.voice_layouts)
-    if source not in known:
+    themed = voice.theme_layouts(services.settings.voice_layouts)
+    if source not in known and source not in themed:
         raise VoiceProblem("Choose which survey the file is from.")
     data = bytearray()
     while chunk := await file.read(256 * 1024):
@@ -116,6 +143,9 @@ async def import_file(
     if not data:
         raise VoiceProblem("The file is empty.")
     try:
+        if source in themed:
+            return voice.import_themes(services.settings.database_url, themed[source], bytes(data),
+                                       allowed_trusts={org.code}, actor=access.user.email)  # fmt: skip
         return voice.import_csv(services.settings.database_url, known[source], bytes(data),
                                 allowed_trusts={org.code}, actor=access.user.email)  # fmt: skip
     except ValueError as error:
