@@ -270,9 +270,7 @@ class _Held:
     def entries(self, url: str, include_closed: bool, quiet_months: int) -> list[dict[str, Any]]:
         key = (url, include_closed, quiet_months)
         with get_engine(url).connect() as connection:
-            newest = connection.execute(
-                select(func.max(SignalEvent.id), func.count(), func.max(SignalEvent.at))
-            ).one()
+            newest = connection.execute(select(func.max(SignalEvent.id), func.count(), func.max(SignalEvent.at))).one()
         if not newest[1]:  # no history: the register is empty
             return []
         with self._lock:
