@@ -48,6 +48,14 @@ class Settings:
     #: Days after a month's end after which its first load is late (``MATNEO_LATE_AFTER_DAYS``);
     #: None: :data:`matneo.quality.rules.DEFAULT_LATE_AFTER_DAYS`.
     late_after_days: int | None = None
+    #: Undo retention: a load's undo file (what ``matneo loads revert`` restores) is kept while it
+    #: is one of the last this many loads still in place (``MATNEO_UNDO_KEEP_LOADS``; a local
+    #: operating choice, not a clinical rule: a month of daily loads) ...
+    undo_keep_loads: int = 30
+    #: ... or finished within this many days (``MATNEO_UNDO_KEEP_DAYS``; a quarter, so a load found
+    #: wrong at the next quarterly data-quality review can still be undone); see
+    #: :func:`matneo.records.store.undo_to_prune` and docs/architecture.md, "Undo retention".
+    undo_keep_days: int = 92
 
     @property
     def records_dir(self) -> Path:
@@ -74,7 +82,7 @@ def get_settings(home: Path | str | None = None) -> Settings:
     """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL``,
     ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM``, ``MATNEO_CONCERN_RULES``, ``MATNEO_VOICE_LAYOUTS``
     and the data-quality settings (``MATNEO_COMPLETENESS_THRESHOLD``, ``MATNEO_BIRTH_WEIGHT_FENCE``,
-    ``MATNEO_LATE_AFTER_DAYS``).
+    ``MATNEO_LATE_AFTER_DAYS``) and the undo retention (``MATNEO_UNDO_KEEP_LOADS``, ``MATNEO_UNDO_KEEP_DAYS``).
     Only the edges call this (the command line, benchmarks);
     everything else is handed the result.
 
@@ -95,8 +103,20 @@ def get_settings(home: Path | str | None = None) -> Settings:
         chromium=os.environ.get("MATNEO_CHROMIUM", "").strip() or None,
         concern_rules=Path(rules).expanduser() if rules else None,
         voice_layouts=Path(voice).expanduser() if voice else None,
+        undo_keep_loads=_whole_number("MATNEO_UNDO_KEEP_LOADS", 30),
+        undo_keep_days=_whole_number("MATNEO_UNDO_KEEP_DAYS", 92),
         **quality,
     )
+
+
+def _whole_number(variable: str, default: int) -> int:
+    """A whole-number setting from the environment (``default`` when unset); ValueError naming it if not usable."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{variable} must be a whole number, 0 or more, not {raw!r}")
+    return int(raw)
 
 
 def _quality_settings() -> dict[str, Any]:
