@@ -45,6 +45,11 @@ class Settings:
     #: Tukey fence multiplier for birth weight within a week of gestation
     #: (``MATNEO_BIRTH_WEIGHT_FENCE``); None: :data:`matneo.quality.rules.DEFAULT_BIRTH_WEIGHT_FENCE`.
     birth_weight_fence: float | None = None
+    #: Percent of births with weight and gestation recorded whose weight is implausible for the
+    #: gestation above which a figure resting on either carries a caveat
+    #: (``MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT``); None: MatNeo's default,
+    #: :data:`matneo.quality.rules.DEFAULT_IMPLAUSIBLE_WEIGHT_PERCENT`. NEEDS LOCAL CONFIRMATION.
+    implausible_weight_percent: float | None = None
     #: Days after a month's end after which its first load is late (``MATNEO_LATE_AFTER_DAYS``);
     #: None: :data:`matneo.quality.rules.DEFAULT_LATE_AFTER_DAYS`.
     late_after_days: int | None = None
@@ -82,7 +87,8 @@ def get_settings(home: Path | str | None = None) -> Settings:
     """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL``,
     ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM``, ``MATNEO_CONCERN_RULES``, ``MATNEO_VOICE_LAYOUTS``
     and the data-quality settings (``MATNEO_COMPLETENESS_THRESHOLD``, ``MATNEO_BIRTH_WEIGHT_FENCE``,
-    ``MATNEO_LATE_AFTER_DAYS``) and the undo retention (``MATNEO_UNDO_KEEP_LOADS``, ``MATNEO_UNDO_KEEP_DAYS``).
+    ``MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT``, ``MATNEO_LATE_AFTER_DAYS``) and the undo retention
+    (``MATNEO_UNDO_KEEP_LOADS``, ``MATNEO_UNDO_KEEP_DAYS``).
     Only the edges call this (the command line, benchmarks);
     everything else is handed the result.
 
@@ -139,6 +145,16 @@ def _quality_settings() -> dict[str, Any]:
             raise ValueError(f"MATNEO_BIRTH_WEIGHT_FENCE must be a number, not {fence!r}") from None
         if found["birth_weight_fence"] <= 0:
             raise ValueError(f"MATNEO_BIRTH_WEIGHT_FENCE must be more than 0, not {fence!r}")
+    implausible = os.environ.get("MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT", "").strip()
+    if implausible:
+        try:
+            found["implausible_weight_percent"] = float(implausible)
+        except ValueError:
+            raise ValueError(f"MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT must be a number, not {implausible!r}") from None
+        if not 0 <= found["implausible_weight_percent"] <= 100:
+            raise ValueError(
+                f"MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT must be a percentage from 0 to 100, not {implausible!r}"
+            )
     late = os.environ.get("MATNEO_LATE_AFTER_DAYS", "").strip()
     if late:
         if not late.isdigit():
