@@ -45,3 +45,15 @@ def test_locked_visible_gives_one_answer_for_missing_and_unseen(app_store: Setti
             locked_visible(session, HarmChange, row_id, lambda row: row.report_id == 8, LookupError("none"))
         with pytest.raises(LookupError, match="none"):
             locked_visible(session, HarmChange, row_id + 1, lambda row: True, LookupError("none"))
+
+
+def test_a_trail_writer_fixes_the_table_and_id_column(app_store: Settings) -> None:
+    from matneo.db.trail import trail_writer
+
+    write = trail_writer(ReviewChange, "review_id")
+    with transaction(app_store.database_url) as session:
+        write(session, 3, "c@x.test", "issue.added", "Issue", None, {"text": "late"}, sensitive=True)
+    with transaction(app_store.database_url) as session:
+        row = session.scalars(select(ReviewChange)).one()
+        assert session.scalars(select(HarmChange)).first() is None
+    assert (row.review_id, row.action, row.after, row.sensitive) == (3, "issue.added", '{"text": "late"}', True)

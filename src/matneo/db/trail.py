@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from matneo.db.models import utcnow
 
-__all__ = ["locked", "locked_visible", "trail_json", "trail_row"]
+__all__ = ["TrailWriter", "locked", "locked_visible", "trail_json", "trail_row", "trail_writer"]
 
 T = TypeVar("T")
 
@@ -67,6 +67,42 @@ def trail_row(
             sensitive=sensitive,
         )
     )
+
+
+class TrailWriter(Protocol):
+    """Writes one trail row of a given table (:func:`trail_writer`)."""
+
+    def __call__(
+        self,
+        session: Session,
+        record_id: int,
+        actor: str,
+        action: str,
+        what: str,
+        before: Any = None,
+        after: Any = None,
+        *,
+        sensitive: bool = False,
+    ) -> None: ...
+
+
+def trail_writer(model: _TrailRow, key: str) -> TrailWriter:
+    """The trail writer of one table: :func:`trail_row` with its table and record-id column fixed."""
+
+    def write(
+        session: Session,
+        record_id: int,
+        actor: str,
+        action: str,
+        what: str,
+        before: Any = None,
+        after: Any = None,
+        *,
+        sensitive: bool = False,
+    ) -> None:
+        trail_row(session, model, key, record_id, actor, action, what, before, after, sensitive=sensitive)
+
+    return write
 
 
 def locked(session: Session, model: type[T], record_id: int) -> T | None:

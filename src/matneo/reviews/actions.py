@@ -24,7 +24,7 @@ from matneo.auth.users import audit
 from matneo.config import Settings
 from matneo.db.models import HarmCase, utcnow
 from matneo.db.session import transaction
-from matneo.db.trail import locked_visible, trail_row
+from matneo.db.trail import locked_visible, trail_writer
 from matneo.harm.portal import CaseError, CaseNotFound
 from matneo.harm.report import FieldError
 from matneo.records.store import RecordStore
@@ -190,19 +190,8 @@ CHANGE_ACTIONS = {
 }
 
 
-def _change(
-    session: Session,
-    review_id: int,
-    actor: str,
-    action: str,
-    what: str,
-    before: Any = None,
-    after: Any = None,
-    *,
-    sensitive: bool = False,
-) -> None:
-    """The review trail row for one change, in the caller's transaction (:func:`matneo.db.trail.trail_row`)."""
-    trail_row(session, ReviewChange, "review_id", review_id, actor, action, what, before, after, sensitive=sensitive)
+#: The review trail row for one change, in the caller's transaction.
+_change = trail_writer(ReviewChange, "review_id")
 
 
 def _editable(session: Session, access: Access, review_id: int) -> Review:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from matneo.auth.access import Access, Forbidden
 from matneo.db.models import HarmCase, HarmChange, HarmRoute
-from matneo.db.trail import locked_visible, trail_row
+from matneo.db.trail import locked_visible, trail_writer
 from matneo.harm.report import FieldError, HarmReport
 from matneo.harm.rules import ROUTE_IDS, ROUTE_TITLES
 
@@ -208,19 +208,8 @@ CHANGE_ACTIONS = {
 }
 
 
-def _change(
-    session: Session,
-    case_id: int,
-    actor: str,
-    action: str,
-    what: str,
-    before: Any = None,
-    after: Any = None,
-    *,
-    sensitive: bool = False,
-) -> None:
-    """The case trail row for one change, in the caller's transaction (:func:`matneo.db.trail.trail_row`)."""
-    trail_row(session, HarmChange, "report_id", case_id, actor, action, what, before, after, sensitive=sensitive)
+#: The case trail row for one change, in the caller's transaction.
+_change = trail_writer(HarmChange, "report_id")
 
 
 def _editable_case(session: Session, access: Access, case_id: int) -> HarmCase:
