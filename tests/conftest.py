@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from matneo.config import Settings
+from casework import Inbox, RefusingInbox, serve
+from matneo.config import MailSettings, Settings
 from matneo.db.session import dispose_all_engines, dispose_engine, upgrade
 from matneo.records.schema import FIELD_NAMES
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
@@ -106,3 +107,23 @@ def _write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None
 def write_csv() -> Callable[..., Path]:
     """Write rows (dicts of text) to a UTF-8 CSV with the birth-record header (or ``columns``)."""
     return _write_csv
+
+
+@pytest.fixture
+def app_store(settings: Settings) -> Settings:
+    """An upgraded app store on both backends (the harm, review and QI tests' starting point)."""
+    settings.ensure_dirs()
+    upgrade(settings.database_url, load_hierarchy())
+    return settings
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, MailSettings]]:
+    """A real SMTP relay on a loopback port that accepts every message."""
+    yield from serve(Inbox())
+
+
+@pytest.fixture
+def refusing_smtp() -> Iterator[tuple[Inbox, MailSettings]]:
+    """A real SMTP relay that refuses :attr:`RefusingInbox.REFUSED` at RCPT time."""
+    yield from serve(RefusingInbox())

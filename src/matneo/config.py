@@ -45,9 +45,22 @@ class Settings:
     #: Tukey fence multiplier for birth weight within a week of gestation
     #: (``MATNEO_BIRTH_WEIGHT_FENCE``); None: :data:`matneo.quality.rules.DEFAULT_BIRTH_WEIGHT_FENCE`.
     birth_weight_fence: float | None = None
+    #: Percent of births with weight and gestation recorded whose weight is implausible for the
+    #: gestation above which a figure resting on either carries a caveat
+    #: (``MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT``); None: MatNeo's default,
+    #: :data:`matneo.quality.rules.DEFAULT_IMPLAUSIBLE_WEIGHT_PERCENT`. NEEDS LOCAL CONFIRMATION.
+    implausible_weight_percent: float | None = None
     #: Days after a month's end after which its first load is late (``MATNEO_LATE_AFTER_DAYS``);
     #: None: :data:`matneo.quality.rules.DEFAULT_LATE_AFTER_DAYS`.
     late_after_days: int | None = None
+    #: Undo retention: a load's undo file (what ``matneo loads revert`` restores) is kept while it
+    #: is one of the last this many loads still in place (``MATNEO_UNDO_KEEP_LOADS``; a local
+    #: operating choice, not a clinical rule: a month of daily loads) ...
+    undo_keep_loads: int = 30
+    #: ... or finished within this many days (``MATNEO_UNDO_KEEP_DAYS``; a quarter, so a load found
+    #: wrong at the next quarterly data-quality review can still be undone); see
+    #: :func:`matneo.records.store.undo_to_prune` and docs/architecture.md, "Undo retention".
+    undo_keep_days: int = 92
 
     @property
     def records_dir(self) -> Path:
@@ -74,7 +87,8 @@ def get_settings(home: Path | str | None = None) -> Settings:
     """Settings from the environment: ``MATNEO_HOME``, ``MATNEO_DATABASE_URL``,
     ``MATNEO_SIGNAL_QUIET_MONTHS``, ``MATNEO_CHROMIUM``, ``MATNEO_CONCERN_RULES``, ``MATNEO_VOICE_LAYOUTS``
     and the data-quality settings (``MATNEO_COMPLETENESS_THRESHOLD``, ``MATNEO_BIRTH_WEIGHT_FENCE``,
-    ``MATNEO_LATE_AFTER_DAYS``).
+    ``MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT``, ``MATNEO_LATE_AFTER_DAYS``) and the undo retention
+    (``MATNEO_UNDO_KEEP_LOADS``, ``MATNEO_UNDO_KEEP_DAYS``).
     Only the edges call this (the command line, benchmarks);
     everything else is handed the result.
 
@@ -95,8 +109,20 @@ def get_settings(home: Path | str | None = None) -> Settings:
         chromium=os.environ.get("MATNEO_CHROMIUM", "").strip() or None,
         concern_rules=Path(rules).expanduser() if rules else None,
         voice_layouts=Path(voice).expanduser() if voice else None,
+        undo_keep_loads=_whole_number("MATNEO_UNDO_KEEP_LOADS", 30),
+        undo_keep_days=_whole_number("MATNEO_UNDO_KEEP_DAYS", 92),
         **quality,
     )
+
+
+def _whole_number(variable: str, default: int) -> int:
+    """A whole-number setting from the environment (``default`` when unset); ValueError naming it if not usable."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{variable} must be a whole number, 0 or more, not {raw!r}")
+    return int(raw)
 
 
 def _quality_settings() -> dict[str, Any]:
@@ -119,6 +145,16 @@ def _quality_settings() -> dict[str, Any]:
             raise ValueError(f"MATNEO_BIRTH_WEIGHT_FENCE must be a number, not {fence!r}") from None
         if found["birth_weight_fence"] <= 0:
             raise ValueError(f"MATNEO_BIRTH_WEIGHT_FENCE must be more than 0, not {fence!r}")
+    implausible = os.environ.get("MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT", "").strip()
+    if implausible:
+        try:
+            found["implausible_weight_percent"] = float(implausible)
+        except ValueError:
+            raise ValueError(f"MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT must be a number, not {implausible!r}") from None
+        if not 0 <= found["implausible_weight_percent"] <= 100:
+            raise ValueError(
+                f"MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT must be a percentage from 0 to 100, not {implausible!r}"
+            )
     late = os.environ.get("MATNEO_LATE_AFTER_DAYS", "").strip()
     if late:
         if not late.isdigit():

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from casework import Inbox, RefusingInbox
 from matneo.auth.access import Access
 from matneo.auth.users import add_user, set_active
 from matneo.config import MailSettings, Settings, get_mail_settings
@@ -25,47 +22,6 @@ from .conftest import OTHER, OWN
 from .test_cases import LATER, NHS, SUBMITTED, stillbirth
 
 PASSWORD = "a perfectly long password"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], Message]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
-        return "250 OK"
-
-
-class RefusingInbox(Inbox):
-    """A relay that refuses one mailbox at RCPT time (550), as a real relay does for a bad address."""
-
-    REFUSED = "gone@r0a.test"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
-        if address.lower() == self.REFUSED:
-            return "550 5.1.1 Mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-
-def _serve(inbox: Inbox) -> Iterator[tuple[Inbox, MailSettings]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, MailSettings(host="127.0.0.1", port=port, sender="matneo@trust.nhs.test")
-    controller.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, MailSettings]]:
-    yield from _serve(Inbox())
-
-
-@pytest.fixture
-def refusing_smtp() -> Iterator[tuple[Inbox, MailSettings]]:
-    yield from _serve(RefusingInbox())
 
 
 def test_each_notification_is_emailed_once_to_its_trusts_staff_without_identifiers(

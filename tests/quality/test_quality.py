@@ -206,3 +206,49 @@ def test_reference_doc_is_current() -> None:
 
     committed = (Path(__file__).parents[2] / "docs" / "data-quality.md").read_text()
     assert render_inputs() in committed, "regenerate: python -m matneo.quality.reference_doc docs/data-quality.md"
+
+
+IMPLAUSIBLE = "birth weight implausible for gestation in 3.2% of births with both recorded: treat with caution"
+
+
+def test_implausible_weights_caveat_the_figures_resting_on_gestation_or_weight(
+    sqlite_settings: Settings, tmp_path: Path, make_row: Callable[..., dict], write_csv, hierarchy: OrgHierarchy
+) -> None:  # type: ignore[no-untyped-def]
+    """1 of 31 judged weights is outside its week's fences (3.2%, above the 1% default): figures that
+    count by gestation say so, in the same words in a single figure and in a whole table; a figure
+    not resting on gestation or weight (caesarean births) does not; a looser setting lifts it."""
+    import datetime as dt
+
+    from matneo.measures.compute import org_lookup
+    from matneo.quality.caveat import table_caveats, uses_weight_check, weight_caveat
+
+    weights = [3000 + 20 * i for i in range(30)] + [6500]  # as test_implausible_birth_weight: 1 of 31 outside
+    rows = [make_row(birth_weight_g=str(w), birth_datetime="2019-06-15 10:30:00") for w in weights]
+    load_files([write_csv(tmp_path / "w.csv", rows)], sqlite_settings, hierarchy)
+    cube = quality_cube(sqlite_settings)
+    assert uses_weight_check("preterm_birth_rate") and not uses_weight_check("caesarean_rate")
+    found = figure_caveats(cube, ["preterm_birth_rate", "caesarean_rate"], None, None, None, QualityRules())
+    assert IMPLAUSIBLE in found["preterm_birth_rate"] and found["caesarean_rate"] == []
+    loose = figure_caveats(cube, ["preterm_birth_rate"], None, None, None, QualityRules(implausible_weight_percent=5))
+    assert not any("implausible" in words for words in loose["preterm_birth_rate"])
+    table = table_caveats(cube, "preterm_birth_rate", org_lookup(hierarchy, "england"), "month", QualityRules())
+    assert table.rows() == [("ENG", dt.date(2019, 6, 1), found["preterm_birth_rate"])]
+    hidden = table_caveats(cube, "preterm_birth_rate", org_lookup(hierarchy, "england"), "month", QualityRules(), 50)
+    assert hidden["caveats"].to_list() == [[]], "31 judged births: too few for a reader outside the trust"
+    # the boundary: exactly the threshold is no caveat; nothing judged is no caveat
+    assert weight_caveat(100, 1, QualityRules()) is None and weight_caveat(0, 0, QualityRules()) is None
+    assert weight_caveat(100, 2, QualityRules()) is not None
+
+
+def test_the_implausible_weight_setting_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from matneo.config import get_settings
+    from matneo.quality.rules import DEFAULT_IMPLAUSIBLE_WEIGHT_PERCENT, rules_from
+
+    assert rules_from(get_settings(tmp_path)).implausible_weight_percent == DEFAULT_IMPLAUSIBLE_WEIGHT_PERCENT == 1.0
+    monkeypatch.setenv("MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT", "2.5")
+    assert rules_from(get_settings(tmp_path)).implausible_weight_percent == 2.5
+    monkeypatch.setenv("MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT", "lots")
+    with pytest.raises(ValueError, match="MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT must be a number"):
+        get_settings(tmp_path)

@@ -7,15 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from casework import OTHER, OWN, trust_people
 from matneo.auth.access import Access
-from matneo.auth.signin import SignedInUser
 from matneo.config import Settings
-from matneo.db.session import upgrade
 from matneo.records.load import load_files
-from matneo.reference.organisations import OrgHierarchy, load_hierarchy
+from matneo.reference.organisations import OrgHierarchy
 from rowbuilder import valid_row
-
-OWN, OTHER = "R0A", "RJ1"
 
 NOT_LIVE = {"nnu_admission": "", "brain_injury": "", "therapeutic_cooling": "", "apgar_5min": ""}
 
@@ -102,13 +99,6 @@ DEATHS: list[tuple[str, str, dict[str, str], bool]] = [
 
 
 @pytest.fixture
-def app_store(settings: Settings) -> Settings:
-    settings.ensure_dirs()
-    upgrade(settings.database_url, load_hierarchy())
-    return settings
-
-
-@pytest.fixture
 def with_deaths(
     app_store: Settings, hierarchy: OrgHierarchy, write_csv: Callable[..., Path], tmp_path: Path
 ) -> Settings:
@@ -124,14 +114,4 @@ def with_deaths(
 
 @pytest.fixture(scope="module")
 def people(hierarchy: OrgHierarchy) -> dict[str, Access]:
-    def make(i: int, email: str, role: str, org: str) -> Access:
-        return Access(SignedInUser(i, email, role, org, "csrf"), hierarchy)
-
-    return {
-        "trust": make(1, "midwife@r0a.test", "trust_staff", OWN),
-        "colleague": make(2, "obstetrician@r0a.test", "trust_staff", OWN),
-        "other": make(3, "staff@rj1.test", "trust_staff", OTHER),
-        "lmns": make(4, "lead@lmns.test", "lmns_lead", hierarchy.ancestor_at(OWN, "lmns").code),
-        "national": make(5, "analyst@eng.test", "national_analyst", "ENG"),
-        "trust_admin": make(6, "admin@r0a.test", "administrator", OWN),
-    }
+    return trust_people(hierarchy)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import socket
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from harm.test_mail import Inbox, RefusingInbox, _serve
+from casework import Inbox, RefusingInbox
 from matneo.auth.access import Access
 from matneo.auth.users import add_user, set_active
 from matneo.config import MailSettings, Settings
@@ -27,16 +26,6 @@ from .conftest import OTHER, OWN
 PASSWORD = "a perfectly long password"
 TODAY = dt.date(2026, 12, 3)
 DAY_IN_WORDS = re.compile(r"due by \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} ")
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, MailSettings]]:
-    yield from _serve(Inbox())
-
-
-@pytest.fixture
-def refusing_smtp() -> Iterator[tuple[Inbox, MailSettings]]:
-    yield from _serve(RefusingInbox())
 
 
 def _overdue(settings: Settings, people: dict[str, Access]) -> tuple[int, int]:

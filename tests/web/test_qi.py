@@ -493,3 +493,44 @@ def test_site_project_charts_say_which_site_over_http(web: WebInstance) -> None:
     # Another trust's site is refused with a message on the details form.
     refused = trust.post(f"/qi/projects/{pid}/update", data={"csrf_token": token, "title": "X", "site_code": "NOPE1"})
     assert refused.status_code == 400 and "one of the trust" in refused.text.replace("&#39;", "'")
+
+
+def test_browser_new_project_form_offers_only_own_trust_sites(
+    web: WebInstance, signed_in: Callable[[str], Page]
+) -> None:
+    """The start-a-project form has a site choice: the user's trust's sites only; the domain refuses any other."""
+    from matneo.reference.organisations import load_hierarchy
+
+    hierarchy = load_hierarchy()
+    own = hierarchy.sites_of(OWN_TRUST)
+    other = hierarchy.sites_of(OTHER_TRUST)
+    assert own and other
+    page = signed_in("trust")
+    page.goto("/qi")
+    page.get_by_text("Start a project").click()
+    offered = page.locator("#project-site_code option").evaluate_all("els => els.map(e => e.value)")
+    assert offered == ["", *[s.code for s in own]], "the whole trust, then its own sites; no other trust's"
+    accessible(page)
+    site = own[-1]
+    page.select_option("#project-trust_code", OWN_TRUST)
+    page.select_option("#project-site_code", site.code)
+    page.fill("#project-title", "Smoke-free pregnancy at one site (browser)")
+    page.get_by_role("button", name="Start the project").click()
+    expect(page).to_have_url(re.compile(r"/qi/projects/\d+\?done=created"))
+    expect(page.locator("main")).to_contain_text(f"{site.name} (its MatNeo measures count this site's births only)")
+    accessible(page)
+
+    # A form posted with another trust's site is refused on the form, in plain words, and nothing is made.
+    trust = web.client("trust")
+    before = len(trust.get("/api/v1/qi/projects").json())
+    refused = trust.post(
+        "/qi/projects",
+        data={
+            "csrf_token": _form_token(trust),
+            "trust_code": OWN_TRUST,
+            "title": "Wrong site",
+            "site_code": other[0].code,
+        },
+    )
+    assert refused.status_code == 400 and "Choose one of the trust's sites" in refused.text.replace("&#39;", "'")
+    assert len(trust.get("/api/v1/qi/projects").json()) == before

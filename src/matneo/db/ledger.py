@@ -247,6 +247,14 @@ def load_months(url: str, load_id: int) -> list[LoadTrustMonth]:
         )
 
 
+def loads_in_place(url: str) -> list[tuple[str, dt.datetime | None]]:
+    """(batch id, finished at) of every load still in place (not reverted), oldest first: what the
+    undo retention (:meth:`matneo.records.store.RecordStore.apply_undo_retention`) chooses from."""
+    with transaction(url) as session:
+        rows = session.execute(select(Load.batch_id, Load.finished_at).where(Load.status == "loaded").order_by(Load.id))
+        return [(batch, finished) for batch, finished in rows]
+
+
 def later_loads_touching(url: str, load_id: int) -> list[Load]:
     """Live loads after this one that changed any of its trust-months (they block its revert).
 

@@ -79,6 +79,16 @@ def require_edit(access: Access, project: QiProject) -> None:
         )
 
 
+def editable_project(session: Session, access: Access, project_id: int) -> QiProject:
+    """The project if this user may change it: :class:`QiNotFound` when they cannot see it, else 403.
+
+    Seeing comes first, so an id outside the user's view answers "not found" whether or not it exists.
+    """
+    project = project_for(session, access, project_id)
+    require_edit(access, project)
+    return project
+
+
 def collaborative_for(session: Session, access: Access, collaborative_id: int) -> QiCollaborative:
     found = session.get(QiCollaborative, collaborative_id)
     if found is None or collaborative_id not in visible_collaborative_ids(session, access):

@@ -43,6 +43,7 @@ from matneo.qi.access import (
     QiNotFound,
     can_manage_collaborative,
     collaborative_for,
+    editable_project,
     member_trusts,
     project_for,
     require_edit,
@@ -326,8 +327,7 @@ def update_project(url: str, access: Access, project_id: int, fields: Mapping[st
     if "site_code" not in fields:  # and the site
         values.pop("site_code")
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        project = editable_project(session, access, project_id)
         _check_signal(session, project.trust_code, values.get("signal_id"))
         _check_site(access, project.trust_code, values.get("site_code"))
         changed = sorted(k for k, v in values.items() if getattr(project, k) != v)
@@ -346,8 +346,7 @@ def set_progress(url: str, access: Access, project_id: int, score: float | str |
     if value is not None and value not in progress_scale().scores:
         raise QiInputError([FieldError("progress_score", "Choose a score from 0.5 to 5")])
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        project = editable_project(session, access, project_id)
         before = project.progress_score
         project.progress_score = value
         project.progress_set_by = _actor(access)
@@ -365,8 +364,7 @@ def add_team_member(url: str, access: Access, project_id: int, fields: Mapping[s
     role = form.text("role", "their role", required=True, limit=100)
     form.done()
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        editable_project(session, access, project_id)
         member = QiTeamMember(project_id=project_id, name=name, role=role)
         session.add(member)
         session.flush()
@@ -382,8 +380,7 @@ def add_driver(url: str, access: Access, project_id: int, fields: Mapping[str, A
     parent_raw = str(fields.get("parent_id") or "").strip()
     form.done()
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        editable_project(session, access, project_id)
         parent_id: int | None = None
         if parent_raw:
             parent = session.get(QiDriver, int(parent_raw)) if parent_raw.isdigit() else None
@@ -414,8 +411,7 @@ def add_driver(url: str, access: Access, project_id: int, fields: Mapping[str, A
 
 def remove_driver(url: str, access: Access, project_id: int, driver_id: int) -> None:
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        editable_project(session, access, project_id)
         driver = session.get(QiDriver, driver_id)
         if driver is None or driver.project_id != project_id:
             raise QiNotFound("That driver is not in this project's diagram.")
@@ -454,8 +450,7 @@ def add_change_idea(
                 raise Forbidden("only the collaborative's leads and member trusts can add to its library")
         project = None
         if project_id is not None:
-            project = project_for(session, access, project_id)
-            require_edit(access, project)
+            project = editable_project(session, access, project_id)
         idea = QiChangeIdea(
             collaborative_id=collaborative_id,
             project_id=project_id,
@@ -490,8 +485,7 @@ def _link(session: Session, project_id: int, driver_id: int, idea_id: int) -> No
 def link_idea(url: str, access: Access, project_id: int, driver_id: int, idea_id: int) -> None:
     """Place an idea (the project's own, or from its collaboratives' libraries) under a secondary driver."""
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        editable_project(session, access, project_id)
         idea = session.get(QiChangeIdea, idea_id)
         collaboratives = set(
             session.scalars(
@@ -545,8 +539,7 @@ def add_measure(url: str, access: Access, project_id: int, fields: Mapping[str, 
         }
     form.done()
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        editable_project(session, access, project_id)
         if is_key:
             for other in session.scalars(select(QiMeasure).where(QiMeasure.project_id == project_id)):
                 other.is_key = False
@@ -710,7 +703,7 @@ def import_values(url: str, access: Access, measure_id: int, data: bytes, *, tod
 def save_pdsa(url: str, access: Access, project_id: int, fields: Mapping[str, Any], pdsa_id: int | None = None) -> int:
     """Create or update a PDSA cycle: plan (question, prediction, who/what/when/where, data), do, study, act."""
     with transaction(url) as session:  # scope first: a stranger learns nothing from the fields' errors
-        require_edit(access, project_for(session, access, project_id))
+        editable_project(session, access, project_id)
     form = _Form(fields)
     values: dict[str, Any] = {
         "title": form.text("title", "a title for the cycle", required=True, limit=200),
@@ -736,8 +729,7 @@ def save_pdsa(url: str, access: Access, project_id: int, fields: Mapping[str, An
     idea_raw = str(fields.get("change_idea_id") or "").strip()
     form.done()
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        editable_project(session, access, project_id)
         idea_id: int | None = None
         if idea_raw:
             idea = session.get(QiChangeIdea, int(idea_raw)) if idea_raw.isdigit() else None
@@ -781,8 +773,7 @@ def add_annotation(url: str, access: Access, project_id: int, fields: Mapping[st
     measure_raw = str(fields.get("measure_id") or "").strip()
     form.done()
     with transaction(url) as session:
-        project = project_for(session, access, project_id)
-        require_edit(access, project)
+        editable_project(session, access, project_id)
         measure_id = None
         if measure_raw:
             measure = session.get(QiMeasure, int(measure_raw)) if measure_raw.isdigit() else None
@@ -865,8 +856,7 @@ def join_collaborative(url: str, access: Access, project_id: int, collaborative_
     belong to several: issue 13). Shared from then on with that collaborative's members."""
     try:
         with transaction(url) as session:
-            project = project_for(session, access, project_id)
-            require_edit(access, project)
+            project = editable_project(session, access, project_id)
             collaborative = session.get(QiCollaborative, collaborative_id)
             if (
                 collaborative is None

@@ -4,6 +4,10 @@
 organisation pages, in the JSON API, in board packs and on signals, always made by
 :func:`caveat` and, for a measure's figure, by :func:`figure_caveats` from the quality cube
 (:mod:`matneo.quality.cube`) summed over the figure's trusts and months.
+
+A figure resting on gestation or birth weight also says when too many of its births have a
+weight implausible for their gestation (:func:`weight_caveat`): one of the pair is then probably
+wrong, and a figure counting by gestation (preterm births, deaths from 24 weeks) may be too.
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ import polars as pl
 from matneo.dates import add_months
 from matneo.quality.cube import known_column, population_column
 from matneo.quality.rules import KNOWN_SQL, Input, QualityRules, breakdown_inputs, inputs_of
+
+#: The fields the birth-weight-for-gestation check speaks to: an implausible pair means one of
+#: them is wrong, so a figure using either carries that check's caveat.
+WEIGHT_CHECK_FIELDS = frozenset({"birth_weight_g", "gestation_weeks"})
 
 #: Below this, a percentage reads "less than 1%" rather than "0%" (some were recorded).
 _SOME = 1.0
@@ -59,6 +67,28 @@ def input_caveat(item: Input, known: int, population: int, rules: QualityRules, 
     return caveat(item.label, known, population, rules.threshold(item.field), item.noun, verb_of(item))
 
 
+def uses_weight_check(measure_id: str) -> bool:
+    """Whether a measure's figure rests on gestation or birth weight (:data:`WEIGHT_CHECK_FIELDS`)."""
+    return any(item.field in WEIGHT_CHECK_FIELDS for item in inputs_of(measure_id))
+
+
+def weight_caveat(judged: int, implausible: int, rules: QualityRules, min_population: int = 0) -> str | None:
+    """The caveat when more than ``rules.implausible_weight_percent`` of the ``judged`` births (weight
+    and gestation recorded, in a week with fences) have an implausible weight; None otherwise, or
+    when fewer than ``min_population`` were judged.
+
+    >>> weight_caveat(200, 5, QualityRules(implausible_weight_percent=1.0))
+    'birth weight implausible for gestation in 2.5% of births with both recorded: treat with caution'
+    """
+    if judged <= 0 or judged < min_population:
+        return None
+    percent = 100.0 * implausible / judged
+    if percent <= rules.implausible_weight_percent:
+        return None
+    shown = f"{math.floor(percent * 10) / 10:g}%"  # rounded down, as completeness is
+    return f"birth weight implausible for gestation in {shown} of births with both recorded: treat with caution"
+
+
 def totals(
     cube: pl.DataFrame, trusts: Collection[str] | None, start: dt.date | None, end: dt.date | None
 ) -> dict[str, int]:
@@ -98,6 +128,10 @@ def figure_caveats(
                 rules,
                 min_population,
             )
+            if text is not None:
+                words.append(text)
+        if uses_weight_check(measure_id):
+            text = weight_caveat(summed.get("bw_judged", 0), summed.get("bw_implausible", 0), rules, min_population)
             if text is not None:
                 words.append(text)
         found[measure_id] = words
@@ -173,7 +207,9 @@ def table_caveats(
     from matneo.measures.compute import assign_periods  # the measures engine: only when asked
 
     inputs = inputs_of(measure_id)
+    weights = uses_weight_check(measure_id)
     columns = [c for item in inputs for c in (population_column(item), known_column(item))]
+    columns += ["bw_judged", "bw_implausible"] if weights else []
     if not inputs or cube.is_empty():
         return pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
     if starts is not None:
@@ -196,6 +232,10 @@ def table_caveats(
             text = input_caveat(
                 item, row[known_column(item)], row[population_column(item)], rules, least(row["org_code"])
             )
+            if text is not None:
+                words.append(text)
+        if weights:
+            text = weight_caveat(row["bw_judged"], row["bw_implausible"], rules, least(row["org_code"]))
             if text is not None:
                 words.append(text)
         found.append(words)

@@ -51,6 +51,12 @@ DEFAULT_COMPLETENESS_THRESHOLD = 90.0
 #: gestation across the whole store. The choice of 3 NEEDS LOCAL CONFIRMATION
 #: (``MATNEO_BIRTH_WEIGHT_FENCE``).
 DEFAULT_BIRTH_WEIGHT_FENCE = 3.0
+#: Percentage of a figure's births with weight and gestation both recorded whose weight is outside
+#: the fences for its week, above which a figure resting on gestation or birth weight carries a
+#: caveat (one of the pair is probably wrong). Far-out fences leave well under 0.1% of real weights
+#: outside them, so 1% points to recording errors rather than small babies; MatNeo's default, NEEDS
+#: LOCAL CONFIRMATION (``MATNEO_IMPLAUSIBLE_WEIGHT_PERCENT``).
+DEFAULT_IMPLAUSIBLE_WEIGHT_PERCENT = 1.0
 #: A week of gestation with fewer stored birth weights than this has no fences (quartiles of a
 #: handful of babies say nothing). A product choice that NEEDS LOCAL CONFIRMATION.
 MIN_WEIGHTS_PER_WEEK = 20
@@ -233,6 +239,7 @@ class QualityRules:
     thresholds: tuple[tuple[str, float], ...] = ()  # per field, overriding the default
     birth_weight_fence: float = DEFAULT_BIRTH_WEIGHT_FENCE
     late_after_days: int = DEFAULT_LATE_AFTER_DAYS
+    implausible_weight_percent: float = DEFAULT_IMPLAUSIBLE_WEIGHT_PERCENT
 
     def threshold(self, field: str) -> float:
         return dict(self.thresholds).get(field, self.default_threshold)
@@ -247,6 +254,9 @@ def rules_from(settings: Settings) -> QualityRules:
         thresholds=settings.completeness_thresholds,
         birth_weight_fence=settings.birth_weight_fence or DEFAULT_BIRTH_WEIGHT_FENCE,
         late_after_days=DEFAULT_LATE_AFTER_DAYS if settings.late_after_days is None else settings.late_after_days,
+        implausible_weight_percent=DEFAULT_IMPLAUSIBLE_WEIGHT_PERCENT
+        if settings.implausible_weight_percent is None
+        else settings.implausible_weight_percent,
     )
 
 

@@ -551,6 +551,12 @@ class Loader:
                         self.progress(f"loading {ready.item.path.name}", done, len(prepared))
                         results[ready.index], load_id = self._load_one(ready)
                         ledger_ids.append(load_id)
+                    self.store.apply_undo_retention(  # docs/architecture.md, "Undo retention"
+                        ledger.loads_in_place(self.settings.database_url),
+                        self.settings.undo_keep_loads,
+                        self.settings.undo_keep_days,
+                        utcnow(),
+                    )
             finally:
                 for ready in prepared:
                     shutil.rmtree(ready.staging, ignore_errors=True)

@@ -83,6 +83,16 @@ def revert_load(
         if load.status != "loaded":
             message = f"Load {load_id} did not load any records, so there is nothing to revert."
             raise RevertRefused(message, "not_revertable")
+        undo = store.undo_file(load.batch_id)
+        changed = [(m.trust_code, m.month.strftime("%Y-%m")) for m in ledger.load_months(url, load_id)]
+        pruned = store.pruned_note(load.batch_id) if changed and not undo.is_file() else None
+        if pruned is not None:  # before any blocker: reverting later loads first would not help
+            raise RevertRefused(
+                f"Load {load_id} can no longer be undone: its undo copy was removed on {pruned['pruned_at']} UTC "
+                f"under the undo retention (the last {pruned['keep_loads']} loads, and loads of the last "
+                f"{pruned['keep_days']} days, keep theirs). Load a corrected file instead.",
+                "not_revertable",
+            )
         blockers = ledger.later_loads_touching(url, load_id)
         if blockers:
             named = "; ".join(f"load {b.id} ({_when(b.finished_at)})" for b in blockers[:3])
@@ -92,8 +102,6 @@ def revert_load(
                 "newest first.",
                 "blocked",
             )
-        undo = store.undo_dir / f"{load.batch_id}.parquet"
-        changed = [(m.trust_code, m.month.strftime("%Y-%m")) for m in ledger.load_months(url, load_id)]
         if changed and not undo.is_file():
             raise RevertRefused(
                 f"Load {load_id} was made before loads could be reverted; load a corrected file instead.",

@@ -5,6 +5,8 @@ Layout under ``$MATNEO_HOME/records``::
     CURRENT                         the live version's name, e.g. "v000003" (replaced atomically)
     versions/v000003/manifest.json  rows per trust per month, and the load batch that made it
     versions/v000003/year=2019/month=6/data_0.parquet
+    undo/<batch>.parquet            per load, the rows it replaced: what a revert restores
+    undo/<batch>.pruned.json        an undo file removed under the retention (see below)
 
 Why versions: a load must never leave the store half-changed. A load writes only the
 partitions it touches into staging, builds the next version beside the live one (untouched
@@ -12,15 +14,25 @@ partitions are hard links, so this costs nothing), and then swaps ``CURRENT`` wi
 atomic ``os.replace``. A crash or kill at any point before the swap leaves the old version
 live; leftovers are swept up by the next writer. Readers open whatever ``CURRENT`` names
 and never see a partial load.
+
+Undo retention: only the live version and the one before it are kept (:meth:`RecordStore._sweep`),
+but every load also keeps an undo file so it can be reverted later, and those would otherwise grow
+without end. After each load the undo files of the oldest loads still in place are removed, keeping
+those of the last ``Settings.undo_keep_loads`` loads and of any load finished within
+``Settings.undo_keep_days`` days (:func:`undo_to_prune`). A revert goes newest first (a later load
+touching the same trust-months blocks it), so the kept loads are always the newest ones: every load
+that can still be reverted keeps what each later revert before it needs. A removed file leaves a
+small note beside it, so a revert of that load says plainly that it can no longer be undone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +44,25 @@ from matneo.records.faults import fault_point
 from matneo.records.schema import FIELDS
 
 Partition = tuple[int, int]  # (year, month)
+
+
+def undo_to_prune(
+    loads: Sequence[tuple[str, dt.datetime | None]], keep_loads: int, keep_days: int, now: dt.datetime
+) -> list[str]:
+    """The batch ids, of ``loads`` (loads still in place, oldest first: (batch id, finished at)),
+    whose undo files may go: all before the first load that the retention keeps.
+
+    A load is kept when it is one of the last ``keep_loads``, or finished within ``keep_days`` of
+    ``now`` (or has no finish time: kept, to be safe). Only a prefix is ever pruned, never a load
+    between two kept ones, so whatever can still be reverted, newest first, keeps its undo file.
+    """
+    cutoff = now - dt.timedelta(days=keep_days)
+    first_kept = max(0, len(loads) - max(keep_loads, 0))
+    for index, (_, finished) in enumerate(loads[:first_kept]):
+        if finished is None or finished >= cutoff:
+            first_kept = index
+            break
+    return [batch for batch, _ in loads[:first_kept]]
 
 
 def _partition_name(partition: Partition) -> str:
@@ -157,7 +188,47 @@ class RecordStore:
         con.execute(f"CREATE VIEW births AS {self.births_sql()}")
         return con
 
+    def undo_file(self, batch_id: str) -> Path:
+        return self.undo_dir / f"{batch_id}.parquet"
+
+    def pruned_note(self, batch_id: str) -> dict[str, Any] | None:
+        """What :meth:`prune_undo` noted when it removed this load's undo file; None if it did not."""
+        try:
+            found: dict[str, Any] = json.loads((self.undo_dir / f"{batch_id}.pruned.json").read_text())
+        except FileNotFoundError:
+            return None
+        return found
+
     # -- writing -------------------------------------------------------------------------
+    def apply_undo_retention(
+        self, loads: Sequence[tuple[str, dt.datetime | None]], keep_loads: int, keep_days: int, now: dt.datetime
+    ) -> list[str]:
+        """Remove the undo files the retention no longer keeps (:func:`undo_to_prune`); their batch ids.
+
+        ``loads``: the loads still in place, oldest first (:func:`matneo.db.ledger.loads_in_place`).
+        Call while holding :meth:`write_lock`, after the ledger has the newest load.
+        """
+        doomed = undo_to_prune(loads, keep_loads, keep_days, now)
+        note = {"pruned_at": now.strftime("%Y-%m-%d %H:%M"), "keep_loads": keep_loads, "keep_days": keep_days}
+        return self.prune_undo(doomed, note)
+
+    def prune_undo(self, batch_ids: Sequence[str], note: dict[str, Any]) -> list[str]:
+        """Remove these loads' undo files, leaving ``note`` (when, under what retention) in their place.
+
+        Returns the batch ids whose files were removed (a load that changed nothing has none).
+        Call while holding :meth:`write_lock`; the note is written first, so a crash between the
+        two leaves a note and the file, never a silent gap.
+        """
+        removed = []
+        for batch_id in batch_ids:
+            undo = self.undo_file(batch_id)
+            if not undo.is_file():
+                continue
+            (self.undo_dir / f"{batch_id}.pruned.json").write_text(json.dumps(note, sort_keys=True))
+            undo.unlink()
+            removed.append(batch_id)
+        return removed
+
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         """One writer at a time per store; sweeps up what a killed writer left behind."""

@@ -24,6 +24,7 @@ from matneo.auth.users import audit
 from matneo.config import Settings
 from matneo.db.models import HarmCase, utcnow
 from matneo.db.session import transaction
+from matneo.db.trail import locked_visible, trail_writer
 from matneo.harm.portal import CaseError, CaseNotFound
 from matneo.harm.report import FieldError
 from matneo.records.store import RecordStore
@@ -189,38 +190,19 @@ CHANGE_ACTIONS = {
 }
 
 
-def _change(
-    session: Session,
-    review_id: int,
-    actor: str,
-    action: str,
-    what: str,
-    before: Any = None,
-    after: Any = None,
-    *,
-    sensitive: bool = False,
-) -> None:
-    session.add(
-        ReviewChange(
-            review_id=review_id,
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            what=what,
-            before=None if before is None else json.dumps(before, sort_keys=True, default=str),
-            after=None if after is None else json.dumps(after, sort_keys=True, default=str),
-            sensitive=sensitive,
-        )
-    )
+#: The review trail row for one change, in the caller's transaction.
+_change = trail_writer(ReviewChange, "review_id")
 
 
 def _editable(session: Session, access: Access, review_id: int) -> Review:
     """The review, locked; 404 outside scope, 403 for anyone but a taking-part trust, closed refused."""
-    review = session.scalars(
-        select(Review).where(Review.id == review_id).with_for_update().execution_options(populate_existing=True)
-    ).first()
-    if review is None or not can_see(access, review):
-        raise ReviewNotFound(f"There is no review {review_id} in your organisation's scope.")
+    review = locked_visible(
+        session,
+        Review,
+        review_id,
+        lambda review: can_see(access, review),
+        ReviewNotFound(f"There is no review {review_id} in your organisation's scope."),
+    )
     if not can_edit(access, review):
         raise Forbidden("Only staff of the trusts taking part in this review can change it.")
     if review.status == "closed":

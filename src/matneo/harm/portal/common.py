@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matneo.auth.access import Access, Forbidden
-from matneo.db.models import HarmCase, HarmChange, HarmRoute, utcnow
+from matneo.db.models import HarmCase, HarmChange, HarmRoute
+from matneo.db.trail import locked_visible, trail_writer
 from matneo.harm.report import FieldError, HarmReport
 from matneo.harm.rules import ROUTE_IDS, ROUTE_TITLES
 
@@ -208,43 +208,21 @@ CHANGE_ACTIONS = {
 }
 
 
-def _change(
-    session: Session,
-    case_id: int,
-    actor: str,
-    action: str,
-    what: str,
-    before: Any = None,
-    after: Any = None,
-    *,
-    sensitive: bool = False,
-) -> None:
-    """The case trail row for one change, in the caller's transaction."""
-    session.add(
-        HarmChange(
-            report_id=case_id,
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            what=what,
-            before=None if before is None else json.dumps(before, sort_keys=True, default=str),
-            after=None if after is None else json.dumps(after, sort_keys=True, default=str),
-            sensitive=sensitive,
-        )
-    )
+#: The case trail row for one change, in the caller's transaction.
+_change = trail_writer(HarmChange, "report_id")
 
 
 def _editable_case(session: Session, access: Access, case_id: int) -> HarmCase:
     """The submitted case, locked for update; 404 outside scope, 403 for anyone but the owning trust."""
-    case = session.scalars(
-        select(HarmCase).where(HarmCase.id == case_id).with_for_update().execution_options(populate_existing=True)
-    ).first()
-    if (
-        case is None
-        or not access.in_scope(case.trust_code)
-        or (case.status == "draft" and not can_edit(access, case.trust_code))
-    ):
-        raise CaseNotFound(f"There is no harm report {case_id} in your organisation's scope.")
+    case = locked_visible(
+        session,
+        HarmCase,
+        case_id,
+        lambda case: (
+            access.in_scope(case.trust_code) and not (case.status == "draft" and not can_edit(access, case.trust_code))
+        ),
+        CaseNotFound(f"There is no harm report {case_id} in your organisation's scope."),
+    )
     if not can_edit(access, case.trust_code):
         raise Forbidden("Only staff of the trust that owns this report can change it.")
     if case.status != "submitted":

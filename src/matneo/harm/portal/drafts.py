@@ -22,6 +22,7 @@ from matneo.auth.users import audit
 from matneo.config import Settings
 from matneo.db.models import HarmCase, HarmRoute, utcnow
 from matneo.db.session import transaction
+from matneo.db.trail import locked_visible
 from matneo.harm.portal import common, linking
 from matneo.harm.portal.common import (
     CaseError,
@@ -58,12 +59,13 @@ def _find_by_key(session: Session, trust: str, key: str) -> HarmCase | None:
 
 
 def _own_draft(session: Session, trust: str, draft_id: int) -> HarmCase:
-    case = session.scalars(
-        select(HarmCase).where(HarmCase.id == draft_id).with_for_update().execution_options(populate_existing=True)
-    ).first()
-    if case is None or case.trust_code != trust:
-        raise CaseNotFound(f"There is no harm report {draft_id} for your trust.")
-    return case
+    return locked_visible(
+        session,
+        HarmCase,
+        draft_id,
+        lambda case: case.trust_code == trust,
+        CaseNotFound(f"There is no harm report {draft_id} for your trust."),
+    )
 
 
 def _repeat(url: str, trust: str, key: str) -> SubmitResult:

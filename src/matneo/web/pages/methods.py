@@ -1,8 +1,10 @@
 """The methods guide as a page: ``docs/methods.md`` rendered to HTML, so that a page's "how this
 is worked out" link opens something a browser can show instead of naming a repository file.
 
-The guide is read from the source tree MatNeo runs from (it is not copied into the package,
-so there is one copy to keep up to date) and rendered once per process. Markdown is rendered
+The guide is package data: ``matneo/web/docs/methods.md`` is a symbolic link to
+``docs/methods.md`` in the repository (one copy to keep up to date), which a wheel or sdist build
+copies in as a file, so an installed MatNeo serves the guide without a source checkout. It is read
+with :mod:`importlib.resources` and rendered once per process. Markdown is rendered
 with markdown-it-py (CommonMark plus tables); raw HTML in the file is not passed through.
 Headings get ``id`` anchors made from their text, so pages can link to a section, e.g.
 ``/methods#statistical-process-control-making-data-count``.
@@ -14,14 +16,16 @@ import itertools
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from matneo.web.services import NotFound
 
-METHODS_FILE = Path(__file__).resolve().parents[4] / "docs" / "methods.md"
+#: The guide inside the installed package (``pyproject.toml`` package-data ``web/docs/*``).
+METHODS_FILE: Traversable = files("matneo.web").joinpath("docs", "methods.md")
 HEADING_CLASSES = {"h1": "nhsuk-heading-xl", "h2": "nhsuk-heading-l", "h3": "nhsuk-heading-m"}
 
 
@@ -38,7 +42,7 @@ def slug(text: str) -> str:
 
 
 @cache
-def build(path: Path = METHODS_FILE) -> MethodsPage:
+def build(path: Traversable = METHODS_FILE) -> MethodsPage:
     """The guide at ``path``, rendered; :class:`NotFound` if this installation has no copy."""
     try:
         text = path.read_text(encoding="utf-8")

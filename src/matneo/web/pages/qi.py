@@ -115,6 +115,10 @@ class HomePage:
     kinds: dict[str, str]
     problems: Problems
     priorities: dict[str, str] = field(default_factory=dict)
+    #: Sites a new project may be of: those of the trusts the user can start projects for (their own
+    #: trust for trust staff). The domain (:func:`matneo.qi.actions.create_project`) checks the
+    #: chosen site belongs to the chosen trust.
+    site_options: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"collaboratives": self.collaboratives, "projects": self.projects}
@@ -139,7 +143,18 @@ def home_page(services: Services, access: Access, problems: Problems | None = No
         kinds=COLLABORATIVE_KINDS,
         problems=problems or Problems(),
         priorities=matneosip_priorities().names,
+        site_options=_site_options(services, sorted(trusts, key=lambda t: t[1])),
     )
+
+
+def _site_options(services: Services, trusts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(site code, label) for each site of these trusts; the trust's name is added when there are several."""
+    several = len(trusts) > 1
+    return [
+        (site.code, f"{site.name} ({name})" if several else site.name)
+        for code, name in trusts
+        for site in services.hierarchy.sites_of(code)
+    ]
 
 
 # -- collaborative ----------------------------------------------------------------------------
