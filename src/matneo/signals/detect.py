@@ -34,6 +34,7 @@ costs about what three outcomes did before (docs/performance.md, "Signals").
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -402,32 +403,38 @@ def stream_risks(risks: pl.DataFrame, components: Sequence[str]) -> pl.DataFrame
 
 
 def stream_arrays(
-    babies: Babies, components: Sequence[str]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """The babies of one stream: their positions in ``babies``, observed events (0/1) and null risks.
+    babies: Babies, components: Sequence[str], odds_ratio: float = 2.0
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The babies of one stream: positions in ``babies``, observed events (0/1), null risks and CUSUM scores.
 
-    As :func:`stream_risks` (the same numbers, computed in the same order of float operations):
-    a single measure's own event and risk; a composite's event is any component's and its risk
-    1 − Π(1 − p_k) over the components whose denominator holds the baby; babies with a risk of
-    0 or 1 are left out.
+    As :func:`stream_risks` (the same numbers, from the same float operations in the same
+    order): a single measure's own event and risk; a composite's event is any component's and
+    its risk 1 − Π(1 − p_k) over the components whose denominator holds the baby; babies with a
+    risk of 0 or 1 are left out. The scores are ``cusum._scores`` for odds ratio R; for a single
+    measure the log term is worked out once per stratum cell, as every baby of a cell has the
+    same risk.
     """
     if len(components) == 1:
-        flag = babies.observed[components[0]]
-        inside = flag >= 0
-        risk = babies.rates[components[0]][babies.cells[components[0]]]
-        observed = flag
-    else:
-        flags = [babies.observed[m] for m in components]
-        inside = np.logical_or.reduce([f >= 0 for f in flags])
-        observed = np.maximum.reduce(flags)
-        survive = np.ones(babies.size)
-        for m, flag in zip(components, flags, strict=True):
-            p = babies.rates[m][babies.cells[m]]
-            survive = survive * (1.0 - np.where(flag >= 0, p, 0.0))
-        risk = 1.0 - survive
-    with np.errstate(invalid="ignore"):
-        keep = np.flatnonzero(inside & (risk > 0) & (risk < 1))
-    return keep, observed[keep].astype(np.float64), risk[keep]
+        measure = components[0]
+        rate, cell, flag = babies.rates[measure], babies.cells[measure], babies.observed[measure]
+        with np.errstate(invalid="ignore"):
+            usable = (rate > 0) & (rate < 1)
+            log_term = np.log1p((odds_ratio - 1.0) * rate)
+        positions = np.flatnonzero((flag >= 0) & usable[cell])
+        cells = cell[positions]
+        observed = flag[positions].astype(np.float64)
+        return positions, observed, rate[cells], observed * math.log(odds_ratio) - log_term[cells]
+    flags = [babies.observed[m] for m in components]
+    positions = np.flatnonzero(np.logical_or.reduce([f >= 0 for f in flags]))
+    survive = np.ones(positions.size)
+    for m, flag in zip(components, flags, strict=True):
+        p = babies.rates[m][babies.cells[m][positions]]
+        survive = survive * (1.0 - np.where(flag[positions] >= 0, p, 0.0))
+    risk = 1.0 - survive
+    keep = np.flatnonzero((risk > 0) & (risk < 1))
+    positions, risk = positions[keep], risk[keep]
+    observed = np.maximum.reduce([f[positions] for f in flags]).astype(np.float64)
+    return positions, observed, risk, _scores(observed, risk, odds_ratio)
 
 
 def risk_frame(files: list[Path], settings: SignalSettings) -> Babies:
@@ -482,10 +489,9 @@ def cusum_signals(files: list[Path], settings: SignalSettings, babies: Babies | 
     odds_ratio = settings.cusum_odds_ratio
     rows = []
     for method, stream, components, threshold in streams:
-        positions, observed_all, risk_all = stream_arrays(babies, components)
+        positions, observed_all, risk_all, scores = stream_arrays(babies, components, odds_ratio)
         if not positions.size:
             continue
-        scores = _scores(observed_all, risk_all, odds_ratio)
         bounds = np.searchsorted(babies.trust[positions], np.arange(len(babies.trusts) + 1))
         for index, trust in enumerate(babies.trusts):
             first, last = int(bounds[index]), int(bounds[index + 1])

@@ -33,8 +33,9 @@ import numpy.typing as npt
 import polars as pl
 
 from matneo.measures.definitions import DERIVED_COLUMNS, get_measures
+from matneo.records.store import parse_partition
 from matneo.reference.codes import BIRTH_WEIGHT_BANDS, ETHNIC_CATEGORIES, GESTATION_BANDS
-from matneo.signals.casemix import MATERNAL_AGE_BANDS, NOT_RECORDED, STRATA_BY_MEASURE, _band_code
+from matneo.signals.casemix import MATERNAL_AGE_BANDS, STRATA_BY_MEASURE, _band_code
 
 __all__ = ["Babies", "scan_babies"]
 
@@ -51,7 +52,9 @@ def _dense_codes() -> dict[str, tuple[pl.Expr, int]]:
     """
     plurality = pl.col("plurality")
     quintile = pl.col("imd_quintile")
-    ethnic = {group: index + 1 for index, group in enumerate(ETHNIC_GROUPS)}
+    group_code = {group: index + 1 for index, group in enumerate(ETHNIC_GROUPS)}
+    ethnic = {code: group_code[group] for code, (_, group) in ETHNIC_CATEGORIES.items()}
+    ethnic["Not stated"] = group_code["Not stated"]
     return {
         "gestation_band": (_band_code(pl.col("ga_days"), GESTATION_BANDS) + 1, len(GESTATION_BANDS) + 1),
         "birth_weight_band": (
@@ -60,11 +63,13 @@ def _dense_codes() -> dict[str, tuple[pl.Expr, int]]:
         ),
         "plurality": (pl.when(plurality == 1).then(1).when(plurality >= 2).then(2).otherwise(0).cast(pl.Int64), 3),
         "maternal_age_band": (_band_code(pl.col("maternal_age"), MATERNAL_AGE_BANDS) + 1, len(MATERNAL_AGE_BANDS) + 1),
+        # The derived ethnic_group (a CASE over the record's ethnic category, "Not stated" for
+        # any other value or none), coded straight from the category: one lookup, not a CASE.
         "ethnic_group": (
-            pl.col("ethnic_group")
+            pl.col("ethnic_category")
             .cast(pl.String)
-            .fill_null(NOT_RECORDED)
-            .replace_strict(ethnic, default=0, return_dtype=pl.Int64),
+            .replace_strict(ethnic, default=ethnic["Not stated"], return_dtype=pl.Int64)
+            .fill_null(ethnic["Not stated"]),
             len(ETHNIC_GROUPS) + 1,
         ),
         "imd_quintile": (pl.when(quintile.is_between(1, 5)).then(quintile.cast(pl.Int64)).otherwise(0), 6),
@@ -153,11 +158,16 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
         num = den & pl.sql_expr(m.numerator).fill_null(False)
         flags.append(pl.when(den).then(num.cast(pl.Int8)).otherwise(pl.lit(-1, dtype=pl.Int8)).alias(m.id))
     present = pl.any_horizontal([pl.col(i) >= 0 for i in ids])
+    # Partitions in calendar order (the store lists month=10 before month=2), files of one
+    # partition in their own order: babies of the same minute are in one partition, so this
+    # changes no tie, and from a store written in time order the scan comes out in time order.
+    files = sorted(files, key=lambda f: parse_partition(f.parent))
     source = pl.scan_parquet(files, hive_partitioning=True)
-    frame = source.with_columns([pl.sql_expr(sql).alias(name) for name, sql in DERIVED_COLUMNS.items()])
+    derived = [pl.sql_expr(sql).alias(name) for name, sql in DERIVED_COLUMNS.items() if name != "ethnic_group"]
+    frame = source.with_columns(derived)
     records = (
         frame.select(
-            pl.col("trust_code").cast(pl.String),
+            pl.col("trust_code").cast(pl.String).cast(pl.Categorical),
             (pl.col("birth_datetime").dt.epoch("s") // 60).alias("__minute"),
             pl.col("birth_datetime").cast(pl.Datetime("us")).alias("__when"),
             pl.col("year").cast(pl.Int32),
@@ -169,24 +179,25 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
     )
     if records.is_empty():
         return _empty(ids)
-    # One stable sort on (trust, minute) as one int64, the order expected_risks gives; trusts
-    # numbered by first appearance. A stable sort on the trust alone gives the same order when
-    # every trust's babies already come in time order, as they do from the store's year/month
-    # partitions when each month's file is in time order; checking that costs one pass.
-    trust_codes = records.get_column("trust_code")
-    trust_index = trust_codes.rank("dense").cast(pl.Int32).to_numpy() - 1
+    # Grouped by trust, in time to the minute within each, ties in the scan's order: the order
+    # of casemix.expected_risks (a stable sort on trust and minute). The scan is in time order
+    # when each partition's file is, so a stable radix sort on the trust's number alone gives
+    # that order; one pass checks it, and a full sort on (trust, minute) is the fallback.
+    trust_number = records.get_column("trust_code").to_physical().to_numpy()
     minute = records.get_column("__minute").to_numpy()
-    order = np.argsort(trust_index.astype(np.int16 if trust_index.max() < 2**15 else np.int32), kind="stable")
-    sorted_trust = trust_index[order]
+    narrow = trust_number.astype(np.uint16) if trust_number.max() < 2**16 else trust_number
+    order = np.argsort(narrow, kind="stable")
+    sorted_trust = trust_number[order]
     sorted_minute = minute[order]
-    same = sorted_trust[1:] == sorted_trust[:-1]
-    if np.any(same & (sorted_minute[1:] < sorted_minute[:-1])):
-        order = np.argsort(trust_index.astype(np.int64) * (1 << 40) + minute, kind="stable")
-        sorted_trust = trust_index[order]
-    trusts = trust_codes.unique().sort().to_list()  # rank("dense") numbers them in this order
+    if np.any((sorted_trust[1:] == sorted_trust[:-1]) & (sorted_minute[1:] < sorted_minute[:-1])):
+        order = np.argsort(trust_number.astype(np.int64) * (1 << 40) + minute, kind="stable")
+        sorted_trust = trust_number[order]
+    del sorted_minute, minute
     boundaries = np.flatnonzero(np.diff(sorted_trust)) + 1
     starts = np.concatenate(([0], boundaries)).astype(np.int64)
     stops = np.concatenate((boundaries, [sorted_trust.size])).astype(np.int64)
+    trusts = records.get_column("trust_code").gather(order[starts]).cast(pl.String).to_list()
+    trust = np.repeat(np.arange(len(trusts), dtype=np.int32), stops - starts)
     observed: dict[str, npt.NDArray[np.int8]] = {}
     cells: dict[str, npt.NDArray[np.int32]] = {}
     rates: dict[str, npt.NDArray[np.float64]] = {}
@@ -205,7 +216,7 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
             observed[mid], cells[mid] = flag, cell
     return Babies(
         trusts=trusts,
-        trust=sorted_trust.astype(np.int32),
+        trust=trust,
         starts=starts,
         stops=stops,
         when=records.get_column("__when").to_numpy()[order],
