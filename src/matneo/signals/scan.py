@@ -187,40 +187,48 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
     minute = records.get_column("__minute").to_numpy()
     narrow = trust_number.astype(np.uint16) if trust_number.max() < 2**16 else trust_number
     order = np.argsort(narrow, kind="stable")
+    key = (trust_number.astype(np.int64) * (1 << 40) + minute)[order]
+    if np.any(key[1:] < key[:-1]):
+        # A few babies out of time order within their trust (a mother's second twin is written
+        # after her first, before the trust's next birth): a stable sort of the nearly sorted
+        # key (NumPy's timsort, close to one pass) puts them in place; equal keys keep the
+        # scan's order, so the result is the stable sort on (trust, minute).
+        order = order[np.argsort(key, kind="stable")]
     sorted_trust = trust_number[order]
-    sorted_minute = minute[order]
-    if np.any((sorted_trust[1:] == sorted_trust[:-1]) & (sorted_minute[1:] < sorted_minute[:-1])):
-        order = np.argsort(trust_number.astype(np.int64) * (1 << 40) + minute, kind="stable")
-        sorted_trust = trust_number[order]
-    del sorted_minute, minute
+    del key, minute
     boundaries = np.flatnonzero(np.diff(sorted_trust)) + 1
     starts = np.concatenate(([0], boundaries)).astype(np.int64)
     stops = np.concatenate((boundaries, [sorted_trust.size])).astype(np.int64)
     trusts = records.get_column("trust_code").gather(order[starts]).cast(pl.String).to_list()
     trust = np.repeat(np.arange(len(trusts), dtype=np.int32), stops - starts)
-    observed: dict[str, npt.NDArray[np.int8]] = {}
-    cells: dict[str, npt.NDArray[np.int32]] = {}
+    del sorted_trust
+    # Each measure's rate per cell: the mean event among the cell's babies in the denominator,
+    # as casemix.expected_risks' mean per stratum (the same float: sums of 0/1 are exact). A
+    # group-by to a few thousand cells, then the babies put in order in one parallel gather.
     rates: dict[str, npt.NDArray[np.float64]] = {}
     for index, key_set in enumerate(key_sets):
-        cell = records.get_column(f"__cell{index}").to_numpy()[order]
+        cell = f"__cell{index}"
         span = int(np.prod([codes[c][1] for c in key_set]))
-        for mid in [i for i in ids if STRATA_BY_MEASURE[i] == key_set]:
-            flag = records.get_column(mid).to_numpy()[order]
-            inside = flag >= 0
-            # The mean event per cell among its babies in the denominator (exact: sums of 0/1
-            # in float64 are integers), as casemix.expected_risks' mean per stratum.
-            counts = np.bincount(cell[inside], minlength=span).astype(np.float64)
-            events = np.bincount(cell[inside], weights=flag[inside].astype(np.float64), minlength=span)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rates[mid] = np.where(counts > 0, events / np.where(counts > 0, counts, 1.0), np.nan)
-            observed[mid], cells[mid] = flag, cell
+        sharing = [i for i in ids if STRATA_BY_MEASURE[i] == key_set]
+        means = records.group_by(cell).agg(
+            pl.col(i).filter(pl.col(i) >= 0).cast(pl.Float64).mean().alias(i) for i in sharing
+        )
+        at = means.get_column(cell).to_numpy()
+        for i in sharing:
+            rate = np.full(span, np.nan)
+            rate[at] = means.get_column(i).fill_null(np.nan).to_numpy()
+            rates[i] = rate
+    ordered = records.drop("trust_code", "__minute").gather(pl.Series(order))
+    del records
+    observed = {i: ordered.get_column(i).to_numpy() for i in ids}
+    cells = {i: ordered.get_column(f"__cell{key_sets.index(STRATA_BY_MEASURE[i])}").to_numpy() for i in ids}
     return Babies(
         trusts=trusts,
         trust=trust,
         starts=starts,
         stops=stops,
-        when=records.get_column("__when").to_numpy()[order],
-        year=records.get_column("year").to_numpy()[order],
+        when=ordered.get_column("__when").to_numpy(),
+        year=ordered.get_column("year").to_numpy(),
         observed=observed,
         cells=cells,
         rates=rates,
