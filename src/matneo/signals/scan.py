@@ -149,8 +149,7 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
     for index, key_set in enumerate(key_sets):
         key = pl.lit(0, dtype=pl.Int64)
         for column in key_set:
-            expression, span = codes[column]
-            key = key * span + expression
+            key = key * codes[column][1] + pl.col(f"__code_{column}")
         keys.append(key.cast(pl.Int32).alias(f"__cell{index}"))
     flags = []
     for m in measures:
@@ -164,7 +163,8 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
     files = sorted(files, key=lambda f: parse_partition(f.parent))
     source = pl.scan_parquet(files, hive_partitioning=True)
     derived = [pl.sql_expr(sql).alias(name) for name, sql in DERIVED_COLUMNS.items() if name != "ethnic_group"]
-    frame = source.with_columns(derived)
+    used = sorted({c for key_set in key_sets for c in key_set})
+    frame = source.with_columns(derived).with_columns(codes[c][0].alias(f"__code_{c}") for c in used)
     records = (
         frame.select(
             pl.col("trust_code").cast(pl.String).cast(pl.Categorical),
@@ -203,21 +203,19 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
     trust = np.repeat(np.arange(len(trusts), dtype=np.int32), stops - starts)
     del sorted_trust
     # Each measure's rate per cell: the mean event among the cell's babies in the denominator,
-    # as casemix.expected_risks' mean per stratum (the same float: sums of 0/1 are exact). A
-    # group-by to a few thousand cells, then the babies put in order in one parallel gather.
+    # as casemix.expected_risks' mean per stratum (the same float: events / babies, both exact
+    # integers); then the babies put in order in one parallel gather.
     rates: dict[str, npt.NDArray[np.float64]] = {}
     for index, key_set in enumerate(key_sets):
-        cell = f"__cell{index}"
+        cell = records.get_column(f"__cell{index}").to_numpy()
         span = int(np.prod([codes[c][1] for c in key_set]))
-        sharing = [i for i in ids if STRATA_BY_MEASURE[i] == key_set]
-        means = records.group_by(cell).agg(
-            pl.col(i).filter(pl.col(i) >= 0).cast(pl.Float64).mean().alias(i) for i in sharing
-        )
-        at = means.get_column(cell).to_numpy()
-        for i in sharing:
-            rate = np.full(span, np.nan)
-            rate[at] = means.get_column(i).fill_null(np.nan).to_numpy()
-            rates[i] = rate
+        for i in [i for i in ids if STRATA_BY_MEASURE[i] == key_set]:
+            # cell × (outside, no event, event) counted in one pass of integers
+            tally = np.bincount(cell * 3 + (records.get_column(i).to_numpy() + 1), minlength=3 * span)
+            tally = tally.reshape(span, 3)
+            counts = (tally[:, 1] + tally[:, 2]).astype(np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rates[i] = np.where(counts > 0, tally[:, 2] / np.where(counts > 0, counts, 1.0), np.nan)
     ordered = records.drop("trust_code", "__minute").gather(pl.Series(order))
     del records
     observed = {i: ordered.get_column(i).to_numpy() for i in ids}
