@@ -200,8 +200,19 @@ def main() -> None:
     parser.add_argument(
         "--no-operating", action="store_true", help="do not simulate or write src/matneo/signals/data/operating.json"
     )
+    parser.add_argument(
+        "--defaults-only",
+        action="store_true",
+        help="with --workdir of an earlier run: simulate only the register's default streams at their default "
+        "thresholds on its loaded data and add them to operating.json (keeps the other entries)",
+    )
     args = parser.parse_args()
     years = parse_years(args.years)
+    if args.defaults_only:
+        if args.workdir is None:
+            raise SystemExit("--defaults-only needs the --workdir of an earlier run")
+        simulate_defaults(args.workdir, args.seed)
+        return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="matneo-bench-signals-"))
     try:
         run(years, args.scale, args.seed, workdir, not args.no_operating)
@@ -412,6 +423,56 @@ def target_by_simulation(
         print(f"  what stops it: {limit}")
 
 
+def simulate_defaults(workdir: Path, seed: int) -> None:
+    """Simulate the register's default streams at their default thresholds on an earlier run's
+    loaded data, add them to operating.json and check the target by simulation."""
+    store = RecordStore(Settings(home=workdir / "home").records_dir)
+    defaults = SignalSettings()
+    babies = risk_frame(store.partition_files(), defaults)
+    stored = json.loads(OPERATING_PATH.read_text(encoding="utf-8"))
+    sizes = stored["run"]["settings"]["trust_sizes_births_per_year"]
+    rng = np.random.default_rng(seed)
+    by_default: dict[tuple[str, str], tuple[float, np.ndarray, np.ndarray]] = {}
+    started = time.perf_counter()
+    for method, stream, components, h in cusum_streams(defaults):
+        if method != "cusum":
+            continue
+        _, observed, mix, _ = stream_arrays(babies, components)
+        mix = mix[rng.integers(0, mix.size, size=min(SIM_PATIENT_MIX, mix.size))]
+        odds = defaults.cusum_odds_ratio
+        cap = 2_000_000_000
+        in_control = simulate_run_lengths(
+            mix, odds, thresholds=[h], n_sim=SIM_RUNS_IN_CONTROL, seed=seed, max_run_length=cap
+        )[h]
+        doubling = simulate_run_lengths(
+            mix, odds, thresholds=[h], true_odds_ratio=2.0, n_sim=SIM_RUNS_DOUBLING, seed=seed + 1, max_run_length=cap
+        )[h]
+        by_default[method, stream] = (h, in_control, doubling)
+        entry = stored["streams"].setdefault(
+            f"{method}:{stream}", {"events_per_birth": float(observed.mean()), "thresholds": {}}
+        )
+        entry["thresholds"][f"{h:g}"] = {
+            "arl0_births": round(float(in_control.mean())),
+            "arl0_standard_error": round(float(in_control.std(ddof=1)) / SIM_RUNS_IN_CONTROL**0.5),
+            "doubling_p50_births": round(float(np.percentile(doubling, 50))),
+            "doubling_p80_births": round(float(np.percentile(doubling, 80))),
+        }
+        per_month = sizes["median"] / 12
+        print(
+            f"{method}:{stream} h = {h:g}: ARL0 {in_control.mean():,.0f} births, doubling found in "
+            f"{np.percentile(doubling, 50) / per_month:.1f} / {np.percentile(doubling, 80) / per_month:.1f} months "
+            f"(median / 80th centile) at a median trust ({time.perf_counter() - started:.0f} s)"
+        )
+    stored["run"]["defaults_added"] = {
+        "date": dt.date.today().isoformat(),
+        "how": "benchmarks/bench_signals.py --defaults-only on the loaded data of the run above (same years, scale "
+        "and seed); the register's default threshold of each outcome stream",
+    }
+    OPERATING_PATH.write_text(json.dumps(stored, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {OPERATING_PATH}")
+    target_by_simulation(by_default, float(sizes["median"]))
+
+
 def simulate_operating(
     risks: pl.DataFrame,
     settings: SignalSettings,
@@ -449,7 +510,12 @@ def simulate_operating(
         # the words shown next to each signal are simulated for exactly the threshold in use.
         thresholds = sorted({*SIM_THRESHOLDS, *([register[method, stream]] if (method, stream) in register else [])})
         in_control = simulate_run_lengths(
-            mix, settings.cusum_odds_ratio, thresholds=thresholds, n_sim=SIM_RUNS_IN_CONTROL, seed=seed
+            mix,
+            settings.cusum_odds_ratio,
+            thresholds=thresholds,
+            n_sim=SIM_RUNS_IN_CONTROL,
+            seed=seed,
+            max_run_length=2_000_000_000,  # neonatal death at h = 9: some runs pass 10⁸ births
         )
         doubling = simulate_run_lengths(
             mix,
