@@ -426,7 +426,8 @@ def target_by_simulation(
 def simulate_defaults(workdir: Path, seed: int) -> None:
     """Simulate the register's default streams at their default thresholds on an earlier run's
     loaded data, add them to operating.json and check the target by simulation."""
-    store = RecordStore(Settings(home=workdir / "home").records_dir)
+    home = workdir / "home"
+    store = RecordStore(Settings(home=home, database_url=f"sqlite:///{home / 'matneo.db'}").records_dir)
     defaults = SignalSettings()
     babies = risk_frame(store.partition_files(), defaults)
     stored = json.loads(OPERATING_PATH.read_text(encoding="utf-8"))
