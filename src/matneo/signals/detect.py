@@ -26,9 +26,11 @@ leading indicators: monthly SPC on rare outcomes alarms far too often to be a re
 so it stays a chart (Making Data Count icons) unless selected. Each CUSUM signal's summary says
 its operating characteristics for the trust's size (``operating.py``).
 
-Speed: the per-baby risks of every stream come from one scan (``casemix.expected_risks``) and
-the CUSUM restarts are vectorised (``cusum._path_with_reset``), so every stream for every trust
-costs about what three outcomes did before (docs/performance.md, "Signals").
+Speed: one scan of the store (``scan.scan_babies``) gives the funnel's points and every stream's
+babies, risks as each measure's England rate per stratum cell; the CUSUM restarts are vectorised
+(``cusum._path_with_reset``). The results are those of the per-measure computation
+(``casemix.expected_risks``, ``adjusted_ratios``), tested in ``tests/signals/test_scan.py``
+(docs/performance.md, "Signals").
 """
 
 from __future__ import annotations
