@@ -118,7 +118,16 @@ def test_false_alarm_rates_are_the_validation_benchmarks() -> None:
         for cells in [[c.strip() for c in row.strip("|").split("|")]]
     }
     assert measured == CUSUM_FALSE_ALARMS_PER_100_TRUST_YEARS
-    assert measured[(2.0, SignalSettings().cusum_threshold)] == 0.47
+
+
+def test_every_default_threshold_has_simulated_operating_characteristics() -> None:
+    """The words next to each register signal are simulated for exactly the default thresholds."""
+    from matneo.signals.detect import cusum_streams
+    from matneo.signals.operating import operating_characteristics
+
+    streams = operating_characteristics()["streams"]
+    for method, stream, _, threshold in cusum_streams(SignalSettings()):
+        assert f"{threshold:g}" in streams[f"{method}:{stream}"]["thresholds"], (method, stream, threshold)
 
 
 def test_a_cusum_signals_evidence_is_the_rise_that_crossed_the_threshold() -> None:

@@ -216,7 +216,10 @@ def _path_with_reset(w: npt.NDArray[np.float64], h: float) -> tuple[npt.NDArray[
     are a Python loop. A skipped patient scores 0, which leaves S unchanged because S ≥ 0 and
     S < h between signals. The walk is computed over a window that doubles until it holds the
     next crossing, so the cost stays O(n log n) even for a chart that signals often (a short
-    window per signal) and is a few NumPy passes for one that rarely signals. Why not the plain
+    window per signal); the first window is the whole chart, so one that never signals (most
+    charts at the register's thresholds) costs one pass. The walk at a patient is the same
+    number whatever the window (a cumulative sum from the restart), so the windows change the
+    cost, never the path. Why not the plain
     recursion: a Python pass over every baby took most of ``detect``'s time on national data
     (about 30 ms per 100,000 babies and chart, docs/performance.md "Signals").
     """
@@ -224,7 +227,7 @@ def _path_with_reset(w: npt.NDArray[np.float64], h: float) -> tuple[npt.NDArray[
     n = x.size
     path = np.empty(n, dtype=np.float64)
     signals: list[int] = []
-    start, window = 0, 1024
+    start, window = 0, n
     while start < n:
         stop = min(n, start + window)
         walk = _reflected_walk(x[start:stop])

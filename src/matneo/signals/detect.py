@@ -26,28 +26,33 @@ leading indicators: monthly SPC on rare outcomes alarms far too often to be a re
 so it stays a chart (Making Data Count icons) unless selected. Each CUSUM signal's summary says
 its operating characteristics for the trust's size (``operating.py``).
 
-Speed: the per-baby risks of every stream come from one scan (``casemix.expected_risks``) and
-the CUSUM restarts are vectorised (``cusum._path_with_reset``), so every stream for every trust
-costs about what three outcomes did before (docs/performance.md, "Signals").
+Speed: one scan of the store (``scan.scan_babies``) gives the funnel's points and every stream's
+babies, risks as each measure's England rate per stratum cell; the CUSUM restarts are vectorised
+(``cusum._path_with_reset``). The results are those of the per-measure computation
+(``casemix.expected_risks``, ``adjusted_ratios``), tested in ``tests/signals/test_scan.py``
+(docs/performance.md, "Signals").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from matneo.config import Settings
 from matneo.dates import day_text, month_end, month_text
 from matneo.measures.counts import denominator_column, numerator_column
 from matneo.measures.definitions import MEASURES_BY_ID
-from matneo.signals.casemix import expected_risks, indirectly_standardise, strata_counts
-from matneo.signals.cusum import run_cusum
+from matneo.signals.casemix import indirectly_standardise, strata_counts
+from matneo.signals.cusum import _path_with_reset, _scores
 from matneo.signals.operating import operating_characteristics, operating_words
+from matneo.signals.scan import Babies, scan_babies
 from matneo.stats.funnel import funnel_position
 from matneo.stats.rare import exact_upper_limit
 from matneo.stats.spc import spc
@@ -145,16 +150,17 @@ class SignalSettings:
     spc_min_points: int = 12  # Making Data Count: fewer points give only trial limits
     spc_rules: tuple[str, ...] = ("outside_limits",)
     cusum_odds_ratio: float = 2.0
-    # bench_signals 2026-12-03: h = 8 on each single outcome and on the serious-harm composite
-    # keeps the register within 1 false alarm per 100 trust-years at a median-sized trust
-    # (simulated 0.17 + 0.07 + 0.14 + 0.56 = 0.94; docs/performance.md, "Signals").
-    cusum_threshold: float = 8.0
+    # bench_signals 2026-12-03 (evening): h = 9 on each single outcome and 7.5 on the serious-harm
+    # composite: the composite finds four doublings in five at a median-sized trust within about
+    # six months, and the register stays within 1 false alarm per 100 trust-years there
+    # (simulated, docs/performance.md, "Signals", "Register defaults against the target").
+    cusum_threshold: float = 9.0
     measures: tuple[str, ...] = SIGNAL_MEASURES
     # Composite outcomes on the CUSUM (COMPOSITES), with their own threshold. Extended perinatal
     # mortality is computed and measured but off by default: with it the register would exceed
     # the false-alarm budget (simulated 1.13 per 100 trust-years at a median trust).
     composites: tuple[str, ...] = ("serious_harm",)
-    composite_threshold: float = 8.0
+    composite_threshold: float = 7.5
     # Leading indicators (method "leading_cusum"). NEEDS LOCAL CONFIRMATION: no national source
     # sets a threshold for them; h = 8 is the highest the bench measured (about 4.6 false alarms
     # per 100 trust-years over the four at a median trust, a doubling found within 1–2 months
@@ -217,21 +223,65 @@ def adjusted_ratios(files: list[Path], measures: Sequence[str]) -> pl.DataFrame:
     return pl.concat(parts, how="vertical_relaxed").filter(pl.col("expected") > 0)
 
 
-def funnel_signals(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
-    """Trust-years above the adjusted funnel's configured limit; dated at the end of the year."""
+def funnel_ratios(babies: Babies, measures: Sequence[str]) -> pl.DataFrame:
+    """The points of the adjusted funnel (as :func:`adjusted_ratios`) from one scan's babies.
+
+    O is the trust-year's events and E the sum of its babies' reference risks, which is Σ nᵢ·rᵢ
+    over its strata (``casemix.py``): the same figures as indirect standardisation of the
+    trust-year's strata counts, without a second scan of the store (E can differ from
+    :func:`adjusted_ratios`' in the last bits of a float, as the order of summation differs).
+    """
+    parts = []
+    if babies.size:
+        first_year = int(babies.year.min())
+        years = int(babies.year.max()) - first_year + 1
+        unit = babies.trust.astype(np.int64) * years + (babies.year - first_year)
+        units = len(babies.trusts) * years
+        for measure in measures:
+            observed = babies.observed[measure]
+            inside = observed >= 0
+            risk = babies.rates[measure][babies.cells[measure]]
+            events = np.bincount(unit[inside], weights=observed[inside].astype(np.float64), minlength=units)
+            expected = np.bincount(unit[inside], weights=risk[inside], minlength=units)
+            babies_in = np.bincount(unit[inside], minlength=units)
+            kept = np.flatnonzero((babies_in > 0) & (expected > 0))
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "trust_code": [babies.trusts[i] for i in (kept // years).tolist()],
+                        "year": (kept % years + first_year).astype(np.int32),
+                        "observed": events[kept].astype(np.int64),
+                        "expected": expected[kept],
+                        "ratio": events[kept] / expected[kept],
+                        "measure": [measure] * kept.size,
+                    },
+                    schema_overrides={"trust_code": pl.String, "measure": pl.String},
+                )
+            )
+    if not parts:
+        return pl.DataFrame(schema={"trust_code": pl.String, "year": pl.Int32, "measure": pl.String})
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def funnel_signals(files: list[Path], settings: SignalSettings, ratios: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Trust-years above the adjusted funnel's configured limit; dated at the end of the year.
+
+    ``ratios`` may be the funnel's points already worked out (:func:`funnel_ratios`); by default
+    they are :func:`adjusted_ratios` of ``files``.
+    """
     if settings.funnel_position not in FUNNEL_LIMITS:
         raise ValueError(f"funnel_position must be one of {', '.join(FUNNEL_LIMITS)}, not {settings.funnel_position!r}")
     flagged_positions, limit = FUNNEL_LIMITS[settings.funnel_position]
-    all_ratios = adjusted_ratios(files, settings.measures)
+    all_ratios = adjusted_ratios(files, settings.measures) if ratios is None else ratios
     rows = []
     for measure in settings.measures:
-        ratios = all_ratios.filter(pl.col("measure") == measure)
-        if ratios.is_empty():
+        ratios_of = all_ratios.filter(pl.col("measure") == measure).sort("trust_code", "year")
+        if ratios_of.is_empty():
             continue
-        observed = ratios.get_column("observed").to_numpy().astype(float)
-        expected = ratios.get_column("expected").to_numpy().astype(float)
+        observed = ratios_of.get_column("observed").to_numpy().astype(float)
+        expected = ratios_of.get_column("expected").to_numpy().astype(float)
         positions = funnel_position(observed, expected, 1.0, statistic="ratio")
-        flagged = ratios.with_columns(pl.Series("position", positions)).filter(
+        flagged = ratios_of.with_columns(pl.Series("position", positions)).filter(
             pl.col("position").is_in(flagged_positions)
         )
         for row in flagged.iter_rows(named=True):
@@ -339,7 +389,7 @@ def stream_risks(risks: pl.DataFrame, components: Sequence[str]) -> pl.DataFrame
     model, if the components are independent given the stratum (Steiner et al. 2000's chart
     needs only each patient's probability of the monitored event). Babies with no risk in any
     component, or a risk of 0 or 1 (a stratum with no events, or only events, in England), are
-    left out: they cannot move the chart.
+    left out: they cannot move the chart. :func:`stream_arrays` is the same on a scan's arrays.
     """
     if len(components) == 1:
         observed, risk = pl.col(f"{components[0]}__obs"), pl.col(f"{components[0]}__risk")
@@ -355,72 +405,141 @@ def stream_risks(risks: pl.DataFrame, components: Sequence[str]) -> pl.DataFrame
     )
 
 
-def risk_frame(files: list[Path], settings: SignalSettings) -> pl.DataFrame:
-    """Each baby's observed events and risks for every measure any CUSUM stream needs (one scan)."""
-    needed = sorted({m for _, _, parts, _ in cusum_streams(settings) for m in parts})
-    return expected_risks(files, needed)
+def stream_arrays(
+    babies: Babies, components: Sequence[str], odds_ratio: float = 2.0
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The babies of one stream: positions in ``babies``, observed events (0/1), null risks and CUSUM scores.
+
+    As :func:`stream_risks` (the same numbers, from the same float operations in the same
+    order): a single measure's own event and risk; a composite's event is any component's and
+    its risk 1 − Π(1 − p_k) over the components whose denominator holds the baby; babies with a
+    risk of 0 or 1 are left out. The scores are ``cusum._scores`` for odds ratio R; for a single
+    measure the log term is worked out once per stratum cell, as every baby of a cell has the
+    same risk.
+    """
+    if len(components) == 1:
+        measure = components[0]
+        rate, cell, flag = babies.rates[measure], babies.cells[measure], babies.observed[measure]
+        with np.errstate(invalid="ignore"):
+            usable = (rate > 0) & (rate < 1)
+            log_term = np.log1p((odds_ratio - 1.0) * rate)
+        positions = np.flatnonzero((flag >= 0) & usable[cell])
+        cells = cell[positions]
+        observed = flag[positions].astype(np.float64)
+        return positions, observed, rate[cells], observed * math.log(odds_ratio) - log_term[cells]
+    flags = [babies.observed[m] for m in components]
+    positions = np.flatnonzero(np.logical_or.reduce([f >= 0 for f in flags]))
+    survive = np.ones(positions.size)
+    for m, flag in zip(components, flags, strict=True):
+        p = babies.rates[m][babies.cells[m][positions]]
+        survive = survive * (1.0 - np.where(flag[positions] >= 0, p, 0.0))
+    risk = 1.0 - survive
+    keep = np.flatnonzero((risk > 0) & (risk < 1))
+    positions, risk = positions[keep], risk[keep]
+    observed = np.maximum.reduce([f[positions] for f in flags]).astype(np.float64)
+    return positions, observed, risk, _scores(observed, risk, odds_ratio)
 
 
-def cusum_signals(files: list[Path], settings: SignalSettings, risks: pl.DataFrame | None = None) -> pl.DataFrame:
+def risk_frame(files: list[Path], settings: SignalSettings) -> Babies:
+    """The babies of the store with everything any CUSUM stream and the funnel need (one scan)."""
+    needed = [m for _, _, parts, _ in cusum_streams(settings) for m in parts]
+    if "funnel" in settings.methods:
+        needed += list(settings.measures)
+    return scan_babies(files, sorted(set(needed)))
+
+
+#: How a composite's component events are counted in its signal's words (singular, plural).
+COMPONENT_WORDS = {
+    "stillbirth_rate": ("stillbirth", "stillbirths"),
+    "neonatal_mortality_24wk": ("neonatal death", "neonatal deaths"),
+    "brain_injury_rate": ("brain injury", "brain injuries"),
+}
+
+
+def component_words(babies: Babies, components: Sequence[str], positions: npt.NDArray[np.int64]) -> str:
+    """Which component outcomes drove a composite's rise: each one's events and expected events.
+
+    "5 stillbirths (2.1 expected), 2 neonatal deaths (0.9 expected), 6 brain injuries (4.1
+    expected)" among the babies at ``positions``: a reader sees at once whether one outcome or
+    several made the composite signal. Expected = the sum of the babies' risks for that
+    component (``casemix.py``); a baby can have more than one of the events.
+    """
+    parts = []
+    for m in components:
+        flag = babies.observed[m][positions]
+        inside = flag >= 0
+        events = int((flag == 1).sum())
+        expected = float(babies.rates[m][babies.cells[m][positions]][inside].sum())
+        one, many = COMPONENT_WORDS.get(m, (stream_title(m), stream_title(m)))
+        parts.append(f"{events} {one if events == 1 else many} ({expected:.1f} expected)")
+    return ", ".join(parts)
+
+
+def cusum_signals(files: list[Path], settings: SignalSettings, babies: Babies | None = None) -> pl.DataFrame:
     """Dates where a trust's risk-adjusted CUSUM crosses its threshold (it restarts after each).
 
     One chart per trust and stream (:func:`cusum_streams`): the single outcomes, the composites
-    and the leading indicators. ``risks`` may be a frame already made by :func:`risk_frame`
-    (the benchmark sweeps thresholds over one).
+    and the leading indicators. ``babies`` may be a scan already made by :func:`risk_frame`
+    (``detect`` shares it with the funnel; the benchmark sweeps thresholds over one). The charts
+    are the ones :func:`~matneo.signals.cusum.run_cusum` draws, computed on the arrays directly:
+    each stream's scores once for every baby, then each trust's path.
     """
     streams = cusum_streams(settings)
     if not streams:
         return _empty()
-    risks = risk_frame(files, settings) if risks is None else risks
+    babies = risk_frame(files, settings) if babies is None else babies
     operating = operating_characteristics()
+    odds_ratio = settings.cusum_odds_ratio
     rows = []
     for method, stream, components, threshold in streams:
-        babies = stream_risks(risks, components)
-        if babies.is_empty():
+        positions, observed_all, risk_all, scores = stream_arrays(babies, components, odds_ratio)
+        if not positions.size:
             continue
-        runs = babies.get_column("trust_code").rle()  # sorted by trust: one run per trust
-        trusts = runs.struct.field("value").to_list()
-        stops = np.cumsum(runs.struct.field("len").to_numpy().astype(np.int64))
-        starts = np.concatenate(([0], stops[:-1]))
-        observed_all = babies.get_column("observed").to_numpy().astype(float)
-        risk_all = babies.get_column("risk").to_numpy().astype(float)
-        when_all = babies.get_column("birth_datetime")
-        for trust, first, last in zip(trusts, starts.tolist(), stops.tolist(), strict=True):
-            result = run_cusum(
-                observed_all[first:last],
-                risk_all[first:last],
-                settings.cusum_odds_ratio,
-                threshold=threshold,
-                reset="zero",
-            )
-            if not result.n_signals:
+        bounds = np.searchsorted(babies.trust[positions], np.arange(len(babies.trusts) + 1))
+        for index, trust in enumerate(babies.trusts):
+            first, last = int(bounds[index]), int(bounds[index + 1])
+            if last == first:
                 continue
-            when = when_all.slice(first, last - first)
-            span_days = max(1, (when[-1] - when[0]).days)
+            path, signals = _path_with_reset(scores[first:last], threshold)
+            if not signals:
+                continue
+            when = babies.when[positions[first:last]]
+            span_days = max(1, int((when[-1] - when[0]) // np.timedelta64(1, "D")))
             births_per_year = (last - first) * 365.25 / span_days
-            for start, end in _excursions(result.path, result.signals):
-                observed = int(result.outcomes[start : end + 1].sum())
-                expected = float(result.risks[start : end + 1].sum())
-                value = float(result.path[end])
+            outcomes, risks = observed_all[first:last], risk_all[first:last]
+            for start, end in _excursions(path, np.asarray(signals, dtype=np.int64)):
+                observed = int(outcomes[start : end + 1].sum())
+                expected = float(risks[start : end + 1].sum())
+                value = float(path[end])
                 words = operating_words(operating, method, stream, threshold, births_per_year)
                 meaning = (
                     f"CUSUM {value:.1f}, threshold {threshold:g}"
                     if words
                     else cusum_meaning(value, settings.cusum_odds_ratio, threshold)
                 )
+                drove = (
+                    f" ({component_words(babies, components, positions[first + start : first + end + 1])})"
+                    if len(components) > 1
+                    else ""
+                )
+                start_day, end_day = (_day(when[start]), _day(when[end]))
                 rows.append(
                     {
                         "trust_code": trust,
                         "measure": stream,
                         "method": method,
-                        "signal_date": when[end].date(),
+                        "signal_date": end_day,
                         "summary": f"{meaning}; observed {observed}, expected {expected:.1f} after case-mix "
-                        f"adjustment among babies born {day_text(when[start].date())} to "
-                        f"{day_text(when[end].date())}" + (f". {words}" if words else ""),
+                        f"adjustment among babies born {day_text(start_day)} to {day_text(end_day)}{drove}"
+                        + (f". {words}" if words else ""),
                         "statistic": value,
                     }
                 )
     return pl.DataFrame(rows, schema=SIGNAL_COLUMNS) if rows else _empty()
+
+
+def _day(value: np.datetime64) -> dt.date:
+    return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
 
 
 def _excursions(path: np.ndarray, signals: np.ndarray) -> list[tuple[int, int]]:
@@ -438,19 +557,25 @@ def _excursions(path: np.ndarray, signals: np.ndarray) -> list[tuple[int, int]]:
 
 
 def detect(files: list[Path], cube: pl.DataFrame, settings: SignalSettings | None = None) -> pl.DataFrame:
-    """Every signal episode of every method, sorted by trust, measure and date."""
+    """Every signal episode of every method, sorted by trust, measure and date.
+
+    The funnel and every CUSUM stream share one scan of the store (:func:`risk_frame`); the
+    count cube is read only by the SPC methods.
+    """
     settings = settings or SignalSettings()
     if not files:
         return _empty()
     parts = []
-    if "funnel" in settings.methods:
-        parts.append(funnel_signals(files, settings))
+    wants_cusum = "cusum" in settings.methods or "leading_cusum" in settings.methods
+    babies = risk_frame(files, settings) if wants_cusum or "funnel" in settings.methods else None
+    if "funnel" in settings.methods and babies is not None:
+        parts.append(funnel_signals(files, settings, funnel_ratios(babies, settings.measures)))
     if "spc" in settings.methods:
         parts.append(spc_signals(cube, settings))
     if "rare_spc" in settings.methods:
         parts.append(rare_spc_signals(cube, settings))
-    if "cusum" in settings.methods or "leading_cusum" in settings.methods:
-        parts.append(cusum_signals(files, settings))
+    if wants_cusum:
+        parts.append(cusum_signals(files, settings, babies))
     return pl.concat(parts).sort("trust_code", "measure", "signal_date", "method") if parts else _empty()
 
 

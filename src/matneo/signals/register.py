@@ -208,7 +208,10 @@ def refresh_from_store(settings: Settings, signal_settings: SignalSettings | Non
         return RefreshSummary(0, 0, 0, 0, 0, None)
     year, month = (int(part) for part in months[-1].split("-"))
     as_of = month_end(dt.date(year, month, 1))
-    detected = detect(files, load_cube(store, settings.home / "cache"), signal_settings)
+    # Only the SPC methods read the count cube; the default methods need only the records.
+    wants_cube = any(m in signal_settings.methods for m in ("spc", "rare_spc"))
+    cube = load_cube(store, settings.home / "cache") if wants_cube else pl.DataFrame()
+    detected = detect(files, cube, signal_settings)
     return refresh(settings.database_url, detected, as_of, signal_settings.quiet_months)
 
 

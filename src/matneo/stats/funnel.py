@@ -46,7 +46,7 @@ from typing import Any, Literal, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special, stats
+from scipy import special
 
 from matneo.stats.ci import poisson_exact_ci, z_value
 
@@ -580,6 +580,8 @@ def overdispersion(
     if od_kind == "ratio_log":
         count = z_used.size
         if trim > 0:
+            from scipy import stats  # here, not at the top: scipy.stats takes a second to import
+
             ranks = stats.rankdata(z_used, method="average")
             groups = 1.0 / trim
             keep = (ranks * groups >= count + 1) & (ranks * groups < (count + 1) * (groups - 1))

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 __all__ = [
     "ONE_SIDED_3_SIGMA",
@@ -119,6 +118,8 @@ def exact_upper_limit(
     expected / trials. By hand: for a mean of 2, P(X ≥ 7) = 0.00453 and P(X ≥ 8) = 0.00110,
     so at α = 0.00135 the limit is 8 events.
     """
+    from scipy import stats  # here, not at the top: scipy.stats takes a second to import (signals refresh)
+
     mean = np.asarray(expected, dtype=np.float64)
     if np.any(mean < 0) or not 0 < alpha < 0.5:
         raise ValueError("expected counts must be ≥ 0 and alpha in (0, 0.5)")
@@ -139,6 +140,8 @@ def exact_false_alarm_probability(
     depends on the mean (for a mean of 2 it is 0.00110, not 0.00135). Summed over a trust's
     months it is the chart's expected false alarms, the figure the register quotes.
     """
+    from scipy import stats
+
     limit = exact_upper_limit(expected, alpha, trials)
     mean = np.asarray(expected, dtype=np.float64)
     if trials is None:
