@@ -248,3 +248,16 @@ def test_untidy_cells_load_as_their_tidy_values(
     result = load_files([extract], sqlite_settings, input_format="msds")
     assert result.rows_rejected == 0
     assert stored(sqlite_settings).equals(stored(clean))
+
+
+def test_hash_keyed_join_gives_the_exact_join() -> None:
+    """Missing keys match nothing; a repeated key keeps its last row; the result is the text join's."""
+    from matneo.msds.reader import _join_last
+
+    left = pl.DataFrame({"s": ["1", "1", "2", None, "2"], "k": ["a", "b", "a", "a", None], "n": [1, 2, 3, 4, 5]})
+    right = pl.DataFrame({"s": ["1", "2", "1", None], "k": ["a", "a", "b", "a"], "v": ["x", "y", "z", "w"]})
+    expected = left.join(right, on=["s", "k"], how="left", maintain_order="left")
+    assert _join_last(left, right, ["s", "k"]).equals(expected)
+    repeated = pl.concat([right, pl.DataFrame({"s": ["1"], "k": ["a"], "v": ["later"]})])
+    joined = _join_last(left, repeated, ["s", "k"])
+    assert joined.get_column("v").to_list() == ["later", "z", "y", None, None]
