@@ -214,3 +214,50 @@ def test_a_care_activity_recorded_twice_counts_its_last_row(
     assert result.rows_rejected == 0
     records = stored(sqlite_settings).filter(pl.col("record_id") == weighed["Person_ID_Baby"])
     assert records.get_column("birth_weight_g").item() == 2500
+
+
+def test_untidy_cells_load_as_their_tidy_values(
+    sqlite_settings: Settings, synthetic: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Spaces around keys and codes, and empty quoted values, are tidied before the joins.
+
+    Files without a space, tab or ``""`` skip the tidying pass; this one has them, so it must
+    still load every baby, joined, with the codes mapped as in the tidy extract.
+    """
+    tidy = tmp_path / "tidy-home"
+    tidy.mkdir()
+    clean = Settings(home=tidy, database_url=f"sqlite:///{tidy / 'matneo.db'}")
+    upgrade(clean.database_url, load_hierarchy())
+    load_files([synthetic[1]], clean, input_format="msds")
+    extract = copy_extract(synthetic[1], tmp_path / "extract")
+    labour = rows_of(extract / "MSD301LabourDelivery.csv")
+    labour[0]["LabourDeliveryID"] = f" {labour[0]['LabourDeliveryID']} "
+    labour[0]["LabourOnsetMethod"] = f"{labour[0]['LabourOnsetMethod']}\t"
+    write_rows(extract / "MSD301LabourDelivery.csv", labour)
+    babies_file = extract / "MSD401BabyDemographics.csv"
+    babies = rows_of(babies_file)
+    babies[0]["DeliveryMethodCode"] = f" {babies[0]['DeliveryMethodCode']}"
+    babies[1]["PersonDeathDateBaby"] = ""
+    text = babies_file.read_text(encoding="utf-8")
+    write_rows(babies_file, babies)
+    with open(babies_file, "w", encoding="utf-8", newline="") as handle:  # every cell quoted: "" is an empty value
+        writer = csv.DictWriter(handle, fieldnames=list(babies[0]), quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(babies)
+    assert '""' in babies_file.read_text(encoding="utf-8") and '""' not in text
+    result = load_files([extract], sqlite_settings, input_format="msds")
+    assert result.rows_rejected == 0
+    assert stored(sqlite_settings).equals(stored(clean))
+
+
+def test_hash_keyed_join_gives_the_exact_join() -> None:
+    """Missing keys match nothing; a repeated key keeps its last row; the result is the text join's."""
+    from matneo.msds.reader import _join_last
+
+    left = pl.DataFrame({"s": ["1", "1", "2", None, "2"], "k": ["a", "b", "a", "a", None], "n": [1, 2, 3, 4, 5]})
+    right = pl.DataFrame({"s": ["1", "2", "1", None], "k": ["a", "a", "b", "a"], "v": ["x", "y", "z", "w"]})
+    expected = left.join(right, on=["s", "k"], how="left", maintain_order="left")
+    assert _join_last(left, right, ["s", "k"]).equals(expected)
+    repeated = pl.concat([right, pl.DataFrame({"s": ["1"], "k": ["a"], "v": ["later"]})])
+    joined = _join_last(left, repeated, ["s", "k"])
+    assert joined.get_column("v").to_list() == ["later", "z", "y", None, None]

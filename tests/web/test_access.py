@@ -228,6 +228,37 @@ def test_fhir_measure_report(cell: tuple[str, str], clients: dict[str, httpx.Cli
         assert report.group[0].measureScore.value is None
 
 
+@pytest.mark.parametrize("period_type", ["rolling_12m", "rolling_3y"])
+@pytest.mark.parametrize("cell", [("trust", "own"), ("trust", "other")], ids=_ids)
+def test_fhir_measure_report_of_a_rolling_period(
+    cell: tuple[str, str], period_type: str, clients: dict[str, httpx.Client]
+) -> None:
+    """A rolling window as the measures API gives it: FHIR period = the window; small counts masked outside scope."""
+    user, side = cell
+    params = {"measure": "stillbirth_rate", "level": "trust", "period": period_type, "org": TRUSTS[side]}
+    rows = clients["national"].get("/api/v1/measures", params=params).json()["rows"]
+    assert rows, f"no {period_type} figures to test"
+    row = next((r for r in rows if r["numerator"] is not None and 1 <= r["numerator"] <= 7), rows[-1])
+    named = row["period_end"][:7] if period_type == "rolling_12m" else row["period_end"][:4]
+    response = clients[user].get(
+        "/api/v1/fhir/MeasureReport",
+        params={"measure": "stillbirth_rate", "org": TRUSTS[side], "period": named, "period_type": period_type},
+    )
+    assert response.status_code == 200, response.text
+    report = MeasureReport.model_validate(response.json())
+    assert (str(report.period.start), str(report.period.end)) == (row["period_start"], row["period_end"])
+    numerator = next(p for p in report.group[0].population if p.code.coding[0].code == "numerator")
+    if side in SCOPE[user]:
+        assert numerator.count == row["numerator"]
+    elif 1 <= row["numerator"] <= 7:
+        assert numerator.count is None, "a small count leaked through FHIR"
+    bad = clients[user].get(
+        "/api/v1/fhir/MeasureReport",
+        params={"measure": "stillbirth_rate", "org": TRUSTS[side], "period": "2024-Q1", "period_type": period_type},
+    )
+    assert bad.status_code == 400
+
+
 @pytest.mark.parametrize("cell", CELLS, ids=_ids)
 def test_fhir_bundle_upload(
     cell: tuple[str, str], clients: dict[str, httpx.Client], bad_upload: Callable[[str], Path]

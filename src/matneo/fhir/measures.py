@@ -46,7 +46,7 @@ def parse_period(text: str) -> tuple[str, dt.date]:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-Qn`` → (period type, first day). ValueError otherwise."""
     for kind, pattern in PERIOD_FORMS.items():
         found = pattern.match(text)
-        if found:
+        if found and int(found.group(1)) >= 1:
             year = int(found.group(1))
             if kind == "year":
                 return kind, dt.date(year, 1, 1)
@@ -54,6 +54,36 @@ def parse_period(text: str) -> tuple[str, dt.date]:
                 return kind, dt.date(year, int(found.group(2)), 1)
             return kind, dt.date(year, 3 * int(found.group(2)) - 2, 1)
     raise ValueError("period must be a year (2024), a month (2024-03) or a quarter (2024-Q1)")
+
+
+#: Rolling periods, as the measures API names them (``matneo.measures.compute``), and the form of
+#: ``period`` that names one window: its last month, or its last year.
+ROLLING_FORMS = {"rolling_12m": PERIOD_FORMS["month"], "rolling_3y": PERIOD_FORMS["year"]}
+
+
+def rolling_window(period_type: str, text: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a rolling window named by its end, as MatNeo's pages name it.
+
+    ``rolling_12m`` + ``YYYY-MM``: the 12 months to that month ("12 months to Dec 2024" is
+    Jan–Dec 2024). ``rolling_3y`` + ``YYYY``: the three calendar years to that year (the
+    MBRRACE-UK triennium "2022–24" is 2022-01-01 to 2024-12-31). ValueError otherwise.
+    """
+    pattern = ROLLING_FORMS.get(period_type)
+    if pattern is None:
+        raise ValueError(f"period_type must be one of {', '.join(ROLLING_FORMS)}")
+    found = pattern.match(text)
+    if found is None or int(found.group(1)) < 1:
+        shape = "its last month (2024-12)" if period_type == "rolling_12m" else "its last year (2024)"
+        raise ValueError(f"a {period_type} period is named by {shape}")
+    year = int(found.group(1))
+    if period_type == "rolling_3y":
+        if year < 3:
+            raise ValueError("a rolling_3y period must end in year 3 or later")
+        return dt.date(year - 2, 1, 1), dt.date(year, 12, 31)
+    month = int(found.group(2))
+    end = dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    start = dt.date(year - 1, month + 1, 1) if month < 12 else dt.date(year, 1, 1)
+    return start, end
 
 
 def _checked(model: Any, data: dict[str, Any]) -> dict[str, Any]:

@@ -51,6 +51,13 @@ JOIN_REASONS = {
 }
 
 
+#: Rules whose items are copied to the birth record as they are (see :func:`_strict_items`).
+LENIENT_RULES = ("copy", "number", "flag")
+#: Data items the tables are joined on, besides each table's own key.
+JOIN_ITEMS = ("UniqPregID", "LabourDeliveryID", "Person_ID_Mother", "Person_ID_Baby")
+HASH = "_key_hash"  # one 64-bit hash of a row's join keys (see _join_last)
+
+
 class MsdsProblem(Exception):
     """An MSDS extract that cannot be loaded at all (the loader turns it into ``UnreadableInput``)."""
 
@@ -69,6 +76,8 @@ class Extract:
     headers: dict[Path, list[str]] = field(default_factory=dict)  # data item names, spaces removed
     raw_headers: dict[Path, list[str]] = field(default_factory=dict)  # as in the file
     separators: dict[Path, str] = field(default_factory=dict)
+    #: Files that may have untidy cells (spaces, tabs, empty quoted values); a file not named is assumed to.
+    untidy: dict[Path, bool] = field(default_factory=dict)
 
 
 @dataclass
@@ -166,44 +175,55 @@ def check_headers(item: Extract) -> list[str]:
     return notices
 
 
-def _read_table(item: Extract, table_id: str) -> pl.DataFrame:
-    """Every file of one table, all text, with the file name and row number of each row."""
+def _scan_table(item: Extract, table_id: str) -> pl.LazyFrame:
+    """Every file of one table, all text, with the file name and row number of each row (lazily).
+
+    Keys, codes and the items worked on have surrounding spaces removed and empty cells made
+    missing (:func:`_strict_items`); the rest go to the birth-record parser as submitted.
+    """
     mapping = load_mapping()
     wanted = mapping.items_of(table_id)
+    strict = _strict_items(mapping, table_id)
     frames = []
     for path in item.files.get(table_id, []):
         header, raw = item.headers[path], item.raw_headers[path]
         present = [name for name in wanted if name in header]
-        frame = pl.read_csv(
-            path,
-            separator=item.separators[path],
-            infer_schema=False,
-            columns=[raw[header.index(name)] for name in present],
-            row_index_name=LINE,
-            row_index_offset=2,
-        ).rename({raw[header.index(name)]: name for name in present})
-        frame = _tidy(frame, present)
+        frame = pl.scan_csv(
+            path, separator=item.separators[path], infer_schema=False, row_index_name=LINE, row_index_offset=2
+        ).select(col(LINE).cast(pl.Int64), *[col(raw[header.index(name)]).alias(name) for name in present])
         missing = [pl.lit(None, dtype=TEXT).alias(n) for n in wanted if n not in present]
         named = pl.lit(path.name).cast(pl.Categorical).alias(FILE)  # one name per file: cheap to carry and aggregate
-        frames.append(frame.with_columns(*missing, named).select(FILE, LINE, *wanted))
+        tidy = [_tidy(n) for n in present if n in strict] if item.untidy.get(path, True) else []
+        frames.append(frame.with_columns(*tidy, *missing, named).select(FILE, LINE, *wanted))
     if not frames:
         schema: dict[str, pl.DataType] = {FILE: pl.Categorical(), LINE: pl.Int64(), **dict.fromkeys(wanted, TEXT())}
-        return pl.DataFrame(schema=schema)
-    return pl.concat([f.with_columns(col(LINE).cast(pl.Int64)) for f in frames])
+        return pl.LazyFrame(schema=schema)
+    return pl.concat(frames)
 
 
-def _tidy(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    """Surrounding spaces removed and empty cells missing, only in the columns that need it (one pass to find them)."""
-    if frame.is_empty() or not names:
-        return frame
-    untidy = frame.select(
-        [(col(n).str.starts_with(" ") | col(n).str.ends_with(" ") | (col(n) == "")).any().alias(n) for n in names]
-    ).row(0, named=True)
-    fixes = [col(n).str.strip_chars() for n in names if untidy[n]]
-    if not fixes:
-        return frame
-    frame = frame.with_columns(fixes)
-    return frame.with_columns([pl.when(col(n) != "").then(col(n)).alias(n) for n in names if untidy[n]])
+def _read_table(item: Extract, table_id: str) -> pl.DataFrame:
+    return _scan_table(item, table_id).collect(engine="in-memory")
+
+
+def _strict_items(mapping: Mapping, table_id: str) -> set[str]:
+    """The data items of a table whose cells must be tidy before use: keys, codes, and items worked on.
+
+    Items used only by the ``copy``, ``number`` and ``flag`` rules go to the birth record as
+    they are: the birth-record parser already ignores their surrounding spaces and takes an
+    empty cell as missing (``matneo.records.parse``), so tidying them here was a second pass.
+    """
+    fields = [fm for fm in mapping.fields.values() if fm.table == table_id]
+    lenient = {item for fm in fields if fm.rule in LENIENT_RULES for item in fm.items}
+    strict = {item for fm in fields if fm.rule not in LENIENT_RULES for item in fm.items}
+    sub = mapping.submission
+    strict |= {sub.identifier, sub.provider, sub.period_start, *mapping.tables[table_id].key, *JOIN_ITEMS}
+    return {item for item in mapping.items_of(table_id) if item in strict or item not in lenient}
+
+
+def _tidy(name: str) -> pl.Expr:
+    """Surrounding spaces removed, and an empty cell missing."""
+    stripped = col(name).str.strip_chars()
+    return pl.when(stripped != "").then(stripped).alias(name)
 
 
 def _latest_submissions(babies: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
@@ -226,9 +246,9 @@ def read_extract(item: Extract) -> MsdsRead:
     sub = mapping.submission.identifier
     tables = {table_id: _read_table(item, table_id) for table_id in mapping.tables}
     winners = _latest_submissions(tables["MSD401"], mapping)
+    one_each = len(winners) == tables["MSD401"].get_column(sub).n_unique()
     notices: list[str] = []
     superseded = 0
-    one_each = len(winners) == tables["MSD401"].get_column(sub).n_unique()
     for table_id in mapping.tables:
         if table_id == "MATNEO01" or one_each:  # one submission per provider and period: nothing to set aside
             continue
@@ -268,11 +288,18 @@ def read_extract(item: Extract) -> MsdsRead:
         fields = [f for f in mapping.fields.values() if f.table == table_id and f.rule in ("observation", "finding")]
         found += _activity_values(joined.select(sub, key), tables[table_id], fields, sub, key)
     joined = joined.with_columns(found)
+    return _birth_records(joined, unjoined, len(no_labour) + len(duplicate), notices, mapping)
+
+
+def _birth_records(
+    joined: pl.DataFrame, unjoined: pl.DataFrame, unjoined_babies: int, notices: list[str], mapping: Mapping
+) -> MsdsRead:
+    """The joined rows turned into birth-record fields, with the provenance of each row."""
     joined = joined.with_row_index("_row", offset=1).with_columns(col("_row").cast(pl.Int64))
     frame = joined.select("_row", *[_field_expr(mapping, name) for name in FIELD_NAMES])
     frame = frame.with_columns(_fix_outcome(frame))
     provenance = joined.select("_row", *[c for c in joined.columns if c.startswith(("_file_", "_line_"))])
-    return MsdsRead(convert(frame), provenance, unjoined, len(no_labour) + len(duplicate), notices)
+    return MsdsRead(convert(frame), provenance, unjoined, unjoined_babies, notices)
 
 
 def _provenance(frame: pl.DataFrame, table_id: str) -> pl.DataFrame:
@@ -283,14 +310,31 @@ def _provenance(frame: pl.DataFrame, table_id: str) -> pl.DataFrame:
 def _join_last(left: pl.DataFrame, right: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """Left join keeping, for a key in more than one row of ``right``, its last row (in file order).
 
-    Deduplicates only when the join shows a repeated key: a clean extract, the common case,
-    pays for one join.
+    Joined on one 64-bit hash of the key items rather than on the text items themselves
+    (Polars joins one integer column about twice as fast as two text columns), then checked:
+    every matched row must have the same key items on both sides, and no row may have matched
+    twice. A hash collision fails the check and the join is done again on the text items, so
+    the result is always that of the exact join. Deduplicates only when the join shows a
+    repeated key: a clean extract, the common case, pays for one join.
     """
+    checks = {key: f"_check_{key}" for key in keys}
+    hashed = right.with_columns(_key_hash(keys)).rename(checks)
+    joined = left.with_columns(_key_hash(keys)).join(hashed, on=HASH, how="left", maintain_order="left")
+    if len(joined) == len(left):
+        differ = pl.any_horizontal([col(key) != col(check) for key, check in checks.items()]).fill_null(False)
+        if not joined.select(differ.any()).item():
+            return joined.drop(HASH, *checks.values())
     joined = left.join(right, on=keys, how="left", maintain_order="left")
     if len(joined) == len(left):
         return joined
     last = right.unique(subset=keys, keep="last", maintain_order=True)
     return left.join(last, on=keys, how="left", maintain_order="left")
+
+
+def _key_hash(keys: list[str]) -> pl.Expr:
+    """One 64-bit hash of the key items; missing where any is missing (a missing key matches nothing)."""
+    complete = pl.all_horizontal([col(key).is_not_null() for key in keys])
+    return pl.when(complete).then(pl.struct(keys).hash()).alias(HASH)
 
 
 def _unjoined(rows: pl.DataFrame, rule: str, item: str) -> pl.DataFrame:
@@ -315,22 +359,24 @@ def _activity_values(
     """
     found: list[pl.Series] = []
     for fm in fields:
-        value = f"_value_{fm.field}"
-        item = "FindingCode" if fm.rule == "finding" else "ObsCode"
-        rows = activity.filter(col(item).is_in(list(fm.codes))).select(
-            sub,
-            key,
-            _activity_value(fm).alias(value),
-            col(FILE).alias(f"_file_{fm.field}"),
-            col(LINE).alias(f"_line_{fm.field}"),
-        )
-        rows = rows.filter(col(value).is_not_null())
-        picked = babies.join(rows, on=[sub, key], how="left", maintain_order="left")
-        if len(picked) != len(babies):  # some key recorded more than once: the last row counts
-            rows = rows.unique(subset=[sub, key], keep="last", maintain_order=True)
-            picked = babies.join(rows, on=[sub, key], how="left", maintain_order="left")
+        rows = _activity_rows(activity.lazy(), fm, sub, key).collect(engine="in-memory")
+        picked = _join_last(babies, rows, [sub, key])
         found += [picked.get_column(name) for name in rows.columns if name not in (sub, key)]
     return found
+
+
+def _activity_rows(activity: pl.LazyFrame, fm: FieldMap, sub: str, key: str) -> pl.LazyFrame:
+    """The rows of a care-activity table that record the field: key, value, file and row."""
+    value = f"_value_{fm.field}"
+    item = "FindingCode" if fm.rule == "finding" else "ObsCode"
+    rows = activity.filter(col(item).is_in(list(fm.codes))).select(
+        sub,
+        key,
+        _activity_value(fm).alias(value),
+        col(FILE).alias(f"_file_{fm.field}"),
+        col(LINE).alias(f"_line_{fm.field}"),
+    )
+    return rows.filter(col(value).is_not_null())
 
 
 def _activity_value(fm: FieldMap) -> pl.Expr:

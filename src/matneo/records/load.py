@@ -330,14 +330,19 @@ def _detect_format(path: Path, head: bytes) -> str:
     raise UnreadableInput(path, "is not a CSV (.csv) or Parquet (.parquet) file")
 
 
-def _hash_and_check_utf8(path: Path, is_csv: bool) -> str:
-    """SHA-256 of the file; for CSV also proves the whole file is valid UTF-8 in the same read."""
+def _hash_and_check_utf8(path: Path, is_csv: bool, watch: Callable[[bytes], None] | None = None) -> str:
+    """SHA-256 of the file; for CSV also proves the whole file is valid UTF-8 in the same read.
+
+    ``watch``, if given, sees every chunk read, so that an input format can learn more of the
+    file in the same read (an MSDS table: whether any cell may need tidying)."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(READ_CHUNK):
             digest.update(chunk)
+            if watch is not None:
+                watch(chunk)
             if is_csv:
                 try:
                     decoder.decode(chunk)

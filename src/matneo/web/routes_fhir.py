@@ -18,8 +18,9 @@ import polars as pl
 from fastapi import Path, Query, Request, Response
 
 from matneo.auth.access import UPLOAD_ROLES
-from matneo.fhir.measures import fhir_id, measure_report, measure_resource, parse_period
+from matneo.fhir.measures import fhir_id, measure_report, measure_resource, parse_period, rolling_window
 from matneo.measures.definitions import MEASURES, MEASURES_BY_ID
+from matneo.measures.periods import period_label
 from matneo.records.load import OutsideScope, PlanRefused, UnreadableInput, load_files, record_failure
 from matneo.web.routing import SignedIn, signed_in_router
 from matneo.web.services import BadRequest, NotFound, Services
@@ -58,12 +59,24 @@ def measure_report_api(
     access: SignedIn,
     measure: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
     org: Annotated[str, Query(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")],
-    period: Annotated[str, Query(max_length=7, description="YYYY, YYYY-MM or YYYY-Qn")],
+    period: Annotated[
+        str,
+        Query(max_length=7, description="YYYY, YYYY-MM or YYYY-Qn; with period_type, the window's last month or year"),
+    ],
+    period_type: Annotated[
+        Literal["rolling_12m", "rolling_3y"] | None,
+        Query(description="a rolling window: rolling_12m with period=YYYY-MM, rolling_3y with period=YYYY"),
+    ] = None,
 ) -> Response:
     services = _services(request)
     chosen = _measure(measure)
     try:
-        kind, start = parse_period(period)
+        if period_type is None:
+            kind, start = parse_period(period)
+            end = None
+        else:
+            kind = period_type
+            start, end = rolling_window(period_type, period)
     except ValueError as error:
         raise BadRequest(str(error)) from None
     organisation = services.hierarchy.organisations.get(org)
@@ -72,8 +85,11 @@ def measure_report_api(
     scope = None if access.sees_everything else access.scope
     rows = services.results.view(scope, chosen.id, kind, orgs=[org])
     rows = rows.filter(pl.col("period_start") == start)
+    if end is not None:
+        rows = rows.filter(pl.col("period_end") == end)
     if rows.is_empty():
-        raise NotFound(f"There are no figures of {chosen.id} for {org} in {period}.")
+        named = period if end is None else period_label(kind, start, end)
+        raise NotFound(f"There are no figures of {chosen.id} for {org} in {named}.")
     return _fhir(measure_report(chosen, rows.row(0, named=True), organisation.name))
 
 
