@@ -163,7 +163,7 @@ class Signal(Base):
     summary: Mapped[str] = mapped_column(Text)
     statistic: Mapped[float | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     events: Mapped[list[SignalEvent]] = relationship(back_populates="signal", order_by="SignalEvent.id")
 

@@ -248,10 +248,11 @@ def current(
     The register is read once per change to it and kept (:class:`_Held`): pages show it on
     every visit, and reading it with its histories through the ORM took more time than the rest
     of the overview page (issue 10). Every change adds a history event in the same transaction
-    (raised, updated, stopped, resumed, closed, acknowledged), so the events' newest id, number
-    and latest time tell whether the register changed, whichever process changed it (the time
-    as well, so that a database emptied and refilled — a restore, a test — is never mistaken for
-    the one read before): one small aggregate query per call.
+    (raised, updated, stopped, resumed, closed, acknowledged) and stamps the entry's
+    ``updated_at``, so the newest ids, counts and times of entries and events
+    (:data:`_CHANGE_MARKS`) tell whether the register changed, whichever process changed it —
+    the times as well, so that a database emptied and refilled (a restore, a test) is never
+    mistaken for the one read before: one small aggregate query per call.
     """
     entries = _HELD.entries(url, include_closed, quiet_months)
     wanted = None if trusts is None else set(trusts)
@@ -273,8 +274,8 @@ class _Held:
     def entries(self, url: str, include_closed: bool, quiet_months: int) -> list[dict[str, Any]]:
         key = (url, include_closed, quiet_months)
         with get_engine(url).connect() as connection:
-            newest = connection.execute(select(func.max(SignalEvent.id), func.count(), func.max(SignalEvent.at))).one()
-        if not newest[1]:  # no history: the register is empty
+            newest = connection.execute(_CHANGE_MARKS).one()
+        if not newest[1]:  # no entries: the register is empty
             return []
         with self._lock:
             held = self._held.get(key)
@@ -286,6 +287,21 @@ class _Held:
         return entries
 
 
+#: What changes when the register does: each table's newest id, row count and latest time (one
+#: query; the times catch an entry or event changed in place, the counts a refilled database).
+_CHANGE_MARKS = select(
+    *(
+        select(aggregate).scalar_subquery()
+        for aggregate in (
+            func.max(Signal.id),
+            func.count(Signal.id),
+            func.max(Signal.updated_at),
+            func.max(SignalEvent.id),
+            func.count(SignalEvent.id),
+            func.max(SignalEvent.at),
+        )
+    )
+)
 _HELD = _Held()
 
 
