@@ -306,7 +306,7 @@ def _provenance(frame: pl.DataFrame, table_id: str) -> pl.DataFrame:
     return frame.rename({FILE: f"_file_{table_id}", LINE: f"_line_{table_id}"})
 
 
-def _join_last(left: pl.DataFrame, right: pl.DataFrame, keys: list[str], hashed: bool = False) -> pl.DataFrame:
+def _join_last(left: pl.DataFrame, right: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """Left join keeping, for a key in more than one row of ``right``, its last row (in file order).
 
     Joined on one 64-bit hash of the key items rather than on the text items themselves
@@ -314,18 +314,15 @@ def _join_last(left: pl.DataFrame, right: pl.DataFrame, keys: list[str], hashed:
     every matched row must have the same key items on both sides, and no row may have matched
     twice. A hash collision fails the check and the join is done again on the text items, so
     the result is always that of the exact join. Deduplicates only when the join shows a
-    repeated key: a clean extract, the common case, pays for one join. ``hashed``: both sides
-    already have the hash column (made once for several joins on the same keys).
+    repeated key: a clean extract, the common case, pays for one join.
     """
     checks = {key: f"_check_{key}" for key in keys}
-    if not hashed:
-        left, right = left.with_columns(_key_hash(keys)), right.with_columns(_key_hash(keys))
-    joined = left.join(right.rename(checks), on=HASH, how="left", maintain_order="left")
+    hashed = right.with_columns(_key_hash(keys)).rename(checks)
+    joined = left.with_columns(_key_hash(keys)).join(hashed, on=HASH, how="left", maintain_order="left")
     if len(joined) == len(left):
         differ = pl.any_horizontal([col(key) != col(check) for key, check in checks.items()]).fill_null(False)
         if not joined.select(differ.any()).item():
             return joined.drop(HASH, *checks.values())
-    left, right = left.drop(HASH), right.drop(HASH)
     joined = left.join(right, on=keys, how="left", maintain_order="left")
     if len(joined) == len(left):
         return joined
@@ -355,35 +352,30 @@ def _activity_values(
 ) -> list[pl.Series]:
     """Each field's value from a care-activity table, row for row with ``babies``, with its file and row.
 
-    The value comes from the last row of the submission and key that records the field. One
-    pass over the table picks the rows that record any of the fields, works out every field's
-    value and hashes the keys once; each field is then joined on those narrow rows only (the
-    babies' other columns are not copied, and their key hash is also made once), deduplicated
+    The value comes from the last row of the submission and key that records the field. Joined
+    on the narrow key columns only (the babies' other columns are not copied), and deduplicated
     only when some key has more than one such row: national extracts have millions of rows.
     """
-    if not fields:
-        return []
-    codes = [code for fm in fields for code in fm.codes]
-    rows = (
-        activity.lazy()
-        .filter(col("FindingCode").is_in(codes) | col("ObsCode").is_in(codes))
-        .select(_key_hash([sub, key]), sub, key, FILE, LINE, *[_activity_value(fm).alias(fm.field) for fm in fields])
-        .collect(engine="in-memory")
-    )
-    left = babies.select(sub, key, _key_hash([sub, key]))
     found: list[pl.Series] = []
     for fm in fields:
-        recorded = rows.filter(col(fm.field).is_not_null()).select(
-            HASH,
-            sub,
-            key,
-            col(fm.field).alias(f"_value_{fm.field}"),
-            col(FILE).alias(f"_file_{fm.field}"),
-            col(LINE).alias(f"_line_{fm.field}"),
-        )
-        picked = _join_last(left, recorded, [sub, key], hashed=True)
-        found += [picked.get_column(name) for name in recorded.columns if name not in (HASH, sub, key)]
+        rows = _activity_rows(activity.lazy(), fm, sub, key).collect(engine="in-memory")
+        picked = _join_last(babies, rows, [sub, key])
+        found += [picked.get_column(name) for name in rows.columns if name not in (sub, key)]
     return found
+
+
+def _activity_rows(activity: pl.LazyFrame, fm: FieldMap, sub: str, key: str) -> pl.LazyFrame:
+    """The rows of a care-activity table that record the field: key, value, file and row."""
+    value = f"_value_{fm.field}"
+    item = "FindingCode" if fm.rule == "finding" else "ObsCode"
+    rows = activity.filter(col(item).is_in(list(fm.codes))).select(
+        sub,
+        key,
+        _activity_value(fm).alias(value),
+        col(FILE).alias(f"_file_{fm.field}"),
+        col(LINE).alias(f"_line_{fm.field}"),
+    )
+    return rows.filter(col(value).is_not_null())
 
 
 def _activity_value(fm: FieldMap) -> pl.Expr:
