@@ -133,6 +133,31 @@ def test_caveats_for_a_whole_measure_table(
             assert sorted(one.rows()) == sorted(whole.filter(pl.col("period_start") == start).rows()), (period, start)
 
 
+def test_counts_summed_once_for_every_measure_give_each_measure_its_own_caveats(
+    loaded: Settings, hierarchy: OrgHierarchy
+) -> None:
+    """A page with a funnel for each measure sums the quality cube once for all of them (issue 10);
+    each measure's caveats from those shared sums are those it gets alone, with a reader's
+    threshold too."""
+    from matneo.measures.compute import org_lookup
+    from matneo.measures.definitions import MEASURES
+    from matneo.quality.caveat import caveat_sums, table_caveats
+
+    cube = quality_cube(loaded)
+    some = 0
+    for level, period in (("trust", "month"), ("trust", "year"), ("lmns", "rolling_12m"), ("england", "rolling_3y")):
+        lookup = org_lookup(hierarchy, level)
+        for start in table_caveats(cube, "smoke_free_at_delivery", lookup, period, QualityRules())["period_start"]:
+            sums = caveat_sums(cube, lookup, period, [start], [m.id for m in MEASURES])
+            for m in MEASURES:
+                for least in (0, 5):
+                    alone = table_caveats(cube, m.id, lookup, period, QualityRules(), least, starts=[start])
+                    shared = table_caveats(cube, m.id, lookup, period, QualityRules(), least, starts=[start], sums=sums)
+                    assert sorted(shared.rows()) == sorted(alone.rows()), (m.id, level, period, start, least)
+                    some += sum(1 for words in alone["caveats"].to_list() if words)
+    assert some, "the comparison covers caveats that fire"
+
+
 def test_the_words_of_a_caveat() -> None:
     assert caveat("smoking status at delivery", 62, 100, 90.0) == (
         "smoking status at delivery recorded for 62% of births: treat with caution"

@@ -190,6 +190,7 @@ def table_caveats(
     rules: QualityRules,
     min_population: int | Callable[[str], int] = 0,
     starts: Collection[dt.date] | None = None,
+    sums: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Caveats for every (organisation, period) of a measure table at once: ``org_code``,
     ``period_start``, ``caveats`` (a list of words, empty when none).
@@ -203,30 +204,20 @@ def table_caveats(
     (:func:`matneo.measures.compute.assign_periods`), so a row's caveat covers exactly its months.
     ``min_population``: a number, or per organisation code (the suppression threshold outside the
     reader's scope).
+    ``sums``: :func:`caveat_sums` of the same cube, lookup, period and starts, when the caller
+    keeps them for several measures (a page with a funnel summary for every measure: issue 10).
     """
-    from matneo.measures.compute import assign_periods  # the measures engine: only when asked
-
+    empty = pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
     inputs = inputs_of(measure_id)
     weights = uses_weight_check(measure_id)
-    columns = [c for item in inputs for c in (population_column(item), known_column(item))]
-    columns += ["bw_judged", "bw_implausible"] if weights else []
-    if not inputs or cube.is_empty():
-        return pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
-    if starts is not None:
-        if not starts:
-            return pl.DataFrame(schema={"org_code": pl.String, "period_start": pl.Date, "caveats": pl.List(pl.String)})
-        first, last = add_months(min(starts), -PERIOD_REACH), add_months(max(starts), PERIOD_REACH)
-        cube = cube.filter(pl.col("month_start").is_between(first, last))
-    monthly = cube.group_by("trust_code", "month_start").agg([pl.col(c).sum() for c in columns])
-    with_org = monthly.join(lookup.select("trust_code", "org_code"), on="trust_code")
-    summed = (
-        assign_periods(with_org, period).group_by("org_code", "period_start").agg([pl.col(c).sum() for c in columns])
-    )
-    if starts is not None:
-        summed = summed.filter(pl.col("period_start").is_in(list(starts)))
+    if not inputs or cube.is_empty() or (starts is not None and not starts):
+        return empty
+    summed = sums if sums is not None else caveat_sums(cube, lookup, period, starts, [measure_id])
     least = min_population if callable(min_population) else (lambda _code: min_population)
     found = []
-    for row in summed.iter_rows(named=True):
+    columns = [c for item in inputs for c in (known_column(item), population_column(item))]
+    columns += ["bw_judged", "bw_implausible"] if weights else []
+    for row in summed.select("org_code", *columns).iter_rows(named=True):
         words = []
         for item in inputs:
             text = input_caveat(
@@ -240,3 +231,32 @@ def table_caveats(
                 words.append(text)
         found.append(words)
     return summed.select("org_code", "period_start").with_columns(pl.Series("caveats", found, dtype=pl.List(pl.String)))
+
+
+def caveat_sums(
+    cube: pl.DataFrame,
+    lookup: pl.DataFrame,
+    period: str,
+    starts: Collection[dt.date] | None,
+    measure_ids: Iterable[str],
+) -> pl.DataFrame:
+    """The quality cube's counts behind the caveats of ``measure_ids``, summed per organisation
+    (``lookup``) and period: one pass for several measures, as :func:`table_caveats` needs them."""
+    from matneo.measures.compute import assign_periods  # the measures engine: only when asked
+
+    wanted = list(measure_ids)
+    columns = list(
+        dict.fromkeys(c for m in wanted for item in inputs_of(m) for c in (population_column(item), known_column(item)))
+    )
+    columns += ["bw_judged", "bw_implausible"] if any(uses_weight_check(m) for m in wanted) else []
+    if starts is not None:
+        first, last = add_months(min(starts), -PERIOD_REACH), add_months(max(starts), PERIOD_REACH)
+        cube = cube.filter(pl.col("month_start").is_between(first, last))
+    monthly = cube.group_by("trust_code", "month_start").agg([pl.col(c).sum() for c in columns])
+    with_org = monthly.join(lookup.select("trust_code", "org_code"), on="trust_code")
+    summed = (
+        assign_periods(with_org, period).group_by("org_code", "period_start").agg([pl.col(c).sum() for c in columns])
+    )
+    if starts is not None:
+        summed = summed.filter(pl.col("period_start").is_in(list(starts)))
+    return summed
