@@ -247,10 +247,9 @@ def _caveats(
     """Each organisation's data-quality caveats for the funnel's period (the one caveat function;
     outside the reader's scope none resting on fewer records than the suppression threshold)."""
 
-    cube = cached_cube(services.settings, services.results)
-    lookup = org_lookup(services.hierarchy, level)
-
     def build() -> dict[str, list[str]]:
+        cube = cached_cube(services.settings, services.results)
+        lookup = org_lookup(services.hierarchy, level)
         # The counts for every measure at once, kept: an organisation page asks for the funnel
         # of each of its 19 measures, and summing the quality cube once per measure was most of
         # a first view (1.3 s of a region's page, issue 10).
