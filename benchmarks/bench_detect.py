@@ -4,7 +4,7 @@ Target (issue 16, "Speed"): signals and triangulation for every trust on ten nat
 ≤ 10 s after a load, in the background while serving, without the server's memory passing 2 GB.
 
     .venv/bin/python benchmarks/bench_detect.py --home /tmp/natl          # generates 2015–2024 if empty
-    .venv/bin/python benchmarks/bench_detect.py --home /tmp/natl --before /work/main/src
+    .venv/bin/python benchmarks/bench_detect.py --home /tmp/natl --before /tmp/previous-checkout/src
 
 Each step runs in a fresh child process, as the server runs the refresh (``matneo.web.jobs``),
 and reports its own wall time, CPU time (all threads) and peak resident memory:

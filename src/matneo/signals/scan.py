@@ -183,7 +183,7 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
     # of casemix.expected_risks (a stable sort on trust and minute). The scan is in time order
     # when each partition's file is, so a stable radix sort on the trust's number alone gives
     # that order; one pass checks it, and a full sort on (trust, minute) is the fallback.
-    trust_number = records.get_column("trust_code").to_physical().to_numpy()
+    trust_number = _alphabetical_numbers(records.get_column("trust_code"))
     minute = records.get_column("__minute").to_numpy()
     narrow = trust_number.astype(np.uint16) if trust_number.max() < 2**16 else trust_number
     order = np.argsort(narrow, kind="stable")
@@ -231,3 +231,18 @@ def scan_babies(files: list[Path], measure_ids: Sequence[str]) -> Babies:
         cells=cells,
         rates=rates,
     )
+
+
+def _alphabetical_numbers(trust_code: pl.Series) -> np.ndarray:
+    """Each row's trust as its place among the trusts present in alphabetical order.
+
+    Not the categorical's own codes: those number strings in the order the process first saw
+    them (Polars' categories are global), so the trusts' order — and so the order of the
+    signals found — would depend on what ran before in the same process.
+    """
+    distinct = trust_code.unique()
+    codes = distinct.to_physical().to_numpy().astype(np.int64)
+    names = np.array(distinct.cast(pl.String).to_list(), dtype=object)
+    place = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    place[codes[np.argsort(names, kind="stable")]] = np.arange(codes.size)
+    return place[trust_code.to_physical().to_numpy()]
