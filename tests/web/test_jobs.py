@@ -72,3 +72,41 @@ def test_pages_read_before_a_load_are_ready_when_the_new_version_is_served(
         time.sleep(0.1)
     assert services.results.version() == before + 1
     assert (before + 1, "memo", "organisation", "*", "R0A", "pph_1500") in services.results.entries
+
+
+def test_signals_refresh_from_the_new_version_while_the_previous_one_is_still_served(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 16: the refresh starts when a load lands, not once the server serves the new version
+    (its warming took 48 s while clients kept the server busy, and the signals waited for it)."""
+    import threading
+
+    settings = sqlite_settings
+    settings.ensure_dirs()
+    hierarchy = load_hierarchy()
+    upgrade(settings.database_url, hierarchy)
+    files = write_dataset(
+        tmp_path / "synthetic",
+        [2022, 2023],
+        scale=0.05,
+        seed=3,
+        hierarchy=hierarchy,
+        struggling=[parse_struggling("R0A:2023-01:6.0")],
+    )
+    load_files([f for f in files if "2022" in f.name], settings)
+    services = Services.create(settings)
+    release = threading.Event()
+    services.results.hold_previous_until_warm(lambda: release.wait(120))  # the warming never ends meanwhile
+    jobs = BackgroundJobs(services)
+    served = services.results.version()
+    assert jobs.run_once() == ["overdue check: 0 new notifications"]
+
+    load_files([f for f in files if "2023" in f.name], settings)
+    try:
+        done = jobs.run_once()
+        assert services.results.version() == served, "the previous version is still served (still warming)"
+        assert done == [line for line in done if line.startswith("signals refreshed for store version")] and done
+        assert any(s["trust_code"] == "R0A" for s in current(settings.database_url)), "the new year's signal"
+        assert jobs.run_once() == [], "once per version"
+    finally:
+        release.set()

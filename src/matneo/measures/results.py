@@ -231,6 +231,11 @@ class ResultCache:
         in a background thread, where this cache builds for the new version)."""
         self._warmer = warmer
 
+    @property
+    def warms_new_versions(self) -> bool:
+        """Whether this cache warms each new version itself (:meth:`hold_previous_until_warm`)."""
+        return self._warmer is not None
+
     def warm_version(self, version: int, warm: Callable[[], Any]) -> Any:
         """Run ``warm`` with this cache building for ``version`` (whatever is being served)."""
         token = _BUILDING.set(version)

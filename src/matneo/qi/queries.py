@@ -756,14 +756,19 @@ def projects_for_signals(url: str, access: Access, signal_ids: list[int]) -> dic
     if not signal_ids:
         return {}
     with transaction(url) as session:
-        visible = visible_project_ids(session, access)
-        found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for pid, title, signal_id in session.execute(
-            select(QiProject.id, QiProject.title, QiProject.signal_id)
+        linked = session.execute(
+            select(QiProject.id, QiProject.title, QiProject.signal_id, QiProject.trust_code)
             .where(QiProject.signal_id.in_(signal_ids))
             .order_by(QiProject.title)
-        ):
-            if pid in visible and signal_id is not None:
+        ).all()
+        # Most signals prompted no project, and a project is mostly its own trust's: the wider
+        # visibility (collaboratives, three queries) only when a linked project needs it. The
+        # register shows on every overview and organisation page (issue 10: per-request time).
+        outside = [pid for pid, _, _, trust in linked if not access.in_scope(trust)]
+        visible = visible_project_ids(session, access) if outside else set()
+        found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for pid, title, signal_id, trust in linked:
+            if signal_id is not None and (access.in_scope(trust) or pid in visible):
                 found[signal_id].append({"id": pid, "title": title})
         return dict(found)
 

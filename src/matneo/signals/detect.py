@@ -37,9 +37,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -427,16 +430,18 @@ def stream_arrays(
         cells = cell[positions]
         observed = flag[positions].astype(np.float64)
         return positions, observed, rate[cells], observed * math.log(odds_ratio) - log_term[cells]
+    # Worked out for every baby, then the stream's babies taken once: a baby in no component's
+    # denominator has risk 1 − 1 = 0 and is left out with the others of risk 0, so this is the
+    # same as gathering the babies in any denominator first, with three gathers fewer per component.
     flags = [babies.observed[m] for m in components]
-    positions = np.flatnonzero(np.logical_or.reduce([f >= 0 for f in flags]))
-    survive = np.ones(positions.size)
+    survive = np.ones(babies.size)
     for m, flag in zip(components, flags, strict=True):
-        p = babies.rates[m][babies.cells[m][positions]]
-        survive = survive * (1.0 - np.where(flag[positions] >= 0, p, 0.0))
+        with np.errstate(invalid="ignore"):
+            survive = survive * (1.0 - np.where(flag >= 0, babies.rates[m][babies.cells[m]], 0.0))
     risk = 1.0 - survive
-    keep = np.flatnonzero((risk > 0) & (risk < 1))
-    positions, risk = positions[keep], risk[keep]
-    observed = np.maximum.reduce([f[positions] for f in flags]).astype(np.float64)
+    positions = np.flatnonzero((risk > 0) & (risk < 1))
+    risk = risk[positions]
+    observed = np.maximum.reduce(flags)[positions].astype(np.float64)
     return positions, observed, risk, _scores(observed, risk, odds_ratio)
 
 
@@ -489,53 +494,66 @@ def cusum_signals(files: list[Path], settings: SignalSettings, babies: Babies | 
         return _empty()
     babies = risk_frame(files, settings) if babies is None else babies
     operating = operating_characteristics()
-    odds_ratio = settings.cusum_odds_ratio
-    rows = []
-    for method, stream, components, threshold in streams:
-        positions, observed_all, risk_all, scores = stream_arrays(babies, components, odds_ratio)
-        if not positions.size:
-            continue
-        bounds = np.searchsorted(babies.trust[positions], np.arange(len(babies.trusts) + 1))
-        for index, trust in enumerate(babies.trusts):
-            first, last = int(bounds[index]), int(bounds[index + 1])
-            if last == first:
-                continue
-            path, signals = _path_with_reset(scores[first:last], threshold)
-            if not signals:
-                continue
-            when = babies.when[positions[first:last]]
-            span_days = max(1, int((when[-1] - when[0]) // np.timedelta64(1, "D")))
-            births_per_year = (last - first) * 365.25 / span_days
-            outcomes, risks = observed_all[first:last], risk_all[first:last]
-            for start, end in _excursions(path, np.asarray(signals, dtype=np.int64)):
-                observed = int(outcomes[start : end + 1].sum())
-                expected = float(risks[start : end + 1].sum())
-                value = float(path[end])
-                words = operating_words(operating, method, stream, threshold, births_per_year)
-                meaning = (
-                    f"CUSUM {value:.1f}, threshold {threshold:g}"
-                    if words
-                    else cusum_meaning(value, settings.cusum_odds_ratio, threshold)
-                )
-                drove = (
-                    f" ({component_words(babies, components, positions[first + start : first + end + 1])})"
-                    if len(components) > 1
-                    else ""
-                )
-                start_day, end_day = (_day(when[start]), _day(when[end]))
-                rows.append(
-                    {
-                        "trust_code": trust,
-                        "measure": stream,
-                        "method": method,
-                        "signal_date": end_day,
-                        "summary": f"{meaning}; observed {observed}, expected {expected:.1f} after case-mix "
-                        f"adjustment among babies born {day_text(start_day)} to {day_text(end_day)}{drove}"
-                        + (f". {words}" if words else ""),
-                        "statistic": value,
-                    }
-                )
+    # The streams are independent and NumPy lets go of the GIL for work on large arrays, so
+    # they run side by side (the refresh after a load shares the machine with the server:
+    # issue 16); each stream's rows come back in the streams' order.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(streams), os.cpu_count() or 1))) as pool:
+        found = list(pool.map(lambda s: _stream_signals(babies, s, settings, operating), streams))
+    rows = [row for stream_rows in found for row in stream_rows]
     return pl.DataFrame(rows, schema=SIGNAL_COLUMNS) if rows else _empty()
+
+
+def _stream_signals(
+    babies: Babies, stream_spec: tuple[str, str, tuple[str, ...], float], settings: SignalSettings, operating: Any
+) -> list[dict[str, Any]]:
+    """The signal rows of one CUSUM stream, every trust's chart."""
+    method, stream, components, threshold = stream_spec
+    odds_ratio = settings.cusum_odds_ratio
+    rows: list[dict[str, Any]] = []
+    positions, observed_all, risk_all, scores = stream_arrays(babies, components, odds_ratio)
+    if not positions.size:
+        return []
+    bounds = np.searchsorted(babies.trust[positions], np.arange(len(babies.trusts) + 1))
+    for index, trust in enumerate(babies.trusts):
+        first, last = int(bounds[index]), int(bounds[index + 1])
+        if last == first:
+            continue
+        path, signals = _path_with_reset(scores[first:last], threshold)
+        if not signals:
+            continue
+        when = babies.when[positions[first:last]]
+        span_days = max(1, int((when[-1] - when[0]) // np.timedelta64(1, "D")))
+        births_per_year = (last - first) * 365.25 / span_days
+        outcomes, risks = observed_all[first:last], risk_all[first:last]
+        for start, end in _excursions(path, np.asarray(signals, dtype=np.int64)):
+            observed = int(outcomes[start : end + 1].sum())
+            expected = float(risks[start : end + 1].sum())
+            value = float(path[end])
+            words = operating_words(operating, method, stream, threshold, births_per_year)
+            meaning = (
+                f"CUSUM {value:.1f}, threshold {threshold:g}"
+                if words
+                else cusum_meaning(value, settings.cusum_odds_ratio, threshold)
+            )
+            drove = (
+                f" ({component_words(babies, components, positions[first + start : first + end + 1])})"
+                if len(components) > 1
+                else ""
+            )
+            start_day, end_day = (_day(when[start]), _day(when[end]))
+            rows.append(
+                {
+                    "trust_code": trust,
+                    "measure": stream,
+                    "method": method,
+                    "signal_date": end_day,
+                    "summary": f"{meaning}; observed {observed}, expected {expected:.1f} after case-mix "
+                    f"adjustment among babies born {day_text(start_day)} to {day_text(end_day)}{drove}"
+                    + (f". {words}" if words else ""),
+                    "statistic": value,
+                }
+            )
+    return rows
 
 
 def _day(value: np.datetime64) -> dt.date:
@@ -568,14 +586,21 @@ def detect(files: list[Path], cube: pl.DataFrame, settings: SignalSettings | Non
     parts = []
     wants_cusum = "cusum" in settings.methods or "leading_cusum" in settings.methods
     babies = risk_frame(files, settings) if wants_cusum or "funnel" in settings.methods else None
-    if "funnel" in settings.methods and babies is not None:
-        parts.append(funnel_signals(files, settings, funnel_ratios(babies, settings.measures)))
+    with ThreadPoolExecutor(max_workers=1) as beside:  # the funnel's sums while the CUSUM streams run
+        ratios = (
+            beside.submit(funnel_ratios, babies, settings.measures)
+            if "funnel" in settings.methods and babies is not None
+            else None
+        )
+        cusums = cusum_signals(files, settings, babies) if wants_cusum else None
+        if ratios is not None:
+            parts.append(funnel_signals(files, settings, ratios.result()))
     if "spc" in settings.methods:
         parts.append(spc_signals(cube, settings))
     if "rare_spc" in settings.methods:
         parts.append(rare_spc_signals(cube, settings))
-    if wants_cusum:
-        parts.append(cusum_signals(files, settings, babies))
+    if cusums is not None:
+        parts.append(cusums)
     return pl.concat(parts).sort("trust_code", "measure", "signal_date", "method") if parts else _empty()
 
 

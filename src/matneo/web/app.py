@@ -34,7 +34,7 @@ from matneo.config import Settings, get_mail_settings
 from matneo.db.session import prepare
 from matneo.measures.results import REQUESTER, Busy, one_version
 from matneo.web.display import day, when
-from matneo.web.jobs import BackgroundJobs
+from matneo.web.jobs import BackgroundJobs, start_fork_server
 from matneo.web.security import CsrfFailed, SignInRequired, security_headers, signed_in_user
 from matneo.web.services import BadRequest, NotFound, Services, fmt
 
@@ -325,6 +325,7 @@ def create_app(settings: Settings, *, warm: bool = False) -> FastAPI:
         # warm too (issue 10: first views right after a load took 1.1–18 s).
         app.state.services.results.hold_previous_until_warm(app.state.services.warm)
         threading.Thread(target=_warm, args=(app.state.services,), daemon=True, name="matneo-warm").start()
+        start_fork_server()  # the signals refresh children's imports, done before the first load
         jobs = BackgroundJobs(app.state.services, mail=get_mail_settings())
         threading.Thread(target=jobs.run_forever, daemon=True, name="matneo-jobs").start()
     return app

@@ -5,13 +5,18 @@
   notifications and review notices by e-mail when an SMTP relay is configured (:mod:`matneo.harm.portal.mail`,
   :mod:`matneo.reviews.mail`).
 * After each new load (a new records-store version, seen within ``POLL_EVERY`` seconds, whichever
-  process loaded it): the results cache is warmed for it first (period tables and the identities
-  between measures), so the first page views after a load do not wait for them (issue 10), then
-  the signals register is refreshed, so a file uploaded on the Data page shows up as signals
-  without anyone running `matneo signals`. The refresh runs in a child process: detection on ten
-  national years needs a few gigabytes for a few seconds, and in the server's own process that
+  process loaded it): the signals register is refreshed, so a file uploaded on the Data page shows
+  up as signals without anyone running `matneo signals`, while the results cache is warmed for the
+  new version (period tables and the identities between measures, so the first page views after
+  a load do not wait for them, issue 10). The refresh runs in a child process: detection on ten
+  national years needs a gigabyte or so for a few seconds, and in the server's own process that
   memory stayed with the server after the refresh (1.3 GB to 4.9 GB, issue 10); a child gives it
-  back to the system when it exits.
+  back to the system when it exits. The child starts as soon as the new version is on disk, not
+  once it is served: refresh and warming run side by side, each on its own core, and the signals
+  are ready within seconds of the load (issue 16: ≤ 10 s; after the warming they came 60 s after
+  it while clients kept the server busy). Children are forked from a fork server that has
+  already imported the detection modules (:data:`PRELOAD`), so a refresh does not spend its
+  first second importing them; each child is still fresh, and exits when its refresh is done.
 
 Each job logs when it starts and when it ends, with what it changed (counts and the store version
 only); under `matneo serve` the log goes to stderr.
@@ -43,23 +48,68 @@ from matneo.web.services import Services
 
 log = logging.getLogger(__name__)
 OVERDUE_EVERY = 3600.0
-POLL_EVERY = 2.0  # a new store version is a stat of one file away, so looking often costs nothing
+POLL_EVERY = 0.5  # a new store version is a stat of one file away, so looking often costs nothing
 LOCK_NAME = "background-jobs"
 
 
-def refresh_in_child(settings: Settings) -> tuple[RefreshSummary, int]:
-    """:func:`refresh_from_store` in a fresh child process; returns its summary and the peak RSS
-    in bytes of any child so far (Linux reports ``ru_maxrss`` in kilobytes)."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        summary = pool.apply(refresh_from_store, (settings,))
-    return summary, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+PRELOAD = ["matneo.signals.register"]  # what every refresh child imports (polars, numpy, scipy, SQLAlchemy)
+_CHILDREN = multiprocessing.get_context("forkserver")  # one single-threaded server forks fresh children
+_CHILDREN.set_forkserver_preload(PRELOAD)
+
+
+class ChildRefresh:
+    """:func:`refresh_from_store` running in a fresh child process, started at once.
+
+    The fork server imports :data:`PRELOAD` once and forks each child from that state; a child
+    shares no threads, pools or connections with the server (the fork server never opens any).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.started = time.perf_counter()
+        self._pool = _CHILDREN.Pool(1)
+        self._result = self._pool.apply_async(_refresh_with_peak, (settings,))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the refresh has ended (done or failed), waiting up to ``timeout`` seconds."""
+        self._result.wait(timeout)
+        return self._result.ready()
+
+    def finish(self) -> tuple[RefreshSummary, int]:
+        """Wait for the refresh; its summary and the child's peak RSS in bytes. Raises what the
+        refresh raised."""
+        try:
+            summary, peak = self._result.get()
+        finally:
+            self._pool.terminate()
+            self._pool.join()
+        return summary, peak
+
+
+def _refresh_with_peak(settings: Settings) -> tuple[RefreshSummary, int]:
+    """In the child: the refresh, and the child's own peak RSS in bytes (Linux reports
+    ``ru_maxrss`` in kilobytes; the child is the fork server's, not the server's, so the server's
+    ``RUSAGE_CHILDREN`` never sees it)."""
+    summary = refresh_from_store(settings)
+    return summary, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def start_fork_server() -> None:
+    """Start the refresh children's fork server now, so its imports are done before the first load."""
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
 
 
 def _job(name: str, work: Callable[[], str]) -> str | None:
     """Run one job, logging its start, and its end with what it changed (counts only, never a record's
     contents); a failure is logged and the job is tried again on its next turn. Returns what changed."""
     log.info("job %s: started", name)
-    started = time.perf_counter()
+    return _ended(name, work, time.perf_counter())
+
+
+def _ended(name: str, work: Callable[[], str], started: float) -> str | None:
+    """The end of a job started at ``started`` (logged already): ``work`` waits for it and says what
+    changed; the end is logged, a failure too (the job is tried again on its next turn)."""
     try:
         changed = work()
     except Exception:
@@ -76,7 +126,7 @@ class BackgroundJobs:
         self.services = services
         self.mail = mail
         self.clock = clock
-        self.refreshed_version = services.results.version()
+        self.refreshed_version = services.results.store_version()
         self.last_overdue_check: float | None = None
         self.lock = ProcessLock(services.settings.database_url, LOCK_NAME)
         self.running_here: bool | None = None  # None until the first try
@@ -117,20 +167,26 @@ class BackgroundJobs:
                     lambda: f"e-mailed {send_review_notices(url, review_mail)} review notices",
                 )
                 done += [mailed] if mailed else []
-        version = self.services.results.version()
+        # The live store version, not the one served: the server serves the previous version until
+        # the new one is warm, and the refresh reads the store itself, so it need not wait for that.
+        version = self.services.results.store_version()
         if version is not None and version != self.refreshed_version:
-            warmed = _job("warm the results cache", lambda: self.services.warm())
-            done += [warmed] if warmed else []
+            log.info("job refresh the signals register: started (store version %s)", version)
+            child = ChildRefresh(self.services.settings)
+            if not self.services.results.warms_new_versions:
+                warmed = _job("warm the results cache", lambda: self.services.warm())
+                done += [warmed] if warmed else []
+            self.services.results.version()  # a server: its cache starts warming the new version now
 
             def refresh() -> str:
-                summary, peak = refresh_in_child(self.services.settings)
+                summary, peak = child.finish()
                 self.refreshed_version = version
                 return (
                     f"signals refreshed for store version {version}: {summary.raised} raised "
                     f"(in a child process, peak {peak / 2**20:.0f} MB)"
                 )
 
-            refreshed = _job("refresh the signals register", refresh)
+            refreshed = _ended("refresh the signals register", refresh, child.started)
             done += [refreshed] if refreshed else []
         return done
 
