@@ -15,6 +15,8 @@ Both sides start from the same Parquet files and the same per-row measure condit
     region and England with ``GROUPING SETS`` over a trust → LMNS → region lookup, then value
     and interval per row (the same numpy interval functions). This is the strongest simple
     peer: one scan, one group-by, no breakdowns kept;
+(b′) like for like — DuckDB builds MatNeo's own cube (``counts.cube_sql``: breakdowns by ethnic
+    group and IMD quintile kept), then the same ``compute``;
 (c) MatNeo — ``build_cube`` (one pass: all measures × trust × month × ethnic group × IMD
     quintile) then ``compute`` at trust, LMNS, region and England by month; cold (the cube
     built from the files) and warm (the cube cached per store version, as pages use it).
@@ -36,7 +38,7 @@ import polars as pl
 
 from matneo.config import get_settings
 from matneo.measures.compute import LEVELS, compute, org_lookup
-from matneo.measures.counts import build_cube
+from matneo.measures.counts import build_cube, build_reference_cube
 from matneo.measures.definitions import DERIVED_COLUMNS, MEASURES
 from matneo.records.store import RecordStore
 from matneo.reference.organisations import load_hierarchy
@@ -100,16 +102,22 @@ def duckdb_peer(files: list, hierarchy) -> int:  # type: ignore[no-untyped-def]
         sums.append(f"count(*) FILTER (WHERE ({m.denominator})) AS {m.id}__den")
         sums.append(f"count(*) FILTER (WHERE ({m.denominator}) AND ({m.numerator})) AS {m.id}__num")
     paths = ", ".join(f"'{f}'" for f in files)
+    totals = ", ".join(f"sum({m.id}__{part}) AS {m.id}__{part}" for m in MEASURES for part in ("den", "num"))
+    # One scan grouped by trust and month; the roll-up to LMNS, region and England is then over
+    # those ~14,000 trust-month rows, not the six million records (the faster of the two ways
+    # to write it: grouping sets straight over the joined records took 4.2 s against this one's
+    # time on the same machine, 2026-12-04).
     sql = f"""
-        WITH b AS (SELECT *, {derived} FROM read_parquet([{paths}], hive_partitioning = true))
-        SELECT CASE WHEN grouping(b.trust_code) = 0 THEN 'trust' WHEN grouping(l.lmns) = 0 THEN 'lmns'
+        WITH b AS (SELECT *, {derived} FROM read_parquet([{paths}], hive_partitioning = true)),
+        t AS (SELECT trust_code, year, month, {", ".join(sums)} FROM b GROUP BY trust_code, year, month)
+        SELECT CASE WHEN grouping(t.trust_code) = 0 THEN 'trust' WHEN grouping(l.lmns) = 0 THEN 'lmns'
                     WHEN grouping(l.region) = 0 THEN 'region' ELSE 'england' END AS level,
-               coalesce(b.trust_code, l.lmns, l.region, 'ENG') AS org_code,
-               make_date(b.year, b.month, 1) AS month_start,
-               {", ".join(sums)}
-        FROM b JOIN lookup AS l ON l.trust_code = b.trust_code
-        GROUP BY GROUPING SETS ((b.trust_code, b.year, b.month), (l.lmns, b.year, b.month),
-                                (l.region, b.year, b.month), (b.year, b.month))
+               coalesce(t.trust_code, l.lmns, l.region, 'ENG') AS org_code,
+               make_date(t.year, t.month, 1) AS month_start,
+               {totals}
+        FROM t JOIN lookup AS l ON l.trust_code = t.trust_code
+        GROUP BY GROUPING SETS ((t.trust_code, t.year, t.month), (l.lmns, t.year, t.month),
+                                (l.region, t.year, t.month), (t.year, t.month))
     """
     con = duckdb.connect()
     try:
@@ -121,6 +129,13 @@ def duckdb_peer(files: list, hierarchy) -> int:  # type: ignore[no-untyped-def]
     for m in MEASURES:
         _with_interval(frame, m)
     return len(frame) * len(MEASURES)
+
+
+def duckdb_cube(files: list, hierarchy) -> int:  # type: ignore[no-untyped-def]
+    """Like for like: DuckDB builds MatNeo's cube (breakdowns kept, ``counts.cube_sql``), then the same compute."""
+    paths = ", ".join(f"'{f}'" for f in files)
+    cube = build_reference_cube(f"SELECT * FROM read_parquet([{paths}], hive_partitioning = true)")
+    return sum(compute(level=level, period="month", cube=cube, hierarchy=hierarchy).height for level in LEVELS)
 
 
 def ours(files: list, hierarchy) -> int:  # type: ignore[no-untyped-def]
@@ -148,6 +163,7 @@ def main() -> None:
     runs = (
         ("pandas groupby baseline", baseline),
         ("duckdb one-query peer", duckdb_peer),
+        ("duckdb, matneo's cube", duckdb_cube),
         ("matneo cube + compute", ours),
         ("matneo compute (warm)", lambda f, h: ours_warm(f, h, cube)),
     )
@@ -171,6 +187,8 @@ def main() -> None:
         print(f"ratio to pandas: {timings['pandas groupby baseline'] / cold:.1f}× faster cold (target ≥ 10×)")
         verdict = "PASS" if cold < peer else "MISS"
         print(f"ratio to DuckDB peer: {peer / cold:.2f}× cold ({verdict}: target faster than the peer)")
+        like = timings["duckdb, matneo's cube"]
+        print(f"like for like (the same cube, breakdowns kept, by DuckDB): {like / cold:.2f}× faster cold")
     print(f"warm compute {warm:.2f} s ({'PASS' if warm <= 0.3 else 'MISS'}: target ≤ 0.3 s)")
 
 
