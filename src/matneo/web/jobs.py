@@ -53,8 +53,11 @@ LOCK_NAME = "background-jobs"
 
 
 PRELOAD = ["matneo.signals.register"]  # what every refresh child imports (polars, numpy, scipy, SQLAlchemy)
-_CHILDREN = multiprocessing.get_context("forkserver")  # one single-threaded server forks fresh children
-_CHILDREN.set_forkserver_preload(PRELOAD)
+if "forkserver" in multiprocessing.get_all_start_methods():  # one single-threaded server forks fresh children
+    _CHILDREN: multiprocessing.context.BaseContext = multiprocessing.get_context("forkserver")
+    _CHILDREN.set_forkserver_preload(PRELOAD)
+else:  # Windows: each child starts a fresh interpreter and imports for itself
+    _CHILDREN = multiprocessing.get_context("spawn")
 
 
 class ChildRefresh:
@@ -95,9 +98,10 @@ def _refresh_with_peak(settings: Settings) -> tuple[RefreshSummary, int]:
 
 def start_fork_server() -> None:
     """Start the refresh children's fork server now, so its imports are done before the first load."""
-    from multiprocessing import forkserver
+    if _CHILDREN.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
 
-    forkserver.ensure_running()
+        forkserver.ensure_running()
 
 
 def _job(name: str, work: Callable[[], str]) -> str | None:
