@@ -10,7 +10,7 @@ from sqlalchemy import select
 from matneo.config import Settings
 from matneo.db.models import HarmChange
 from matneo.db.session import transaction
-from matneo.db.trail import locked_visible, trail_json, trail_row
+from matneo.db.trail import TrailWriter, locked_visible, trail_json
 from matneo.reviews.models import ReviewChange
 
 
@@ -22,9 +22,9 @@ def test_trail_json_sorts_keys_writes_dates_as_text_and_keeps_none() -> None:
 
 def test_one_writer_fills_both_trails_alike(app_store: Settings) -> None:
     with transaction(app_store.database_url) as session:
-        trail_row(session, HarmChange, "report_id", 7, "a@x.test", "answer.changed", "Q", {"z": 1, "a": 2}, None)
-        trail_row(
-            session, ReviewChange, "review_id", 9, "b@x.test", "grade.set", "G", None, {"grade": "B"}, sensitive=True
+        TrailWriter(HarmChange, "report_id")(session, 7, "a@x.test", "answer.changed", "Q", {"z": 1, "a": 2}, None)
+        TrailWriter(ReviewChange, "review_id")(
+            session, 9, "b@x.test", "grade.set", "G", None, {"grade": "B"}, sensitive=True
         )
     with transaction(app_store.database_url) as session:
         harm = session.scalars(select(HarmChange)).one()
@@ -36,7 +36,7 @@ def test_one_writer_fills_both_trails_alike(app_store: Settings) -> None:
 
 def test_locked_visible_gives_one_answer_for_missing_and_unseen(app_store: Settings) -> None:
     with transaction(app_store.database_url) as session:
-        trail_row(session, HarmChange, "report_id", 7, "a@x.test", "draft.saved", "Draft")
+        TrailWriter(HarmChange, "report_id")(session, 7, "a@x.test", "draft.saved", "Draft")
     with transaction(app_store.database_url) as session:
         row_id = session.scalars(select(HarmChange.id)).one()
         found = locked_visible(session, HarmChange, row_id, lambda row: row.report_id == 7, LookupError("none"))
@@ -48,9 +48,7 @@ def test_locked_visible_gives_one_answer_for_missing_and_unseen(app_store: Setti
 
 
 def test_a_trail_writer_fixes_the_table_and_id_column(app_store: Settings) -> None:
-    from matneo.db.trail import trail_writer
-
-    write = trail_writer(ReviewChange, "review_id")
+    write = TrailWriter(ReviewChange, "review_id")
     with transaction(app_store.database_url) as session:
         write(session, 3, "c@x.test", "issue.added", "Issue", None, {"text": "late"}, sensitive=True)
     with transaction(app_store.database_url) as session:

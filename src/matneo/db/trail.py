@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from matneo.db.models import utcnow
 
-__all__ = ["TrailWriter", "locked", "locked_visible", "trail_json", "trail_row", "trail_writer"]
+__all__ = ["TrailWriter", "locked", "locked_visible", "trail_json"]
 
 T = TypeVar("T")
 
@@ -41,36 +42,13 @@ def trail_json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
-def trail_row(
-    session: Session,
-    model: _TrailRow,
-    key: str,
-    record_id: int,
-    actor: str,
-    action: str,
-    what: str,
-    before: Any = None,
-    after: Any = None,
-    *,
-    sensitive: bool = False,
-) -> None:
-    """Add one trail row to ``model`` (``key`` names its record id column) in the caller's transaction."""
-    session.add(
-        model(
-            **{key: record_id},
-            at=utcnow(),
-            actor=actor,
-            action=action,
-            what=what,
-            before=trail_json(before),
-            after=trail_json(after),
-            sensitive=sensitive,
-        )
-    )
+@dataclass(frozen=True)
+class TrailWriter:
+    """Writes rows of one trail table, ``model``, whose record id column ``key`` names (the harm
+    report's ``report_id``, the review's ``review_id``), in the caller's transaction."""
 
-
-class TrailWriter(Protocol):
-    """Writes one trail row of a given table (:func:`trail_writer`)."""
+    model: _TrailRow
+    key: str
 
     def __call__(
         self,
@@ -83,26 +61,19 @@ class TrailWriter(Protocol):
         after: Any = None,
         *,
         sensitive: bool = False,
-    ) -> None: ...
-
-
-def trail_writer(model: _TrailRow, key: str) -> TrailWriter:
-    """The trail writer of one table: :func:`trail_row` with its table and record-id column fixed."""
-
-    def write(
-        session: Session,
-        record_id: int,
-        actor: str,
-        action: str,
-        what: str,
-        before: Any = None,
-        after: Any = None,
-        *,
-        sensitive: bool = False,
     ) -> None:
-        trail_row(session, model, key, record_id, actor, action, what, before, after, sensitive=sensitive)
-
-    return write
+        session.add(
+            self.model(
+                **{self.key: record_id},
+                at=utcnow(),
+                actor=actor,
+                action=action,
+                what=what,
+                before=trail_json(before),
+                after=trail_json(after),
+                sensitive=sensitive,
+            )
+        )
 
 
 def locked(session: Session, model: type[T], record_id: int) -> T | None:

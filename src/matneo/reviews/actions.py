@@ -24,7 +24,7 @@ from matneo.auth.users import audit
 from matneo.config import Settings
 from matneo.db.models import HarmCase, utcnow
 from matneo.db.session import transaction
-from matneo.db.trail import locked_visible, trail_writer
+from matneo.db.trail import TrailWriter, locked_visible
 from matneo.harm.portal import CaseError, CaseNotFound
 from matneo.harm.report import FieldError
 from matneo.records.store import RecordStore
@@ -191,7 +191,7 @@ CHANGE_ACTIONS = {
 
 
 #: The review trail row for one change, in the caller's transaction.
-_change = trail_writer(ReviewChange, "review_id")
+_change = TrailWriter(ReviewChange, "review_id")
 
 
 def _editable(session: Session, access: Access, review_id: int) -> Review:

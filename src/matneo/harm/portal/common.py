@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from matneo.auth.access import Access, Forbidden
 from matneo.db.models import HarmCase, HarmChange, HarmRoute
-from matneo.db.trail import locked_visible, trail_writer
+from matneo.db.trail import TrailWriter, locked_visible
 from matneo.harm.report import FieldError, HarmReport
 from matneo.harm.rules import ROUTE_IDS, ROUTE_TITLES
 
@@ -209,7 +209,7 @@ CHANGE_ACTIONS = {
 
 
 #: The case trail row for one change, in the caller's transaction.
-_change = trail_writer(HarmChange, "report_id")
+_change = TrailWriter(HarmChange, "report_id")
 
 
 def _editable_case(session: Session, access: Access, case_id: int) -> HarmCase:
