@@ -60,6 +60,7 @@ from matneo.qi.core import (
     MEASURE_KINDS,
     PROJECT_STATUSES,
     CsvImport,
+    Entry,
     FieldError,
     QiInputError,
     check_entry,
@@ -638,16 +639,7 @@ def add_value(url: str, access: Access, measure_id: int, fields: Mapping[str, An
                 today=today,
                 taken=_taken(session, measure_id),
             )
-            session.add(
-                QiMeasureValue(
-                    measure_id=measure_id,
-                    period_start=entry.period_start,
-                    numerator=entry.numerator,
-                    denominator=entry.denominator,
-                    value=entry.value,
-                    entered_by=_actor(access),
-                )
-            )
+            session.add(_value_row(measure_id, entry, access))
             session.flush()
             audit(session, _actor(access), "qi.value_added", "qi_measure", str(measure_id), period=entry.period_start)
             return entry.period_start
@@ -655,6 +647,18 @@ def add_value(url: str, access: Access, measure_id: int, fields: Mapping[str, An
         raise QiInputError(
             [FieldError("period", "That period already has a value: delete it first to enter a new one")]
         ) from None
+
+
+def _value_row(measure_id: int, entry: Entry, access: Access) -> QiMeasureValue:
+    """A checked entry (typed in or imported) as the measure's stored value, with who entered it."""
+    return QiMeasureValue(
+        measure_id=measure_id,
+        period_start=entry.period_start,
+        numerator=entry.numerator,
+        denominator=entry.denominator,
+        value=entry.value,
+        entered_by=_actor(access),
+    )
 
 
 def delete_value(url: str, access: Access, measure_id: int, period: dt.date) -> None:
@@ -676,17 +680,7 @@ def import_values(url: str, access: Access, measure_id: int, data: bytes, *, tod
         if measure.source != "custom":
             raise QiInputError([FieldError("file", "This measure fills itself from the birth records")])
         result = parse_values_csv(data, measure.frequency, measure.unit, today=today, taken=_taken(session, measure_id))
-        for entry in result.accepted:
-            session.add(
-                QiMeasureValue(
-                    measure_id=measure_id,
-                    period_start=entry.period_start,
-                    numerator=entry.numerator,
-                    denominator=entry.denominator,
-                    value=entry.value,
-                    entered_by=_actor(access),
-                )
-            )
+        session.add_all(_value_row(measure_id, entry, access) for entry in result.accepted)
         audit(
             session,
             _actor(access),
