@@ -12,7 +12,7 @@
   national years needs a gigabyte or so for a few seconds, and in the server's own process that
   memory stayed with the server after the refresh (1.3 GB to 4.9 GB, issue 10); a child gives it
   back to the system when it exits. The child starts as soon as the new version is on disk, not
-  once it is served: refresh and warming run side by side, each on its own core, and the signals
+  once it is served: refresh and warming run side by side, in two processes, and the signals
   are ready within seconds of the load (issue 16: ≤ 10 s; after the warming they came 60 s after
   it while clients kept the server busy). Children are forked from a fork server that has
   already imported the detection modules (:data:`PRELOAD`), so a refresh does not spend its
@@ -71,11 +71,6 @@ class ChildRefresh:
         self.started = time.perf_counter()
         self._pool = _CHILDREN.Pool(1)
         self._result = self._pool.apply_async(_refresh_with_peak, (settings,))
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Whether the refresh has ended (done or failed), waiting up to ``timeout`` seconds."""
-        self._result.wait(timeout)
-        return self._result.ready()
 
     def finish(self) -> tuple[RefreshSummary, int]:
         """Wait for the refresh; its summary and the child's peak RSS in bytes. Raises what the
