@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,10 @@ INPUT_FORMATS = {"csv": "csv", "parquet": "csv", "fhir": "fhir", "msds": "msds"}
 WRONG_FORMAT = (
     "The file must be a CSV (.csv) or Parquet (.parquet) file of birth records, a FHIR R4 Bundle (.json) "
     "or an MSDS v2.0 extract (a .zip of its table files)."
+)
+OFFICE_DOCUMENT = (
+    "is an Excel workbook (or another Office document), not a zip of MSDS table files: "
+    "save the sheet as CSV UTF-8 and upload that"
 )
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or the end record of an empty zip
 
@@ -414,6 +419,12 @@ def _msds_table(name: str) -> bool:
     return not name.startswith(".") and table_of(Path(name)) is not None
 
 
+def _office_document(path: Path) -> bool:
+    """Whether a zip is an Office Open XML document (an Excel workbook is a zip too)."""
+    with zipfile.ZipFile(path) as zipped:
+        return "[Content_Types].xml" in zipped.namelist()
+
+
 def _load(services: Services, access: Access, path: Path, kind: str, **options: Any) -> BatchResult:
     """``load_files`` of one received upload, as the command line and the API call it.
 
@@ -429,7 +440,8 @@ def _load(services: Services, access: Access, path: Path, kind: str, **options: 
         extract = private / path.name
         extract.mkdir()
         try:
-            unpack(path, extract, _msds_table)
+            if not unpack(path, extract, _msds_table) and _office_document(path):
+                raise ZipProblem(OFFICE_DOCUMENT)
         except ZipProblem as refused:
             raise UnreadableInput(path, str(refused)) from None
         try:
