@@ -177,9 +177,11 @@ def test_a_fhir_bundle_reaches_its_plan_and_loads(
 def test_an_msds_zip_reaches_its_plan_loads_and_reverts(
     signed_in: Callable[[str], Page], web: WebInstance, tmp_path: Path
 ) -> None:
-    """The tables inside a folder (a zipped folder), beside a Mac's resource files, which are not tables."""
+    """The tables inside a folder (a zipped folder), beside a Mac's resource files, which are not tables;
+    without the optional MatNeo supplement, which the plan and the result say."""
     month = "2017-08"
     tables = msds_tables(tmp_path, birth_rows(web, OWN_TRUST, month, 4, bad=1))
+    del tables["MATNEO01Supplement.csv"]
     members = {f"msds_2017_08/{name}": content for name, content in tables.items()}
     members["__MACOSX/msds_2017_08/._MSD401BabyDemographics.csv"] = b"\x00\x05\x16\x07 resource fork"
     path = zip_file(tmp_path / "msds-august.zip", members)
@@ -189,6 +191,7 @@ def test_an_msds_zip_reaches_its_plan_loads_and_reverts(
     expect(page.locator("[data-plan-format]")).to_have_text("MSDS v2.0 extract (zip of table files)")
     expect(page.locator("[data-plan-mode]")).to_have_text("Add or correct records")
     expect(page.locator("[data-plan-sentences]")).to_contain_text(f"{OWN_TRUST} August 2017")
+    expect(page.locator("[data-notices]")).to_contain_text("there is no MATNEO01Supplement table: brain_injury")
     expect(page.locator("[data-rejections]")).to_contain_text("gestation")
     accessible(page)
     assert month_count(web, month) == 0
@@ -196,6 +199,7 @@ def test_an_msds_zip_reaches_its_plan_loads_and_reverts(
     page.get_by_role("button", name="Continue and load").click()
     expect(page.locator("[data-upload-result=loaded]")).to_contain_text("Loaded 3 rows (3 added, 0 replaced)")
     expect(page.locator("[data-upload-format]")).to_have_text("Read as: MSDS v2.0 extract (zip of table files)")
+    expect(page.locator("[data-notices]")).to_contain_text("there is no MATNEO01Supplement table")
     accessible(page)
     assert month_count(web, month) == 3
     assert uploads_left(web) == []  # the zip and its unpacked tables are gone
