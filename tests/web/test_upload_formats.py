@@ -361,6 +361,13 @@ def test_the_format_is_read_from_the_first_bytes_not_the_name(web: WebInstance, 
     assert uploads_left(web) == []
 
 
+def test_the_page_and_the_api_take_bundles_of_the_same_size() -> None:
+    from matneo.web import routes_fhir
+    from matneo.web.pages import data
+
+    assert data.MAX_BUNDLE_BYTES == routes_fhir.MAX_BUNDLE_BYTES
+
+
 def test_a_bundle_over_the_api_limit_is_refused_in_the_page(
     web: WebInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -60,9 +60,10 @@ from matneo.records.revert import RevertRefused, revert_load
 from matneo.records.status import plural
 from matneo.records.store import RecordStore
 from matneo.web.pages.unzip import ZipProblem, unpack
-from matneo.web.routes_fhir import MAX_BUNDLE_BYTES
 from matneo.web.services import NotFound, Services
 
+#: A FHIR Bundle's limit, as for ``POST /api/v1/fhir`` (``routes_fhir.MAX_BUNDLE_BYTES``): the reader holds it whole
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a year of one trust's births is a few MB; a region's, a few hundred
 FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart envelope and the form's other fields
 READ_CHUNK_BYTES = 1024 * 1024
