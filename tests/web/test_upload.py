@@ -214,7 +214,9 @@ def test_an_unterminated_quote_is_a_plain_error_without_row_contents(web: WebIns
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [
-        ("births.xlsx", b"PK\x03\x04 not a spreadsheet we read", "must be a CSV (.csv) or Parquet (.parquet)"),
+        ("births.xls", b"\xd0\xcf\x11\xe0 not a spreadsheet we read", "must be a CSV (.csv) or Parquet (.parquet)"),
+        ("births.xlsx", b"PK\x03\x04 a damaged zip", "is not a zip file that can be read"),
+        ("births.txt", b"record_id,trust_code\n", "must be a CSV (.csv) or Parquet (.parquet)"),
         ("empty.csv", b"", "The file is empty"),
         ("header-only.csv", (",".join(FIELD_NAMES) + "\n").encode(), "has no records: only a header row"),
         ("no-outcome.csv", None, "is missing required columns: outcome"),

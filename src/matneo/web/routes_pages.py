@@ -558,6 +558,8 @@ def data_problem(request: Request, access: Access, status: int, message: str) ->
 @uploads.post("/data/upload")
 async def data_upload(request: Request, access: SignedIn) -> Response:
     """Receive a file a chunk at a time (never whole in memory) and show its plan; nothing loads yet.
+    The file may be a birth-record CSV or Parquet file, a FHIR Bundle or an MSDS zip
+    (``data.detect_format`` reads which from its first bytes).
 
     The declared size was checked before the body was read, and the CSRF token read from the
     form (whose file part Starlette spools to disk), by the router's guards."""

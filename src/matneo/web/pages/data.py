@@ -13,16 +13,28 @@ and the plan page says what would happen ("This replaces 406 records of R0A Dece
 with 47"). Only a confirmation, by the same person, loads it; a partial month needs a second,
 explicit confirmation. The stored upload is deleted when it is loaded or cancelled (and
 unconfirmed ones after a day).
+
+The page takes what trust staff hold, and reads its format from the file's first bytes, not
+its name (:func:`detect_format`): a birth-record CSV or Parquet file, a FHIR R4 Bundle (JSON)
+or an MSDS v2.0 extract as a zip of its table files. Each goes to the loader's entry point
+with its ``input_format``, exactly as ``matneo load --format csv|fhir|msds`` and
+``POST /api/v1/fhir`` do, so the scope check, plan, rejection report, atomic load, ledger,
+audit and revert are the same for all. A zip is unpacked (:mod:`matneo.web.pages.unzip`: names
+checked, sizes limited) into a private temporary folder for each plan or load, and the folder
+is removed as soon as the loader is done with it.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import re
 import shutil
+import tempfile
 import time
 import uuid
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +59,11 @@ from matneo.records.load import (
 from matneo.records.revert import RevertRefused, revert_load
 from matneo.records.status import plural
 from matneo.records.store import RecordStore
+from matneo.web.pages.unzip import ZipProblem, unpack
 from matneo.web.services import NotFound, Services
 
+#: A FHIR Bundle's limit, as for ``POST /api/v1/fhir`` (``routes_fhir.MAX_BUNDLE_BYTES``): the reader holds it whole
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a year of one trust's births is a few MB; a region's, a few hundred
 FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart envelope and the form's other fields
 READ_CHUNK_BYTES = 1024 * 1024
@@ -63,6 +78,24 @@ MODE_LABELS = {
 }
 STATUS_LABELS = {"loaded": "Loaded", "failed": "Failed", "reverted": "Reverted", "revert": "Reverted load"}
 CHOOSE_MODE = "Choose whether the file is a full resubmission of its months or adds and corrects records."
+#: What an upload was read as (shown on the plan and the result), by the kind :func:`detect_format` finds.
+FORMAT_LABELS = {
+    "csv": "Birth-record CSV",
+    "parquet": "Birth-record Parquet",
+    "fhir": "FHIR R4 Bundle (JSON)",
+    "msds": "MSDS v2.0 extract (zip of table files)",
+}
+#: The loader's input format of each kind (``load_files(input_format=…)``, ``matneo load --format``).
+INPUT_FORMATS = {"csv": "csv", "parquet": "csv", "fhir": "fhir", "msds": "msds"}
+WRONG_FORMAT = (
+    "The file must be a CSV (.csv) or Parquet (.parquet) file of birth records, a FHIR R4 Bundle (.json) "
+    "or an MSDS v2.0 extract (a .zip of its table files)."
+)
+OFFICE_DOCUMENT = (
+    "is an Excel workbook (or another Office document), not a zip of MSDS table files: "
+    "save the sheet as CSV UTF-8 and upload that"
+)
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or the end record of an empty zip
 
 
 class UploadProblem(Exception):
@@ -110,6 +143,8 @@ class UploadResult:
     rows_rejected: int = 0
     top_reasons: list[tuple[str, int]] = field(default_factory=list)
     absent_columns: list[str] = field(default_factory=list)  # optional columns the file did not have
+    format_label: str = ""  # what the file was read as: FORMAT_LABELS
+    notices: list[str] = field(default_factory=list)  # what the reader wants the uploader to know
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,6 +182,9 @@ class UploadPlan:
     more_rows: int
     shrinking: list[str]  # sentences for partial months (need a second confirmation)
     absent_columns: list[str] = field(default_factory=list)  # optional columns the file does not have
+    kind: str = "csv"  # what detect_format found: a key of FORMAT_LABELS (a plan kept from before: CSV)
+    format_label: str = FORMAT_LABELS["csv"]
+    notices: list[str] = field(default_factory=list)  # what the reader wants the uploader to know
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -332,8 +370,6 @@ async def receive(services: Services, access: Access, file: UploadFile) -> Path:
     """
     access.require_role(UPLOAD_ROLES, "upload birth records")
     name = _safe_name(file.filename or "")
-    if not name.lower().endswith((".csv", ".parquet")):
-        raise UploadProblem("The file must be a CSV (.csv) or Parquet (.parquet) file of birth records.")
     _sweep_pending(services)
     folder = _uploads(services) / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -354,11 +390,77 @@ async def receive(services: Services, access: Access, file: UploadFile) -> Path:
     return path
 
 
+def detect_format(path: Path) -> str:
+    """What a received upload is, from its first bytes (a key of :data:`FORMAT_LABELS`).
+
+    Parquet and zip files say so in their first bytes; JSON starts with ``{`` (after any
+    byte order mark and white space). Only text that is none of these goes by its name: a
+    ``.csv`` is read as CSV, and a ``.json``, ``.zip`` or ``.parquet`` as what it is named, so
+    that the reader says what is wrong with it. Anything else is refused (:data:`WRONG_FORMAT`).
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(ZIP_MAGIC):
+        return "msds"
+    if head.removeprefix(codecs.BOM_UTF8).lstrip().startswith((b"{", b"[")):
+        return "fhir"
+    kind = {".csv": "csv", ".parquet": "parquet", ".json": "fhir", ".zip": "msds"}.get(path.suffix.lower())
+    if kind is None:
+        raise UploadProblem(WRONG_FORMAT)
+    return kind
+
+
+def _msds_table(name: str) -> bool:
+    """Whether a zip member's base name is an MSDS table file (as ``matneo load --format msds`` finds them);
+    hidden files (a Mac's ``._MSD001….csv``) are not."""
+    from matneo.msds.reader import table_of  # only MSDS uploads pay for the MSDS mapping
+
+    return not name.startswith(".") and table_of(Path(name)) is not None
+
+
+def _office_document(path: Path) -> bool:
+    """Whether a zip is an Office Open XML document (an Excel workbook is a zip too)."""
+    with zipfile.ZipFile(path) as zipped:
+        return "[Content_Types].xml" in zipped.namelist()
+
+
+def _load(services: Services, access: Access, path: Path, kind: str, **options: Any) -> BatchResult:
+    """``load_files`` of one received upload, as the command line and the API call it.
+
+    An MSDS zip is unpacked, flat, into a private folder (``mkdtemp``: only this process's user
+    may read it) named as the zip, so the ledger and the Data page name the load by the zip's
+    name; the folder is removed when the loader is done, whatever happened. A problem of one
+    table file names the file."""
+    common: dict[str, Any] = {"scope": _scope(access), "actor": access.user.email, **options}
+    if kind != "msds":
+        return load_files([path], services.settings, services.hierarchy, input_format=INPUT_FORMATS[kind], **common)
+    private = Path(tempfile.mkdtemp(prefix="unzipped-", dir=path.parent))
+    try:
+        extract = private / path.name
+        extract.mkdir()
+        try:
+            if not unpack(path, extract, _msds_table) and _office_document(path):
+                raise ZipProblem(OFFICE_DOCUMENT)
+        except ZipProblem as refused:
+            raise UnreadableInput(path, str(refused)) from None
+        try:
+            return load_files([extract], services.settings, services.hierarchy, input_format="msds", **common)
+        except UnreadableInput as error:
+            if error.path.parent != extract:
+                raise UnreadableInput(path, error.problem) from None
+            what = re.sub(r"^\([^)]*\) ", "", error.problem)  # "(MSD401BabyDemographics) is missing…"
+            raise UnreadableInput(path, f"holds {error.path.name}, which {what}") from None
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
 def _scope(access: Access) -> frozenset[str] | None:
     return None if access.sees_everything else access.scope
 
 
-def _plan(path: Path, mode: str, batch: BatchResult) -> UploadPlan:
+def _plan(path: Path, mode: str, kind: str, batch: BatchResult) -> UploadPlan:
     item = batch.files[0]
     rows = [
         PlanRow(
@@ -390,17 +492,18 @@ def _plan(path: Path, mode: str, batch: BatchResult) -> UploadPlan:
         more_rows=max(0, len(rows) - PLAN_ROWS_SHOWN),
         shrinking=[c.describe() for c in batch.shrinking()],
         absent_columns=list(item.absent_columns),
+        kind=kind,
+        format_label=FORMAT_LABELS[kind],
+        notices=list(item.notices),
     )
 
 
-def _dry_run(services: Services, access: Access, path: Path, mode: str) -> UploadPlan | UploadResult:
+def _dry_run(services: Services, access: Access, path: Path, mode: str, kind: str) -> UploadPlan | UploadResult:
     """Plan a received upload; keep it pending (with its plan), or delete it if it cannot be loaded."""
     settings = services.settings
     name, actor = path.name, access.user.email
     try:
-        batch = load_files(
-            [path], settings, services.hierarchy, scope=_scope(access), actor=actor, mode=mode, dry_run=True
-        )
+        batch = _load(services, access, path, kind, mode=mode, dry_run=True)
     except UnreadableInput as error:
         try:
             record_failure(settings, path, error.problem, actor=actor)  # ledger row and audit event: one transaction
@@ -417,19 +520,28 @@ def _dry_run(services: Services, access: Access, path: Path, mode: str) -> Uploa
     if item.status == "duplicate":
         shutil.rmtree(path.parent, ignore_errors=True)
         earlier = f" (load {item.duplicate_of})" if item.duplicate_of else ""
-        return UploadResult(name, "duplicate", f"This file was loaded before{earlier}; nothing changed.")
-    plan = _plan(path, mode, batch)
+        message = f"This file was loaded before{earlier}; nothing changed."
+        return UploadResult(name, "duplicate", message, format_label=FORMAT_LABELS[kind])
+    plan = _plan(path, mode, kind, batch)
     meta = {"owner": access.user.email, "version": batch.store_version or 0, "plan": plan.to_dict()}
     (path.parent / "plan.json").write_text(json.dumps(meta))
     return plan
 
 
 def plan_upload(services: Services, access: Access, path: Path, mode: str | None) -> UploadPlan | UploadResult:
-    """The plan of a received upload in the chosen mode (nothing changes yet)."""
-    if mode not in MODES:
+    """The plan of a received upload in the chosen mode (nothing changes yet); its format is read
+    from its first bytes (:func:`detect_format`)."""
+    try:
+        if mode not in MODES:
+            raise UploadProblem(CHOOSE_MODE)
+        kind = detect_format(path)
+        if kind == "fhir" and path.stat().st_size > MAX_BUNDLE_BYTES:  # the API's limit: the reader holds it whole
+            limit = MAX_BUNDLE_BYTES // (1024 * 1024)
+            raise UploadProblem(f"The FHIR Bundle is larger than {limit} MB. Split it by month.", 413)
+    except BaseException:
         shutil.rmtree(path.parent, ignore_errors=True)
-        raise UploadProblem(CHOOSE_MODE)
-    return _dry_run(services, access, path, mode)
+        raise
+    return _dry_run(services, access, path, mode, kind)
 
 
 def _pending(services: Services, access: Access, token: str) -> tuple[Path, dict[str, Any]]:
@@ -462,23 +574,15 @@ def confirm_upload(services: Services, access: Access, token: str, allow_shrink:
     access.require_role(UPLOAD_ROLES, "upload birth records")
     path, meta = _pending(services, access, token)
     plan = UploadPlan.from_dict(meta["plan"])
-    settings = services.settings
     try:
-        batch = load_files(
-            [path],
-            settings,
-            services.hierarchy,
-            scope=_scope(access),
-            actor=access.user.email,
-            mode=plan.mode,
-            allow_shrink=allow_shrink,
-            expect_version=meta["version"],
+        batch = _load(
+            services, access, path, plan.kind, mode=plan.mode, allow_shrink=allow_shrink, expect_version=meta["version"]
         )
     except PlanRefused:
         message = "Confirm that the file holds every record of the months it shrinks, or cancel the upload."
         raise PlanNeedsAnotherLook(plan, message, 400) from None
     except PlanChanged:  # another load since: plan again, on the records as they are now
-        fresh = _dry_run(services, access, path, plan.mode)
+        fresh = _dry_run(services, access, path, plan.mode, plan.kind)
         if isinstance(fresh, UploadResult):
             return fresh
         message = "The records changed since you checked this plan (another load). Check the new plan."
@@ -491,7 +595,8 @@ def confirm_upload(services: Services, access: Access, token: str, allow_shrink:
     item = batch.files[0]
     load_id = batch.ledger_ids[0] if batch.ledger_ids else item.duplicate_of
     if item.status == "duplicate":
-        return UploadResult(path.name, "duplicate", "This file was loaded before; nothing changed.", load_id)
+        message = "This file was loaded before; nothing changed."
+        return UploadResult(path.name, "duplicate", message, load_id, format_label=plan.format_label)
     message = (
         f"Loaded {plural(item.rows_loaded, 'row')} ({item.rows_added:,} added, {item.rows_replaced:,} replaced); "
         f"{plural(item.rows_removed, 'earlier row')} removed; {plural(item.rows_rejected, 'row')} rejected."
@@ -505,6 +610,8 @@ def confirm_upload(services: Services, access: Access, token: str, allow_shrink:
         item.rows_rejected,
         item.top_reasons,
         list(item.absent_columns),
+        plan.format_label,
+        list(item.notices),
     )
 
 
