@@ -55,12 +55,16 @@ def test_files_are_stored_by_content_checked_while_they_arrive(tmp_path: Path) -
     first = store(tmp_path, "../../etc/Board minutes.pdf", PDF)
     assert first.kind == "pdf" and first.file_name == "Board minutes.pdf" and first.size == len(PDF)
     path = store_dir(tmp_path) / first.sha256[:2] / first.sha256
-    assert path.read_bytes() == PDF
-    again = store(tmp_path, "copy.pdf", PDF)  # the same bytes: stored once
+    assert first.received is not None and first.received.parent == store_dir(tmp_path) / "incoming"
+    assert first.received.read_bytes() == PDF and first.received.stat().st_mode & 0o777 == 0o600
+    assert not path.exists(), "a received file goes in place only with the item that names it"
+    again = store(tmp_path, "copy.pdf", PDF)
     assert again.sha256 == first.sha256 and again.file_name == "copy.pdf"
     assert store(tmp_path, "plan.docx", office("word/document.xml")).kind == "docx"
     assert store(tmp_path, "audit.xlsx", office("xl/workbook.xml")).file_name == "audit.xlsx"
     assert store(tmp_path, "photo.pdf", PNG).file_name == "photo.png"  # named by what it is
+    waiting = set((store_dir(tmp_path) / "incoming").iterdir())  # the five accepted, until added
+    assert len(waiting) == 5
     for name, data, words in (
         ("virus.pdf", b"MZ\x90\x00" * 10, "must be a PDF"),
         ("archive.docx", office("other/thing.xml"), "must be a PDF"),  # a ZIP that is no Office file
@@ -71,7 +75,7 @@ def test_files_are_stored_by_content_checked_while_they_arrive(tmp_path: Path) -
     with pytest.raises(EvidenceProblem, match="larger than") as big:
         store(tmp_path, "big.pdf", PDF + b"0" * 100, limit=64)
     assert big.value.status == 413
-    assert not list((store_dir(tmp_path) / "incoming").iterdir()), "refused uploads leave nothing behind"
+    assert set((store_dir(tmp_path) / "incoming").iterdir()) == waiting, "refused uploads leave nothing behind"
 
 
 def test_evidence_is_attached_once_mapped_to_many_and_audited(settings: Settings) -> None:
@@ -108,6 +112,43 @@ def test_evidence_is_attached_once_mapped_to_many_and_audited(settings: Settings
         "cnst_mis_y5:SA9",
         "ockenden_first:IEA1",
     ]
+
+
+def test_a_file_is_stored_once_with_the_items_naming_it_and_nothing_is_left_by_a_failed_add(
+    settings: Settings,
+) -> None:
+    url, home = settings.database_url, settings.home
+    incoming = store_dir(home) / "incoming"
+
+    def add(stored: evidence.StoredFile, maps_to: tuple[str, ...] = (), actor_org: str = "R0A") -> int:
+        return evidence.add(url, "R0A", {"kind": "document", "title": "Policy"}, stored, maps_to=maps_to,
+                            actor="lead@r0a", actor_org=actor_org, today=TODAY)  # fmt: skip
+
+    first = store(home, "policy.pdf", PDF)
+    path = store_dir(home) / first.sha256[:2] / first.sha256
+    add(first)
+    assert path.read_bytes() == PDF and path.stat().st_mode & 0o777 == 0o600
+    add(store(home, "copy.pdf", PDF))  # the same bytes: stored once, the second copy dropped
+    assert [p for p in store_dir(home).rglob("*") if p.is_file()] == [path]
+    # a failed add leaves neither the received copy nor a file no item names
+    with pytest.raises(KeyError):
+        add(store(home, "plan.png", PNG), maps_to=("cnst_mis_y2:SA99",))
+    with pytest.raises(PermissionError):
+        add(store(home, "plan.png", PNG), actor_org="RJ1")
+    assert not list(incoming.iterdir()) and [p for p in store_dir(home).rglob("*") if p.is_file()] == [path]
+    # an item naming a file missing from the store (lost before this was fixed): the same bytes
+    # uploaded again put it back
+    path.unlink()
+    add(store(home, "again.pdf", PDF))
+    assert path.read_bytes() == PDF
+    # bytes no longer waiting in incoming/ (deleted by hand): refused, never an item without its file
+    path.unlink()
+    gone = store(home, "gone.pdf", PDF)
+    assert gone.received is not None
+    gone.received.unlink()
+    with pytest.raises(EvidenceProblem, match="not received completely"):
+        add(gone)
+    assert evidence.counts(url, ["R0A"])["R0A"].items == 3
 
 
 def test_only_the_trusts_own_staff_see_or_change_its_evidence(settings: Settings) -> None:

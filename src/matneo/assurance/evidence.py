@@ -16,6 +16,13 @@ the name or the browser's claim), the size is limited while the file is copied t
 at a time, the file is stored under its SHA-256 outside the web root with a name MatNeo chose,
 and it is only ever served as a download (``Content-Disposition: attachment`` with
 ``X-Content-Type-Options: nosniff``, RFC 6266 §4.2).
+
+A stored file is shared by every item holding the same bytes, so it exists exactly while some
+item names it. Two short critical sections keep it so, each holding the file's lock
+(:func:`_hold_file`) until its transaction ends: :func:`add` puts the received bytes in place (or
+finds them there) and commits the item that names them; :func:`_delete_if_unused`, after a
+removal has committed, checks that no item names the hash and deletes the file. Whichever goes
+first, the other sees its result (ADR 0016, "2026-12-04: removal and upload of the same file").
 """
 
 from __future__ import annotations
@@ -33,12 +40,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from matneo.assurance.catalogue import catalogue
 from matneo.assurance.frameworks import Item, frameworks
 from matneo.assurance.tracker import FieldProblem, requirement_of
 from matneo.auth.users import audit
+from matneo.db.locks import lock_key
 from matneo.db.models import EvidenceItem, EvidenceMapping, utcnow
 from matneo.db.session import transaction
 
@@ -157,6 +166,14 @@ class StoredFile:
     size: int
     kind: str  # a key of TYPES
     file_name: str  # the uploader's name for it, made safe, with the extension of its real type
+    #: The evidence store and the received bytes waiting in its ``incoming/`` folder: :func:`add`
+    #: puts them in place with the item that names them (None for a value that only describes a file).
+    store: Path | None = field(default=None, compare=False)
+    received: Path | None = field(default=None, compare=False)
+
+
+def _stored_path(store: Path, sha256: str) -> Path:
+    return store / sha256[:2] / sha256
 
 
 def _safe_name(name: str, extension: str) -> str:
@@ -166,10 +183,13 @@ def _safe_name(name: str, extension: str) -> str:
 
 
 class Receiver:
-    """Copies one upload to the store a chunk at a time: hashing, counting and checking as it goes.
+    """Copies one upload to the store's ``incoming/`` folder a chunk at a time: hashing, counting
+    and checking as it goes.
 
-    ``feed`` each chunk, then ``finish``; on any problem the partial file is deleted. The file
-    becomes ``<store>/<sha[:2]>/<sha>``, so the same document uploaded twice is stored once.
+    ``feed`` each chunk, then ``finish``; on any problem the partial file is deleted. The checked
+    file waits in ``incoming/`` until :func:`add` moves it to ``<store>/<sha[:2]>/<sha>`` with the
+    item that names it (or deletes it, the same bytes being stored already), so the same
+    document uploaded twice is stored once.
     """
 
     def __init__(self, store: Path, name: str, limit: int = MAX_BYTES) -> None:
@@ -213,15 +233,9 @@ class Receiver:
             kind = office_kind(self._path) if self._kind == "zip" else self._kind
             if kind is None or kind not in TYPES:
                 raise EvidenceProblem(f"The file must be {ALLOWED_WORDS}.", 415)
-            digest = self._hash.hexdigest()
-            target = self.store / digest[:2] / digest
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                self._path.unlink()  # the same bytes are already stored
-            else:
-                os.chmod(self._path, 0o600)
-                os.replace(self._path, target)
-            return StoredFile(digest, self._size, kind, _safe_name(self.name, TYPES[kind].extension))
+            os.chmod(self._path, 0o600)
+            return StoredFile(self._hash.hexdigest(), self._size, kind, _safe_name(self.name, TYPES[kind].extension),
+                              self.store, self._path)  # fmt: skip
         except BaseException:
             self.discard()
             raise
@@ -382,7 +396,7 @@ def download(
         row = session.get(EvidenceItem, evidence_id)
         if row is None or row.trust_code != trust or row.sha256 is None:
             raise LookupError(f"There is no file for evidence item {evidence_id} of this trust.")
-        path = store_dir(home) / row.sha256[:2] / row.sha256
+        path = _stored_path(store_dir(home), row.sha256)
         audit(session, actor, "assurance.evidence_downloaded", "evidence", str(row.id), trust=trust)
         return path, row.file_name or f"evidence-{row.id}", row.content_type or "application/octet-stream"
 
@@ -442,27 +456,77 @@ def add(
 
     PermissionError for anyone outside the trust, KeyError for an unknown requirement,
     :class:`FieldProblem` for a value that cannot be stored; the item, its mappings and the
-    audit event are written together or not at all.
+    audit event are written together or not at all. A received file is put in place (or found
+    there) and the item committed while its lock is held, so a removal of another item with the
+    same bytes cannot delete it in between; if anything fails, the received file is deleted and
+    so is a file put in place that no item names.
     """
-    _require_own(trust, actor_org, "add")
-    keys = [_listed(url, trust, k).key for k in dict.fromkeys(maps_to) if k]
-    cleaned = clean(values, stored, today)
+    try:
+        _require_own(trust, actor_org, "add")
+        keys = [_listed(url, trust, k).key for k in dict.fromkeys(maps_to) if k]
+        cleaned = clean(values, stored, today)
+        return _insert(url, trust, cleaned, keys, stored, actor)
+    finally:
+        if stored is not None and stored.received is not None:
+            stored.received.unlink(missing_ok=True)  # put in place, or not wanted
+
+
+def _insert(
+    url: str, trust: str, cleaned: dict[str, Any], keys: list[str], stored: StoredFile | None, actor: str
+) -> int:
     now = utcnow()
-    with transaction(url) as session:
-        row = EvidenceItem(trust_code=trust, added_by=actor, added_at=now, **cleaned)
-        if stored is not None:
-            row.file_name, row.size_bytes, row.sha256 = stored.file_name, stored.size, stored.sha256
-            row.content_type = TYPES[stored.kind].content_type
-        session.add(row)
-        session.flush()
-        for key in keys:
-            session.add(EvidenceMapping(evidence_id=row.id, trust_code=trust, item_key=key, mapped_by=actor,
-                                        mapped_at=now))  # fmt: skip
-        details: dict[str, Any] = {"trust": trust, "kind": cleaned["kind"], "requirements": keys}
-        if stored is not None:
-            details |= {"file": stored.file_name, "sha256": stored.sha256}
-        audit(session, actor, "assurance.evidence_added", "evidence", str(row.id), **details)
-        return row.id
+    placed = False
+    try:
+        with transaction(url) as session:
+            if stored is not None:
+                _hold_file(session, stored.sha256)
+                placed = _put_in_place(stored)
+            return _insert_row(session, trust, cleaned, keys, stored, actor, now)
+    except BaseException:
+        if placed and stored is not None and stored.store is not None:
+            _delete_if_unused(url, stored.store, stored.sha256)  # the item that was to name it never came
+        raise
+
+
+def _put_in_place(stored: StoredFile) -> bool:
+    """The upload's half of the critical section (the file's lock held): make sure the file is in
+    the store — it may have been deleted by a removal since it was received — before the item
+    naming it commits. Whether this put it there."""
+    if stored.store is None:
+        raise ValueError("a file must come from a Receiver to be added")
+    target = _stored_path(stored.store, stored.sha256)
+    if target.is_file():
+        return False  # the same bytes are stored already; the received copy is deleted by add()
+    if stored.received is None or not stored.received.is_file():
+        raise EvidenceProblem("The file was not received completely. Choose it and upload it again.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(stored.received, target)
+    return True
+
+
+def _insert_row(
+    session: Session,
+    trust: str,
+    cleaned: dict[str, Any],
+    keys: list[str],
+    stored: StoredFile | None,
+    actor: str,
+    now: dt.datetime,
+) -> int:
+    row = EvidenceItem(trust_code=trust, added_by=actor, added_at=now, **cleaned)
+    if stored is not None:
+        row.file_name, row.size_bytes, row.sha256 = stored.file_name, stored.size, stored.sha256
+        row.content_type = TYPES[stored.kind].content_type
+    session.add(row)
+    session.flush()
+    for key in keys:
+        session.add(EvidenceMapping(evidence_id=row.id, trust_code=trust, item_key=key, mapped_by=actor,
+                                    mapped_at=now))  # fmt: skip
+    details: dict[str, Any] = {"trust": trust, "kind": cleaned["kind"], "requirements": keys}
+    if stored is not None:
+        details |= {"file": stored.file_name, "sha256": stored.sha256}
+    audit(session, actor, "assurance.evidence_added", "evidence", str(row.id), **details)
+    return row.id
 
 
 def _listed(url: str, trust: str, key: str) -> Item:
@@ -519,9 +583,11 @@ def remove(url: str, home: Path, trust: str, evidence_id: int, reason: str, *, a
     The item, its mappings and the audit event (with the reason, the title, the file's name and
     SHA-256, and the requirements it supported) go in one transaction. Files are stored by
     content, so two items (of any trust) holding the same bytes share one file: it is deleted
-    only after that transaction has committed and only if no item still names its hash — a
-    failed removal never loses a file, and a file still used is never lost. There is no restore:
-    the audit event keeps what the item was, and the trust adds it again if it was right after all.
+    only after that transaction has committed and only if no item still names its hash, checked
+    and deleted under the file's lock (:func:`_delete_if_unused`) — a failed removal never loses a
+    file, and a file still used, or being added again at that moment, is never lost. There is no
+    restore: the audit event keeps what the item was, and the trust adds it again if it was right
+    after all.
     """
     _require_own(trust, actor_org, "remove")
     why = " ".join(str(reason or "").split())
@@ -542,23 +608,42 @@ def remove(url: str, home: Path, trust: str, evidence_id: int, reason: str, *, a
         session.delete(row)
     if sha256 is None:
         return False
-    return _delete_if_unused(url, home, sha256)
+    return _delete_if_unused(url, store_dir(home), sha256)
 
 
-def _delete_if_unused(url: str, home: Path, sha256: str) -> bool:
-    """Delete the stored file with ``sha256`` if no evidence item names it (read after the removal committed).
+def _hold_file(session: Session, sha256: str) -> None:
+    """Hold the lock of the stored file ``sha256`` until the session's transaction ends; the first
+    statement of that transaction.
 
-    One race remains: an upload of the very same bytes whose file was received (and found
-    already stored) but whose item is not yet committed when this count runs. Its item would
-    then name a file no longer there; the download says so plainly ("missing from the store")
-    and uploading it again restores it. Uploads and removals of the same file within the same
-    second are rare enough in a trust's library that MatNeo does not lock the store for them."""
+    PostgreSQL (several server processes may share it): a transaction-level advisory lock keyed by
+    the hash (``pg_advisory_xact_lock``, PostgreSQL manual, "Advisory Locks",
+    https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS), released by the
+    commit or rollback — after the commit is visible, so the next holder's reads see it. SQLite
+    (one machine): ``BEGIN IMMEDIATE``, the database's write lock, which every process and thread
+    writing to it waits for (https://www.sqlite.org/lang_transaction.html, "Read transactions
+    versus write transactions"), up to the connection's busy timeout.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("BEGIN IMMEDIATE"))
+    else:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(f"evidence-file:{sha256}")})
+
+
+def _delete_if_unused(url: str, store: Path, sha256: str) -> bool:
+    """The removal's half of the critical section: with the file's lock held, delete the stored
+    file ``sha256`` if no evidence item names it; whether it was deleted.
+
+    Called after the removal committed. An upload of the same bytes either committed its item
+    before this took the lock (the count sees it, the file stays) or waits for the lock and then
+    finds the file gone and puts its received copy in place (:func:`_put_in_place`): no item is
+    ever left naming a deleted file."""
     with transaction(url) as session:
+        _hold_file(session, sha256)
         used = session.scalar(select(func.count()).select_from(EvidenceItem).where(EvidenceItem.sha256 == sha256))
-    if used:
-        return False
-    path = store_dir(home) / sha256[:2] / sha256
-    if not path.is_file():
-        return False
-    path.unlink()
-    return True
+        if used:
+            return False
+        path = _stored_path(store, sha256)
+        if not path.is_file():
+            return False
+        path.unlink()
+        return True
