@@ -268,3 +268,22 @@ def test_a_trust_imports_survey_figures_and_its_lmns_sees_only_what_it_may(
     expect(lead.locator("[data-kept]")).to_contain_text("Safety culture survey")
     expect(lead.locator("form[action$='/voice']")).to_have_count(0)
     accessible(lead)
+
+
+def test_an_upload_refused_before_it_is_added_leaves_no_received_file(web: WebInstance) -> None:
+    """The received bytes wait in ``evidence/incoming/`` for the item; a refusal drops them at once."""
+    trust = web.client("trust")
+    incoming = web.settings.home / "evidence" / "incoming"
+    try:
+        before = set(incoming.iterdir()) if incoming.exists() else set()
+        form = {"csrf_token": trust.headers["X-CSRF-Token"], "kind": "document", "title": "Audit", "requirement": "x:1"}
+        refused = trust.post(
+            f"/organisations/{OWN_TRUST}/evidence",
+            data=form,
+            files={"file": ("audit.pdf", b"%PDF-1.4\n% refused\n%%EOF\n", "application/pdf")},
+        )
+        assert refused.status_code == 400 and "no requirement" in refused.text
+        after = set(incoming.iterdir()) if incoming.exists() else set()
+        assert after == before, "the refused upload's bytes were left in incoming/"
+    finally:
+        trust.close()

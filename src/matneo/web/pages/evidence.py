@@ -181,7 +181,8 @@ def check_declared_size(content_length: str | None) -> None:
 
 
 async def receive(services: Services, access: Access, code: str, file: UploadFile, form: dict[str, str]) -> StoredFile:
-    """Copy the upload into the evidence store a chunk at a time (type and size checked as it comes).
+    """Copy the upload into the evidence store's ``incoming/`` folder a chunk at a time (type and size
+    checked as it comes); :func:`add` puts it in place with its item.
 
     The form's other fields are checked first, so a form that cannot be saved leaves no file behind."""
     org = _trust(services, access, code)
@@ -199,17 +200,25 @@ async def receive(services: Services, access: Access, code: str, file: UploadFil
 
 
 def add(services: Services, access: Access, code: str, form: dict[str, str], stored: StoredFile | None) -> int:
-    """Attach the item (mapped to the form's requirement, if one was chosen); its id."""
-    org = _trust(services, access, code)
-    if not _own(access, org.code):
-        raise Forbidden(f"Only {org.name}'s own staff can add to its evidence.")
-    key = form.get("requirement") or ""
-    if key:
-        try:
-            if requirement_of(services.settings.database_url, org.code, key).retired:
-                raise KeyError(key)
-        except KeyError:
-            raise BadRequest(f"There is no requirement {key!r}.") from None
+    """Attach the item (mapped to the form's requirement, if one was chosen); its id.
+
+    A received file waits in the store's ``incoming/`` folder until :func:`evidence.add` puts it in
+    place; refused here first, its bytes are dropped at once, not left there."""
+    try:
+        org = _trust(services, access, code)
+        if not _own(access, org.code):
+            raise Forbidden(f"Only {org.name}'s own staff can add to its evidence.")
+        key = form.get("requirement") or ""
+        if key:
+            try:
+                if requirement_of(services.settings.database_url, org.code, key).retired:
+                    raise KeyError(key)
+            except KeyError:
+                raise BadRequest(f"There is no requirement {key!r}.") from None
+    except BaseException:
+        if stored is not None and stored.received is not None:
+            stored.received.unlink(missing_ok=True)
+        raise
     return evidence.add(services.settings.database_url, org.code, form, stored, maps_to=[key] if key else [],
                         actor=access.user.email, actor_org=access.user.org_code, today=_today())  # fmt: skip
 
