@@ -113,3 +113,18 @@ def test_piped_ambition_table_is_not_wrapped(loaded: Settings) -> None:
     assert table.returncode == 0, table.stderr
     line = next(line for line in table.stdout.splitlines() if "Perinatal mortality" in line)
     assert "Perinatal mortality (stillbirths and neonatal deaths)" in line and "2020:" in line
+
+
+def test_piped_messages_are_not_wrapped(
+    sqlite_settings: Settings, tmp_path: Path, make_row: Callable[..., dict], write_csv
+) -> None:  # type: ignore[no-untyped-def]
+    """Piped, a line longer than 80 columns stays one line, so a script or a person can read it
+    back: a message naming a long path (Rich broke one over two lines, and a CI run failed on it
+    with a longer temporary folder) and a table (the load's ledger)."""
+    deep = tmp_path / ("a-folder-with-a-long-name-" * 4) / "births-for-the-month-of-june-2022.csv"
+    deep.parent.mkdir(parents=True)
+    missing = matneo(sqlite_settings, "load", str(deep))
+    assert missing.returncode != 0 and str(deep) in missing.stderr, missing.stderr
+    loaded = matneo(sqlite_settings, "load", str(write_csv(deep, [make_row()])))
+    assert loaded.returncode == 0, loaded.stderr
+    assert re.search(r"births-for-the-month-of-june-2022\.csv\s+│\s+loaded", loaded.stdout), loaded.stdout

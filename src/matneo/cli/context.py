@@ -14,7 +14,18 @@ from matneo.config import Settings, get_settings
 from matneo.db.session import DatabaseBehind, prepare
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 
-errors = Console(stderr=True)
+
+def _console(stderr: bool = False) -> Console:
+    """Rich output fitted to a terminal; piped (into a file, ``less``, ``grep`` or a program), no
+    line is wrapped: Rich would otherwise break long lines at 80 columns, splitting a path or a
+    message over two lines that nothing can read back (issue 10, "Words people understand")."""
+    made = Console(stderr=stderr)
+    made.soft_wrap = not made.is_terminal
+    return made
+
+
+console = _console()
+errors = _console(stderr=True)
 
 
 def settings() -> Settings:

@@ -34,8 +34,7 @@ app.add_typer(harm_app, name="harm")
 app.add_typer(reviews_app, name="reviews")
 db_app = typer.Typer(help="The app database: upgrade its schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
-errors = Console(stderr=True)
+console, errors = context.console, context.errors
 
 
 class OutputFormat(StrEnum):
@@ -219,7 +218,7 @@ def load(
         status = "skipped" if item.status == "duplicate" else item.status
         counts = (item.rows_read, item.rows_loaded, item.rows_rejected, item.rows_added, item.rows_replaced)
         table.add_row(item.path.name, status, *(f"{n:,}" for n in (*counts, item.rows_removed)))
-    console.print(table)
+    show_table(table)
     for item in result.files:
         if item.status == "duplicate":
             earlier = f" (load {item.duplicate_of})" if item.duplicate_of else " (earlier in this batch)"
@@ -284,7 +283,7 @@ def loads_list(
         status = row["status"] + (f" (load {row['reverts_load_id']})" if row["reverts_load_id"] else "")
         cells = [str(row["id"]), ", ".join(row["files"]), row["mode"] or "", status]
         table.add_row(*cells, *map("{:,}".format, counts), row["finished"] or "")
-    console.print(table)
+    show_table(table)
 
 
 @loads_app.command("revert")
@@ -334,7 +333,7 @@ def orgs(
         table.add_column(column)
     for row in rows:
         table.add_row(row["code"], row["name"], row["level"], row["parent"] or "")
-    console.print(table)
+    show_table(table)
 
 
 @app.command()
@@ -365,7 +364,7 @@ def status(
                 f"{item.rows_rejected:,}",
                 item.finished or "",  # London time; the JSON has UTC
             )
-        console.print(table)
+        show_table(table)
 
 
 class TableFormat(StrEnum):
@@ -400,7 +399,7 @@ def show_table(table: Table) -> None:
     several lines, which no program or person can read back; there, the table is as wide as it needs.
     """
     if console.is_terminal:
-        console.print(table)
+        show_table(table)
         return
     wide = Console(file=console.file, width=100_000, no_color=True, highlight=False)
     wide.print(table, crop=False)
@@ -716,7 +715,7 @@ def signals(
             day_text(dt.date.fromisoformat(entry["last_signal"])),
             " ".join([entry["summary"], *(f"Data quality: {c}." for c in entry.get("caveats", []))]),
         )
-    console.print(table)
+    show_table(table)
 
 
 @app.command()
@@ -757,7 +756,7 @@ def quality(
             f"{row.threshold:g}%",
             "; ".join(row.measures),
         )
-    console.print(table)
+    show_table(table)
     for text in report.caveats:
         console.print(f"Caveat: {text}")
     weight = report.birth_weight
@@ -783,14 +782,14 @@ def quality(
             ", ".join(c.late_months) or str(c.late),
             str(c.resent_records),
         )
-    console.print(gaps)
+    show_table(gaps)
     if report.units:
         units = Table(title=report.units_title)
         for column in ("code", "name", "births", "below threshold"):
             units.add_column(column, overflow="fold")
         for u in report.units:
             units.add_row(u.code or "–", u.name, f"{u.births:,}", "; ".join(u.below) or "none")
-        console.print(units)
+        show_table(units)
 
 
 @app.command("signal-ack")
@@ -965,7 +964,7 @@ def users_list(
         table.add_column(column)
     for u in users:
         table.add_row(str(u.id), u.email, u.role, u.org_code, "yes" if u.active else "no")
-    console.print(table)
+    show_table(table)
 
 
 class UserChange(StrEnum):
