@@ -1,0 +1,298 @@
+"""The FHIR reader's fast path: a Bundle read with ``json`` and vouched for element by element.
+
+:func:`fast_entries` returns the Bundle's entries as plain JSON-shaped resources only when it is
+*certain* that the fhir.resources R4B ``Bundle`` model would accept the file and give the same
+values; otherwise it raises :class:`NotVouched` and the caller reads the file the slow, exact
+way (``Bundle.model_validate_json``). It is deliberately narrower than FHIR R4:
+
+* it knows Bundle (``resourceType``, ``id``, ``type``, ``entry``), Bundle.entry (``fullUrl``,
+  ``resource``, ``request.method``/``url``), the resources MatNeo maps — Patient, Encounter,
+  Observation, Procedure, Condition, Organization, Location — with the elements MatNeo reads
+  or writes, and the data types those use (Identifier, Reference, Coding, CodeableConcept,
+  Quantity, Extension with ``valueDateTime``/``valueCodeableConcept``/``valueInteger``);
+* each known element must have its FHIR type and the pattern fhir.resources checks (``id``
+  ``[A-Za-z0-9\\-.]{1,64}``; ``code`` without leading, trailing or double spaces; a
+  non-blank ``string``; a ``uri`` of printable ASCII; an ``integer`` in 32 bits; a finite
+  ``decimal``; a real calendar ``date`` or full ``dateTime`` with its offset); required elements
+  (Bundle.type, Encounter.status and class, Observation.status and code, Procedure.status and
+  subject, Condition.subject, Extension.url, Encounter.location.location, request.method and
+  url) must be there; at most one ``value[x]``, ``multipleBirth[x]`` or ``deceased[x]``; no
+  empty list or object, no null;
+* a resource that also has elements it does not know (``meta``, ``text``, ``name``, another
+  resource type…) is validated on its own by its fhir.resources model (JSON mode, as inside the
+  Bundle); the walk reads only known elements, which were checked here.
+
+Values come out as the library gives them: ``decimal`` as :class:`~decimal.Decimal` (``str`` of
+a JSON float first), ``date`` as :class:`datetime.date`, ``dateTime`` as an aware
+:class:`datetime.datetime` (or a ``date`` when only a date is written).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+Checker = Callable[[Any, "_Resource"], Any]
+
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_CODE = re.compile(r"[!-~]+(?: [!-~]+)*")
+_URI = re.compile(r"[!-~]+")
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+# fhir_core's date and dateTime patterns, narrowed to a full date and a full time with offset
+_DATE = re.compile(r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])")
+_TIME = re.compile(r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+\-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))")
+_INT32 = 2**31
+_EXACT_FLOAT_INT = 2**53
+
+
+class NotVouched(Exception):
+    """The fast path cannot vouch for this Bundle; the exact (slow) path must read it."""
+
+
+class _Resource:
+    """What the check of one resource found besides the elements it knows."""
+
+    __slots__ = ("unknown",)
+
+    def __init__(self) -> None:
+        self.unknown = False
+
+
+def _string(value: Any, _: _Resource) -> str:
+    if type(value) is str and value.strip():
+        return value
+    raise NotVouched
+
+
+def _code(value: Any, _: _Resource) -> str:
+    if type(value) is str and _CODE.fullmatch(value):
+        return value
+    raise NotVouched
+
+
+def _uri(value: Any, _: _Resource) -> str:
+    if type(value) is str and _URI.fullmatch(value):
+        return value
+    raise NotVouched
+
+
+def _id(value: Any, _: _Resource) -> str:
+    if type(value) is str and _ID.fullmatch(value):
+        return value
+    raise NotVouched
+
+
+def _boolean(value: Any, _: _Resource) -> bool:
+    if type(value) is bool:
+        return value
+    raise NotVouched
+
+
+def _integer(value: Any, _: _Resource) -> int:
+    if type(value) is int and -_INT32 <= value < _INT32:
+        return value
+    raise NotVouched
+
+
+def _decimal(value: Any, _: _Resource) -> Decimal:
+    if type(value) is int and -_EXACT_FLOAT_INT < value < _EXACT_FLOAT_INT:
+        return Decimal(value)
+    if type(value) is float and math.isfinite(value) and _DECIMAL.fullmatch(str(value)):
+        return Decimal(str(value))
+    raise NotVouched
+
+
+def _date(value: Any, _: _Resource) -> dt.date:
+    if type(value) is str and _DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise NotVouched
+
+
+def _date_time(value: Any, _: _Resource) -> dt.date:
+    if type(value) is str and _DATE.match(value):
+        if len(value) == 10:
+            return _date(value, _)
+        if _TIME.fullmatch(value, 10):
+            try:
+                return dt.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+            except ValueError:
+                pass
+    raise NotVouched
+
+
+def _list(item: Checker) -> Checker:
+    def check(value: Any, resource: _Resource) -> list[Any]:
+        if type(value) is list and value:
+            return [item(v, resource) for v in value]
+        raise NotVouched
+
+    return check
+
+
+def _object(
+    spec: dict[str, Checker], required: tuple[str, ...] = (), one_of: tuple[tuple[str, ...], ...] = ()
+) -> Checker:
+    def check(value: Any, resource: _Resource) -> dict[str, Any]:
+        if type(value) is not dict or not value:
+            raise NotVouched
+        out: dict[str, Any] = {}
+        for key, element in value.items():
+            checker = spec.get(key)
+            if checker is None:
+                resource.unknown = True
+                continue
+            out[key] = checker(element, resource)
+        for key in required:
+            if key not in out:
+                raise NotVouched
+        for choice in one_of:
+            if sum(key in value for key in choice) > 1:
+                raise NotVouched
+        return out
+
+    return check
+
+
+_CODING = _object({"system": _uri, "code": _code, "display": _string, "version": _string, "userSelected": _boolean})
+_CONCEPT = _object({"coding": _list(_CODING), "text": _string})
+_IDENTIFIER = _object({"system": _uri, "value": _string})
+_REFERENCE = _object({"reference": _string, "type": _uri, "identifier": _IDENTIFIER, "display": _string})
+_QUANTITY = _object({"value": _decimal, "unit": _string, "system": _uri, "code": _code})
+_VALUES = ("valueDateTime", "valueCodeableConcept", "valueInteger")
+_EXTENSION = _object(
+    {"url": _uri, "valueDateTime": _date_time, "valueCodeableConcept": _CONCEPT, "valueInteger": _integer},
+    required=("url",),
+    one_of=(_VALUES,),
+)
+_EXTENSIONS = _list(_EXTENSION)
+_OBSERVATION_VALUES = ("valueQuantity", "valueInteger", "valueBoolean", "valueCodeableConcept")
+_COMMON: dict[str, Checker] = {"resourceType": _code, "id": _id}
+
+RESOURCES: dict[str, Checker] = {
+    "Patient": _object(
+        _COMMON
+        | {
+            "identifier": _list(_IDENTIFIER),
+            "gender": _code,
+            "birthDate": _date,
+            "_birthDate": _object({"extension": _EXTENSIONS}),
+            "multipleBirthBoolean": _boolean,
+            "multipleBirthInteger": _integer,
+            "deceasedBoolean": _boolean,
+            "deceasedDateTime": _date_time,
+            "extension": _EXTENSIONS,
+        },
+        one_of=(("multipleBirthBoolean", "multipleBirthInteger"), ("deceasedBoolean", "deceasedDateTime")),
+    ),
+    "Encounter": _object(
+        _COMMON
+        | {
+            "status": _code,
+            "class": _CODING,
+            "subject": _REFERENCE,
+            "serviceProvider": _REFERENCE,
+            "location": _list(_object({"location": _REFERENCE}, required=("location",))),
+        },
+        required=("status", "class"),
+    ),
+    "Observation": _object(
+        _COMMON
+        | {
+            "status": _code,
+            "code": _CONCEPT,
+            "subject": _REFERENCE,
+            "encounter": _REFERENCE,
+            "valueQuantity": _QUANTITY,
+            "valueInteger": _integer,
+            "valueBoolean": _boolean,
+            "valueCodeableConcept": _CONCEPT,
+        },
+        required=("status", "code"),
+        one_of=(_OBSERVATION_VALUES,),
+    ),
+    "Procedure": _object(
+        _COMMON | {"status": _code, "code": _CONCEPT, "subject": _REFERENCE, "encounter": _REFERENCE},
+        required=("status", "subject"),
+    ),
+    "Condition": _object(
+        _COMMON
+        | {
+            "code": _CONCEPT,
+            "subject": _REFERENCE,
+            "encounter": _REFERENCE,
+            "verificationStatus": _CONCEPT,
+            "clinicalStatus": _CONCEPT,
+        },
+        required=("subject",),
+    ),
+    "Organization": _object(_COMMON | {"identifier": _list(_IDENTIFIER), "name": _string}),
+    "Location": _object(_COMMON | {"identifier": _list(_IDENTIFIER), "name": _string}),
+}
+_ENTRY = _object(
+    {
+        "fullUrl": _uri,
+        "resource": lambda value, resource: value,  # checked by its own type below
+        "request": _object({"method": _code, "url": _uri}, required=("method", "url")),
+    }
+)
+_BUNDLE_KEYS = {"resourceType", "id", "type", "entry"}
+
+
+def _model_accepts(resource: dict[str, Any]) -> bool:
+    """Whether the fhir.resources R4B model of this resource's type accepts it (JSON mode)."""
+    from fhir.resources.R4B import get_fhir_model_class
+    from pydantic import ValidationError
+
+    try:
+        get_fhir_model_class(resource["resourceType"]).model_validate_json(json.dumps(resource))
+    except (ValidationError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def _reject_constant(name: str) -> Any:
+    raise NotVouched  # NaN and Infinity are not JSON
+
+
+def fast_entries(data: bytes | str) -> tuple[str, list[tuple[int, dict[str, Any], str | None]]]:
+    """(Bundle.type; per entry with a resource: its index, the resource, its fullUrl), or
+    :class:`NotVouched` when only the library's full validation can say what the file is."""
+    try:
+        bundle = json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise NotVouched from None
+    if type(bundle) is not dict or bundle.get("resourceType") != "Bundle" or not bundle.keys() <= _BUNDLE_KEYS:
+        raise NotVouched
+    top = _Resource()
+    kind = _code(bundle.get("type"), top)
+    if "id" in bundle:
+        _id(bundle["id"], top)
+    entries: list[tuple[int, dict[str, Any], str | None]] = []
+    for index, raw in enumerate(_list(_ENTRY)(bundle["entry"], top) if "entry" in bundle else ()):
+        if top.unknown:
+            raise NotVouched  # an entry element the fast path does not know
+        if "resource" not in raw:
+            continue
+        value = raw["resource"]
+        checker = RESOURCES.get(value.get("resourceType")) if type(value) is dict else None
+        seen = _Resource()
+        if checker is None:
+            if type(value) is not dict or not _model_accepts(value):
+                raise NotVouched
+            resource = {"resourceType": value["resourceType"]}
+            if "id" in value:
+                resource["id"] = _id(value["id"], seen)
+        else:
+            resource = checker(value, seen)
+            if seen.unknown and not _model_accepts(value):
+                raise NotVouched
+        entries.append((index, resource, raw.get("fullUrl")))
+    return kind, entries
