@@ -282,10 +282,13 @@ def fast_entries(data: bytes | str) -> tuple[str, list[tuple[int, dict[str, Any]
         if "resource" not in raw:
             continue
         value = raw["resource"]
-        checker = RESOURCES.get(value.get("resourceType")) if type(value) is dict else None
+        kind_of = value.get("resourceType") if type(value) is dict else None
+        if type(kind_of) is not str:
+            raise NotVouched
+        checker = RESOURCES.get(kind_of)
         seen = _Resource()
         if checker is None:
-            if type(value) is not dict or not _model_accepts(value):
+            if not _model_accepts(value):
                 raise NotVouched
             resource = {"resourceType": value["resourceType"]}
             if "id" in value:
