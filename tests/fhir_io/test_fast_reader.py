@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import legacy_reader
 import pytest
 
-import legacy_reader
 from fhirbundles import bundle_of_csv
 from matneo.fhir import inbound
 from matneo.fhir.fastcheck import NotVouched, fast_entries
@@ -130,6 +130,13 @@ BROKEN: dict[str, Callable[[dict[str, Any]], None]] = {
             }
         ),
     ),
+    "meta on a weight": lambda b: _resource(b, "Observation", "birth-weight").update(meta={"versionId": "2"}),
+    "bad meta on a weight": lambda b: _resource(b, "Observation", "birth-weight").update(meta={"versionId": 2}),
+    "two codings": lambda b: _resource(b, "Observation", "apgar")["code"]["coding"].append(
+        {"system": "http://snomed.info/sct", "code": "169909004"}
+    ),
+    "reference with display": lambda b: _resource(b, "Observation", "apgar")["subject"].update(display="Baby"),
+    "blank reference": lambda b: _resource(b, "Observation", "apgar").update(subject={"reference": " "}),
     "date-only times": lambda b: _resource(b, "Patient", "b-").update(deceasedDateTime="2023-06-01"),
     "decimal weight": lambda b: _resource(b, "Observation", "birth-weight")["valueQuantity"].update(value=3500.50),
 }
@@ -155,7 +162,7 @@ def test_what_is_no_bundle_is_refused_in_todays_words(content: str, tmp_path: Pa
 
 
 ODD_VALUES: list[Any] = [
-    None, "", " ", "x", "a  b", 0, -1, 2**31, 1.5, float(1e300), True, False, [], [None], {}, {"x": 1},
+    None, "", " ", "x", "a  b", 0, -1, 2**31, 1.5, 1e300, True, False, [], [None], {}, {"x": 1},
     "2023-13-01", "2023-01-01", "2023-01-01T10:00:00+01:00", "2023-01-01T10:00:00.123Z", "urn:uuid:1 2",
 ]  # fmt: skip
 

@@ -37,6 +37,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from pydantic_core import from_json
+
 Checker = Callable[[Any, "_Resource"], Any]
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -48,6 +50,7 @@ _DATE = re.compile(r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|
 _TIME = re.compile(r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](Z|[+\-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))")
 _INT32 = 2**31
 _EXACT_FLOAT_INT = 2**53
+_MEMO = 50_000  # objects remembered per checker
 
 
 class NotVouched(Exception):
@@ -69,20 +72,26 @@ def _string(value: Any, _: _Resource) -> str:
     raise NotVouched
 
 
-def _code(value: Any, _: _Resource) -> str:
-    if type(value) is str and _CODE.fullmatch(value):
+def _code(value: Any, _: _Resource, ok: set[str] = set()) -> str:  # noqa: B006 (the set remembers)
+    if type(value) is str and (value in ok or _CODE.fullmatch(value)):
+        if len(ok) < _MEMO:
+            ok.add(value)
         return value
     raise NotVouched
 
 
-def _uri(value: Any, _: _Resource) -> str:
-    if type(value) is str and _URI.fullmatch(value):
+def _uri(value: Any, _: _Resource, ok: set[str] = set()) -> str:  # noqa: B006 (the set remembers)
+    if type(value) is str and (value in ok or _URI.fullmatch(value)):
+        if len(ok) < _MEMO:
+            ok.add(value)
         return value
     raise NotVouched
 
 
-def _id(value: Any, _: _Resource) -> str:
-    if type(value) is str and _ID.fullmatch(value):
+def _id(value: Any, _: _Resource, ok: set[str] = set()) -> str:  # noqa: B006 (the set remembers)
+    if type(value) is str and (value in ok or _ID.fullmatch(value)):
+        if len(ok) < _MEMO:
+            ok.add(value)
         return value
     raise NotVouched
 
@@ -138,33 +147,84 @@ def _list(item: Checker) -> Checker:
 
 
 def _object(
-    spec: dict[str, Checker], required: tuple[str, ...] = (), one_of: tuple[tuple[str, ...], ...] = ()
+    spec: dict[str, Checker],
+    required: tuple[str, ...] = (),
+    one_of: tuple[tuple[str, ...], ...] = (),
+    memo: bool = False,
 ) -> Checker:
+    """A checker of an object with these elements. ``memo`` (only for types whose every known
+    element is a string, so that no two distinct accepted objects compare equal) remembers the
+    objects already vouched for: codings, identifiers and references repeat all through a Bundle."""
+    seen: dict[tuple[tuple[str, Any], ...], bool] = {}  # object → whether it has unknown elements
+
     def check(value: Any, resource: _Resource) -> dict[str, Any]:
         if type(value) is not dict or not value:
             raise NotVouched
-        out: dict[str, Any] = {}
-        for key, element in value.items():
-            checker = spec.get(key)
+        key = None
+        if memo:
+            key = tuple(value.items())
+            try:
+                hit = seen.get(key)
+            except TypeError:  # holds a list or an object: not remembered
+                key = hit = None
+            if hit is not None:
+                if hit:
+                    resource.unknown = True
+                return value
+        unknown = False
+        for name, element in value.items():
+            checker = spec.get(name)
             if checker is None:
-                resource.unknown = True
+                unknown = True
                 continue
-            out[key] = checker(element, resource)
-        for key in required:
-            if key not in out:
+            result = checker(element, resource)
+            if result is not element:
+                value[name] = result  # a decimal or a date, as the library holds it (same keys)
+        for name in required:
+            if name not in value:
                 raise NotVouched
         for choice in one_of:
-            if sum(key in value for key in choice) > 1:
+            if sum(name in value for name in choice) > 1:
                 raise NotVouched
-        return out
+        if unknown:
+            resource.unknown = True
+        if key is not None:
+            if len(seen) > _MEMO:
+                seen.clear()
+            seen[key] = unknown
+        return value
 
     return check
 
 
-_CODING = _object({"system": _uri, "code": _code, "display": _string, "version": _string, "userSelected": _boolean})
-_CONCEPT = _object({"coding": _list(_CODING), "text": _string})
-_IDENTIFIER = _object({"system": _uri, "value": _string})
-_REFERENCE = _object({"reference": _string, "type": _uri, "identifier": _IDENTIFIER, "display": _string})
+_CODING = _object({"system": _uri, "code": _code, "display": _string, "version": _string}, memo=True)
+_ANY_CONCEPT = _object({"coding": _list(_CODING), "text": _string})
+_IDENTIFIER = _object({"system": _uri, "value": _string}, memo=True)
+_ANY_REFERENCE = _object({"reference": _string, "type": _uri, "identifier": _IDENTIFIER, "display": _string})
+
+
+def _concept(value: Any, resource: _Resource) -> dict[str, Any]:
+    """CodeableConcept; the usual one, a single coding and nothing else, checked at the speed of
+    a look-up: the same codes recur all through a Bundle."""
+    if type(value) is dict and len(value) == 1:
+        coding = value.get("coding")
+        if type(coding) is list and len(coding) == 1 and type(coding[0]) is dict:
+            _CODING(coding[0], resource)
+            return value
+    return _ANY_CONCEPT(value, resource)
+
+
+def _reference(value: Any, resource: _Resource) -> dict[str, Any]:
+    """Reference; the usual one, ``{"reference": text}``, checked inline."""
+    if type(value) is dict and len(value) == 1:
+        text = value.get("reference")
+        if type(text) is str and text.strip():
+            return value
+    return _ANY_REFERENCE(value, resource)
+
+
+_CONCEPT = _concept
+_REFERENCE = _reference
 _QUANTITY = _object({"value": _decimal, "unit": _string, "system": _uri, "code": _code})
 _VALUES = ("valueDateTime", "valueCodeableConcept", "valueInteger")
 _EXTENSION = _object(
@@ -246,28 +306,34 @@ _ENTRY = _object(
 _BUNDLE_KEYS = {"resourceType", "id", "type", "entry"}
 
 
+def _as_json(value: Any) -> Any:
+    """A value this module converted, back as JSON: a decimal as the number it was read from,
+    a date or dateTime in ISO form (it was read from a valid form, and this one is as valid)."""
+    if isinstance(value, Decimal):
+        return int(value) if value.as_tuple().exponent == 0 else float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
 def _model_accepts(resource: dict[str, Any]) -> bool:
     """Whether the fhir.resources R4B model of this resource's type accepts it (JSON mode)."""
     from fhir.resources.R4B import get_fhir_model_class
     from pydantic import ValidationError
 
     try:
-        get_fhir_model_class(resource["resourceType"]).model_validate_json(json.dumps(resource))
+        get_fhir_model_class(resource["resourceType"]).model_validate_json(json.dumps(resource, default=_as_json))
     except (ValidationError, ValueError, KeyError, TypeError):
         return False
     return True
 
 
-def _reject_constant(name: str) -> Any:
-    raise NotVouched  # NaN and Infinity are not JSON
-
-
 def fast_entries(data: bytes | str) -> tuple[str, list[tuple[int, dict[str, Any], str | None]]]:
     """(Bundle.type; per entry with a resource: its index, the resource, its fullUrl), or
     :class:`NotVouched` when only the library's full validation can say what the file is."""
-    try:
-        bundle = json.loads(data, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+    try:  # the JSON parser of pydantic itself (jiter), as the library's own reading would parse
+        bundle = from_json(data, allow_inf_nan=False)
+    except (ValueError, RecursionError):
         raise NotVouched from None
     if type(bundle) is not dict or bundle.get("resourceType") != "Bundle" or not bundle.keys() <= _BUNDLE_KEYS:
         raise NotVouched

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -64,33 +63,33 @@ class NotABundle(ValueError):
 Resource = dict[str, Any]  # a resource as plain JSON-shaped values (see the module docstring)
 
 
-@dataclass
 class _Entry:
-    index: int
-    resource: Resource
-    full_url: str | None = None
-    _codes: frozenset[tuple[str, str]] | None = None
+    """One entry's resource, with what the walk asks of it again and again worked out once."""
+
+    __slots__ = ("_codes", "full_url", "index", "key", "resource", "tail", "type")
+
+    def __init__(self, index: int, resource: Resource, full_url: str | None = None) -> None:
+        self.index = index
+        self.resource = resource
+        self.full_url = full_url
+        self.type = str(resource["resourceType"])
+        # ``Type/id``; a resource without an id (a transaction's new resource) by its fullUrl
+        if resource.get("id") is None and full_url:
+            self.key = f"{self.type} {full_url}"
+        else:
+            self.key = f"{self.type}/{resource.get('id')}"
+        self.tail = f" (Bundle.entry[{index}])"
+        self._codes: frozenset[tuple[str, str]] | None = None
 
     @property
     def codes(self) -> frozenset[tuple[str, str]]:
-        """(system, code) of each coding of the resource's ``code``, worked out once."""
+        """(system, code) of each coding of the resource's ``code``."""
         if self._codes is None:
             self._codes = frozenset((c.system, c.code) for c in _codings(self.resource.get("code")))
         return self._codes
 
-    @property
-    def type(self) -> str:
-        return str(self.resource["resourceType"])
-
-    @property
-    def key(self) -> str:
-        """``Type/id``; a resource without an id (a transaction's new resource) by its fullUrl."""
-        if self.resource.get("id") is None and self.full_url:
-            return f"{self.type} {self.full_url}"
-        return f"{self.type}/{self.resource.get('id')}"
-
     def where(self, element: str) -> str:
-        return f"{self.key} {element} (Bundle.entry[{self.index}])"
+        return self.key + " " + element + self.tail
 
 
 def _refuse_type(kind: Any) -> None:
@@ -199,6 +198,15 @@ def _codings(concept: Any) -> list[Coding]:
     ]
 
 
+def _firsts(pool: list[_Entry]) -> dict[tuple[str, str, str], _Entry]:
+    """(resource type, system, code) → the first resource of the pool with that coding."""
+    firsts: dict[tuple[str, str, str], _Entry] = {}
+    for entry in pool:
+        for system, code in entry.codes:
+            firsts.setdefault((entry.type, system, code), entry)
+    return firsts
+
+
 def _value_of(codings: list[Coding], values: dict[str, Coding]) -> str | None:
     """The birth-record code of the first coding in ``values``; else the first coding as written."""
     for c in codings:
@@ -220,6 +228,7 @@ class _Reader:
 
     def __init__(self, entries: list[_Entry]) -> None:
         self.map = mapping()
+        self.elements = {item.field: item.element for item in self.map.items}
         self.entries = entries
         self.index: dict[str, _Entry] = {}
         for item in entries:
@@ -295,9 +304,10 @@ class _Reader:
             if mother
             else []
         )
+        pools = {"baby": (about, _firsts(about)), "mother": (mother_about, _firsts(mother_about))}
         for item in m.items:
-            pool = about if item.subject == "baby" else mother_about
-            self._item(item, pool, put, baby if item.subject == "baby" else mother)
+            pool, firsts = pools[item.subject]
+            self._item(item, pool, firsts, put, baby if item.subject == "baby" else mother)
         if row["outcome"] == "live_birth":
             put("neonatal_death_datetime", local_text(b.get("deceasedDateTime")), baby.where("deceasedDateTime"))
         self._mother(mother, row, put)
@@ -360,22 +370,24 @@ class _Reader:
             elif extension.get("url") == m.extension_url("imd_decile"):
                 put("imd_decile", _number_text(extension.get("valueInteger")), mother.where("extension(imd-decile)"))
 
-    def _item(self, item: Item, pool: list[_Entry], put: Any, owner: _Entry | None) -> None:
+    def _item(
+        self, item: Item, pool: list[_Entry], firsts: dict[tuple[str, str, str], _Entry], put: Any, owner: _Entry | None
+    ) -> None:
+        """The first resource of the pool (in Bundle order) that carries this item."""
         names = [item.field] + ([item.also] if item.also else [])
-        for entry in pool:
-            r = entry.resource
-            if entry.type != item.resource:
-                continue
-            if item.value == "procedure_code":
-                if entry.codes.isdisjoint((v.system, v.code) for v in item.values.values()):
-                    continue
-                put(item.field, _value_of(_codings(r.get("code")), item.values), entry.where("code"))
+        if item.value == "procedure_code":
+            wanted = {(v.system, v.code) for v in item.values.values()}
+            for entry in pool:
+                if entry.type == item.resource and not entry.codes.isdisjoint(wanted):
+                    put(item.field, _value_of(_codings(entry.resource.get("code")), item.values), entry.where("code"))
+                    return
+        elif item.code is not None:
+            found = firsts.get((item.resource, item.code.system, item.code.code))
+            if found is not None:
+                where = found.where(self.elements[item.field])
+                for name, value in zip(names, self._value(item, found.resource), strict=True):
+                    put(name, value, where)
                 return
-            if item.code is None or (item.code.system, item.code.code) not in entry.codes:
-                continue
-            for name, value in zip(names, self._value(item, r), strict=True):
-                put(name, value, entry.where(item.element))
-            return
         absent = (
             f"no {item.resource} with code {item.code.system}|{item.code.code}"
             if item.code
