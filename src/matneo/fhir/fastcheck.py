@@ -296,13 +296,8 @@ RESOURCES: dict[str, Checker] = {
     "Organization": _object(_COMMON | {"identifier": _list(_IDENTIFIER), "name": _string}),
     "Location": _object(_COMMON | {"identifier": _list(_IDENTIFIER), "name": _string}),
 }
-_ENTRY = _object(
-    {
-        "fullUrl": _uri,
-        "resource": lambda value, resource: value,  # checked by its own type below
-        "request": _object({"method": _code, "url": _uri}, required=("method", "url")),
-    }
-)
+_REQUEST = _object({"method": _code, "url": _uri}, required=("method", "url"))
+_ENTRY_KEYS = {"fullUrl", "resource", "request"}
 _BUNDLE_KEYS = {"resourceType", "id", "type", "entry"}
 
 
@@ -342,9 +337,18 @@ def fast_entries(data: bytes | str) -> tuple[str, list[tuple[int, dict[str, Any]
     if "id" in bundle:
         _id(bundle["id"], top)
     entries: list[tuple[int, dict[str, Any], str | None]] = []
-    for index, raw in enumerate(_list(_ENTRY)(bundle["entry"], top) if "entry" in bundle else ()):
-        if top.unknown:
-            raise NotVouched  # an entry element the fast path does not know
+    raw_entries = bundle.get("entry", ())
+    if "entry" in bundle and (type(raw_entries) is not list or not raw_entries):
+        raise NotVouched
+    for index, raw in enumerate(raw_entries):
+        if type(raw) is not dict or not raw or not raw.keys() <= _ENTRY_KEYS:
+            raise NotVouched  # not an entry, or one with elements the fast path does not know
+        if "fullUrl" in raw:
+            _uri(raw["fullUrl"], top)
+        if "request" in raw:
+            _REQUEST(raw["request"], top)
+            if top.unknown:
+                raise NotVouched
         if "resource" not in raw:
             continue
         value = raw["resource"]
