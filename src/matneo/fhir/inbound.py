@@ -37,6 +37,7 @@ Europe/London local time, as the birth record keeps local times (docs/birth-reco
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,7 +86,9 @@ class _Entry:
     def codes(self) -> frozenset[tuple[str, str]]:
         """(system, code) of each coding of the resource's ``code``."""
         if self._codes is None:
-            self._codes = frozenset((c.system, c.code) for c in _codings(self.resource.get("code")))
+            concept = self.resource.get("code")
+            codings = (concept.get("coding") or ()) if concept is not None else ()
+            self._codes = frozenset((c.get("system") or "", c.get("code") or "") for c in codings)
         return self._codes
 
     def where(self, element: str) -> str:
@@ -464,7 +467,13 @@ def bundle_rows(bundle: Bundle) -> tuple[pl.DataFrame, pl.DataFrame]:
 def read_fhir(path: Path, header: list[str] | None = None, strict: bool = False) -> Parsed:
     """Read a FHIR Bundle file into the loader's :class:`Parsed` (``header`` is unused);
     ``strict`` validates every resource with the library even where the fast path could vouch."""
-    frame, sources = entries_rows(read_entries(path.read_bytes(), strict=strict))
+    collecting = gc.isenabled()
+    gc.disable()  # a Bundle is ~100,000 small dicts and lists, none in a cycle: no collections meanwhile
+    try:
+        frame, sources = entries_rows(read_entries(path.read_bytes(), strict=strict))
+    finally:
+        if collecting:
+            gc.enable()
     parsed = convert(frame)
     parsed.where = sources
     return parsed
