@@ -22,6 +22,9 @@ way (``Bundle.model_validate_json``). It is deliberately narrower than FHIR R4:
   resource type…) is validated on its own by its fhir.resources model (JSON mode, as inside the
   Bundle); the walk reads only known elements, which were checked here.
 
+Keep this module in step with the walk (``inbound.py``): an element the walk reads must be in
+:data:`RESOURCES` with its type, or the walk would see it as raw JSON on the fast path.
+
 Values come out as the library gives them: ``decimal`` as :class:`~decimal.Decimal` (``str`` of
 a JSON float first), ``date`` as :class:`datetime.date`, ``dateTime`` as an aware
 :class:`datetime.datetime` (or a ``date`` when only a date is written).
