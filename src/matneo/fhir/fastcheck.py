@@ -18,6 +18,9 @@ way (``Bundle.model_validate_json``). It is deliberately narrower than FHIR R4:
   subject, Condition.subject, Extension.url, Encounter.location.location, request.method and
   url) must be there; at most one ``value[x]``, ``multipleBirth[x]`` or ``deceased[x]``; no
   empty list or object, no null;
+* Bundle and entry elements it does not know (``meta``, ``timestamp``, ``search``…) are
+  validated by the ``Bundle`` model (less the entries) and the ``BundleEntry`` model (less the
+  resource);
 * a resource that also has elements it does not know (``meta``, ``text``, ``name``, another
   resource type…) is validated on its own by its fhir.resources model (JSON mode, as inside the
   Bundle); the walk reads only known elements, which were checked here.
@@ -314,13 +317,15 @@ def _as_json(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def _model_accepts(resource: dict[str, Any]) -> bool:
-    """Whether the fhir.resources R4B model of this resource's type accepts it (JSON mode)."""
-    from fhir.resources.R4B import get_fhir_model_class
+def _model_accepts(resource: dict[str, Any], model: str | None = None) -> bool:
+    """Whether the fhir.resources R4B model of this resource's type (or the named ``Bundle`` /
+    ``BundleEntry`` model) accepts it, in JSON mode as inside the Bundle."""
+    from fhir.resources.R4B import bundle, get_fhir_model_class
     from pydantic import ValidationError
 
     try:
-        get_fhir_model_class(resource["resourceType"]).model_validate_json(json.dumps(resource, default=_as_json))
+        klass = getattr(bundle, model) if model else get_fhir_model_class(resource["resourceType"])
+        klass.model_validate_json(json.dumps(resource, default=_as_json))
     except (ValidationError, ValueError, KeyError, TypeError):
         return False
     return True
@@ -333,8 +338,11 @@ def fast_entries(data: bytes | str) -> tuple[str, list[tuple[int, dict[str, Any]
         bundle = from_json(data, allow_inf_nan=False)
     except (ValueError, RecursionError):
         raise NotVouched from None
-    if type(bundle) is not dict or bundle.get("resourceType") != "Bundle" or not bundle.keys() <= _BUNDLE_KEYS:
+    if type(bundle) is not dict or bundle.get("resourceType") != "Bundle":
         raise NotVouched
+    shell = {k: v for k, v in bundle.items() if k != "entry"}
+    if not bundle.keys() <= _BUNDLE_KEYS and not _model_accepts(shell, "Bundle"):
+        raise NotVouched  # meta, timestamp…: the Bundle less its entries is judged by its model
     top = _Resource()
     kind = _code(bundle.get("type"), top)
     if "id" in bundle:
@@ -344,8 +352,12 @@ def fast_entries(data: bytes | str) -> tuple[str, list[tuple[int, dict[str, Any]
     if "entry" in bundle and (type(raw_entries) is not list or not raw_entries):
         raise NotVouched
     for index, raw in enumerate(raw_entries):
-        if type(raw) is not dict or not raw or not raw.keys() <= _ENTRY_KEYS:
-            raise NotVouched  # not an entry, or one with elements the fast path does not know
+        if type(raw) is not dict or not raw:
+            raise NotVouched
+        if not raw.keys() <= _ENTRY_KEYS and not _model_accepts(
+            {k: v for k, v in raw.items() if k != "resource"}, "BundleEntry"
+        ):
+            raise NotVouched  # search, response…: the entry less its resource is judged by its model
         if "fullUrl" in raw:
             _uri(raw["fullUrl"], top)
         if "request" in raw:
