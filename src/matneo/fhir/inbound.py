@@ -112,6 +112,13 @@ def parse_bundle(data: bytes | str) -> Bundle:
         raise NotABundle("is not a valid FHIR R4 Bundle (first problems at: " + ", ".join(problems) + ")") from None
     except ValueError:
         raise NotABundle("is not a FHIR Bundle in JSON") from None
+    except KeyError as error:  # fhir.resources looks a resource's model up by its type's name
+        name = str(error.args[0]).removeprefix("R4.").removesuffix("Type") if error.args else ""
+        raise NotABundle(
+            f"is not a valid FHIR R4 Bundle (an entry's resourceType {name!r} is not a FHIR R4 resource type)"
+        ) from None
+    except TypeError:  # e.g. a resource that is not an object
+        raise NotABundle("is not a valid FHIR R4 Bundle (an entry's resource is not a FHIR resource)") from None
     _refuse_type(bundle.type)
     return bundle
 
