@@ -258,3 +258,13 @@ def test_an_unknown_resource_type_is_refused_in_words(bundle: dict[str, Any], tm
     for strict in (False, True):
         with pytest.raises(inbound.NotABundle, match="resourceType 'Nonsense' is not a FHIR R4 resource type"):
             inbound.read_fhir(path, strict=strict)
+
+
+def test_a_bundle_saved_with_a_byte_order_mark_is_read(bundle: dict[str, Any], tmp_path: Path) -> None:
+    """Windows tools save UTF-8 with a byte order mark; it was refused as "not a valid FHIR R4
+    Bundle (first problems at: .)"."""
+    plain, marked = tmp_path / "plain.json", tmp_path / "marked.json"
+    plain.write_text(json.dumps(bundle))
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    for strict in (False, True):
+        assert inbound.read_fhir(marked, strict=strict).text.equals(inbound.read_fhir(plain, strict=strict).text)

@@ -477,7 +477,9 @@ def read_fhir(path: Path, header: list[str] | None = None, strict: bool = False)
     collecting = gc.isenabled()
     gc.disable()  # a Bundle is ~100,000 small dicts and lists, none in a cycle: no collections meanwhile
     try:
-        frame, sources = entries_rows(read_entries(path.read_bytes(), strict=strict))
+        # A byte order mark (Windows tools write one; JSON, RFC 8259 §8.1, has none) is not content.
+        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+        frame, sources = entries_rows(read_entries(data, strict=strict))
     finally:
         if collecting:
             gc.enable()
