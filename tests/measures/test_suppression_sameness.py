@@ -62,7 +62,7 @@ def _scopes(hierarchy: OrgHierarchy) -> dict[str, frozenset[str]]:
 def _outcome(run: Callable[[], pl.DataFrame]) -> tuple[str, Any]:
     try:
         return "table", run()
-    except disclosure.DisclosureError as error:
+    except (disclosure.DisclosureError, reference.DisclosureError) as error:
         return "refused", str(error)
 
 

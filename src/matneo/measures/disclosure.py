@@ -64,8 +64,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 from scipy import linalg
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import coo_array, csr_array
+from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
 from threadpoolctl import threadpool_limits
 
 __all__ = [
@@ -348,8 +348,11 @@ def _set_rule(
     eqs: _Equations,
     eligible: npt.NDArray[np.bool_],
     preference: npt.NDArray[np.int64],
+    by_preference: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Rows to hide so that no equation is left with exactly one hidden term (one pass)."""
+    """Rows to hide so that no equation is left with exactly one hidden term (one pass).
+
+    ``by_preference``: ``np.argsort(preference)``, if the caller has it (it is the same every pass)."""
     add = np.zeros(eqs.n_rows, dtype=bool)
     need = _single_hidden(hidden, eqs)
     if not need.any():
@@ -358,7 +361,8 @@ def _set_rule(
     best = np.full(eqs.n_eq, np.iinfo(np.int64).max)
     np.minimum.at(best, eqs.eq[open_], preference[eqs.row[open_]])
     chosen = best[need & (best < np.iinfo(np.int64).max)]
-    by_preference = np.argsort(preference)
+    if by_preference is None:
+        by_preference = np.argsort(preference)
     add[by_preference[chosen]] = True
     return add
 
@@ -404,7 +408,9 @@ def _determined(
     block_of = label[e_col].astype(np.int64)
     wanted = np.unique(label[column[np.flatnonzero(hidden & changed)]]) if changed is not None else None
     if wanted is not None:
-        keep = np.isin(block_of, wanted)
+        is_wanted = np.zeros(int(label.max(initial=0)) + 1, dtype=bool)
+        is_wanted[wanted] = True
+        keep = is_wanted[block_of]
         e_eq, e_col, e_coef, block_of = e_eq[keep], e_col[keep], e_coef[keep], block_of[keep]
     # Each block's equations and hidden rows, numbered from 0 within the block (in ascending
     # order, as _helpful expects).
@@ -418,67 +424,172 @@ def _determined(
     position = np.searchsorted(blocks, block_of)
     local_eq = eq_local - eq_start[position]
     local_col = col_local - col_start[position]
-    found = []
-    # Blocks are mostly tiny (a few hidden cells of one sum): decompose those of similar size
-    # together, padded with zeros (a zero row or column changes no row space), one batched
-    # SVD per size class; the large ones one by one with a pivoted QR.
     if (col_count > _MAX_AUDIT_COLUMNS).any():
         raise DisclosureError(
             f"more than {_MAX_AUDIT_COLUMNS} hidden counts are linked to each other in one period: too many small "
             "numbers to publish that period safely (withhold it)"
         )
-    small = (col_count <= _BATCH_COLUMNS) & (eq_count <= 2 * _BATCH_COLUMNS)
+    determined = _determined_by_merged(position, eq_local, col_local, e_coef, len(eq_keys), len(col_keys), len(blocks))
+    hit = np.zeros(len(blocks), dtype=bool)
+    hit[position[determined[col_local]]] = True
+    found = []
+    for b in np.flatnonzero(hit):
+        entry = np.flatnonzero(position == b)
+        a = np.zeros((int(eq_count[b]), int(col_count[b])))
+        a[local_eq[entry], local_col[entry]] = e_coef[entry]
+        found.append(
+            _block(
+                b,
+                eq_keys,
+                col_keys,
+                eq_start,
+                col_start,
+                eq_count,
+                col_count,
+                eqs,
+                k,
+                hidden_rows,
+                a,
+                determined[col_start[b] : col_start[b] + col_count[b]],
+            )
+        )
+    return found
+
+
+def _determined_by_merged(
+    block: npt.NDArray[np.int64],
+    eq: npt.NDArray[np.int64],
+    col: npt.NDArray[np.int64],
+    coef: npt.NDArray[np.float64],
+    n_eq: int,
+    n_col: int,
+    n_blocks: int,
+) -> npt.NDArray[np.bool_]:
+    """Which hidden counts (columns ``0…n_col−1``) the equations determine, block by block.
+
+    x_j is determined iff z_j = 0 for every z in the null space of A. An equation with two
+    terms, a·z_p + b·z_v = 0, gives z_v = −(a/b)·z_p: z_v and z_p are determined together,
+    and substituting z_v out of the other equations (and dropping this one) leaves a system
+    with the same null space on the remaining unknowns. This is done for a spanning forest of
+    the two-term equations at once: every column becomes a multiple of its tree's root, the
+    equations not in the forest are rewritten in the roots (an equation that closes a cycle
+    becomes α·z_root = 0, which determines the root when α ≠ 0), and each block's roots are
+    then checked as before (pivoted QR, squared distance from the row space). The result is
+    the same as checking the whole block, on a system several times smaller.
+    """
+    # One entry per (equation, column), the last one as the dense assignment took it.
+    present = coef != 0
+    eq, col, coef, block = eq[present], col[present], coef[present], block[present]
+    key = eq * n_col + col
+    _, last = np.unique(key[::-1], return_index=True)
+    keep = len(key) - 1 - last
+    eq, col, coef, block = eq[keep], col[keep], coef[keep], block[keep]
+    size = np.bincount(eq, minlength=n_eq)
+    pair = size[eq] == 2
+    order = np.flatnonzero(pair)[np.argsort(eq[pair], kind="stable")]
+    first, second = order[0::2], order[1::2]  # the two terms of each two-term equation
+    lo = np.minimum(col[first], col[second])
+    hi = np.maximum(col[first], col[second])
+    # Spanning forest of the two-term equations (weights number them; parallel edges: the first).
+    edge_key, edge_first = np.unique(lo * n_col + hi, return_index=True)
+    tree = minimum_spanning_tree(
+        csr_array((edge_first + 1.0, (lo[edge_first], hi[edge_first])), shape=(n_col, n_col))
+    ).tocoo()
+    tree_pair = (tree.data - 1).astype(np.int64)  # index into first/second
+    in_tree = np.zeros(len(first), dtype=bool)
+    in_tree[tree_pair] = True
+    # Root every tree at its smallest column, then multipliers by pointer jumping.
+    n_trees, label = connected_components(tree, directed=False)
+    root_of = np.full(n_trees, n_col, dtype=np.int64)
+    np.minimum.at(root_of, label, np.arange(n_col))
+    parent = np.arange(n_col)
+    ratio = np.ones(n_col)
+    if len(tree_pair):
+        # Orient each tree edge from the root outwards: a breadth-first order from a virtual node
+        # joined to every root.
+        virtual = n_col
+        rows = np.r_[tree.row, tree.col, np.full(n_trees, virtual)]
+        cols = np.r_[tree.col, tree.row, root_of]
+        graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(n_col + 1, n_col + 1))
+        _, predecessor = breadth_first_order(graph, virtual, directed=True, return_predecessors=True)
+        child = np.flatnonzero((predecessor[:n_col] >= 0) & (predecessor[:n_col] != virtual))
+        up = predecessor[child].astype(np.int64)
+        edge = np.searchsorted(edge_key, np.minimum(child, up) * n_col + np.maximum(child, up))
+        e = edge_first[edge]
+        a_first, a_second = coef[first[e]], coef[second[e]]
+        child_is_first = col[first[e]] == child
+        a_child = np.where(child_is_first, a_first, a_second)
+        a_up = np.where(child_is_first, a_second, a_first)
+        parent[child] = up
+        ratio[child] = -a_up / a_child  # z_child = ratio · z_parent
+        while (parent != parent[parent]).any():
+            ratio = ratio * ratio[parent]
+            parent = parent[parent]
+    # The other equations, in the roots: Σ coef·ratio over the terms of each root.
+    dropped = np.zeros(len(eq), dtype=bool)
+    dropped[first[in_tree]] = True
+    dropped[second[in_tree]] = True
+    kept = ~dropped
+    r_eq, r_col, r_coef = eq[kept], parent[col[kept]], coef[kept] * ratio[col[kept]]
+    r_key, r_index = np.unique(r_eq * n_col + r_col, return_inverse=True)
+    value = np.bincount(r_index, weights=r_coef)
+    scale = np.bincount(r_index, weights=np.abs(r_coef))
+    nonzero = np.abs(value) > 1e-12 * scale  # terms that cancel exactly (up to rounding) vanish
+    r_eq, r_col, value = r_key[nonzero] // n_col, r_key[nonzero] % n_col, value[nonzero]
+    col_block = np.zeros(n_col, dtype=np.int64)
+    col_block[col] = block
+    r_block = col_block[r_col]
+    # Every block's roots and rewritten equations, numbered from 0 within the block.
+    roots = np.unique(parent[col])
+    roots = roots[np.argsort(col_block[roots], kind="stable")]
+    root_block = col_block[roots]
+    root_start = np.searchsorted(root_block, np.arange(n_blocks + 1))
+    root_count = np.diff(root_start)
+    root_local = np.zeros(n_col, dtype=np.int64)
+    root_local[roots] = np.arange(len(roots)) - root_start[root_block]
+    eq_key, eq_index = np.unique(r_block * (n_eq + 1) + r_eq, return_inverse=True)
+    eq_block = eq_key // (n_eq + 1)
+    eq_start = np.searchsorted(eq_block, np.arange(n_blocks + 1))
+    eq_count = np.diff(eq_start)
+    local_eq = eq_index - eq_start[r_block]
+    local_root = root_local[r_col]
+    determined_root = np.zeros(n_col, dtype=bool)
+    # A block with no equation left determines nothing. Small ones: decomposed together,
+    # padded with zeros (a zero row or column changes no row space), one batched SVD per size
+    # class; the others one by one with a pivoted QR.
+    checked = eq_count > 0
+    small = checked & (root_count <= _BATCH_COLUMNS) & (eq_count <= 2 * _BATCH_COLUMNS)
     for size in (4, 8, 16, _BATCH_COLUMNS):
-        chosen = np.flatnonzero(small & (col_count <= size) & (col_count > size // 2 if size > 4 else True))
+        chosen = np.flatnonzero(small & (root_count <= size) & (root_count > size // 2 if size > 4 else True))
         if not len(chosen):
             continue
         rows_needed = int(eq_count[chosen].max())
-        slot = np.full(len(blocks), -1, dtype=np.int64)
+        slot = np.full(n_blocks, -1, dtype=np.int64)
         slot[chosen] = np.arange(len(chosen))
-        entry = slot[position] >= 0
+        entry = slot[r_block] >= 0
         stacked = np.zeros((len(chosen), rows_needed, size))
-        stacked[slot[position[entry]], local_eq[entry], local_col[entry]] = e_coef[entry]
+        stacked[slot[r_block[entry]], local_eq[entry], local_root[entry]] = value[entry]
         singular, vt = np.linalg.svd(stacked, full_matrices=False)[1:]
         tolerance = singular.max(axis=1, initial=0.0) * max(rows_needed, size) * np.finfo(float).eps
         basis = (singular > tolerance[:, None])[:, :, None] * vt
-        determined = 1.0 - np.square(basis).sum(axis=1) < _ROW_SPACE_TOLERANCE
-        for index in np.flatnonzero(determined.any(axis=1)):
-            b = chosen[index]
-            found.append(
-                _block(
-                    b,
-                    eq_keys,
-                    col_keys,
-                    eq_start,
-                    col_start,
-                    eq_count,
-                    col_count,
-                    eqs,
-                    k,
-                    hidden_rows,
-                    stacked[index, : eq_count[b], : col_count[b]],
-                    determined[index, : col_count[b]],
-                )
-            )
-    by_block = np.argsort(position, kind="stable")
-    entry_start = np.searchsorted(position[by_block], np.arange(len(blocks) + 1))
-    for b in np.flatnonzero(~small):
+        found = 1.0 - np.square(basis).sum(axis=1) < _ROW_SPACE_TOLERANCE
+        slot_of_root = slot[root_block]
+        in_chosen = slot_of_root >= 0
+        determined_root[roots[in_chosen]] = found[slot_of_root[in_chosen], root_local[roots[in_chosen]]]
+    by_block = np.argsort(r_block, kind="stable")
+    entry_start = np.searchsorted(r_block[by_block], np.arange(n_blocks + 1))
+    for b in np.flatnonzero(checked & ~small):
         entry = by_block[entry_start[b] : entry_start[b + 1]]
-        a = np.zeros((int(eq_count[b]), int(col_count[b])))
-        a[local_eq[entry], local_col[entry]] = e_coef[entry]
+        a = np.zeros((int(eq_count[b]), int(root_count[b])))
+        a[local_eq[entry], local_root[entry]] = value[entry]
         # Pivoted QR of Aᵀ: the first ``rank`` columns of Q are an orthonormal basis of the row
         # space of A, so 1 − ‖Q[j, :rank]‖² is the squared distance of e_j from it. (QR is an
         # order of magnitude faster than an SVD at the size of a national table's blocks.)
         q, r, _ = linalg.qr(a.T, mode="economic", pivoting=True)
         rank = _rank(r, a.shape)
-        determined = 1.0 - np.square(q[:, :rank]).sum(axis=1) < _ROW_SPACE_TOLERANCE
-        if determined.any():
-            found.append(
-                _block(
-                    b, eq_keys, col_keys, eq_start, col_start, eq_count, col_count, eqs, k, hidden_rows, a, determined
-                )
-            )
-    return found
+        block_roots = roots[root_start[b] : root_start[b + 1]]
+        determined_root[block_roots] = 1.0 - np.square(q[:, :rank]).sum(axis=1) < _ROW_SPACE_TOLERANCE
+    return determined_root[parent]
 
 
 def _block(b, eq_keys, col_keys, eq_start, col_start, eq_count, col_count, eqs, k, hidden_rows, matrix, determined):  # type: ignore[no-untyped-def]
@@ -809,9 +920,10 @@ def suppress(
     # Unknowns hidden when the system was last audited: the audit only re-checks blocks that
     # gained a hidden unknown since.
     audited = np.zeros(len(hidden), dtype=bool)
+    by_preference = np.argsort(preference)
     with _one_blas_thread():
         while True:
-            add = _set_rule(hidden, eqs, eligible, preference)
+            add = _set_rule(hidden, eqs, eligible, preference, by_preference)
             if not add.any():
                 add = _fix_determined(table, hidden, eqs, eligible, preference, hidden & ~audited)
                 audited = hidden.copy()
