@@ -324,22 +324,35 @@ def _single_hidden(hidden: npt.NDArray[np.bool_], eqs: _Equations) -> npt.NDArra
     return np.bincount(eqs.eq, weights=hidden[eqs.row], minlength=eqs.n_eq) == 1
 
 
-def _preference(table: pl.DataFrame, column: str, group: str | None) -> npt.NDArray[np.int64]:
-    """Rank of every row as a secondary-suppression candidate for ``column``: lower is chosen first.
-
-    Smallest non-zero count first (hiding a zero beside one small count reveals their small
-    sum), then zeros; ties by organisation code, group, measure, level, period, row position.
-    """
+def _tie_order(table: pl.DataFrame, group: str | None) -> npt.NDArray[np.int64]:
+    """Rows by organisation code, group, measure, level, period, row position (nulls last):
+    how :func:`_preference` breaks ties, the same for every column."""
     ties = [
         c for c in ("org_code", group, "measure", "level", "period_start", "period_end") if c and c in table.columns
     ]
-    ordered = (
-        table.select(pl.col(column).cast(pl.Float64).alias("__v"), *ties)
-        .with_row_index(_ROW)
-        .sort([pl.col("__v") == 0, "__v", *ties, _ROW], nulls_last=True)
-    )
+    ordered = table.select(*ties).with_row_index(_ROW).sort([*ties, _ROW], nulls_last=True)
+    return ordered[_ROW].to_numpy().astype(np.int64)
+
+
+def _preference(
+    table: pl.DataFrame, column: str, group: str | None, tie_order: npt.NDArray[np.int64] | None = None
+) -> npt.NDArray[np.int64]:
+    """Rank of every row as a secondary-suppression candidate for ``column``: lower is chosen first.
+
+    Smallest non-zero count first (hiding a zero beside one small count reveals their small
+    sum), then zeros, then missing counts; ties by organisation code, group, measure, level,
+    period, row position (``tie_order``: :func:`_tie_order`, if the caller has it).
+    """
+    if tie_order is None:
+        tie_order = _tie_order(table, group)
+    values = table[column].cast(pl.Float64)
+    missing = values.is_null().to_numpy()
+    v = values.fill_null(0.0).to_numpy()
+    kind = np.where(missing, 2, np.where(v == 0, 1, 0))
+    # lexsort is stable: rows equal on (kind, value) keep the tie order.
+    ordered = tie_order[np.lexsort((v[tie_order], kind[tie_order]))]
     preference = np.empty(table.height, dtype=np.int64)
-    preference[ordered[_ROW].to_numpy()] = np.arange(table.height)
+    preference[ordered] = np.arange(table.height)
     return preference
 
 
@@ -907,7 +920,8 @@ def suppress(
     # Unknowns: numerators 0…n−1, then (with a denominator column) denominators n…2n−1. A
     # hidden denominator hides its numerator too (the value and the numerator give it back).
     eqs = _linked_equations(table, keys, group, relations, has_denominator)
-    num_pref = _preference(table, "numerator", group)
+    tie_order = _tie_order(table, group)
+    num_pref = _preference(table, "numerator", group, tie_order)
     hidden = primary.copy()
     eligible = ~np.isnan(numerator)
     preference = num_pref
@@ -915,7 +929,7 @@ def suppress(
         hidden = np.concatenate([primary, primary_den])
         eligible = np.concatenate([eligible, ~np.isnan(denominator) & protect_denominators])
         # Hiding a numerator costs less than hiding a denominator (which hides both).
-        preference = np.concatenate([num_pref, _preference(table, "denominator", group) + n])
+        preference = np.concatenate([num_pref, _preference(table, "denominator", group, tie_order) + n])
 
     # Unknowns hidden when the system was last audited: the audit only re-checks blocks that
     # gained a hidden unknown since.
