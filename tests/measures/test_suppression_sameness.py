@@ -95,7 +95,7 @@ def test_suppression_is_unchanged(results: ResultCache, hierarchy: OrgHierarchy,
     assert starts, "no periods: the dataset is too short for this period type"
     # the last 12 periods (60 months on a page; fewer here to keep the test short), and the last alone
     recent = whole.filter(pl.col("period_start").is_in(starts[-12:]))
-    for name, known in _scopes(hierarchy).items():
+    for known in _scopes(hierarchy).values():
         masked = recent.with_columns(
             [
                 pl.when(pl.col("org_code").is_in(list(known))).then(None).otherwise(pl.col(c)).alias(c)

@@ -24,8 +24,9 @@ Three rules, restated in ``docs/methods.md`` ("Disclosure control"):
 3. **Linear audit.** "No set with exactly one hidden term" is not enough on its own: hidden
    cells that are each in two sets can still be pinned down by adding and subtracting whole
    sets (a "bridge" between two blocks of hidden cells). Every hidden cell is checked against
-   the whole system of published sums (one rank-revealing QR factorisation per connected
-   block of hidden cells); a cell the sums determine gets another term of one of its sums
+   the whole system of published sums (one rank-revealing factorisation per connected
+   block of hidden cells, after eliminating the sums with two hidden terms, which tie one
+   hidden cell to another and leave the same solutions); a cell the sums determine gets another term of one of its sums
    hidden, and rules 2 and 3 run again until nothing is determined.
 4. **Linked measures.** Measures share counts: births from 24 weeks minus live births from 24
    weeks is the stillbirth count; perinatal deaths minus stillbirths is the neonatal deaths
@@ -442,6 +443,9 @@ def _determined(
             f"more than {_MAX_AUDIT_COLUMNS} hidden counts are linked to each other in one period: too many small "
             "numbers to publish that period safely (withhold it)"
         )
+    # Which hidden rows are determined is found on an equivalent, much smaller system (two-term
+    # sums eliminated); a block with a determined row is returned with its whole matrix, which
+    # _fix_determined works on.
     determined = _determined_by_merged(position, eq_local, col_local, e_coef, len(eq_keys), len(col_keys), len(blocks))
     hit = np.zeros(len(blocks), dtype=bool)
     hit[position[determined[col_local]]] = True
@@ -497,8 +501,8 @@ def _determined_by_merged(
     _, last = np.unique(key[::-1], return_index=True)
     keep = len(key) - 1 - last
     eq, col, coef, block = eq[keep], col[keep], coef[keep], block[keep]
-    size = np.bincount(eq, minlength=n_eq)
-    pair = size[eq] == 2
+    terms = np.bincount(eq, minlength=n_eq)
+    pair = terms[eq] == 2
     order = np.flatnonzero(pair)[np.argsort(eq[pair], kind="stable")]
     first, second = order[0::2], order[1::2]  # the two terms of each two-term equation
     lo = np.minimum(col[first], col[second])
