@@ -56,6 +56,7 @@ named constants and small pure functions); no code was copied.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -270,7 +271,9 @@ def _equations(table: pl.DataFrame, keys: list[list[str]], group: str | None) ->
     n_eq = 0
     for key in keys:
         hierarchical = "parent_code" in key
-        members = indexed.filter(pl.col("parent_code").is_not_null()) if hierarchical else indexed
+        # only the columns needed: filtering and grouping the whole table copies every column
+        members = indexed.select(_ROW, *key)
+        members = members.filter(pl.col("parent_code").is_not_null()) if hierarchical else members
         sets = members.group_by(key, maintain_order=True).agg(pl.col(_ROW)).with_row_index(_SET)
         pairs = sets.select(_SET, _ROW).explode(_ROW)
         set_id = pairs[_SET].to_numpy().astype(np.int64)
@@ -812,11 +815,50 @@ def _relation_equations(
     return eqs, rows, coefs, n_eq
 
 
+#: The columns the equations are built from (besides the sibling keys and the group column).
+_EQUATION_COLUMNS = ("measure", "level", "org_code", "parent_code", "period_start", "period_end")
+#: The last system built (:func:`_linked_equations`), with what it was built from: the audit of a
+#: table just suppressed (:func:`assert_no_leak` after :func:`suppress`, as ``publishable`` does)
+#: rebuilds the same system from the same columns. One entry, used once.
+_last_system: list[tuple[pl.DataFrame, list[list[str]], str | None, Relations | None, bool, _Equations]] = []
+_last_system_lock = threading.Lock()
+
+
 def _linked_equations(
     table: pl.DataFrame, keys: list[list[str]], group: str | None, relations: Relations | None, denominators: bool
 ) -> _Equations:
     """The whole system: sibling sums of numerators (unknowns 0…n−1) and, with ``denominators``,
-    of denominators (n…2n−1), plus the identities between measures of each cell."""
+    of denominators (n…2n−1), plus the identities between measures of each cell.
+
+    The system depends only on the sibling keys, the group, the relations and the columns
+    naming each row (never on counts): when those are equal, value for value, to the ones of
+    the previous call, that call's system is returned (it is the same system), once.
+    """
+    columns = list(dict.fromkeys(c for c in (*_EQUATION_COLUMNS, group, *[c for k in keys for c in k]) if c))
+    naming = table.select([c for c in columns if c in table.columns])
+    with _last_system_lock:
+        last = _last_system.pop() if _last_system else None
+    if last is not None:
+        frame, last_keys, last_group, last_relations, last_denominators, system = last
+        if (
+            last_keys == keys
+            and last_group == group
+            and last_denominators == denominators
+            and (last_relations is relations or last_relations == relations)
+            and frame.equals(naming, null_equal=True)
+        ):
+            return system
+    system = _build_linked_equations(table, keys, group, relations, denominators)
+    for array in (system.eq, system.row, system.coef):
+        array.setflags(write=False)
+    with _last_system_lock:
+        _last_system[:] = [(naming, [list(k) for k in keys], group, relations, denominators, system)]
+    return system
+
+
+def _build_linked_equations(
+    table: pl.DataFrame, keys: list[list[str]], group: str | None, relations: Relations | None, denominators: bool
+) -> _Equations:
     n = table.height
     sums = _equations(table, keys, group)
     if not denominators:
@@ -907,7 +949,7 @@ def suppress(
     group = _group_column(table, group_column)
     keys = _check_keys(table, sibling_keys)
     identity = [c for c in (*_IDENTITY, group) if c and c in table.columns]
-    if identity and table.select(identity).is_duplicated().any():
+    if identity and table.select(identity).n_unique() < table.height:
         raise ValueError(f"rows are not unique on {', '.join(identity)}: each cell of a sum must appear once")
 
     numerator = table["numerator"].cast(pl.Float64).to_numpy()
