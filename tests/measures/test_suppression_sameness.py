@@ -9,6 +9,7 @@ table and single periods are suppressed by both, and the results must be equal c
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -104,3 +105,56 @@ def test_suppression_is_unchanged(results: ResultCache, hierarchy: OrgHierarchy,
         )
         _same(masked, hierarchy, relations)
         _same(masked.filter(pl.col("period_start") == starts[-1]), hierarchy, relations)
+
+
+# -- the audit's reuse of the system suppress has just built --------------------------------
+
+
+def _small_table() -> pl.DataFrame:
+    """An LMNS (L) of three trusts, one measure, one period: trust A's 3 is small."""
+    return pl.DataFrame(
+        {
+            "measure": ["m"] * 4,
+            "level": ["lmns", "trust", "trust", "trust"],
+            "org_code": ["L", "A", "B", "C"],
+            "parent_code": [None, "L", "L", "L"],
+            "period_start": [dt.date(2024, 1, 1)] * 4,
+            "period_end": [dt.date(2024, 1, 31)] * 4,
+            "numerator": [63, 3, 20, 40],
+            "denominator": [1300, 100, 400, 800],
+        }
+    )
+
+
+def test_the_audit_after_suppress_reuses_the_system_only_for_the_same_rows() -> None:
+    table = _small_table()
+    keys = disclosure.default_sibling_keys(table)
+    checked = disclosure._check_keys(table, keys)
+    first = disclosure._linked_equations(table, checked, None, None, True)
+    again = disclosure._linked_equations(table.with_columns(pl.col("numerator") + 1), checked, None, None, True)
+    assert again is first  # counts differ, rows do not: the same system
+    renamed = table.with_columns(pl.col("parent_code").replace({"L": "X"}), pl.col("org_code").replace({"L": "X"}))
+    disclosure._linked_equations(table, checked, None, None, True)
+    other = disclosure._linked_equations(renamed.reverse(), checked, None, None, True)
+    assert other is not first
+    fresh = disclosure._build_linked_equations(renamed.reverse(), checked, None, None, True)
+    for name in ("eq", "row", "coef"):
+        assert (getattr(other, name) == getattr(fresh, name)).all()
+
+
+def test_the_audit_right_after_suppress_still_finds_a_tampered_cell() -> None:
+    table = _small_table()
+    keys = disclosure.default_sibling_keys(table)
+    safe = disclosure.suppress(table, disclosure.DEFAULT_POLICY, keys)
+    assert safe["suppressed"].to_list() == [False, True, True, False]
+    # show the secondary cell again: A's 3 = L − B − C
+    tampered = safe.with_columns(
+        pl.when(pl.col("org_code") == "B").then(20).otherwise(pl.col("numerator")).alias("numerator"),
+        pl.when(pl.col("org_code") == "B").then(False).otherwise(pl.col("suppressed")).alias("suppressed"),
+        pl.when(pl.col("org_code") == "B")
+        .then(None)
+        .otherwise(pl.col("suppression_reason"))
+        .alias("suppression_reason"),
+    )
+    with pytest.raises(disclosure.DisclosureLeakError, match="the only suppressed numerator"):
+        disclosure.assert_no_leak(tampered, disclosure.DEFAULT_POLICY, keys, linear_audit=False)
