@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -158,3 +159,28 @@ def test_the_audit_right_after_suppress_still_finds_a_tampered_cell() -> None:
     )
     with pytest.raises(disclosure.DisclosureLeakError, match="the only suppressed numerator"):
         disclosure.assert_no_leak(tampered, disclosure.DEFAULT_POLICY, keys, linear_audit=False)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_audit_finds_the_same_determined_cells_on_random_systems(seed: int) -> None:
+    """Random sparse systems with many two-term sums, cycles and parallel sums (the cases the
+    elimination of two-term sums must get right), blocks small and large."""
+    rng = np.random.default_rng(seed)
+    n_rows = int(rng.integers(5, 400))
+    n_eq = int(rng.integers(1, n_rows))
+    eq, row, coef = [], [], []
+    for e in range(n_eq):
+        size = int(rng.choice([2, 2, 2, 3, 4, 6]))
+        members = rng.choice(n_rows, size=min(size, n_rows), replace=False)
+        eq += [e] * len(members)
+        row += members.tolist()
+        coef += rng.choice([1.0, -1.0, 2.0, 0.5, -3.0], size=len(members)).tolist()
+    hidden = rng.random(n_rows) < rng.uniform(0.2, 0.9)
+    new = disclosure._Equations(np.array(eq), np.array(row), np.array(coef), n_eq, n_rows)
+    old = reference._Equations(np.array(eq), np.array(row), np.array(coef), n_eq, n_rows)
+
+    def determined(blocks: list[Any]) -> dict[tuple[int, ...], tuple[list[int], list[bool]]]:
+        return {tuple(b.equations.tolist()): (b.rows.tolist(), b.determined.tolist()) for b in blocks}
+
+    with disclosure._one_blas_thread():
+        assert determined(disclosure._determined(hidden, new)) == determined(reference._determined(hidden, old))
