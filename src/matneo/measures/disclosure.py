@@ -24,8 +24,9 @@ Three rules, restated in ``docs/methods.md`` ("Disclosure control"):
 3. **Linear audit.** "No set with exactly one hidden term" is not enough on its own: hidden
    cells that are each in two sets can still be pinned down by adding and subtracting whole
    sets (a "bridge" between two blocks of hidden cells). Every hidden cell is checked against
-   the whole system of published sums (one rank-revealing QR factorisation per connected
-   block of hidden cells); a cell the sums determine gets another term of one of its sums
+   the whole system of published sums (one rank-revealing factorisation per connected
+   block of hidden cells, after eliminating the sums with two hidden terms, which tie one
+   hidden cell to another and leave the same solutions); a cell the sums determine gets another term of one of its sums
    hidden, and rules 2 and 3 run again until nothing is determined.
 4. **Linked measures.** Measures share counts: births from 24 weeks minus live births from 24
    weeks is the stillbirth count; perinatal deaths minus stillbirths is the neonatal deaths
@@ -55,6 +56,7 @@ named constants and small pure functions); no code was copied.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -64,8 +66,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 from scipy import linalg
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import coo_array, csr_array
+from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
 from threadpoolctl import threadpool_limits
 
 __all__ = [
@@ -269,7 +271,9 @@ def _equations(table: pl.DataFrame, keys: list[list[str]], group: str | None) ->
     n_eq = 0
     for key in keys:
         hierarchical = "parent_code" in key
-        members = indexed.filter(pl.col("parent_code").is_not_null()) if hierarchical else indexed
+        # only the columns needed: filtering and grouping the whole table copies every column
+        members = indexed.select(_ROW, *key)
+        members = members.filter(pl.col("parent_code").is_not_null()) if hierarchical else members
         sets = members.group_by(key, maintain_order=True).agg(pl.col(_ROW)).with_row_index(_SET)
         pairs = sets.select(_SET, _ROW).explode(_ROW)
         set_id = pairs[_SET].to_numpy().astype(np.int64)
@@ -324,22 +328,35 @@ def _single_hidden(hidden: npt.NDArray[np.bool_], eqs: _Equations) -> npt.NDArra
     return np.bincount(eqs.eq, weights=hidden[eqs.row], minlength=eqs.n_eq) == 1
 
 
-def _preference(table: pl.DataFrame, column: str, group: str | None) -> npt.NDArray[np.int64]:
-    """Rank of every row as a secondary-suppression candidate for ``column``: lower is chosen first.
-
-    Smallest non-zero count first (hiding a zero beside one small count reveals their small
-    sum), then zeros; ties by organisation code, group, measure, level, period, row position.
-    """
+def _tie_order(table: pl.DataFrame, group: str | None) -> npt.NDArray[np.int64]:
+    """Rows by organisation code, group, measure, level, period, row position (nulls last):
+    how :func:`_preference` breaks ties, the same for every column."""
     ties = [
         c for c in ("org_code", group, "measure", "level", "period_start", "period_end") if c and c in table.columns
     ]
-    ordered = (
-        table.select(pl.col(column).cast(pl.Float64).alias("__v"), *ties)
-        .with_row_index(_ROW)
-        .sort([pl.col("__v") == 0, "__v", *ties, _ROW], nulls_last=True)
-    )
+    ordered = table.select(*ties).with_row_index(_ROW).sort([*ties, _ROW], nulls_last=True)
+    return ordered[_ROW].to_numpy().astype(np.int64)
+
+
+def _preference(
+    table: pl.DataFrame, column: str, group: str | None, tie_order: npt.NDArray[np.int64] | None = None
+) -> npt.NDArray[np.int64]:
+    """Rank of every row as a secondary-suppression candidate for ``column``: lower is chosen first.
+
+    Smallest non-zero count first (hiding a zero beside one small count reveals their small
+    sum), then zeros, then missing counts; ties by organisation code, group, measure, level,
+    period, row position (``tie_order``: :func:`_tie_order`, if the caller has it).
+    """
+    if tie_order is None:
+        tie_order = _tie_order(table, group)
+    values = table[column].cast(pl.Float64)
+    missing = values.is_null().to_numpy()
+    v = values.fill_null(0.0).to_numpy()
+    kind = np.where(missing, 2, np.where(v == 0, 1, 0))
+    # lexsort is stable: rows equal on (kind, value) keep the tie order.
+    ordered = tie_order[np.lexsort((v[tie_order], kind[tie_order]))]
     preference = np.empty(table.height, dtype=np.int64)
-    preference[ordered[_ROW].to_numpy()] = np.arange(table.height)
+    preference[ordered] = np.arange(table.height)
     return preference
 
 
@@ -348,8 +365,11 @@ def _set_rule(
     eqs: _Equations,
     eligible: npt.NDArray[np.bool_],
     preference: npt.NDArray[np.int64],
+    by_preference: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.bool_]:
-    """Rows to hide so that no equation is left with exactly one hidden term (one pass)."""
+    """Rows to hide so that no equation is left with exactly one hidden term (one pass).
+
+    ``by_preference``: ``np.argsort(preference)``, if the caller has it (it is the same every pass)."""
     add = np.zeros(eqs.n_rows, dtype=bool)
     need = _single_hidden(hidden, eqs)
     if not need.any():
@@ -358,7 +378,8 @@ def _set_rule(
     best = np.full(eqs.n_eq, np.iinfo(np.int64).max)
     np.minimum.at(best, eqs.eq[open_], preference[eqs.row[open_]])
     chosen = best[need & (best < np.iinfo(np.int64).max)]
-    by_preference = np.argsort(preference)
+    if by_preference is None:
+        by_preference = np.argsort(preference)
     add[by_preference[chosen]] = True
     return add
 
@@ -404,7 +425,9 @@ def _determined(
     block_of = label[e_col].astype(np.int64)
     wanted = np.unique(label[column[np.flatnonzero(hidden & changed)]]) if changed is not None else None
     if wanted is not None:
-        keep = np.isin(block_of, wanted)
+        is_wanted = np.zeros(int(label.max(initial=0)) + 1, dtype=bool)
+        is_wanted[wanted] = True
+        keep = is_wanted[block_of]
         e_eq, e_col, e_coef, block_of = e_eq[keep], e_col[keep], e_coef[keep], block_of[keep]
     # Each block's equations and hidden rows, numbered from 0 within the block (in ascending
     # order, as _helpful expects).
@@ -418,67 +441,175 @@ def _determined(
     position = np.searchsorted(blocks, block_of)
     local_eq = eq_local - eq_start[position]
     local_col = col_local - col_start[position]
-    found = []
-    # Blocks are mostly tiny (a few hidden cells of one sum): decompose those of similar size
-    # together, padded with zeros (a zero row or column changes no row space), one batched
-    # SVD per size class; the large ones one by one with a pivoted QR.
     if (col_count > _MAX_AUDIT_COLUMNS).any():
         raise DisclosureError(
             f"more than {_MAX_AUDIT_COLUMNS} hidden counts are linked to each other in one period: too many small "
             "numbers to publish that period safely (withhold it)"
         )
-    small = (col_count <= _BATCH_COLUMNS) & (eq_count <= 2 * _BATCH_COLUMNS)
+    # Which hidden rows are determined is found on an equivalent, much smaller system (two-term
+    # sums eliminated); a block with a determined row is returned with its whole matrix, which
+    # _fix_determined works on.
+    determined = _determined_by_merged(position, eq_local, col_local, e_coef, len(eq_keys), len(col_keys), len(blocks))
+    hit = np.zeros(len(blocks), dtype=bool)
+    hit[position[determined[col_local]]] = True
+    found = []
+    for b in np.flatnonzero(hit):
+        entry = np.flatnonzero(position == b)
+        a = np.zeros((int(eq_count[b]), int(col_count[b])))
+        a[local_eq[entry], local_col[entry]] = e_coef[entry]
+        found.append(
+            _block(
+                b,
+                eq_keys,
+                col_keys,
+                eq_start,
+                col_start,
+                eq_count,
+                col_count,
+                eqs,
+                k,
+                hidden_rows,
+                a,
+                determined[col_start[b] : col_start[b] + col_count[b]],
+            )
+        )
+    return found
+
+
+def _determined_by_merged(
+    block: npt.NDArray[np.int64],
+    eq: npt.NDArray[np.int64],
+    col: npt.NDArray[np.int64],
+    coef: npt.NDArray[np.float64],
+    n_eq: int,
+    n_col: int,
+    n_blocks: int,
+) -> npt.NDArray[np.bool_]:
+    """Which hidden counts (columns ``0…n_col−1``) the equations determine, block by block.
+
+    x_j is determined iff z_j = 0 for every z in the null space of A. An equation with two
+    terms, a·z_p + b·z_v = 0, gives z_v = −(a/b)·z_p: z_v and z_p are determined together,
+    and substituting z_v out of the other equations (and dropping this one) leaves a system
+    with the same null space on the remaining unknowns. This is done for a spanning forest of
+    the two-term equations at once: every column becomes a multiple of its tree's root, the
+    equations not in the forest are rewritten in the roots (an equation that closes a cycle
+    becomes α·z_root = 0, which determines the root when α ≠ 0), and each block's roots are
+    then checked as before (pivoted QR, squared distance from the row space). The result is
+    the same as checking the whole block, on a system several times smaller.
+    """
+    # One entry per (equation, column), the last one as the dense assignment took it.
+    present = coef != 0
+    eq, col, coef, block = eq[present], col[present], coef[present], block[present]
+    key = eq * n_col + col
+    _, last = np.unique(key[::-1], return_index=True)
+    keep = len(key) - 1 - last
+    eq, col, coef, block = eq[keep], col[keep], coef[keep], block[keep]
+    terms = np.bincount(eq, minlength=n_eq)
+    pair = terms[eq] == 2
+    order = np.flatnonzero(pair)[np.argsort(eq[pair], kind="stable")]
+    first, second = order[0::2], order[1::2]  # the two terms of each two-term equation
+    lo = np.minimum(col[first], col[second])
+    hi = np.maximum(col[first], col[second])
+    # Spanning forest of the two-term equations (weights number them; parallel edges: the first).
+    edge_key, edge_first = np.unique(lo * n_col + hi, return_index=True)
+    tree = minimum_spanning_tree(
+        csr_array((edge_first + 1.0, (lo[edge_first], hi[edge_first])), shape=(n_col, n_col))
+    ).tocoo()
+    tree_pair = (tree.data - 1).astype(np.int64)  # index into first/second
+    in_tree = np.zeros(len(first), dtype=bool)
+    in_tree[tree_pair] = True
+    # Root every tree at its smallest column, then multipliers by pointer jumping.
+    n_trees, label = connected_components(tree, directed=False)
+    root_of = np.full(n_trees, n_col, dtype=np.int64)
+    np.minimum.at(root_of, label, np.arange(n_col))
+    parent = np.arange(n_col)
+    ratio = np.ones(n_col)
+    if len(tree_pair):
+        # Orient each tree edge from the root outwards: a breadth-first order from a virtual node
+        # joined to every root.
+        virtual = n_col
+        rows = np.r_[tree.row, tree.col, np.full(n_trees, virtual)]
+        cols = np.r_[tree.col, tree.row, root_of]
+        graph = csr_array((np.ones(len(rows)), (rows, cols)), shape=(n_col + 1, n_col + 1))
+        _, predecessor = breadth_first_order(graph, virtual, directed=True, return_predecessors=True)
+        child = np.flatnonzero((predecessor[:n_col] >= 0) & (predecessor[:n_col] != virtual))
+        up = predecessor[child].astype(np.int64)
+        edge = np.searchsorted(edge_key, np.minimum(child, up) * n_col + np.maximum(child, up))
+        e = edge_first[edge]
+        a_first, a_second = coef[first[e]], coef[second[e]]
+        child_is_first = col[first[e]] == child
+        a_child = np.where(child_is_first, a_first, a_second)
+        a_up = np.where(child_is_first, a_second, a_first)
+        parent[child] = up
+        ratio[child] = -a_up / a_child  # z_child = ratio · z_parent
+        while (parent != parent[parent]).any():
+            ratio = ratio * ratio[parent]
+            parent = parent[parent]
+    # The other equations, in the roots: Σ coef·ratio over the terms of each root.
+    dropped = np.zeros(len(eq), dtype=bool)
+    dropped[first[in_tree]] = True
+    dropped[second[in_tree]] = True
+    kept = ~dropped
+    r_eq, r_col, r_coef = eq[kept], parent[col[kept]], coef[kept] * ratio[col[kept]]
+    r_key, r_index = np.unique(r_eq * n_col + r_col, return_inverse=True)
+    value = np.bincount(r_index, weights=r_coef)
+    scale = np.bincount(r_index, weights=np.abs(r_coef))
+    nonzero = np.abs(value) > 1e-12 * scale  # terms that cancel exactly (up to rounding) vanish
+    r_eq, r_col, value = r_key[nonzero] // n_col, r_key[nonzero] % n_col, value[nonzero]
+    col_block = np.zeros(n_col, dtype=np.int64)
+    col_block[col] = block
+    r_block = col_block[r_col]
+    # Every block's roots and rewritten equations, numbered from 0 within the block.
+    roots = np.unique(parent[col])
+    roots = roots[np.argsort(col_block[roots], kind="stable")]
+    root_block = col_block[roots]
+    root_start = np.searchsorted(root_block, np.arange(n_blocks + 1))
+    root_count = np.diff(root_start)
+    root_local = np.zeros(n_col, dtype=np.int64)
+    root_local[roots] = np.arange(len(roots)) - root_start[root_block]
+    eq_key, eq_index = np.unique(r_block * (n_eq + 1) + r_eq, return_inverse=True)
+    eq_block = eq_key // (n_eq + 1)
+    eq_start = np.searchsorted(eq_block, np.arange(n_blocks + 1))
+    eq_count = np.diff(eq_start)
+    local_eq = eq_index - eq_start[r_block]
+    local_root = root_local[r_col]
+    determined_root = np.zeros(n_col, dtype=bool)
+    # A block with no equation left determines nothing. Small ones: decomposed together,
+    # padded with zeros (a zero row or column changes no row space), one batched SVD per size
+    # class; the others one by one with a pivoted QR.
+    checked = eq_count > 0
+    small = checked & (root_count <= _BATCH_COLUMNS) & (eq_count <= 2 * _BATCH_COLUMNS)
     for size in (4, 8, 16, _BATCH_COLUMNS):
-        chosen = np.flatnonzero(small & (col_count <= size) & (col_count > size // 2 if size > 4 else True))
+        chosen = np.flatnonzero(small & (root_count <= size) & (root_count > size // 2 if size > 4 else True))
         if not len(chosen):
             continue
         rows_needed = int(eq_count[chosen].max())
-        slot = np.full(len(blocks), -1, dtype=np.int64)
+        slot = np.full(n_blocks, -1, dtype=np.int64)
         slot[chosen] = np.arange(len(chosen))
-        entry = slot[position] >= 0
+        entry = slot[r_block] >= 0
         stacked = np.zeros((len(chosen), rows_needed, size))
-        stacked[slot[position[entry]], local_eq[entry], local_col[entry]] = e_coef[entry]
+        stacked[slot[r_block[entry]], local_eq[entry], local_root[entry]] = value[entry]
         singular, vt = np.linalg.svd(stacked, full_matrices=False)[1:]
         tolerance = singular.max(axis=1, initial=0.0) * max(rows_needed, size) * np.finfo(float).eps
         basis = (singular > tolerance[:, None])[:, :, None] * vt
-        determined = 1.0 - np.square(basis).sum(axis=1) < _ROW_SPACE_TOLERANCE
-        for index in np.flatnonzero(determined.any(axis=1)):
-            b = chosen[index]
-            found.append(
-                _block(
-                    b,
-                    eq_keys,
-                    col_keys,
-                    eq_start,
-                    col_start,
-                    eq_count,
-                    col_count,
-                    eqs,
-                    k,
-                    hidden_rows,
-                    stacked[index, : eq_count[b], : col_count[b]],
-                    determined[index, : col_count[b]],
-                )
-            )
-    by_block = np.argsort(position, kind="stable")
-    entry_start = np.searchsorted(position[by_block], np.arange(len(blocks) + 1))
-    for b in np.flatnonzero(~small):
+        found = 1.0 - np.square(basis).sum(axis=1) < _ROW_SPACE_TOLERANCE
+        slot_of_root = slot[root_block]
+        in_chosen = slot_of_root >= 0
+        determined_root[roots[in_chosen]] = found[slot_of_root[in_chosen], root_local[roots[in_chosen]]]
+    by_block = np.argsort(r_block, kind="stable")
+    entry_start = np.searchsorted(r_block[by_block], np.arange(n_blocks + 1))
+    for b in np.flatnonzero(checked & ~small):
         entry = by_block[entry_start[b] : entry_start[b + 1]]
-        a = np.zeros((int(eq_count[b]), int(col_count[b])))
-        a[local_eq[entry], local_col[entry]] = e_coef[entry]
+        a = np.zeros((int(eq_count[b]), int(root_count[b])))
+        a[local_eq[entry], local_root[entry]] = value[entry]
         # Pivoted QR of Aᵀ: the first ``rank`` columns of Q are an orthonormal basis of the row
         # space of A, so 1 − ‖Q[j, :rank]‖² is the squared distance of e_j from it. (QR is an
         # order of magnitude faster than an SVD at the size of a national table's blocks.)
         q, r, _ = linalg.qr(a.T, mode="economic", pivoting=True)
         rank = _rank(r, a.shape)
-        determined = 1.0 - np.square(q[:, :rank]).sum(axis=1) < _ROW_SPACE_TOLERANCE
-        if determined.any():
-            found.append(
-                _block(
-                    b, eq_keys, col_keys, eq_start, col_start, eq_count, col_count, eqs, k, hidden_rows, a, determined
-                )
-            )
-    return found
+        block_roots = roots[root_start[b] : root_start[b + 1]]
+        determined_root[block_roots] = 1.0 - np.square(q[:, :rank]).sum(axis=1) < _ROW_SPACE_TOLERANCE
+    return determined_root[parent]
 
 
 def _block(b, eq_keys, col_keys, eq_start, col_start, eq_count, col_count, eqs, k, hidden_rows, matrix, determined):  # type: ignore[no-untyped-def]
@@ -684,11 +815,50 @@ def _relation_equations(
     return eqs, rows, coefs, n_eq
 
 
+#: The columns the equations are built from (besides the sibling keys and the group column).
+_EQUATION_COLUMNS = ("measure", "level", "org_code", "parent_code", "period_start", "period_end")
+#: The last system built (:func:`_linked_equations`), with what it was built from: the audit of a
+#: table just suppressed (:func:`assert_no_leak` after :func:`suppress`, as ``publishable`` does)
+#: rebuilds the same system from the same columns. One entry, used once.
+_last_system: list[tuple[pl.DataFrame, list[list[str]], str | None, Relations | None, bool, _Equations]] = []
+_last_system_lock = threading.Lock()
+
+
 def _linked_equations(
     table: pl.DataFrame, keys: list[list[str]], group: str | None, relations: Relations | None, denominators: bool
 ) -> _Equations:
     """The whole system: sibling sums of numerators (unknowns 0…n−1) and, with ``denominators``,
-    of denominators (n…2n−1), plus the identities between measures of each cell."""
+    of denominators (n…2n−1), plus the identities between measures of each cell.
+
+    The system depends only on the sibling keys, the group, the relations and the columns
+    naming each row (never on counts): when those are equal, value for value, to the ones of
+    the previous call, that call's system is returned (it is the same system), once.
+    """
+    columns = list(dict.fromkeys(c for c in (*_EQUATION_COLUMNS, group, *[c for k in keys for c in k]) if c))
+    naming = table.select([c for c in columns if c in table.columns])
+    with _last_system_lock:
+        last = _last_system.pop() if _last_system else None
+    if last is not None:
+        frame, last_keys, last_group, last_relations, last_denominators, system = last
+        if (
+            last_keys == keys
+            and last_group == group
+            and last_denominators == denominators
+            and (last_relations is relations or last_relations == relations)
+            and frame.equals(naming, null_equal=True)
+        ):
+            return system
+    system = _build_linked_equations(table, keys, group, relations, denominators)
+    for array in (system.eq, system.row, system.coef):
+        array.setflags(write=False)
+    with _last_system_lock:
+        _last_system[:] = [(naming, [list(k) for k in keys], group, relations, denominators, system)]
+    return system
+
+
+def _build_linked_equations(
+    table: pl.DataFrame, keys: list[list[str]], group: str | None, relations: Relations | None, denominators: bool
+) -> _Equations:
     n = table.height
     sums = _equations(table, keys, group)
     if not denominators:
@@ -779,7 +949,7 @@ def suppress(
     group = _group_column(table, group_column)
     keys = _check_keys(table, sibling_keys)
     identity = [c for c in (*_IDENTITY, group) if c and c in table.columns]
-    if identity and table.select(identity).is_duplicated().any():
+    if identity and table.select(identity).n_unique() < table.height:
         raise ValueError(f"rows are not unique on {', '.join(identity)}: each cell of a sum must appear once")
 
     numerator = table["numerator"].cast(pl.Float64).to_numpy()
@@ -796,7 +966,8 @@ def suppress(
     # Unknowns: numerators 0…n−1, then (with a denominator column) denominators n…2n−1. A
     # hidden denominator hides its numerator too (the value and the numerator give it back).
     eqs = _linked_equations(table, keys, group, relations, has_denominator)
-    num_pref = _preference(table, "numerator", group)
+    tie_order = _tie_order(table, group)
+    num_pref = _preference(table, "numerator", group, tie_order)
     hidden = primary.copy()
     eligible = ~np.isnan(numerator)
     preference = num_pref
@@ -804,14 +975,15 @@ def suppress(
         hidden = np.concatenate([primary, primary_den])
         eligible = np.concatenate([eligible, ~np.isnan(denominator) & protect_denominators])
         # Hiding a numerator costs less than hiding a denominator (which hides both).
-        preference = np.concatenate([num_pref, _preference(table, "denominator", group) + n])
+        preference = np.concatenate([num_pref, _preference(table, "denominator", group, tie_order) + n])
 
     # Unknowns hidden when the system was last audited: the audit only re-checks blocks that
     # gained a hidden unknown since.
     audited = np.zeros(len(hidden), dtype=bool)
+    by_preference = np.argsort(preference)
     with _one_blas_thread():
         while True:
-            add = _set_rule(hidden, eqs, eligible, preference)
+            add = _set_rule(hidden, eqs, eligible, preference, by_preference)
             if not add.any():
                 add = _fix_determined(table, hidden, eqs, eligible, preference, hidden & ~audited)
                 audited = hidden.copy()
@@ -865,7 +1037,9 @@ def assert_no_leak(
     ``relations`` by those sums and the identities between measures together.
     ``linear_audit=False`` skips that last check (the costly one): :func:`suppress` only
     returns once it passes, so a caller that has just suppressed the table may skip it; the
-    tests run it on every table they publish.
+    tests run it on every table they publish. Right after :func:`suppress` of the same rows,
+    the system of sums and identities that :func:`suppress` built is reused once its naming
+    columns are found equal, value for value (the system depends on nothing else).
     """
     if "numerator" not in published.columns or "suppressed" not in published.columns:
         raise ValueError("a published table needs numerator and suppressed columns")
