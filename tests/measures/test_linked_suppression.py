@@ -364,3 +364,12 @@ def test_every_published_table_passes_the_full_audit_with_the_attackers_identiti
     table = published.with_columns(pl.col("org_code").replace_strict(parents, default=None).alias("parent_code"))
     assert table["suppressed"].sum() > 0
     assert_no_leak(table, DEFAULT_POLICY, default_sibling_keys(table), relations=relations)
+
+
+def test_an_empty_table_is_returned_empty_with_the_linked_measures() -> None:
+    """A period type with no periods yet (two years of data and three-year rolling periods): the
+    linked equations had no rows to build from and raised IndexError."""
+    table = _example().clear()
+    out = suppress(table, DEFAULT_POLICY, default_sibling_keys(table), relations=EXAMPLE_RELATIONS)
+    assert out.height == 0 and {"suppressed", "suppression_reason"} <= set(out.columns)
+    assert_no_leak(out, DEFAULT_POLICY, default_sibling_keys(out), relations=EXAMPLE_RELATIONS)

@@ -775,6 +775,8 @@ def _relation_equations(
 ) -> tuple[list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]], list[npt.NDArray[np.float64]], int]:
     """One equation per relation per cell, over the numerator (row) and denominator (n + row) unknowns."""
     n = table.height
+    if not n:  # no rows (a period type with no periods yet): no cells, no equations
+        return [], [], [], first_eq
     cell_columns = [c for c in ("level", "org_code", "period_start", "period_end", group) if c and c in table.columns]
     keys = table.select(cell_columns)
     cells = keys.unique(maintain_order=True).with_row_index("__matneo_cell")
@@ -1043,6 +1045,8 @@ def assert_no_leak(
     """
     if "numerator" not in published.columns or "suppressed" not in published.columns:
         raise ValueError("a published table needs numerator and suppressed columns")
+    if not published.height:  # nothing published, nothing to give away
+        return
     problems: list[str] = []
     if published["suppressed"].null_count():
         problems.append("suppressed has missing values")
