@@ -143,3 +143,29 @@ def test_the_server_serves_the_previous_version_until_the_new_one_is_warm(
     assert results.version() == before + 1
     assert england_years() == [2022, 2023]
     assert all(key[0] == before + 1 for key in results.entries._items), "the old version's entries are gone"
+
+
+def test_an_lmns_of_one_trust_is_that_trusts_own_figures_for_its_staff(
+    small: tuple[Settings, list[Path]], hierarchy: OrgHierarchy
+) -> None:
+    """QNQ (Frimley) has one trust, RDU: RDU's staff know QNQ's figures exactly (they are RDU's),
+    so suppression treats them as known. It used to try to hide QNQ's small counts from them: a
+    protection that cannot exist, searched for 196 s of CPU on ten national years before the
+    periods were hidden whole (issue 10, first view of an organisation page)."""
+    from matneo.measures.results import derivable
+
+    assert [t.code for t in hierarchy.trusts_under("QNQ")] == ["RDU"]
+    rdu = Access(SignedInUser(1, "t@test.invalid", "trust_staff", "RDU", "x"), hierarchy).scope
+    assert derivable(hierarchy, rdu) == rdu | {"QNQ"}, "the region is not: its other LMNSs are unknown"
+    r0a = Access(SignedInUser(1, "t@test.invalid", "trust_staff", "R0A", "x"), hierarchy).scope
+    assert derivable(hierarchy, r0a) == r0a
+    settings, _ = small
+    results = ResultCache(settings, hierarchy)
+    for period in ("month", "rolling_12m", "year"):
+        for m in MEASURES:
+            rows = results.view(rdu, m.id, period, orgs=["RDU", "QNQ"])
+            by_org = {org: part.drop("org_code", "level", "parent_code", strict=False) for (org,), part in
+                      rows.sort("period_start").partition_by("org_code", as_dict=True).items()}  # fmt: skip
+            shown = ["numerator", "denominator", "suppressed"]
+            assert by_org["QNQ"].select(shown).equals(by_org["RDU"].select(shown)), (period, m.id)
+            assert not by_org["QNQ"]["suppressed"].any(), (period, m.id)

@@ -431,7 +431,7 @@ class ResultCache:
         """Every measure of the periods at ``starts`` suppressed as one linked table for this reader;
         per period start, the hidden cells (an empty frame when nothing is hidden)."""
         whole = self._period_table(period, by).whole.filter(pl.col("period_start").is_in(starts))
-        is_known = pl.col("org_code").is_in(list(known))
+        is_known = pl.col("org_code").is_in(sorted(derivable(self._hierarchy, known)))
         masked = whole.with_columns(
             [pl.when(is_known).then(None).otherwise(pl.col(c)).alias(c) for c in ("numerator", "denominator")]
         )
@@ -576,6 +576,30 @@ class _PeriodTable:
     def measure(self, measure: str) -> pl.DataFrame:
         offset, length = self.slices.get(measure, (0, 0))
         return self.whole.slice(offset, length)
+
+
+def derivable(hierarchy: OrgHierarchy, known: frozenset[str]) -> frozenset[str]:
+    """The organisations whose figures a reader who knows ``known``'s can work out exactly: those,
+    and every organisation all of whose children are among them (an LMNS of one trust is that
+    trust: its figures are the sums of its children's, rule 2 of ``disclosure.py``).
+
+    Treated as the reader's own when their view is suppressed: nothing of theirs can be hidden
+    from the reader, and trying to made suppression search for minutes for a protection that
+    cannot exist (an LMNS of one trust, for that trust's staff: 196 s of CPU for the first view
+    of the LMNS page, then the periods were hidden whole; issue 10).
+    """
+    found = set(known)
+    changed = True
+    while changed:
+        changed = False
+        for org in hierarchy.organisations.values():
+            if org.code in found:
+                continue
+            children = hierarchy.children(org.code)
+            if children and all(child.code in found for child in children):
+                found.add(org.code)
+                changed = True
+    return frozenset(found)
 
 
 def suppressed_by_period(
