@@ -108,7 +108,7 @@ def parse_bundle(data: bytes | str) -> Bundle:
     try:
         bundle = Bundle.model_validate_json(data)
     except ValidationError as error:
-        problems = sorted({".".join(str(p) for p in e["loc"][:3]) for e in error.errors()})[:3]
+        problems = sorted({".".join(_element_name(p) for p in e["loc"][:3]) for e in error.errors()})[:3]
         raise NotABundle("is not a valid FHIR R4 Bundle (first problems at: " + ", ".join(problems) + ")") from None
     except ValueError:
         raise NotABundle("is not a FHIR Bundle in JSON") from None
@@ -121,6 +121,14 @@ def parse_bundle(data: bytes | str) -> Bundle:
         raise NotABundle("is not a valid FHIR R4 Bundle (an entry's resource is not a FHIR resource)") from None
     _refuse_type(bundle.type)
     return bundle
+
+
+def _element_name(part: Any) -> str:
+    """A place in the Bundle as FHIR names it: fhir.resources names two kinds of field in Python's
+    way (``resource_type`` for ``resourceType``; ``class_fhir`` for ``class``, a Python keyword),
+    and those reached the pages and the audit log as words nobody had written (issue 10)."""
+    text = str(part)
+    return "resourceType" if text == "resource_type" else text.removesuffix("_fhir")
 
 
 def _plain(value: Any) -> Any:
