@@ -78,28 +78,24 @@ def _string(value: Any, _: _Resource) -> str:
     raise NotVouched
 
 
-def _code(value: Any, _: _Resource, ok: set[str] = set()) -> str:  # noqa: B006 (the set remembers)
-    if type(value) is str and (value in ok or _CODE.fullmatch(value)):
-        if len(ok) < _MEMO:
-            ok.add(value)
-        return value
-    raise NotVouched
+def _matching(pattern: re.Pattern[str]) -> Callable[[Any, _Resource], str]:
+    """A check that a value is a string ``pattern`` matches in full; the values found good are
+    remembered (up to :data:`_MEMO`), as a Bundle repeats the same codes, systems and ids."""
+    ok: set[str] = set()
+
+    def check(value: Any, _: _Resource) -> str:
+        if type(value) is str and (value in ok or pattern.fullmatch(value)):
+            if len(ok) < _MEMO:
+                ok.add(value)
+            return value
+        raise NotVouched
+
+    return check
 
 
-def _uri(value: Any, _: _Resource, ok: set[str] = set()) -> str:  # noqa: B006 (the set remembers)
-    if type(value) is str and (value in ok or _URI.fullmatch(value)):
-        if len(ok) < _MEMO:
-            ok.add(value)
-        return value
-    raise NotVouched
-
-
-def _id(value: Any, _: _Resource, ok: set[str] = set()) -> str:  # noqa: B006 (the set remembers)
-    if type(value) is str and (value in ok or _ID.fullmatch(value)):
-        if len(ok) < _MEMO:
-            ok.add(value)
-        return value
-    raise NotVouched
+_code = _matching(_CODE)
+_uri = _matching(_URI)
+_id = _matching(_ID)
 
 
 def _boolean(value: Any, _: _Resource) -> bool:

@@ -589,16 +589,11 @@ def derivable(hierarchy: OrgHierarchy, known: frozenset[str]) -> frozenset[str]:
     of the LMNS page, then the periods were hidden whole; issue 10).
     """
     found = set(known)
-    changed = True
-    while changed:
-        changed = False
-        for org in hierarchy.organisations.values():
-            if org.code in found:
-                continue
+    for level in LEVELS[1:]:  # bottom up (lmns, region, england): a parent's children are settled first
+        for org in hierarchy.at_level(level):
             children = hierarchy.children(org.code)
             if children and all(child.code in found for child in children):
                 found.add(org.code)
-                changed = True
     return frozenset(found)
 
 
