@@ -143,6 +143,24 @@ def test_the_audit_after_suppress_reuses_the_system_only_for_the_same_rows() -> 
         assert (getattr(other, name) == getattr(fresh, name)).all()
 
 
+def test_readers_of_the_same_rows_share_one_system_and_only_a_few_are_kept() -> None:
+    """Two readers' suppression of the same periods differs only in the counts each knows (given as
+    missing): the second reuses the first's system; the kept systems are bounded."""
+    table = _small_table()
+    keys = disclosure.default_sibling_keys(table)
+    checked = disclosure._check_keys(table, keys)
+    first = disclosure._linked_system(table, checked, None, None, True)
+    reader = table.with_columns(
+        pl.when(pl.col("org_code") == "A").then(None).otherwise(pl.col("numerator")).alias("numerator")
+    )
+    assert disclosure._linked_system(reader, checked, None, None, True) is first
+    for shift in range(disclosure._SYSTEMS_KEPT):  # as many other period sets
+        other = table.with_columns(pl.col("period_start") + dt.timedelta(days=shift + 1))
+        disclosure._linked_system(other, checked, None, None, True)
+    assert len(disclosure._systems) == disclosure._SYSTEMS_KEPT
+    assert disclosure._linked_system(table, checked, None, None, True) is not first  # dropped, built again
+
+
 def test_the_audit_right_after_suppress_still_finds_a_tampered_cell() -> None:
     table = _small_table()
     keys = disclosure.default_sibling_keys(table)

@@ -819,11 +819,79 @@ def _relation_equations(
 
 #: The columns the equations are built from (besides the sibling keys and the group column).
 _EQUATION_COLUMNS = ("measure", "level", "org_code", "parent_code", "period_start", "period_end")
-#: The last system built (:func:`_linked_equations`), with what it was built from: the audit of a
-#: table just suppressed (:func:`assert_no_leak` after :func:`suppress`, as ``publishable`` does)
-#: rebuilds the same system from the same columns. One entry, used once.
-_last_system: list[tuple[pl.DataFrame, list[list[str]], str | None, Relations | None, bool, _Equations]] = []
-_last_system_lock = threading.Lock()
+#: The systems built lately (:func:`_linked_equations`), newest last, with what each was built from.
+#: The system depends only on the rows' names, never on their counts, and every reader's
+#: suppression of the same periods has the same rows (a reader's own cells are given as missing
+#: counts, not removed): the first reader of a period set builds it and the others reuse it, as
+#: does the audit right after :func:`suppress` (issue 10: a reader's first LMNS view 1.1 → 0.9 s).
+#: An organisation page suppresses five period sets (the latest rolling year, the rest of the
+#: trend, the SPC months, two breakdowns); the largest system, 60 national months of every
+#: measure, holds about 27 MB.
+_SYSTEMS_KEPT = 6
+_systems: list[_System] = []
+_systems_lock = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class _System:
+    """One linked system and what it was built from (the naming columns, value for value)."""
+
+    naming: pl.DataFrame
+    keys: list[list[str]]
+    group: str | None
+    relations: Relations | None
+    denominators: bool
+    equations: _Equations
+    tie_order: npt.NDArray[np.int64]
+
+    def built_from(
+        self,
+        naming: pl.DataFrame,
+        keys: list[list[str]],
+        group: str | None,
+        relations: Relations | None,
+        denominators: bool,
+    ) -> bool:
+        return (
+            self.keys == keys
+            and self.group == group
+            and self.denominators == denominators
+            and (self.relations is relations or self.relations == relations)
+            and self.naming.height == naming.height
+            and self.naming.columns == naming.columns
+            and self.naming.equals(naming, null_equal=True)
+        )
+
+
+def _linked_system(
+    table: pl.DataFrame, keys: list[list[str]], group: str | None, relations: Relations | None, denominators: bool
+) -> _System:
+    """The whole system of :func:`_linked_equations` with the rows' tie order (:func:`_tie_order`),
+    reused from a recent call whose naming columns are equal value for value. Raises ValueError
+    when the rows are not unique on their identity (each cell of a sum must appear once)."""
+    columns = list(dict.fromkeys(c for c in (*_EQUATION_COLUMNS, group, *[c for k in keys for c in k]) if c))
+    naming = table.select([c for c in columns if c in table.columns])
+    with _systems_lock:
+        kept = list(_systems)
+    for system in reversed(kept):
+        if system.built_from(naming, keys, group, relations, denominators):
+            with _systems_lock:
+                if system in _systems:  # the most recently used last
+                    _systems.remove(system)
+                    _systems.append(system)
+            return system
+    identity = [c for c in (*_IDENTITY, group) if c and c in table.columns]
+    if identity and naming.select(identity).n_unique() < naming.height:
+        raise ValueError(f"rows are not unique on {', '.join(identity)}: each cell of a sum must appear once")
+    equations = _build_linked_equations(table, keys, group, relations, denominators)
+    tie_order = _tie_order(table, group)
+    for array in (equations.eq, equations.row, equations.coef, tie_order):
+        array.setflags(write=False)
+    built = _System(naming, [list(k) for k in keys], group, relations, denominators, equations, tie_order)
+    with _systems_lock:
+        _systems.append(built)
+        del _systems[:-_SYSTEMS_KEPT]
+    return built
 
 
 def _linked_equations(
@@ -834,28 +902,9 @@ def _linked_equations(
 
     The system depends only on the sibling keys, the group, the relations and the columns
     naming each row (never on counts): when those are equal, value for value, to the ones of
-    the previous call, that call's system is returned (it is the same system), once.
+    a recent call, that call's system is returned (it is the same system).
     """
-    columns = list(dict.fromkeys(c for c in (*_EQUATION_COLUMNS, group, *[c for k in keys for c in k]) if c))
-    naming = table.select([c for c in columns if c in table.columns])
-    with _last_system_lock:
-        last = _last_system.pop() if _last_system else None
-    if last is not None:
-        frame, last_keys, last_group, last_relations, last_denominators, system = last
-        if (
-            last_keys == keys
-            and last_group == group
-            and last_denominators == denominators
-            and (last_relations is relations or last_relations == relations)
-            and frame.equals(naming, null_equal=True)
-        ):
-            return system
-    system = _build_linked_equations(table, keys, group, relations, denominators)
-    for array in (system.eq, system.row, system.coef):
-        array.setflags(write=False)
-    with _last_system_lock:
-        _last_system[:] = [(naming, [list(k) for k in keys], group, relations, denominators, system)]
-    return system
+    return _linked_system(table, keys, group, relations, denominators).equations
 
 
 def _build_linked_equations(
@@ -950,16 +999,13 @@ def suppress(
     table = table.drop([c for c in ("suppressed", "suppression_reason") if c in table.columns])
     group = _group_column(table, group_column)
     keys = _check_keys(table, sibling_keys)
-    identity = [c for c in (*_IDENTITY, group) if c and c in table.columns]
-    if identity and table.select(identity).n_unique() < table.height:
-        raise ValueError(f"rows are not unique on {', '.join(identity)}: each cell of a sum must appear once")
-
     numerator = table["numerator"].cast(pl.Float64).to_numpy()
     has_denominator = "denominator" in table.columns
     denominator = table["denominator"].cast(pl.Float64).to_numpy() if has_denominator else np.full(table.height, np.nan)
     for name, values in (("numerator", numerator), ("denominator", denominator)):
         if (values < 0).any():
             raise ValueError(f"{name}s must not be negative")
+    system = _linked_system(table, keys, group, relations, has_denominator)
 
     primary_den = policy.small_denominator(denominator)
     primary = policy.small_numerator(numerator) | primary_den
@@ -967,8 +1013,7 @@ def suppress(
     protect_denominators = has_denominator and policy.suppress_denominator_below is not None
     # Unknowns: numerators 0…n−1, then (with a denominator column) denominators n…2n−1. A
     # hidden denominator hides its numerator too (the value and the numerator give it back).
-    eqs = _linked_equations(table, keys, group, relations, has_denominator)
-    tie_order = _tie_order(table, group)
+    eqs, tie_order = system.equations, system.tie_order
     num_pref = _preference(table, "numerator", group, tie_order)
     hidden = primary.copy()
     eligible = ~np.isnan(numerator)
