@@ -22,7 +22,7 @@ from matneo.config import Settings
 from matneo.db.session import upgrade
 from matneo.measures import disclosure
 from matneo.measures.compute import PERIODS
-from matneo.measures.results import BREAKDOWN_PERIODS, ResultCache
+from matneo.measures.results import BREAKDOWN_PERIODS, ResultCache, _start_from
 from matneo.records.load import load_files
 from matneo.reference.organisations import OrgHierarchy
 from matneo.synth import write_dataset
@@ -106,6 +106,138 @@ def test_suppression_is_unchanged(results: ResultCache, hierarchy: OrgHierarchy,
         )
         _same(masked, hierarchy, relations)
         _same(masked.filter(pl.col("period_start") == starts[-1]), hierarchy, relations)
+
+
+# -- a reader's suppression started from the public one ----------------------------------------
+
+
+def _flags(safe: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    hidden = safe["suppressed"].to_numpy()
+    return hidden, hidden & safe["denominator"].is_null().to_numpy()
+
+
+def _started_readers(table: pl.DataFrame, hierarchy: OrgHierarchy, relations: Any) -> int:
+    """Suppress ``table`` for the public, then for each reader starting from it; check each reader's
+    result; return how many readers could start (the public was not refused, nor the reader)."""
+    keys = disclosure.default_sibling_keys(table)
+    public = _outcome(lambda: disclosure.suppress(table, disclosure.DEFAULT_POLICY, keys, relations=relations))
+    if public[0] == "refused":  # withheld whole: no audited pattern to start from (ResultCache does not)
+        return 0
+    before = _flags(public[1])
+    started = 0
+    for name, known in _scopes(hierarchy).items():
+        if not known:
+            continue
+        own = table["org_code"].is_in(list(known)).to_numpy()
+        masked = table.with_columns(
+            [
+                pl.when(pl.col("org_code").is_in(list(known))).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("numerator", "denominator")
+            ]
+        )
+        outcome = _outcome(
+            lambda masked=masked: disclosure.suppress(
+                masked, disclosure.DEFAULT_POLICY, keys, relations=relations, hidden_before=before
+            )
+        )
+        if outcome[0] == "refused":
+            continue
+        started += 1
+        safe = outcome[1]
+        disclosure.assert_no_leak(safe, disclosure.DEFAULT_POLICY, keys, relations=relations)
+        hidden = safe["suppressed"].to_numpy()
+        assert (hidden | own)[before[0]].all(), f"{name}: a cell the public suppression hid is shown"
+        assert not hidden[own].any(), f"{name}: the reader's own figures are hidden from them"
+    return started
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("period", PERIODS)
+def test_a_reader_started_from_the_public_suppression_is_protected(
+    results: ResultCache, hierarchy: OrgHierarchy, period: str
+) -> None:
+    """Issue 10: a reader's suppression starts from the public one and audits again only the
+    blocks of sums their own figures took part in. What comes out must pass the full linear
+    audit (every block, not only those), keep hidden every cell the public hid that the reader
+    does not know, and never hide the reader's own figures. (Breakdowns: at this scale the public
+    suppression of every period by group is withheld whole, so a reader starts from nothing, as
+    ``test_suppression_is_unchanged`` checks.)"""
+    whole = results.table(period)
+    relations = results.relations()
+    starts = sorted(set(whole["period_start"].to_list()))
+    parents = {code: org.parent_code for code, org in hierarchy.organisations.items()}
+    recent = whole.filter(pl.col("period_start").is_in(starts[-12:])).with_columns(
+        pl.col("org_code").replace_strict(parents, default=None, return_dtype=pl.String).alias("parent_code")
+    )
+    assert _started_readers(recent, hierarchy, relations), "no reader's suppression could start from the public one"
+
+
+def test_a_reader_starting_from_the_public_suppression_keeps_its_hidden_cells_and_protects_them() -> None:
+    """Trust A's 3 stillbirths are small: the public hides A and, as its complement, B (the smaller
+    of the others). A's own staff know A. Started from the public pattern, B stays hidden (the
+    public and every other reader cannot see it either), and B is now the only hidden term of
+    L = A + B + C, which A's staff could work out as 63 − 3 − 40: C is hidden with it. Suppressed
+    from nothing, A's staff would see every figure (nothing of theirs is small to them)."""
+    table = _small_table()
+    keys = disclosure.default_sibling_keys(table)
+    public = disclosure.suppress(table, disclosure.DEFAULT_POLICY, keys)
+    assert public["suppressed"].to_list() == [False, True, True, False]
+    staff = table.with_columns(
+        pl.when(pl.col("org_code") == "A").then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("numerator", "denominator")
+    )
+    started = disclosure.suppress(staff, disclosure.DEFAULT_POLICY, keys, hidden_before=_flags(public))
+    assert started["suppressed"].to_list() == [False, False, True, True]
+    assert started["suppression_reason"].to_list() == [None, None, "secondary", "secondary"]
+    disclosure.assert_no_leak(started, disclosure.DEFAULT_POLICY, keys)
+    from_nothing = disclosure.suppress(staff, disclosure.DEFAULT_POLICY, keys)
+    assert not from_nothing["suppressed"].any()
+
+
+def test_the_public_suppression_is_no_start_where_a_period_was_withheld_whole() -> None:
+    """A period the public could not protect was withheld whole, never audited: no start."""
+    whole = pl.DataFrame(
+        {
+            "measure": ["m"] * 4,
+            "org_code": ["L", "A", "L", "A"],
+            "period_start": [dt.date(2024, 1, 1)] * 2 + [dt.date(2024, 2, 1)] * 2,
+            "numerator": [10, 3, 10, None],
+            "denominator": [100, 30, 100, None],
+        }
+    )
+    keys = ["measure", "org_code", "period_start"]
+    audited = pl.DataFrame(
+        {
+            "measure": ["m"],
+            "org_code": ["A"],
+            "period_start": [dt.date(2024, 1, 1)],
+            "__hide": [True],
+            "__hide_den": [False],
+        }
+    )
+    assert _start_from(whole, audited, keys) is not None
+    withheld = pl.DataFrame(  # February: L hidden, and A has no counts at all
+        {
+            "measure": ["m"],
+            "org_code": ["L"],
+            "period_start": [dt.date(2024, 2, 1)],
+            "__hide": [True],
+            "__hide_den": [True],
+        }
+    )
+    assert _start_from(whole, pl.concat([audited, withheld]), keys) is None
+
+
+def test_a_readers_first_view_starts_from_the_cached_public_suppression(
+    results: ResultCache, hierarchy: OrgHierarchy
+) -> None:
+    """The public pattern is suppressed once per period and kept; readers' views reuse it."""
+    trust = hierarchy.trusts()[0].code
+    latest = results.latest_start("stillbirth_rate", "rolling_12m", 12)
+    results.published("stillbirth_rate", "rolling_12m", known=frozenset({trust}), since=latest)
+    version = results.version()
+    assert (version, "hidden", "rolling_12m", None, frozenset(), latest) in results.entries
+    assert (version, "hidden", "rolling_12m", None, frozenset({trust}), latest) in results.entries
 
 
 # -- the audit's reuse of the system suppress has just built --------------------------------

@@ -960,6 +960,7 @@ def suppress(
     group_column: str | None = None,
     derived_columns: Sequence[str] = DERIVED_COLUMNS,
     relations: Relations | None = None,
+    hidden_before: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
 ) -> pl.DataFrame:
     """Return ``table`` with small counts suppressed and a ``suppressed``/``suppression_reason`` pair.
 
@@ -985,6 +986,15 @@ def suppress(
     as known to a reader (the cautious assumption). An all-False ``suppressed`` placeholder (as
     ``matneo.measures.compute`` returns) is replaced. Raises :class:`DisclosureError` when a
     hidden cell cannot be protected without hiding a total that is not in the table.
+
+    ``hidden_before``: (hidden numerators, hidden denominators), row by row, of a result of
+    this function for the same rows, the same policy, keys and relations, in which fewer counts
+    were missing (the public suppression, for a reader who knows their own counts). Suppression
+    then starts from it: its hidden cells that are still counts stay hidden, and only the blocks
+    of sums that hold a cell it hid and that is now missing, or a cell newly hidden, are audited
+    again; every other block is as that result's audit left it (issue 10: a reader's first view
+    audits a few blocks, not every period's). The result still passes every check; it may hide
+    cells that suppressing from nothing would not.
 
     Keep ``suppression_reason`` internal: telling primary cells from secondary ones narrows
     what a reader can infer. The result is deterministic and does not depend on row order.
@@ -1027,6 +1037,21 @@ def suppress(
     # Unknowns hidden when the system was last audited: the audit only re-checks blocks that
     # gained a hidden unknown since.
     audited = np.zeros(len(hidden), dtype=bool)
+    if hidden_before is not None:
+        parts = hidden_before if has_denominator else hidden_before[:1]
+        before = np.concatenate([np.asarray(part, dtype=bool) for part in parts])
+        if before.shape != hidden.shape:
+            raise ValueError("hidden_before must give a numerator and a denominator flag for every row")
+        now_known = before & ~eligible
+        # Blocks that held a cell now known have fewer unknowns than when they passed: every
+        # hidden unknown sharing a sum with such a cell is audited again (each part such a block
+        # falls into holds one). Other blocks are the earlier result's own, which passed.
+        touches_known = np.bincount(eqs.eq, weights=now_known[eqs.row], minlength=eqs.n_eq) > 0
+        near_known = np.zeros(len(hidden), dtype=bool)
+        near_known[eqs.row[touches_known[eqs.eq]]] = True
+        before &= eligible
+        hidden |= before
+        audited = before & ~near_known
     by_preference = np.argsort(preference)
     with _one_blas_thread():
         while True:

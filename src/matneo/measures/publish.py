@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from matneo.measures.compute import IMD_QUINTILE_LABELS
@@ -76,6 +77,7 @@ def publishable(
     relations: Relations | None = None,
     *,
     audit: bool = True,
+    hidden_before: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
 ) -> pl.DataFrame:
     """``table`` (from ``compute`` or ``inequalities``) made safe to show outside its owner.
 
@@ -83,6 +85,7 @@ def publishable(
     table must then hold every measure published for its period. ``audit=False`` skips
     re-running the linear audit that :func:`suppress` has just passed (the web app's per-reader
     tables, where it would double the wait); the other leak checks always run.
+    ``hidden_before``: where to start from (see :func:`matneo.measures.disclosure.suppress`).
     """
     hierarchy = hierarchy or load_hierarchy()
     parents = {code: org.parent_code for code, org in hierarchy.organisations.items()}
@@ -90,7 +93,7 @@ def publishable(
         pl.col("org_code").replace_strict(parents, default=None, return_dtype=pl.String).alias("parent_code")
     )
     keys = default_sibling_keys(with_parents)
-    safe = suppress(with_parents, policy, keys, relations=relations)
+    safe = suppress(with_parents, policy, keys, relations=relations, hidden_before=hidden_before)
     assert_no_leak(safe, policy, keys, relations=relations, linear_audit=audit)
     ratio_columns = [c for c in ("ratio", "ratio_lower95", "ratio_upper95") if c in safe.columns]
     if ratio_columns:  # a ratio to a hidden reference or of a hidden group would disclose it

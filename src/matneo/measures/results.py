@@ -40,6 +40,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from matneo.measures.compute import BREAKDOWNS, LEVELS, PERIODS, Breakdown, Period, compute
@@ -52,6 +54,9 @@ from matneo.records.store import RecordStore
 from matneo.reference.organisations import OrgHierarchy
 
 log = logging.getLogger(__name__)
+
+#: A temporary column numbering rows across a split by period.
+_PART_ROW = "__matneo_part_row"
 RATIO_COLUMNS = ("ratio", "ratio_lower95", "ratio_upper95")
 
 #: Breakdowns are offered for these period types only: monthly results by group would be
@@ -412,8 +417,11 @@ class ResultCache:
                     still = [s for s in missing if (*group, s) not in self._entries]
                 found += [self._entries_get((*group, s)) for s in missing if s not in still]
                 if still:
+                    # A reader starts from the public suppression of the same periods (shared by every
+                    # reader, cached), re-checking only the sums their own figures take part in.
+                    public = self._hidden(period, by, frozenset(), still) if known else None
                     with self.limiter.slot():
-                        parts = self._suppress_periods(period, by, known, still)
+                        parts = self._suppress_periods(period, by, known, still, public)
                     with self._lock:
                         for start in still:
                             if self._keeps(version):
@@ -426,11 +434,20 @@ class ResultCache:
             return self._entries.get(key)
 
     def _suppress_periods(
-        self, period: str, by: str | None, known: frozenset[str], starts: list[dt.date]
+        self,
+        period: str,
+        by: str | None,
+        known: frozenset[str],
+        starts: list[dt.date],
+        public: pl.DataFrame | None = None,
     ) -> dict[dt.date, pl.DataFrame]:
         """Every measure of the periods at ``starts`` suppressed as one linked table for this reader;
-        per period start, the hidden cells (an empty frame when nothing is hidden)."""
+        per period start, the hidden cells (an empty frame when nothing is hidden). ``public``: the
+        hidden cells of the same periods for a reader who knows nothing (:meth:`_hidden`), to start
+        from (``matneo.measures.disclosure.suppress``, ``hidden_before``) unless a period of it was
+        withheld whole (never audited)."""
         whole = self._period_table(period, by).whole.filter(pl.col("period_start").is_in(starts))
+        keys = ["measure", "org_code", "period_start", *([by] if by else [])]
         is_known = pl.col("org_code").is_in(sorted(derivable(self._hierarchy, known)))
         masked = whole.with_columns(
             [pl.when(is_known).then(None).otherwise(pl.col(c)).alias(c) for c in ("numerator", "denominator")]
@@ -438,8 +455,13 @@ class ResultCache:
         # Breakdowns for a reader with a small scope are mostly withheld whole period by period
         # (too many linked small counts): trying the whole table first would fail too, after as
         # much work again.
-        safe = suppressed_by_period(masked, self._hierarchy, self.relations(by), whole_first=by is None)
-        keys = ["measure", "org_code", "period_start", *([by] if by else [])]
+        safe = suppressed_by_period(
+            masked,
+            self._hierarchy,
+            self.relations(by),
+            whole_first=by is None,
+            hidden_before=_start_from(whole, public, keys) if public is not None else None,
+        )
         hidden = safe.filter(pl.col("suppressed")).select(
             *keys, pl.lit(True).alias("__hide"), pl.col("denominator").is_null().alias("__hide_den")
         )
@@ -490,6 +512,27 @@ def _hidden_schema(by: str | None) -> pl.DataFrame:
 
 
 _MISSING = object()
+
+
+def _start_from(
+    whole: pl.DataFrame, public: pl.DataFrame, keys: list[str]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """``whole``'s rows' flags in the public suppression ``public``, or None if any period of it was
+    withheld whole (every row with a count hidden: such a period never passed the audit, so is no
+    start)."""
+    counted = pl.col("numerator").is_not_null() | pl.col("denominator").is_not_null()
+    flags = whole.select(*keys, counted.alias("__counted")).join(
+        public, on=keys, how="left", nulls_equal=True, maintain_order="left"
+    )
+    hide = flags["__hide"].fill_null(False)
+    withheld = (
+        flags.with_columns(hide.alias("__hide"))
+        .group_by("period_start")
+        .agg((pl.col("__hide") | ~pl.col("__counted")).all().alias("__withheld"))
+    )
+    if withheld["__withheld"].any():
+        return None
+    return hide.to_numpy(), flags["__hide_den"].fill_null(False).to_numpy()
 
 
 class SizedLRU:
@@ -598,7 +641,12 @@ def derivable(hierarchy: OrgHierarchy, known: frozenset[str]) -> frozenset[str]:
 
 
 def suppressed_by_period(
-    table: pl.DataFrame, hierarchy: OrgHierarchy, relations: Relations | None, *, whole_first: bool = True
+    table: pl.DataFrame,
+    hierarchy: OrgHierarchy,
+    relations: Relations | None,
+    *,
+    whole_first: bool = True,
+    hidden_before: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None = None,
 ) -> pl.DataFrame:
     """:func:`publishable`, one period at a time if the whole table cannot be protected.
 
@@ -607,16 +655,23 @@ def suppressed_by_period(
     cells, e.g. a region whose only data that month is the reader's own LMNS) is hidden
     entirely. The linear audit that :func:`suppress` has just passed is not run twice.
     ``whole_first=False`` goes period by period at once (where most periods are expected to fail).
+    ``hidden_before``: the rows' flags in a protected result to start from (``suppress``).
     """
     if whole_first and table.select("period_start", "period_end").n_unique() > 1:  # one period: the loop does it
         try:
-            return publishable(table, hierarchy=hierarchy, relations=relations, audit=False)
+            return publishable(
+                table, hierarchy=hierarchy, relations=relations, audit=False, hidden_before=hidden_before
+            )
         except DisclosureError:
             pass
     parts = []
-    for part in table.partition_by("period_start", "period_end", maintain_order=True):
+    numbered = table.with_row_index(_PART_ROW)
+    for numbered_part in numbered.partition_by("period_start", "period_end", maintain_order=True):
+        part = numbered_part.drop(_PART_ROW)
+        rows = numbered_part[_PART_ROW].to_numpy()
+        before = (hidden_before[0][rows], hidden_before[1][rows]) if hidden_before is not None else None
         try:
-            safe = publishable(part, hierarchy=hierarchy, relations=relations, audit=False)
+            safe = publishable(part, hierarchy=hierarchy, relations=relations, audit=False, hidden_before=before)
             # the input's columns and whether each cell was suppressed, as the withheld branch gives
             parts.append(safe.select([*part.columns, *(["suppressed"] if "suppressed" not in part.columns else [])]))
         except DisclosureError:

@@ -56,8 +56,9 @@ class Services:
     def warm(self) -> str:
         """Compute what the first pages of a store version need, so the first visitor does not
         wait for it: the period tables (the breakdowns too), the identities between the
-        measures' counts that every reader's suppression uses, the case-mix table, and then the
-        suppression of the latest periods for the readers' scopes (:meth:`warm_readers`).
+        measures' counts that every reader's suppression uses, the case-mix table, the
+        suppression of the periods the pages show for a reader who knows nothing (every reader's
+        starts from it), and then that of the likeliest readers' scopes (:meth:`warm_readers`).
         Returns what it did."""
         import time
 
@@ -80,11 +81,15 @@ class Services:
             self.results.relations(by)
             self.results.table("year", by)
         tables = time.perf_counter() - started
+        from matneo.web.pages import organisation  # pages import this module
+
+        organisation.warm_public_suppression(self, DEFAULT_MEASURE)
         readers = self.warm_readers()
         seconds = time.perf_counter() - started
         return (
             f"store version {version}: 8 tables, 3 sets of identities, the case-mix table and the quality cube "
-            f"ready in {tables:.1f} s, suppression for {readers} readers' scopes in {seconds - tables:.1f} s more"
+            f"ready in {tables:.1f} s, the public suppression of the periods pages show and suppression for "
+            f"{readers} readers' scopes in {seconds - tables:.1f} s more"
         )
 
     def warm_readers(self, limit: int = WARM_READER_SCOPES) -> int:

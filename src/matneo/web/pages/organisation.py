@@ -213,6 +213,28 @@ def build(services: Services, access: Access, code: str, measure_id: str = "stil
     )
 
 
+def warm_public_suppression(services: Services, measure_id: str = "stillbirth_rate") -> None:
+    """Suppress, for a reader who knows none of the figures, the periods an organisation page shows,
+    in the groups the page asks for them (the latest rolling year, the rest of the trend, the SPC
+    months, the latest three years by group). Every reader's own suppression starts from these
+    (``ResultCache._hidden``) and reuses their systems of sums, so a reader whose scope was not
+    warmed waits for a few blocks of sums, not for every period's (issue 10)."""
+    results = services.results
+    measure = measure_or_error(measure_id)
+    latest = _latest(services, measure, "rolling_12m", ["ENG"], 12)
+    if latest is None:
+        return
+    results.published(measure.id, "rolling_12m", since=latest)
+    results.published(measure.id, "rolling_12m", since=latest - dt.timedelta(days=TREND_DAYS - 1))
+    months = results.measure_table(measure.id, "month").filter(pl.col("org_code") == "ENG")["period_start"]
+    first = months.sort().tail(SPC_MONTHS).min() if months.len() else None
+    if isinstance(first, dt.date):
+        results.published(measure.id, "month", since=first)
+    latest_3y = _latest(services, measure, "rolling_3y", ["ENG"], 36)
+    for by in ("ethnic_group", "imd_quintile") if latest_3y is not None else ():
+        results.published(measure.id, "rolling_3y", by=by, since=latest_3y)
+
+
 def _figures(
     services: Services, access: Access, code: str, level: str, measure: Measure, scope: frozenset[str] | None
 ) -> Figures:
