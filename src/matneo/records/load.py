@@ -32,6 +32,9 @@ Then file by file, in order, each as one atomic step:
 A batch killed part-way leaves the files before it loaded and the rest untouched; running
 the same command again skips what is loaded and carries on.
 
+With ``one_load`` (an upload of several files on the Data page) the files found are one input,
+read together (:func:`together`): one plan, one load, one store version, one ledger row.
+
 Nothing here logs row contents: only counts, file names and rule ids.
 """
 
@@ -76,7 +79,7 @@ from matneo.records.parse import STORE_SCHEMA, Parsed, read_csv, read_parquet
 from matneo.records.schema import DERIVABLE_FIELDS, FIELD_NAMES, REQUIRED_FIELDS
 from matneo.records.status import plural
 from matneo.records.store import Manifest, Partition, RecordStore, fsync_file, parse_partition
-from matneo.records.validation import cross_row_violations, explain, flag_bad_rows, with_context
+from matneo.records.validation import _as_text, cross_row_violations, explain, flag_bad_rows, with_context
 from matneo.reference.organisations import OrgHierarchy, load_hierarchy
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,9 @@ UNPARSEABLE = {
 }
 #: File name endings each file-based input format looks for in a directory.
 SUFFIXES = {"csv": (".csv", ".parquet"), "fhir": (".json",)}
+#: The longest name a load of several files gets (:func:`files_label`): the ledger's ``file_name``
+#: holds 500 characters, and a folder's name (an MSDS extract's, on the Data page) 255 bytes.
+FILES_LABEL_CHARS = 240
 
 ProgressCallback = Callable[[str, int, int], None]  # (what is happening, files done, files in all)
 
@@ -462,6 +468,130 @@ def get_input_format(name: str) -> InputFormat:
     return found
 
 
+# -- several files as one load -------------------------------------------------------------
+def files_label(names: Sequence[str], limit: int = FILES_LABEL_CHARS) -> str:
+    """How a load of several files is named in the ledger and on the Data page: by its files
+    ("a.csv, b.csv, c.csv"), or by as many as fit and how many more ("a.csv, b.csv and 7 other
+    files"), in at most ``limit`` characters. One file is named by its own name."""
+    if len(names) == 1:
+        return names[0]
+    for shown in range(len(names), 0, -1):
+        rest = len(names) - shown
+        label = ", ".join(names[:shown]) + (f" and {plural(rest, 'other file')}" if rest else "")
+        if len(label) <= limit:
+            return label
+    return plural(len(names), "file")
+
+
+@dataclass(frozen=True)
+class Together:
+    """The files of one input made of several (``load_files(..., one_load=True)``), in order."""
+
+    parts: list[InputFile]
+
+
+def together(parts: list[InputFile]) -> InputFile:
+    """Several inspected files as one input, so one load: one plan, one store version, one ledger
+    row, one undo file and one revert, as an MSDS extract's table files are one load.
+
+    Its rows are all the files' rows together (:func:`read_together`): a full resubmission holds
+    every record of its trust-months from all the files, and the checks across rows (a record
+    id given twice, the babies of a multiple birth) see all of them. Its SHA-256 is that of the
+    files' SHA-256s, sorted, so the same files loaded again, in any order or under any names,
+    are skipped as loaded before. A file given twice is read once. It is named by its files'
+    names (:func:`files_label`), not their paths."""
+    distinct: dict[str, InputFile] = {}
+    notices: list[str] = []
+    for part in parts:
+        first = distinct.setdefault(part.sha256, part)
+        if first is not part:
+            notices.append(f"{part.path.name} is the same as {first.path.name}, so it was read once.")
+    kept = list(distinct.values())
+    if len(kept) == 1:
+        kept[0].notices = [*kept[0].notices, *notices]
+        return kept[0]
+    digest = hashlib.sha256(b"files\n")
+    for sha256 in sorted(distinct):
+        digest.update(f"{sha256}\n".encode())
+    formats = sorted({part.format for part in kept})
+    columns = list(dict.fromkeys(name for part in kept for name in part.columns))
+    absent = {name for part in kept for name in part.absent}
+    return InputFile(
+        path=Path(files_label([part.path.name for part in kept])),
+        format="+".join(formats),
+        sha256=digest.hexdigest(),
+        size=sum(part.size for part in kept),
+        columns=columns,
+        header=[],
+        absent=[name for name in FIELD_NAMES if name in absent],  # absent from one file or more
+        notices=list(dict.fromkeys([*(n for part in kept for n in part.notices), *notices])),
+        source=Together(kept),
+    )
+
+
+def describe_rows(violations: pl.DataFrame, file_name: str) -> pl.DataFrame:
+    """Rejection report rows of a file whose reader does not locate its own: the file's name
+    (never a server path), the row and the birth-record column."""
+    return violations.select(
+        pl.lit(file_name).alias("source_file"),
+        pl.col("_row").cast(pl.Int64).alias("row"),
+        "field",
+        "value",
+        "reason",
+        "rule",
+    )
+
+
+def read_together(item: InputFile, read: Callable[[InputFile], SourceRows]) -> SourceRows:
+    """Read the files of :func:`together` as one input: each with its format's reader, their rows
+    numbered on from one file to the next (``_row``), and every rejection located in its own file
+    and row. A file without records refuses the load, naming the file, as it would alone."""
+    parts: list[InputFile] = item.source.parts
+    read_parts = [read(part) for part in parts]
+    starts: list[int] = []
+    end = 0
+    for part, rows in zip(parts, read_parts, strict=True):
+        if rows.parsed.typed.is_empty() and not rows.unjoined_count:
+            raise UnreadableInput(part.path, "has no records: only a header row")
+        starts.append(end)
+        end += int(rows.parsed.typed.get_column("_row").max() or 0) + 1  # type: ignore[arg-type]
+    text_columns = list(dict.fromkeys(name for rows in read_parts for name in rows.parsed.text.columns))
+
+    def shifted(frame: pl.DataFrame, start: int) -> pl.DataFrame:
+        return frame.with_columns(pl.col("_row") + start)
+
+    def as_submitted(parsed: Parsed) -> pl.DataFrame:
+        """The file's cells as submitted, with the columns other files have as text (read typed here)."""
+        missing = [name for name in text_columns if name not in parsed.text.columns]
+        typed = parsed.typed.select("_row", *(_as_text(name).alias(name) for name in missing))
+        return parsed.text.join(typed, on="_row", how="left").select(text_columns)
+
+    pairs = list(zip(read_parts, starts, strict=True))
+    typed = pl.concat([shifted(rows.parsed.typed, start) for rows, start in pairs], how="vertical_relaxed")
+    text = pl.concat([shifted(as_submitted(rows.parsed), start) for rows, start in pairs], how="vertical_relaxed")
+    wheres = [shifted(rows.parsed.where, start) for rows, start in pairs if rows.parsed.where is not None]
+    unjoined = [rows.unjoined for rows in read_parts if rows.unjoined is not None and len(rows.unjoined)]
+    first_rows = pl.Series(starts, dtype=pl.Int64)
+
+    def locate(violations: pl.DataFrame) -> pl.DataFrame:
+        index = first_rows.search_sorted(violations.get_column("_row").cast(pl.Int64), side="right")
+        marked = violations.with_columns((index.cast(pl.Int64) - 1).alias("_part"))
+        described = []
+        for number, (part, rows) in enumerate(zip(parts, read_parts, strict=True)):
+            own = marked.filter(pl.col("_part") == number).drop("_part")
+            own = own.with_columns(pl.col("_row") - starts[number])
+            described.append(rows.locate(own) if rows.locate is not None else describe_rows(own, part.path.name))
+        return pl.concat(described, how="vertical_relaxed")
+
+    return SourceRows(
+        Parsed(typed, text, pl.concat(wheres, how="vertical_relaxed") if wheres else None),
+        locate=locate,
+        unjoined=pl.concat(unjoined, how="vertical_relaxed") if unjoined else None,
+        unjoined_count=sum(rows.unjoined_count for rows in read_parts),
+        notices=list(dict.fromkeys(notice for rows in read_parts for notice in rows.notices)),
+    )
+
+
 # -- one file -----------------------------------------------------------------------------
 def _reference_frames(hierarchy: OrgHierarchy) -> tuple[pl.DataFrame, pl.DataFrame]:
     lookup = pl.DataFrame(hierarchy.trust_lookup().select(["trust_code", "lmns_code", "region_code"]))
@@ -514,6 +644,7 @@ class Loader:
         dry_run: bool = False,
         allow_shrink: bool = False,
         expect_version: int | None = None,
+        one_load: bool = False,
     ) -> BatchResult:
         self.settings.ensure_dirs()
         check_schema(self.settings.database_url)
@@ -522,6 +653,8 @@ class Loader:
             raise UnreadableInput(Path(", ".join(str(p) for p in paths)), f"contains no {self.format.description}")
         with ThreadPoolExecutor(max_workers=2) as pool:  # hashing releases the GIL: check two files at once
             inputs = list(pool.map(self.format.inspect, files))
+        if one_load and len(inputs) > 1:
+            inputs = [together(inputs)]
         results: dict[int, FileResult] = {}
         ledger_ids: list[int] = []
         with self.store.write_lock():
@@ -655,7 +788,7 @@ class Loader:
 
     def _validate(self, item: InputFile, staging: Path) -> tuple[pl.DataFrame, FileResult]:
         """Parse and check every row; write the rejection report; return the good rows."""
-        rows = self.format.read(item)
+        rows = read_together(item, self.format.read) if isinstance(item.source, Together) else self.format.read(item)
         parsed = rows.parsed
         if parsed.typed.is_empty() and not rows.unjoined_count:
             raise UnreadableInput(item.path, "has no records: only a header row")
@@ -682,23 +815,14 @@ class Loader:
         result.ignored_columns = [c for c in item.columns if c not in FIELD_NAMES]
         result.absent_columns = list(item.absent)
         result.notices = [*item.notices, *rows.notices]
-        if rows.locate is not None:
-            described = rows.locate(violations)
-        else:
-            described = violations.select(
-                pl.lit(item.path.name).alias("source_file"),  # the file's name, never a server path
-                pl.col("_row").cast(pl.Int64).alias("row"),
-                "field",
-                "value",
-                "reason",
-                "rule",
-            )
+        described = rows.locate(violations) if rows.locate is not None else describe_rows(violations, item.path.name)
         if rows.unjoined is not None and len(rows.unjoined):
             described = pl.concat([described, rows.unjoined.cast(described.schema)])
         if len(described):
             counts = described.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
             result.top_reasons = [(reason, n) for reason, n in counts.head(5).iter_rows()]
-            report = staging / f"{self.batch_id}-{item.path.stem}-rejections.csv"
+            stem = "files" if isinstance(item.source, Together) else item.path.stem  # several: named by its load
+            report = staging / f"{self.batch_id}-{stem}-rejections.csv"
             table = described.sort(["source_file", "row", "rule"]).select(
                 "source_file",
                 "row",
@@ -850,6 +974,7 @@ def load_files(
     allow_shrink: bool = False,
     expect_version: int | None = None,
     input_format: str = "csv",
+    one_load: bool = False,
 ) -> BatchResult:
     """Load files or directories of birth records as one batch. See the module docstring.
 
@@ -863,10 +988,14 @@ def load_files(
     :class:`PlanChanged` unless the store is still at the version the plan was made on.
     ``input_format``: the name of an entry of :data:`INPUT_FORMATS` — ``csv`` (birth-record
     CSV or Parquet files, the default), ``msds`` (MSDS v2.0 tables, :mod:`matneo.msds`) or
-    ``fhir`` (FHIR Bundles, :mod:`matneo.fhir.inbound`).
+    ``fhir`` (FHIR Bundles, :mod:`matneo.fhir.inbound`). ``one_load``: load all the files found
+    as one input (:func:`together`: one plan, one store version, one ledger row, one revert), as
+    the Data page loads an upload of several files; otherwise each file is its own load.
     """
     loader = Loader(settings, hierarchy, progress, now, scope, actor, mode, input_format)
-    return loader.run(paths, dry_run=dry_run, allow_shrink=allow_shrink, expect_version=expect_version)
+    return loader.run(
+        paths, dry_run=dry_run, allow_shrink=allow_shrink, expect_version=expect_version, one_load=one_load
+    )
 
 
 def record_failure(settings: Settings, path: Path, problem: str, actor: str | None = None) -> None:
@@ -897,7 +1026,7 @@ def record_failure(settings: Settings, path: Path, problem: str, actor: str | No
                 {
                     "file_name": str(path),
                     "sha256": sha256,
-                    "format": path.suffix.lstrip(".").lower() or "unknown",
+                    "format": _suffix_format(path),
                     "bytes": size,
                     "status": "failed",
                     "error": problem,
@@ -910,6 +1039,13 @@ def record_failure(settings: Settings, path: Path, problem: str, actor: str | No
         },
         None,
     )
+
+
+def _suffix_format(path: Path) -> str:
+    """A failed file's format as the ledger keeps it: its name's ending, if that is a plain one
+    (a load of several files is named "a.csv and 2 other files", whose "suffix" is not)."""
+    suffix = path.suffix.lstrip(".").lower()
+    return suffix if suffix.isalnum() and len(suffix) <= 16 else "unknown"
 
 
 def rejection_report_csv(path: Path) -> str:
