@@ -537,7 +537,7 @@ async def upload_size_declared(request: Request) -> None:
     data.check_declared_size(request.headers.get("content-length"))
 
 
-uploads = signed_in_router(include_in_schema=False, before_csrf=[upload_size_declared])
+uploads = signed_in_router(include_in_schema=False, before_csrf=[upload_size_declared], max_files=data.MAX_UPLOAD_FILES)
 
 
 @router.get("/data")
@@ -557,22 +557,23 @@ def data_problem(request: Request, access: Access, status: int, message: str) ->
 
 @uploads.post("/data/upload")
 async def data_upload(request: Request, access: SignedIn) -> Response:
-    """Receive a file a chunk at a time (never whole in memory) and show its plan; nothing loads yet.
-    The file may be a birth-record CSV or Parquet file, a FHIR Bundle or an MSDS zip
-    (``data.detect_format`` reads which from its first bytes).
+    """Receive the files chosen, a chunk at a time (never whole in memory), and show the plan of
+    loading them as one load; nothing loads yet. They may be birth-record CSV or Parquet files,
+    FHIR Bundles, an MSDS extract's table files, or one MSDS zip (``data.detect_kinds`` reads
+    which from their first bytes).
 
     The declared size was checked before the body was read, and the CSRF token read from the
-    form (whose file part Starlette spools to disk), by the router's guards."""
+    form (whose file parts Starlette spools to disk), by the router's guards."""
     services = _services(request)
     try:
-        async with request.form(max_files=1, max_fields=5) as form:
-            file = form.get("file")
-            if not isinstance(file, UploadFile) or not file.filename:
+        async with request.form(max_files=data.MAX_UPLOAD_FILES, max_fields=5) as form:
+            files = [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]
+            if not files:
                 return data_problem(request, access, 400, "Choose a file to upload.")
             mode = form.get("mode")
-            path = await data.receive(services, access, file)
+            paths = await data.receive(services, access, files)
         outcome = await run_in_threadpool(
-            data.plan_upload, services, access, path, mode if isinstance(mode, str) else None
+            data.plan_upload, services, access, paths, mode if isinstance(mode, str) else None
         )
     except data.UploadProblem as error:
         return data_problem(request, access, error.status, str(error))

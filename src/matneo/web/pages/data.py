@@ -14,6 +14,12 @@ with 47"). Only a confirmation, by the same person, loads it; a partial month ne
 explicit confirmation. The stored upload is deleted when it is loaded or cancelled (and
 unconfirmed ones after a day).
 
+An upload may be several files of one kind (a month sent as several FHIR Bundles, CSV or
+Parquet files, or an MSDS extract's table files themselves): they are planned, confirmed,
+loaded, put in the ledger and reverted as *one* load (``load_files(..., one_load=True)``; an
+extract's tables are one input anyway), so one store version, with the size limit over them
+all. Files of different kinds, or a file of no kind the page reads, refuse the upload by name.
+
 The page takes what trust staff hold, and reads its format from the file's first bytes, not
 its name (:func:`detect_format`): a birth-record CSV or Parquet file, a FHIR R4 Bundle (JSON)
 or an MSDS v2.0 extract as a zip of its table files. Each goes to the loader's entry point
@@ -29,6 +35,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -53,6 +60,7 @@ from matneo.records.load import (
     PlanChanged,
     PlanRefused,
     UnreadableInput,
+    files_label,
     load_files,
     record_failure,
 )
@@ -67,6 +75,11 @@ MAX_BUNDLE_BYTES = 64 * 1024 * 1024
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a year of one trust's births is a few MB; a region's, a few hundred
 FORM_OVERHEAD_BYTES = 64 * 1024  # the multipart envelope and the form's other fields
 READ_CHUNK_BYTES = 1024 * 1024
+#: The most files one upload may hold: a year of an MSDS extract's monthly table files, or a
+#: month of a trust's FHIR Bundles sent one birth at a time. (Starlette keeps each file of the
+#: form in memory up to 1 MB before it spools it to disk, so this also bounds that memory.)
+MAX_UPLOAD_FILES = 500
+PLAN_FILE = "plan.json"  # beside the received files in the upload's folder
 PENDING_SECONDS = 24 * 3600  # an upload neither confirmed nor cancelled is deleted after a day
 PLAN_ROWS_SHOWN = 100
 COVERAGE_MONTHS = 12
@@ -96,6 +109,14 @@ OFFICE_DOCUMENT = (
     "save the sheet as CSV UTF-8 and upload that"
 )
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or the end record of an empty zip
+#: Kinds only an upload of several files has: what :func:`detect_kinds` finds, beside FORMAT_LABELS.
+FORMAT_LABELS["csv+parquet"] = "Birth-record CSV and Parquet files"
+FORMAT_LABELS["msds-tables"] = "MSDS v2.0 extract (its table files)"
+INPUT_FORMATS |= {"csv+parquet": "csv", "msds-tables": "msds"}
+ONE_KIND = (
+    "Upload files of one kind together: birth-record CSV or Parquet files, FHIR R4 Bundles, "
+    "or the table files of one MSDS extract (or one zip of them)."
+)
 
 
 class UploadProblem(Exception):
@@ -145,6 +166,7 @@ class UploadResult:
     absent_columns: list[str] = field(default_factory=list)  # optional columns the file did not have
     format_label: str = ""  # what the file was read as: FORMAT_LABELS
     notices: list[str] = field(default_factory=list)  # what the reader wants the uploader to know
+    files: list[str] = field(default_factory=list)  # the upload's files, as received (file_name names them all)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -182,9 +204,10 @@ class UploadPlan:
     more_rows: int
     shrinking: list[str]  # sentences for partial months (need a second confirmation)
     absent_columns: list[str] = field(default_factory=list)  # optional columns the file does not have
-    kind: str = "csv"  # what detect_format found: a key of FORMAT_LABELS (a plan kept from before: CSV)
+    kind: str = "csv"  # what detect_kinds found: a key of FORMAT_LABELS (a plan kept from before: CSV)
     format_label: str = FORMAT_LABELS["csv"]
     notices: list[str] = field(default_factory=list)  # what the reader wants the uploader to know
+    files: list[str] = field(default_factory=list)  # its files as received (a plan kept from before: file_name)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -333,8 +356,13 @@ def _gaps(births: list[int]) -> list[bool]:
 
 
 # -- receiving an upload ------------------------------------------------------------------------
-def _too_large() -> UploadProblem:
-    return UploadProblem(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Split it by month.", 413)
+def _too_large(several: bool = False) -> UploadProblem:
+    limit = MAX_UPLOAD_BYTES // (1024 * 1024)
+    if several:
+        return UploadProblem(
+            f"The files are larger than {limit} MB together. Upload fewer at a time, or split them by month.", 413
+        )
+    return UploadProblem(f"The file is larger than {limit} MB. Split it by month.", 413)
 
 
 def check_declared_size(content_length: str | None) -> None:
@@ -346,8 +374,13 @@ def check_declared_size(content_length: str | None) -> None:
 
 
 def _safe_name(name: str) -> str:
+    """The name a received file is kept (and shown) by: its base name with anything but letters,
+    digits, ``.``, ``_`` and ``-`` replaced, never the plan's own file nor ``.``/``..``."""
     base = Path(name or "upload").name
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100] or "upload"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", base)[:100]
+    if safe in ("", ".", ".."):
+        return "upload"
+    return f"upload-{safe}" if safe == PLAN_FILE else safe
 
 
 def _uploads(services: Services) -> Path:
@@ -363,35 +396,54 @@ def _sweep_pending(services: Services) -> None:
                 shutil.rmtree(entry, ignore_errors=True)
 
 
-async def receive(services: Services, access: Access, file: UploadFile) -> Path:
-    """Copy an uploaded file to disk a chunk at a time, refusing it as soon as it is too large.
+def _named(names: list[str]) -> str:
+    """Files named in a message: as many names as fit in a sentence, then how many more."""
+    return files_label(names, limit=200)
 
-    Each upload gets a folder of its own under ``uploads/``, named by a random token.
+
+async def receive(services: Services, access: Access, files: list[UploadFile]) -> list[Path]:
+    """Copy an upload's files to disk a chunk at a time, refusing them as soon as together they
+    are too large (:data:`MAX_UPLOAD_BYTES`, over all the files).
+
+    Each upload gets a folder of its own under ``uploads/``, named by a random token. The
+    files keep their names, made safe (:func:`_safe_name`); two files that would have the same
+    name, or an empty file, refuse the upload, naming the file.
     """
     access.require_role(UPLOAD_ROLES, "upload birth records")
-    name = _safe_name(file.filename or "")
+    if len(files) > MAX_UPLOAD_FILES:
+        raise UploadProblem(f"Upload at most {MAX_UPLOAD_FILES} files at a time.")
+    names = [_safe_name(file.filename or "") for file in files]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise UploadProblem(f"Two of the files have the same name, {repeated[0]}. Rename one of them and try again.")
+    several = len(files) > 1
     _sweep_pending(services)
     folder = _uploads(services) / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    path = folder / name
-    size = 0
+    paths: list[Path] = []
+    total = 0
     try:
-        with open(path, "wb") as out:
-            while chunk := await file.read(READ_CHUNK_BYTES):
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise _too_large()
-                await run_in_threadpool(out.write, chunk)
-        if size == 0:
-            raise UploadProblem("The file is empty.")
+        for file, name in zip(files, names, strict=True):
+            path = folder / name
+            size = 0
+            with open(path, "wb") as out:
+                while chunk := await file.read(READ_CHUNK_BYTES):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if total > MAX_UPLOAD_BYTES:
+                        raise _too_large(several)
+                    await run_in_threadpool(out.write, chunk)
+            if size == 0:
+                raise UploadProblem(f"The file {name} is empty." if several else "The file is empty.")
+            paths.append(path)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return path
+    return paths
 
 
 def detect_format(path: Path) -> str:
-    """What a received upload is, from its first bytes (a key of :data:`FORMAT_LABELS`).
+    """What a received file is, from its first bytes (a key of :data:`FORMAT_LABELS`).
 
     Parquet and zip files say so in their first bytes; JSON starts with ``{`` (after any
     byte order mark and white space). Only text that is none of these goes by its name: a
@@ -420,22 +472,82 @@ def _msds_table(name: str) -> bool:
     return not name.startswith(".") and table_of(Path(name)) is not None
 
 
+def _msds_table_file(path: Path) -> bool:
+    """Whether a CSV upload is one of an MSDS extract's table files, sent as it is rather than in
+    a zip: named by its table (``MSD401BabyDemographics.csv``, as ``matneo load --format msds``
+    finds them) and without the birth-record layout's ``record_id`` column in its first line."""
+    if not path.name.upper().startswith(("MSD", "MATNEO")) or not _msds_table(path.name):
+        return False
+    with open(path, "rb") as handle:
+        return b"record_id" not in handle.readline(64 * 1024)
+
+
 def _office_document(path: Path) -> bool:
     """Whether a zip is an Office Open XML document (an Excel workbook is a zip too)."""
-    with zipfile.ZipFile(path) as zipped:
-        return "[Content_Types].xml" in zipped.namelist()
+    try:
+        with zipfile.ZipFile(path) as zipped:
+            return "[Content_Types].xml" in zipped.namelist()
+    except zipfile.BadZipFile:
+        return False
 
 
-def _load(services: Services, access: Access, path: Path, kind: str, **options: Any) -> BatchResult:
-    """``load_files`` of one received upload, as the command line and the API call it.
+def detect_kinds(paths: list[Path]) -> str:
+    """What a received upload is (a key of :data:`FORMAT_LABELS`): each file's kind from its
+    first bytes (:func:`detect_format`), a CSV named as an MSDS table being one of an extract's
+    table files. Several files must be of one kind, as one load reads one input format (CSV and
+    Parquet files are one: birth records); a file of no kind the page reads, files of several
+    kinds or several zips refuse the upload, naming the files."""
+    if len(paths) == 1:
+        kind = detect_format(paths[0])
+        return "msds-tables" if kind == "csv" and _msds_table_file(paths[0]) else kind
+    kinds: dict[str, list[str]] = {}
+    unread: list[str] = []
+    for path in paths:
+        try:
+            kind = detect_format(path)
+        except UploadProblem:
+            unread.append(path.name)
+            continue
+        if kind == "msds" and _office_document(path):
+            raise UploadProblem(f"Nothing was loaded: {path.name} {OFFICE_DOCUMENT}.")
+        if kind == "csv" and _msds_table_file(path):
+            kind = "msds-tables"
+        kinds.setdefault(kind, []).append(path.name)
+    if unread:
+        what = "is not a file" if len(unread) == 1 else "are not files"
+        each = WRONG_FORMAT.replace("The file must", "Each file must", 1)
+        raise UploadProblem(f"Nothing was loaded: {_named(unread)} {what} of a kind this page reads. {each}")
+    if set(kinds) == {"csv", "parquet"}:
+        return "csv+parquet"
+    if len(kinds) > 1:
+        found = "; ".join(f"{FORMAT_LABELS[kind]}: {_named(names)}" for kind, names in kinds.items())
+        raise UploadProblem(f"Nothing was loaded: the files are of different kinds ({found}). {ONE_KIND}")
+    ((kind, names),) = kinds.items()
+    if kind == "msds":
+        raise UploadProblem(
+            f"Nothing was loaded: {_named(names)} are all zips. Upload one MSDS extract's zip at a time, "
+            "or its table files themselves together."
+        )
+    return kind
 
-    An MSDS zip is unpacked, flat, into a private folder (``mkdtemp``: only this process's user
+
+def _load(services: Services, access: Access, paths: list[Path], kind: str, **options: Any) -> BatchResult:
+    """``load_files`` of one received upload, as the command line and the API call it; several
+    files are one load (``one_load``; an MSDS extract's table files are one input anyway)."""
+    common: dict[str, Any] = {"scope": _scope(access), "actor": access.user.email, **options}
+    if kind == "msds":
+        return _load_zip(services, paths[0], common)
+    if kind == "msds-tables":
+        return _load_tables(services, paths, common)
+    settings, hierarchy = services.settings, services.hierarchy
+    return load_files(paths, settings, hierarchy, input_format=INPUT_FORMATS[kind], one_load=True, **common)
+
+
+def _load_zip(services: Services, path: Path, common: dict[str, Any]) -> BatchResult:
+    """An MSDS zip is unpacked, flat, into a private folder (``mkdtemp``: only this process's user
     may read it) named as the zip, so the ledger and the Data page name the load by the zip's
     name; the folder is removed when the loader is done, whatever happened. A problem of one
     table file names the file."""
-    common: dict[str, Any] = {"scope": _scope(access), "actor": access.user.email, **options}
-    if kind != "msds":
-        return load_files([path], services.settings, services.hierarchy, input_format=INPUT_FORMATS[kind], **common)
     private = Path(tempfile.mkdtemp(prefix="unzipped-", dir=path.parent))
     try:
         extract = private / path.name
@@ -456,11 +568,36 @@ def _load(services: Services, access: Access, path: Path, kind: str, **options: 
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _load_tables(services: Services, paths: list[Path], common: dict[str, Any]) -> BatchResult:
+    """An MSDS extract's table files, uploaded as they are: linked (hard links, not copies) into a
+    private folder named by the files, so the ledger and the Data page name the load by them,
+    and loaded as the one extract they are; the folder is removed when the loader is done. A
+    problem of one file names it as it was uploaded; one of the extract names the upload."""
+    folder = paths[0].parent
+    private = Path(tempfile.mkdtemp(prefix="tables-", dir=folder))
+    try:
+        extract = private / files_label([path.name for path in paths])
+        extract.mkdir()
+        for path in paths:
+            try:
+                os.link(path, extract / path.name)
+            except OSError:  # a file system without hard links
+                shutil.copyfile(path, extract / path.name)
+        try:
+            return load_files([extract], services.settings, services.hierarchy, input_format="msds", **common)
+        except UnreadableInput as error:
+            if error.path.parent == extract or error.path == extract:
+                raise UnreadableInput(folder / error.path.name, error.problem) from None
+            raise
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
 def _scope(access: Access) -> frozenset[str] | None:
     return None if access.sees_everything else access.scope
 
 
-def _plan(path: Path, mode: str, kind: str, batch: BatchResult) -> UploadPlan:
+def _plan(folder: Path, paths: list[Path], mode: str, kind: str, batch: BatchResult) -> UploadPlan:
     item = batch.files[0]
     rows = [
         PlanRow(
@@ -478,9 +615,10 @@ def _plan(path: Path, mode: str, kind: str, batch: BatchResult) -> UploadPlan:
         )
         for c in item.months
     ]
+    names = [path.name for path in paths]
     return UploadPlan(
-        token=path.parent.name,
-        file_name=path.name,
+        token=folder.name,
+        file_name=files_label(names),
         mode=mode,
         mode_label=MODE_LABELS[mode],
         rows_read=item.rows_read,
@@ -495,69 +633,99 @@ def _plan(path: Path, mode: str, kind: str, batch: BatchResult) -> UploadPlan:
         kind=kind,
         format_label=FORMAT_LABELS[kind],
         notices=list(item.notices),
+        files=names,
     )
 
 
-def _dry_run(services: Services, access: Access, path: Path, mode: str, kind: str) -> UploadPlan | UploadResult:
+def _failed_file(error: UnreadableInput, paths: list[Path]) -> Path:
+    """What a refused upload is put in the ledger as: the file the problem is in, else (a problem
+    of several files together) the upload, named by its files."""
+    by_name = {path.name: path for path in paths}
+    return by_name.get(error.path.name) or paths[0].parent / files_label(list(by_name))
+
+
+def _not_loaded(error: UnreadableInput, paths: list[Path]) -> str:
+    """Why an upload was not loaded, naming the file the problem is in when there are several."""
+    if len(paths) == 1:
+        return f"The file was not loaded: it {error.problem}."
+    if error.path.name in {path.name for path in paths}:
+        return f"The files were not loaded: {error.path.name} {error.problem}."
+    plural_verb = {"has": "have", "is": "are", "contains": "contain"}
+    problem = re.sub(r"^(has|is|contains) ", lambda m: plural_verb[m.group(1)] + " ", error.problem)
+    return f"The files were not loaded: together they {problem}."
+
+
+def _outside(refusal: OutsideScope, paths: list[Path]) -> str:
+    message = str(refusal)
+    return message if len(paths) == 1 else message.replace("The file has ", "The files have ", 1)
+
+
+def _dry_run(services: Services, access: Access, paths: list[Path], mode: str, kind: str) -> UploadPlan | UploadResult:
     """Plan a received upload; keep it pending (with its plan), or delete it if it cannot be loaded."""
     settings = services.settings
-    name, actor = path.name, access.user.email
+    folder = paths[0].parent
+    names = [path.name for path in paths]
     try:
-        batch = _load(services, access, path, kind, mode=mode, dry_run=True)
+        batch = _load(services, access, paths, kind, mode=mode, dry_run=True)
     except UnreadableInput as error:
-        try:
-            record_failure(settings, path, error.problem, actor=actor)  # ledger row and audit event: one transaction
+        try:  # ledger row and audit event: one transaction
+            record_failure(settings, _failed_file(error, paths), error.problem, actor=access.user.email)
         finally:
-            shutil.rmtree(path.parent, ignore_errors=True)
-        raise UploadProblem(f"The file was not loaded: it {error.problem}.") from None
+            shutil.rmtree(folder, ignore_errors=True)
+        raise UploadProblem(_not_loaded(error, paths)) from None
     except OutsideScope as refusal:
-        shutil.rmtree(path.parent, ignore_errors=True)
-        raise UploadProblem(str(refusal), 403) from None
+        shutil.rmtree(folder, ignore_errors=True)
+        raise UploadProblem(_outside(refusal, paths), 403) from None
     except BaseException:
-        shutil.rmtree(path.parent, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     item = batch.files[0]
     if item.status == "duplicate":
-        shutil.rmtree(path.parent, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
         earlier = f" (load {item.duplicate_of})" if item.duplicate_of else ""
-        message = f"This file was loaded before{earlier}; nothing changed."
-        return UploadResult(name, "duplicate", message, format_label=FORMAT_LABELS[kind])
-    plan = _plan(path, mode, kind, batch)
+        what = "This file was" if len(paths) == 1 else "These files were"
+        message = f"{what} loaded before{earlier}; nothing changed."
+        return UploadResult(files_label(names), "duplicate", message, format_label=FORMAT_LABELS[kind], files=names)
+    plan = _plan(folder, paths, mode, kind, batch)
     meta = {"owner": access.user.email, "version": batch.store_version or 0, "plan": plan.to_dict()}
-    (path.parent / "plan.json").write_text(json.dumps(meta))
+    (folder / PLAN_FILE).write_text(json.dumps(meta))
     return plan
 
 
-def plan_upload(services: Services, access: Access, path: Path, mode: str | None) -> UploadPlan | UploadResult:
-    """The plan of a received upload in the chosen mode (nothing changes yet); its format is read
-    from its first bytes (:func:`detect_format`)."""
+def plan_upload(services: Services, access: Access, paths: list[Path], mode: str | None) -> UploadPlan | UploadResult:
+    """The plan of a received upload (one file or several, one load) in the chosen mode; nothing
+    changes yet. Its kind is read from its files' first bytes (:func:`detect_kinds`)."""
     try:
         if mode not in MODES:
             raise UploadProblem(CHOOSE_MODE)
-        kind = detect_format(path)
-        if kind == "fhir" and path.stat().st_size > MAX_BUNDLE_BYTES:  # the API's limit: the reader holds it whole
-            limit = MAX_BUNDLE_BYTES // (1024 * 1024)
-            raise UploadProblem(f"The FHIR Bundle is larger than {limit} MB. Split it by month.", 413)
+        kind = detect_kinds(paths)
+        for path in paths if kind == "fhir" else []:  # the API's limit: the reader holds a Bundle whole
+            if path.stat().st_size > MAX_BUNDLE_BYTES:
+                limit = MAX_BUNDLE_BYTES // (1024 * 1024)
+                bundle = "The FHIR Bundle" if len(paths) == 1 else f"The FHIR Bundle {path.name}"
+                raise UploadProblem(f"{bundle} is larger than {limit} MB. Split it by month.", 413)
     except BaseException:
-        shutil.rmtree(path.parent, ignore_errors=True)
+        shutil.rmtree(paths[0].parent, ignore_errors=True)
         raise
-    return _dry_run(services, access, path, mode, kind)
+    return _dry_run(services, access, paths, mode, kind)
 
 
-def _pending(services: Services, access: Access, token: str) -> tuple[Path, dict[str, Any]]:
-    """A pending upload of this user: (file, its plan record); NotFound otherwise (the same for both)."""
+def _pending(services: Services, access: Access, token: str) -> tuple[Path, list[Path], dict[str, Any]]:
+    """A pending upload of this user: (its folder, its files, its plan record); NotFound otherwise
+    (the same for both)."""
     folder = _uploads(services) / token
-    meta_file = folder / "plan.json"
+    meta_file = folder / PLAN_FILE
     if not TOKEN.fullmatch(token) or not meta_file.is_file():
         raise NotFound("There is no upload waiting to be confirmed. Upload the file again.")
     meta = json.loads(meta_file.read_text())
     if meta["owner"] != access.user.email:
         raise NotFound("There is no upload waiting to be confirmed. Upload the file again.")
-    return folder / meta["plan"]["file_name"], meta
+    names = meta["plan"].get("files") or [meta["plan"]["file_name"]]  # a plan kept from before: one file
+    return folder, [folder / name for name in names], meta
 
 
 def pending_plan(services: Services, access: Access, token: str) -> UploadPlan:
-    return UploadPlan.from_dict(_pending(services, access, token)[1]["plan"])
+    return UploadPlan.from_dict(_pending(services, access, token)[2]["plan"])
 
 
 class PlanNeedsAnotherLook(Exception):
@@ -572,37 +740,40 @@ class PlanNeedsAnotherLook(Exception):
 def confirm_upload(services: Services, access: Access, token: str, allow_shrink: bool) -> UploadResult:
     """Load a pending upload as planned, then delete it. The load is audited with its outcome."""
     access.require_role(UPLOAD_ROLES, "upload birth records")
-    path, meta = _pending(services, access, token)
+    folder, paths, meta = _pending(services, access, token)
     plan = UploadPlan.from_dict(meta["plan"])
+    several = len(paths) > 1
     try:
-        batch = _load(
-            services, access, path, plan.kind, mode=plan.mode, allow_shrink=allow_shrink, expect_version=meta["version"]
-        )
+        options = {"mode": plan.mode, "allow_shrink": allow_shrink, "expect_version": meta["version"]}
+        batch = _load(services, access, paths, plan.kind, **options)
     except PlanRefused:
-        message = "Confirm that the file holds every record of the months it shrinks, or cancel the upload."
+        holds = "the files hold" if several else "the file holds"
+        message = f"Confirm that {holds} every record of the months it shrinks, or cancel the upload."
         raise PlanNeedsAnotherLook(plan, message, 400) from None
     except PlanChanged:  # another load since: plan again, on the records as they are now
-        fresh = _dry_run(services, access, path, plan.mode, plan.kind)
+        fresh = _dry_run(services, access, paths, plan.mode, plan.kind)
         if isinstance(fresh, UploadResult):
             return fresh
         message = "The records changed since you checked this plan (another load). Check the new plan."
         raise PlanNeedsAnotherLook(fresh, message, 409) from None
     except (UnreadableInput, OutsideScope) as problem:  # checked by the plan; here only if the rules changed
-        shutil.rmtree(path.parent, ignore_errors=True)
-        status = 403 if isinstance(problem, OutsideScope) else 400
-        raise UploadProblem(str(problem) if status == 403 else "The file was not loaded.", status) from None
-    shutil.rmtree(path.parent, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(problem, OutsideScope):
+            raise UploadProblem(_outside(problem, paths), 403) from None
+        raise UploadProblem("The files were not loaded." if several else "The file was not loaded.") from None
+    shutil.rmtree(folder, ignore_errors=True)
     item = batch.files[0]
     load_id = batch.ledger_ids[0] if batch.ledger_ids else item.duplicate_of
+    names = [path.name for path in paths]
     if item.status == "duplicate":
-        message = "This file was loaded before; nothing changed."
-        return UploadResult(path.name, "duplicate", message, load_id, format_label=plan.format_label)
+        message = f"{'These files were' if several else 'This file was'} loaded before; nothing changed."
+        return UploadResult(plan.file_name, "duplicate", message, load_id, format_label=plan.format_label, files=names)
     message = (
         f"Loaded {plural(item.rows_loaded, 'row')} ({item.rows_added:,} added, {item.rows_replaced:,} replaced); "
         f"{plural(item.rows_removed, 'earlier row')} removed; {plural(item.rows_rejected, 'row')} rejected."
     )
     return UploadResult(
-        path.name,
+        plan.file_name,
         "loaded",
         message,
         load_id,
@@ -612,13 +783,14 @@ def confirm_upload(services: Services, access: Access, token: str, allow_shrink:
         list(item.absent_columns),
         plan.format_label,
         list(item.notices),
+        files=names,
     )
 
 
 def cancel_upload(services: Services, access: Access, token: str) -> None:
     """Delete a pending upload; nothing was loaded."""
-    path, _ = _pending(services, access, token)
-    shutil.rmtree(path.parent, ignore_errors=True)
+    folder, _, _ = _pending(services, access, token)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- reverting a load ---------------------------------------------------------------------------
