@@ -9,11 +9,14 @@ downloaded browser).
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import Browser, Page, expect
+
+from matneo.reference.organisations import load_hierarchy
 
 from .browsing import accessible
 from .conftest import OWN_TRUST, PASSWORD, WebInstance
@@ -130,29 +133,39 @@ def test_acknowledging_a_signal(signed_in: Callable[[str], Page], web: WebInstan
     expect(page.locator(f'[data-signal="{signal_id}"] [data-status]')).to_have_text("Acknowledged")
 
 
-def test_uploading_a_file_with_a_bad_row_shows_the_rejection(
-    signed_in: Callable[[str], Page], bad_upload: Callable[[str], Path]
+def test_uploading_two_files_with_a_bad_row_shows_one_plan_one_load_and_the_rejection(
+    signed_in: Callable[[str], Page], bad_upload: Callable[[str], Path], make_row, write_csv, tmp_path: Path
 ) -> None:
+    """Two files chosen together in the real page's file field are one plan and one load."""
     page = signed_in("trust")
     page.goto("/data")
     accessible(page)
-    page.set_input_files("#file", str(bad_upload(OWN_TRUST)))
+    first = bad_upload(OWN_TRUST)
+    site = {"trust_code": OWN_TRUST, "site_code": load_hierarchy().sites_of(OWN_TRUST)[0].code}
+    second = write_csv(
+        tmp_path / "second-site.csv",
+        [make_row(record_id=f"SECOND-{uuid.uuid4().hex[:8]}", birth_datetime="2018-06-20 11:00:00", **site)],
+    )
+    page.set_input_files("#file", [str(first), str(second)])
     # add or correct: a full resubmission would shrink the month when other tests (in any order)
     # have loaded more June 2018 records, and then ask for a second confirmation
     page.check("#mode-upsert")
     page.click("form[action='/data/upload'] button[type=submit]")
     expect(page.locator("h1")).to_have_text("Check before loading")
+    expect(page.locator("[data-plan-files] li")).to_have_text([first.name, second.name])
     expect(page.locator("[data-plan-sentences]")).to_contain_text("R0A June 2018")  # other tests load June 2018 too
     accessible(page)
     page.get_by_role("button", name="Continue and load").click()
     result = page.locator("[data-upload-result]")
+    expect(result).to_contain_text("Loaded 3 rows")
     expect(result).to_contain_text("1 row rejected")
     expect(page.locator("[data-rejections]")).to_contain_text("gestation")
+    expect(page.locator('[data-table="loads"] tbody tr').first).to_contain_text(f"{first.name}, {second.name}")
     accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("Download the rejection report")).click()
     report = Path(download.value.path()).read_text()
-    assert "gestation_weeks" in report and "61" in report
+    assert "gestation_weeks" in report and "61" in report and f'"{first.name}"' in report
     # reverting asks first, showing what would change; cancelling changes nothing
     page.get_by_role("link", name=re.compile("Revert this load")).first.click()
     expect(page.locator("h1")).to_contain_text("Revert load")

@@ -14,6 +14,7 @@ from fastapi import Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from matneo.assurance.evidence import EvidenceProblem
 from matneo.assurance.tracker import FieldProblem
@@ -38,7 +39,7 @@ from matneo.web.pages import (
     triangulation,
     voice,
 )
-from matneo.web.routing import SignedIn, public_router, signed_in_router
+from matneo.web.routing import FORM_LIMITS, SAFE_METHODS, SignedIn, public_router, signed_in_router
 from matneo.web.security import (
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -537,7 +538,21 @@ async def upload_size_declared(request: Request) -> None:
     data.check_declared_size(request.headers.get("content-length"))
 
 
-uploads = signed_in_router(include_in_schema=False, before_csrf=[upload_size_declared], max_files=data.MAX_UPLOAD_FILES)
+async def upload_form_read(request: Request) -> None:
+    """Read the upload's form with its own limit of files (several: ``data.MAX_UPLOAD_FILES``)
+    before the CSRF check reads it (Starlette keeps the form read first), so that too many files
+    are refused on the Data page, in its error summary, rather than as a bare error."""
+    if request.method in SAFE_METHODS:
+        return
+    try:
+        await request.form(max_files=data.MAX_UPLOAD_FILES, max_fields=FORM_LIMITS["max_fields"])
+    except HTTPException as error:
+        if "files" not in str(error.detail):  # another malformed form: as for any other
+            raise
+        raise data.UploadProblem(f"Choose at most {data.MAX_UPLOAD_FILES} files at a time.") from None
+
+
+uploads = signed_in_router(include_in_schema=False, before_csrf=[upload_size_declared, upload_form_read])
 
 
 @router.get("/data")

@@ -43,7 +43,7 @@ CSRF_FIELD = "csrf_token"
 API_PREFIX = "/api/"
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 #: Limits for reading a form to find its token: no form of MatNeo's sends more than one file
-#: (but the Data page's upload: its router allows more, ``signed_in_router(max_files=…)``) and
+#: but the Data page's upload (whose router reads its form first, with a limit of its own) and
 #: the longest, the harm report form, has about 120 fields.
 FORM_LIMITS: dict[str, int] = {"max_files": 1, "max_fields": 1000}
 
@@ -87,8 +87,7 @@ async def csrf_checked(request: Request) -> None:
         supplied = request.headers.get(CSRF_HEADER)
     elif request.headers.get("content-type", "").split(";", 1)[0].strip().lower() in FORM_TYPES:
         # HTML forms: the hidden field only. Starlette keeps the parsed form for the handler.
-        limits = getattr(request.state, "form_limits", FORM_LIMITS)  # a router's own (signed_in_router)
-        value = (await request.form(**limits)).get(CSRF_FIELD)
+        value = (await request.form(**FORM_LIMITS)).get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
     check_csrf(access.user, supplied)
     request.state.csrf_checked = True
@@ -120,25 +119,14 @@ class GuardedRoute(APIRoute):
         return guarded
 
 
-def signed_in_router(
-    *, before_csrf: Sequence[Guard] = (), max_files: int = FORM_LIMITS["max_files"], **options: Any
-) -> APIRouter:
+def signed_in_router(*, before_csrf: Sequence[Guard] = (), **options: Any) -> APIRouter:
     """A router every route of which requires sign-in and, for unsafe methods, the CSRF token.
 
     ``before_csrf``: guards of this router's own that must run after sign-in but before the
     CSRF check reads a form body (the upload's declared-size check, which must answer before
-    a byte of a too-large file is read). ``max_files``: the most files a form of its routes may
-    send (the form is read, with this limit, by the CSRF check; the handler gets it as read).
+    a byte of a too-large file is read).
     """
-    checks = [signed_in, *before_csrf]
-    if max_files != FORM_LIMITS["max_files"]:
-        limits = {**FORM_LIMITS, "max_files": max_files}
-
-        async def form_limits(request: Request) -> None:
-            request.state.form_limits = limits
-
-        checks.append(form_limits)
-    checks.append(csrf_checked)
+    checks = [signed_in, *before_csrf, csrf_checked]
     for check in checks:
         guard(check)
     dependencies = [Depends(check) for check in checks] + list(options.pop("dependencies", []))

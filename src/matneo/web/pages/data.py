@@ -411,7 +411,7 @@ async def receive(services: Services, access: Access, files: list[UploadFile]) -
     """
     access.require_role(UPLOAD_ROLES, "upload birth records")
     if len(files) > MAX_UPLOAD_FILES:
-        raise UploadProblem(f"Upload at most {MAX_UPLOAD_FILES} files at a time.")
+        raise UploadProblem(f"Choose at most {MAX_UPLOAD_FILES} files at a time.")
     names = [_safe_name(file.filename or "") for file in files]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
