@@ -184,6 +184,18 @@ def test_an_msds_extracts_table_files_without_a_zip_are_one_load(web: WebInstanc
     assert month_count(web, month) == 0
 
 
+def test_a_plan_of_many_files_lists_them_folded_and_cancelling_keeps_nothing(web: WebInstance, tmp_path: Path) -> None:
+    files = [csv_bytes(tmp_path, f"week-{i:02d}.csv", birth_rows(web, OWN_TRUST, "2016-07", 1)) for i in range(12)]
+    client = web.client("trust")
+    planned = post_files(client, files, mode="upsert")
+    token = token_of(planned)
+    assert "This is what loading these 12 files, as one load, would do." in planned.text
+    assert '<span class="nhsuk-details__summary-text">The 12 files</span>' in planned.text
+    assert plan_files(planned) == [name for name, _ in files]
+    client.post(f"/data/uploads/{token}/cancel", data={"csrf_token": client.headers["X-CSRF-Token"]})
+    assert uploads_left(web) == [] and month_count(web, "2016-07") == 0
+
+
 # -- refused by name --------------------------------------------------------------------------------
 def good(web: WebInstance, tmp_path: Path, name: str = "good.csv") -> tuple[str, bytes]:
     return csv_bytes(tmp_path, name, birth_rows(web, OWN_TRUST, "2016-05"))
