@@ -3,7 +3,8 @@
 Periods named and drawn at the end of their window (and named the same by the CLI), the SPC
 headline naming the month its icons describe, every inequality group accounted for, funnel
 positions judged by the measure's direction, no sideways scrolling on a phone, and the methods
-guide served as a page. Every page visited is checked with axe-core.
+guide and the other guides (the Data page links what each kind of file must hold) served as
+pages. Every page visited is checked with axe-core.
 """
 
 from __future__ import annotations
@@ -204,6 +205,7 @@ MAIN_PAGES = [
     "/harm",
     "/data",
     "/methods",
+    "/guides/msds",
     "/admin/users",
 ]
 
@@ -252,8 +254,27 @@ def test_method_notes_link_to_a_served_page(
     page.goto("/methods")
     for _, anchor in linked:
         expect(page.locator(f"h2#{anchor}")).to_have_count(1)
+    # The Data page says what each kind of file must hold by linking its guide, served as a page.
+    page.goto("/data")
+    assert not re.search(r"docs/|\.md\b", page.locator("main").inner_text())
+    page.locator("[data-format-guides]").get_by_role("link", name="MSDS v2.0 extracts").click()
+    expect(page).to_have_url(re.compile(r"/guides/msds$"))
+    expect(page.locator("h1")).to_have_text("MSDS v2.0 input")
+    expect(page.locator("main table.nhsuk-table").first).to_be_visible()
+    accessible(page)
+    page.locator("main").get_by_role("link", name="tos", exact=True).first.click()  # a source, in the page
+    expect(page).to_have_url(re.compile(r"/guides/msds#tos$"))
+    expect(page.locator("li#tos")).to_be_in_viewport()
+    page.locator("main").get_by_role("link", name="the birth record", exact=True).click()  # another guide
+    expect(page).to_have_url(re.compile(r"/guides/birth-record$"))
+    expect(page.locator("h1")).to_have_text("The birth record")
+    page.get_by_role("contentinfo").get_by_role("link", name=re.compile("^All guides")).click()
+    expect(page).to_have_url(re.compile(r"/guides$"))
+    expect(page.locator("[data-guides] a")).to_have_count(7)
+    accessible(page)
     anonymous = browser.new_context(base_url=web.base_url)
     stranger = anonymous.new_page()
-    stranger.goto("/methods")
-    expect(stranger).to_have_url(re.compile(r"/sign-in\?next=/methods"))
+    for path in ("/methods", "/guides/msds"):
+        stranger.goto(path)
+        expect(stranger).to_have_url(re.compile(rf"/sign-in\?next={path}$"))
     anonymous.close()

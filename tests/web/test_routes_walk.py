@@ -49,6 +49,7 @@ OPEN_TO_STRANGERS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/organisations/{code}"): "aggregates are for everyone, suppressed outside scope (ADR 0005)",
     ("GET", "/api/v1/fhir/Measure/{measure_id}"): "a measure's definition: no figures, the same for everyone",
     ("GET", "/organisations/{code}/data-quality"): "aggregate percentages for everyone; detail only in scope",
+    ("GET", "/guides/{guide}"): "a guide names no organisation: the same text for every signed-in user",
     ("GET", "/api/v1/organisations/{code}/data-quality"): "aggregate percentages for everyone; detail only in scope",
 }
 #: Of those, the ones that carry no figures at all (so nothing to be suppressed).
@@ -261,6 +262,7 @@ def ids(web: WebInstance, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "action": "update",
         "evidence_id": evidence_id,
         "local_id": local_id,
+        "guide": "msds",
     }
     cancelled = owner.post(f"/data/uploads/{token.group(1)}/cancel", data={"csrf_token": owner.headers["X-CSRF-Token"]})
     assert cancelled.status_code == 303

@@ -189,6 +189,7 @@ def test_an_msds_zip_reaches_its_plan_loads_and_reverts(
     upload(page, path, "upsert")
     expect(page.locator("h1")).to_have_text("Check before loading")
     expect(page.locator("[data-plan-format]")).to_have_text("MSDS v2.0 extract (zip of table files)")
+    expect(page.locator("[data-format-guide]")).to_have_attribute("href", "/guides/msds")
     expect(page.locator("[data-plan-mode]")).to_have_text("Add or correct records")
     expect(page.locator("[data-plan-sentences]")).to_contain_text(f"{OWN_TRUST} August 2017")
     expect(page.locator("[data-notices]")).to_contain_text("there is no MATNEO01Supplement table: brain_injury")
@@ -199,6 +200,7 @@ def test_an_msds_zip_reaches_its_plan_loads_and_reverts(
     page.get_by_role("button", name="Continue and load").click()
     expect(page.locator("[data-upload-result=loaded]")).to_contain_text("Loaded 3 rows (3 added, 0 replaced)")
     expect(page.locator("[data-upload-format]")).to_have_text("Read as: MSDS v2.0 extract (zip of table files)")
+    expect(page.locator("[data-format-guide]")).to_have_text("MSDS extract guide")
     expect(page.locator("[data-notices]")).to_contain_text("there is no MATNEO01Supplement table")
     accessible(page)
     assert month_count(web, month) == 3

@@ -112,6 +112,7 @@ def test_csv_and_parquet_files_are_one_plan_one_load_and_one_revert(web: WebInst
     token = token_of(planned)
     assert plan_files(planned) == names
     assert 'data-plan-format="csv+parquet"' in planned.text
+    assert '<a href="/guides/birth-record" data-format-guide>' in planned.text  # what such files must hold
     assert f'data-plan-row="{OWN_TRUST}-{january}"' in planned.text
     assert f'data-plan-row="{OWN_TRUST}-{february}"' in planned.text
     assert "Rows in the files" in planned.text and "7: 6 to load, 1 rejected" in planned.text
@@ -172,6 +173,7 @@ def test_an_msds_extracts_table_files_without_a_zip_are_one_load(web: WebInstanc
     version, rows = ledger(web)
     planned = post_files(client, list(tables.items()), mode="upsert")
     assert 'data-plan-format="msds-tables"' in planned.text
+    assert '<a href="/guides/msds" data-format-guide>' in planned.text
     assert sorted(plan_files(planned)) == sorted(tables)
     loaded = confirm(client, token_of(planned))
     assert "Loaded 3 rows (3 added, 0 replaced)" in loaded.text, loaded.text

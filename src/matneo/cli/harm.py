@@ -49,7 +49,13 @@ def _read_json(source: str, what: str) -> Any:
 
 @harm_app.command("route")
 def route_command(
-    file: Annotated[str, typer.Argument(help="Report JSON file (see docs/harm-routing.md), or - for stdin.")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="Report JSON file (its fields: the harm routing guide, served by `matneo serve` at "
+            "/guides/harm-routing#input), or - for stdin."
+        ),
+    ],
     today: Annotated[
         str | None, typer.Option(help="Routing date YYYY-MM-DD (default: today); default incident_known_date.")
     ] = None,

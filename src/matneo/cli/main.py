@@ -159,8 +159,9 @@ def load(
         typer.Option(
             "--format",
             help="Input format (csv: birth-record CSV or Parquet, the default; msds: MSDS v2.0 table files, a "
-            "directory per extract, docs/msds.md; fhir: FHIR Bundles, docs/fhir.md) and/or output format (table, "
-            "json, as --output). Repeat to give both, e.g. --format msds --format json.",
+            "directory per extract; fhir: FHIR Bundles) and/or output format (table, json, as --output). Repeat "
+            "to give both, e.g. --format msds --format json. What each input must hold is in its guide, served "
+            "by `matneo serve` at /guides/birth-record, /guides/msds and /guides/fhir.",
         ),
     ] = None,
     output: Annotated[OutputFormat | None, typer.Option("--output", help="Output format.")] = None,
@@ -652,7 +653,7 @@ def ambition(
     console.print(
         "Status: ahead if the whole 95% interval is better than the trajectory for that year, off track if it is "
         "all worse, otherwise on track. Targets are the baseline less 20% (2020) and 50% (2025), rounded half up "
-        "(docs/methods.md)."
+        "(the methods guide, served by `matneo serve` at /methods#trajectories-to-the-ambition)."
     )
 
 
@@ -725,7 +726,8 @@ def quality(
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """Data quality: completeness and validity of every field a measure uses, rejections, late and
-    missing months, records sent again; and which figures carry a caveat (docs/data-quality.md)."""
+    missing months, records sent again; and which figures carry a caveat (the data quality guide, served by
+    `matneo serve` at /guides/data-quality)."""
     from matneo.quality import report_for
 
     settings = _prepared()

@@ -126,9 +126,11 @@ def render() -> str:
     ]
     for source in mapping.sources.values():
         note = f" {source.note}" if source.note else ""
+        # MatNeo's own guides (``birth-record.md#fields``) are linked: served, they open the guide.
+        url = source.url if source.url.startswith("https://") else f"[{source.document}]({source.url})"
         lines.append(
             f'- <a id="{source.key.replace("_", "-")}"></a>**{source.key}**: {source.document}; {source.version}; '
-            f"{source.section}; {source.year}; {source.url}.{note}"
+            f"{source.section}; {source.year}; {url}.{note}"
         )
     lines.append("")
     return "\n".join(lines)

@@ -100,4 +100,4 @@ def read(item: InputFile) -> SourceRows:
     )
 
 
-MSDS_EXTRACTS = InputFormat("msds", "MSDS table files (MSD001…MSD405, docs/msds.md)", reader.discover, inspect, read)
+MSDS_EXTRACTS = InputFormat("msds", "MSDS table files (MSD001…MSD405)", reader.discover, inspect, read)

@@ -438,12 +438,10 @@ def read_bundle(item: InputFile) -> SourceRows:
     return SourceRows(parsed)
 
 
-RECORD_FILES = InputFormat(
-    "csv", "birth-record files (CSV or Parquet, docs/birth-record.md)", discover, inspect, read_records
-)
+RECORD_FILES = InputFormat("csv", "birth-record files (CSV or Parquet)", discover, inspect, read_records)
 FHIR_BUNDLES = InputFormat(
     "fhir",
-    "FHIR Bundle files (.json, docs/fhir.md)",
+    "FHIR Bundle files (.json)",
     functools.partial(discover, input_format="fhir"),
     functools.partial(inspect, input_format="fhir"),
     read_bundle,

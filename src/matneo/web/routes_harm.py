@@ -38,7 +38,9 @@ class PatientIn(BaseModel):
 
 
 class HarmSubmission(BaseModel):
-    report: dict[str, Any] | None = Field(None, description="The routing input (fields: docs/harm-routing.md)")
+    report: dict[str, Any] | None = Field(
+        None, description="The routing input (fields: the harm routing guide, /guides/harm-routing#input)"
+    )
     patient: PatientIn | None = None
     idempotency_key: str | None = Field(None, max_length=100, description="Same key, same trust: same report")
     draft: bool = Field(False, description="Save as a draft (not validated) instead of submitting")
@@ -54,7 +56,8 @@ class RouteUpdate(BaseModel):
 
 class AmendRequest(BaseModel):
     changes: dict[str, Any] = Field(
-        description="Answers to change, by dotted field name (as in docs/harm-routing.md), e.g. "
+        description="Answers to change, by dotted field name (as in the harm routing guide, "
+        "/guides/harm-routing#input), e.g. "
         '{"baby.mri_evidence_hypoxic_injury": true}; null = not known'
     )
 

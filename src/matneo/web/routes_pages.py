@@ -31,8 +31,8 @@ from matneo.web.pages import (
     data_quality,
     evidence,
     funnel,
+    guides,
     local,
-    methods,
     organisation,
     overview,
     signals,
@@ -528,7 +528,22 @@ def acknowledge_signal(
 @router.get("/methods")
 def methods_page(request: Request) -> Response:
     """Signed-in users only (the router), like every figure the guide explains."""
-    return render(request, "methods.html", page=methods.build())
+    return render(request, "guide.html", page=guides.build("methods"))
+
+
+@router.get("/guides")
+def guides_page(request: Request) -> Response:
+    """The list of guides; signed-in users only, as the methods guide always was."""
+    return render(request, "guides.html", guides=list(guides.GUIDES.values()))
+
+
+@router.get("/guides/{guide}")
+def guide_page(request: Request, guide: str) -> Response:
+    """One guide (:data:`matneo.web.pages.guides.GUIDES`); the methods guide stays at /methods,
+    where every figure's note links, so /guides/methods goes there."""
+    if guide == "methods":
+        return RedirectResponse("/methods", status_code=301)
+    return render(request, "guide.html", page=guides.build(guide))
 
 
 # -- data -------------------------------------------------------------------------------------

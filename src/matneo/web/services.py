@@ -24,8 +24,9 @@ from matneo.measures.definitions import MEASURES_BY_ID, UNIT_LABELS, Measure
 from matneo.measures.results import ResultCache
 from matneo.reference.organisations import Organisation, OrgHierarchy, load_hierarchy
 
-#: How many readers' scopes :meth:`Services.warm_readers` prepares after each load (each takes a few
-#: seconds of one core on ten national years; readers beyond it wait for their first view).
+#: How many readers' scopes :meth:`Services.warm_readers` prepares after each load (each about half a
+#: second of one core on ten national years, starting from the public suppression; readers beyond it
+#: wait about as long on their first view outside their organisation).
 WARM_READER_SCOPES = 40
 #: How many organisation pages read in the previous store version are built again for the new one
 #: before it is served (most recently read first; a fraction of a second each).

@@ -67,6 +67,7 @@ from matneo.records.load import (
 from matneo.records.revert import RevertRefused, revert_load
 from matneo.records.status import plural
 from matneo.records.store import RecordStore
+from matneo.web.pages.guides import GUIDES, Guide
 from matneo.web.pages.unzip import ZipProblem, unpack
 from matneo.web.services import NotFound, Services
 
@@ -98,6 +99,9 @@ FORMAT_LABELS = {
     "fhir": "FHIR R4 Bundle (JSON)",
     "msds": "MSDS v2.0 extract (zip of table files)",
 }
+#: The guide to each kind (:data:`matneo.web.pages.guides.GUIDES`), linked where the page says
+#: what a file was read as, so the uploader can see what such a file must hold.
+FORMAT_GUIDES = {"csv": "birth-record", "parquet": "birth-record", "fhir": "fhir", "msds": "msds"}
 #: The loader's input format of each kind (``load_files(input_format=…)``, ``matneo load --format``).
 INPUT_FORMATS = {"csv": "csv", "parquet": "csv", "fhir": "fhir", "msds": "msds"}
 WRONG_FORMAT = (
@@ -113,6 +117,7 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or the end r
 FORMAT_LABELS["csv+parquet"] = "Birth-record CSV and Parquet files"
 FORMAT_LABELS["msds-tables"] = "MSDS v2.0 extract (its table files)"
 INPUT_FORMATS |= {"csv+parquet": "csv", "msds-tables": "msds"}
+FORMAT_GUIDES |= {"csv+parquet": "birth-record", "msds-tables": "msds"}
 ONE_KIND = (
     "Upload files of one kind together: birth-record CSV or Parquet files, FHIR R4 Bundles, "
     "or the table files of one MSDS extract (or one zip of them)."
@@ -171,6 +176,12 @@ class UploadResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def format_guide(self) -> Guide | None:
+        """The guide to what the file was read as (none for a result that names no format)."""
+        kind = next((k for k, label in FORMAT_LABELS.items() if label == self.format_label), None)
+        return GUIDES[FORMAT_GUIDES[kind]] if kind else None
+
 
 @dataclass
 class PlanRow:
@@ -211,6 +222,11 @@ class UploadPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def format_guide(self) -> Guide:
+        """The guide to what the file was read as."""
+        return GUIDES[FORMAT_GUIDES[self.kind]]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UploadPlan:
