@@ -11,6 +11,12 @@ from collections.abc import Callable
 import httpx
 from playwright.sync_api import Page, expect
 
+from matneo.auth.access import Access
+from matneo.auth.signin import SignedInUser
+from matneo.measures.definitions import MEASURES_BY_ID
+from matneo.web.pages.funnel import funnel_data
+from matneo.web.services import Services
+
 from .browsing import accessible
 from .conftest import OTHER_TRUST, OWN_TRUST, PASSWORD, WebInstance, plant_signal, serve, sign_in
 
@@ -125,3 +131,24 @@ def test_pages_are_accessible(signed_in: Callable[[str], Page], web: WebInstance
     other.get_by_role("link", name="Data quality for").first.click()
     expect(other.locator("h1")).to_contain_text("Data quality")
     accessible(other)
+
+
+def test_trust_readers_share_the_caveats_of_a_funnel_none_of_whose_organisations_is_theirs(web: WebInstance) -> None:
+    """A funnel's caveats differ between readers only in which of its organisations are the
+    reader's (their caveats may rest on small numbers): every trust user reading the LMNS funnel
+    shares one set, and an LMNS lead, one of whose organisations it holds, has their own."""
+    services = Services.create(web.settings)
+    measure = MEASURES_BY_ID["smoke_free_at_delivery"]
+
+    def caveats_of(role: str, code: str) -> dict[str, list[str]]:
+        access = Access(SignedInUser(0, "", role, code, ""), services.hierarchy)
+        return {p.org_code: p.caveats for p in funnel_data(services, access, measure, "lmns", "rolling_12m").points}
+
+    def entries() -> int:
+        return sum(1 for key in services.results.entries.keys_newest_first() if key[1:3] == ("memo", "funnel-caveats"))
+
+    own, other = caveats_of("trust_staff", OWN_TRUST), caveats_of("trust_staff", OTHER_TRUST)
+    assert entries() == 1
+    assert {c: own[c] for c in own.keys() & other.keys()} == {c: other[c] for c in own.keys() & other.keys()}
+    caveats_of("lmns_lead", services.hierarchy.ancestor_at(OWN_TRUST, "lmns").code)
+    assert entries() == 2

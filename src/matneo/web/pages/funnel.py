@@ -269,7 +269,10 @@ def _caveats(
         )
         return {code: list(words) for code, words in table.select("org_code", "caveats").iter_rows() if words}
 
-    key = ("funnel-caveats", access.scope_key, measure_id, level, period_type, start)
+    # The caveats differ between readers only in which of the funnel's organisations are theirs:
+    # every trust user reading an LMNS funnel shares one entry (issue 10: a reader's first view).
+    own = frozenset(org.code for org in services.hierarchy.at_level(level) if access.in_scope(org.code))
+    key = ("funnel-caveats", own, measure_id, level, period_type, start)
     return services.results.memo(key, build)
 
 
